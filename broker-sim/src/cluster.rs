@@ -1,0 +1,446 @@
+//! The embedding API: build, start, inspect and stop a cluster from a test.
+//!
+//! A [`Cluster`] owns a dedicated thread running its own tokio runtime, so it works the same
+//! from a plain `#[test]`, a current-thread `#[tokio::test]` or a multi-thread runtime, and
+//! dropping it never blocks an async executor on its own tasks. Listeners are bound on the
+//! caller's thread before `start()` returns, so `bootstrap_servers()` is usable at once.
+//! Every inspection and control call locks the same [`State`] the brokers serve from.
+
+use std::collections::BTreeMap;
+use std::net::{SocketAddr, TcpListener};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+
+use broker_sim_protocol::batch::{self, Codec, NewRecord};
+use broker_sim_protocol::frame::DEFAULT_MAX_REQUEST_SIZE;
+use broker_sim_protocol::partitioner;
+use bytes::Bytes;
+use kafka_protocol::ResponseError;
+use tokio::sync::{Notify, watch};
+
+use crate::clock::Clock;
+use crate::config::{BrokerConfig, DEFAULT_MAX_MESSAGE_BYTES};
+use crate::error::KafkaError;
+use crate::server;
+use crate::state::{BrokerInfo, State, TopicSpec};
+
+/// What every broker task shares: the state, the clock, and a signal for long-polling
+/// fetches that new data arrived.
+pub(crate) struct Shared {
+    state: Mutex<State>,
+    pub clock: Clock,
+    pub data_appended: Notify,
+}
+
+impl Shared {
+    /// Locks the cluster state. A panic while holding the lock would be a broker bug; the
+    /// state is still the best information there is, so the poison is ignored.
+    pub fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Configures and starts a [`Cluster`].
+#[derive(Debug, Clone)]
+pub struct ClusterBuilder {
+    brokers: usize,
+    host: String,
+    port: u16,
+    topics: Vec<TopicSpec>,
+    seed: u64,
+    config: BrokerConfig,
+    replication_factor: Option<i16>,
+    worker_threads: usize,
+}
+
+impl Default for ClusterBuilder {
+    fn default() -> Self {
+        ClusterBuilder {
+            brokers: 3,
+            host: "127.0.0.1".into(),
+            port: 0,
+            topics: Vec::new(),
+            seed: 0,
+            config: BrokerConfig {
+                auto_create_topics: true,
+                num_partitions: 1,
+                default_replication_factor: 1,
+                message_max_bytes: DEFAULT_MAX_MESSAGE_BYTES,
+                max_request_size: DEFAULT_MAX_REQUEST_SIZE,
+            },
+            replication_factor: None,
+            worker_threads: 2,
+        }
+    }
+}
+
+impl ClusterBuilder {
+    /// Number of brokers (ids 1..=n). Default 3.
+    pub fn brokers(mut self, n: usize) -> Self {
+        self.brokers = n.max(1);
+        self
+    }
+
+    /// Address to listen on. Default 127.0.0.1.
+    pub fn host(mut self, host: impl Into<String>) -> Self {
+        self.host = host.into();
+        self
+    }
+
+    /// Port of the first broker; the others take the following ports. Default 0: every
+    /// broker gets an ephemeral port.
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+
+    /// A topic to create at start, with default replication.
+    pub fn topic(mut self, name: impl Into<String>, partitions: i32) -> Self {
+        self.topics.push(TopicSpec::new(name, partitions));
+        self
+    }
+
+    /// A topic to create at start with configs, e.g. `max.message.bytes`.
+    pub fn topic_with_configs(
+        mut self,
+        name: impl Into<String>,
+        partitions: i32,
+        configs: &[(&str, &str)],
+    ) -> Self {
+        let mut spec = TopicSpec::new(name, partitions);
+        spec.configs = to_config_map(configs);
+        self.topics.push(spec);
+        self
+    }
+
+    /// Kafka's `auto.create.topics.enable`. Default true, as in Kafka.
+    pub fn auto_create_topics(mut self, enabled: bool) -> Self {
+        self.config.auto_create_topics = enabled;
+        self
+    }
+
+    /// Kafka's `num.partitions` for auto-created topics. Default 1.
+    pub fn default_partitions(mut self, n: i32) -> Self {
+        self.config.num_partitions = n.max(1);
+        self
+    }
+
+    /// Kafka's `default.replication.factor`. Default min(3, brokers).
+    pub fn default_replication_factor(mut self, n: i16) -> Self {
+        self.replication_factor = Some(n.max(1));
+        self
+    }
+
+    /// Kafka's `message.max.bytes`, reported by DescribeConfigs. Default 1048588.
+    pub fn message_max_bytes(mut self, n: i32) -> Self {
+        self.config.message_max_bytes = n;
+        self
+    }
+
+    /// Kafka's `socket.request.max.bytes`: larger frames close the connection. Default 100 MiB.
+    pub fn max_request_size(mut self, bytes: usize) -> Self {
+        self.config.max_request_size = bytes;
+        self
+    }
+
+    /// Seed for every identifier the cluster makes up (cluster id, topic ids).
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// Worker threads of the cluster's runtime. Default 2.
+    pub fn worker_threads(mut self, n: usize) -> Self {
+        self.worker_threads = n.max(1);
+        self
+    }
+
+    /// Binds every broker's listener and starts serving.
+    pub fn start(self) -> std::io::Result<Cluster> {
+        let mut listeners = Vec::with_capacity(self.brokers);
+        let mut brokers = Vec::with_capacity(self.brokers);
+        for i in 0..self.brokers {
+            let port = if self.port == 0 {
+                0
+            } else {
+                self.port + i as u16
+            };
+            let listener = TcpListener::bind((self.host.as_str(), port))?;
+            listener.set_nonblocking(true)?;
+            let addr: SocketAddr = listener.local_addr()?;
+            brokers.push(BrokerInfo {
+                id: i as i32 + 1,
+                host: self.host.clone(),
+                port: addr.port() as i32,
+            });
+            listeners.push(listener);
+        }
+        let mut config = self.config;
+        config.default_replication_factor = self
+            .replication_factor
+            .unwrap_or(self.brokers.min(3) as i16);
+        let mut state = State::new(self.seed, brokers.clone(), config);
+        for spec in &self.topics {
+            state
+                .create_topic(spec)
+                .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+        }
+        let shared = Arc::new(Shared {
+            state: Mutex::new(state),
+            clock: Clock::System,
+            data_appended: Notify::new(),
+        });
+        let (shutdown_tx, shutdown_rx) = watch::channel(false);
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(self.worker_threads)
+            .thread_name("broker-sim")
+            .enable_all()
+            .build()?;
+        let thread_shared = shared.clone();
+        let ids: Vec<i32> = brokers.iter().map(|b| b.id).collect();
+        let thread = std::thread::Builder::new()
+            .name("broker-sim-cluster".into())
+            .spawn(move || {
+                runtime.block_on(server::run_cluster(
+                    thread_shared,
+                    ids.into_iter().zip(listeners).collect(),
+                    shutdown_rx,
+                ));
+                runtime.shutdown_timeout(std::time::Duration::from_secs(5));
+            })?;
+        tracing::info!(bootstrap = %bootstrap(&brokers), "cluster started");
+        Ok(Cluster {
+            shared,
+            brokers,
+            shutdown: shutdown_tx,
+            thread: Some(thread),
+        })
+    }
+}
+
+fn to_config_map(configs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    configs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+fn bootstrap(brokers: &[BrokerInfo]) -> String {
+    brokers
+        .iter()
+        .map(|b| format!("{}:{}", b.host, b.port))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// A running cluster. Dropping it stops every broker and frees its ports.
+pub struct Cluster {
+    shared: Arc<Shared>,
+    brokers: Vec<BrokerInfo>,
+    shutdown: watch::Sender<bool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+/// A partition as the inspection API shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartitionInfo {
+    pub partition: i32,
+    pub leader: i32,
+    pub leader_epoch: i32,
+    pub replicas: Vec<i32>,
+    pub isr: Vec<i32>,
+    pub log_start_offset: i64,
+    pub high_watermark: i64,
+}
+
+/// A stored record, decoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    pub topic: String,
+    pub partition: i32,
+    pub offset: i64,
+    pub timestamp: i64,
+    pub key: Option<Bytes>,
+    pub value: Option<Bytes>,
+    pub headers: Vec<(String, Option<Bytes>)>,
+}
+
+impl Record {
+    /// The value as UTF-8, if it is.
+    pub fn value_str(&self) -> Option<&str> {
+        self.value
+            .as_deref()
+            .and_then(|v| std::str::from_utf8(v).ok())
+    }
+
+    /// The key as UTF-8, if it is.
+    pub fn key_str(&self) -> Option<&str> {
+        self.key
+            .as_deref()
+            .and_then(|v| std::str::from_utf8(v).ok())
+    }
+}
+
+impl Cluster {
+    pub fn builder() -> ClusterBuilder {
+        ClusterBuilder::default()
+    }
+
+    /// `host:port` of every broker, comma-separated, for a client's `bootstrap.servers`.
+    pub fn bootstrap_servers(&self) -> String {
+        bootstrap(&self.brokers)
+    }
+
+    pub fn brokers(&self) -> Vec<BrokerInfo> {
+        self.brokers.clone()
+    }
+
+    pub fn cluster_id(&self) -> String {
+        self.shared.lock().cluster_id.clone()
+    }
+
+    pub fn create_topic(&self, name: &str, partitions: i32) -> Result<(), KafkaError> {
+        self.create_topic_with(TopicSpec::new(name, partitions))
+    }
+
+    pub fn create_topic_with_configs(
+        &self,
+        name: &str,
+        partitions: i32,
+        configs: &[(&str, &str)],
+    ) -> Result<(), KafkaError> {
+        let mut spec = TopicSpec::new(name, partitions);
+        spec.configs = to_config_map(configs);
+        self.create_topic_with(spec)
+    }
+
+    pub fn create_topic_with(&self, spec: TopicSpec) -> Result<(), KafkaError> {
+        self.shared.lock().create_topic(&spec).map(|_| ())
+    }
+
+    pub fn delete_topic(&self, name: &str) -> Result<(), KafkaError> {
+        self.shared.lock().delete_topic(name).map(|_| ())
+    }
+
+    /// Topic names, sorted.
+    pub fn topics(&self) -> Vec<String> {
+        self.shared
+            .lock()
+            .topics()
+            .map(|t| t.name.clone())
+            .collect()
+    }
+
+    /// The partitions of `topic` with leaders and offsets; `None` if it does not exist.
+    pub fn partitions(&self, topic: &str) -> Option<Vec<PartitionInfo>> {
+        let state = self.shared.lock();
+        let t = state.topic(topic)?;
+        Some(
+            t.partitions
+                .iter()
+                .map(|p| PartitionInfo {
+                    partition: p.index,
+                    leader: p.leader,
+                    leader_epoch: p.leader_epoch,
+                    replicas: p.replicas.clone(),
+                    isr: p.isr.clone(),
+                    log_start_offset: p.log.log_start_offset(),
+                    high_watermark: p.high_watermark(),
+                })
+                .collect(),
+        )
+    }
+
+    /// Every record of `topic`, by partition then offset. Empty if the topic does not exist.
+    pub fn records(&self, topic: &str) -> Vec<Record> {
+        let count = self.partitions(topic).map_or(0, |p| p.len() as i32);
+        (0..count)
+            .flat_map(|p| self.partition_records(topic, p))
+            .collect()
+    }
+
+    /// The records of one partition, in offset order.
+    pub fn partition_records(&self, topic: &str, partition: i32) -> Vec<Record> {
+        let decoded = {
+            let state = self.shared.lock();
+            match state.topic(topic).and_then(|t| t.partition(partition)) {
+                Some(p) => p.log.records(),
+                None => return Vec::new(),
+            }
+        };
+        decoded
+            .into_iter()
+            .map(|r| Record {
+                topic: topic.to_string(),
+                partition,
+                offset: r.offset,
+                timestamp: r.timestamp,
+                key: r.key,
+                value: r.value,
+                headers: r.headers,
+            })
+            .collect()
+    }
+
+    /// The partition the Java client's default partitioner picks for `key` in `topic`.
+    pub fn partition_for_key(&self, topic: &str, key: &[u8]) -> Option<i32> {
+        let count = self.shared.lock().topic(topic)?.partitions.len() as i32;
+        Some(partitioner::partition_for_key(key, count))
+    }
+
+    /// Seeds one record as a producer would: keyed records go where the Java partitioner
+    /// puts them, unkeyed ones round robin. Returns (partition, offset).
+    pub fn produce(
+        &self,
+        topic: &str,
+        key: Option<&[u8]>,
+        value: &[u8],
+    ) -> Result<(i32, i64), KafkaError> {
+        let partition = match key {
+            Some(k) => self
+                .partition_for_key(topic, k)
+                .ok_or_else(|| KafkaError::new(ResponseError::UnknownTopicOrPartition, topic))?,
+            None => self.shared.lock().next_unkeyed_partition(topic)?,
+        };
+        let record = NewRecord {
+            timestamp: self.shared.clock.now_ms(),
+            key: key.map(Bytes::copy_from_slice),
+            value: Some(Bytes::copy_from_slice(value)),
+            headers: Vec::new(),
+        };
+        let offset = self.produce_records(topic, partition, &[record])?;
+        Ok((partition, offset))
+    }
+
+    /// Appends `records` to one partition as a single batch; returns the first offset.
+    pub fn produce_records(
+        &self,
+        topic: &str,
+        partition: i32,
+        records: &[NewRecord],
+    ) -> Result<i64, KafkaError> {
+        let bytes = batch::encode_batch(records, Codec::None)
+            .map_err(|e| KafkaError::new(ResponseError::InvalidRecord, e.to_string()))?;
+        let appended = self.shared.lock().append(topic, partition, None, &bytes)?;
+        self.shared.data_appended.notify_waiters();
+        Ok(appended.base_offset)
+    }
+
+    /// Stops every broker, closes every connection and frees the ports.
+    pub fn shutdown(mut self) {
+        self.stop();
+    }
+
+    fn stop(&mut self) {
+        let _ = self.shutdown.send(true);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}

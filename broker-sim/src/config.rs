@@ -1,0 +1,292 @@
+//! Topic and broker configuration: Kafka 4.1's names, types and defaults.
+//!
+//! Topics store only their overrides; every read merges them over the defaults here, so
+//! DescribeConfigs reports Kafka's defaults with `DEFAULT_CONFIG` as their source and an
+//! override with `DYNAMIC_TOPIC_CONFIG`, as a real broker does. Unknown names and values
+//! of the wrong type are refused with INVALID_CONFIG.
+
+use std::collections::BTreeMap;
+
+use kafka_protocol::ResponseError;
+
+use crate::error::KafkaError;
+
+/// Kafka's `ConfigType` as DescribeConfigs v3+ reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConfigType {
+    Boolean = 1,
+    String = 2,
+    Int = 3,
+    Long = 5,
+    Double = 6,
+    List = 7,
+}
+
+/// Kafka's `ConfigSource` as DescribeConfigs v1+ reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConfigSource {
+    DynamicTopic = 1,
+    StaticBroker = 4,
+    Default = 5,
+}
+
+/// One topic-level config Kafka knows, with its default.
+pub struct TopicConfigDef {
+    pub name: &'static str,
+    pub default: &'static str,
+    pub kind: ConfigType,
+}
+
+const fn def(name: &'static str, default: &'static str, kind: ConfigType) -> TopicConfigDef {
+    TopicConfigDef {
+        name,
+        default,
+        kind,
+    }
+}
+
+pub const MAX_MESSAGE_BYTES: &str = "max.message.bytes";
+/// Kafka's default `max.message.bytes` / `message.max.bytes`.
+pub const DEFAULT_MAX_MESSAGE_BYTES: i32 = 1_048_588;
+
+use ConfigType::*;
+
+/// Kafka 4.1's topic configs, sorted by name (DescribeConfigs lists them in this order).
+pub const TOPIC_CONFIGS: &[TopicConfigDef] = &[
+    def("cleanup.policy", "delete", List),
+    def("compression.gzip.level", "-1", Int),
+    def("compression.lz4.level", "9", Int),
+    def("compression.type", "producer", String),
+    def("compression.zstd.level", "3", Int),
+    def("delete.retention.ms", "86400000", Long),
+    def("file.delete.delay.ms", "60000", Long),
+    def("flush.messages", "9223372036854775807", Long),
+    def("flush.ms", "9223372036854775807", Long),
+    def("follower.replication.throttled.replicas", "", List),
+    def("index.interval.bytes", "4096", Int),
+    def("leader.replication.throttled.replicas", "", List),
+    def("local.retention.bytes", "-2", Long),
+    def("local.retention.ms", "-2", Long),
+    def("max.compaction.lag.ms", "9223372036854775807", Long),
+    def(MAX_MESSAGE_BYTES, "1048588", Int),
+    def("message.timestamp.after.max.ms", "3600000", Long),
+    def(
+        "message.timestamp.before.max.ms",
+        "9223372036854775807",
+        Long,
+    ),
+    def("message.timestamp.type", "CreateTime", String),
+    def("min.cleanable.dirty.ratio", "0.5", Double),
+    def("min.compaction.lag.ms", "0", Long),
+    def("min.insync.replicas", "1", Int),
+    def("preallocate", "false", Boolean),
+    def("remote.log.copy.disable", "false", Boolean),
+    def("remote.log.delete.on.disable", "false", Boolean),
+    def("remote.storage.enable", "false", Boolean),
+    def("retention.bytes", "-1", Long),
+    def("retention.ms", "604800000", Long),
+    def("segment.bytes", "1073741824", Int),
+    def("segment.index.bytes", "10485760", Int),
+    def("segment.jitter.ms", "0", Long),
+    def("segment.ms", "604800000", Long),
+    def("unclean.leader.election.enable", "false", Boolean),
+];
+
+pub fn topic_config_def(name: &str) -> Option<&'static TopicConfigDef> {
+    TOPIC_CONFIGS.iter().find(|d| d.name == name)
+}
+
+/// Checks that `name` is a topic config and `value` parses as its type.
+pub fn validate_topic_config(name: &str, value: &str) -> Result<(), KafkaError> {
+    let Some(def) = topic_config_def(name) else {
+        return Err(KafkaError::new(
+            ResponseError::InvalidConfig,
+            format!("Unknown topic config name: {name}"),
+        ));
+    };
+    let ok = match def.kind {
+        Boolean => matches!(value.to_ascii_lowercase().as_str(), "true" | "false"),
+        Int => value.trim().parse::<i32>().is_ok(),
+        Long => value.trim().parse::<i64>().is_ok(),
+        Double => value.trim().parse::<f64>().is_ok(),
+        String | List => true,
+    };
+    let ok = ok
+        && match name {
+            MAX_MESSAGE_BYTES => value.trim().parse::<i32>().is_ok_and(|v| v >= 0),
+            "min.insync.replicas" => value.trim().parse::<i32>().is_ok_and(|v| v >= 1),
+            "message.timestamp.type" => matches!(value, "CreateTime" | "LogAppendTime"),
+            "cleanup.policy" => value
+                .split(',')
+                .all(|p| matches!(p.trim(), "delete" | "compact" | "")),
+            _ => true,
+        };
+    if ok {
+        Ok(())
+    } else {
+        Err(KafkaError::new(
+            ResponseError::InvalidConfig,
+            format!("Invalid value {value} for configuration {name}"),
+        ))
+    }
+}
+
+/// One config as DescribeConfigs reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigEntry {
+    pub name: std::string::String,
+    pub value: Option<std::string::String>,
+    pub source: ConfigSource,
+    pub kind: ConfigType,
+    pub read_only: bool,
+}
+
+/// A topic's full configuration: every Kafka topic config, overrides applied.
+pub fn topic_entries(
+    overrides: &BTreeMap<std::string::String, std::string::String>,
+) -> Vec<ConfigEntry> {
+    TOPIC_CONFIGS
+        .iter()
+        .map(|d| match overrides.get(d.name) {
+            Some(v) => ConfigEntry {
+                name: d.name.into(),
+                value: Some(v.clone()),
+                source: ConfigSource::DynamicTopic,
+                kind: d.kind,
+                read_only: false,
+            },
+            None => ConfigEntry {
+                name: d.name.into(),
+                value: Some(d.default.into()),
+                source: ConfigSource::Default,
+                kind: d.kind,
+                read_only: false,
+            },
+        })
+        .collect()
+}
+
+/// Cluster-wide settings that Kafka keeps in broker configs.
+#[derive(Debug, Clone)]
+pub struct BrokerConfig {
+    pub auto_create_topics: bool,
+    pub num_partitions: i32,
+    pub default_replication_factor: i16,
+    pub message_max_bytes: i32,
+    pub max_request_size: usize,
+}
+
+impl BrokerConfig {
+    /// The broker configs DescribeConfigs reports, sorted by name. Values that broker-sim
+    /// sets differently from Kafka's defaults are `STATIC_BROKER_CONFIG`, as if they were in
+    /// server.properties.
+    pub fn entries(&self, broker_id: i32) -> Vec<ConfigEntry> {
+        let fixed =
+            |name: &str, value: std::string::String, kind: ConfigType, default: &str| ConfigEntry {
+                source: if value == default {
+                    ConfigSource::Default
+                } else {
+                    ConfigSource::StaticBroker
+                },
+                name: name.into(),
+                value: Some(value),
+                kind,
+                read_only: true,
+            };
+        let mut entries = vec![
+            fixed(
+                "auto.create.topics.enable",
+                self.auto_create_topics.to_string(),
+                Boolean,
+                "true",
+            ),
+            fixed("broker.id", broker_id.to_string(), Int, "-1"),
+            fixed("compression.type", "producer".into(), String, "producer"),
+            fixed(
+                "default.replication.factor",
+                self.default_replication_factor.to_string(),
+                Int,
+                "1",
+            ),
+            fixed("delete.topic.enable", "true".into(), Boolean, "true"),
+            fixed("log.cleanup.policy", "delete".into(), List, "delete"),
+            fixed(
+                "log.message.timestamp.type",
+                "CreateTime".into(),
+                String,
+                "CreateTime",
+            ),
+            fixed("log.retention.bytes", "-1".into(), Long, "-1"),
+            fixed("log.retention.hours", "168".into(), Int, "168"),
+            fixed("log.segment.bytes", "1073741824".into(), Int, "1073741824"),
+            fixed(
+                "message.max.bytes",
+                self.message_max_bytes.to_string(),
+                Int,
+                "1048588",
+            ),
+            fixed("min.insync.replicas", "1".into(), Int, "1"),
+            fixed("node.id", broker_id.to_string(), Int, "-1"),
+            fixed("num.partitions", self.num_partitions.to_string(), Int, "1"),
+            fixed("offsets.topic.num.partitions", "50".into(), Int, "50"),
+            fixed(
+                "socket.request.max.bytes",
+                self.max_request_size.to_string(),
+                Int,
+                "104857600",
+            ),
+            fixed(
+                "transaction.state.log.num.partitions",
+                "50".into(),
+                Int,
+                "50",
+            ),
+            fixed(
+                "unclean.leader.election.enable",
+                "false".into(),
+                Boolean,
+                "false",
+            ),
+        ];
+        entries.sort_by(|a, b| a.name.cmp(&b.name));
+        entries
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn topic_config_table_is_sorted_and_validates_types() {
+        assert!(TOPIC_CONFIGS.windows(2).all(|w| w[0].name < w[1].name));
+        assert!(validate_topic_config(MAX_MESSAGE_BYTES, "10000").is_ok());
+        assert_eq!(
+            validate_topic_config(MAX_MESSAGE_BYTES, "ten")
+                .unwrap_err()
+                .code,
+            ResponseError::InvalidConfig
+        );
+        assert_eq!(
+            validate_topic_config("no.such.config", "1")
+                .unwrap_err()
+                .code,
+            ResponseError::InvalidConfig
+        );
+    }
+
+    #[test]
+    fn overrides_are_dynamic_and_the_rest_default() {
+        let mut o = BTreeMap::new();
+        o.insert("retention.ms".to_string(), "1000".to_string());
+        let entries = topic_entries(&o);
+        let r = entries.iter().find(|e| e.name == "retention.ms").unwrap();
+        assert_eq!(r.source, ConfigSource::DynamicTopic);
+        let m = entries
+            .iter()
+            .find(|e| e.name == MAX_MESSAGE_BYTES)
+            .unwrap();
+        assert_eq!(m.value.as_deref(), Some("1048588"));
+        assert_eq!(m.source, ConfigSource::Default);
+    }
+}

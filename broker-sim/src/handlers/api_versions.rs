@@ -1,0 +1,41 @@
+//! ApiVersions (key 18), v0–4.
+//!
+//! Lists exactly the keys and ranges of `broker_sim_protocol::versions::SUPPORTED_APIS`.
+//! A request in a version above ours is answered in v0 with UNSUPPORTED_VERSION and the same
+//! list (done by the server before decoding), which is how clients negotiate down. No
+//! feature flags are advertised: broker-sim has no KRaft metadata versions to finalize.
+
+use broker_sim_protocol::versions::SUPPORTED_APIS;
+use kafka_protocol::ResponseError;
+use kafka_protocol::messages::api_versions_response::ApiVersion;
+use kafka_protocol::messages::{ApiVersionsRequest, ApiVersionsResponse, ResponseKind};
+
+use super::RequestContext;
+
+pub(crate) fn handle(
+    _ctx: &RequestContext<'_>,
+    _request: ApiVersionsRequest,
+) -> ApiVersionsResponse {
+    ApiVersionsResponse::default().with_api_keys(api_keys())
+}
+
+/// The answer to an ApiVersions request in a version we do not support.
+pub(crate) fn unsupported_version() -> ResponseKind {
+    ResponseKind::ApiVersions(
+        ApiVersionsResponse::default()
+            .with_error_code(ResponseError::UnsupportedVersion.code())
+            .with_api_keys(api_keys()),
+    )
+}
+
+fn api_keys() -> Vec<ApiVersion> {
+    SUPPORTED_APIS
+        .iter()
+        .map(|a| {
+            ApiVersion::default()
+                .with_api_key(a.key as i16)
+                .with_min_version(a.min)
+                .with_max_version(a.max)
+        })
+        .collect()
+}

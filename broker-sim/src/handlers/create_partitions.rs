@@ -1,0 +1,41 @@
+//! CreatePartitions (key 37), v0–3.
+//!
+//! Grows a topic to `count` partitions; a count not above the current one is
+//! INVALID_PARTITIONS, an unknown topic UNKNOWN_TOPIC_OR_PARTITION. New partitions are placed
+//! like the first ones unless assignments are given. `validate_only` checks without growing.
+
+use kafka_protocol::messages::create_partitions_response::CreatePartitionsTopicResult;
+use kafka_protocol::messages::{CreatePartitionsRequest, CreatePartitionsResponse};
+
+use super::{RequestContext, str_bytes};
+
+pub(crate) fn handle(
+    ctx: &RequestContext<'_>,
+    request: CreatePartitionsRequest,
+) -> CreatePartitionsResponse {
+    let mut state = ctx.shared.lock();
+    let results = request
+        .topics
+        .into_iter()
+        .map(|t| {
+            let assignments: Option<Vec<Vec<i32>>> = t.assignments.map(|a| {
+                a.into_iter()
+                    .map(|a| a.broker_ids.into_iter().map(|b| b.0).collect())
+                    .collect()
+            });
+            let outcome = state.create_partitions(
+                &t.name,
+                t.count,
+                assignments.as_deref(),
+                request.validate_only,
+            );
+            let mut result = CreatePartitionsTopicResult::default().with_name(t.name);
+            if let Err(e) = outcome {
+                result.error_code = e.code();
+                result.error_message = Some(str_bytes(e.message));
+            }
+            result
+        })
+        .collect();
+    CreatePartitionsResponse::default().with_results(results)
+}

@@ -1,0 +1,97 @@
+//! CreateTopics (key 19), v2–7.
+//!
+//! Kafka's checks, in Kafka's order: a legal name (INVALID_TOPIC_EXCEPTION), not existing
+//! (TOPIC_ALREADY_EXISTS), known configs of the right type (INVALID_CONFIG), a partition
+//! count and replication factor (-1 for the broker default) that make sense for this
+//! cluster (INVALID_PARTITIONS, INVALID_REPLICATION_FACTOR), or explicit assignments. With
+//! `validate_only` nothing is created but the answer is the same. From v5 the answer lists
+//! the partition count, replication factor and full config of the topic; from v7 its id.
+//! Any broker accepts the request (Kafka forwards to the controller; here state is shared).
+
+use kafka_protocol::messages::create_topics_response::{
+    CreatableTopicConfigs, CreatableTopicResult,
+};
+use kafka_protocol::messages::{CreateTopicsRequest, CreateTopicsResponse};
+
+use super::{RequestContext, str_bytes};
+use crate::config::topic_entries;
+use crate::state::TopicSpec;
+
+pub(crate) fn handle(
+    ctx: &RequestContext<'_>,
+    request: CreateTopicsRequest,
+) -> CreateTopicsResponse {
+    let v = ctx.version;
+    let mut state = ctx.shared.lock();
+    let topics = request
+        .topics
+        .into_iter()
+        .map(|t| {
+            let spec = TopicSpec {
+                name: t.name.to_string(),
+                partitions: t.num_partitions,
+                replication_factor: t.replication_factor,
+                assignments: (!t.assignments.is_empty()).then(|| {
+                    let mut a = t.assignments.clone();
+                    a.sort_by_key(|a| a.partition_index);
+                    a.into_iter()
+                        .map(|a| a.broker_ids.into_iter().map(|b| b.0).collect())
+                        .collect()
+                }),
+                configs: t
+                    .configs
+                    .iter()
+                    .filter_map(|c| {
+                        c.value
+                            .as_ref()
+                            .map(|v| (c.name.to_string(), v.to_string()))
+                    })
+                    .collect(),
+            };
+            let mut result = CreatableTopicResult::default().with_name(t.name);
+            let outcome = if request.validate_only {
+                state.plan_topic(&spec).map(|replicas| (replicas, None))
+            } else {
+                state.create_topic(&spec).map(|topic| {
+                    (
+                        topic
+                            .partitions
+                            .iter()
+                            .map(|p| p.replicas.clone())
+                            .collect(),
+                        Some(topic.id),
+                    )
+                })
+            };
+            match outcome {
+                Ok((replicas, id)) => {
+                    if v >= 5 {
+                        result.num_partitions = replicas.len() as i32;
+                        result.replication_factor =
+                            replicas.first().map_or(0, |r: &Vec<i32>| r.len() as i16);
+                        result.configs = Some(
+                            topic_entries(&spec.configs)
+                                .into_iter()
+                                .map(|e| {
+                                    CreatableTopicConfigs::default()
+                                        .with_name(str_bytes(e.name))
+                                        .with_value(e.value.map(str_bytes))
+                                        .with_config_source(e.source as i8)
+                                })
+                                .collect(),
+                        );
+                    }
+                    if let Some(id) = id {
+                        result.topic_id = id;
+                    }
+                }
+                Err(e) => {
+                    result.error_code = e.code();
+                    result.error_message = Some(str_bytes(e.message));
+                }
+            }
+            result
+        })
+        .collect();
+    CreateTopicsResponse::default().with_topics(topics)
+}

@@ -1,0 +1,54 @@
+//! DeleteTopics (key 20), v1–6.
+//!
+//! Topics are named (v1–5 `topic_names`, v6 `topics` with a name) or, from v6, given by
+//! id. An unknown name is UNKNOWN_TOPIC_OR_PARTITION, an unknown id UNKNOWN_TOPIC_ID.
+//! Deletion is immediate: the log is gone when the answer is sent.
+
+use kafka_protocol::ResponseError;
+use kafka_protocol::messages::delete_topics_response::DeletableTopicResult;
+use kafka_protocol::messages::{DeleteTopicsRequest, DeleteTopicsResponse};
+
+use super::{RequestContext, str_bytes, topic_name};
+
+pub(crate) fn handle(
+    ctx: &RequestContext<'_>,
+    request: DeleteTopicsRequest,
+) -> DeleteTopicsResponse {
+    let mut state = ctx.shared.lock();
+    let targets: Vec<(Option<String>, uuid::Uuid)> = if ctx.version >= 6 {
+        request
+            .topics
+            .into_iter()
+            .map(|t| (t.name.map(|n| n.to_string()), t.topic_id))
+            .collect()
+    } else {
+        request
+            .topic_names
+            .into_iter()
+            .map(|n| (Some(n.to_string()), uuid::Uuid::nil()))
+            .collect()
+    };
+    let responses = targets
+        .into_iter()
+        .map(|(name, id)| {
+            let name = name.or_else(|| state.topic_name_by_id(&id).map(str::to_string));
+            let mut result = DeletableTopicResult::default()
+                .with_name(name.as_deref().map(topic_name))
+                .with_topic_id(id);
+            match name {
+                None => result.error_code = ResponseError::UnknownTopicId.code(),
+                Some(name) => match state.delete_topic(&name) {
+                    Ok(deleted_id) => result.topic_id = deleted_id,
+                    Err(e) => {
+                        result.error_code = e.code();
+                        if ctx.version >= 5 {
+                            result.error_message = Some(str_bytes(e.message));
+                        }
+                    }
+                },
+            }
+            result
+        })
+        .collect();
+    DeleteTopicsResponse::default().with_responses(responses)
+}

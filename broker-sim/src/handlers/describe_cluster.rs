@@ -1,0 +1,43 @@
+//! DescribeCluster (key 60), v0–2.
+//!
+//! Cluster id, controller and every broker. Brokers are never fenced here. Asking a broker
+//! for controller endpoints (endpoint type 2, v1+) is UNSUPPORTED_ENDPOINT_TYPE, as in Kafka:
+//! that question is for the controller listener, which broker-sim does not expose.
+
+use kafka_protocol::ResponseError;
+use kafka_protocol::messages::describe_cluster_response::DescribeClusterBroker;
+use kafka_protocol::messages::{DescribeClusterRequest, DescribeClusterResponse};
+
+use super::{RequestContext, str_bytes};
+
+const BROKERS: i8 = 1;
+
+pub(crate) fn handle(
+    ctx: &RequestContext<'_>,
+    request: DescribeClusterRequest,
+) -> DescribeClusterResponse {
+    let state = ctx.shared.lock();
+    let response = DescribeClusterResponse::default()
+        .with_cluster_id(str_bytes(state.cluster_id.clone()))
+        .with_controller_id(state.controller_id.into());
+    if ctx.version >= 1 && request.endpoint_type != BROKERS {
+        return response
+            .with_endpoint_type(request.endpoint_type)
+            .with_error_code(ResponseError::UnsupportedEndpointType.code())
+            .with_error_message(Some(str_bytes(
+                "broker-sim brokers only describe broker endpoints",
+            )));
+    }
+    response.with_brokers(
+        state
+            .brokers
+            .iter()
+            .map(|b| {
+                DescribeClusterBroker::default()
+                    .with_broker_id(b.id.into())
+                    .with_host(str_bytes(b.host.clone()))
+                    .with_port(b.port)
+            })
+            .collect(),
+    )
+}

@@ -1,0 +1,96 @@
+//! DescribeConfigs (key 32), v1–4.
+//!
+//! Topic resources list every Kafka topic config: overrides as DYNAMIC_TOPIC_CONFIG, the
+//! rest with Kafka's defaults as DEFAULT_CONFIG. Broker resources (this broker's id, or ""
+//! for cluster defaults) list the broker configs broker-sim models; another broker's id is
+//! INVALID_REQUEST, as Kafka answers. Broker loggers have nothing to list. Synonyms, when
+//! asked for, hold just the entry itself; documentation is not provided.
+
+use kafka_protocol::ResponseError;
+use kafka_protocol::messages::describe_configs_response::{
+    DescribeConfigsResourceResult, DescribeConfigsResult, DescribeConfigsSynonym,
+};
+use kafka_protocol::messages::{DescribeConfigsRequest, DescribeConfigsResponse};
+
+use super::{RequestContext, str_bytes};
+use crate::config::{ConfigEntry, topic_entries};
+use crate::error::KafkaError;
+use crate::state::topic::validate_topic_name;
+
+const TOPIC: i8 = 2;
+const BROKER: i8 = 4;
+const BROKER_LOGGER: i8 = 8;
+
+pub(crate) fn handle(
+    ctx: &RequestContext<'_>,
+    request: DescribeConfigsRequest,
+) -> DescribeConfigsResponse {
+    let v = ctx.version;
+    let state = ctx.shared.lock();
+    let results = request
+        .resources
+        .into_iter()
+        .map(|r| {
+            let name = r.resource_name.to_string();
+            let entries: Result<Vec<ConfigEntry>, KafkaError> = match r.resource_type {
+                TOPIC => validate_topic_name(&name).and_then(|()| {
+                    state.topic(&name).map(|t| topic_entries(&t.configs)).ok_or_else(|| {
+                        KafkaError::new(ResponseError::UnknownTopicOrPartition, format!("Topic {name} does not exist"))
+                    })
+                }),
+                BROKER | BROKER_LOGGER if !(name.is_empty() || name == ctx.broker_id.to_string()) => {
+                    Err(KafkaError::new(
+                        ResponseError::InvalidRequest,
+                        format!("Unexpected broker id, expected {} or empty string, but received {name}", ctx.broker_id),
+                    ))
+                }
+                BROKER => Ok(state.config.entries(ctx.broker_id)),
+                BROKER_LOGGER => Ok(Vec::new()),
+                other => Err(KafkaError::new(
+                    ResponseError::InvalidRequest,
+                    format!("Unsupported resource type {other}"),
+                )),
+            };
+            let result = DescribeConfigsResult::default()
+                .with_resource_type(r.resource_type)
+                .with_resource_name(r.resource_name.clone());
+            match entries {
+                Ok(entries) => result.with_configs(
+                    entries
+                        .into_iter()
+                        .filter(|e| {
+                            r.configuration_keys
+                                .as_ref()
+                                .is_none_or(|keys| keys.iter().any(|k| k.as_str() == e.name))
+                        })
+                        .map(|e| to_wire(e, v, request.include_synonyms))
+                        .collect(),
+                ),
+                Err(e) => result
+                    .with_error_code(e.code())
+                    .with_error_message(Some(str_bytes(e.message))),
+            }
+        })
+        .collect();
+    DescribeConfigsResponse::default().with_results(results)
+}
+
+fn to_wire(e: ConfigEntry, version: i16, synonyms: bool) -> DescribeConfigsResourceResult {
+    let mut out = DescribeConfigsResourceResult::default()
+        .with_name(str_bytes(e.name.clone()))
+        .with_value(e.value.clone().map(str_bytes))
+        .with_read_only(e.read_only)
+        .with_config_source(e.source as i8);
+    if synonyms {
+        out.synonyms = vec![
+            DescribeConfigsSynonym::default()
+                .with_name(str_bytes(e.name))
+                .with_value(e.value.map(str_bytes))
+                .with_source(e.source as i8),
+        ];
+    }
+    if version >= 3 {
+        out.config_type = e.kind as i8;
+    }
+    out
+}

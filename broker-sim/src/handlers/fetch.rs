@@ -1,0 +1,159 @@
+//! Fetch (key 1), v4–18.
+//!
+//! Serves the stored batches as they were produced, starting at the batch that holds the
+//! fetch offset and stopping below the high watermark. Limits as in Kafka: the request's
+//! `max_bytes` across partitions and each partition's `partition_max_bytes`, except that
+//! the first batch found is returned even when it alone exceeds them (KIP-74), so a
+//! consumer always progresses. Long polling: without `min_bytes` of data and without an
+//! error, the request waits up to `max_wait_ms` and is woken by every append. Topics are
+//! named before v13 and given by id from v13.
+//!
+//! Fetch sessions (KIP-227) are not kept: every answer carries session id 0, which tells
+//! clients to send full fetch requests, as Kafka does when its session cache is full.
+
+use std::pin::pin;
+use std::time::Duration;
+
+use bytes::Bytes;
+use kafka_protocol::ResponseError;
+use kafka_protocol::messages::fetch_response::{
+    FetchableTopicResponse, LeaderIdAndEpoch, PartitionData,
+};
+use kafka_protocol::messages::{FetchRequest, FetchResponse};
+
+use super::{RequestContext, topic_name};
+use crate::error::KafkaError;
+use crate::state::{Partition, State};
+
+pub(crate) async fn handle(ctx: &RequestContext<'_>, request: FetchRequest) -> FetchResponse {
+    if ctx.version >= 7 && request.session_id != 0 {
+        return FetchResponse::default()
+            .with_error_code(ResponseError::FetchSessionIdNotFound.code());
+    }
+    let wait = Duration::from_millis(request.max_wait_ms.max(0) as u64);
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        // Registered before reading, so an append between the read and the wait still wakes us.
+        let mut appended = pin!(ctx.shared.data_appended.notified());
+        appended.as_mut().enable();
+        let (response, bytes, any_error) = read(ctx, &request);
+        if any_error
+            || bytes >= request.min_bytes.max(0) as usize
+            || tokio::time::Instant::now() >= deadline
+        {
+            return response;
+        }
+        tokio::select! {
+            _ = appended => {}
+            _ = tokio::time::sleep_until(deadline) => {}
+        }
+    }
+}
+
+/// One pass over the requested partitions: (response, bytes of records, any partition error).
+fn read(ctx: &RequestContext<'_>, request: &FetchRequest) -> (FetchResponse, usize, bool) {
+    let v = ctx.version;
+    let state = ctx.shared.lock();
+    let mut remaining = request.max_bytes.max(0) as usize;
+    let mut total = 0usize;
+    let mut any_error = false;
+    let mut responses = Vec::with_capacity(request.topics.len());
+    for topic in &request.topics {
+        let name = if v >= 13 {
+            state.topic_name_by_id(&topic.topic_id).map(str::to_string)
+        } else {
+            Some(topic.topic.to_string())
+        };
+        let mut partitions = Vec::with_capacity(topic.partitions.len());
+        for fp in &topic.partitions {
+            let mut data = PartitionData::default()
+                .with_partition_index(fp.partition)
+                .with_aborted_transactions(Some(Vec::new()))
+                .with_records(Some(Bytes::new()));
+            let found = match &name {
+                None => Err(KafkaError::new(
+                    ResponseError::UnknownTopicId,
+                    "unknown topic id",
+                )),
+                Some(name) => state.led_partition(name, fp.partition, ctx.broker_id),
+            };
+            let result = found.and_then(|p| {
+                check_position(p, fp.current_leader_epoch, fp.fetch_offset)?;
+                Ok(p)
+            });
+            match result {
+                Ok(p) => {
+                    let hw = p.high_watermark();
+                    let limit = remaining.min(fp.partition_max_bytes.max(0) as usize);
+                    let read = p.log.read(fp.fetch_offset, hw, limit, total == 0);
+                    remaining = remaining.saturating_sub(read.bytes);
+                    total += read.bytes;
+                    data.high_watermark = hw;
+                    data.last_stable_offset = hw;
+                    data.log_start_offset = p.log.log_start_offset();
+                    data.records = Some(read.into_bytes());
+                }
+                Err(e) => {
+                    any_error = true;
+                    data.error_code = e.code();
+                    if v >= 12 && e.code == ResponseError::NotLeaderOrFollower {
+                        data.current_leader = current_leader(&state, name.as_deref(), fp.partition);
+                    }
+                }
+            }
+            partitions.push(data);
+        }
+        let mut response = FetchableTopicResponse::default().with_partitions(partitions);
+        if v >= 13 {
+            response.topic_id = topic.topic_id;
+        } else {
+            response.topic = topic_name(&topic.topic);
+        }
+        responses.push(response);
+    }
+    (
+        FetchResponse::default().with_responses(responses),
+        total,
+        any_error,
+    )
+}
+
+/// Kafka's checks of a fetch position: the client's leader epoch against ours, and the
+/// offset against the log's range (the high watermark itself is valid and reads nothing).
+fn check_position(p: &Partition, client_epoch: i32, offset: i64) -> Result<(), KafkaError> {
+    if client_epoch >= 0 && client_epoch < p.leader_epoch {
+        return Err(KafkaError::new(
+            ResponseError::FencedLeaderEpoch,
+            "stale leader epoch",
+        ));
+    }
+    if client_epoch > p.leader_epoch {
+        return Err(KafkaError::new(
+            ResponseError::UnknownLeaderEpoch,
+            "leader epoch from the future",
+        ));
+    }
+    if offset < p.log.log_start_offset() || offset > p.high_watermark() {
+        return Err(KafkaError::new(
+            ResponseError::OffsetOutOfRange,
+            format!(
+                "offset {offset} outside [{}, {}]",
+                p.log.log_start_offset(),
+                p.high_watermark()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn current_leader(state: &State, topic: Option<&str>, partition: i32) -> LeaderIdAndEpoch {
+    topic
+        .and_then(|t| state.topic(t))
+        .and_then(|t| t.partition(partition))
+        .map(|p| {
+            LeaderIdAndEpoch::default()
+                .with_leader_id(p.leader.into())
+                .with_leader_epoch(p.leader_epoch)
+        })
+        .unwrap_or_default()
+}

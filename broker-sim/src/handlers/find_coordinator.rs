@@ -1,0 +1,73 @@
+//! FindCoordinator (key 10), v0–6.
+//!
+//! The coordinator of a group or transactional id is the broker leading the partition of
+//! `__consumer_offsets` / `__transaction_state` that the id hashes to (Java's
+//! `String.hashCode` modulo 50, as Kafka computes it), so it is stable across runs. v0–3
+//! ask for one key, v4+ for a batch. Share-group keys (type 2) are INVALID_REQUEST: share
+//! groups are not supported.
+
+use kafka_protocol::ResponseError;
+use kafka_protocol::messages::find_coordinator_response::Coordinator;
+use kafka_protocol::messages::{FindCoordinatorRequest, FindCoordinatorResponse};
+use kafka_protocol::protocol::StrBytes;
+
+use super::{RequestContext, str_bytes};
+use crate::error::KafkaError;
+
+const GROUP: i8 = 0;
+const TRANSACTION: i8 = 1;
+
+pub(crate) fn handle(
+    ctx: &RequestContext<'_>,
+    request: FindCoordinatorRequest,
+) -> FindCoordinatorResponse {
+    let state = ctx.shared.lock();
+    let find = |key: &StrBytes| -> Result<(i32, String, i32), KafkaError> {
+        if !matches!(request.key_type, GROUP | TRANSACTION) {
+            return Err(KafkaError::new(
+                ResponseError::InvalidRequest,
+                format!("Unsupported coordinator key type {}", request.key_type),
+            ));
+        }
+        if key.is_empty() {
+            return Err(KafkaError::new(
+                ResponseError::InvalidRequest,
+                "empty coordinator key",
+            ));
+        }
+        let b = state.coordinator_for(key);
+        Ok((b.id, b.host.clone(), b.port))
+    };
+    if ctx.version < 4 {
+        return match find(&request.key) {
+            Ok((id, host, port)) => FindCoordinatorResponse::default()
+                .with_node_id(id.into())
+                .with_host(str_bytes(host))
+                .with_port(port),
+            Err(e) => FindCoordinatorResponse::default()
+                .with_error_code(e.code())
+                .with_error_message(Some(str_bytes(e.message)))
+                .with_node_id((-1).into())
+                .with_port(-1),
+        };
+    }
+    let coordinators = request
+        .coordinator_keys
+        .iter()
+        .map(|key| {
+            let c = Coordinator::default().with_key(key.clone());
+            match find(key) {
+                Ok((id, host, port)) => c
+                    .with_node_id(id.into())
+                    .with_host(str_bytes(host))
+                    .with_port(port),
+                Err(e) => c
+                    .with_error_code(e.code())
+                    .with_error_message(Some(str_bytes(e.message)))
+                    .with_node_id((-1).into())
+                    .with_port(-1),
+            }
+        })
+        .collect();
+    FindCoordinatorResponse::default().with_coordinators(coordinators)
+}

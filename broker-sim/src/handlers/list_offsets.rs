@@ -1,0 +1,91 @@
+//! ListOffsets (key 2), v1–10.
+//!
+//! Special timestamps: -2 earliest (log start), -1 latest (high watermark), -3 the record
+//! with the largest timestamp (v7+), -4 earliest local (v8+, the log start: everything is
+//! local). -5 latest tiered and -6 earliest pending upload have no tiered storage to look
+//! at and answer offset -1. Any other timestamp finds the first record at or after it, or
+//! offset -1 when there is none. Only the partition's leader answers.
+
+use kafka_protocol::ResponseError;
+use kafka_protocol::messages::list_offsets_response::{
+    ListOffsetsPartitionResponse, ListOffsetsTopicResponse,
+};
+use kafka_protocol::messages::{ListOffsetsRequest, ListOffsetsResponse};
+
+use super::RequestContext;
+use crate::error::KafkaError;
+use crate::state::Partition;
+
+pub const LATEST: i64 = -1;
+pub const EARLIEST: i64 = -2;
+pub const MAX_TIMESTAMP: i64 = -3;
+pub const EARLIEST_LOCAL: i64 = -4;
+pub const LATEST_TIERED: i64 = -5;
+pub const EARLIEST_PENDING_UPLOAD: i64 = -6;
+
+pub(crate) fn handle(ctx: &RequestContext<'_>, request: ListOffsetsRequest) -> ListOffsetsResponse {
+    let state = ctx.shared.lock();
+    let topics = request
+        .topics
+        .into_iter()
+        .map(|topic| {
+            let partitions = topic
+                .partitions
+                .iter()
+                .map(|lp| {
+                    let response = ListOffsetsPartitionResponse::default()
+                        .with_partition_index(lp.partition_index);
+                    let found = state
+                        .led_partition(&topic.name, lp.partition_index, ctx.broker_id)
+                        .and_then(|p| {
+                            lookup(p, lp.current_leader_epoch, lp.timestamp)
+                                .map(|r| (r, p.leader_epoch))
+                        });
+                    match found {
+                        Ok(((offset, timestamp), epoch)) => response
+                            .with_offset(offset)
+                            .with_timestamp(timestamp)
+                            .with_leader_epoch(if offset >= 0 && ctx.version >= 4 {
+                                epoch
+                            } else {
+                                -1
+                            }),
+                        Err(e) => response.with_error_code(e.code()),
+                    }
+                })
+                .collect();
+            ListOffsetsTopicResponse::default()
+                .with_name(topic.name)
+                .with_partitions(partitions)
+        })
+        .collect();
+    ListOffsetsResponse::default().with_topics(topics)
+}
+
+/// (offset, timestamp) for one partition and requested timestamp.
+fn lookup(p: &Partition, client_epoch: i32, timestamp: i64) -> Result<(i64, i64), KafkaError> {
+    if client_epoch >= 0 && client_epoch < p.leader_epoch {
+        return Err(KafkaError::new(
+            ResponseError::FencedLeaderEpoch,
+            "stale leader epoch",
+        ));
+    }
+    if client_epoch > p.leader_epoch {
+        return Err(KafkaError::new(
+            ResponseError::UnknownLeaderEpoch,
+            "leader epoch from the future",
+        ));
+    }
+    const NONE: (i64, i64) = (-1, -1);
+    Ok(match timestamp {
+        LATEST => (p.high_watermark(), -1),
+        EARLIEST | EARLIEST_LOCAL => (p.log.log_start_offset(), -1),
+        MAX_TIMESTAMP => p.log.max_timestamp_record().unwrap_or(NONE),
+        LATEST_TIERED | EARLIEST_PENDING_UPLOAD => NONE,
+        t => p
+            .log
+            .offset_for_timestamp(t)
+            .filter(|(offset, _)| *offset < p.high_watermark())
+            .unwrap_or(NONE),
+    })
+}

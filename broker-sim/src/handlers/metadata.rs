@@ -1,0 +1,111 @@
+//! Metadata (key 3), v0–13.
+//!
+//! Every broker, every requested topic (all topics for a null list, or an empty one in v0),
+//! partitions with leader, leader epoch, replicas and ISR; topics may be named or, from
+//! v10, given by id. A missing topic is auto-created with the broker's defaults when the
+//! cluster allows it and the request does (always before v4). Unlike Kafka, which answers
+//! LEADER_NOT_AVAILABLE until the new topic's metadata has propagated, the topic is usable
+//! at once and reported without error: creation here is instant.
+
+use kafka_protocol::ResponseError;
+use kafka_protocol::messages::metadata_response::{
+    MetadataResponseBroker, MetadataResponsePartition, MetadataResponseTopic,
+};
+use kafka_protocol::messages::{MetadataRequest, MetadataResponse};
+
+use super::{RequestContext, str_bytes, topic_name};
+use crate::error::KafkaError;
+use crate::state::{State, Topic, topic::validate_topic_name};
+
+/// Every topic operation, as the authorized-operations bit set reports it with no ACLs:
+/// READ, WRITE, CREATE, DELETE, ALTER, DESCRIBE, DESCRIBE_CONFIGS, ALTER_CONFIGS.
+const ALL_TOPIC_OPERATIONS: i32 =
+    (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 7) | (1 << 8) | (1 << 10) | (1 << 11);
+
+pub(crate) fn handle(ctx: &RequestContext<'_>, request: MetadataRequest) -> MetadataResponse {
+    let v = ctx.version;
+    let mut state = ctx.shared.lock();
+    let allow_auto_create =
+        state.config.auto_create_topics && (v < 4 || request.allow_auto_topic_creation);
+    let with_ops = v >= 8 && request.include_topic_authorized_operations;
+    let topics = match request.topics {
+        Some(list) if !(v == 0 && list.is_empty()) => list
+            .into_iter()
+            .map(|t| match t.name {
+                Some(name) if !name.is_empty() => {
+                    named_topic(&mut state, &name, allow_auto_create, with_ops)
+                }
+                _ => match state.topic_name_by_id(&t.topic_id).map(str::to_string) {
+                    Some(name) => {
+                        describe(state.topic(&name).expect("id index is in step"), with_ops)
+                    }
+                    None => MetadataResponseTopic::default()
+                        .with_topic_id(t.topic_id)
+                        .with_error_code(ResponseError::UnknownTopicId.code()),
+                },
+            })
+            .collect(),
+        _ => state.topics().map(|t| describe(t, with_ops)).collect(),
+    };
+    let brokers = state
+        .brokers
+        .iter()
+        .map(|b| {
+            MetadataResponseBroker::default()
+                .with_node_id(b.id.into())
+                .with_host(str_bytes(b.host.clone()))
+                .with_port(b.port)
+        })
+        .collect();
+    MetadataResponse::default()
+        .with_brokers(brokers)
+        .with_cluster_id((v >= 2).then(|| str_bytes(state.cluster_id.clone())))
+        .with_controller_id(if v >= 1 { state.controller_id } else { -1 }.into())
+        .with_topics(topics)
+}
+
+fn named_topic(
+    state: &mut State,
+    name: &str,
+    auto_create: bool,
+    with_ops: bool,
+) -> MetadataResponseTopic {
+    let result: Result<&Topic, KafkaError> = match validate_topic_name(name) {
+        Err(e) => Err(e),
+        Ok(()) if state.topic(name).is_some() => Ok(state.topic(name).expect("checked")),
+        Ok(()) if auto_create => state.auto_create_topic(name),
+        Ok(()) => Err(KafkaError::new(
+            ResponseError::UnknownTopicOrPartition,
+            name,
+        )),
+    };
+    match result {
+        Ok(topic) => describe(topic, with_ops),
+        Err(e) => MetadataResponseTopic::default()
+            .with_name(Some(topic_name(name)))
+            .with_error_code(e.code()),
+    }
+}
+
+fn describe(topic: &Topic, with_ops: bool) -> MetadataResponseTopic {
+    let partitions = topic
+        .partitions
+        .iter()
+        .map(|p| {
+            MetadataResponsePartition::default()
+                .with_partition_index(p.index)
+                .with_leader_id(p.leader.into())
+                .with_leader_epoch(p.leader_epoch)
+                .with_replica_nodes(p.replicas.iter().map(|&b| b.into()).collect())
+                .with_isr_nodes(p.isr.iter().map(|&b| b.into()).collect())
+        })
+        .collect();
+    let mut t = MetadataResponseTopic::default()
+        .with_name(Some(topic_name(&topic.name)))
+        .with_topic_id(topic.id)
+        .with_partitions(partitions);
+    if with_ops {
+        t.topic_authorized_operations = ALL_TOPIC_OPERATIONS;
+    }
+    t
+}

@@ -1,0 +1,121 @@
+//! Produce (key 0), v3–13.
+//!
+//! Each partition's record set must be one magic-2 batch, checked by `State::append`
+//! (CRC → CORRUPT_MESSAGE, over `max.message.bytes` → MESSAGE_TOO_LARGE, several batches →
+//! INVALID_RECORD) and appended to the leader's log with offsets assigned. Topics are named
+//! before v13 and given by id from v13. acks=1 and acks=all answer once the batch is in the
+//! log; replication is immediate, so every in-sync replica has it then too. With acks=0
+//! nothing is answered, and a failed write closes the connection, as Kafka does, so the
+//! client notices. A NOT_LEADER_OR_FOLLOWER answer carries the current leader (v10+,
+//! KIP-951) so clients can redirect without a metadata round trip.
+//!
+//! Not yet: idempotent sequence checks, transactions, LogAppendTime, timestamp bounds.
+
+use kafka_protocol::ResponseError;
+use kafka_protocol::messages::produce_response::{
+    LeaderIdAndEpoch, NodeEndpoint, PartitionProduceResponse, TopicProduceResponse,
+};
+use kafka_protocol::messages::{ProduceRequest, ProduceResponse, ResponseKind};
+
+use super::{Reply, RequestContext, str_bytes};
+use crate::error::KafkaError;
+
+pub(crate) fn handle(ctx: &RequestContext<'_>, request: ProduceRequest) -> Reply {
+    let v = ctx.version;
+    let acks = request.acks;
+    let mut failures = Vec::new();
+    let mut leaders = Vec::new();
+    let mut state = ctx.shared.lock();
+    let mut responses = Vec::with_capacity(request.topic_data.len());
+    for topic in request.topic_data {
+        let name = if v >= 13 {
+            state.topic_name_by_id(&topic.topic_id).map(str::to_string)
+        } else {
+            Some(topic.name.to_string())
+        };
+        let mut partition_responses = Vec::with_capacity(topic.partition_data.len());
+        for data in topic.partition_data {
+            let result = match (&name, data.records.as_deref()) {
+                (None, _) => Err(KafkaError::new(
+                    ResponseError::UnknownTopicId,
+                    "unknown topic id",
+                )),
+                (Some(_), _) if !matches!(acks, -1..=1) => Err(KafkaError::new(
+                    ResponseError::InvalidRequiredAcks,
+                    format!("acks must be -1, 0 or 1, not {acks}"),
+                )),
+                (Some(name), records) => state.append(
+                    name,
+                    data.index,
+                    Some(ctx.broker_id),
+                    records.unwrap_or_default(),
+                ),
+            };
+            let mut response = PartitionProduceResponse::default().with_index(data.index);
+            match result {
+                Ok(appended) => {
+                    response.base_offset = appended.base_offset;
+                    response.log_start_offset = appended.log_start_offset;
+                }
+                Err(e) => {
+                    tracing::debug!(topic = ?name, partition = data.index, error = %e, "produce refused");
+                    response.error_code = e.code();
+                    if v >= 8 {
+                        response.error_message = Some(str_bytes(e.message.clone()));
+                    }
+                    if v >= 10 && e.code == ResponseError::NotLeaderOrFollower {
+                        if let Some(p) = name
+                            .as_deref()
+                            .and_then(|n| state.topic(n))
+                            .and_then(|t| t.partition(data.index))
+                        {
+                            response.current_leader = LeaderIdAndEpoch::default()
+                                .with_leader_id(p.leader.into())
+                                .with_leader_epoch(p.leader_epoch);
+                            leaders.push(p.leader);
+                        }
+                    }
+                    failures.push(e);
+                }
+            }
+            partition_responses.push(response);
+        }
+        let mut response =
+            TopicProduceResponse::default().with_partition_responses(partition_responses);
+        if v >= 13 {
+            response.topic_id = topic.topic_id;
+        } else {
+            response.name = topic.name;
+        }
+        responses.push(response);
+    }
+    let node_endpoints = node_endpoints(&state, leaders);
+    drop(state);
+    ctx.shared.data_appended.notify_waiters();
+    if acks == 0 {
+        return match failures.first() {
+            None => Reply::NoResponse,
+            Some(e) => Reply::Close(format!("acks=0 produce failed: {e}")),
+        };
+    }
+    Reply::Response(ResponseKind::Produce(
+        ProduceResponse::default()
+            .with_responses(responses)
+            .with_node_endpoints(node_endpoints),
+    ))
+}
+
+fn node_endpoints(state: &crate::state::State, mut leaders: Vec<i32>) -> Vec<NodeEndpoint> {
+    leaders.sort_unstable();
+    leaders.dedup();
+    leaders
+        .into_iter()
+        .filter_map(|id| state.broker(id))
+        .map(|b| {
+            NodeEndpoint::default()
+                .with_node_id(b.id.into())
+                .with_host(str_bytes(b.host.clone()))
+                .with_port(b.port)
+        })
+        .collect()
+}

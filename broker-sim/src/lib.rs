@@ -1,0 +1,39 @@
+//! broker-sim: a Kafka cluster that runs inside a test process and speaks the real wire
+//! protocol.
+//!
+//! Start one with [`Cluster::builder`], point any Kafka client at
+//! [`Cluster::bootstrap_servers`], and read back what was written with [`Cluster::records`].
+//!
+//! ```no_run
+//! let cluster = broker_sim::Cluster::builder()
+//!     .brokers(3)
+//!     .topic("orders", 6)
+//!     .auto_create_topics(true)
+//!     .start()
+//!     .expect("cluster starts");
+//! let bootstrap = cluster.bootstrap_servers();
+//! // ... produce with any client ...
+//! for record in cluster.records("orders") {
+//!     println!("{}:{} {:?}", record.partition, record.offset, record.value_str());
+//! }
+//! ```
+//!
+//! Layout: [`cluster`] is the embedding API, [`state`] the cluster state (topics,
+//! partition logs) and its rules, `handlers` one module per Kafka API, `server` the
+//! sockets.
+
+pub mod clock;
+pub mod cluster;
+pub mod config;
+pub mod error;
+mod handlers;
+mod rng;
+mod server;
+pub mod state;
+
+pub use broker_sim_protocol::batch::NewRecord;
+pub use broker_sim_protocol::partitioner::partition_for_key;
+pub use cluster::{Cluster, ClusterBuilder, PartitionInfo, Record};
+pub use error::KafkaError;
+pub use kafka_protocol::ResponseError;
+pub use state::{BrokerInfo, TopicSpec};

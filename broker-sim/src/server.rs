@@ -1,0 +1,199 @@
+//! The brokers' network side: one accept loop per broker and one task per connection.
+//!
+//! A connection handles its requests one at a time, in arrival order, as Kafka does: a
+//! client may pipeline requests, and answers come back in the same order because the next
+//! request is read only after the previous one is answered (a long-polling Fetch therefore
+//! holds back later requests on its connection, exactly like Kafka's muted channels).
+//! Anything that cannot be answered (bad framing, unknown API, undecodable body) closes
+//! the connection with a log line saying why; the broker itself never stops for a client.
+
+use std::sync::Arc;
+
+use broker_sim_protocol::frame::read_frame;
+use broker_sim_protocol::header::{RequestFrame, decode_request, encode_response};
+use broker_sim_protocol::versions;
+use kafka_protocol::messages::{ApiKey, RequestKind};
+use tokio::io::{AsyncWriteExt, BufReader};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+use tracing::Instrument;
+
+use crate::cluster::Shared;
+use crate::handlers::{self, Reply, RequestContext};
+
+/// Serves every broker until `shutdown` turns true, then waits for their connections to end.
+pub(crate) async fn run_cluster(
+    shared: Arc<Shared>,
+    listeners: Vec<(i32, std::net::TcpListener)>,
+    shutdown: watch::Receiver<bool>,
+) {
+    let mut brokers = tokio::task::JoinSet::new();
+    for (broker_id, listener) in listeners {
+        match TcpListener::from_std(listener) {
+            Ok(listener) => {
+                brokers.spawn(run_broker(
+                    shared.clone(),
+                    broker_id,
+                    listener,
+                    shutdown.clone(),
+                ));
+            }
+            Err(e) => tracing::error!(broker_id, error = %e, "cannot register listener"),
+        }
+    }
+    while brokers.join_next().await.is_some() {}
+}
+
+async fn run_broker(
+    shared: Arc<Shared>,
+    broker_id: i32,
+    listener: TcpListener,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let mut connections = tokio::task::JoinSet::new();
+    let for_connections = shutdown.clone();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, peer)) => {
+                    let span = tracing::info_span!("connection", broker_id, %peer);
+                    connections.spawn(
+                        serve_connection(shared.clone(), broker_id, stream, for_connections.clone())
+                            .instrument(span),
+                    );
+                }
+                Err(e) => tracing::warn!(broker_id, error = %e, "accept failed"),
+            },
+            _ = shutdown.wait_for(|stop| *stop) => break,
+            // Reap finished connections so a long-lived broker does not accumulate them.
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+        }
+    }
+    drop(listener);
+    while connections.join_next().await.is_some() {}
+}
+
+async fn serve_connection(
+    shared: Arc<Shared>,
+    broker_id: i32,
+    stream: TcpStream,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let _ = stream.set_nodelay(true);
+    let (reader, mut writer) = stream.into_split();
+    let mut reader = BufReader::with_capacity(64 * 1024, reader);
+    let max_request_size = shared.lock().config.max_request_size;
+    tracing::debug!("connection opened");
+    loop {
+        let frame = tokio::select! {
+            frame = read_frame(&mut reader, max_request_size) => frame,
+            _ = shutdown.wait_for(|stop| *stop) => return,
+        };
+        let frame = match frame {
+            Ok(Some(frame)) => frame,
+            Ok(None) => {
+                tracing::debug!("connection closed by client");
+                return;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "closing connection: cannot read request frame");
+                return;
+            }
+        };
+        let request = match decode_request(frame.freeze()) {
+            Ok(request) => request,
+            Err(e) => {
+                tracing::warn!(error = %e, "closing connection: bad request header");
+                return;
+            }
+        };
+        let span = tracing::debug_span!(
+            "request",
+            api = ?request.api_key,
+            version = request.version(),
+            correlation_id = request.correlation_id(),
+            client_id = request.client_id(),
+        );
+        let reply = tokio::select! {
+            reply = process(&shared, broker_id, request).instrument(span.clone()) => reply,
+            _ = shutdown.wait_for(|stop| *stop) => return,
+        };
+        let _enter = span.enter();
+        match reply {
+            Outcome::Send(bytes) => {
+                if let Err(e) = writer.write_all(&bytes).await {
+                    tracing::debug!(error = %e, "connection lost while writing response");
+                    return;
+                }
+            }
+            Outcome::Silent => {}
+            Outcome::Close(why) => {
+                tracing::warn!(reason = %why, "closing connection");
+                return;
+            }
+        }
+    }
+}
+
+enum Outcome {
+    Send(bytes::BytesMut),
+    Silent,
+    Close(String),
+}
+
+/// Checks the version against the supported table, decodes the body, runs the handler and
+/// encodes its answer.
+async fn process(shared: &Shared, broker_id: i32, request: RequestFrame) -> Outcome {
+    let RequestFrame {
+        api_key,
+        header,
+        mut body,
+    } = request;
+    let version = header.request_api_version;
+    let supported = versions::supported(api_key);
+    let ctx = RequestContext {
+        shared,
+        broker_id,
+        version,
+    };
+    let reply = match supported {
+        None => return Outcome::Close(format!("API {api_key:?} is not supported")),
+        Some(s) if !s.contains(version) => {
+            if api_key != ApiKey::ApiVersions {
+                return Outcome::Close(format!(
+                    "unsupported version {version} of {api_key:?} (supported {}-{})",
+                    s.min, s.max
+                ));
+            }
+            // Kafka answers an ApiVersions it cannot parse in v0 with the supported list, so
+            // the client can pick a version both sides know.
+            tracing::debug!("ApiVersions v{version} unsupported: answering in v0");
+            return encode(
+                api_key,
+                0,
+                header.correlation_id,
+                Reply::Response(handlers::api_versions::unsupported_version()),
+            );
+        }
+        Some(_) => match RequestKind::decode(api_key, &mut body, version) {
+            Ok(decoded) => handlers::dispatch(&ctx, decoded).await,
+            Err(e) => {
+                return Outcome::Close(format!("malformed {api_key:?} v{version} request: {e}"));
+            }
+        },
+    };
+    encode(api_key, version, header.correlation_id, reply)
+}
+
+fn encode(api_key: ApiKey, version: i16, correlation_id: i32, reply: Reply) -> Outcome {
+    match reply {
+        Reply::Response(body) => match encode_response(api_key, version, correlation_id, &body) {
+            Ok(bytes) => Outcome::Send(bytes),
+            Err(e) => Outcome::Close(format!(
+                "cannot encode {api_key:?} v{version} response: {e}"
+            )),
+        },
+        Reply::NoResponse => Outcome::Silent,
+        Reply::Close(why) => Outcome::Close(why),
+    }
+}

@@ -1,0 +1,469 @@
+//! The cluster state and its one owner.
+//!
+//! `State` holds brokers, topics, partition logs and producer ids. It sits behind one mutex
+//! in [`crate::cluster::Shared`]; request handlers and the embedding API both go through the
+//! methods here, so a rule (a topic-name check, a size limit) is written once and a test's
+//! direct call fails exactly as a client's request would.
+
+pub mod log;
+pub mod topic;
+
+use std::collections::BTreeMap;
+
+use broker_sim_protocol::batch::{self, BatchView};
+use kafka_protocol::ResponseError;
+
+use crate::config::{self, BrokerConfig};
+use crate::error::KafkaError;
+use crate::rng::SimRng;
+pub use topic::{Partition, Topic};
+
+/// Kafka's `offsets.topic.num.partitions` and `transaction.state.log.num.partitions`
+/// defaults: a group or transactional id is hashed onto one of these partitions, and that
+/// partition's leader is its coordinator.
+pub const COORDINATOR_PARTITIONS: i32 = 50;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BrokerInfo {
+    pub id: i32,
+    pub host: String,
+    pub port: i32,
+}
+
+/// What to create: the parameters of a CreateTopics entry.
+#[derive(Debug, Clone, Default)]
+pub struct TopicSpec {
+    pub name: String,
+    /// -1 for the broker's `num.partitions`.
+    pub partitions: i32,
+    /// -1 for the broker's `default.replication.factor`.
+    pub replication_factor: i16,
+    /// Explicit replica lists, one per partition, instead of a count.
+    pub assignments: Option<Vec<Vec<i32>>>,
+    pub configs: BTreeMap<String, String>,
+}
+
+impl TopicSpec {
+    pub fn new(name: impl Into<String>, partitions: i32) -> Self {
+        TopicSpec {
+            name: name.into(),
+            partitions,
+            replication_factor: -1,
+            assignments: None,
+            configs: BTreeMap::new(),
+        }
+    }
+}
+
+/// Where an appended batch went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Appended {
+    pub base_offset: i64,
+    pub log_start_offset: i64,
+}
+
+#[derive(Debug)]
+pub struct State {
+    pub cluster_id: String,
+    pub brokers: Vec<BrokerInfo>,
+    pub controller_id: i32,
+    pub config: BrokerConfig,
+    topics: BTreeMap<String, Topic>,
+    topic_ids: BTreeMap<uuid::Uuid, String>,
+    rng: SimRng,
+    next_producer_id: i64,
+    transactional_producers: BTreeMap<String, (i64, i16)>,
+    unkeyed_next: BTreeMap<String, i32>,
+}
+
+impl State {
+    pub fn new(seed: u64, brokers: Vec<BrokerInfo>, config: BrokerConfig) -> Self {
+        let mut rng = SimRng::new(seed);
+        State {
+            cluster_id: rng.cluster_id(),
+            controller_id: brokers.first().map_or(-1, |b| b.id),
+            brokers,
+            config,
+            topics: BTreeMap::new(),
+            topic_ids: BTreeMap::new(),
+            rng,
+            next_producer_id: 0,
+            transactional_producers: BTreeMap::new(),
+            unkeyed_next: BTreeMap::new(),
+        }
+    }
+
+    pub fn broker_ids(&self) -> Vec<i32> {
+        self.brokers.iter().map(|b| b.id).collect()
+    }
+
+    pub fn broker(&self, id: i32) -> Option<&BrokerInfo> {
+        self.brokers.iter().find(|b| b.id == id)
+    }
+
+    /// Topics in name order.
+    pub fn topics(&self) -> impl Iterator<Item = &Topic> {
+        self.topics.values()
+    }
+
+    pub fn topic(&self, name: &str) -> Option<&Topic> {
+        self.topics.get(name)
+    }
+
+    pub fn topic_mut(&mut self, name: &str) -> Option<&mut Topic> {
+        self.topics.get_mut(name)
+    }
+
+    pub fn topic_name_by_id(&self, id: &uuid::Uuid) -> Option<&str> {
+        self.topic_ids.get(id).map(String::as_str)
+    }
+
+    fn unknown_topic(name: &str) -> KafkaError {
+        KafkaError::new(
+            ResponseError::UnknownTopicOrPartition,
+            format!("This server does not host this topic-partition: {name}"),
+        )
+    }
+
+    /// The partition, if it exists and `broker` leads it; otherwise Kafka's error for a
+    /// client that asked the wrong broker.
+    pub fn led_partition(
+        &self,
+        topic: &str,
+        partition: i32,
+        broker: i32,
+    ) -> Result<&Partition, KafkaError> {
+        let p = self
+            .topics
+            .get(topic)
+            .and_then(|t| t.partition(partition))
+            .ok_or_else(|| Self::unknown_topic(&format!("{topic}-{partition}")))?;
+        check_leader(p, topic, broker)?;
+        Ok(p)
+    }
+
+    pub fn led_partition_mut(
+        &mut self,
+        topic: &str,
+        partition: i32,
+        broker: i32,
+    ) -> Result<&mut Partition, KafkaError> {
+        let p = self
+            .topics
+            .get_mut(topic)
+            .and_then(|t| t.partition_mut(partition))
+            .ok_or_else(|| Self::unknown_topic(&format!("{topic}-{partition}")))?;
+        check_leader(p, topic, broker)?;
+        Ok(p)
+    }
+
+    /// Checks a CreateTopics entry and returns the replica list of each partition it would
+    /// get, without creating anything (CreateTopics' `validate_only`).
+    pub fn plan_topic(&self, spec: &TopicSpec) -> Result<Vec<Vec<i32>>, KafkaError> {
+        topic::validate_topic_name(&spec.name)?;
+        if self.topics.contains_key(&spec.name) {
+            return Err(KafkaError::new(
+                ResponseError::TopicAlreadyExists,
+                format!("Topic '{}' already exists.", spec.name),
+            ));
+        }
+        for (name, value) in &spec.configs {
+            config::validate_topic_config(name, value)?;
+        }
+        let replicas = match &spec.assignments {
+            Some(assignments) => {
+                if spec.partitions != -1 || spec.replication_factor != -1 {
+                    return Err(KafkaError::new(
+                        ResponseError::InvalidRequest,
+                        "Both numPartitions or replicationFactor and replicasAssignments were set. Both cannot be used at the same time.",
+                    ));
+                }
+                self.check_assignments(assignments)?;
+                assignments.clone()
+            }
+            None => {
+                let partitions = match spec.partitions {
+                    -1 => self.config.num_partitions,
+                    n if n <= 0 => {
+                        return Err(KafkaError::new(
+                            ResponseError::InvalidPartitions,
+                            "Number of partitions must be larger than 0.",
+                        ));
+                    }
+                    n => n,
+                };
+                let rf = match spec.replication_factor {
+                    -1 => self.config.default_replication_factor,
+                    n if n <= 0 => {
+                        return Err(KafkaError::new(
+                            ResponseError::InvalidReplicationFactor,
+                            "Replication factor must be larger than 0.",
+                        ));
+                    }
+                    n => n,
+                };
+                if rf as usize > self.brokers.len() {
+                    return Err(KafkaError::new(
+                        ResponseError::InvalidReplicationFactor,
+                        format!(
+                            "Unable to replicate the partition {rf} time(s): The target replication factor of {rf} cannot be reached because only {} broker(s) are registered.",
+                            self.brokers.len()
+                        ),
+                    ));
+                }
+                topic::place_replicas(&spec.name, &self.broker_ids(), 0, partitions, rf as usize)
+            }
+        };
+        Ok(replicas)
+    }
+
+    pub fn create_topic(&mut self, spec: &TopicSpec) -> Result<&Topic, KafkaError> {
+        let replicas = self.plan_topic(spec)?;
+        let id = self.rng.uuid();
+        let topic = Topic {
+            name: spec.name.clone(),
+            id,
+            partitions: replicas
+                .into_iter()
+                .enumerate()
+                .map(|(i, r)| Partition::new(i as i32, r))
+                .collect(),
+            configs: spec.configs.clone(),
+        };
+        tracing::info!(topic = %spec.name, partitions = topic.partitions.len(), "created topic");
+        self.topic_ids.insert(id, spec.name.clone());
+        Ok(self.topics.entry(spec.name.clone()).or_insert(topic))
+    }
+
+    /// Creates `name` with the broker's defaults, as auto-creation on Metadata does.
+    pub fn auto_create_topic(&mut self, name: &str) -> Result<&Topic, KafkaError> {
+        self.create_topic(&TopicSpec::new(name, -1))
+    }
+
+    fn check_assignments(&self, assignments: &[Vec<i32>]) -> Result<(), KafkaError> {
+        let rf = assignments.first().map_or(0, Vec::len);
+        for replicas in assignments {
+            let mut sorted = replicas.clone();
+            sorted.sort_unstable();
+            sorted.dedup();
+            if replicas.is_empty() || sorted.len() != replicas.len() || replicas.len() != rf {
+                return Err(KafkaError::new(
+                    ResponseError::InvalidReplicaAssignment,
+                    format!("Invalid replica assignment {replicas:?}"),
+                ));
+            }
+            if let Some(b) = replicas.iter().find(|b| self.broker(**b).is_none()) {
+                return Err(KafkaError::new(
+                    ResponseError::InvalidReplicaAssignment,
+                    format!("Unknown broker {b} in replica assignment"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn delete_topic(&mut self, name: &str) -> Result<uuid::Uuid, KafkaError> {
+        let topic = self
+            .topics
+            .remove(name)
+            .ok_or_else(|| Self::unknown_topic(name))?;
+        self.topic_ids.remove(&topic.id);
+        self.unkeyed_next.remove(name);
+        tracing::info!(topic = %name, "deleted topic");
+        Ok(topic.id)
+    }
+
+    /// Grows `name` to `count` partitions (CreatePartitions).
+    pub fn create_partitions(
+        &mut self,
+        name: &str,
+        count: i32,
+        assignments: Option<&[Vec<i32>]>,
+        validate_only: bool,
+    ) -> Result<(), KafkaError> {
+        let brokers = self.broker_ids();
+        let topic = self
+            .topics
+            .get(name)
+            .ok_or_else(|| Self::unknown_topic(name))?;
+        let current = topic.partitions.len() as i32;
+        if count <= current {
+            return Err(KafkaError::new(
+                ResponseError::InvalidPartitions,
+                format!(
+                    "Topic currently has {current} partitions, which is higher than the requested {count}."
+                ),
+            ));
+        }
+        let rf = topic.partitions[0].replicas.len();
+        let new = match assignments {
+            Some(a) => {
+                if a.len() as i32 != count - current {
+                    return Err(KafkaError::new(
+                        ResponseError::InvalidReplicaAssignment,
+                        format!(
+                            "Increasing the number of partitions by {} but {} assignments provided.",
+                            count - current,
+                            a.len()
+                        ),
+                    ));
+                }
+                self.check_assignments(a)?;
+                a.to_vec()
+            }
+            None => topic::place_replicas(name, &brokers, current, count - current, rf),
+        };
+        if validate_only {
+            return Ok(());
+        }
+        let topic = self
+            .topics
+            .get_mut(name)
+            .ok_or_else(|| Self::unknown_topic(name))?;
+        for (i, replicas) in new.into_iter().enumerate() {
+            topic
+                .partitions
+                .push(Partition::new(current + i as i32, replicas));
+        }
+        Ok(())
+    }
+
+    /// Validates a produced record set and appends it to the partition `broker` leads.
+    pub fn append(
+        &mut self,
+        topic: &str,
+        partition: i32,
+        broker: Option<i32>,
+        records: &[u8],
+    ) -> Result<Appended, KafkaError> {
+        let max_message_bytes = self
+            .topics
+            .get(topic)
+            .ok_or_else(|| Self::unknown_topic(topic))?
+            .max_message_bytes();
+        let view = validate_produced_batch(records, max_message_bytes)?;
+        let p = match broker {
+            Some(b) => self.led_partition_mut(topic, partition, b)?,
+            None => self
+                .topics
+                .get_mut(topic)
+                .and_then(|t| t.partition_mut(partition))
+                .ok_or_else(|| Self::unknown_topic(&format!("{topic}-{partition}")))?,
+        };
+        let base_offset = p.log.append(&view, p.leader_epoch);
+        Ok(Appended {
+            base_offset,
+            log_start_offset: p.log.log_start_offset(),
+        })
+    }
+
+    /// The partition an unkeyed record from the test helper goes to: round robin per topic,
+    /// so seeding is deterministic and even.
+    pub fn next_unkeyed_partition(&mut self, topic: &str) -> Result<i32, KafkaError> {
+        let count = self
+            .topics
+            .get(topic)
+            .ok_or_else(|| Self::unknown_topic(topic))?
+            .partitions
+            .len() as i32;
+        let next = self.unkeyed_next.entry(topic.to_string()).or_insert(0);
+        let p = *next % count;
+        *next = (p + 1) % count;
+        Ok(p)
+    }
+
+    /// A new producer id (idempotent producers), or the id of a transactional id with its
+    /// epoch bumped, as InitProducerId does.
+    pub fn init_producer_id(&mut self, transactional_id: Option<&str>) -> (i64, i16) {
+        let fresh = |next: &mut i64| {
+            let id = *next;
+            *next += 1;
+            id
+        };
+        match transactional_id {
+            None => (fresh(&mut self.next_producer_id), 0),
+            Some(tid) => {
+                let next = &mut self.next_producer_id;
+                let entry = self
+                    .transactional_producers
+                    .entry(tid.to_string())
+                    .and_modify(|(_, epoch)| *epoch += 1)
+                    .or_insert_with(|| (fresh(next), 0));
+                if entry.1 == i16::MAX {
+                    *entry = (fresh(next), 0);
+                }
+                *entry
+            }
+        }
+    }
+
+    /// The coordinator of a group or transactional id: the leader of the internal-topic
+    /// partition the key hashes to, with Java's `String.hashCode` as Kafka uses.
+    pub fn coordinator_for(&self, key: &str) -> &BrokerInfo {
+        let hash = key
+            .encode_utf16()
+            .fold(0i32, |h, c| h.wrapping_mul(31).wrapping_add(c as i32));
+        let partition = (hash.unsigned_abs() % COORDINATOR_PARTITIONS as u32) as usize;
+        &self.brokers[partition % self.brokers.len()]
+    }
+}
+
+fn check_leader(p: &Partition, topic: &str, broker: i32) -> Result<(), KafkaError> {
+    if p.leader == broker {
+        return Ok(());
+    }
+    Err(KafkaError::new(
+        ResponseError::NotLeaderOrFollower,
+        format!(
+            "Broker {broker} is not the leader of {topic}-{} (leader is {})",
+            p.index, p.leader
+        ),
+    ))
+}
+
+/// Kafka's checks on a produced record set (magic 2): exactly one well-formed batch, a
+/// valid CRC, no larger than `max.message.bytes`, and not a control batch.
+fn validate_produced_batch(
+    records: &[u8],
+    max_message_bytes: i32,
+) -> Result<BatchView<'_>, KafkaError> {
+    let corrupt = |why: String| KafkaError::new(ResponseError::CorruptMessage, why);
+    let invalid = |why: String| KafkaError::new(ResponseError::InvalidRecord, why);
+    if records.is_empty() {
+        return Err(invalid("Produce request carries no record batch".into()));
+    }
+    let view = BatchView::parse(records).map_err(|e| corrupt(e.to_string()))?;
+    if view.magic() != batch::MAGIC_V2 {
+        return Err(invalid(format!(
+            "Unsupported record batch magic {}",
+            view.magic()
+        )));
+    }
+    if view.total_len() > max_message_bytes.max(0) as usize {
+        return Err(KafkaError::new(
+            ResponseError::MessageTooLarge,
+            format!(
+                "The record batch of {} bytes is larger than max.message.bytes {max_message_bytes}",
+                view.total_len()
+            ),
+        ));
+    }
+    view.verify_crc().map_err(|e| corrupt(e.to_string()))?;
+    if view.total_len() != records.len() {
+        return Err(invalid(
+            "Produce requests with magic v2 must contain exactly one record batch".into(),
+        ));
+    }
+    if view.records_count() <= 0 || view.last_offset_delta() != view.records_count() - 1 {
+        return Err(invalid(format!(
+            "Record batch has {} records but last offset delta {}",
+            view.records_count(),
+            view.last_offset_delta()
+        )));
+    }
+    if view.is_control() {
+        return Err(invalid("Clients may not produce control batches".into()));
+    }
+    view.codec().map_err(|e| corrupt(e.to_string()))?;
+    Ok(view)
+}

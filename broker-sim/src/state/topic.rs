@@ -1,0 +1,165 @@
+//! Topics and partitions: names, ids, replica placement, leaders and configs.
+//!
+//! Placement is a pure function of the topic name and the broker list, so the same
+//! cluster gives every partition the same leader on every run, whatever order topics were
+//! created in. Replicas of one partition sit on consecutive brokers starting from the
+//! leader, which spreads leaders (and their load) evenly across brokers.
+
+use std::collections::BTreeMap;
+
+use broker_sim_protocol::partitioner::murmur2;
+use kafka_protocol::ResponseError;
+
+use super::log::PartitionLog;
+use crate::config::{self, DEFAULT_MAX_MESSAGE_BYTES, MAX_MESSAGE_BYTES};
+use crate::error::KafkaError;
+
+/// Kafka's longest legal topic name.
+pub const MAX_TOPIC_NAME_LEN: usize = 249;
+
+/// Kafka's topic-name rule: 1–249 of `[a-zA-Z0-9._-]`, and not `.` or `..`.
+pub fn validate_topic_name(name: &str) -> Result<(), KafkaError> {
+    let invalid = |why: String| Err(KafkaError::new(ResponseError::InvalidTopicException, why));
+    if name.is_empty() {
+        return invalid("Topic name is illegal, it can't be empty".into());
+    }
+    if name == "." || name == ".." {
+        return invalid(format!("Topic name cannot be \".\" or \"..\": {name}"));
+    }
+    if name.len() > MAX_TOPIC_NAME_LEN {
+        return invalid(format!(
+            "Topic name is illegal, it can't be longer than {MAX_TOPIC_NAME_LEN} characters, topic name: {name}"
+        ));
+    }
+    if !name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+    {
+        return invalid(format!(
+            "Topic name {name} is illegal, it contains a character other than ASCII alphanumerics, '.', '_' and '-'"
+        ));
+    }
+    Ok(())
+}
+
+#[derive(Debug)]
+pub struct Partition {
+    pub index: i32,
+    pub replicas: Vec<i32>,
+    pub isr: Vec<i32>,
+    pub leader: i32,
+    pub leader_epoch: i32,
+    pub log: PartitionLog,
+}
+
+impl Partition {
+    pub fn new(index: i32, replicas: Vec<i32>) -> Self {
+        Partition {
+            index,
+            leader: replicas[0],
+            isr: replicas.clone(),
+            replicas,
+            leader_epoch: 0,
+            log: PartitionLog::default(),
+        }
+    }
+
+    /// Records below this offset are visible to consumers. Replication is immediate, so
+    /// every in-sync replica has the leader's whole log.
+    pub fn high_watermark(&self) -> i64 {
+        self.log.log_end_offset()
+    }
+}
+
+#[derive(Debug)]
+pub struct Topic {
+    pub name: String,
+    pub id: uuid::Uuid,
+    pub partitions: Vec<Partition>,
+    /// Only the configs set on this topic; defaults come from [`config::TOPIC_CONFIGS`].
+    pub configs: BTreeMap<String, String>,
+}
+
+impl Topic {
+    pub fn partition(&self, index: i32) -> Option<&Partition> {
+        usize::try_from(index)
+            .ok()
+            .and_then(|i| self.partitions.get(i))
+    }
+
+    pub fn partition_mut(&mut self, index: i32) -> Option<&mut Partition> {
+        usize::try_from(index)
+            .ok()
+            .and_then(|i| self.partitions.get_mut(i))
+    }
+
+    /// The effective `max.message.bytes`.
+    pub fn max_message_bytes(&self) -> i32 {
+        self.configs
+            .get(MAX_MESSAGE_BYTES)
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(DEFAULT_MAX_MESSAGE_BYTES)
+    }
+
+    /// A config's effective value.
+    pub fn config(&self, name: &str) -> Option<&str> {
+        self.configs
+            .get(name)
+            .map(String::as_str)
+            .or_else(|| config::topic_config_def(name).map(|d| d.default))
+    }
+}
+
+/// Replica lists for partitions `first..first+count` of topic `name`.
+pub fn place_replicas(
+    name: &str,
+    brokers: &[i32],
+    first: i32,
+    count: i32,
+    replication_factor: usize,
+) -> Vec<Vec<i32>> {
+    let n = brokers.len();
+    let start = (murmur2(name.as_bytes()) & 0x7fff_ffff) as usize % n.max(1);
+    (first..first + count)
+        .map(|p| {
+            (0..replication_factor)
+                .map(|r| brokers[(start + p as usize + r) % n])
+                .collect()
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kafka_topic_name_rules() {
+        for ok in ["orders", "a.b_c-D9", &"x".repeat(249)] {
+            assert!(validate_topic_name(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", ".", "..", "has space", "ümlaut", &"x".repeat(250)] {
+            assert_eq!(
+                validate_topic_name(bad).unwrap_err().code,
+                ResponseError::InvalidTopicException,
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn placement_is_deterministic_and_spreads_leaders() {
+        let brokers = [1, 2, 3];
+        let a = place_replicas("orders", &brokers, 0, 6, 3);
+        assert_eq!(a, place_replicas("orders", &brokers, 0, 6, 3));
+        for b in brokers {
+            assert_eq!(a.iter().filter(|r| r[0] == b).count(), 2);
+        }
+        for replicas in &a {
+            let mut sorted = replicas.clone();
+            sorted.sort();
+            sorted.dedup();
+            assert_eq!(sorted.len(), 3);
+        }
+    }
+}

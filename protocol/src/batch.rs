@@ -1,0 +1,1041 @@
+//! Kafka record batches (magic 2) as zero-copy views over the bytes clients send.
+//!
+//! A broker mostly moves batches around untouched: it reads a few header fields, stamps a
+//! base offset and leader epoch, stores the bytes, and hands the same bytes back on Fetch.
+//! [`BatchView`] therefore borrows the batch and reads header fields straight from it, and
+//! the two in-place setters touch only fields that sit before the CRC-covered range, so a
+//! client's CRC stays valid. Decoding records ([`BatchView::records`]) is the exception,
+//! used where the simulator has to look inside (validation, test helpers, assertions).
+//!
+//! Codecs come from `kafka-protocol` so the simulator speaks exactly what that crate does;
+//! this module adds only the batch layout, the record format, and the hardening a broker
+//! needs because every byte here comes from an untrusted client: any malformed input must
+//! surface as a [`BatchError`], never as a panic or an unbounded allocation.
+
+use bytes::{BufMut, Bytes, BytesMut};
+use kafka_protocol::compression::{Compressor, Decompressor, Gzip, Lz4, Snappy, Zstd};
+
+/// Bytes from the start of a batch up to its first record.
+pub const BATCH_HEADER_LEN: usize = 61;
+/// The only record-batch format version this module understands.
+pub const MAGIC_V2: i8 = 2;
+
+/// baseOffset + batchLength: the part of a batch that batchLength does not count.
+const LOG_OVERHEAD: usize = 12;
+const MIN_BATCH_LENGTH: i32 = (BATCH_HEADER_LEN - LOG_OVERHEAD) as i32;
+
+const BASE_OFFSET_AT: usize = 0;
+const BATCH_LENGTH_AT: usize = 8;
+const LEADER_EPOCH_AT: usize = 12;
+const MAGIC_AT: usize = 16;
+const CRC_AT: usize = 17;
+const ATTRIBUTES_AT: usize = 21;
+
+const CODEC_MASK: i16 = 0x07;
+const TIMESTAMP_TYPE_BIT: i16 = 0x08;
+const TRANSACTIONAL_BIT: i16 = 0x10;
+const CONTROL_BIT: i16 = 0x20;
+
+/// Compression codec of a batch, from attribute bits 0-2.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Codec {
+    None = 0,
+    Gzip = 1,
+    Snappy = 2,
+    Lz4 = 3,
+    Zstd = 4,
+}
+
+impl Codec {
+    /// The codec for the wire id in attribute bits 0-2.
+    pub fn from_id(id: u8) -> Result<Codec, BatchError> {
+        match id {
+            0 => Ok(Codec::None),
+            1 => Ok(Codec::Gzip),
+            2 => Ok(Codec::Snappy),
+            3 => Ok(Codec::Lz4),
+            4 => Ok(Codec::Zstd),
+            other => Err(BatchError::UnknownCodec(other)),
+        }
+    }
+
+    /// The wire id written into attribute bits 0-2.
+    pub fn id(self) -> u8 {
+        self as u8
+    }
+}
+
+/// Everything that can be wrong with a batch's bytes.
+#[derive(Debug, thiserror::Error)]
+pub enum BatchError {
+    /// The buffer ends before the batch does. At the end of a Fetch response this is
+    /// normal (brokers may cut the last batch short), elsewhere it is corruption.
+    #[error("record batch truncated: needs {needed} bytes but only {available} are available")]
+    Truncated { needed: usize, available: usize },
+    #[error("unsupported record batch magic {0} (only magic 2 is supported)")]
+    BadMagic(i8),
+    #[error(
+        "record batch CRC mismatch: header says {expected:#010x}, bytes hash to {actual:#010x}"
+    )]
+    BadCrc { expected: u32, actual: u32 },
+    #[error("record batch length {0} is below the {MIN_BATCH_LENGTH}-byte minimum")]
+    BadLength(i32),
+    #[error("unknown compression codec id {0}")]
+    UnknownCodec(u8),
+    #[error("failed to decompress records: {0}")]
+    Decompress(String),
+    #[error("malformed record: {0}")]
+    MalformedRecord(String),
+    #[error("record batch declares {declared} records but holds {found}")]
+    RecordCount { declared: i32, found: usize },
+    #[error("cannot encode record batch: {0}")]
+    Encode(String),
+}
+
+/// Header fields as big-endian reads at fixed offsets; `parse` guarantees they are in range.
+macro_rules! be_getters {
+    ($($name:ident: $ty:ty = $at:expr;)*) => {$(
+        pub fn $name(&self) -> $ty {
+            <$ty>::from_be_bytes(self.field($at))
+        }
+    )*};
+}
+
+/// A view over one batch's bytes. Does not copy.
+#[derive(Debug, Clone, Copy)]
+pub struct BatchView<'a> {
+    /// Exactly one batch; at least [`BATCH_HEADER_LEN`] bytes, which `parse` guarantees.
+    bytes: &'a [u8],
+}
+
+impl<'a> BatchView<'a> {
+    /// Parses the header of the first batch in `buf`; checks magic == 2 and that
+    /// batchLength is sane (>= 49, and 12 + batchLength <= buf.len()). Does NOT check the
+    /// CRC (call [`BatchView::verify_crc`]), because a broker that only relays bytes may
+    /// not want to pay for it.
+    pub fn parse(buf: &'a [u8]) -> Result<BatchView<'a>, BatchError> {
+        let truncated = |needed| BatchError::Truncated {
+            needed,
+            available: buf.len(),
+        };
+        let Some(length_bytes) = buf.get(BATCH_LENGTH_AT..LOG_OVERHEAD) else {
+            return Err(truncated(BATCH_HEADER_LEN));
+        };
+        // Magic first when we can see it: old-format (magic 0/1) messages have a different
+        // layout, and "bad magic" is a far better diagnosis for them than "bad length".
+        let magic = buf.get(MAGIC_AT).map(|&m| m as i8);
+        if let Some(magic) = magic.filter(|&m| m != MAGIC_V2) {
+            return Err(BatchError::BadMagic(magic));
+        }
+        let batch_length = i32::from_be_bytes(array(length_bytes));
+        if batch_length < MIN_BATCH_LENGTH {
+            return Err(BatchError::BadLength(batch_length));
+        }
+        let total = LOG_OVERHEAD + batch_length as usize;
+        let bytes = buf.get(..total).ok_or_else(|| truncated(total))?;
+        Ok(BatchView { bytes })
+    }
+
+    /// Exactly this batch (12 + batchLength bytes).
+    pub fn as_bytes(&self) -> &'a [u8] {
+        self.bytes
+    }
+
+    /// 12 + batchLength: how far to skip to reach the next batch.
+    pub fn total_len(&self) -> usize {
+        self.bytes.len()
+    }
+
+    fn field<const N: usize>(&self, at: usize) -> [u8; N] {
+        array(&self.bytes[at..at + N])
+    }
+
+    be_getters! {
+        base_offset: i64 = BASE_OFFSET_AT;
+        batch_length: i32 = BATCH_LENGTH_AT;
+        partition_leader_epoch: i32 = LEADER_EPOCH_AT;
+        magic: i8 = MAGIC_AT;
+        crc: u32 = CRC_AT;
+        attributes: i16 = ATTRIBUTES_AT;
+        last_offset_delta: i32 = 23;
+        base_timestamp: i64 = 27;
+        max_timestamp: i64 = 35;
+        producer_id: i64 = 43;
+        producer_epoch: i16 = 51;
+        base_sequence: i32 = 53;
+        records_count: i32 = 57;
+    }
+
+    pub fn codec(&self) -> Result<Codec, BatchError> {
+        Codec::from_id((self.attributes() & CODEC_MASK) as u8)
+    }
+
+    pub fn is_transactional(&self) -> bool {
+        self.attributes() & TRANSACTIONAL_BIT != 0
+    }
+
+    pub fn is_control(&self) -> bool {
+        self.attributes() & CONTROL_BIT != 0
+    }
+
+    /// True when the broker, not the producer, set the timestamps (LogAppendTime).
+    pub fn timestamp_type_log_append(&self) -> bool {
+        self.attributes() & TIMESTAMP_TYPE_BIT != 0
+    }
+
+    /// base_offset + last_offset_delta. Wraps rather than panics on absurd client values.
+    pub fn last_offset(&self) -> i64 {
+        self.base_offset()
+            .wrapping_add(i64::from(self.last_offset_delta()))
+    }
+
+    /// CRC-32C of everything from the attributes to the end of the batch.
+    pub fn compute_crc(&self) -> u32 {
+        crc32c::crc32c(&self.bytes[ATTRIBUTES_AT..])
+    }
+
+    pub fn verify_crc(&self) -> Result<(), BatchError> {
+        let (expected, actual) = (self.crc(), self.compute_crc());
+        if expected == actual {
+            Ok(())
+        } else {
+            Err(BatchError::BadCrc { expected, actual })
+        }
+    }
+
+    /// Decompresses (any codec) and decodes every record. Offsets are absolute
+    /// (base + delta); timestamps are absolute (base + delta), except that with
+    /// LogAppendTime every record's timestamp is the batch's max_timestamp, as consumers
+    /// see it. Fails if the records do not add up to exactly `records_count`.
+    pub fn records(&self) -> Result<Vec<DecodedRecord>, BatchError> {
+        let codec = self.codec()?;
+        let declared = self.records_count();
+        if declared < 0 {
+            return Err(BatchError::RecordCount { declared, found: 0 });
+        }
+        let compressed = &self.bytes[BATCH_HEADER_LEN..];
+        // Some codecs reject empty input outright, but an empty batch (left behind by
+        // compaction) is legitimate.
+        if compressed.is_empty() && declared == 0 {
+            return Ok(Vec::new());
+        }
+        let payload = decompress(codec, compressed)?;
+        self.decode_records(&payload, declared)
+    }
+
+    fn decode_records(
+        &self,
+        payload: &Bytes,
+        declared: i32,
+    ) -> Result<Vec<DecodedRecord>, BatchError> {
+        // The declared count is client input: never let it size an allocation on its own.
+        let mut out = Vec::with_capacity((declared as usize).min(payload.len()));
+        let mut cursor = Cursor::new(payload);
+        for index in 0..declared {
+            if cursor.remaining() == 0 {
+                return Err(BatchError::RecordCount {
+                    declared,
+                    found: index as usize,
+                });
+            }
+            let record = self.decode_record(&mut cursor).map_err(|e| match e {
+                BatchError::MalformedRecord(m) => {
+                    BatchError::MalformedRecord(format!("record {index}: {m}"))
+                }
+                other => other,
+            })?;
+            out.push(record);
+        }
+        if cursor.remaining() != 0 {
+            return Err(BatchError::MalformedRecord(format!(
+                "{} bytes left over after the declared {declared} records",
+                cursor.remaining()
+            )));
+        }
+        Ok(out)
+    }
+
+    fn decode_record(&self, outer: &mut Cursor<'_>) -> Result<DecodedRecord, BatchError> {
+        let length = outer.varint("record length")?;
+        let mut r = outer.sub_cursor(length, "record")?;
+        r.take(1, "record attributes")?; // no record-level attribute is defined yet
+        let timestamp_delta = r.varlong("timestamp delta")?;
+        let offset_delta = r.varint("offset delta")?;
+        let key = r.nullable_bytes("key")?;
+        let value = r.nullable_bytes("value")?;
+        let header_count = r.varint("header count")?;
+        if header_count < 0 {
+            return Err(malformed(format!("negative header count {header_count}")));
+        }
+        let mut headers = Vec::with_capacity((header_count as usize).min(r.remaining()));
+        for _ in 0..header_count {
+            let key_len = r.varint("header key length")?;
+            if key_len < 0 {
+                return Err(malformed(format!(
+                    "header key length {key_len} (header keys cannot be null)"
+                )));
+            }
+            let key = r.take(key_len as usize, "header key")?;
+            let key = std::str::from_utf8(&key)
+                .map_err(|e| malformed(format!("header key is not UTF-8: {e}")))?
+                .to_owned();
+            headers.push((key, r.nullable_bytes("header value")?));
+        }
+        if r.remaining() != 0 {
+            return Err(malformed(format!(
+                "record length {length} leaves {} bytes unread",
+                r.remaining()
+            )));
+        }
+        let timestamp = if self.timestamp_type_log_append() {
+            self.max_timestamp()
+        } else {
+            self.base_timestamp().wrapping_add(timestamp_delta)
+        };
+        Ok(DecodedRecord {
+            offset: self.base_offset().wrapping_add(i64::from(offset_delta)),
+            timestamp,
+            key,
+            value,
+            headers,
+        })
+    }
+}
+
+/// Iterates the batches in a buffer that holds several batches back to back (as Fetch
+/// responses and produce requests do). Yields `Err` once and stops on a malformed batch;
+/// a [`BatchError::Truncated`] last item means the buffer ended inside a batch.
+pub fn batches(buf: &[u8]) -> impl Iterator<Item = Result<BatchView<'_>, BatchError>> {
+    let mut rest = buf;
+    let mut failed = false;
+    std::iter::from_fn(move || {
+        if failed || rest.is_empty() {
+            return None;
+        }
+        match BatchView::parse(rest) {
+            Ok(view) => {
+                rest = &rest[view.total_len()..];
+                Some(Ok(view))
+            }
+            Err(e) => {
+                failed = true;
+                Some(Err(e))
+            }
+        }
+    })
+}
+
+/// Rewrites the base offset in place, as a broker does when it appends a batch. The field
+/// is outside the CRC-covered range, so the CRC stays valid.
+///
+/// # Panics
+/// If `batch.len() < BATCH_HEADER_LEN`. Callers pass batches that [`BatchView::parse`]
+/// accepted, so that is a caller bug, not bad input.
+pub fn set_base_offset(batch: &mut [u8], base_offset: i64) {
+    write_header_field(batch, BASE_OFFSET_AT, &base_offset.to_be_bytes());
+}
+
+/// Rewrites the partition leader epoch in place. Outside the CRC, like the base offset.
+///
+/// # Panics
+/// If `batch.len() < BATCH_HEADER_LEN`, as for [`set_base_offset`].
+pub fn set_partition_leader_epoch(batch: &mut [u8], epoch: i32) {
+    write_header_field(batch, LEADER_EPOCH_AT, &epoch.to_be_bytes());
+}
+
+fn write_header_field(batch: &mut [u8], at: usize, value: &[u8]) {
+    assert!(
+        batch.len() >= BATCH_HEADER_LEN,
+        "record batch of {} bytes is shorter than its {BATCH_HEADER_LEN}-byte header",
+        batch.len()
+    );
+    batch[at..at + value.len()].copy_from_slice(value);
+}
+
+/// One record, with offset and timestamp already made absolute.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecodedRecord {
+    pub offset: i64,
+    pub timestamp: i64,
+    pub key: Option<Bytes>,
+    pub value: Option<Bytes>,
+    /// In wire order; keys may repeat, which Kafka allows and clients rely on.
+    pub headers: Vec<(String, Option<Bytes>)>,
+}
+
+/// A record to put into [`encode_batch`]. `timestamp` is absolute milliseconds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewRecord {
+    pub timestamp: i64,
+    pub key: Option<Bytes>,
+    pub value: Option<Bytes>,
+    pub headers: Vec<(String, Option<Bytes>)>,
+}
+
+/// Builds one magic-2 batch, compressed with `codec`, the way a plain (non-idempotent)
+/// producer would: base offset 0, leader epoch -1, no producer id (-1/-1/-1), CreateTime,
+/// record offsets 0..n, base timestamp from the first record. Used by the broker's
+/// "produce from a test" helper and by tests. An empty `records` is an error, since no
+/// producer sends an empty batch.
+pub fn encode_batch(records: &[NewRecord], codec: Codec) -> Result<Bytes, BatchError> {
+    let first = records
+        .first()
+        .ok_or_else(|| BatchError::Encode("a record batch needs at least one record".into()))?;
+    let count = wire_len(records.len(), "record count")?;
+    let base_timestamp = first.timestamp;
+    let max_timestamp = records
+        .iter()
+        .map(|r| r.timestamp)
+        .fold(base_timestamp, i64::max);
+
+    let mut body = BytesMut::new();
+    let mut record = BytesMut::new();
+    for (offset_delta, r) in (0..count).zip(records) {
+        record.clear();
+        record.put_i8(0);
+        put_varlong(&mut record, r.timestamp.wrapping_sub(base_timestamp));
+        put_varint(&mut record, offset_delta);
+        put_nullable_bytes(&mut record, r.key.as_deref())?;
+        put_nullable_bytes(&mut record, r.value.as_deref())?;
+        put_varint(&mut record, wire_len(r.headers.len(), "header count")?);
+        for (key, value) in &r.headers {
+            put_nullable_bytes(&mut record, Some(key.as_bytes()))?;
+            put_nullable_bytes(&mut record, value.as_deref())?;
+        }
+        put_varint(&mut body, wire_len(record.len(), "record length")?);
+        body.extend_from_slice(&record);
+    }
+
+    let payload = compress(codec, &body)?;
+    let batch_length = wire_len(
+        payload.len() + BATCH_HEADER_LEN - LOG_OVERHEAD,
+        "batch length",
+    )?;
+    let mut out = BytesMut::with_capacity(BATCH_HEADER_LEN + payload.len());
+    out.put_i64(0);
+    out.put_i32(batch_length);
+    out.put_i32(-1);
+    out.put_i8(MAGIC_V2);
+    out.put_u32(0); // CRC, filled in below once the covered bytes exist
+    out.put_i16(i16::from(codec.id()));
+    out.put_i32(count - 1);
+    out.put_i64(base_timestamp);
+    out.put_i64(max_timestamp);
+    out.put_i64(-1);
+    out.put_i16(-1);
+    out.put_i32(-1);
+    out.put_i32(count);
+    out.extend_from_slice(&payload);
+    let crc = crc32c::crc32c(&out[ATTRIBUTES_AT..]);
+    out[CRC_AT..ATTRIBUTES_AT].copy_from_slice(&crc.to_be_bytes());
+    Ok(out.freeze())
+}
+
+/// Copies a slice whose length the caller has already established into an array.
+fn array<const N: usize>(slice: &[u8]) -> [u8; N] {
+    let mut out = [0; N];
+    out.copy_from_slice(slice);
+    out
+}
+
+fn malformed(message: String) -> BatchError {
+    BatchError::MalformedRecord(message)
+}
+
+fn wire_len(len: usize, what: &str) -> Result<i32, BatchError> {
+    i32::try_from(len)
+        .map_err(|_| BatchError::Encode(format!("{what} {len} does not fit in an i32")))
+}
+
+fn decompress(codec: Codec, data: &[u8]) -> Result<Bytes, BatchError> {
+    let mut input = data;
+    let result = match codec {
+        // One copy of the whole section, so that keys and values can share it.
+        Codec::None => return Ok(Bytes::copy_from_slice(data)),
+        Codec::Gzip => Gzip::decompress(&mut input, |b: &mut Bytes| Ok(std::mem::take(b))),
+        Codec::Snappy => {
+            check_snappy_lengths(data)?;
+            Snappy::decompress(&mut input, |b: &mut Bytes| Ok(std::mem::take(b)))
+        }
+        Codec::Lz4 => Lz4::decompress(&mut input, |b: &mut Bytes| Ok(std::mem::take(b))),
+        Codec::Zstd => Zstd::decompress(&mut input, |b: &mut Bytes| Ok(std::mem::take(b))),
+    };
+    result.map_err(|e| BatchError::Decompress(format!("{codec:?}: {e:#}")))
+}
+
+fn compress(codec: Codec, body: &[u8]) -> Result<BytesMut, BatchError> {
+    let mut out = BytesMut::new();
+    let fill = |buf: &mut BytesMut| {
+        buf.extend_from_slice(body);
+        Ok(())
+    };
+    let result = match codec {
+        Codec::None => {
+            out.extend_from_slice(body);
+            Ok(())
+        }
+        Codec::Gzip => Gzip::compress(&mut out, fill),
+        // kafka-protocol writes xerial framing, which is what the Java client sends and
+        // what every consumer (Java, librdkafka, kafka-protocol) accepts.
+        Codec::Snappy => Snappy::compress(&mut out, fill),
+        Codec::Lz4 => Lz4::compress(&mut out, fill),
+        Codec::Zstd => Zstd::compress(&mut out, fill),
+    };
+    result.map_err(|e| BatchError::Encode(format!("{codec:?} compression failed: {e:#}")))?;
+    Ok(out)
+}
+
+/// The 16-byte stream header of xerial snappy-java framing, compared in full because that
+/// is how kafka-protocol decides between framed and raw snappy (librdkafka sends raw).
+const XERIAL_HEADER: &[u8; 16] = b"\x82SNAPPY\x00\x00\x00\x00\x01\x00\x00\x00\x01";
+
+/// No snappy element yields more than 64 output bytes per 3 input bytes (a 2-byte-offset
+/// copy), so a block claiming more than this multiple of its size cannot be valid.
+const SNAPPY_MAX_EXPANSION: u64 = 22;
+
+/// Rejects snappy input whose length preambles claim impossible sizes before kafka-protocol
+/// sees it: it allocates (and for framed input zero-fills) the claimed size up front, so a
+/// 5-byte preamble could otherwise cost the broker 4 GiB.
+fn check_snappy_lengths(data: &[u8]) -> Result<(), BatchError> {
+    let check_block = |block: &[u8]| {
+        // An unreadable preamble is left for the decoder to report.
+        let Ok((claimed, _)) = read_uvarint(block, 5) else {
+            return Ok(());
+        };
+        let limit = (block.len() as u64).saturating_mul(SNAPPY_MAX_EXPANSION);
+        if claimed > limit {
+            return Err(BatchError::Decompress(format!(
+                "Snappy: block of {} bytes claims {claimed} uncompressed bytes",
+                block.len()
+            )));
+        }
+        Ok(())
+    };
+    let Some(mut rest) = data.strip_prefix(XERIAL_HEADER.as_slice()) else {
+        return check_block(data);
+    };
+    while let Some((len, after)) = rest.split_first_chunk::<4>() {
+        let len = u32::from_be_bytes(*len) as usize;
+        let Some(block) = after.get(..len) else {
+            return Ok(());
+        };
+        check_block(block)?;
+        rest = &after[len..];
+    }
+    Ok(())
+}
+
+/// Reads a base-128 varint of at most `max_bytes` bytes; returns it and its length.
+fn read_uvarint(buf: &[u8], max_bytes: usize) -> Result<(u64, usize), &'static str> {
+    let mut value = 0u64;
+    for (i, &b) in buf.iter().take(max_bytes).enumerate() {
+        value |= u64::from(b & 0x7f) << (7 * i);
+        if b & 0x80 == 0 {
+            return Ok((value, i + 1));
+        }
+    }
+    if buf.len() < max_bytes {
+        Err("truncated varint")
+    } else {
+        Err("varint is too long")
+    }
+}
+
+/// Reads records out of a decompressed payload, slicing keys and values out of it
+/// without copying. `end` bounds reads to the current record.
+struct Cursor<'p> {
+    data: &'p Bytes,
+    pos: usize,
+    end: usize,
+}
+
+impl<'p> Cursor<'p> {
+    fn new(data: &'p Bytes) -> Self {
+        Cursor {
+            data,
+            pos: 0,
+            end: data.len(),
+        }
+    }
+
+    fn remaining(&self) -> usize {
+        self.end - self.pos
+    }
+
+    fn uvarint(&mut self, max_bytes: usize, what: &str) -> Result<u64, BatchError> {
+        let (value, used) = read_uvarint(&self.data[self.pos..self.end], max_bytes)
+            .map_err(|e| malformed(format!("{what}: {e}")))?;
+        self.pos += used;
+        Ok(value)
+    }
+
+    fn varint(&mut self, what: &str) -> Result<i32, BatchError> {
+        // Like Java's reader, bits beyond 32 in a 5-byte varint are dropped.
+        let raw = self.uvarint(5, what)? as u32;
+        Ok((raw >> 1) as i32 ^ -((raw & 1) as i32))
+    }
+
+    fn varlong(&mut self, what: &str) -> Result<i64, BatchError> {
+        let raw = self.uvarint(10, what)?;
+        Ok((raw >> 1) as i64 ^ -((raw & 1) as i64))
+    }
+
+    fn take(&mut self, len: usize, what: &str) -> Result<Bytes, BatchError> {
+        if len > self.remaining() {
+            return Err(malformed(format!(
+                "{what} needs {len} bytes but only {} remain",
+                self.remaining()
+            )));
+        }
+        let bytes = self.data.slice(self.pos..self.pos + len);
+        self.pos += len;
+        Ok(bytes)
+    }
+
+    /// A varint length followed by that many bytes; -1 means null.
+    fn nullable_bytes(&mut self, what: &str) -> Result<Option<Bytes>, BatchError> {
+        match self.varint(what)? {
+            -1 => Ok(None),
+            len if len < 0 => Err(malformed(format!("{what} has invalid length {len}"))),
+            len => self.take(len as usize, what).map(Some),
+        }
+    }
+
+    /// Splits off the next `len` bytes as their own cursor and skips past them here.
+    fn sub_cursor(&mut self, len: i32, what: &str) -> Result<Cursor<'p>, BatchError> {
+        let len = usize::try_from(len)
+            .map_err(|_| malformed(format!("{what} has negative length {len}")))?;
+        if len > self.remaining() {
+            return Err(malformed(format!(
+                "{what} length {len} exceeds the {} bytes left",
+                self.remaining()
+            )));
+        }
+        let sub = Cursor {
+            data: self.data,
+            pos: self.pos,
+            end: self.pos + len,
+        };
+        self.pos += len;
+        Ok(sub)
+    }
+}
+
+fn put_uvarint(buf: &mut BytesMut, mut value: u64) {
+    while value >= 0x80 {
+        buf.put_u8((value as u8) | 0x80);
+        value >>= 7;
+    }
+    buf.put_u8(value as u8);
+}
+
+fn put_varint(buf: &mut BytesMut, value: i32) {
+    put_uvarint(buf, u64::from(((value << 1) ^ (value >> 31)) as u32));
+}
+
+fn put_varlong(buf: &mut BytesMut, value: i64) {
+    put_uvarint(buf, ((value << 1) ^ (value >> 63)) as u64);
+}
+
+fn put_nullable_bytes(buf: &mut BytesMut, value: Option<&[u8]>) -> Result<(), BatchError> {
+    match value {
+        None => put_varint(buf, -1),
+        Some(bytes) => {
+            put_varint(buf, wire_len(bytes.len(), "field length")?);
+            buf.extend_from_slice(bytes);
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const ALL_CODECS: [Codec; 5] = [
+        Codec::None,
+        Codec::Gzip,
+        Codec::Snappy,
+        Codec::Lz4,
+        Codec::Zstd,
+    ];
+    const T0: i64 = 1_700_000_000_000;
+
+    fn b(bytes: &'static [u8]) -> Option<Bytes> {
+        Some(Bytes::from_static(bytes))
+    }
+
+    fn header(key: &str, value: Option<Bytes>) -> (String, Option<Bytes>) {
+        (key.to_owned(), value)
+    }
+
+    fn sample() -> Vec<NewRecord> {
+        let rec = |timestamp, key, value, headers| NewRecord {
+            timestamp,
+            key,
+            value,
+            headers,
+        };
+        vec![
+            rec(T0, None, b(b"first"), vec![]),
+            rec(
+                T0 + 5,
+                b(b"k"),
+                None,
+                vec![
+                    header("dup", b(b"a")),
+                    header("dup", b(b"b")),
+                    header("bin", b(&[0, 0xff, 0x80, 0x7f, 0])),
+                    header("null", None),
+                ],
+            ),
+            // Earlier than the base timestamp: the delta goes negative.
+            rec(T0 - 10, b(b""), b(b""), vec![header("", b(b""))]),
+            rec(
+                T0 + 1,
+                b(b"big"),
+                Some(Bytes::from("x".repeat(5000))),
+                vec![],
+            ),
+        ]
+    }
+
+    fn expected(records: &[NewRecord], base_offset: i64) -> Vec<DecodedRecord> {
+        (0..)
+            .zip(records)
+            .map(|(i, r)| DecodedRecord {
+                offset: base_offset + i,
+                timestamp: r.timestamp,
+                key: r.key.clone(),
+                value: r.value.clone(),
+                headers: r.headers.clone(),
+            })
+            .collect()
+    }
+
+    /// Same header, new attributes and records section, CRC recomputed.
+    fn rebuild(batch: &[u8], attributes: i16, payload: &[u8]) -> Vec<u8> {
+        let mut out = batch[..BATCH_HEADER_LEN].to_vec();
+        out.extend_from_slice(payload);
+        let batch_length = (out.len() - LOG_OVERHEAD) as i32;
+        out[BATCH_LENGTH_AT..LEADER_EPOCH_AT].copy_from_slice(&batch_length.to_be_bytes());
+        out[ATTRIBUTES_AT..ATTRIBUTES_AT + 2].copy_from_slice(&attributes.to_be_bytes());
+        let crc = crc32c::crc32c(&out[ATTRIBUTES_AT..]);
+        out[CRC_AT..ATTRIBUTES_AT].copy_from_slice(&crc.to_be_bytes());
+        out
+    }
+
+    /// Raw (unframed) snappy made only of literals, as a stand-in for librdkafka's output.
+    fn raw_snappy(data: &[u8]) -> Vec<u8> {
+        let mut out = BytesMut::new();
+        put_uvarint(&mut out, data.len() as u64);
+        for chunk in data.chunks(1 << 16) {
+            out.put_u8(61 << 2); // literal whose length-1 follows as 2 bytes LE
+            out.put_u16_le((chunk.len() - 1) as u16);
+            out.extend_from_slice(chunk);
+        }
+        out.to_vec()
+    }
+
+    #[test]
+    fn round_trips_every_codec() {
+        let records = sample();
+        for codec in ALL_CODECS {
+            let bytes = encode_batch(&records, codec).unwrap();
+            let view = BatchView::parse(&bytes).unwrap();
+            view.verify_crc().unwrap();
+            assert_eq!(view.codec().unwrap(), codec);
+            assert_eq!(view.total_len(), bytes.len());
+            assert_eq!(view.as_bytes(), &bytes[..]);
+            assert_eq!(view.magic(), MAGIC_V2);
+            assert_eq!((view.base_offset(), view.partition_leader_epoch()), (0, -1));
+            assert_eq!((view.last_offset_delta(), view.last_offset()), (3, 3));
+            assert_eq!((view.base_timestamp(), view.max_timestamp()), (T0, T0 + 5));
+            assert_eq!(
+                (
+                    view.producer_id(),
+                    view.producer_epoch(),
+                    view.base_sequence()
+                ),
+                (-1, -1, -1)
+            );
+            assert_eq!(view.records_count(), 4);
+            assert!(
+                !view.is_transactional() && !view.is_control() && !view.timestamp_type_log_append()
+            );
+            assert_eq!(view.records().unwrap(), expected(&records, 0), "{codec:?}");
+        }
+        let big = encode_batch(&records, Codec::None).unwrap().len();
+        for codec in [Codec::Gzip, Codec::Snappy, Codec::Lz4, Codec::Zstd] {
+            assert!(
+                encode_batch(&records, codec).unwrap().len() < big / 2,
+                "{codec:?}"
+            );
+        }
+    }
+
+    /// kafka-protocol's own record codec is an independent implementation of the format:
+    /// each side must read what the other writes, CRC included.
+    #[test]
+    fn interoperates_with_kafka_protocol_records() {
+        use kafka_protocol::records::*;
+        // kafka-protocol keeps headers in a map, so give it unique keys only.
+        let mut records = sample();
+        records[1].headers.remove(1);
+        let compressions = [
+            Compression::None,
+            Compression::Gzip,
+            Compression::Snappy,
+            Compression::Lz4,
+            Compression::Zstd,
+        ];
+        for (codec, compression) in ALL_CODECS.into_iter().zip(compressions) {
+            let mut ours = encode_batch(&records, codec).unwrap();
+            let theirs = RecordBatchDecoder::decode(&mut ours).unwrap().records;
+            let theirs: Vec<DecodedRecord> = theirs
+                .into_iter()
+                .map(|r| DecodedRecord {
+                    offset: r.offset,
+                    timestamp: r.timestamp,
+                    key: r.key,
+                    value: r.value,
+                    headers: r
+                        .headers
+                        .into_iter()
+                        .map(|(k, v)| (k.to_string(), v))
+                        .collect(),
+                })
+                .collect();
+            assert_eq!(theirs, expected(&records, 0), "{codec:?}");
+
+            let mut input = Vec::new();
+            for (offset, r) in (0..).zip(&records) {
+                let mut record = Record {
+                    transactional: false,
+                    control: false,
+                    delete_horizon: false,
+                    partition_leader_epoch: -1,
+                    producer_id: -1,
+                    producer_epoch: -1,
+                    timestamp_type: TimestampType::Creation,
+                    offset,
+                    // It splits batches where offset - sequence changes.
+                    sequence: offset as i32 - 1,
+                    timestamp: r.timestamp,
+                    key: r.key.clone(),
+                    value: r.value.clone(),
+                    headers: Default::default(),
+                };
+                for (k, v) in &r.headers {
+                    record.headers.insert(k.clone().into(), v.clone());
+                }
+                input.push(record);
+            }
+            let mut buf = BytesMut::new();
+            let options = RecordEncodeOptions {
+                version: 2,
+                compression,
+            };
+            RecordBatchEncoder::encode(&mut buf, &input, &options).unwrap();
+            let view = BatchView::parse(&buf).unwrap();
+            view.verify_crc().unwrap();
+            assert_eq!(view.records().unwrap(), expected(&records, 0), "{codec:?}");
+        }
+    }
+
+    #[test]
+    fn snappy_accepts_xerial_framing_and_raw() {
+        let records = sample();
+        let framed = encode_batch(&records, Codec::Snappy).unwrap();
+        assert!(framed[BATCH_HEADER_LEN..].starts_with(XERIAL_HEADER));
+        let plain = encode_batch(&records, Codec::None).unwrap();
+        let raw = rebuild(&plain, 2, &raw_snappy(&plain[BATCH_HEADER_LEN..]));
+        let view = BatchView::parse(&raw).unwrap();
+        view.verify_crc().unwrap();
+        assert_eq!(view.records().unwrap(), expected(&records, 0));
+    }
+
+    #[test]
+    fn snappy_length_bomb_is_rejected_before_allocating() {
+        let plain = encode_batch(&sample(), Codec::None).unwrap();
+        let mut bomb = vec![0xff, 0xff, 0xff, 0xff, 0x0f, 0]; // claims 4 GiB from 6 bytes
+        let raw = rebuild(&plain, 2, &bomb);
+        assert!(matches!(
+            BatchView::parse(&raw).unwrap().records(),
+            Err(BatchError::Decompress(_))
+        ));
+        let mut framed = XERIAL_HEADER.to_vec();
+        framed.extend_from_slice(&(bomb.len() as u32).to_be_bytes());
+        framed.append(&mut bomb);
+        let raw = rebuild(&plain, 2, &framed);
+        assert!(matches!(
+            BatchView::parse(&raw).unwrap().records(),
+            Err(BatchError::Decompress(_))
+        ));
+    }
+
+    #[test]
+    fn log_append_time_and_flags() {
+        let plain = encode_batch(&sample(), Codec::None).unwrap();
+        let attrs = TIMESTAMP_TYPE_BIT | TRANSACTIONAL_BIT | CONTROL_BIT;
+        let rebuilt = rebuild(&plain, attrs, &plain[BATCH_HEADER_LEN..]);
+        let view = BatchView::parse(&rebuilt).unwrap();
+        assert!(view.is_transactional() && view.is_control() && view.timestamp_type_log_append());
+        assert!(
+            view.records()
+                .unwrap()
+                .iter()
+                .all(|r| r.timestamp == T0 + 5)
+        );
+    }
+
+    #[test]
+    fn crc_detects_a_flipped_byte() {
+        let mut bytes = encode_batch(&sample(), Codec::None).unwrap().to_vec();
+        BatchView::parse(&bytes).unwrap().verify_crc().unwrap();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 0x01;
+        let view = BatchView::parse(&bytes).unwrap();
+        match view.verify_crc() {
+            Err(BatchError::BadCrc { expected, actual }) => {
+                assert_eq!(expected, view.crc());
+                assert_eq!(actual, view.compute_crc());
+                assert_ne!(expected, actual);
+            }
+            other => panic!("expected BadCrc, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn setters_keep_the_crc_valid() {
+        let mut bytes = encode_batch(&sample(), Codec::Zstd).unwrap().to_vec();
+        set_base_offset(&mut bytes, 1_000);
+        set_partition_leader_epoch(&mut bytes, 7);
+        let view = BatchView::parse(&bytes).unwrap();
+        view.verify_crc().unwrap();
+        assert_eq!(
+            (view.base_offset(), view.partition_leader_epoch()),
+            (1_000, 7)
+        );
+        assert_eq!(view.last_offset(), 1_003);
+        assert_eq!(view.records().unwrap(), expected(&sample(), 1_000));
+    }
+
+    #[test]
+    #[should_panic(expected = "shorter than")]
+    fn setters_panic_on_short_slices() {
+        set_base_offset(&mut [0; BATCH_HEADER_LEN - 1], 1);
+    }
+
+    #[test]
+    fn malformed_headers_are_errors() {
+        let bytes = encode_batch(&sample(), Codec::None).unwrap();
+        for len in 0..bytes.len() {
+            assert!(
+                BatchView::parse(&bytes[..len]).is_err(),
+                "prefix of {len} bytes"
+            );
+        }
+        let err = BatchView::parse(&bytes[..100]).unwrap_err();
+        assert!(
+            matches!(err, BatchError::Truncated { needed, available: 100 } if needed == bytes.len())
+        );
+
+        let mut bad = bytes.to_vec();
+        bad[MAGIC_AT] = 1;
+        assert!(matches!(
+            BatchView::parse(&bad),
+            Err(BatchError::BadMagic(1))
+        ));
+
+        for length in [-1, 0, 48, i32::MIN] {
+            let mut bad = bytes.to_vec();
+            bad[BATCH_LENGTH_AT..LEADER_EPOCH_AT].copy_from_slice(&length.to_be_bytes());
+            assert!(matches!(BatchView::parse(&bad), Err(BatchError::BadLength(l)) if l == length));
+        }
+        let mut bad = bytes.to_vec();
+        bad[BATCH_LENGTH_AT..LEADER_EPOCH_AT].copy_from_slice(&i32::MAX.to_be_bytes());
+        assert!(matches!(
+            BatchView::parse(&bad),
+            Err(BatchError::Truncated { .. })
+        ));
+
+        let bad = rebuild(&bytes, 5, &bytes[BATCH_HEADER_LEN..]);
+        assert!(matches!(
+            BatchView::parse(&bad).unwrap().records(),
+            Err(BatchError::UnknownCodec(5))
+        ));
+    }
+
+    #[test]
+    fn record_count_must_match() {
+        let bytes = encode_batch(&sample(), Codec::Gzip).unwrap();
+        for (count, more) in [(5i32, true), (3, false), (-1, false)] {
+            let mut bad = bytes.to_vec();
+            bad[57..61].copy_from_slice(&count.to_be_bytes());
+            let err = BatchView::parse(&bad).unwrap().records().unwrap_err();
+            match err {
+                BatchError::RecordCount { declared, .. } => assert!(more || declared < 0, "{err}"),
+                BatchError::MalformedRecord(m) => assert!(!more && m.contains("left over"), "{m}"),
+                other => panic!("{other}"),
+            }
+        }
+    }
+
+    #[test]
+    fn batches_walks_concatenated_batches() {
+        let mut first = encode_batch(&sample(), Codec::None).unwrap().to_vec();
+        let mut second = encode_batch(&sample()[..1], Codec::Lz4).unwrap().to_vec();
+        set_base_offset(&mut second, 4);
+        let mut buf = first.clone();
+        buf.append(&mut second);
+        let views: Vec<_> = batches(&buf).collect::<Result<_, _>>().unwrap();
+        assert_eq!(views.len(), 2);
+        assert_eq!(views[1].base_offset(), 4);
+        assert_eq!(views[1].records().unwrap()[0].offset, 4);
+        assert_eq!(views[0].total_len() + views[1].total_len(), buf.len());
+
+        // A Fetch response may end in a partial batch: one error, then nothing.
+        first.truncate(first.len() - 1);
+        buf.extend_from_slice(&first);
+        let items: Vec<_> = batches(&buf).collect();
+        assert_eq!(items.len(), 3);
+        assert!(matches!(items[2], Err(BatchError::Truncated { .. })));
+        assert_eq!(batches(&[]).count(), 0);
+    }
+
+    #[test]
+    fn encode_rejects_empty_batches() {
+        assert!(matches!(
+            encode_batch(&[], Codec::None),
+            Err(BatchError::Encode(_))
+        ));
+    }
+
+    proptest! {
+        #[test]
+        fn random_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+            let _ = BatchView::parse(&bytes).and_then(|b| b.records());
+        }
+
+        #[test]
+        fn corrupted_batches_never_panic(
+            codec in prop::sample::select(ALL_CODECS.to_vec()),
+            edits in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..8),
+            cut in any::<prop::sample::Index>(),
+        ) {
+            let mut bytes = encode_batch(&sample()[..3], codec).unwrap().to_vec();
+            for (at, value) in edits {
+                let at = at.index(bytes.len());
+                // Keep the header valid so the corruption reaches the record decoder.
+                if at != MAGIC_AT && !(BATCH_LENGTH_AT..LEADER_EPOCH_AT).contains(&at) {
+                    bytes[at] = value;
+                }
+            }
+            let _ = BatchView::parse(&bytes).and_then(|b| b.records());
+            let cut = cut.index(bytes.len());
+            let _ = BatchView::parse(&bytes[..cut]).and_then(|b| b.records());
+        }
+    }
+}
