@@ -172,7 +172,7 @@ async fn process(shared: &Shared, broker_id: i32, request: RequestFrame) -> Outc
                 api_key,
                 0,
                 header.correlation_id,
-                Reply::Response(handlers::api_versions::unsupported_version()),
+                Reply::Response(Box::new(handlers::api_versions::unsupported_version())),
             );
         }
         Some(_) => match RequestKind::decode(api_key, &mut body, version) {

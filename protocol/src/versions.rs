@@ -79,6 +79,17 @@ mod tests {
     }
 
     #[test]
+    fn readme_compatibility_table_matches_this_table() {
+        let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md"))
+            .expect("README.md at the workspace root");
+        assert!(
+            readme.contains(&markdown_table()),
+            "README's supported-API table is stale; replace it with:\n{}",
+            markdown_table()
+        );
+    }
+
+    #[test]
     fn api_versions_v0_is_supported_so_clients_can_negotiate_down() {
         assert!(supported(ApiKey::ApiVersions).unwrap().contains(0));
     }

@@ -34,7 +34,7 @@ pub(crate) struct RequestContext<'a> {
 
 /// What a handler wants done with its request.
 pub(crate) enum Reply {
-    Response(ResponseKind),
+    Response(Box<ResponseKind>),
     /// acks=0 produce: the client expects nothing back.
     NoResponse,
     /// Kafka drops the connection (e.g. a failed acks=0 produce) and says why in the log.
@@ -63,7 +63,7 @@ pub(crate) async fn dispatch(ctx: &RequestContext<'_>, request: RequestKind) -> 
             return Reply::Close(format!("no handler for {:?}", other));
         }
     };
-    Reply::Response(response)
+    Reply::Response(Box::new(response))
 }
 
 /// A `StrBytes` for a response field.

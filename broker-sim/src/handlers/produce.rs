@@ -63,17 +63,16 @@ pub(crate) fn handle(ctx: &RequestContext<'_>, request: ProduceRequest) -> Reply
                     if v >= 8 {
                         response.error_message = Some(str_bytes(e.message.clone()));
                     }
-                    if v >= 10 && e.code == ResponseError::NotLeaderOrFollower {
-                        if let Some(p) = name
-                            .as_deref()
-                            .and_then(|n| state.topic(n))
-                            .and_then(|t| t.partition(data.index))
-                        {
-                            response.current_leader = LeaderIdAndEpoch::default()
-                                .with_leader_id(p.leader.into())
-                                .with_leader_epoch(p.leader_epoch);
-                            leaders.push(p.leader);
-                        }
+                    let leader = name
+                        .as_deref()
+                        .and_then(|n| state.topic(n))
+                        .and_then(|t| t.partition(data.index))
+                        .filter(|_| v >= 10 && e.code == ResponseError::NotLeaderOrFollower);
+                    if let Some(p) = leader {
+                        response.current_leader = LeaderIdAndEpoch::default()
+                            .with_leader_id(p.leader.into())
+                            .with_leader_epoch(p.leader_epoch);
+                        leaders.push(p.leader);
                     }
                     failures.push(e);
                 }
@@ -98,11 +97,11 @@ pub(crate) fn handle(ctx: &RequestContext<'_>, request: ProduceRequest) -> Reply
             Some(e) => Reply::Close(format!("acks=0 produce failed: {e}")),
         };
     }
-    Reply::Response(ResponseKind::Produce(
+    Reply::Response(Box::new(ResponseKind::Produce(
         ProduceResponse::default()
             .with_responses(responses)
             .with_node_endpoints(node_endpoints),
-    ))
+    )))
 }
 
 fn node_endpoints(state: &crate::state::State, mut leaders: Vec<i32>) -> Vec<NodeEndpoint> {

@@ -102,7 +102,8 @@ impl PartitionLog {
                 break;
             }
             let fits = read.bytes + b.bytes.len() <= max_bytes;
-            if !fits && !(min_one && read.batches.is_empty()) {
+            let first_of_min_one = min_one && read.batches.is_empty();
+            if !fits && !first_of_min_one {
                 break;
             }
             read.bytes += b.bytes.len();
