@@ -121,18 +121,7 @@ fn read(ctx: &RequestContext<'_>, request: &FetchRequest) -> (FetchResponse, usi
 /// Kafka's checks of a fetch position: the client's leader epoch against ours, and the
 /// offset against the log's range (the high watermark itself is valid and reads nothing).
 fn check_position(p: &Partition, client_epoch: i32, offset: i64) -> Result<(), KafkaError> {
-    if client_epoch >= 0 && client_epoch < p.leader_epoch {
-        return Err(KafkaError::new(
-            ResponseError::FencedLeaderEpoch,
-            "stale leader epoch",
-        ));
-    }
-    if client_epoch > p.leader_epoch {
-        return Err(KafkaError::new(
-            ResponseError::UnknownLeaderEpoch,
-            "leader epoch from the future",
-        ));
-    }
+    p.check_leader_epoch(client_epoch)?;
     if offset < p.log.log_start_offset() || offset > p.high_watermark() {
         return Err(KafkaError::new(
             ResponseError::OffsetOutOfRange,

@@ -6,7 +6,6 @@
 //! at and answer offset -1. Any other timestamp finds the first record at or after it, or
 //! offset -1 when there is none. Only the partition's leader answers.
 
-use kafka_protocol::ResponseError;
 use kafka_protocol::messages::list_offsets_response::{
     ListOffsetsPartitionResponse, ListOffsetsTopicResponse,
 };
@@ -64,18 +63,7 @@ pub(crate) fn handle(ctx: &RequestContext<'_>, request: ListOffsetsRequest) -> L
 
 /// (offset, timestamp) for one partition and requested timestamp.
 fn lookup(p: &Partition, client_epoch: i32, timestamp: i64) -> Result<(i64, i64), KafkaError> {
-    if client_epoch >= 0 && client_epoch < p.leader_epoch {
-        return Err(KafkaError::new(
-            ResponseError::FencedLeaderEpoch,
-            "stale leader epoch",
-        ));
-    }
-    if client_epoch > p.leader_epoch {
-        return Err(KafkaError::new(
-            ResponseError::UnknownLeaderEpoch,
-            "leader epoch from the future",
-        ));
-    }
+    p.check_leader_epoch(client_epoch)?;
     const NONE: (i64, i64) = (-1, -1);
     Ok(match timestamp {
         LATEST => (p.high_watermark(), -1),

@@ -64,6 +64,30 @@ impl Partition {
         }
     }
 
+    /// Kafka's check of the leader epoch a client believes current (KIP-320): older is
+    /// FENCED_LEADER_EPOCH, newer UNKNOWN_LEADER_EPOCH, -1 means the client does not know.
+    pub fn check_leader_epoch(&self, client_epoch: i32) -> Result<(), KafkaError> {
+        if client_epoch >= 0 && client_epoch < self.leader_epoch {
+            return Err(KafkaError::new(
+                ResponseError::FencedLeaderEpoch,
+                format!(
+                    "leader epoch {client_epoch} is older than {}",
+                    self.leader_epoch
+                ),
+            ));
+        }
+        if client_epoch > self.leader_epoch {
+            return Err(KafkaError::new(
+                ResponseError::UnknownLeaderEpoch,
+                format!(
+                    "leader epoch {client_epoch} is newer than {}",
+                    self.leader_epoch
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     /// Records below this offset are visible to consumers. Replication is immediate, so
     /// every in-sync replica has the leader's whole log.
     pub fn high_watermark(&self) -> i64 {
