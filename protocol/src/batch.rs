@@ -30,6 +30,7 @@ const LEADER_EPOCH_AT: usize = 12;
 const MAGIC_AT: usize = 16;
 const CRC_AT: usize = 17;
 const ATTRIBUTES_AT: usize = 21;
+const MAX_TIMESTAMP_AT: usize = 35;
 
 const CODEC_MASK: i16 = 0x07;
 const TIMESTAMP_TYPE_BIT: i16 = 0x08;
@@ -341,6 +342,25 @@ pub fn set_base_offset(batch: &mut [u8], base_offset: i64) {
 /// If `batch.len() < BATCH_HEADER_LEN`, as for [`set_base_offset`].
 pub fn set_partition_leader_epoch(batch: &mut [u8], epoch: i32) {
     write_header_field(batch, LEADER_EPOCH_AT, &epoch.to_be_bytes());
+}
+
+/// Stamps the batch with the broker's append time, as Kafka does for topics with
+/// `message.timestamp.type=LogAppendTime`: sets the timestamp-type attribute, writes
+/// `timestamp` as the max timestamp (every record then reads as that time) and refreshes
+/// the CRC, which covers both fields.
+///
+/// # Panics
+/// If `batch.len() < BATCH_HEADER_LEN`, as for [`set_base_offset`].
+pub fn set_log_append_time(batch: &mut [u8], timestamp: i64) {
+    let attributes = i16::from_be_bytes([batch[ATTRIBUTES_AT], batch[ATTRIBUTES_AT + 1]]);
+    write_header_field(
+        batch,
+        ATTRIBUTES_AT,
+        &(attributes | TIMESTAMP_TYPE_BIT).to_be_bytes(),
+    );
+    write_header_field(batch, MAX_TIMESTAMP_AT, &timestamp.to_be_bytes());
+    let crc = crc32c::crc32c(&batch[ATTRIBUTES_AT..]);
+    write_header_field(batch, CRC_AT, &crc.to_be_bytes());
 }
 
 fn write_header_field(batch: &mut [u8], at: usize, value: &[u8]) {

@@ -387,3 +387,29 @@ proptest! {
         let _ = BatchView::parse(&bytes[..cut]).and_then(|b| b.records());
     }
 }
+
+#[test]
+fn set_log_append_time_restamps_every_record_and_keeps_the_crc_valid() {
+    let records = vec![
+        NewRecord {
+            timestamp: 10,
+            key: None,
+            value: Some(Bytes::from_static(b"a")),
+            headers: vec![],
+        },
+        NewRecord {
+            timestamp: 20,
+            key: None,
+            value: Some(Bytes::from_static(b"b")),
+            headers: vec![],
+        },
+    ];
+    let mut bytes = encode_batch(&records, Codec::Lz4).unwrap().to_vec();
+    set_log_append_time(&mut bytes, 5_000);
+    let view = BatchView::parse(&bytes).unwrap();
+    view.verify_crc().unwrap();
+    assert!(view.timestamp_type_log_append());
+    assert_eq!(view.max_timestamp(), 5_000);
+    assert_eq!(view.codec().unwrap(), Codec::Lz4);
+    assert!(view.records().unwrap().iter().all(|r| r.timestamp == 5_000));
+}

@@ -1,0 +1,442 @@
+//! Talking to broker-sim over real sockets, the way a Kafka client does.
+//!
+//! [`Conn`] is a blocking TCP connection that frames requests with a 4-byte size prefix,
+//! encodes headers and bodies with `kafka-protocol` and decodes the answers the same way, so
+//! the tests hold no codec of their own: a response the broker cannot encode for some
+//! version, or encodes wrongly, shows up as a decode error or a closed connection here.
+//! Blocking sockets keep the tests free of runtimes and sleeps; every read has a generous
+//! deadline so a broker bug fails a test instead of hanging it (no test asserts on time).
+//!
+//! The helpers below build the requests most tests need (a produce of one batch, a fetch
+//! of one partition, a metadata lookup) and find partition leaders and topic ids.
+
+#![allow(dead_code)] // each test binary uses its own subset
+
+use std::io::{self, Read, Write};
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::time::Duration;
+
+use broker_sim::Cluster;
+use broker_sim_protocol::batch::{self, Codec, NewRecord};
+use bytes::{Buf, BufMut, Bytes, BytesMut};
+use kafka_protocol::ResponseError;
+use kafka_protocol::messages::fetch_request::{FetchPartition, FetchTopic};
+use kafka_protocol::messages::metadata_request::MetadataRequestTopic;
+use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
+use kafka_protocol::messages::produce_response::PartitionProduceResponse;
+use kafka_protocol::messages::{
+    FetchRequest, MetadataRequest, MetadataResponse, ProduceRequest, ProduceResponse,
+    RequestHeader, ResponseHeader, TopicName,
+};
+use kafka_protocol::protocol::{Decodable, Encodable, HeaderVersion, Request, StrBytes};
+use uuid::Uuid;
+
+pub const CLIENT_ID: &str = "broker-sim-wire-tests";
+
+/// Upper bound on any one read. Only a broken broker ever gets near it.
+const READ_DEADLINE: Duration = Duration::from_secs(30);
+
+/// Timestamps of test records: a fixed base keeps batches byte-identical between runs.
+pub const BASE_TIMESTAMP: i64 = 1_700_000_000_000;
+
+/// A whole request frame (size prefix, header, body) for `request` in `version`.
+pub fn encode_frame<R: Request>(version: i16, correlation_id: i32, request: &R) -> BytesMut {
+    let mut payload = encode_header(R::KEY, version, correlation_id);
+    request
+        .encode(&mut payload, version)
+        .expect("request body encodes in this version");
+    frame(&payload)
+}
+
+/// A request header announcing `key` v`api_version`, in the header version Kafka uses for
+/// them. Tests pair it with a body of another version (or none) to build requests the
+/// broker must refuse before it reads the body.
+pub fn encode_header(key: i16, api_version: i16, correlation_id: i32) -> BytesMut {
+    let mut buf = BytesMut::new();
+    RequestHeader::default()
+        .with_request_api_key(key)
+        .with_request_api_version(api_version)
+        .with_correlation_id(correlation_id)
+        .with_client_id(Some(StrBytes::from_static_str(CLIENT_ID)))
+        .encode(&mut buf, request_header_version(key, api_version))
+        .expect("request header encodes");
+    buf
+}
+
+/// `body` encoded in `version`, without header or size prefix.
+pub fn encode_body(body: &impl Encodable, version: i16) -> BytesMut {
+    let mut buf = BytesMut::new();
+    body.encode(&mut buf, version)
+        .expect("body encodes in this version");
+    buf
+}
+
+/// `payload` behind its 4-byte big-endian size prefix.
+pub fn frame(payload: &[u8]) -> BytesMut {
+    let mut buf = BytesMut::with_capacity(4 + payload.len());
+    buf.put_i32(payload.len() as i32);
+    buf.put_slice(payload);
+    buf
+}
+
+/// The request header version for `key` and `version`; v1 for keys kafka-protocol does not
+/// know (a v1 header is what the broker reads first for any key).
+fn request_header_version(key: i16, version: i16) -> i16 {
+    kafka_protocol::messages::ApiKey::try_from(key)
+        .map(|k| k.request_header_version(version))
+        .unwrap_or(1)
+}
+
+/// Decodes one response frame (without its size prefix): (correlation id, body). Bytes left
+/// over after the body are an error, as they would be for a real client.
+pub fn decode_response<R: Request>(
+    version: i16,
+    mut frame: Bytes,
+) -> io::Result<(i32, R::Response)> {
+    let header = ResponseHeader::decode(
+        &mut frame,
+        <R::Response as HeaderVersion>::header_version(version),
+    )
+    .map_err(|e| invalid(format!("response header (key {} v{version}): {e}", R::KEY)))?;
+    let body = R::Response::decode(&mut frame, version)
+        .map_err(|e| invalid(format!("response body (key {} v{version}): {e}", R::KEY)))?;
+    if frame.has_remaining() {
+        return Err(invalid(format!(
+            "{} bytes left after the response body (key {} v{version})",
+            frame.remaining(),
+            R::KEY
+        )));
+    }
+    Ok((header.correlation_id, body))
+}
+
+fn invalid(msg: String) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, msg)
+}
+
+/// One client connection to one broker.
+pub struct Conn {
+    stream: TcpStream,
+    next_correlation_id: i32,
+}
+
+impl Conn {
+    pub fn connect(addr: impl ToSocketAddrs) -> Conn {
+        let stream = TcpStream::connect(addr).expect("broker accepts connections");
+        stream.set_read_timeout(Some(READ_DEADLINE)).unwrap();
+        stream.set_nodelay(true).unwrap();
+        Conn {
+            stream,
+            next_correlation_id: 1,
+        }
+    }
+
+    pub fn to_broker(cluster: &Cluster, broker_id: i32) -> Conn {
+        Conn::connect(broker_addr(cluster, broker_id))
+    }
+
+    /// A connection to the broker leading `topic`-`partition`.
+    pub fn to_leader(cluster: &Cluster, topic: &str, partition: i32) -> Conn {
+        Conn::to_broker(cluster, leader(cluster, topic, partition))
+    }
+
+    /// Sends `request` without waiting for the answer; returns its correlation id.
+    pub fn write<R: Request>(&mut self, version: i16, request: &R) -> i32 {
+        let correlation_id = self.next_correlation_id;
+        self.next_correlation_id += 1;
+        let frame = encode_frame(version, correlation_id, request);
+        self.write_raw(&frame).expect("request written");
+        correlation_id
+    }
+
+    /// Reads the next response, which must answer `correlation_id`.
+    pub fn read<R: Request>(
+        &mut self,
+        version: i16,
+        correlation_id: i32,
+    ) -> io::Result<R::Response> {
+        let frame = self.read_frame()?;
+        let (got, body) = decode_response::<R>(version, frame)?;
+        if got != correlation_id {
+            return Err(invalid(format!(
+                "expected the answer to correlation id {correlation_id}, got {got}"
+            )));
+        }
+        Ok(body)
+    }
+
+    pub fn try_send<R: Request>(&mut self, version: i16, request: &R) -> io::Result<R::Response> {
+        let correlation_id = self.write(version, request);
+        self.read::<R>(version, correlation_id)
+    }
+
+    /// Sends `request` and returns the answer; panics if there is none.
+    pub fn send<R: Request>(&mut self, version: i16, request: &R) -> R::Response {
+        self.try_send(version, request)
+            .unwrap_or_else(|e| panic!("API key {} v{version}: {e}", R::KEY))
+    }
+
+    pub fn write_raw(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.stream.write_all(bytes)
+    }
+
+    /// One response frame, without its size prefix.
+    pub fn read_frame(&mut self) -> io::Result<Bytes> {
+        let mut prefix = [0u8; 4];
+        self.stream.read_exact(&mut prefix)?;
+        let size = i32::from_be_bytes(prefix);
+        let size = usize::try_from(size).map_err(|_| invalid(format!("frame size {size}")))?;
+        let mut frame = vec![0; size];
+        self.stream.read_exact(&mut frame)?;
+        Ok(frame.into())
+    }
+
+    /// Asserts that the broker closed this connection: the next read ends the stream (or
+    /// finds it reset, if unread request bytes were still queued when the broker closed).
+    pub fn assert_closed(&mut self, context: &str) {
+        let mut byte = [0u8; 1];
+        match self.stream.read(&mut byte) {
+            Ok(0) => {}
+            Ok(_) => panic!("{context}: expected the broker to close the connection, got data"),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted
+                ) => {}
+            Err(e) => panic!("{context}: expected the connection closed, got {e}"),
+        }
+    }
+}
+
+pub fn broker_addr(cluster: &Cluster, broker_id: i32) -> SocketAddr {
+    let b = cluster
+        .brokers()
+        .into_iter()
+        .find(|b| b.id == broker_id)
+        .unwrap_or_else(|| panic!("no broker {broker_id}"));
+    format!("{}:{}", b.host, b.port).parse().unwrap()
+}
+
+pub fn leader(cluster: &Cluster, topic: &str, partition: i32) -> i32 {
+    cluster
+        .partitions(topic)
+        .unwrap_or_else(|| panic!("no topic {topic}"))
+        .into_iter()
+        .find(|p| p.partition == partition)
+        .unwrap_or_else(|| panic!("no partition {topic}-{partition}"))
+        .leader
+}
+
+/// A broker that does not lead `topic`-`partition`.
+pub fn follower(cluster: &Cluster, topic: &str, partition: i32) -> i32 {
+    let leader = leader(cluster, topic, partition);
+    cluster
+        .brokers()
+        .into_iter()
+        .map(|b| b.id)
+        .find(|&id| id != leader)
+        .expect("a cluster of more than one broker")
+}
+
+/// The topic's id, as Metadata v12 reports it.
+pub fn topic_id(cluster: &Cluster, topic: &str) -> Uuid {
+    let response = Conn::to_broker(cluster, 1).send(12, &metadata_request(&[topic]));
+    let t = &response.topics[0];
+    assert_no_error(t.error_code, &format!("metadata of {topic}"));
+    t.topic_id
+}
+
+pub fn name(s: &str) -> TopicName {
+    TopicName(StrBytes::from_string(s.to_string()))
+}
+
+pub fn str_bytes(s: &str) -> StrBytes {
+    StrBytes::from_string(s.to_string())
+}
+
+/// A Metadata request for `topics` (named), without auto-creation.
+pub fn metadata_request(topics: &[&str]) -> MetadataRequest {
+    MetadataRequest::default().with_topics(Some(
+        topics
+            .iter()
+            .map(|t| MetadataRequestTopic::default().with_name(Some(name(t))))
+            .collect(),
+    ))
+}
+
+pub fn metadata(conn: &mut Conn, version: i16, topics: &[&str]) -> MetadataResponse {
+    conn.send(version, &metadata_request(topics))
+}
+
+/// One record with a value and a timestamp.
+pub fn record(value: &str, timestamp: i64) -> NewRecord {
+    NewRecord {
+        timestamp,
+        key: None,
+        value: Some(Bytes::copy_from_slice(value.as_bytes())),
+        headers: Vec::new(),
+    }
+}
+
+/// One uncompressed batch of `values`, timestamps counting up from [`BASE_TIMESTAMP`].
+pub fn batch_of(values: &[&str]) -> Bytes {
+    let records: Vec<NewRecord> = values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| record(v, BASE_TIMESTAMP + i as i64))
+        .collect();
+    batch::encode_batch(&records, Codec::None).expect("batch encodes")
+}
+
+/// One uncompressed batch of (value, timestamp) records.
+pub fn batch_with_timestamps(records: &[(&str, i64)]) -> Bytes {
+    let records: Vec<NewRecord> = records.iter().map(|(v, ts)| record(v, *ts)).collect();
+    batch::encode_batch(&records, Codec::None).expect("batch encodes")
+}
+
+/// A produce (acks=all) of `records` to `topic`-`partition`, topic named (v3–12).
+pub fn produce_request(topic: &str, partition: i32, records: Bytes) -> ProduceRequest {
+    ProduceRequest::default()
+        .with_acks(-1)
+        .with_timeout_ms(10_000)
+        .with_topic_data(vec![
+            TopicProduceData::default()
+                .with_name(name(topic))
+                .with_partition_data(vec![
+                    PartitionProduceData::default()
+                        .with_index(partition)
+                        .with_records(Some(records)),
+                ]),
+        ])
+}
+
+/// The same produce with the topic given by id, as v13 requires.
+pub fn produce_request_by_id(topic_id: Uuid, partition: i32, records: Bytes) -> ProduceRequest {
+    let mut request = produce_request("", partition, records);
+    request.topic_data[0].name = name("");
+    request.topic_data[0].topic_id = topic_id;
+    request
+}
+
+/// The only partition answer of a one-partition produce.
+pub fn only_partition(response: &ProduceResponse) -> &PartitionProduceResponse {
+    assert_eq!(response.responses.len(), 1, "{response:?}");
+    assert_eq!(response.responses[0].partition_responses.len(), 1);
+    &response.responses[0].partition_responses[0]
+}
+
+/// Produces `records` to the leader of `topic`-`partition` and returns the base offset.
+pub fn produce(cluster: &Cluster, topic: &str, partition: i32, records: Bytes) -> i64 {
+    let response = Conn::to_leader(cluster, topic, partition)
+        .send(12, &produce_request(topic, partition, records));
+    let p = only_partition(&response);
+    assert_no_error(p.error_code, &format!("produce to {topic}-{partition}"));
+    p.base_offset
+}
+
+/// A fetch of one partition (topic named, v4–12) from `offset`, answered at once.
+pub fn fetch_request(topic: &str, partition: i32, offset: i64) -> FetchRequest {
+    FetchRequest::default()
+        .with_max_wait_ms(0)
+        .with_min_bytes(0)
+        .with_max_bytes(1 << 20)
+        .with_topics(vec![
+            FetchTopic::default()
+                .with_topic(name(topic))
+                .with_partitions(vec![
+                    FetchPartition::default()
+                        .with_partition(partition)
+                        .with_fetch_offset(offset)
+                        .with_partition_max_bytes(1 << 20),
+                ]),
+        ])
+}
+
+/// The same fetch with the topic given by id, as v13+ requires.
+pub fn fetch_request_by_id(topic_id: Uuid, partition: i32, offset: i64) -> FetchRequest {
+    let mut request = fetch_request("", partition, offset);
+    request.topics[0].topic = name("");
+    request.topics[0].topic_id = topic_id;
+    request
+}
+
+/// The complete batches in a fetched record set. A batch cut short at the end is allowed
+/// (Kafka sends partial trailing batches) and ignored.
+pub fn complete_batches(records: &[u8]) -> Vec<Bytes> {
+    let mut out = Vec::new();
+    for b in batch::batches(records) {
+        match b {
+            Ok(view) => out.push(Bytes::copy_from_slice(view.as_bytes())),
+            Err(batch::BatchError::Truncated { .. }) => break,
+            Err(e) => panic!("fetched records do not parse: {e}"),
+        }
+    }
+    out
+}
+
+/// The record values of every complete batch in a fetched record set.
+pub fn values(records: &[u8]) -> Vec<String> {
+    complete_batches(records)
+        .iter()
+        .flat_map(|b| {
+            batch::BatchView::parse(b)
+                .and_then(|v| v.records())
+                .expect("fetched batch decodes")
+        })
+        .map(|r| String::from_utf8(r.value.unwrap_or_default().to_vec()).unwrap())
+        .collect()
+}
+
+fn error_name(code: i16) -> String {
+    match ResponseError::try_from_code(code) {
+        Some(e) => format!("{e:?} ({code})"),
+        None if code == 0 => "NONE (0)".into(),
+        None => format!("unknown error {code}"),
+    }
+}
+
+/// Asserts a Kafka error code, naming both sides on failure.
+#[track_caller]
+pub fn assert_error(actual: i16, expected: ResponseError, context: &str) {
+    assert_eq!(
+        actual,
+        expected.code(),
+        "{context}: expected {}, got {}",
+        error_name(expected.code()),
+        error_name(actual)
+    );
+}
+
+#[track_caller]
+pub fn assert_no_error(actual: i16, context: &str) {
+    assert_eq!(
+        actual,
+        0,
+        "{context}: expected no error, got {}",
+        error_name(actual)
+    );
+}
+
+/// One request and its answer over a tokio stream, for tests that run inside a runtime.
+pub async fn send_async<R: Request>(
+    stream: &mut tokio::net::TcpStream,
+    version: i16,
+    correlation_id: i32,
+    request: &R,
+) -> io::Result<R::Response> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    stream
+        .write_all(&encode_frame(version, correlation_id, request))
+        .await?;
+    let size = stream.read_i32().await?;
+    let size = usize::try_from(size).map_err(|_| invalid(format!("frame size {size}")))?;
+    let mut frame = vec![0; size];
+    stream.read_exact(&mut frame).await?;
+    let (got, body) = decode_response::<R>(version, frame.into())?;
+    if got != correlation_id {
+        return Err(invalid(format!(
+            "expected the answer to correlation id {correlation_id}, got {got}"
+        )));
+    }
+    Ok(body)
+}

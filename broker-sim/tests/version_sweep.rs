@@ -1,0 +1,348 @@
+//! Every supported API in every supported version, over a socket.
+//!
+//! For each entry of `SUPPORTED_APIS` and each version in its range, a sensible request
+//! goes to the broker that can answer it (partition requests to the leader) on a fresh
+//! connection, and the answer must decode in that version, carry the request's correlation
+//! id and report no error. A response field the broker sets but a version cannot carry
+//! makes `kafka-protocol` refuse to encode it, and the broker then closes the connection:
+//! this sweep is what finds such holes. Failures are collected so one run lists them all.
+
+mod support;
+
+use broker_sim::Cluster;
+use broker_sim_protocol::versions::SUPPORTED_APIS;
+use kafka_protocol::messages::create_partitions_request::CreatePartitionsTopic;
+use kafka_protocol::messages::create_topics_request::CreatableTopic;
+use kafka_protocol::messages::delete_records_request::{
+    DeleteRecordsPartition, DeleteRecordsTopic,
+};
+use kafka_protocol::messages::delete_topics_request::DeleteTopicState;
+use kafka_protocol::messages::describe_configs_request::DescribeConfigsResource;
+use kafka_protocol::messages::list_offsets_request::{ListOffsetsPartition, ListOffsetsTopic};
+use kafka_protocol::messages::{
+    ApiKey, ApiVersionsRequest, CreatePartitionsRequest, CreateTopicsRequest, DeleteRecordsRequest,
+    DeleteTopicsRequest, DescribeClusterRequest, DescribeConfigsRequest, FindCoordinatorRequest,
+    InitProducerIdRequest, ListOffsetsRequest,
+};
+use kafka_protocol::protocol::Request;
+use support::*;
+
+type Check = Result<(), String>;
+
+fn no_error(code: i16, what: &str) -> Check {
+    if code == 0 {
+        Ok(())
+    } else {
+        Err(format!("{what}: error code {code}"))
+    }
+}
+
+fn ensure(ok: bool, what: impl FnOnce() -> String) -> Check {
+    if ok { Ok(()) } else { Err(what()) }
+}
+
+/// Sends a request and waits for its answer, reporting instead of panicking.
+trait Exchange {
+    fn exchange<R: Request>(self, version: i16, request: &R) -> Result<R::Response, String>;
+}
+
+impl Exchange for Conn {
+    fn exchange<R: Request>(mut self, v: i16, request: &R) -> Result<R::Response, String> {
+        // The broker decodes requests with kafka-protocol: a version it advertises beyond
+        // what that codec covers can only end in a closed connection.
+        if !(R::VERSIONS.min..=R::VERSIONS.max).contains(&v) {
+            return Err(format!(
+                "advertised, but kafka-protocol decodes this request only in v{}-{}",
+                R::VERSIONS.min,
+                R::VERSIONS.max
+            ));
+        }
+        self.try_send(v, request)
+            .map_err(|e| format!("no valid answer: {e}"))
+    }
+}
+
+/// API versions the broker advertises but cannot answer, each with the reason. The main
+/// sweep skips them so it stays a regression guard; `known_broken_api_versions_*` runs
+/// them and is ignored until the broker is fixed (then empty this list).
+const KNOWN_BROKEN: &[(ApiKey, i16, &str)] = &[(
+    ApiKey::InitProducerId,
+    6,
+    "advertised in ApiVersions, but kafka-protocol 0.18's InitProducerIdRequest decodes only \
+     v0-5, so a v6 request closes the connection; Kafka 4.1 advertises v0-5 (v6 is unstable)",
+)];
+
+fn is_known_broken(key: ApiKey, version: i16) -> bool {
+    KNOWN_BROKEN
+        .iter()
+        .any(|&(k, v, _)| k == key && v == version)
+}
+
+fn sweep(select: impl Fn(ApiKey, i16) -> bool) {
+    let cluster = Cluster::builder()
+        .brokers(3)
+        .topic("t", 3)
+        .topic("dr", 1)
+        .start()
+        .unwrap();
+    cluster.produce("t", None, b"seed").unwrap();
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for api in SUPPORTED_APIS {
+        for version in (api.min..=api.max).filter(|&v| select(api.key, v)) {
+            checked += 1;
+            if let Err(why) = check(&cluster, api.key, version) {
+                failures.push(format!("{:?} v{version}: {why}", api.key));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {checked} API versions failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn every_supported_api_version_answers_without_error() {
+    sweep(|key, version| !is_known_broken(key, version));
+}
+
+#[test]
+#[ignore = "broker bug: InitProducerId v6 is advertised but cannot be decoded (see KNOWN_BROKEN)"]
+fn known_broken_api_versions_answer_without_error() {
+    sweep(is_known_broken);
+}
+
+fn check(cluster: &Cluster, key: ApiKey, v: i16) -> Check {
+    match key {
+        ApiKey::Produce => produce(cluster, v),
+        ApiKey::Fetch => fetch(cluster, v),
+        ApiKey::ListOffsets => list_offsets(cluster, v),
+        ApiKey::Metadata => metadata(cluster, v),
+        ApiKey::FindCoordinator => find_coordinator(cluster, v),
+        ApiKey::ApiVersions => api_versions(cluster, v),
+        ApiKey::CreateTopics => create_topics(cluster, v),
+        ApiKey::DeleteTopics => delete_topics(cluster, v),
+        ApiKey::DeleteRecords => delete_records(cluster, v),
+        ApiKey::InitProducerId => init_producer_id(cluster, v),
+        ApiKey::DescribeConfigs => describe_configs(cluster, v),
+        ApiKey::CreatePartitions => create_partitions(cluster, v),
+        ApiKey::DescribeCluster => describe_cluster(cluster, v),
+        other => Err(format!(
+            "the sweep has no request for {other:?}: add one to version_sweep.rs"
+        )),
+    }
+}
+
+fn produce(cluster: &Cluster, v: i16) -> Check {
+    let records = batch_of(&[&format!("sweep-v{v}")]);
+    let request = if v >= 13 {
+        produce_request_by_id(topic_id(cluster, "t"), 0, records)
+    } else {
+        produce_request("t", 0, records)
+    };
+    let response = Conn::to_leader(cluster, "t", 0).exchange(v, &request)?;
+    no_error(only_partition(&response).error_code, "partition")
+}
+
+fn fetch(cluster: &Cluster, v: i16) -> Check {
+    let request = if v >= 13 {
+        fetch_request_by_id(topic_id(cluster, "t"), 0, 0)
+    } else {
+        fetch_request("t", 0, 0)
+    };
+    let response = Conn::to_leader(cluster, "t", 0).exchange(v, &request)?;
+    no_error(response.error_code, "top level")?;
+    let p = &response.responses[0].partitions[0];
+    no_error(p.error_code, "partition")?;
+    ensure(
+        !values(p.records.as_deref().unwrap_or_default()).is_empty(),
+        || "no records at offset 0".into(),
+    )
+}
+
+fn list_offsets(cluster: &Cluster, v: i16) -> Check {
+    let request = ListOffsetsRequest::default()
+        .with_replica_id((-1).into())
+        .with_topics(vec![
+            ListOffsetsTopic::default()
+                .with_name(name("t"))
+                .with_partitions(vec![
+                    ListOffsetsPartition::default()
+                        .with_partition_index(0)
+                        .with_timestamp(-1),
+                ]),
+        ]);
+    let response = Conn::to_leader(cluster, "t", 0).exchange(v, &request)?;
+    let p = &response.topics[0].partitions[0];
+    no_error(p.error_code, "partition")?;
+    ensure(p.offset >= 1, || format!("latest offset {}", p.offset))
+}
+
+fn metadata(cluster: &Cluster, v: i16) -> Check {
+    let response = Conn::to_broker(cluster, 1).exchange(v, &metadata_request(&["t"]))?;
+    ensure(response.brokers.len() == 3, || {
+        format!("{} brokers", response.brokers.len())
+    })?;
+    let t = &response.topics[0];
+    no_error(t.error_code, "topic")?;
+    ensure(t.partitions.len() == 3, || {
+        format!("{} partitions", t.partitions.len())
+    })
+}
+
+fn find_coordinator(cluster: &Cluster, v: i16) -> Check {
+    let mut request = FindCoordinatorRequest::default();
+    if v >= 4 {
+        request.coordinator_keys = vec![str_bytes("sweep-group")];
+    } else {
+        request.key = str_bytes("sweep-group");
+    }
+    let response = Conn::to_broker(cluster, 1).exchange(v, &request)?;
+    let (code, node) = if v >= 4 {
+        let c = response
+            .coordinators
+            .first()
+            .ok_or("no coordinator listed")?;
+        (c.error_code, c.node_id.0)
+    } else {
+        (response.error_code, response.node_id.0)
+    };
+    no_error(code, "coordinator")?;
+    ensure((1..=3).contains(&node), || format!("coordinator {node}"))
+}
+
+fn api_versions(cluster: &Cluster, v: i16) -> Check {
+    let mut request = ApiVersionsRequest::default();
+    if v >= 3 {
+        request.client_software_name = str_bytes("broker-sim-tests");
+        request.client_software_version = str_bytes("1.0");
+    }
+    let response = Conn::to_broker(cluster, 1).exchange(v, &request)?;
+    no_error(response.error_code, "top level")?;
+    ensure(response.api_keys.len() == SUPPORTED_APIS.len(), || {
+        format!("{} API keys listed", response.api_keys.len())
+    })
+}
+
+fn create_topics(cluster: &Cluster, v: i16) -> Check {
+    let topic = format!("created-v{v}");
+    let request = CreateTopicsRequest::default().with_topics(vec![
+        CreatableTopic::default()
+            .with_name(name(&topic))
+            .with_num_partitions(2)
+            .with_replication_factor(3),
+    ]);
+    let response = Conn::to_broker(cluster, 2).exchange(v, &request)?;
+    no_error(response.topics[0].error_code, "topic")?;
+    ensure(
+        cluster.partitions(&topic).map(|p| p.len()) == Some(2),
+        || format!("{topic} not created with 2 partitions"),
+    )
+}
+
+fn delete_topics(cluster: &Cluster, v: i16) -> Check {
+    let topic = format!("deleted-v{v}");
+    cluster.create_topic(&topic, 1).unwrap();
+    let mut request = DeleteTopicsRequest::default().with_timeout_ms(10_000);
+    if v >= 6 {
+        request.topics = vec![DeleteTopicState::default().with_name(Some(name(&topic)))];
+    } else {
+        request.topic_names = vec![name(&topic)];
+    }
+    let response = Conn::to_broker(cluster, 3).exchange(v, &request)?;
+    no_error(response.responses[0].error_code, "topic")?;
+    ensure(cluster.partitions(&topic).is_none(), || {
+        format!("{topic} still exists")
+    })
+}
+
+fn delete_records(cluster: &Cluster, v: i16) -> Check {
+    cluster.produce("dr", None, b"doomed").unwrap();
+    let request = DeleteRecordsRequest::default()
+        .with_timeout_ms(10_000)
+        .with_topics(vec![
+            DeleteRecordsTopic::default()
+                .with_name(name("dr"))
+                .with_partitions(vec![
+                    DeleteRecordsPartition::default()
+                        .with_partition_index(0)
+                        .with_offset(-1),
+                ]),
+        ]);
+    let response = Conn::to_leader(cluster, "dr", 0).exchange(v, &request)?;
+    let p = &response.topics[0].partitions[0];
+    no_error(p.error_code, "partition")?;
+    let hw = cluster.partitions("dr").unwrap()[0].high_watermark;
+    ensure(p.low_watermark == hw, || {
+        format!("low watermark {} (high watermark {hw})", p.low_watermark)
+    })
+}
+
+fn init_producer_id(cluster: &Cluster, v: i16) -> Check {
+    let request = InitProducerIdRequest::default()
+        .with_transactional_id(None)
+        .with_transaction_timeout_ms(60_000);
+    let response = Conn::to_broker(cluster, 1).exchange(v, &request)?;
+    no_error(response.error_code, "top level")?;
+    ensure(response.producer_id.0 >= 0, || {
+        format!("producer id {}", response.producer_id.0)
+    })
+}
+
+fn describe_configs(cluster: &Cluster, v: i16) -> Check {
+    let request = DescribeConfigsRequest::default()
+        .with_include_synonyms(true)
+        .with_resources(vec![
+            DescribeConfigsResource::default()
+                .with_resource_type(2)
+                .with_resource_name(str_bytes("t"))
+                .with_configuration_keys(None),
+            DescribeConfigsResource::default()
+                .with_resource_type(4)
+                .with_resource_name(str_bytes("2"))
+                .with_configuration_keys(None),
+        ]);
+    let response = Conn::to_broker(cluster, 2).exchange(v, &request)?;
+    ensure(response.results.len() == 2, || {
+        format!("{} results", response.results.len())
+    })?;
+    for r in &response.results {
+        let what = format!("resource type {}", r.resource_type);
+        no_error(r.error_code, &what)?;
+        ensure(!r.configs.is_empty(), || format!("{what}: no configs"))?;
+    }
+    Ok(())
+}
+
+fn create_partitions(cluster: &Cluster, v: i16) -> Check {
+    let topic = format!("grown-v{v}");
+    cluster.create_topic(&topic, 1).unwrap();
+    let request = CreatePartitionsRequest::default()
+        .with_timeout_ms(10_000)
+        .with_topics(vec![
+            CreatePartitionsTopic::default()
+                .with_name(name(&topic))
+                .with_count(2)
+                .with_assignments(None),
+        ]);
+    let response = Conn::to_broker(cluster, 1).exchange(v, &request)?;
+    no_error(response.results[0].error_code, "topic")?;
+    ensure(
+        cluster.partitions(&topic).map(|p| p.len()) == Some(2),
+        || format!("{topic} did not grow to 2 partitions"),
+    )
+}
+
+fn describe_cluster(cluster: &Cluster, v: i16) -> Check {
+    let response = Conn::to_broker(cluster, 3).exchange(v, &DescribeClusterRequest::default())?;
+    no_error(response.error_code, "top level")?;
+    ensure(response.brokers.len() == 3, || {
+        format!("{} brokers", response.brokers.len())
+    })?;
+    ensure(response.cluster_id.as_str() == cluster.cluster_id(), || {
+        format!("cluster id {}", response.cluster_id.as_str())
+    })
+}
