@@ -22,7 +22,7 @@ use crate::clock::Clock;
 use crate::config::{BrokerConfig, DEFAULT_MAX_MESSAGE_BYTES};
 use crate::error::KafkaError;
 use crate::server;
-use crate::state::{BrokerInfo, State, TopicSpec};
+use crate::state::{AppendOptions, BrokerInfo, State, TopicSpec};
 
 /// What every broker task shares: the state, the clock, and a signal for long-polling
 /// fetches that new data arrived.
@@ -421,7 +421,16 @@ impl Cluster {
     ) -> Result<i64, KafkaError> {
         let bytes = batch::encode_batch(records, Codec::None)
             .map_err(|e| KafkaError::new(ResponseError::InvalidRecord, e.to_string()))?;
-        let appended = self.shared.lock().append(topic, partition, None, &bytes)?;
+        // Seeding stands for a producer with acks=1: it is not held to min.insync.replicas.
+        let options = AppendOptions {
+            acks: 1,
+            now_ms: self.shared.clock.now_ms(),
+            allow_zstd: true,
+        };
+        let appended = self
+            .shared
+            .lock()
+            .append(topic, partition, None, &bytes, options)?;
         self.shared.data_appended.notify_waiters();
         Ok(appended.base_offset)
     }

@@ -171,9 +171,6 @@ fn create_topics_defaults_partitions_and_replication_with_minus_one() {
 }
 
 #[test]
-#[ignore = "broker bug: a CreateTopics request naming a topic twice creates it and answers the \
-            second entry TOPIC_ALREADY_EXISTS; Kafka answers INVALID_REQUEST (\"Duplicate topic \
-            name.\") once for that name and creates nothing"]
 fn create_topics_naming_a_topic_twice_is_invalid_request() {
     let cluster = cluster();
     let request = CreateTopicsRequest::default()
@@ -270,8 +267,6 @@ fn describe_configs_with_named_keys_lists_only_those() {
 }
 
 #[test]
-#[ignore = "broker bug: DescribeConfigs with configuration_keys = [] (empty, not null) lists no \
-            configs; Kafka treats an empty list like null and lists them all"]
 fn describe_configs_with_an_empty_key_list_lists_every_config() {
     let cluster = cluster();
     let all = describe_topic_configs(&cluster, None);

@@ -83,8 +83,6 @@ fn fetch_outside_the_log_is_offset_out_of_range() {
 }
 
 #[test]
-#[ignore = "broker bug: a Fetch partition error carries high_watermark 0; Kafka answers -1 \
-            (and log_start_offset -1), as its LogReadResult for errors does"]
 fn fetch_error_reports_high_watermark_minus_one() {
     let cluster = cluster();
     produce(&cluster, "t", 0, batch_of(&["a"]));
@@ -215,8 +213,6 @@ fn fetch_from_a_follower_is_not_leader_or_follower_with_the_current_leader() {
 }
 
 #[test]
-#[ignore = "broker bug: Fetch v16+ NOT_LEADER_OR_FOLLOWER answers leave node_endpoints empty; \
-            Kafka 4.1 lists the current leader's endpoint there (KIP-951)"]
 fn fetch_v16_from_a_follower_lists_the_leaders_endpoint() {
     let cluster = cluster();
     let leader_id = leader(&cluster, "t", 0);

@@ -75,8 +75,6 @@ fn transactional_id_keeps_its_producer_id_and_bumps_the_epoch() {
 }
 
 #[test]
-#[ignore = "broker bug: InitProducerId with an empty transactional id hands out a producer id; \
-            Kafka's transaction coordinator answers INVALID_REQUEST"]
 fn empty_transactional_id_is_invalid_request() {
     let cluster = Cluster::builder().brokers(1).start().unwrap();
     let r = init(&cluster, 1, Some(""), 60_000);
@@ -88,8 +86,6 @@ fn empty_transactional_id_is_invalid_request() {
 }
 
 #[test]
-#[ignore = "broker bug: InitProducerId accepts any transaction_timeout_ms; Kafka answers \
-            INVALID_TRANSACTION_TIMEOUT above transaction.max.timeout.ms (900000)"]
 fn transaction_timeout_above_the_maximum_is_invalid_transaction_timeout() {
     let cluster = Cluster::builder().brokers(1).start().unwrap();
     let r = init(&cluster, 1, Some("txn-slow"), 900_001);
@@ -101,8 +97,6 @@ fn transaction_timeout_above_the_maximum_is_invalid_transaction_timeout() {
 }
 
 #[test]
-#[ignore = "broker bug: InitProducerId with a transactional id is answered by every broker; \
-            Kafka answers NOT_COORDINATOR unless the broker is that id's transaction coordinator"]
 fn transactional_init_at_another_broker_is_not_coordinator() {
     let cluster = Cluster::builder().brokers(3).start().unwrap();
     let coordinator = transaction_coordinator(&cluster, "txn-b");

@@ -181,8 +181,6 @@ fn metadata_v12_and_later_look_topics_up_by_id() {
 }
 
 #[test]
-#[ignore = "broker bug: Metadata v10/v11 resolve topics by id; Kafka 4.1 refuses ids before v12 \
-            (\"Topic IDs are not supported in requests for version 10\") with INVALID_REQUEST"]
 fn metadata_topic_ids_before_v12_are_invalid_request() {
     let cluster = Cluster::builder().brokers(3).topic("t", 2).start().unwrap();
     let id = topic_id(&cluster, "t");

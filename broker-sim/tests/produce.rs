@@ -197,8 +197,6 @@ fn produce_to_a_follower_is_not_leader_or_follower_with_the_current_leader() {
 }
 
 #[test]
-#[ignore = "broker bug: Produce validates the batch (size, CRC) before checking leadership; \
-            Kafka answers NOT_LEADER_OR_FOLLOWER first so the client retries on the new leader"]
 fn leadership_is_checked_before_the_batch_size_and_crc() {
     let cluster = cluster();
     let follower = follower(&cluster, "small", 0);
@@ -265,8 +263,6 @@ fn acks_other_than_minus_one_zero_or_one_is_invalid_required_acks() {
 }
 
 #[test]
-#[ignore = "broker bug: a failed partition in a Produce response carries base_offset 0; Kafka \
-            answers base_offset -1 and log_start_offset -1 (PartitionResponse(error))"]
 fn failed_produce_reports_base_offset_minus_one() {
     let cluster = cluster();
     let request = produce_request("t", 0, corrupted(&batch_of(&["a"])));
@@ -317,8 +313,6 @@ fn acks_zero_failure_closes_the_connection() {
 }
 
 #[test]
-#[ignore = "broker bug: Produce accepts a batch whose base offset is not 0; Kafka answers \
-            INVALID_RECORD (\"The baseOffset of the record batch in the append to t-0 should be 0\")"]
 fn batch_with_a_nonzero_base_offset_is_invalid_record() {
     let cluster = cluster();
     let mut bytes = BytesMut::from(&batch_of(&["a"])[..]);
@@ -333,8 +327,6 @@ fn batch_with_a_nonzero_base_offset_is_invalid_record() {
 }
 
 #[test]
-#[ignore = "broker bug: Produce v3-v6 accepts zstd batches; Kafka answers \
-            UNSUPPORTED_COMPRESSION_TYPE before v7 (zstd needs Produce v7+, KIP-110)"]
 fn zstd_batch_before_produce_v7_is_unsupported_compression_type() {
     let cluster = cluster();
     let zstd = batch::encode_batch(&[record("z", BASE_TIMESTAMP)], batch::Codec::Zstd).unwrap();

@@ -62,23 +62,7 @@ impl Exchange for Conn {
     }
 }
 
-/// API versions the broker advertises but cannot answer, each with the reason. The main
-/// sweep skips them so it stays a regression guard; `known_broken_api_versions_*` runs
-/// them and is ignored until the broker is fixed (then empty this list).
-const KNOWN_BROKEN: &[(ApiKey, i16, &str)] = &[(
-    ApiKey::InitProducerId,
-    6,
-    "advertised in ApiVersions, but kafka-protocol 0.18's InitProducerIdRequest decodes only \
-     v0-5, so a v6 request closes the connection; Kafka 4.1 advertises v0-5 (v6 is unstable)",
-)];
-
-fn is_known_broken(key: ApiKey, version: i16) -> bool {
-    KNOWN_BROKEN
-        .iter()
-        .any(|&(k, v, _)| k == key && v == version)
-}
-
-fn sweep(select: impl Fn(ApiKey, i16) -> bool) {
+fn sweep() {
     let cluster = Cluster::builder()
         .brokers(3)
         .topic("t", 3)
@@ -89,7 +73,7 @@ fn sweep(select: impl Fn(ApiKey, i16) -> bool) {
     let mut failures = Vec::new();
     let mut checked = 0;
     for api in SUPPORTED_APIS {
-        for version in (api.min..=api.max).filter(|&v| select(api.key, v)) {
+        for version in api.min..=api.max {
             checked += 1;
             if let Err(why) = check(&cluster, api.key, version) {
                 failures.push(format!("{:?} v{version}: {why}", api.key));
@@ -106,13 +90,7 @@ fn sweep(select: impl Fn(ApiKey, i16) -> bool) {
 
 #[test]
 fn every_supported_api_version_answers_without_error() {
-    sweep(|key, version| !is_known_broken(key, version));
-}
-
-#[test]
-#[ignore = "broker bug: InitProducerId v6 is advertised but cannot be decoded (see KNOWN_BROKEN)"]
-fn known_broken_api_versions_answer_without_error() {
-    sweep(is_known_broken);
+    sweep();
 }
 
 fn check(cluster: &Cluster, key: ApiKey, v: i16) -> Check {

@@ -135,7 +135,6 @@ fn now_ms() -> i64 {
 }
 
 #[tokio::test]
-#[ignore = "broker bug: Produce keeps CreateTime and answers log_append_time_ms=-1 on a message.timestamp.type=LogAppendTime topic"]
 async fn log_append_time_topic_restamps_records_with_the_broker_time() {
     init_tracing();
     let cluster = Cluster::builder()
@@ -186,7 +185,6 @@ async fn log_append_time_topic_restamps_records_with_the_broker_time() {
 }
 
 #[tokio::test]
-#[ignore = "broker bug: Produce accepts a record 2 h ahead instead of INVALID_TIMESTAMP (message.timestamp.after.max.ms=1h)"]
 async fn record_stamped_beyond_timestamp_after_max_ms_is_refused_with_invalid_timestamp() {
     init_tracing();
     let cluster = Cluster::builder()
@@ -218,7 +216,6 @@ async fn record_stamped_beyond_timestamp_after_max_ms_is_refused_with_invalid_ti
 }
 
 #[tokio::test]
-#[ignore = "broker bug: acks=all Produce succeeds with ISR 1 < min.insync.replicas 2 instead of NOT_ENOUGH_REPLICAS"]
 async fn acks_all_with_fewer_in_sync_replicas_than_min_insync_fails_with_not_enough_replicas() {
     init_tracing();
     let cluster = Cluster::builder()

@@ -1,6 +1,7 @@
 //! CreateTopics (key 19), v2–7.
 //!
-//! Kafka's checks, in Kafka's order: a legal name (INVALID_TOPIC_EXCEPTION), not existing
+//! Kafka's checks, in Kafka's order: a name given twice in one request (INVALID_REQUEST,
+//! neither created), a legal name (INVALID_TOPIC_EXCEPTION), not existing
 //! (TOPIC_ALREADY_EXISTS), known configs of the right type (INVALID_CONFIG), a partition
 //! count and replication factor (-1 for the broker default) that make sense for this
 //! cluster (INVALID_PARTITIONS, INVALID_REPLICATION_FACTOR), or explicit assignments. With
@@ -8,6 +9,7 @@
 //! the partition count, replication factor and full config of the topic; from v7 its id.
 //! Any broker accepts the request (Kafka forwards to the controller; here state is shared).
 
+use kafka_protocol::ResponseError;
 use kafka_protocol::messages::create_topics_response::{
     CreatableTopicConfigs, CreatableTopicResult,
 };
@@ -23,10 +25,23 @@ pub(crate) fn handle(
 ) -> CreateTopicsResponse {
     let v = ctx.version;
     let mut state = ctx.shared.lock();
+    let mut seen = std::collections::BTreeMap::new();
+    for t in &request.topics {
+        *seen.entry(t.name.to_string()).or_insert(0) += 1;
+    }
+    let mut reported_duplicates = std::collections::BTreeSet::new();
     let topics = request
         .topics
         .into_iter()
+        .filter(|t| seen[t.name.as_str()] == 1 || reported_duplicates.insert(t.name.to_string()))
         .map(|t| {
+            if seen[t.name.as_str()] > 1 {
+                // Kafka refuses a name given twice, once, and creates neither.
+                return CreatableTopicResult::default()
+                    .with_name(t.name)
+                    .with_error_code(ResponseError::InvalidRequest.code())
+                    .with_error_message(Some(str_bytes("Duplicate topic name.")));
+            }
             let spec = TopicSpec {
                 name: t.name.to_string(),
                 partitions: t.num_partitions,

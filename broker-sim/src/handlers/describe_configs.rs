@@ -59,9 +59,10 @@ pub(crate) fn handle(
                     entries
                         .into_iter()
                         .filter(|e| {
-                            r.configuration_keys
-                                .as_ref()
-                                .is_none_or(|keys| keys.iter().any(|k| k.as_str() == e.name))
+                            // Kafka treats an empty key list like a null one: every config.
+                            r.configuration_keys.as_ref().is_none_or(|keys| {
+                                keys.is_empty() || keys.iter().any(|k| k.as_str() == e.name)
+                            })
                         })
                         .map(|e| to_wire(e, v, request.include_synonyms))
                         .collect(),

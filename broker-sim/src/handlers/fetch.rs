@@ -17,11 +17,11 @@ use std::time::Duration;
 use bytes::Bytes;
 use kafka_protocol::ResponseError;
 use kafka_protocol::messages::fetch_response::{
-    FetchableTopicResponse, LeaderIdAndEpoch, PartitionData,
+    FetchableTopicResponse, LeaderIdAndEpoch, NodeEndpoint, PartitionData,
 };
 use kafka_protocol::messages::{FetchRequest, FetchResponse};
 
-use super::{RequestContext, topic_name};
+use super::{RequestContext, str_bytes, topic_name};
 use crate::error::KafkaError;
 use crate::state::{Partition, State};
 
@@ -57,6 +57,7 @@ fn read(ctx: &RequestContext<'_>, request: &FetchRequest) -> (FetchResponse, usi
     let mut remaining = request.max_bytes.max(0) as usize;
     let mut total = 0usize;
     let mut any_error = false;
+    let mut leaders = Vec::new();
     let mut responses = Vec::with_capacity(request.topics.len());
     for topic in &request.topics {
         let name = if v >= 13 {
@@ -96,8 +97,14 @@ fn read(ctx: &RequestContext<'_>, request: &FetchRequest) -> (FetchResponse, usi
                 Err(e) => {
                     any_error = true;
                     data.error_code = e.code();
+                    data.high_watermark = -1;
+                    data.last_stable_offset = -1;
+                    data.log_start_offset = -1;
                     if v >= 12 && e.code == ResponseError::NotLeaderOrFollower {
                         data.current_leader = current_leader(&state, name.as_deref(), fp.partition);
+                        if v >= 16 {
+                            leaders.push(data.current_leader.leader_id.0);
+                        }
                     }
                 }
             }
@@ -112,7 +119,9 @@ fn read(ctx: &RequestContext<'_>, request: &FetchRequest) -> (FetchResponse, usi
         responses.push(response);
     }
     (
-        FetchResponse::default().with_responses(responses),
+        FetchResponse::default()
+            .with_responses(responses)
+            .with_node_endpoints(node_endpoints(&state, leaders)),
         total,
         any_error,
     )
@@ -145,4 +154,17 @@ fn current_leader(state: &State, topic: Option<&str>, partition: i32) -> LeaderI
                 .with_leader_epoch(p.leader_epoch)
         })
         .unwrap_or_default()
+}
+
+/// The endpoints of the leaders named in NOT_LEADER_OR_FOLLOWER answers (v16+, KIP-951).
+fn node_endpoints(state: &State, leaders: Vec<i32>) -> Vec<NodeEndpoint> {
+    super::leader_endpoints(state, leaders)
+        .into_iter()
+        .map(|b| {
+            NodeEndpoint::default()
+                .with_node_id(b.id.into())
+                .with_host(str_bytes(b.host.clone()))
+                .with_port(b.port)
+        })
+        .collect()
 }

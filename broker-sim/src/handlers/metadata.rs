@@ -2,7 +2,7 @@
 //!
 //! Every broker, every requested topic (all topics for a null list, or an empty one in v0),
 //! partitions with leader, leader epoch, replicas and ISR; topics may be named or, from
-//! v10, given by id. A missing topic is auto-created with the broker's defaults when the
+//! v12, given by id (v10–11 carry ids in the schema, but Kafka refuses them: INVALID_REQUEST). A missing topic is auto-created with the broker's defaults when the
 //! cluster allows it and the request does (always before v4). Unlike Kafka, which answers
 //! LEADER_NOT_AVAILABLE until the new topic's metadata has propagated, the topic is usable
 //! at once and reported without error: creation here is instant.
@@ -35,6 +35,10 @@ pub(crate) fn handle(ctx: &RequestContext<'_>, request: MetadataRequest) -> Meta
                 Some(name) if !name.is_empty() => {
                     named_topic(&mut state, &name, allow_auto_create, with_ops)
                 }
+                // Ids are in the schema from v10 but Kafka resolves them only from v12.
+                _ if v < 12 => MetadataResponseTopic::default()
+                    .with_topic_id(t.topic_id)
+                    .with_error_code(ResponseError::InvalidRequest.code()),
                 _ => match state.topic_name_by_id(&t.topic_id).map(str::to_string) {
                     Some(name) => {
                         describe(state.topic(&name).expect("id index is in step"), with_ops)

@@ -24,6 +24,7 @@ use kafka_protocol::messages::{RequestKind, ResponseKind};
 use kafka_protocol::protocol::StrBytes;
 
 use crate::cluster::Shared;
+use crate::state::{BrokerInfo, State};
 
 /// Who is asking, and of which broker.
 pub(crate) struct RequestContext<'a> {
@@ -74,4 +75,15 @@ pub(crate) fn str_bytes(s: impl Into<String>) -> StrBytes {
 /// A `TopicName` for a response field.
 pub(crate) fn topic_name(s: &str) -> kafka_protocol::messages::TopicName {
     str_bytes(s).into()
+}
+
+/// The brokers named as leaders in NOT_LEADER_OR_FOLLOWER answers, once each and in id
+/// order, for the `node_endpoints` of Produce (v10+) and Fetch (v16+) responses (KIP-951).
+pub(crate) fn leader_endpoints(state: &State, mut leaders: Vec<i32>) -> Vec<&BrokerInfo> {
+    leaders.sort_unstable();
+    leaders.dedup();
+    leaders
+        .into_iter()
+        .filter_map(|id| state.broker(id))
+        .collect()
 }

@@ -9,7 +9,7 @@
 //! client notices. A NOT_LEADER_OR_FOLLOWER answer carries the current leader (v10+,
 //! KIP-951) so clients can redirect without a metadata round trip.
 //!
-//! Not yet: idempotent sequence checks, transactions, LogAppendTime, timestamp bounds.
+//! Not yet: idempotent sequence checks and transactions.
 
 use kafka_protocol::ResponseError;
 use kafka_protocol::messages::produce_response::{
@@ -19,12 +19,18 @@ use kafka_protocol::messages::{ProduceRequest, ProduceResponse, ResponseKind};
 
 use super::{Reply, RequestContext, str_bytes};
 use crate::error::KafkaError;
+use crate::state::AppendOptions;
 
 pub(crate) fn handle(ctx: &RequestContext<'_>, request: ProduceRequest) -> Reply {
     let v = ctx.version;
     let acks = request.acks;
     let mut failures = Vec::new();
     let mut leaders = Vec::new();
+    let options = AppendOptions {
+        acks,
+        now_ms: ctx.shared.clock.now_ms(),
+        allow_zstd: v >= 7,
+    };
     let mut state = ctx.shared.lock();
     let mut responses = Vec::with_capacity(request.topic_data.len());
     for topic in request.topic_data {
@@ -49,6 +55,7 @@ pub(crate) fn handle(ctx: &RequestContext<'_>, request: ProduceRequest) -> Reply
                     data.index,
                     Some(ctx.broker_id),
                     records.unwrap_or_default(),
+                    options,
                 ),
             };
             let mut response = PartitionProduceResponse::default().with_index(data.index);
@@ -56,8 +63,11 @@ pub(crate) fn handle(ctx: &RequestContext<'_>, request: ProduceRequest) -> Reply
                 Ok(appended) => {
                     response.base_offset = appended.base_offset;
                     response.log_start_offset = appended.log_start_offset;
+                    response.log_append_time_ms = appended.log_append_time;
                 }
                 Err(e) => {
+                    response.base_offset = -1;
+                    response.log_start_offset = -1;
                     tracing::debug!(topic = ?name, partition = data.index, error = %e, "produce refused");
                     response.error_code = e.code();
                     if v >= 8 {
@@ -104,12 +114,9 @@ pub(crate) fn handle(ctx: &RequestContext<'_>, request: ProduceRequest) -> Reply
     )))
 }
 
-fn node_endpoints(state: &crate::state::State, mut leaders: Vec<i32>) -> Vec<NodeEndpoint> {
-    leaders.sort_unstable();
-    leaders.dedup();
-    leaders
+fn node_endpoints(state: &crate::state::State, leaders: Vec<i32>) -> Vec<NodeEndpoint> {
+    super::leader_endpoints(state, leaders)
         .into_iter()
-        .filter_map(|id| state.broker(id))
         .map(|b| {
             NodeEndpoint::default()
                 .with_node_id(b.id.into())

@@ -67,19 +67,27 @@ impl PartitionLog {
         self.total_bytes
     }
 
-    /// Appends one already-validated batch, assigning it the next offsets. Returns the base
-    /// offset assigned.
-    pub fn append(&mut self, view: &BatchView<'_>, leader_epoch: i32) -> i64 {
+    /// Appends one already-validated batch, assigning it the next offsets; with a
+    /// `log_append_time`, the batch is stamped with it. Returns the base offset assigned.
+    pub fn append(
+        &mut self,
+        view: &BatchView<'_>,
+        leader_epoch: i32,
+        log_append_time: Option<i64>,
+    ) -> i64 {
         let base_offset = self.log_end_offset;
         let mut owned = BytesMut::from(view.as_bytes());
         batch::set_base_offset(&mut owned, base_offset);
         batch::set_partition_leader_epoch(&mut owned, leader_epoch);
+        if let Some(timestamp) = log_append_time {
+            batch::set_log_append_time(&mut owned, timestamp);
+        }
         let last_offset = base_offset + view.last_offset_delta() as i64;
         self.total_bytes += owned.len() as u64;
         self.batches.push(StoredBatch {
             base_offset,
             last_offset,
-            max_timestamp: view.max_timestamp(),
+            max_timestamp: log_append_time.unwrap_or(view.max_timestamp()),
             is_control: view.is_control(),
             bytes: owned.freeze(),
         });
@@ -213,7 +221,7 @@ mod tests {
     fn append(log: &mut PartitionLog, values: &[&str], ts: i64) -> i64 {
         let bytes = batch_of(values, ts);
         let view = BatchView::parse(&bytes).unwrap();
-        log.append(&view, 0)
+        log.append(&view, 0, None)
     }
 
     #[test]

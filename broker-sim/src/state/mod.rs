@@ -5,17 +5,18 @@
 //! methods here, so a rule (a topic-name check, a size limit) is written once and a test's
 //! direct call fails exactly as a client's request would.
 
+mod append;
 pub mod log;
 pub mod topic;
 
 use std::collections::BTreeMap;
 
-use broker_sim_protocol::batch::{self, BatchView};
 use kafka_protocol::ResponseError;
 
 use crate::config::{self, BrokerConfig};
 use crate::error::KafkaError;
 use crate::rng::SimRng;
+pub use append::{AppendOptions, Appended};
 pub use topic::{Partition, Topic};
 
 /// Kafka's `offsets.topic.num.partitions` and `transaction.state.log.num.partitions`
@@ -53,13 +54,6 @@ impl TopicSpec {
             configs: BTreeMap::new(),
         }
     }
-}
-
-/// Where an appended batch went.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Appended {
-    pub base_offset: i64,
-    pub log_start_offset: i64,
 }
 
 #[derive(Debug)]
@@ -118,7 +112,7 @@ impl State {
         self.topic_ids.get(id).map(String::as_str)
     }
 
-    fn unknown_topic(name: &str) -> KafkaError {
+    pub(crate) fn unknown_topic(name: &str) -> KafkaError {
         KafkaError::new(
             ResponseError::UnknownTopicOrPartition,
             format!("This server does not host this topic-partition: {name}"),
@@ -328,35 +322,6 @@ impl State {
         Ok(())
     }
 
-    /// Validates a produced record set and appends it to the partition `broker` leads.
-    pub fn append(
-        &mut self,
-        topic: &str,
-        partition: i32,
-        broker: Option<i32>,
-        records: &[u8],
-    ) -> Result<Appended, KafkaError> {
-        let max_message_bytes = self
-            .topics
-            .get(topic)
-            .ok_or_else(|| Self::unknown_topic(topic))?
-            .max_message_bytes();
-        let view = validate_produced_batch(records, max_message_bytes)?;
-        let p = match broker {
-            Some(b) => self.led_partition_mut(topic, partition, b)?,
-            None => self
-                .topics
-                .get_mut(topic)
-                .and_then(|t| t.partition_mut(partition))
-                .ok_or_else(|| Self::unknown_topic(&format!("{topic}-{partition}")))?,
-        };
-        let base_offset = p.log.append(&view, p.leader_epoch);
-        Ok(Appended {
-            base_offset,
-            log_start_offset: p.log.log_start_offset(),
-        })
-    }
-
     /// The partition an unkeyed record from the test helper goes to: round robin per topic,
     /// so seeding is deterministic and even.
     pub fn next_unkeyed_partition(&mut self, topic: &str) -> Result<i32, KafkaError> {
@@ -419,51 +384,4 @@ fn check_leader(p: &Partition, topic: &str, broker: i32) -> Result<(), KafkaErro
             p.index, p.leader
         ),
     ))
-}
-
-/// Kafka's checks on a produced record set (magic 2): exactly one well-formed batch, a
-/// valid CRC, no larger than `max.message.bytes`, and not a control batch.
-fn validate_produced_batch(
-    records: &[u8],
-    max_message_bytes: i32,
-) -> Result<BatchView<'_>, KafkaError> {
-    let corrupt = |why: String| KafkaError::new(ResponseError::CorruptMessage, why);
-    let invalid = |why: String| KafkaError::new(ResponseError::InvalidRecord, why);
-    if records.is_empty() {
-        return Err(invalid("Produce request carries no record batch".into()));
-    }
-    let view = BatchView::parse(records).map_err(|e| corrupt(e.to_string()))?;
-    if view.magic() != batch::MAGIC_V2 {
-        return Err(invalid(format!(
-            "Unsupported record batch magic {}",
-            view.magic()
-        )));
-    }
-    if view.total_len() > max_message_bytes.max(0) as usize {
-        return Err(KafkaError::new(
-            ResponseError::MessageTooLarge,
-            format!(
-                "The record batch of {} bytes is larger than max.message.bytes {max_message_bytes}",
-                view.total_len()
-            ),
-        ));
-    }
-    view.verify_crc().map_err(|e| corrupt(e.to_string()))?;
-    if view.total_len() != records.len() {
-        return Err(invalid(
-            "Produce requests with magic v2 must contain exactly one record batch".into(),
-        ));
-    }
-    if view.records_count() <= 0 || view.last_offset_delta() != view.records_count() - 1 {
-        return Err(invalid(format!(
-            "Record batch has {} records but last offset delta {}",
-            view.records_count(),
-            view.last_offset_delta()
-        )));
-    }
-    if view.is_control() {
-        return Err(invalid("Clients may not produce control batches".into()));
-    }
-    view.codec().map_err(|e| corrupt(e.to_string()))?;
-    Ok(view)
 }
