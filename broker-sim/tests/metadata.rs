@@ -254,3 +254,41 @@ fn same_seed_and_topics_give_identical_metadata() {
     assert_ne!(c.cluster_id(), a.cluster_id());
     assert_ne!(metadata_without_ports(&c), ma);
 }
+
+/// CREATE, CLUSTER_ACTION, DESCRIBE_CONFIGS, ALTER_CONFIGS, IDEMPOTENT_WRITE, ALTER,
+/// DESCRIBE: what Kafka reports for the cluster resource without an authorizer.
+const ALL_CLUSTER_OPERATIONS: i32 = 8096;
+
+#[test]
+fn cluster_authorized_operations_are_reported_only_when_asked() {
+    let cluster = Cluster::builder().brokers(1).start().unwrap();
+    let mut conn = Conn::to_broker(&cluster, 1);
+    for version in 8..=10 {
+        let asked = conn.send(
+            version,
+            &metadata_request(&[]).with_include_cluster_authorized_operations(true),
+        );
+        assert_eq!(
+            asked.cluster_authorized_operations, ALL_CLUSTER_OPERATIONS,
+            "v{version}"
+        );
+        let not_asked = conn.send(version, &metadata_request(&[]));
+        assert_eq!(
+            not_asked.cluster_authorized_operations,
+            i32::MIN,
+            "v{version}"
+        );
+    }
+    for version in 0..=2 {
+        let asked = conn.send(
+            version,
+            &kafka_protocol::messages::DescribeClusterRequest::default()
+                .with_endpoint_type(1)
+                .with_include_cluster_authorized_operations(true),
+        );
+        assert_eq!(
+            asked.cluster_authorized_operations, ALL_CLUSTER_OPERATIONS,
+            "v{version}"
+        );
+    }
+}

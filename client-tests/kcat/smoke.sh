@@ -12,8 +12,8 @@ if ! command -v kcat >/dev/null; then
 fi
 
 port=${KCAT_PORT:-19092}
-bin=target/debug/broker-sim
-[ -x "$bin" ] || cargo build -q -p broker-sim
+cargo build -q -p broker-sim
+bin=${CARGO_TARGET_DIR:-target}/debug/broker-sim
 "$bin" --port "$port" --topic orders:3 --log-level warn >/tmp/broker-sim-kcat.log 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null' EXIT

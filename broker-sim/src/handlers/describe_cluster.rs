@@ -1,6 +1,7 @@
 //! DescribeCluster (key 60), v0–2.
 //!
-//! Cluster id, controller and every broker. Brokers are never fenced here. Asking a broker
+//! Cluster id, controller and every broker; with no authorizer, every cluster operation
+//! is reported authorized when asked. Brokers are never fenced here. Asking a broker
 //! for controller endpoints (endpoint type 2, v1+) is UNSUPPORTED_ENDPOINT_TYPE, as in Kafka:
 //! that question is for the controller listener, which broker-sim does not expose.
 
@@ -8,7 +9,7 @@ use kafka_protocol::ResponseError;
 use kafka_protocol::messages::describe_cluster_response::DescribeClusterBroker;
 use kafka_protocol::messages::{DescribeClusterRequest, DescribeClusterResponse};
 
-use super::{RequestContext, str_bytes};
+use super::{ALL_CLUSTER_OPERATIONS, RequestContext, str_bytes};
 
 const BROKERS: i8 = 1;
 
@@ -17,9 +18,12 @@ pub(crate) fn handle(
     request: DescribeClusterRequest,
 ) -> DescribeClusterResponse {
     let state = ctx.shared.lock();
-    let response = DescribeClusterResponse::default()
+    let mut response = DescribeClusterResponse::default()
         .with_cluster_id(str_bytes(state.cluster_id.clone()))
         .with_controller_id(state.controller_id.into());
+    if request.include_cluster_authorized_operations {
+        response.cluster_authorized_operations = ALL_CLUSTER_OPERATIONS;
+    }
     if ctx.version >= 1 && request.endpoint_type != BROKERS {
         return response
             .with_endpoint_type(request.endpoint_type)

@@ -13,7 +13,7 @@ use kafka_protocol::messages::metadata_response::{
 };
 use kafka_protocol::messages::{MetadataRequest, MetadataResponse};
 
-use super::{RequestContext, str_bytes, topic_name};
+use super::{ALL_CLUSTER_OPERATIONS, RequestContext, str_bytes, topic_name};
 use crate::error::KafkaError;
 use crate::state::{State, Topic, topic::validate_topic_name};
 
@@ -61,7 +61,12 @@ pub(crate) fn handle(ctx: &RequestContext<'_>, request: MetadataRequest) -> Meta
                 .with_port(b.port)
         })
         .collect();
-    MetadataResponse::default()
+    let mut response = MetadataResponse::default();
+    // The cluster's operations are in the schema only in v8–10.
+    if (8..=10).contains(&v) && request.include_cluster_authorized_operations {
+        response.cluster_authorized_operations = ALL_CLUSTER_OPERATIONS;
+    }
+    response
         .with_brokers(brokers)
         .with_cluster_id((v >= 2).then(|| str_bytes(state.cluster_id.clone())))
         .with_controller_id(if v >= 1 { state.controller_id } else { -1 }.into())

@@ -67,6 +67,12 @@ pub(crate) async fn dispatch(ctx: &RequestContext<'_>, request: RequestKind) -> 
     Reply::Response(Box::new(response))
 }
 
+/// Every cluster operation, as the authorized-operations bit set reports it when no
+/// authorizer is configured: CREATE, CLUSTER_ACTION, DESCRIBE_CONFIGS, ALTER_CONFIGS,
+/// IDEMPOTENT_WRITE, ALTER, DESCRIBE (bits 5 and 7–12).
+pub(crate) const ALL_CLUSTER_OPERATIONS: i32 =
+    (1 << 5) | (1 << 7) | (1 << 8) | (1 << 9) | (1 << 10) | (1 << 11) | (1 << 12);
+
 /// A `StrBytes` for a response field.
 pub(crate) fn str_bytes(s: impl Into<String>) -> StrBytes {
     StrBytes::from_string(s.into())
