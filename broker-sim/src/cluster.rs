@@ -160,10 +160,17 @@ impl ClusterBuilder {
         let mut listeners = Vec::with_capacity(self.brokers);
         let mut brokers = Vec::with_capacity(self.brokers);
         for i in 0..self.brokers {
-            let port = if self.port == 0 {
-                0
-            } else {
-                self.port + i as u16
+            let port = match self.port {
+                0 => 0,
+                first => first.checked_add(i as u16).ok_or_else(|| {
+                    std::io::Error::new(
+                        std::io::ErrorKind::InvalidInput,
+                        format!(
+                            "{} brokers from port {first} run past port 65535",
+                            self.brokers
+                        ),
+                    )
+                })?,
             };
             let listener = TcpListener::bind((self.host.as_str(), port))?;
             listener.set_nonblocking(true)?;

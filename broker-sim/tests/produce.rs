@@ -345,3 +345,57 @@ fn zstd_batch_before_produce_v7_is_unsupported_compression_type() {
     let new = produce_via(&cluster, leader_id, 7, &produce_request("t", 0, zstd));
     assert_no_error(only_partition(&new).error_code, "zstd in v7");
 }
+
+/// Rewrites a batch's CRC after the test has tampered with the bytes it covers, so the
+/// broker gets past the CRC check to the record-level checks behind it.
+fn with_fresh_crc(mut bytes: BytesMut) -> Bytes {
+    let crc = crc32c::crc32c(&bytes[21..]);
+    bytes[17..21].copy_from_slice(&crc.to_be_bytes());
+    bytes.freeze()
+}
+
+#[test]
+fn batch_whose_records_cannot_be_decoded_is_invalid_record() {
+    let cluster = cluster();
+    let mut bytes = BytesMut::from(&batch_of(&["a"])[..]);
+    bytes[61] = 0x7f; // the first record's length varint now overruns the batch
+    let request = produce_request("t", 0, with_fresh_crc(bytes));
+    let response = produce_via(&cluster, leader(&cluster, "t", 0), 12, &request);
+    assert_error(
+        only_partition(&response).error_code,
+        ResponseError::InvalidRecord,
+        "undecodable record",
+    );
+    assert!(cluster.records("t").is_empty());
+}
+
+#[test]
+fn batch_with_an_old_magic_is_invalid_record() {
+    let cluster = cluster();
+    let mut bytes = BytesMut::from(&batch_of(&["a"])[..]);
+    bytes[16] = 1;
+    let request = produce_request("t", 0, bytes.freeze());
+    let response = produce_via(&cluster, leader(&cluster, "t", 0), 12, &request);
+    assert_error(
+        only_partition(&response).error_code,
+        ResponseError::InvalidRecord,
+        "magic 1",
+    );
+}
+
+#[test]
+fn keyless_record_on_a_compacted_topic_is_invalid_record() {
+    let cluster = Cluster::builder()
+        .brokers(1)
+        .topic_with_configs("compacted", 1, &[("cleanup.policy", "compact")])
+        .start()
+        .unwrap();
+    let request = produce_request("compacted", 0, batch_of(&["no key"]));
+    let response = produce_via(&cluster, 1, 12, &request);
+    assert_error(
+        only_partition(&response).error_code,
+        ResponseError::InvalidRecord,
+        "null key on a compacted topic",
+    );
+    assert!(cluster.records("compacted").is_empty());
+}

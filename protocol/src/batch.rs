@@ -7,9 +7,9 @@
 //! client's CRC stays valid. Decoding records ([`BatchView::records`]) is the exception,
 //! used where the simulator has to look inside (validation, test helpers, assertions).
 //!
-//! Codecs come from `kafka-protocol` so the simulator speaks exactly what that crate does;
-//! this module adds only the batch layout, the record format, and the hardening a broker
-//! needs because every byte here comes from an untrusted client: any malformed input must
+//! Compression comes from `kafka-protocol`; decompression from the same codec crates it
+//! uses (flate2, lz4, zstd, snap), read through a size limit, because every byte here comes
+//! from an untrusted client: any malformed input, decompression bombs included, must
 //! surface as a [`BatchError`], never as a panic or an unbounded allocation.
 
 use bytes::{BufMut, Bytes, BytesMut};
@@ -467,20 +467,51 @@ fn wire_len(len: usize, what: &str) -> Result<i32, BatchError> {
         .map_err(|_| BatchError::Encode(format!("{what} {len} does not fit in an i32")))
 }
 
+/// The most a batch may decompress to. Kafka sets no explicit bound (the JVM heap does), but
+/// a broker inside a test process must not let a few kilobytes of zstd or gzip claim
+/// gigabytes: past this the batch is refused as corrupt.
+pub const MAX_DECOMPRESSED_BYTES: u64 = 256 * 1024 * 1024;
+
 fn decompress(codec: Codec, data: &[u8]) -> Result<Bytes, BatchError> {
-    let mut input = data;
-    let result = match codec {
+    decompress_bounded(codec, data, MAX_DECOMPRESSED_BYTES)
+}
+
+fn decompress_bounded(codec: Codec, data: &[u8], limit: u64) -> Result<Bytes, BatchError> {
+    let failed = |e: &dyn std::fmt::Display| BatchError::Decompress(format!("{codec:?}: {e:#}"));
+    match codec {
         // One copy of the whole section, so that keys and values can share it.
-        Codec::None => return Ok(Bytes::copy_from_slice(data)),
-        Codec::Gzip => Gzip::decompress(&mut input, |b: &mut Bytes| Ok(std::mem::take(b))),
+        Codec::None => Ok(Bytes::copy_from_slice(data)),
         Codec::Snappy => {
+            // Bounded up front: no length preamble may claim more than snappy can expand to.
             check_snappy_lengths(data)?;
+            let mut input = data;
             Snappy::decompress(&mut input, |b: &mut Bytes| Ok(std::mem::take(b)))
+                .map_err(|e| failed(&e))
         }
-        Codec::Lz4 => Lz4::decompress(&mut input, |b: &mut Bytes| Ok(std::mem::take(b))),
-        Codec::Zstd => Zstd::decompress(&mut input, |b: &mut Bytes| Ok(std::mem::take(b))),
-    };
-    result.map_err(|e| BatchError::Decompress(format!("{codec:?}: {e:#}")))
+        // The streaming decoders are read through a limit, so a decompression bomb stops at
+        // MAX_DECOMPRESSED_BYTES instead of exhausting memory.
+        Codec::Gzip => {
+            read_bounded(flate2::read::GzDecoder::new(data), limit).map_err(|e| failed(&e))
+        }
+        Codec::Lz4 => lz4::Decoder::new(data)
+            .and_then(|r| read_bounded(r, limit))
+            .map_err(|e| failed(&e)),
+        Codec::Zstd => zstd::stream::read::Decoder::new(data)
+            .and_then(|r| read_bounded(r, limit))
+            .map_err(|e| failed(&e)),
+    }
+}
+
+fn read_bounded(reader: impl std::io::Read, limit: u64) -> std::io::Result<Bytes> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    reader.take(limit + 1).read_to_end(&mut out)?;
+    if out.len() as u64 > limit {
+        return Err(std::io::Error::other(format!(
+            "decompresses to more than {limit} bytes"
+        )));
+    }
+    Ok(Bytes::from(out))
 }
 
 fn compress(codec: Codec, body: &[u8]) -> Result<BytesMut, BatchError> {

@@ -1,15 +1,24 @@
 //! Appending a produced batch: every check Kafka makes before a batch enters a log, in
-//! Kafka's order, and the one rewrite it may need.
+//! Kafka's order, and the rewrite it may need.
 //!
-//! Leadership first (a client that asked the wrong broker must learn that before anything
-//! else, so it retries at the leader), then `min.insync.replicas` for acks=all, then the
-//! batch itself: size (MESSAGE_TOO_LARGE), CRC and framing (CORRUPT_MESSAGE), shape
-//! (INVALID_RECORD: one batch, base offset 0, counts that agree, no control batch), codec
-//! (UNSUPPORTED_COMPRESSION_TYPE for zstd before Produce v7) and timestamps
-//! (INVALID_TIMESTAMP outside `message.timestamp.{before,after}.max.ms`). Topics with
-//! `message.timestamp.type=LogAppendTime` get the batch stamped with the broker's time.
+//! 1. The request's shape, before anything else (Kafka checks it when the request is
+//!    parsed): one magic-2 batch (INVALID_RECORD), zstd only from Produce v7
+//!    (UNSUPPORTED_COMPRESSION_TYPE).
+//! 2. Leadership (NOT_LEADER_OR_FOLLOWER), so a client that asked the wrong broker learns
+//!    that first and retries at the leader; then, for acks=all, the ISR against the
+//!    effective `min.insync.replicas` (NOT_ENOUGH_REPLICAS). As in Kafka, a
+//!    `min.insync.replicas` above the replication factor counts as the replication factor.
+//! 3. The batch: base offset 0 (INVALID_RECORD), size against `max.message.bytes`
+//!    (MESSAGE_TOO_LARGE), CRC and framing (CORRUPT_MESSAGE), then every record decoded
+//!    (INVALID_RECORD if it cannot be, or if a compacted topic gets a null key) and its
+//!    timestamp checked against `message.timestamp.{before,after}.max.ms`
+//!    (INVALID_TIMESTAMP). Decoding every record is what Kafka does too, and it is what
+//!    guarantees that everything acknowledged can later be read back.
+//!
+//! Topics with `message.timestamp.type=LogAppendTime` get the broker's time stamped on the
+//! batch.
 
-use broker_sim_protocol::batch::{self, BatchView, Codec};
+use broker_sim_protocol::batch::{self, BatchError, BatchView, Codec};
 use kafka_protocol::ResponseError;
 
 use super::{Partition, State, Topic};
@@ -35,6 +44,9 @@ pub struct Appended {
     pub log_append_time: i64,
 }
 
+/// Kafka's "no timestamp": exempt from the timestamp bounds.
+const NO_TIMESTAMP: i64 = -1;
+
 impl State {
     /// Validates a produced record set and appends it to `partition` of `topic`; with a
     /// `broker`, only if that broker leads the partition.
@@ -46,6 +58,7 @@ impl State {
         records: &[u8],
         options: AppendOptions,
     ) -> Result<Appended, KafkaError> {
+        let view = check_request_shape(records, options.allow_zstd)?;
         let t = self
             .topics
             .get_mut(topic)
@@ -58,21 +71,15 @@ impl State {
             super::check_leader(p, topic, broker)?;
         }
         check_in_sync_replicas(p, &limits, options.acks)?;
-        let view = validate(records, &limits, options)?;
-        let log_append_time = if limits.log_append_time {
-            options.now_ms
-        } else {
-            -1
-        };
-        let base_offset = p.log.append(
-            &view,
-            p.leader_epoch,
-            limits.log_append_time.then_some(options.now_ms),
-        );
+        let max_timestamp = validate_batch(&view, &limits, options.now_ms)?;
+        let stamp = limits.log_append_time.then_some(options.now_ms);
+        let base_offset =
+            p.log
+                .append(&view, p.leader_epoch, stamp.unwrap_or(max_timestamp), stamp);
         Ok(Appended {
             base_offset,
             log_start_offset: p.log.log_start_offset(),
-            log_append_time,
+            log_append_time: stamp.unwrap_or(-1),
         })
     }
 }
@@ -82,6 +89,7 @@ struct TopicLimits {
     max_message_bytes: i32,
     min_insync_replicas: usize,
     log_append_time: bool,
+    compacted: bool,
     after_max_ms: i64,
     before_max_ms: i64,
 }
@@ -93,6 +101,9 @@ impl TopicLimits {
             max_message_bytes: t.max_message_bytes(),
             min_insync_replicas: long("min.insync.replicas").unwrap_or(1).max(1) as usize,
             log_append_time: t.config("message.timestamp.type") == Some("LogAppendTime"),
+            compacted: t
+                .config("cleanup.policy")
+                .is_some_and(|p| p.split(',').any(|p| p.trim() == "compact")),
             after_max_ms: long("message.timestamp.after.max.ms").unwrap_or(i64::MAX),
             before_max_ms: long("message.timestamp.before.max.ms").unwrap_or(i64::MAX),
         }
@@ -104,34 +115,59 @@ fn check_in_sync_replicas(
     limits: &TopicLimits,
     acks: i16,
 ) -> Result<(), KafkaError> {
-    if acks == -1 && p.isr.len() < limits.min_insync_replicas {
+    let effective = limits.min_insync_replicas.min(p.replicas.len());
+    if acks == -1 && p.isr.len() < effective {
         return Err(KafkaError::new(
             ResponseError::NotEnoughReplicas,
             format!(
-                "The size of the current ISR {:?} is insufficient to satisfy the min.isr requirement of {}",
-                p.isr, limits.min_insync_replicas
+                "The size of the current ISR {:?} is insufficient to satisfy the min.isr requirement of {effective}",
+                p.isr
             ),
         ));
     }
     Ok(())
 }
 
-/// Kafka's checks on a produced record set (magic 2).
-fn validate<'a>(
-    records: &'a [u8],
-    limits: &TopicLimits,
-    options: AppendOptions,
-) -> Result<BatchView<'a>, KafkaError> {
-    let corrupt = |why: String| KafkaError::new(ResponseError::CorruptMessage, why);
-    let invalid = |why: String| KafkaError::new(ResponseError::InvalidRecord, why);
+fn invalid(why: String) -> KafkaError {
+    KafkaError::new(ResponseError::InvalidRecord, why)
+}
+
+fn corrupt(e: BatchError) -> KafkaError {
+    KafkaError::new(ResponseError::CorruptMessage, e.to_string())
+}
+
+/// What Kafka checks when it parses a Produce request, before it looks at the partition.
+fn check_request_shape(records: &[u8], allow_zstd: bool) -> Result<BatchView<'_>, KafkaError> {
     if records.is_empty() {
         return Err(invalid("Produce request carries no record batch".into()));
     }
-    let view = BatchView::parse(records).map_err(|e| corrupt(e.to_string()))?;
-    if view.magic() != batch::MAGIC_V2 {
+    let view = BatchView::parse(records).map_err(|e| match e {
+        BatchError::BadMagic(magic) => invalid(format!(
+            "Produce requests must use record batch magic {}, not {magic}",
+            batch::MAGIC_V2
+        )),
+        other => corrupt(other),
+    })?;
+    if view.total_len() != records.len() {
+        return Err(invalid(
+            "Produce requests with magic v2 must contain exactly one record batch".into(),
+        ));
+    }
+    if view.codec().is_ok_and(|c| c == Codec::Zstd) && !allow_zstd {
+        return Err(KafkaError::new(
+            ResponseError::UnsupportedCompressionType,
+            "Produce requests with zstd batches must use version 7 or later",
+        ));
+    }
+    Ok(view)
+}
+
+/// Kafka's log validation of one batch; returns the largest record timestamp.
+fn validate_batch(view: &BatchView<'_>, limits: &TopicLimits, now: i64) -> Result<i64, KafkaError> {
+    if view.base_offset() != 0 {
         return Err(invalid(format!(
-            "Unsupported record batch magic {}",
-            view.magic()
+            "The baseOffset of a produced record batch should be 0, but it is {}",
+            view.base_offset()
         )));
     }
     if view.total_len() > limits.max_message_bytes.max(0) as usize {
@@ -144,18 +180,7 @@ fn validate<'a>(
             ),
         ));
     }
-    view.verify_crc().map_err(|e| corrupt(e.to_string()))?;
-    if view.total_len() != records.len() {
-        return Err(invalid(
-            "Produce requests with magic v2 must contain exactly one record batch".into(),
-        ));
-    }
-    if view.base_offset() != 0 {
-        return Err(invalid(format!(
-            "The baseOffset of a produced record batch should be 0, but it is {}",
-            view.base_offset()
-        )));
-    }
+    view.verify_crc().map_err(corrupt)?;
     if view.records_count() <= 0 || view.last_offset_delta() != view.records_count() - 1 {
         return Err(invalid(format!(
             "Record batch has {} records but last offset delta {}",
@@ -166,48 +191,32 @@ fn validate<'a>(
     if view.is_control() {
         return Err(invalid("Clients may not produce control batches".into()));
     }
-    let codec = view.codec().map_err(|e| corrupt(e.to_string()))?;
-    if codec == Codec::Zstd && !options.allow_zstd {
-        return Err(KafkaError::new(
-            ResponseError::UnsupportedCompressionType,
-            "Produce requests to topics with zstd batches must use version 7 or later",
+    let records = view
+        .records()
+        .map_err(|e| invalid(format!("Record batch cannot be decoded: {e}")))?;
+    if limits.compacted && records.iter().any(|r| r.key.is_none()) {
+        return Err(invalid(
+            "Compacted topic cannot accept message without key".into(),
         ));
     }
     if !limits.log_append_time {
-        check_timestamps(&view, limits, options.now_ms)?;
-    }
-    Ok(view)
-}
-
-/// CreateTime bounds. The batch's max timestamp settles the "too far ahead" check; the
-/// "too old" check needs every record, so records are decoded only when that bound is set.
-fn check_timestamps(
-    view: &BatchView<'_>,
-    limits: &TopicLimits,
-    now: i64,
-) -> Result<(), KafkaError> {
-    let invalid = |ts: i64| {
-        KafkaError::new(
-            ResponseError::InvalidTimestamp,
-            format!(
-                "Timestamp {ts} of a record is out of range: now {now}, message.timestamp.before.max.ms {}, message.timestamp.after.max.ms {}",
-                limits.before_max_ms, limits.after_max_ms
-            ),
-        )
-    };
-    if view.max_timestamp().saturating_sub(now) > limits.after_max_ms {
-        return Err(invalid(view.max_timestamp()));
-    }
-    if limits.before_max_ms != i64::MAX {
-        let records = view
-            .records()
-            .map_err(|e| KafkaError::new(ResponseError::CorruptMessage, e.to_string()))?;
-        if let Some(r) = records
-            .iter()
-            .find(|r| now.saturating_sub(r.timestamp) > limits.before_max_ms)
-        {
-            return Err(invalid(r.timestamp));
+        for r in records.iter().filter(|r| r.timestamp != NO_TIMESTAMP) {
+            if r.timestamp.saturating_sub(now) > limits.after_max_ms
+                || now.saturating_sub(r.timestamp) > limits.before_max_ms
+            {
+                return Err(KafkaError::new(
+                    ResponseError::InvalidTimestamp,
+                    format!(
+                        "Timestamp {} of a record is out of range: now {now}, message.timestamp.before.max.ms {}, message.timestamp.after.max.ms {}",
+                        r.timestamp, limits.before_max_ms, limits.after_max_ms
+                    ),
+                ));
+            }
         }
     }
-    Ok(())
+    Ok(records
+        .iter()
+        .map(|r| r.timestamp)
+        .max()
+        .unwrap_or(NO_TIMESTAMP))
 }

@@ -24,7 +24,6 @@ pub struct PartitionLog {
     batches: Vec<StoredBatch>,
     log_start_offset: i64,
     log_end_offset: i64,
-    total_bytes: u64,
 }
 
 /// What a read returns: whole batches, in offset order.
@@ -62,17 +61,15 @@ impl PartitionLog {
         self.log_end_offset
     }
 
-    /// Bytes of batches currently held.
-    pub fn size_bytes(&self) -> u64 {
-        self.total_bytes
-    }
-
-    /// Appends one already-validated batch, assigning it the next offsets; with a
-    /// `log_append_time`, the batch is stamped with it. Returns the base offset assigned.
+    /// Appends one already-validated batch, assigning it the next offsets. `max_timestamp`
+    /// is the largest record timestamp (computed by validation rather than trusted from the
+    /// header); with a `log_append_time`, the batch is stamped with it. Returns the base
+    /// offset assigned.
     pub fn append(
         &mut self,
         view: &BatchView<'_>,
         leader_epoch: i32,
+        max_timestamp: i64,
         log_append_time: Option<i64>,
     ) -> i64 {
         let base_offset = self.log_end_offset;
@@ -83,11 +80,10 @@ impl PartitionLog {
             batch::set_log_append_time(&mut owned, timestamp);
         }
         let last_offset = base_offset + view.last_offset_delta() as i64;
-        self.total_bytes += owned.len() as u64;
         self.batches.push(StoredBatch {
             base_offset,
             last_offset,
-            max_timestamp: log_append_time.unwrap_or(view.max_timestamp()),
+            max_timestamp,
             is_control: view.is_control(),
             bytes: owned.freeze(),
         });
@@ -171,9 +167,7 @@ impl PartitionLog {
         }
         self.log_start_offset = offset;
         let keep_from = self.index_of(offset);
-        for b in self.batches.drain(..keep_from) {
-            self.total_bytes -= b.bytes.len() as u64;
-        }
+        self.batches.drain(..keep_from);
     }
 
     /// Every data record from the log start on, decoded.
@@ -187,8 +181,8 @@ impl PartitionLog {
     }
 }
 
-/// Decodes a stored batch. Batches were validated on append, so a failure here means a
-/// codec the broker could check but not decode; it is logged and the batch shows no records.
+/// Decodes a stored batch. Every record was decoded once already when the batch was
+/// appended, so a failure here is a broker bug; it is logged rather than hidden.
 fn decode(b: &StoredBatch) -> Vec<DecodedRecord> {
     match BatchView::parse(&b.bytes).and_then(|v| v.records()) {
         Ok(records) => records,
@@ -221,7 +215,7 @@ mod tests {
     fn append(log: &mut PartitionLog, values: &[&str], ts: i64) -> i64 {
         let bytes = batch_of(values, ts);
         let view = BatchView::parse(&bytes).unwrap();
-        log.append(&view, 0, None)
+        log.append(&view, 0, view.max_timestamp(), None)
     }
 
     #[test]

@@ -235,6 +235,12 @@ impl State {
     }
 
     fn check_assignments(&self, assignments: &[Vec<i32>]) -> Result<(), KafkaError> {
+        if assignments.is_empty() {
+            return Err(KafkaError::new(
+                ResponseError::InvalidReplicaAssignment,
+                "A replica assignment needs at least one partition",
+            ));
+        }
         let rf = assignments.first().map_or(0, Vec::len);
         for replicas in assignments {
             let mut sorted = replicas.clone();

@@ -413,3 +413,30 @@ fn set_log_append_time_restamps_every_record_and_keeps_the_crc_valid() {
     assert_eq!(view.codec().unwrap(), Codec::Lz4);
     assert!(view.records().unwrap().iter().all(|r| r.timestamp == 5_000));
 }
+
+#[test]
+fn decompression_bombs_are_refused_not_expanded() {
+    // The same bound as MAX_DECOMPRESSED_BYTES, scaled down so the test stays fast.
+    let limit = 1 << 20;
+    let zeros = Bytes::from(vec![0u8; 2 << 20]);
+    for codec in [Codec::Gzip, Codec::Zstd, Codec::Lz4] {
+        let compressed = compress(codec, &zeros).unwrap();
+        assert!(
+            compressed.len() < limit as usize / 8,
+            "{codec:?} should compress zeros well"
+        );
+        match decompress_bounded(codec, &compressed, limit) {
+            Err(BatchError::Decompress(m)) => assert!(m.contains("more than"), "{codec:?}: {m}"),
+            other => panic!(
+                "{codec:?}: expected a refusal, got {:?}",
+                other.map(|b| b.len())
+            ),
+        }
+        assert_eq!(
+            decompress_bounded(codec, &compressed, 4 << 20)
+                .unwrap()
+                .len(),
+            2 << 20
+        );
+    }
+}
