@@ -24,12 +24,12 @@ use crate::error::KafkaError;
 use crate::server;
 use crate::state::{AppendOptions, BrokerInfo, State, TopicSpec};
 
-/// What every broker task shares: the state, the clock, and a signal for long-polling
-/// fetches that new data arrived.
+/// What every broker task shares: the state, the clock, and a signal that wakes
+/// long-polling fetches whenever a log changes (an append, a deletion).
 pub(crate) struct Shared {
     state: Mutex<State>,
     pub clock: Clock,
-    pub data_appended: Notify,
+    pub logs_changed: Notify,
 }
 
 impl Shared {
@@ -64,6 +64,7 @@ impl Default for ClusterBuilder {
             config: BrokerConfig {
                 auto_create_topics: true,
                 num_partitions: 1,
+                // Replaced in start(): min(3, brokers) unless set.
                 default_replication_factor: 1,
                 message_max_bytes: DEFAULT_MAX_MESSAGE_BYTES,
                 max_request_size: DEFAULT_MAX_REQUEST_SIZE,
@@ -162,15 +163,18 @@ impl ClusterBuilder {
         for i in 0..self.brokers {
             let port = match self.port {
                 0 => 0,
-                first => first.checked_add(i as u16).ok_or_else(|| {
-                    std::io::Error::new(
-                        std::io::ErrorKind::InvalidInput,
-                        format!(
-                            "{} brokers from port {first} run past port 65535",
-                            self.brokers
-                        ),
-                    )
-                })?,
+                first => u16::try_from(i)
+                    .ok()
+                    .and_then(|i| first.checked_add(i))
+                    .ok_or_else(|| {
+                        std::io::Error::new(
+                            std::io::ErrorKind::InvalidInput,
+                            format!(
+                                "{} brokers from port {first} run past port 65535",
+                                self.brokers
+                            ),
+                        )
+                    })?,
             };
             let listener = TcpListener::bind((self.host.as_str(), port))?;
             listener.set_nonblocking(true)?;
@@ -195,7 +199,7 @@ impl ClusterBuilder {
         let shared = Arc::new(Shared {
             state: Mutex::new(state),
             clock: Clock::System,
-            data_appended: Notify::new(),
+            logs_changed: Notify::new(),
         });
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -326,7 +330,10 @@ impl Cluster {
     }
 
     pub fn delete_topic(&self, name: &str) -> Result<(), KafkaError> {
-        self.shared.lock().delete_topic(name).map(|_| ())
+        self.shared.lock().delete_topic(name)?;
+        // Long-polling fetches on the topic answer now, as Kafka's delayed fetches do.
+        self.shared.logs_changed.notify_waiters();
+        Ok(())
     }
 
     /// Topic names, sorted.
@@ -438,7 +445,7 @@ impl Cluster {
             .shared
             .lock()
             .append(topic, partition, None, &bytes, options)?;
-        self.shared.data_appended.notify_waiters();
+        self.shared.logs_changed.notify_waiters();
         Ok(appended.base_offset)
     }
 

@@ -18,18 +18,18 @@
 //! }
 //! ```
 //!
-//! Layout: [`cluster`] is the embedding API, [`state`] the cluster state (topics,
-//! partition logs) and its rules, `handlers` one module per Kafka API, `server` the
-//! sockets.
+//! Layout: `cluster` is the embedding API, `state` the cluster state (topics, partition
+//! logs) and its rules, `handlers` one module per Kafka API, `server` the sockets; only the
+//! embedding API is public.
 
-pub mod clock;
-pub mod cluster;
-pub mod config;
-pub mod error;
+mod clock;
+mod cluster;
+mod config;
+mod error;
 mod handlers;
 mod rng;
 mod server;
-pub mod state;
+mod state;
 
 pub use broker_sim_protocol::batch::NewRecord;
 pub use broker_sim_protocol::partitioner::partition_for_key;

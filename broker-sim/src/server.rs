@@ -121,7 +121,12 @@ async fn serve_connection(
         let _enter = span.enter();
         match reply {
             Outcome::Send(bytes) => {
-                if let Err(e) = writer.write_all(&bytes).await {
+                // A client that stops reading must not keep the cluster from shutting down.
+                let written = tokio::select! {
+                    written = writer.write_all(&bytes) => written,
+                    _ = shutdown.wait_for(|stop| *stop) => return,
+                };
+                if let Err(e) = written {
                     tracing::debug!(error = %e, "connection lost while writing response");
                     return;
                 }

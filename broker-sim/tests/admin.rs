@@ -273,3 +273,41 @@ fn describe_configs_with_an_empty_key_list_lists_every_config() {
     let empty = describe_topic_configs(&cluster, Some(Vec::new()));
     assert_eq!(empty, all);
 }
+
+#[test]
+fn create_topics_of_more_than_ten_thousand_partitions_is_policy_violation() {
+    let cluster = cluster();
+    let result = create_one(&cluster, 7, topic("huge", 10_001, 1));
+    assert_error(
+        result.error_code,
+        ResponseError::PolicyViolation,
+        "10001 partitions",
+    );
+    assert!(!exists(&cluster, "huge"));
+    let result = create_one(&cluster, 7, topic("big", 10_000, 1));
+    assert_no_error(result.error_code, "10000 partitions");
+}
+
+#[test]
+fn create_topics_with_assignment_indices_that_skip_or_repeat_is_invalid_replica_assignment() {
+    use kafka_protocol::messages::create_topics_request::CreatableReplicaAssignment;
+    let cluster = cluster();
+    for indices in [[0, 0], [0, 2]] {
+        let assignments = indices
+            .iter()
+            .map(|&p| {
+                CreatableReplicaAssignment::default()
+                    .with_partition_index(p)
+                    .with_broker_ids(vec![1.into()])
+            })
+            .collect();
+        let t = topic("manual", -1, -1).with_assignments(assignments);
+        let result = create_one(&cluster, 7, t);
+        assert_error(
+            result.error_code,
+            ResponseError::InvalidReplicaAssignment,
+            &format!("{indices:?}"),
+        );
+    }
+    assert!(!exists(&cluster, "manual"));
+}

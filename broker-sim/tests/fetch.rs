@@ -233,3 +233,23 @@ fn fetch_v16_from_a_follower_lists_the_leaders_endpoint() {
         broker_addr(&cluster, leader_id).port() as i32
     );
 }
+
+#[test]
+fn long_poll_is_answered_when_its_topic_is_deleted() {
+    let cluster = cluster();
+    let mut consumer = Conn::to_leader(&cluster, "t", 0);
+    let waiting = fetch_request("t", 0, 0)
+        .with_max_wait_ms(60_000)
+        .with_min_bytes(1);
+    let correlation_id = consumer.write(12, &waiting);
+    cluster.delete_topic("t").unwrap();
+    // Without a wake-up the answer would come only after a minute.
+    let response = consumer
+        .read::<FetchRequest>(12, correlation_id)
+        .expect("the parked fetch is answered");
+    assert_error(
+        only_partition(&response).error_code,
+        ResponseError::UnknownTopicOrPartition,
+        "deleted topic",
+    );
+}

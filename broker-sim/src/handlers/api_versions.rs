@@ -1,14 +1,15 @@
 //! ApiVersions (key 18), v0–4.
 //!
 //! Lists exactly the keys and ranges of `broker_sim_protocol::versions::SUPPORTED_APIS`.
-//! A request in a version above ours is answered in v0 with UNSUPPORTED_VERSION and the same
-//! list (done by the server before decoding), which is how clients negotiate down. No
+//! A request in a version above ours is answered in v0 with UNSUPPORTED_VERSION and, as
+//! Kafka does (KIP-511), only ApiVersions' own range (done by the server before decoding):
+//! the client retries ApiVersions in a version both sides know. No
 //! feature flags are advertised: broker-sim has no KRaft metadata versions to finalize.
 
 use broker_sim_protocol::versions::SUPPORTED_APIS;
 use kafka_protocol::ResponseError;
 use kafka_protocol::messages::api_versions_response::ApiVersion;
-use kafka_protocol::messages::{ApiVersionsRequest, ApiVersionsResponse, ResponseKind};
+use kafka_protocol::messages::{ApiKey, ApiVersionsRequest, ApiVersionsResponse, ResponseKind};
 
 use super::RequestContext;
 
@@ -24,7 +25,12 @@ pub(crate) fn unsupported_version() -> ResponseKind {
     ResponseKind::ApiVersions(
         ApiVersionsResponse::default()
             .with_error_code(ResponseError::UnsupportedVersion.code())
-            .with_api_keys(api_keys()),
+            .with_api_keys(
+                api_keys()
+                    .into_iter()
+                    .filter(|a| a.api_key == ApiKey::ApiVersions as i16)
+                    .collect(),
+            ),
     )
 }
 

@@ -42,6 +42,16 @@ pub(crate) fn handle(
                     .with_error_code(ResponseError::InvalidRequest.code())
                     .with_error_message(Some(str_bytes("Duplicate topic name.")));
             }
+            let mut indices: Vec<i32> = t.assignments.iter().map(|a| a.partition_index).collect();
+            indices.sort_unstable();
+            if indices.iter().enumerate().any(|(i, &p)| p != i as i32) {
+                return CreatableTopicResult::default()
+                    .with_name(t.name)
+                    .with_error_code(ResponseError::InvalidReplicaAssignment.code())
+                    .with_error_message(Some(str_bytes(format!(
+                        "Partitions in a replica assignment must be 0..n without gaps or repeats, got {indices:?}"
+                    ))));
+            }
             let spec = TopicSpec {
                 name: t.name.to_string(),
                 partitions: t.num_partitions,

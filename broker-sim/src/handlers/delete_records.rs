@@ -53,5 +53,8 @@ pub(crate) fn handle(
                 .with_partitions(partitions)
         })
         .collect();
+    drop(state);
+    // Long-polling fetches on these partitions answer now, as Kafka's delayed fetches do.
+    ctx.shared.logs_changed.notify_waiters();
     DeleteRecordsResponse::default().with_topics(topics)
 }

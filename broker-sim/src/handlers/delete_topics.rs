@@ -50,5 +50,8 @@ pub(crate) fn handle(
             result
         })
         .collect();
+    drop(state);
+    // Long-polling fetches on these partitions answer now, as Kafka's delayed fetches do.
+    ctx.shared.logs_changed.notify_waiters();
     DeleteTopicsResponse::default().with_responses(responses)
 }

@@ -1,9 +1,9 @@
 //! DescribeConfigs (key 32), v1–4.
 //!
 //! Topic resources list every Kafka topic config: overrides as DYNAMIC_TOPIC_CONFIG, the
-//! rest with Kafka's defaults as DEFAULT_CONFIG. Broker resources (this broker's id, or ""
-//! for cluster defaults) list the broker configs broker-sim models; another broker's id is
-//! INVALID_REQUEST, as Kafka answers. Broker loggers have nothing to list. Synonyms, when
+//! rest with Kafka's defaults as DEFAULT_CONFIG. A broker resource named by this broker's
+//! id lists the broker configs broker-sim models; "" asks for the dynamic cluster defaults,
+//! of which there are none; another broker's id is INVALID_REQUEST, as Kafka answers. Broker loggers have nothing to list. Synonyms, when
 //! asked for, hold just the entry itself; documentation is not provided.
 
 use kafka_protocol::ResponseError;
@@ -44,7 +44,13 @@ pub(crate) fn handle(
                         format!("Unexpected broker id, expected {} or empty string, but received {name}", ctx.broker_id),
                     ))
                 }
+                // "" asks for the dynamic cluster-wide defaults, and none are ever set here.
+                BROKER if name.is_empty() => Ok(Vec::new()),
                 BROKER => Ok(state.config.entries(ctx.broker_id)),
+                BROKER_LOGGER if name.is_empty() => Err(KafkaError::new(
+                    ResponseError::InvalidRequest,
+                    "Broker logger configs need a broker id",
+                )),
                 BROKER_LOGGER => Ok(Vec::new()),
                 other => Err(KafkaError::new(
                     ResponseError::InvalidRequest,

@@ -22,6 +22,10 @@ use kafka_protocol::messages::fetch_response::{
 use kafka_protocol::messages::{FetchRequest, FetchResponse};
 
 use super::{RequestContext, str_bytes, topic_name};
+
+/// Kafka's broker `fetch.max.bytes` (55 MiB): no response is larger, whatever the client
+/// asks, and `min_bytes` is capped by it so a fetch can always be satisfied.
+const FETCH_MAX_BYTES: i32 = 57_671_680;
 use crate::error::KafkaError;
 use crate::state::{Partition, State};
 
@@ -32,15 +36,15 @@ pub(crate) async fn handle(ctx: &RequestContext<'_>, request: FetchRequest) -> F
     }
     let wait = Duration::from_millis(request.max_wait_ms.max(0) as u64);
     let deadline = tokio::time::Instant::now() + wait;
+    let min_bytes = request
+        .min_bytes
+        .clamp(0, request.max_bytes.clamp(0, FETCH_MAX_BYTES)) as usize;
     loop {
         // Registered before reading, so an append between the read and the wait still wakes us.
-        let mut appended = pin!(ctx.shared.data_appended.notified());
+        let mut appended = pin!(ctx.shared.logs_changed.notified());
         appended.as_mut().enable();
         let (response, bytes, any_error) = read(ctx, &request);
-        if any_error
-            || bytes >= request.min_bytes.max(0) as usize
-            || tokio::time::Instant::now() >= deadline
-        {
+        if any_error || bytes >= min_bytes || tokio::time::Instant::now() >= deadline {
             return response;
         }
         tokio::select! {
@@ -54,7 +58,7 @@ pub(crate) async fn handle(ctx: &RequestContext<'_>, request: FetchRequest) -> F
 fn read(ctx: &RequestContext<'_>, request: &FetchRequest) -> (FetchResponse, usize, bool) {
     let v = ctx.version;
     let state = ctx.shared.lock();
-    let mut remaining = request.max_bytes.max(0) as usize;
+    let mut remaining = request.max_bytes.clamp(0, FETCH_MAX_BYTES) as usize;
     let mut total = 0usize;
     let mut any_error = false;
     let mut leaders = Vec::new();

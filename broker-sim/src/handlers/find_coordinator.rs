@@ -1,8 +1,8 @@
 //! FindCoordinator (key 10), v0–6.
 //!
-//! The coordinator of a group or transactional id is the broker leading the partition of
-//! `__consumer_offsets` / `__transaction_state` that the id hashes to (Java's
-//! `String.hashCode` modulo 50, as Kafka computes it), so it is stable across runs. v0–3
+//! The coordinator of a group or transactional id is chosen by hashing the id as Kafka does
+//! (Java's `String.hashCode` modulo 50 internal-topic partitions) and mapping that partition
+//! to a broker (see `State::coordinator_for`), so it is stable across runs. v0–3
 //! ask for one key, v4+ for a batch. Share-group keys (type 2) are INVALID_REQUEST: share
 //! groups are not supported.
 
@@ -27,12 +27,6 @@ pub(crate) fn handle(
             return Err(KafkaError::new(
                 ResponseError::InvalidRequest,
                 format!("Unsupported coordinator key type {}", request.key_type),
-            ));
-        }
-        if key.is_empty() {
-            return Err(KafkaError::new(
-                ResponseError::InvalidRequest,
-                "empty coordinator key",
             ));
         }
         let b = state.coordinator_for(key);

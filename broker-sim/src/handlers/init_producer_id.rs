@@ -2,9 +2,9 @@
 //!
 //! Idempotent producers (no transactional id) get a fresh producer id with epoch 0 from any
 //! broker; ids are handed out in order from 0, so runs are repeatable. A transactional id
-//! must be sent to its transaction coordinator (else NOT_COORDINATOR), must not be empty
-//! (INVALID_REQUEST) and needs a timeout in (0, `transaction.max.timeout.ms` = 15 min]
-//! (INVALID_TRANSACTION_TIMEOUT); it keeps its producer id and gets its epoch bumped on each
+//! must not be empty (INVALID_REQUEST), needs a timeout in (0, `transaction.max.timeout.ms`
+//! = 15 min] (INVALID_TRANSACTION_TIMEOUT) and must be sent to its transaction coordinator
+//! (NOT_COORDINATOR), checked in that order as Kafka does; it keeps its producer id and gets its epoch bumped on each
 //! call. Transactions themselves (AddPartitionsToTxn, EndTxn…) are not supported yet.
 //!
 //! v6 exists in Kafka's schema for KIP-939 (two-phase commit) but `kafka-protocol` 0.18
@@ -34,13 +34,13 @@ pub(crate) fn handle(
         if tid.is_empty() {
             return refuse(ResponseError::InvalidRequest);
         }
-        if state.coordinator_for(tid).id != ctx.broker_id {
-            return refuse(ResponseError::NotCoordinator);
-        }
         if request.transaction_timeout_ms <= 0
             || request.transaction_timeout_ms > TRANSACTION_MAX_TIMEOUT_MS
         {
             return refuse(ResponseError::InvalidTransactionTimeout);
+        }
+        if state.coordinator_for(tid).id != ctx.broker_id {
+            return refuse(ResponseError::NotCoordinator);
         }
     }
     let (id, epoch) = state.init_producer_id(transactional_id.as_deref());

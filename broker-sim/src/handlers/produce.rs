@@ -100,7 +100,7 @@ pub(crate) fn handle(ctx: &RequestContext<'_>, request: ProduceRequest) -> Reply
     }
     let node_endpoints = node_endpoints(&state, leaders);
     drop(state);
-    ctx.shared.data_appended.notify_waiters();
+    ctx.shared.logs_changed.notify_waiters();
     if acks == 0 {
         return match failures.first() {
             None => Reply::NoResponse,

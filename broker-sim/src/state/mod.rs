@@ -16,12 +16,25 @@ use kafka_protocol::ResponseError;
 use crate::config::{self, BrokerConfig};
 use crate::error::KafkaError;
 use crate::rng::SimRng;
-pub use append::{AppendOptions, Appended};
+pub use append::AppendOptions;
 pub use topic::{Partition, Topic};
 
+/// Kafka's controller refuses one operation that would write more than this many records
+/// (one per new partition) as an "excessively large batch operation".
+pub const MAX_PARTITIONS_PER_OPERATION: i32 = 10_000;
+
+fn too_many_partitions(count: usize) -> Result<(), KafkaError> {
+    if count > MAX_PARTITIONS_PER_OPERATION as usize {
+        return Err(KafkaError::new(
+            ResponseError::PolicyViolation,
+            format!("Unable to perform excessively large batch operation: {count} new partitions"),
+        ));
+    }
+    Ok(())
+}
+
 /// Kafka's `offsets.topic.num.partitions` and `transaction.state.log.num.partitions`
-/// defaults: a group or transactional id is hashed onto one of these partitions, and that
-/// partition's leader is its coordinator.
+/// defaults: a group or transactional id is hashed onto one of these partitions.
 pub const COORDINATOR_PARTITIONS: i32 = 50;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -104,10 +117,6 @@ impl State {
         self.topics.get(name)
     }
 
-    pub fn topic_mut(&mut self, name: &str) -> Option<&mut Topic> {
-        self.topics.get_mut(name)
-    }
-
     pub fn topic_name_by_id(&self, id: &uuid::Uuid) -> Option<&str> {
         self.topic_ids.get(id).map(String::as_str)
     }
@@ -172,6 +181,7 @@ impl State {
                         "Both numPartitions or replicationFactor and replicasAssignments were set. Both cannot be used at the same time.",
                     ));
                 }
+                too_many_partitions(assignments.len())?;
                 self.check_assignments(assignments)?;
                 assignments.clone()
             }
@@ -186,6 +196,7 @@ impl State {
                     }
                     n => n,
                 };
+                too_many_partitions(partitions as usize)?;
                 let rf = match spec.replication_factor {
                     -1 => self.config.default_replication_factor,
                     n if n <= 0 => {
@@ -295,7 +306,8 @@ impl State {
                 ),
             ));
         }
-        let rf = topic.partitions[0].replicas.len();
+        too_many_partitions((count - current) as usize)?;
+        let rf = topic.partitions.first().map_or(1, |p| p.replicas.len());
         let new = match assignments {
             Some(a) => {
                 if a.len() as i32 != count - current {
@@ -368,13 +380,18 @@ impl State {
         }
     }
 
-    /// The coordinator of a group or transactional id: the leader of the internal-topic
-    /// partition the key hashes to, with Java's `String.hashCode` as Kafka uses.
+    /// The coordinator of a group or transactional id. Kafka hashes the id (Java's
+    /// `String.hashCode`) onto one of 50 partitions of `__consumer_offsets` /
+    /// `__transaction_state` and picks that partition's leader; broker-sim hashes the same
+    /// way and spreads those 50 virtual partitions over the brokers round robin (there is
+    /// no internal topic to lead).
     pub fn coordinator_for(&self, key: &str) -> &BrokerInfo {
         let hash = key
             .encode_utf16()
             .fold(0i32, |h, c| h.wrapping_mul(31).wrapping_add(c as i32));
-        let partition = (hash.unsigned_abs() % COORDINATOR_PARTITIONS as u32) as usize;
+        // Kafka's Utils.abs maps i32::MIN to 0 rather than overflowing.
+        let partition =
+            (if hash == i32::MIN { 0 } else { hash.abs() } % COORDINATOR_PARTITIONS) as usize;
         &self.brokers[partition % self.brokers.len()]
     }
 }
