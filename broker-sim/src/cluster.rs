@@ -132,7 +132,8 @@ impl ClusterBuilder {
         self
     }
 
-    /// Kafka's `message.max.bytes`, reported by DescribeConfigs. Default 1048588.
+    /// Kafka's `message.max.bytes`: the `max.message.bytes` of topics that do not set their
+    /// own. Default 1048588.
     pub fn message_max_bytes(mut self, n: i32) -> Self {
         self.config.message_max_bytes = n;
         self

@@ -141,27 +141,35 @@ pub struct ConfigEntry {
     pub read_only: bool,
 }
 
-/// A topic's full configuration: every Kafka topic config, overrides applied.
+/// A topic's full configuration: every Kafka topic config, overrides applied. A default
+/// that the broker sets differently from Kafka's (`message.max.bytes` for
+/// `max.message.bytes`) is reported with the broker's value as STATIC_BROKER_CONFIG.
 pub fn topic_entries(
     overrides: &BTreeMap<std::string::String, std::string::String>,
+    broker: &BrokerConfig,
 ) -> Vec<ConfigEntry> {
     TOPIC_CONFIGS
         .iter()
-        .map(|d| match overrides.get(d.name) {
-            Some(v) => ConfigEntry {
+        .map(|d| {
+            let (value, source) = match overrides.get(d.name) {
+                Some(v) => (v.clone(), ConfigSource::DynamicTopic),
+                None if d.name == MAX_MESSAGE_BYTES
+                    && broker.message_max_bytes != DEFAULT_MAX_MESSAGE_BYTES =>
+                {
+                    (
+                        broker.message_max_bytes.to_string(),
+                        ConfigSource::StaticBroker,
+                    )
+                }
+                None => (d.default.to_string(), ConfigSource::Default),
+            };
+            ConfigEntry {
                 name: d.name.into(),
-                value: Some(v.clone()),
-                source: ConfigSource::DynamicTopic,
+                value: Some(value),
+                source,
                 kind: d.kind,
                 read_only: false,
-            },
-            None => ConfigEntry {
-                name: d.name.into(),
-                value: Some(d.default.into()),
-                source: ConfigSource::Default,
-                kind: d.kind,
-                read_only: false,
-            },
+            }
         })
         .collect()
 }
@@ -279,7 +287,14 @@ mod tests {
     fn overrides_are_dynamic_and_the_rest_default() {
         let mut o = BTreeMap::new();
         o.insert("retention.ms".to_string(), "1000".to_string());
-        let entries = topic_entries(&o);
+        let broker = BrokerConfig {
+            auto_create_topics: true,
+            num_partitions: 1,
+            default_replication_factor: 1,
+            message_max_bytes: DEFAULT_MAX_MESSAGE_BYTES,
+            max_request_size: 100,
+        };
+        let entries = topic_entries(&o, &broker);
         let r = entries.iter().find(|e| e.name == "retention.ms").unwrap();
         assert_eq!(r.source, ConfigSource::DynamicTopic);
         let m = entries

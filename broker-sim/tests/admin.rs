@@ -311,3 +311,47 @@ fn create_topics_with_assignment_indices_that_skip_or_repeat_is_invalid_replica_
     }
     assert!(!exists(&cluster, "manual"));
 }
+
+#[test]
+fn delete_topics_v6_entries_naming_both_neither_or_twice_are_invalid_request() {
+    let cluster = cluster();
+    let id = topic_id(&cluster, "t");
+    let entries = vec![
+        DeleteTopicState::default()
+            .with_name(Some(name("t")))
+            .with_topic_id(id),
+        DeleteTopicState::default(),
+    ];
+    let response =
+        Conn::to_broker(&cluster, 1).send(6, &DeleteTopicsRequest::default().with_topics(entries));
+    for r in &response.responses {
+        assert_error(
+            r.error_code,
+            ResponseError::InvalidRequest,
+            "both or neither",
+        );
+    }
+    let twice = vec![DeleteTopicState::default().with_topic_id(id); 2];
+    let response =
+        Conn::to_broker(&cluster, 1).send(6, &DeleteTopicsRequest::default().with_topics(twice));
+    for r in &response.responses {
+        assert_error(r.error_code, ResponseError::InvalidRequest, "same id twice");
+    }
+    assert!(exists(&cluster, "t"));
+}
+
+#[test]
+fn create_partitions_naming_a_topic_twice_is_invalid_request() {
+    let cluster = cluster();
+    let grow = CreatePartitionsTopic::default()
+        .with_name(name("t"))
+        .with_count(5);
+    let request = CreatePartitionsRequest::default()
+        .with_topics(vec![grow.clone(), grow])
+        .with_timeout_ms(10_000);
+    let response = Conn::to_broker(&cluster, 1).send(3, &request);
+    for r in &response.results {
+        assert_error(r.error_code, ResponseError::InvalidRequest, "duplicate");
+    }
+    assert_eq!(cluster.partitions("t").unwrap().len(), 3);
+}

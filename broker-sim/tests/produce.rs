@@ -399,3 +399,31 @@ fn keyless_record_on_a_compacted_topic_is_invalid_record() {
     );
     assert!(cluster.records("compacted").is_empty());
 }
+
+#[test]
+fn broker_message_max_bytes_is_the_default_topic_limit() {
+    let cluster = Cluster::builder()
+        .brokers(1)
+        .message_max_bytes(300)
+        .topic("t", 1)
+        .topic_with_configs("roomy", 1, &[("max.message.bytes", "5000")])
+        .start()
+        .unwrap();
+    let big = "x".repeat(400);
+    let response = produce_via(&cluster, 1, 12, &produce_request("t", 0, batch_of(&[&big])));
+    assert_error(
+        only_partition(&response).error_code,
+        ResponseError::MessageTooLarge,
+        "over the broker's message.max.bytes",
+    );
+    let response = produce_via(
+        &cluster,
+        1,
+        12,
+        &produce_request("roomy", 0, batch_of(&[&big])),
+    );
+    assert_no_error(
+        only_partition(&response).error_code,
+        "the topic's own limit wins",
+    );
+}

@@ -2,8 +2,11 @@
 //!
 //! Grows a topic to `count` partitions; a count not above the current one is
 //! INVALID_PARTITIONS, an unknown topic UNKNOWN_TOPIC_OR_PARTITION. New partitions are placed
-//! like the first ones unless assignments are given. `validate_only` checks without growing.
+//! like the first ones unless assignments are given (with the topic's replication factor,
+//! else INVALID_REPLICA_ASSIGNMENT). A topic named twice is INVALID_REQUEST.
+//! `validate_only` checks without growing.
 
+use kafka_protocol::ResponseError;
 use kafka_protocol::messages::create_partitions_response::CreatePartitionsTopicResult;
 use kafka_protocol::messages::{CreatePartitionsRequest, CreatePartitionsResponse};
 
@@ -14,10 +17,20 @@ pub(crate) fn handle(
     request: CreatePartitionsRequest,
 ) -> CreatePartitionsResponse {
     let mut state = ctx.shared.lock();
+    let mut seen = std::collections::BTreeMap::new();
+    for t in &request.topics {
+        *seen.entry(t.name.to_string()).or_insert(0) += 1;
+    }
     let results = request
         .topics
         .into_iter()
         .map(|t| {
+            if seen[t.name.as_str()] > 1 {
+                return CreatePartitionsTopicResult::default()
+                    .with_name(t.name)
+                    .with_error_code(ResponseError::InvalidRequest.code())
+                    .with_error_message(Some(str_bytes("Duplicate topic name.")));
+            }
             let assignments: Option<Vec<Vec<i32>>> = t.assignments.map(|a| {
                 a.into_iter()
                     .map(|a| a.broker_ids.into_iter().map(|b| b.0).collect())

@@ -95,7 +95,7 @@ pub(crate) fn handle(
                         result.replication_factor =
                             replicas.first().map_or(0, |r: &Vec<i32>| r.len() as i16);
                         result.configs = Some(
-                            topic_entries(&spec.configs)
+                            topic_entries(&spec.configs, &state.config)
                                 .into_iter()
                                 .map(|e| {
                                     CreatableTopicConfigs::default()

@@ -2,7 +2,8 @@
 //!
 //! Topics are named (v1–5 `topic_names`, v6 `topics` with a name) or, from v6, given by
 //! id. An unknown name is UNKNOWN_TOPIC_OR_PARTITION, an unknown id UNKNOWN_TOPIC_ID.
-//! Deletion is immediate: the log is gone when the answer is sent.
+//! An entry naming both or neither, or a topic given twice, is INVALID_REQUEST. Deletion
+//! is immediate: the log is gone when the answer is sent.
 
 use kafka_protocol::ResponseError;
 use kafka_protocol::messages::delete_topics_response::DeletableTopicResult;
@@ -28,9 +29,38 @@ pub(crate) fn handle(
             .map(|n| (Some(n.to_string()), uuid::Uuid::nil()))
             .collect()
     };
+    // Kafka refuses, per entry, a v6 entry naming both or neither, and any topic named
+    // twice in one request (by name or by id); the rest of the request goes ahead.
+    let mut counts = std::collections::BTreeMap::new();
+    for (name, id) in &targets {
+        let key = match name {
+            Some(n) => format!("name:{n}"),
+            None => format!("id:{id}"),
+        };
+        *counts.entry(key).or_insert(0) += 1;
+    }
     let responses = targets
         .into_iter()
         .map(|(name, id)| {
+            let refusal = match (&name, id.is_nil()) {
+                (Some(_), false) => Some("You may not specify both topic name and topic id."),
+                (None, true) => Some("Neither topic name nor id were specified."),
+                (Some(n), true) if counts[&format!("name:{n}")] > 1 => {
+                    Some("Duplicate topic name.")
+                }
+                (None, false) if counts[&format!("id:{id}")] > 1 => Some("Duplicate topic id."),
+                _ => None,
+            };
+            if let Some(why) = refusal {
+                let mut result = DeletableTopicResult::default()
+                    .with_name(name.as_deref().map(topic_name))
+                    .with_topic_id(id)
+                    .with_error_code(ResponseError::InvalidRequest.code());
+                if ctx.version >= 5 {
+                    result.error_message = Some(str_bytes(why));
+                }
+                return result;
+            }
             let name = name.or_else(|| state.topic_name_by_id(&id).map(str::to_string));
             let mut result = DeletableTopicResult::default()
                 .with_name(name.as_deref().map(topic_name))

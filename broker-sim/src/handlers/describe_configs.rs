@@ -34,7 +34,7 @@ pub(crate) fn handle(
             let name = r.resource_name.to_string();
             let entries: Result<Vec<ConfigEntry>, KafkaError> = match r.resource_type {
                 TOPIC => validate_topic_name(&name).and_then(|()| {
-                    state.topic(&name).map(|t| topic_entries(&t.configs)).ok_or_else(|| {
+                    state.topic(&name).map(|t| topic_entries(&t.configs, &state.config)).ok_or_else(|| {
                         KafkaError::new(ResponseError::UnknownTopicOrPartition, format!("Topic {name} does not exist"))
                     })
                 }),

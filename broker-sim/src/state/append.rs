@@ -59,11 +59,12 @@ impl State {
         options: AppendOptions,
     ) -> Result<Appended, KafkaError> {
         let view = check_request_shape(records, options.allow_zstd)?;
+        let broker_max_message_bytes = self.config.message_max_bytes;
         let t = self
             .topics
             .get_mut(topic)
             .ok_or_else(|| State::unknown_topic(topic))?;
-        let limits = TopicLimits::of(t);
+        let limits = TopicLimits::of(t, broker_max_message_bytes);
         let p = t
             .partition_mut(partition)
             .ok_or_else(|| State::unknown_topic(&format!("{topic}-{partition}")))?;
@@ -95,10 +96,10 @@ struct TopicLimits {
 }
 
 impl TopicLimits {
-    fn of(t: &Topic) -> Self {
+    fn of(t: &Topic, broker_max_message_bytes: i32) -> Self {
         let long = |name: &str| t.config(name).and_then(|v| v.trim().parse::<i64>().ok());
         TopicLimits {
-            max_message_bytes: t.max_message_bytes(),
+            max_message_bytes: t.max_message_bytes(broker_max_message_bytes),
             min_insync_replicas: long("min.insync.replicas").unwrap_or(1).max(1) as usize,
             log_append_time: t.config("message.timestamp.type") == Some("LogAppendTime"),
             compacted: t

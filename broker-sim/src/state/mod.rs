@@ -321,6 +321,14 @@ impl State {
                     ));
                 }
                 self.check_assignments(a)?;
+                if a.iter().any(|replicas| replicas.len() != rf) {
+                    return Err(KafkaError::new(
+                        ResponseError::InvalidReplicaAssignment,
+                        format!(
+                            "New partitions need {rf} replicas, as the topic's other partitions have"
+                        ),
+                    ));
+                }
                 a.to_vec()
             }
             None => topic::place_replicas(name, &brokers, current, count - current, rf),

@@ -11,7 +11,7 @@ use broker_sim_protocol::partitioner::murmur2;
 use kafka_protocol::ResponseError;
 
 use super::log::PartitionLog;
-use crate::config::{self, DEFAULT_MAX_MESSAGE_BYTES, MAX_MESSAGE_BYTES};
+use crate::config::{self, MAX_MESSAGE_BYTES};
 use crate::error::KafkaError;
 
 /// Kafka's longest legal topic name.
@@ -117,12 +117,13 @@ impl Topic {
             .and_then(|i| self.partitions.get_mut(i))
     }
 
-    /// The effective `max.message.bytes`.
-    pub fn max_message_bytes(&self) -> i32 {
+    /// The effective `max.message.bytes`: the topic's own, else the broker's
+    /// `message.max.bytes`, as in Kafka.
+    pub fn max_message_bytes(&self, broker_default: i32) -> i32 {
         self.configs
             .get(MAX_MESSAGE_BYTES)
             .and_then(|v| v.trim().parse().ok())
-            .unwrap_or(DEFAULT_MAX_MESSAGE_BYTES)
+            .unwrap_or(broker_default)
     }
 
     /// A config's effective value.
