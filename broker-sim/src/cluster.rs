@@ -177,7 +177,16 @@ impl ClusterBuilder {
                         )
                     })?,
             };
-            let listener = TcpListener::bind((self.host.as_str(), port))?;
+            let listener = TcpListener::bind((self.host.as_str(), port)).map_err(|e| {
+                std::io::Error::new(
+                    e.kind(),
+                    format!(
+                        "broker {} cannot listen on {}:{port}: {e}",
+                        i + 1,
+                        self.host
+                    ),
+                )
+            })?;
             listener.set_nonblocking(true)?;
             let addr: SocketAddr = listener.local_addr()?;
             brokers.push(BrokerInfo {

@@ -14,8 +14,8 @@ use tracing_subscriber::EnvFilter;
 )]
 struct Args {
     /// Number of brokers (ids 1..=N).
-    #[arg(long, default_value_t = 3)]
-    brokers: usize,
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    brokers: u32,
     /// Port of the first broker; the others take the following ports.
     #[arg(long, default_value_t = 9092)]
     port: u16,
@@ -54,14 +54,23 @@ fn parse_topic(s: &str) -> Result<(String, i32), String> {
     Ok((name.to_string(), partitions))
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args = Args::parse();
+fn main() -> std::process::ExitCode {
+    match run(Args::parse()) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("broker-sim: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let filter =
         EnvFilter::try_from_default_env().or_else(|_| EnvFilter::try_new(&args.log_level))?;
     tracing_subscriber::fmt().with_env_filter(filter).init();
 
     let mut builder = Cluster::builder()
-        .brokers(args.brokers)
+        .brokers(args.brokers as usize)
         .host(args.host)
         .port(args.port)
         .auto_create_topics(!args.no_auto_create)
