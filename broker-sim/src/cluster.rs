@@ -412,6 +412,24 @@ impl Cluster {
         Some(partitioner::partition_for_key(key, count))
     }
 
+    /// The keyed records of `topic` that are not in the partition the Java client's default
+    /// partitioner (murmur2) gives their key: an audit for "equal keys land together, where
+    /// any Java, Python or Go client would put them". Empty when every keyed record is in
+    /// place; unkeyed records are never reported.
+    pub fn misplaced_records(&self, topic: &str) -> Vec<Record> {
+        let Some(count) = self.partitions(topic).map(|p| p.len() as i32) else {
+            return Vec::new();
+        };
+        self.records(topic)
+            .into_iter()
+            .filter(|r| {
+                r.key
+                    .as_deref()
+                    .is_some_and(|k| partitioner::partition_for_key(k, count) != r.partition)
+            })
+            .collect()
+    }
+
     /// Seeds one record as a producer would: keyed records go where the Java partitioner
     /// puts them, unkeyed ones round robin. Returns (partition, offset).
     pub fn produce(

@@ -87,6 +87,7 @@ async fn rdkafka_murmur2_random_places_keys_where_partition_for_key_computes() {
             "{key:?}"
         );
     }
+    assert!(cluster.misplaced_records("keyed").is_empty());
     // Enough keys that every partition got some: the check above was not vacuous.
     for p in 0..PARTITIONS {
         assert!(
@@ -132,4 +133,40 @@ async fn cluster_produce_puts_a_key_where_rdkafka_murmur2_random_does() {
         assert_eq!(with_key.len(), 2, "{key}");
         assert_eq!(with_key[0].partition, with_key[1].partition, "{key}");
     }
+}
+
+/// librdkafka's own default partitioner (`consistent_random`, CRC32) disagrees with the
+/// Java client for most keys; the audit names exactly the records it put elsewhere.
+#[tokio::test]
+async fn misplaced_records_audit_reports_keys_placed_by_another_partitioner() {
+    init_tracing();
+    let cluster = Cluster::builder()
+        .brokers(3)
+        .topic("keyed", PARTITIONS)
+        .start()
+        .unwrap();
+    let producer: FutureProducer = producer_config(&cluster.bootstrap_servers())
+        .set("partitioner", "consistent")
+        .create()
+        .expect("producer");
+    let keys = keys();
+    for key in &keys {
+        send(&producer, FutureRecord::to("keyed").key(key).payload(key)).await;
+    }
+    let misplaced = cluster.misplaced_records("keyed");
+    let expected: Vec<_> = cluster
+        .records("keyed")
+        .into_iter()
+        .filter(|r| {
+            broker_sim::partition_for_key(r.key.as_deref().unwrap(), PARTITIONS) != r.partition
+        })
+        .collect();
+    assert!(
+        !expected.is_empty(),
+        "CRC32 and murmur2 agree on every key?"
+    );
+    assert_eq!(misplaced, expected);
+    // Seeding through the cluster always lands in place.
+    cluster.produce("keyed", Some(b"user-42"), b"v").unwrap();
+    assert_eq!(cluster.misplaced_records("keyed").len(), expected.len());
 }
