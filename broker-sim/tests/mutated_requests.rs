@@ -1,0 +1,222 @@
+//! Mutated requests never take the broker down.
+//!
+//! Valid requests of several APIs and versions (including Produce with real batches in
+//! every codec) are encoded with kafka-protocol, then bytes are flipped, cut, inserted or
+//! overwritten with hostile lengths, and sent to a live cluster. Whatever the broker makes
+//! of each one (an answer with an error code, or a closed connection), it must stay up:
+//! after every case no broker thread has panicked, a fresh connection still gets an
+//! ApiVersions answer, and data acknowledged before the storm is still readable. Case count: `PROPTEST_CASES` (default 64).
+
+mod support;
+
+use std::io::Read;
+use std::time::Duration;
+
+use broker_sim::Cluster;
+use broker_sim_protocol::batch::{Codec, NewRecord, encode_batch};
+use bytes::Bytes;
+use kafka_protocol::messages::create_topics_request::CreatableTopic;
+use kafka_protocol::messages::list_offsets_request::{ListOffsetsPartition, ListOffsetsTopic};
+use kafka_protocol::messages::{
+    ApiVersionsRequest, CreateTopicsRequest, FetchRequest, ListOffsetsRequest, MetadataRequest,
+};
+use kafka_protocol::protocol::Request;
+use proptest::prelude::*;
+use support::*;
+
+/// A request template: its frame for a version, built from kafka-protocol types.
+fn template(kind: u8, version_pick: u8, codec_pick: u8) -> Vec<u8> {
+    fn frame_of<R: Request>(request: &R, pick: u8) -> Vec<u8> {
+        let (min, max) = (R::VERSIONS.min.max(0), R::VERSIONS.max);
+        let version = min + (pick as i16 % (max - min + 1));
+        encode_frame(version, 7, request).to_vec()
+    }
+    match kind % 6 {
+        0 => frame_of(&metadata_request(&["t"]), version_pick),
+        1 => {
+            let codec = [
+                Codec::None,
+                Codec::Gzip,
+                Codec::Snappy,
+                Codec::Lz4,
+                Codec::Zstd,
+            ][codec_pick as usize % 5];
+            let records = encode_batch(
+                &[NewRecord {
+                    timestamp: BASE_TIMESTAMP,
+                    key: Some(Bytes::from_static(b"key")),
+                    value: Some(Bytes::from_static(b"value value value")),
+                    headers: vec![("h".into(), Some(Bytes::from_static(b"v")))],
+                }],
+                codec,
+            )
+            .expect("batch encodes");
+            // Produce v7+ only, so every codec is allowed before mutation.
+            encode_frame(
+                7 + (version_pick as i16 % 6),
+                7,
+                &produce_request("t", 0, records),
+            )
+            .to_vec()
+        }
+        2 => frame_of::<FetchRequest>(&fetch_request("t", 0, 0), version_pick.min(8)),
+        3 => frame_of(
+            &ListOffsetsRequest::default().with_topics(vec![
+                ListOffsetsTopic::default()
+                    .with_name(name("t"))
+                    .with_partitions(vec![ListOffsetsPartition::default().with_timestamp(-1)]),
+            ]),
+            version_pick,
+        ),
+        4 => frame_of(
+            &CreateTopicsRequest::default().with_topics(vec![
+                CreatableTopic::default()
+                    .with_name(name("fuzzed"))
+                    .with_num_partitions(2)
+                    .with_replication_factor(1),
+            ]),
+            version_pick,
+        ),
+        _ => frame_of(&ApiVersionsRequest::default(), version_pick),
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Mutation {
+    Flip(usize, u8),
+    Truncate(usize),
+    Insert(usize, Vec<u8>),
+    /// A 4-byte length or count overwritten with an extreme value.
+    Length(usize, i32),
+}
+
+fn mutation() -> impl Strategy<Value = Mutation> {
+    prop_oneof![
+        (any::<usize>(), 1u8..=255).prop_map(|(at, x)| Mutation::Flip(at, x)),
+        any::<usize>().prop_map(Mutation::Truncate),
+        (
+            any::<usize>(),
+            proptest::collection::vec(any::<u8>(), 1..16)
+        )
+            .prop_map(|(at, bytes)| Mutation::Insert(at, bytes)),
+        (
+            any::<usize>(),
+            prop_oneof![
+                Just(-2),
+                Just(-1),
+                Just(0x7fff_ffff),
+                Just(0x4000_0000),
+                any::<i32>()
+            ]
+        )
+            .prop_map(|(at, v)| Mutation::Length(at, v)),
+    ]
+}
+
+/// Applies the mutations to the payload (after the size prefix) and re-frames it, so the
+/// broker reads exactly one request and has to make sense of its contents.
+fn mutate(frame: &[u8], mutations: &[Mutation]) -> Vec<u8> {
+    let mut payload = frame[4..].to_vec();
+    for m in mutations {
+        let len = payload.len().max(1);
+        match m {
+            Mutation::Flip(at, x) => {
+                if let Some(b) = payload.get_mut(at % len) {
+                    *b ^= x;
+                }
+            }
+            Mutation::Truncate(at) => payload.truncate(at % len),
+            Mutation::Insert(at, bytes) => {
+                let at = at % len;
+                payload.splice(at.min(payload.len())..at.min(payload.len()), bytes.clone());
+            }
+            Mutation::Length(at, v) => {
+                let at = at % len;
+                if at + 4 <= payload.len() {
+                    payload[at..at + 4].copy_from_slice(&v.to_be_bytes());
+                }
+            }
+        }
+    }
+    frame_bytes(&payload)
+}
+
+fn frame_bytes(payload: &[u8]) -> Vec<u8> {
+    support::frame(payload).to_vec()
+}
+
+/// Sends one mutated request and reads whatever comes back until the broker answers or
+/// closes. A request that parks (a fetch told to wait long) is simply abandoned.
+fn throw(cluster: &Cluster, bytes: &[u8]) {
+    let mut stream = std::net::TcpStream::connect(broker_addr(cluster, leader(cluster, "t", 0)))
+        .expect("broker accepts connections");
+    stream
+        .set_read_timeout(Some(Duration::from_millis(500)))
+        .unwrap();
+    use std::io::Write;
+    if stream.write_all(bytes).is_err() {
+        return;
+    }
+    let mut buf = [0u8; 4096];
+    while let Ok(n) = stream.read(&mut buf) {
+        if n == 0 {
+            break;
+        }
+    }
+}
+
+/// Set by a panic on any thread: a broker task that panics is caught by tokio and would go
+/// unnoticed by the connection-level checks.
+static PANICKED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+fn watch_for_panics() {
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| {
+        let default = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            PANICKED.store(true, std::sync::atomic::Ordering::SeqCst);
+            default(info);
+        }));
+    });
+}
+
+fn still_serving(cluster: &Cluster) {
+    assert!(
+        !PANICKED.load(std::sync::atomic::Ordering::SeqCst),
+        "a broker thread panicked (see the output above)"
+    );
+    for broker in cluster.brokers() {
+        let versions = Conn::to_broker(cluster, broker.id).send(3, &ApiVersionsRequest::default());
+        assert_eq!(
+            versions.error_code, 0,
+            "broker {} after a mutated request",
+            broker.id
+        );
+    }
+    let records = cluster.partition_records("t", 0);
+    assert_eq!(
+        records.first().and_then(|r| r.value_str()),
+        Some("acknowledged")
+    );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(
+        std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(64)
+    ))]
+
+    #[test]
+    fn mutated_requests_never_take_the_broker_down(
+        kind in any::<u8>(),
+        version_pick in any::<u8>(),
+        codec_pick in any::<u8>(),
+        mutations in proptest::collection::vec(mutation(), 1..4),
+    ) {
+        watch_for_panics();
+        let cluster = Cluster::builder().brokers(2).topic("t", 1).start().unwrap();
+        produce(&cluster, "t", 0, batch_of(&["acknowledged"]));
+        let frame = template(kind, version_pick, codec_pick);
+        throw(&cluster, &mutate(&frame, &mutations));
+        still_serving(&cluster);
+    }
+}
