@@ -18,7 +18,7 @@ use bytes::Bytes;
 use kafka_protocol::messages::create_topics_request::CreatableTopic;
 use kafka_protocol::messages::list_offsets_request::{ListOffsetsPartition, ListOffsetsTopic};
 use kafka_protocol::messages::{
-    ApiVersionsRequest, CreateTopicsRequest, FetchRequest, ListOffsetsRequest, MetadataRequest,
+    ApiVersionsRequest, CreateTopicsRequest, FetchRequest, ListOffsetsRequest,
 };
 use kafka_protocol::protocol::Request;
 use proptest::prelude::*;
