@@ -300,6 +300,24 @@ impl Record {
             .as_deref()
             .and_then(|v| std::str::from_utf8(v).ok())
     }
+
+    /// The schema id of a value in Confluent's wire format (magic byte 0, then a big-endian
+    /// 4-byte schema id, then the Avro/Protobuf/JSON payload), if it is in that format.
+    pub fn value_schema_id(&self) -> Option<i32> {
+        confluent_schema_id(self.value.as_deref()?)
+    }
+
+    /// The schema id of a key in Confluent's wire format, if it is in that format.
+    pub fn key_schema_id(&self) -> Option<i32> {
+        confluent_schema_id(self.key.as_deref()?)
+    }
+}
+
+fn confluent_schema_id(bytes: &[u8]) -> Option<i32> {
+    match bytes {
+        [0, a, b, c, d, ..] => Some(i32::from_be_bytes([*a, *b, *c, *d])),
+        _ => None,
+    }
 }
 
 impl Cluster {
@@ -493,5 +511,30 @@ impl Cluster {
 impl Drop for Cluster {
     fn drop(&mut self) {
         self.stop();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn confluent_wire_format_schema_ids_are_read_from_keys_and_values() {
+        let record = Record {
+            topic: "t".into(),
+            partition: 0,
+            offset: 0,
+            timestamp: 0,
+            key: Some(Bytes::from_static(b"plain key")),
+            value: Some(Bytes::from_static(&[0, 0, 0, 1, 44, 2, 4])),
+            headers: Vec::new(),
+        };
+        assert_eq!(record.value_schema_id(), Some(300));
+        assert_eq!(record.key_schema_id(), None);
+        let short = Record {
+            value: Some(Bytes::from_static(&[0, 0, 1])),
+            ..record
+        };
+        assert_eq!(short.value_schema_id(), None);
     }
 }
