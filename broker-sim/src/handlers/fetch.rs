@@ -5,7 +5,8 @@
 //! `max_bytes` across partitions and each partition's `partition_max_bytes`, except that
 //! the first batch found is returned even when it alone exceeds them (KIP-74), so a
 //! consumer always progresses. Long polling: without `min_bytes` of data and without an
-//! error, the request waits up to `max_wait_ms` and is woken by every append. Topics are
+//! error, the request waits up to `max_wait_ms` and is woken by every change to a log
+//! (appends, deletions). `max_bytes` is capped at Kafka's 55 MiB `fetch.max.bytes`. Topics are
 //! named before v13 and given by id from v13.
 //!
 //! Fetch sessions (KIP-227) are not kept: every answer carries session id 0, which tells

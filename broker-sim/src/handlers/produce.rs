@@ -1,8 +1,9 @@
 //! Produce (key 0), v3–13.
 //!
-//! Each partition's record set must be one magic-2 batch, checked by `State::append`
-//! (CRC → CORRUPT_MESSAGE, over `max.message.bytes` → MESSAGE_TOO_LARGE, several batches →
-//! INVALID_RECORD) and appended to the leader's log with offsets assigned. Topics are named
+//! Each partition's record set is checked and appended by `State::append` (see
+//! `state/append.rs` for Kafka's checks and their order) and gets its offsets there; this
+//! handler only maps requests and answers. acks outside -1/0/1 is INVALID_REQUIRED_ACKS for
+//! every partition. Topics are named
 //! before v13 and given by id from v13. acks=1 and acks=all answer once the batch is in the
 //! log; replication is immediate, so every in-sync replica has it then too. With acks=0
 //! nothing is answered, and a failed write closes the connection, as Kafka does, so the
