@@ -9,7 +9,6 @@
 mod support;
 
 use broker_sim::Cluster;
-use kafka_protocol::messages::list_offsets_request::{ListOffsetsPartition, ListOffsetsTopic};
 use kafka_protocol::messages::{
     ApiVersionsRequest, ListOffsetsRequest, MetadataRequest, RequestHeader,
 };
@@ -180,17 +179,7 @@ fn pipelined_requests_are_answered_in_order() {
         .produce_records("t", 0, &[record("a", BASE_TIMESTAMP)])
         .unwrap();
     let mut conn = Conn::to_leader(&cluster, "t", 0);
-    let list_offsets = ListOffsetsRequest::default()
-        .with_replica_id((-1).into())
-        .with_topics(vec![
-            ListOffsetsTopic::default()
-                .with_name(name("t"))
-                .with_partitions(vec![
-                    ListOffsetsPartition::default()
-                        .with_partition_index(0)
-                        .with_timestamp(-1),
-                ]),
-        ]);
+    let list_offsets = list_offsets_request("t", 0, -1);
     let mut sent = Vec::new();
     for i in 0..50 {
         let (kind, correlation_id) = match i % 3 {

@@ -10,31 +10,16 @@ mod support;
 
 use broker_sim::Cluster;
 use kafka_protocol::ResponseError;
+use kafka_protocol::messages::DeleteRecordsRequest;
 use kafka_protocol::messages::delete_records_request::{
     DeleteRecordsPartition, DeleteRecordsTopic,
 };
-use kafka_protocol::messages::list_offsets_request::{ListOffsetsPartition, ListOffsetsTopic};
 use kafka_protocol::messages::list_offsets_response::ListOffsetsPartitionResponse;
-use kafka_protocol::messages::{DeleteRecordsRequest, ListOffsetsRequest};
 use support::*;
 
 const LATEST: i64 = -1;
 const EARLIEST: i64 = -2;
 const MAX_TIMESTAMP: i64 = -3;
-
-fn list_offsets_request(topic: &str, partition: i32, timestamp: i64) -> ListOffsetsRequest {
-    ListOffsetsRequest::default()
-        .with_replica_id((-1).into())
-        .with_topics(vec![
-            ListOffsetsTopic::default()
-                .with_name(name(topic))
-                .with_partitions(vec![
-                    ListOffsetsPartition::default()
-                        .with_partition_index(partition)
-                        .with_timestamp(timestamp),
-                ]),
-        ])
-}
 
 fn list_offsets_via(
     conn: &mut Conn,

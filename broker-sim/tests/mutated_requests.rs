@@ -16,10 +16,7 @@ use broker_sim::Cluster;
 use broker_sim_protocol::batch::{Codec, NewRecord, encode_batch};
 use bytes::Bytes;
 use kafka_protocol::messages::create_topics_request::CreatableTopic;
-use kafka_protocol::messages::list_offsets_request::{ListOffsetsPartition, ListOffsetsTopic};
-use kafka_protocol::messages::{
-    ApiVersionsRequest, CreateTopicsRequest, FetchRequest, ListOffsetsRequest,
-};
+use kafka_protocol::messages::{ApiVersionsRequest, CreateTopicsRequest, FetchRequest};
 use kafka_protocol::protocol::Request;
 use proptest::prelude::*;
 use support::*;
@@ -60,14 +57,7 @@ fn template(kind: u8, version_pick: u8, codec_pick: u8) -> Vec<u8> {
             .to_vec()
         }
         2 => frame_of::<FetchRequest>(&fetch_request("t", 0, 0), version_pick.min(8)),
-        3 => frame_of(
-            &ListOffsetsRequest::default().with_topics(vec![
-                ListOffsetsTopic::default()
-                    .with_name(name("t"))
-                    .with_partitions(vec![ListOffsetsPartition::default().with_timestamp(-1)]),
-            ]),
-            version_pick,
-        ),
+        3 => frame_of(&list_offsets_request("t", 0, -1), version_pick),
         4 => frame_of(
             &CreateTopicsRequest::default().with_topics(vec![
                 CreatableTopic::default()

@@ -18,11 +18,10 @@ use kafka_protocol::messages::delete_records_request::{
 };
 use kafka_protocol::messages::delete_topics_request::DeleteTopicState;
 use kafka_protocol::messages::describe_configs_request::DescribeConfigsResource;
-use kafka_protocol::messages::list_offsets_request::{ListOffsetsPartition, ListOffsetsTopic};
 use kafka_protocol::messages::{
     ApiKey, ApiVersionsRequest, CreatePartitionsRequest, CreateTopicsRequest, DeleteRecordsRequest,
     DeleteTopicsRequest, DescribeClusterRequest, DescribeConfigsRequest, FindCoordinatorRequest,
-    InitProducerIdRequest, ListOffsetsRequest,
+    InitProducerIdRequest,
 };
 use kafka_protocol::protocol::Request;
 use support::*;
@@ -142,17 +141,7 @@ fn fetch(cluster: &Cluster, v: i16) -> Check {
 }
 
 fn list_offsets(cluster: &Cluster, v: i16) -> Check {
-    let request = ListOffsetsRequest::default()
-        .with_replica_id((-1).into())
-        .with_topics(vec![
-            ListOffsetsTopic::default()
-                .with_name(name("t"))
-                .with_partitions(vec![
-                    ListOffsetsPartition::default()
-                        .with_partition_index(0)
-                        .with_timestamp(-1),
-                ]),
-        ]);
+    let request = list_offsets_request("t", 0, -1);
     let response = Conn::to_leader(cluster, "t", 0).exchange(v, &request)?;
     let p = &response.topics[0].partitions[0];
     no_error(p.error_code, "partition")?;
