@@ -67,7 +67,11 @@ fn main() -> std::process::ExitCode {
 fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let filter =
         EnvFilter::try_from_default_env().or_else(|_| EnvFilter::try_new(&args.log_level))?;
-    tracing_subscriber::fmt().with_env_filter(filter).init();
+    // Logs go to stderr so that stdout carries only the bootstrap list, for scripts.
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
 
     let mut builder = Cluster::builder()
         .brokers(args.brokers as usize)
