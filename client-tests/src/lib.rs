@@ -117,6 +117,13 @@ pub fn consumer_config(bootstrap: &str) -> ClientConfig {
     config
 }
 
+/// A consumer with [`consumer_config`], for metadata, watermark and offset look-ups.
+pub fn base_consumer(cluster: &broker_sim::Cluster) -> rdkafka::consumer::BaseConsumer {
+    consumer_config(&cluster.bootstrap_servers())
+        .create()
+        .expect("consumer")
+}
+
 /// An admin client config.
 pub fn admin_config(bootstrap: &str) -> ClientConfig {
     base_config(bootstrap)

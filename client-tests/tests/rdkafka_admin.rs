@@ -8,14 +8,15 @@ use std::time::Duration;
 
 use broker_sim::Cluster;
 use client_tests::{
-    DEADLINE, admin_config, consume, consumer_config, init_tracing, producer_config, wait_until,
+    DEADLINE, admin_config, base_consumer, consume, consumer_config, init_tracing, producer_config,
+    wait_until,
 };
 use rdkafka::admin::{
     AdminClient, AdminOptions, ConfigResource, ConfigSource, NewPartitions, NewTopic,
     ResourceSpecifier, TopicReplication,
 };
 use rdkafka::client::DefaultClientContext;
-use rdkafka::consumer::{BaseConsumer, Consumer, StreamConsumer};
+use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::{Message, Offset, TopicPartitionList};
@@ -28,12 +29,6 @@ fn admin(cluster: &Cluster) -> AdminClient<DefaultClientContext> {
 
 fn options() -> AdminOptions {
     AdminOptions::new().request_timeout(Some(Duration::from_secs(10)))
-}
-
-fn base_consumer(cluster: &Cluster) -> BaseConsumer {
-    consumer_config(&cluster.bootstrap_servers())
-        .create()
-        .expect("consumer")
 }
 
 // ---- CreateTopics / CreatePartitions / DeleteTopics --------------------------------------

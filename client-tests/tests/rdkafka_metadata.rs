@@ -5,16 +5,10 @@
 //! `Cluster::partitions`, `Cluster::topics`).
 
 use broker_sim::Cluster;
-use client_tests::{DEADLINE, consumer_config, init_tracing, producer_config};
-use rdkafka::consumer::{BaseConsumer, Consumer};
+use client_tests::{DEADLINE, base_consumer, init_tracing, producer_config};
+use rdkafka::consumer::Consumer;
 use rdkafka::producer::{FutureProducer, Producer};
 use rdkafka::types::RDKafkaRespErr;
-
-fn base_consumer(cluster: &Cluster) -> BaseConsumer {
-    consumer_config(&cluster.bootstrap_servers())
-        .create()
-        .expect("consumer")
-}
 
 #[tokio::test]
 async fn metadata_lists_every_broker_with_its_id_host_and_port() {

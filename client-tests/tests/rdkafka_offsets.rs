@@ -4,16 +4,12 @@
 
 use broker_sim::{Cluster, NewRecord};
 use bytes::Bytes;
-use client_tests::{DEADLINE, consume, consumer_config, init_tracing, producer_config, send};
+use client_tests::{
+    DEADLINE, base_consumer, consume, consumer_config, init_tracing, producer_config, send,
+};
 use rdkafka::consumer::{BaseConsumer, Consumer, StreamConsumer};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::{Message, Offset, TopicPartitionList};
-
-fn base_consumer(cluster: &Cluster) -> BaseConsumer {
-    consumer_config(&cluster.bootstrap_servers())
-        .create()
-        .expect("consumer")
-}
 
 #[tokio::test]
 async fn watermarks_span_every_produced_record_per_partition() {

@@ -150,13 +150,11 @@ fn check_position(p: &Partition, client_epoch: i32, offset: i64) -> Result<(), K
 }
 
 fn current_leader(state: &State, topic: Option<&str>, partition: i32) -> LeaderIdAndEpoch {
-    topic
-        .and_then(|t| state.topic(t))
-        .and_then(|t| t.partition(partition))
-        .map(|p| {
+    super::current_leader(state, topic, partition)
+        .map(|(leader, epoch)| {
             LeaderIdAndEpoch::default()
-                .with_leader_id(p.leader.into())
-                .with_leader_epoch(p.leader_epoch)
+                .with_leader_id(leader.into())
+                .with_leader_epoch(epoch)
         })
         .unwrap_or_default()
 }

@@ -83,6 +83,17 @@ pub(crate) fn topic_name(s: &str) -> kafka_protocol::messages::TopicName {
     str_bytes(s).into()
 }
 
+/// The leader and leader epoch of `topic`-`partition`, which NOT_LEADER_OR_FOLLOWER answers
+/// of Produce (v10+) and Fetch (v12+) carry so the client can redirect at once (KIP-951).
+pub(crate) fn current_leader(
+    state: &State,
+    topic: Option<&str>,
+    partition: i32,
+) -> Option<(i32, i32)> {
+    let p = state.topic(topic?)?.partition(partition)?;
+    Some((p.leader, p.leader_epoch))
+}
+
 /// The brokers named as leaders in NOT_LEADER_OR_FOLLOWER answers, once each and in id
 /// order, for the `node_endpoints` of Produce (v10+) and Fetch (v16+) responses (KIP-951).
 pub(crate) fn leader_endpoints(state: &State, mut leaders: Vec<i32>) -> Vec<&BrokerInfo> {

@@ -74,16 +74,13 @@ pub(crate) fn handle(ctx: &RequestContext<'_>, request: ProduceRequest) -> Reply
                     if v >= 8 {
                         response.error_message = Some(str_bytes(e.message.clone()));
                     }
-                    let leader = name
-                        .as_deref()
-                        .and_then(|n| state.topic(n))
-                        .and_then(|t| t.partition(data.index))
+                    let leader = super::current_leader(&state, name.as_deref(), data.index)
                         .filter(|_| v >= 10 && e.code == ResponseError::NotLeaderOrFollower);
-                    if let Some(p) = leader {
+                    if let Some((leader, epoch)) = leader {
                         response.current_leader = LeaderIdAndEpoch::default()
-                            .with_leader_id(p.leader.into())
-                            .with_leader_epoch(p.leader_epoch);
-                        leaders.push(p.leader);
+                            .with_leader_id(leader.into())
+                            .with_leader_epoch(epoch);
+                        leaders.push(leader);
                     }
                     failures.push(e);
                 }
