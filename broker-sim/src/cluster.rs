@@ -22,14 +22,17 @@ use crate::clock::Clock;
 use crate::config::{BrokerConfig, DEFAULT_MAX_MESSAGE_BYTES};
 use crate::error::KafkaError;
 use crate::server;
+use crate::state::groups::{GroupConfig, GroupState, OffsetReset, decode_assignment};
 use crate::state::{AppendOptions, BrokerInfo, State, TopicSpec};
 
-/// What every broker task shares: the state, the clock, and a signal that wakes
-/// long-polling fetches whenever a log changes (an append, a deletion).
+/// What every broker task shares: the state, the clock, a signal that wakes long-polling
+/// fetches whenever a log changes (an append, a deletion), and one that wakes the group
+/// timer task whenever a group's deadlines may have moved.
 pub(crate) struct Shared {
     state: Mutex<State>,
     pub clock: Clock,
     pub logs_changed: Notify,
+    pub groups_changed: Notify,
 }
 
 impl Shared {
@@ -68,6 +71,7 @@ impl Default for ClusterBuilder {
                 default_replication_factor: 1,
                 message_max_bytes: DEFAULT_MAX_MESSAGE_BYTES,
                 max_request_size: DEFAULT_MAX_REQUEST_SIZE,
+                group: GroupConfig::default(),
             },
             replication_factor: None,
             worker_threads: 2,
@@ -151,6 +155,34 @@ impl ClusterBuilder {
         self
     }
 
+    /// Kafka's `group.initial.rebalance.delay.ms`: how long an empty group's first
+    /// rebalance waits for more members. Default 0 (Kafka's is 3000), so a test's first
+    /// consumer is assigned at once.
+    pub fn group_initial_rebalance_delay_ms(mut self, ms: i32) -> Self {
+        self.config.group.initial_rebalance_delay_ms = ms.max(0);
+        self
+    }
+
+    /// Kafka's `group.min.session.timeout.ms`: shorter consumer sessions are refused with
+    /// INVALID_SESSION_TIMEOUT. Default 6000; lower it to test session expiry quickly.
+    pub fn group_min_session_timeout_ms(mut self, ms: i32) -> Self {
+        self.config.group.min_session_timeout_ms = ms.max(0);
+        self
+    }
+
+    /// Kafka's `group.max.session.timeout.ms`. Default 1800000.
+    pub fn group_max_session_timeout_ms(mut self, ms: i32) -> Self {
+        self.config.group.max_session_timeout_ms = ms.max(0);
+        self
+    }
+
+    /// Kafka's `group.max.size`: joins beyond it get GROUP_MAX_SIZE_REACHED. Default
+    /// unbounded.
+    pub fn group_max_size(mut self, n: i32) -> Self {
+        self.config.group.max_size = n.max(1);
+        self
+    }
+
     /// Worker threads of the cluster's runtime. Default 2.
     pub fn worker_threads(mut self, n: usize) -> Self {
         self.worker_threads = n.max(1);
@@ -210,6 +242,7 @@ impl ClusterBuilder {
             state: Mutex::new(state),
             clock: Clock::System,
             logs_changed: Notify::new(),
+            groups_changed: Notify::new(),
         });
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -318,6 +351,82 @@ fn confluent_schema_id(bytes: &[u8]) -> Option<i32> {
         [0, a, b, c, d, ..] => Some(i32::from_be_bytes([*a, *b, *c, *d])),
         _ => None,
     }
+}
+
+/// A consumer group as the inspection API shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupInfo {
+    pub group_id: String,
+    pub state: GroupState,
+    /// "consumer" for Kafka consumers; "" before anyone joined.
+    pub protocol_type: String,
+    /// The selected protocol (for consumers, the assignor: "range", "cooperative-sticky").
+    pub protocol: Option<String>,
+    pub generation: i32,
+    pub leader: Option<String>,
+    /// In member-id order.
+    pub members: Vec<MemberInfo>,
+    /// Committed offsets, by topic then partition.
+    pub offsets: Vec<GroupOffset>,
+}
+
+impl GroupInfo {
+    pub fn member(&self, member_id: &str) -> Option<&MemberInfo> {
+        self.members.iter().find(|m| m.member_id == member_id)
+    }
+
+    /// The committed offset of one partition.
+    pub fn offset(&self, topic: &str, partition: i32) -> Option<i64> {
+        self.offsets
+            .iter()
+            .find(|o| o.topic == topic && o.partition == partition)
+            .map(|o| o.offset)
+    }
+
+    /// The sum of every committed partition's lag.
+    pub fn total_lag(&self) -> i64 {
+        self.offsets.iter().map(|o| o.lag).sum()
+    }
+}
+
+/// A group member as the inspection API shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberInfo {
+    pub member_id: String,
+    pub group_instance_id: Option<String>,
+    pub client_id: String,
+    /// As Kafka prints it: "/127.0.0.1".
+    pub client_host: String,
+    pub session_timeout_ms: i32,
+    pub rebalance_timeout_ms: i32,
+    /// The member's assignment decoded as the consumer protocol: (topic, sorted
+    /// partitions), topics sorted. Empty before the leader assigned, or for a group that
+    /// does not use the consumer protocol.
+    pub assignment: Vec<(String, Vec<i32>)>,
+}
+
+impl MemberInfo {
+    /// The assigned (topic, partition) pairs.
+    pub fn partitions(&self) -> Vec<(String, i32)> {
+        self.assignment
+            .iter()
+            .flat_map(|(t, ps)| ps.iter().map(move |p| (t.clone(), *p)))
+            .collect()
+    }
+}
+
+/// A committed offset and the lag behind it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupOffset {
+    pub topic: String,
+    pub partition: i32,
+    pub offset: i64,
+    pub metadata: Option<String>,
+    pub leader_epoch: i32,
+    pub high_watermark: i64,
+    /// High watermark − committed offset (0 if the commit is ahead, -1 if the partition
+    /// no longer exists).
+    pub lag: i64,
 }
 
 impl Cluster {
@@ -493,6 +602,105 @@ impl Cluster {
             .append(topic, partition, None, &bytes, options)?;
         self.shared.logs_changed.notify_waiters();
         Ok(appended.base_offset)
+    }
+
+    /// Group ids, sorted.
+    pub fn groups(&self) -> Vec<String> {
+        self.shared
+            .lock()
+            .groups
+            .iter()
+            .map(|g| g.id.clone())
+            .collect()
+    }
+
+    /// A group's state, members with their assignments, committed offsets and lag.
+    pub fn group(&self, group_id: &str) -> Option<GroupInfo> {
+        let state = self.shared.lock();
+        let g = state.groups.get(group_id)?;
+        let members = g
+            .members
+            .values()
+            .map(|m| MemberInfo {
+                member_id: m.id.clone(),
+                group_instance_id: m.instance_id.clone(),
+                client_id: m.client_id.clone(),
+                client_host: m.client_host.clone(),
+                session_timeout_ms: m.session_timeout_ms,
+                rebalance_timeout_ms: m.rebalance_timeout_ms,
+                assignment: if g.protocol_type.as_deref() == Some("consumer") {
+                    decode_assignment(&m.assignment).unwrap_or_default()
+                } else {
+                    Vec::new()
+                },
+            })
+            .collect();
+        let offsets = g
+            .offsets
+            .iter()
+            .map(|((topic, partition), c)| {
+                let high_watermark = state
+                    .topic(topic)
+                    .and_then(|t| t.partition(*partition))
+                    .map_or(-1, |p| p.high_watermark());
+                GroupOffset {
+                    topic: topic.clone(),
+                    partition: *partition,
+                    offset: c.offset,
+                    metadata: c.metadata.clone(),
+                    leader_epoch: c.leader_epoch,
+                    high_watermark,
+                    lag: if high_watermark < 0 {
+                        -1
+                    } else {
+                        (high_watermark - c.offset).max(0)
+                    },
+                }
+            })
+            .collect();
+        Some(GroupInfo {
+            group_id: g.id.clone(),
+            state: g.state,
+            protocol_type: g.protocol_type.clone().unwrap_or_default(),
+            protocol: g.protocol.clone(),
+            generation: g.generation,
+            leader: g.leader.clone(),
+            members,
+            offsets,
+        })
+    }
+
+    /// Removes a member now, as if its session had timed out — a consumer "crash" without
+    /// waiting out `session.timeout.ms`. The rest of the group rebalances.
+    pub fn expire_member(&self, group_id: &str, member_id: &str) -> Result<(), KafkaError> {
+        let now = self.shared.clock.now_ms();
+        let result = self
+            .shared
+            .lock()
+            .groups
+            .expire_member(group_id, member_id, now);
+        self.shared.groups_changed.notify_one();
+        result.map_err(|code| {
+            KafkaError::new(
+                code,
+                format!("cannot expire member {member_id} of group {group_id}"),
+            )
+        })
+    }
+
+    /// Sets the committed offset of every partition of `topic` for `group_id` (creating
+    /// the group if needed), as `kafka-consumer-groups --reset-offsets` does. Only while
+    /// the group has no members: NON_EMPTY_GROUP otherwise.
+    pub fn reset_group_offsets(
+        &self,
+        group_id: &str,
+        topic: &str,
+        to: OffsetReset,
+    ) -> Result<(), KafkaError> {
+        let now = self.shared.clock.now_ms();
+        self.shared
+            .lock()
+            .reset_group_offsets(group_id, topic, to, now)
     }
 
     /// Stops every broker, closes every connection and frees the ports.

@@ -182,6 +182,7 @@ pub struct BrokerConfig {
     pub default_replication_factor: i16,
     pub message_max_bytes: i32,
     pub max_request_size: usize,
+    pub group: crate::state::groups::GroupConfig,
 }
 
 impl BrokerConfig {
@@ -217,6 +218,30 @@ impl BrokerConfig {
                 "1",
             ),
             fixed("delete.topic.enable", "true".into(), Boolean, "true"),
+            fixed(
+                "group.initial.rebalance.delay.ms",
+                self.group.initial_rebalance_delay_ms.to_string(),
+                Int,
+                "3000",
+            ),
+            fixed(
+                "group.max.session.timeout.ms",
+                self.group.max_session_timeout_ms.to_string(),
+                Int,
+                "1800000",
+            ),
+            fixed(
+                "group.max.size",
+                self.group.max_size.to_string(),
+                Int,
+                "2147483647",
+            ),
+            fixed(
+                "group.min.session.timeout.ms",
+                self.group.min_session_timeout_ms.to_string(),
+                Int,
+                "6000",
+            ),
             fixed("log.cleanup.policy", "delete".into(), List, "delete"),
             fixed(
                 "log.message.timestamp.type",
@@ -293,6 +318,7 @@ mod tests {
             default_replication_factor: 1,
             message_max_bytes: DEFAULT_MAX_MESSAGE_BYTES,
             max_request_size: 100,
+            group: Default::default(),
         };
         let entries = topic_entries(&o, &broker);
         let r = entries.iter().find(|e| e.name == "retention.ms").unwrap();

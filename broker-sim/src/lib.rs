@@ -33,7 +33,10 @@ mod state;
 
 pub use broker_sim_protocol::batch::NewRecord;
 pub use broker_sim_protocol::partitioner::partition_for_key;
-pub use cluster::{Cluster, ClusterBuilder, PartitionInfo, Record};
+pub use cluster::{
+    Cluster, ClusterBuilder, GroupInfo, GroupOffset, MemberInfo, PartitionInfo, Record,
+};
 pub use error::KafkaError;
 pub use kafka_protocol::ResponseError;
+pub use state::groups::{GroupState, OffsetReset};
 pub use state::{BrokerInfo, TopicSpec};

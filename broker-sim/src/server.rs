@@ -28,6 +28,7 @@ pub(crate) async fn run_cluster(
     shutdown: watch::Receiver<bool>,
 ) {
     let mut brokers = tokio::task::JoinSet::new();
+    brokers.spawn(run_group_timers(shared.clone(), shutdown.clone()));
     for (broker_id, listener) in listeners {
         match TcpListener::from_std(listener) {
             Ok(listener) => {
@@ -42,6 +43,27 @@ pub(crate) async fn run_cluster(
         }
     }
     while brokers.join_next().await.is_some() {}
+}
+
+/// Fires the group coordinator's deadlines (session and rebalance timeouts, the initial
+/// rebalance delay) as they come due. It sleeps until the earliest one, and wakes early
+/// whenever a group request may have moved it (`Shared::groups_changed`).
+async fn run_group_timers(shared: Arc<Shared>, mut shutdown: watch::Receiver<bool>) {
+    loop {
+        let wait = {
+            let now = shared.clock.now_ms();
+            let mut state = shared.lock();
+            state.groups.tick(now);
+            state.groups.next_deadline().map(|d| (d - now).max(0))
+        };
+        // With nothing due, an hour is as good as forever: any change notifies.
+        let wait = std::time::Duration::from_millis(wait.unwrap_or(3_600_000) as u64);
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = shared.groups_changed.notified() => {}
+            _ = shutdown.wait_for(|stop| *stop) => return,
+        }
+    }
 }
 
 async fn run_broker(
@@ -80,6 +102,11 @@ async fn serve_connection(
     mut shutdown: watch::Receiver<bool>,
 ) {
     let _ = stream.set_nodelay(true);
+    // Kafka reports a member's host as Java's `InetAddress.toString()`: "/127.0.0.1".
+    let client_host = stream
+        .peer_addr()
+        .map(|a| format!("/{}", a.ip()))
+        .unwrap_or_default();
     let (reader, mut writer) = stream.into_split();
     let mut reader = BufReader::with_capacity(64 * 1024, reader);
     let max_request_size = shared.lock().config.max_request_size;
@@ -115,7 +142,7 @@ async fn serve_connection(
             client_id = request.client_id(),
         );
         let reply = tokio::select! {
-            reply = process(&shared, broker_id, request).instrument(span.clone()) => reply,
+            reply = process(&shared, broker_id, &client_host, request).instrument(span.clone()) => reply,
             _ = shutdown.wait_for(|stop| *stop) => return,
         };
         let _enter = span.enter();
@@ -148,7 +175,12 @@ enum Outcome {
 
 /// Checks the version against the supported table, decodes the body, runs the handler and
 /// encodes its answer.
-async fn process(shared: &Shared, broker_id: i32, request: RequestFrame) -> Outcome {
+async fn process(
+    shared: &Shared,
+    broker_id: i32,
+    client_host: &str,
+    request: RequestFrame,
+) -> Outcome {
     let RequestFrame {
         api_key,
         header,
@@ -160,6 +192,8 @@ async fn process(shared: &Shared, broker_id: i32, request: RequestFrame) -> Outc
         shared,
         broker_id,
         version,
+        client_id: header.client_id.as_deref().unwrap_or_default(),
+        client_host,
     };
     let reply = match supported {
         None => return Outcome::Close(format!("API {api_key:?} is not supported")),

@@ -9,17 +9,28 @@
 pub mod api_versions;
 pub mod create_partitions;
 pub mod create_topics;
+pub mod delete_groups;
 pub mod delete_records;
 pub mod delete_topics;
 pub mod describe_cluster;
 pub mod describe_configs;
+pub mod describe_groups;
 pub mod fetch;
 pub mod find_coordinator;
+pub mod heartbeat;
 pub mod init_producer_id;
+pub mod join_group;
+pub mod leave_group;
+pub mod list_groups;
 pub mod list_offsets;
 pub mod metadata;
+pub mod offset_commit;
+pub mod offset_delete;
+pub mod offset_fetch;
 pub mod produce;
+pub mod sync_group;
 
+use kafka_protocol::ResponseError;
 use kafka_protocol::messages::{RequestKind, ResponseKind};
 use kafka_protocol::protocol::StrBytes;
 
@@ -31,7 +42,37 @@ pub(crate) struct RequestContext<'a> {
     pub shared: &'a Shared,
     pub broker_id: i32,
     pub version: i16,
+    /// The request header's client id ("" when null).
+    pub client_id: &'a str,
+    /// The peer's address as Kafka prints it ("/127.0.0.1").
+    pub client_host: &'a str,
 }
+
+impl RequestContext<'_> {
+    /// NOT_COORDINATOR unless this broker coordinates `group_id`: group requests must go
+    /// where FindCoordinator sent the client.
+    pub fn check_coordinator(&self, group_id: &str) -> Result<(), ResponseError> {
+        if self.shared.lock().coordinator_for(group_id).id == self.broker_id {
+            Ok(())
+        } else {
+            Err(ResponseError::NotCoordinator)
+        }
+    }
+
+    /// Wakes the group timer task: a group request may have moved a deadline.
+    pub fn groups_changed(&self) {
+        self.shared.groups_changed.notify_one();
+    }
+}
+
+/// A response error code, 0 for none.
+pub(crate) fn code(error: Option<ResponseError>) -> i16 {
+    error.map_or(0, |e| e.code())
+}
+
+/// Kafka's authorized-operations bit set for a group without an authorizer: READ,
+/// DELETE, DESCRIBE (bits 3, 6, 8).
+pub(crate) const ALL_GROUP_OPERATIONS: i32 = (1 << 3) | (1 << 6) | (1 << 8);
 
 /// What a handler wants done with its request.
 pub(crate) enum Reply {
@@ -50,14 +91,24 @@ pub(crate) async fn dispatch(ctx: &RequestContext<'_>, request: RequestKind) -> 
         Rq::Fetch(r) => Rs::Fetch(fetch::handle(ctx, r).await),
         Rq::ListOffsets(r) => Rs::ListOffsets(list_offsets::handle(ctx, r)),
         Rq::Metadata(r) => Rs::Metadata(metadata::handle(ctx, r)),
+        Rq::OffsetCommit(r) => Rs::OffsetCommit(offset_commit::handle(ctx, r)),
+        Rq::OffsetFetch(r) => Rs::OffsetFetch(offset_fetch::handle(ctx, r)),
         Rq::FindCoordinator(r) => Rs::FindCoordinator(find_coordinator::handle(ctx, r)),
+        Rq::JoinGroup(r) => Rs::JoinGroup(join_group::handle(ctx, r).await),
+        Rq::Heartbeat(r) => Rs::Heartbeat(heartbeat::handle(ctx, r)),
+        Rq::LeaveGroup(r) => Rs::LeaveGroup(leave_group::handle(ctx, r)),
+        Rq::SyncGroup(r) => Rs::SyncGroup(sync_group::handle(ctx, r).await),
+        Rq::DescribeGroups(r) => Rs::DescribeGroups(describe_groups::handle(ctx, r)),
+        Rq::ListGroups(r) => Rs::ListGroups(list_groups::handle(ctx, r)),
         Rq::ApiVersions(r) => Rs::ApiVersions(api_versions::handle(ctx, r)),
         Rq::CreateTopics(r) => Rs::CreateTopics(create_topics::handle(ctx, r)),
         Rq::DeleteTopics(r) => Rs::DeleteTopics(delete_topics::handle(ctx, r)),
         Rq::DeleteRecords(r) => Rs::DeleteRecords(delete_records::handle(ctx, r)),
         Rq::InitProducerId(r) => Rs::InitProducerId(init_producer_id::handle(ctx, r)),
         Rq::DescribeConfigs(r) => Rs::DescribeConfigs(describe_configs::handle(ctx, r)),
+        Rq::DeleteGroups(r) => Rs::DeleteGroups(delete_groups::handle(ctx, r)),
         Rq::CreatePartitions(r) => Rs::CreatePartitions(create_partitions::handle(ctx, r)),
+        Rq::OffsetDelete(r) => Rs::OffsetDelete(offset_delete::handle(ctx, r)),
         Rq::DescribeCluster(r) => Rs::DescribeCluster(describe_cluster::handle(ctx, r)),
         other => {
             // The version table admitted a key that has no handler: a broker-sim bug.

@@ -6,6 +6,7 @@
 //! direct call fails exactly as a client's request would.
 
 mod append;
+pub mod groups;
 pub mod log;
 pub mod topic;
 
@@ -81,11 +82,13 @@ pub struct State {
     next_producer_id: i64,
     transactional_producers: BTreeMap<String, (i64, i16)>,
     unkeyed_next: BTreeMap<String, i32>,
+    pub groups: groups::Groups,
 }
 
 impl State {
     pub fn new(seed: u64, brokers: Vec<BrokerInfo>, config: BrokerConfig) -> Self {
         let mut rng = SimRng::new(seed);
+        let group_config = config.group;
         State {
             cluster_id: rng.cluster_id(),
             controller_id: brokers.first().map_or(-1, |b| b.id),
@@ -97,6 +100,7 @@ impl State {
             next_producer_id: 0,
             transactional_producers: BTreeMap::new(),
             unkeyed_next: BTreeMap::new(),
+            groups: groups::Groups::new(group_config),
         }
     }
 
@@ -280,6 +284,7 @@ impl State {
             .ok_or_else(|| Self::unknown_topic(name))?;
         self.topic_ids.remove(&topic.id);
         self.unkeyed_next.remove(name);
+        self.groups.forget_topic(name);
         tracing::info!(topic = %name, "deleted topic");
         Ok(topic.id)
     }
@@ -393,6 +398,15 @@ impl State {
     /// `__transaction_state` and picks that partition's leader; broker-sim hashes the same
     /// way and spreads those 50 virtual partitions over the brokers round robin (there is
     /// no internal topic to lead).
+    /// JoinGroup (see `groups::membership`); member ids come from the seeded generator.
+    pub fn join_group(
+        &mut self,
+        request: groups::JoinRequest,
+        now: i64,
+    ) -> groups::Pending<groups::JoinResult> {
+        self.groups.join(request, now, &mut self.rng)
+    }
+
     pub fn coordinator_for(&self, key: &str) -> &BrokerInfo {
         let hash = key
             .encode_utf16()

@@ -1,0 +1,43 @@
+//! ListGroups (key 16), v0–5.
+//!
+//! Lists the groups this broker coordinates, as Kafka does (admin clients ask every
+//! broker and merge). v4+ filter by state and report it; v5+ filter by type and report
+//! it — every broker-sim group is "classic", so any other type filter matches nothing.
+//! Filters compare case-insensitively, like Kafka's.
+
+use kafka_protocol::messages::list_groups_response::ListedGroup;
+use kafka_protocol::messages::{GroupId, ListGroupsRequest, ListGroupsResponse};
+
+use super::{RequestContext, str_bytes};
+
+const CLASSIC: &str = "classic";
+
+pub(crate) fn handle(ctx: &RequestContext<'_>, r: ListGroupsRequest) -> ListGroupsResponse {
+    let state = ctx.shared.lock();
+    let wanted = |filter: &[kafka_protocol::protocol::StrBytes], value: &str| {
+        filter.is_empty() || filter.iter().any(|f| f.eq_ignore_ascii_case(value))
+    };
+    let groups = state
+        .groups
+        .iter()
+        .filter(|g| state.coordinator_for(&g.id).id == ctx.broker_id)
+        .filter(|g| wanted(&r.states_filter, g.state.as_str()))
+        .filter(|_| wanted(&r.types_filter, CLASSIC))
+        .map(|g| {
+            let listed = ListedGroup::default()
+                .with_group_id(GroupId(str_bytes(&g.id)))
+                .with_protocol_type(str_bytes(g.protocol_type.clone().unwrap_or_default()));
+            let listed = if ctx.version >= 4 {
+                listed.with_group_state(str_bytes(g.state.as_str()))
+            } else {
+                listed
+            };
+            if ctx.version >= 5 {
+                listed.with_group_type(str_bytes(CLASSIC))
+            } else {
+                listed
+            }
+        })
+        .collect();
+    ListGroupsResponse::default().with_groups(groups)
+}

@@ -1,0 +1,274 @@
+//! Committed offsets: OffsetCommit, OffsetFetch and OffsetDelete as Kafka 4.1's coordinator
+//! applies them, and the embedding API's offset reset.
+//!
+//! Offsets belong to a group. A standalone consumer (generation -1, no member id) may
+//! commit to a group that has no members, creating it if need be, as Kafka lets admin
+//! tools and `assign()`-style consumers do; a group member's commit must carry its
+//! current generation. Commits are accepted while a rebalance is being prepared, so a
+//! member can commit what it processed before giving its partitions up.
+
+use kafka_protocol::ResponseError;
+
+use super::{CommittedOffset, Group, GroupState, Groups, OFFSET_METADATA_MAX_BYTES};
+use crate::error::KafkaError;
+use crate::state::State;
+
+/// Who is committing.
+#[derive(Debug, Clone)]
+pub struct CommitRequest {
+    pub group_id: String,
+    pub generation: i32,
+    pub member_id: String,
+    pub instance_id: Option<String>,
+    /// The OffsetCommit version: v9+ names a missing group GROUP_ID_NOT_FOUND.
+    pub version: i16,
+}
+
+/// Where [`State::reset_group_offsets`] moves a group's offsets, like the
+/// `kafka-consumer-groups --reset-offsets --to-*` options.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OffsetReset {
+    /// The log start offset.
+    Earliest,
+    /// The high watermark: skip everything written so far.
+    Latest,
+    /// The first record with a timestamp at or after this one (ms), else the high watermark.
+    Timestamp(i64),
+    /// This offset, clamped to the log's range.
+    Offset(i64),
+}
+
+impl Group {
+    /// Kafka's commit validation, in its order.
+    fn validate_commit(&self, req: &CommitRequest) -> Result<(), ResponseError> {
+        if self.state == GroupState::Dead {
+            return Err(ResponseError::CoordinatorNotAvailable);
+        }
+        if req.generation < 0 && self.state == GroupState::Empty {
+            return Ok(());
+        }
+        if self.state == GroupState::CompletingRebalance {
+            return Err(ResponseError::RebalanceInProgress);
+        }
+        if req.generation >= 0 || !req.member_id.is_empty() || req.instance_id.is_some() {
+            self.validate_member(&req.member_id, req.instance_id.as_deref())?;
+            if req.generation != self.generation {
+                return Err(ResponseError::IllegalGeneration);
+            }
+            return Ok(());
+        }
+        Err(ResponseError::UnknownMemberId)
+    }
+}
+
+impl Groups {
+    /// Checks a commit and returns the group to store into, creating an empty group for a
+    /// standalone committer. A member's commit also counts as a sign of life.
+    fn group_for_commit(
+        &mut self,
+        req: &CommitRequest,
+        now: i64,
+    ) -> Result<&mut Group, ResponseError> {
+        if req.group_id.is_empty() {
+            return Err(ResponseError::InvalidGroupId);
+        }
+        if !self.groups.contains_key(&req.group_id) {
+            if req.generation >= 0 {
+                return Err(if req.version >= 9 {
+                    ResponseError::GroupIdNotFound
+                } else {
+                    ResponseError::IllegalGeneration
+                });
+            }
+            return Ok(self.get_or_create(&req.group_id));
+        }
+        let group = self.groups.get_mut(&req.group_id).expect("checked");
+        group.validate_commit(req)?;
+        if let Some(member) = group.members.get_mut(&req.member_id) {
+            member.heartbeat_deadline = now + i64::from(member.session_timeout_ms);
+        }
+        Ok(group)
+    }
+}
+
+/// One partition's answer to OffsetFetch: `None` when nothing is committed.
+pub type FetchedOffset = (i32, Option<CommittedOffset>);
+
+impl State {
+    /// OffsetCommit: one result per (topic, partition) in request order, or an error that
+    /// applies to every partition.
+    #[allow(clippy::type_complexity)]
+    pub fn commit_offsets(
+        &mut self,
+        req: &CommitRequest,
+        offsets: Vec<(String, i32, CommittedOffset)>,
+        now: i64,
+    ) -> Result<Vec<Result<(), ResponseError>>, ResponseError> {
+        let topics = &self.topics;
+        let group = self.groups.group_for_commit(req, now)?;
+        Ok(offsets
+            .into_iter()
+            .map(|(topic, partition, committed)| {
+                if topics
+                    .get(&topic)
+                    .and_then(|t| t.partition(partition))
+                    .is_none()
+                {
+                    return Err(ResponseError::UnknownTopicOrPartition);
+                }
+                if committed
+                    .metadata
+                    .as_ref()
+                    .is_some_and(|m| m.len() > OFFSET_METADATA_MAX_BYTES)
+                {
+                    return Err(ResponseError::OffsetMetadataTooLarge);
+                }
+                group.offsets.insert((topic, partition), committed);
+                Ok(())
+            })
+            .collect())
+    }
+
+    /// OffsetFetch for the given partitions, or every committed partition when `topics`
+    /// is `None`. An unknown group simply has nothing committed.
+    pub fn fetch_offsets(
+        &self,
+        group_id: &str,
+        topics: Option<Vec<(String, Vec<i32>)>>,
+    ) -> Result<Vec<(String, Vec<FetchedOffset>)>, ResponseError> {
+        let group = self.groups.get(group_id);
+        if group.is_some_and(|g| g.state == GroupState::Dead) {
+            return Err(ResponseError::CoordinatorNotAvailable);
+        }
+        let committed = |topic: &str, partition: i32| {
+            group.and_then(|g| g.offsets.get(&(topic.to_string(), partition)).cloned())
+        };
+        Ok(match topics {
+            Some(topics) => topics
+                .into_iter()
+                .map(|(topic, partitions)| {
+                    let offsets = partitions
+                        .into_iter()
+                        .map(|p| (p, committed(&topic, p)))
+                        .collect();
+                    (topic, offsets)
+                })
+                .collect(),
+            None => {
+                let mut out: Vec<(String, Vec<FetchedOffset>)> = Vec::new();
+                for ((topic, partition), offset) in group.map(|g| &g.offsets).into_iter().flatten()
+                {
+                    match out.last_mut() {
+                        Some((t, list)) if t == topic => {
+                            list.push((*partition, Some(offset.clone())))
+                        }
+                        _ => out.push((topic.clone(), vec![(*partition, Some(offset.clone()))])),
+                    }
+                }
+                out
+            }
+        })
+    }
+
+    /// OffsetDelete: forgets committed offsets of partitions no member is subscribed to.
+    pub fn delete_offsets(
+        &mut self,
+        group_id: &str,
+        partitions: Vec<(String, i32)>,
+    ) -> Result<Vec<Result<(), ResponseError>>, ResponseError> {
+        let group = self
+            .groups
+            .groups
+            .get_mut(group_id)
+            .filter(|g| g.state != GroupState::Dead)
+            .ok_or(ResponseError::GroupIdNotFound)?;
+        let empty = group.state == GroupState::Empty;
+        if !empty && group.protocol_type.as_deref() != Some("consumer") {
+            return Err(ResponseError::NonEmptyGroup);
+        }
+        let subscribed = if empty {
+            Default::default()
+        } else {
+            group.subscribed_topics()
+        };
+        let topics = &self.topics;
+        Ok(partitions
+            .into_iter()
+            .map(|(topic, partition)| {
+                if topics
+                    .get(&topic)
+                    .and_then(|t| t.partition(partition))
+                    .is_none()
+                {
+                    return Err(ResponseError::UnknownTopicOrPartition);
+                }
+                if subscribed.contains(&topic) {
+                    return Err(ResponseError::GroupSubscribedToTopic);
+                }
+                group.offsets.remove(&(topic, partition));
+                Ok(())
+            })
+            .collect())
+    }
+
+    /// Moves a memberless group's committed offsets for every partition of `topic`
+    /// (creating the group if needed), as `kafka-consumer-groups --reset-offsets` does.
+    pub fn reset_group_offsets(
+        &mut self,
+        group_id: &str,
+        topic: &str,
+        to: OffsetReset,
+        now: i64,
+    ) -> Result<(), KafkaError> {
+        let t = self
+            .topics
+            .get(topic)
+            .ok_or_else(|| Self::unknown_topic(topic))?;
+        let targets: Vec<(i32, i64)> = t
+            .partitions
+            .iter()
+            .map(|p| {
+                let (start, end) = (p.log.log_start_offset(), p.high_watermark());
+                let offset = match to {
+                    OffsetReset::Earliest => start,
+                    OffsetReset::Latest => end,
+                    OffsetReset::Timestamp(ts) => p
+                        .log
+                        .offset_for_timestamp(ts)
+                        .map_or(end, |(offset, _)| offset.clamp(start, end)),
+                    OffsetReset::Offset(o) => o.clamp(start, end),
+                };
+                (p.index, offset)
+            })
+            .collect();
+        if group_id.is_empty() {
+            return Err(KafkaError::new(
+                ResponseError::InvalidGroupId,
+                "the group id is empty",
+            ));
+        }
+        let group = self.groups.get_or_create(group_id);
+        if group.state != GroupState::Empty || !group.members.is_empty() {
+            return Err(KafkaError::new(
+                ResponseError::NonEmptyGroup,
+                format!(
+                    "group {group_id} has members ({}): offsets can only be reset while it is empty",
+                    group.state
+                ),
+            ));
+        }
+        for (partition, offset) in targets {
+            group.offsets.insert(
+                (topic.to_string(), partition),
+                CommittedOffset {
+                    offset,
+                    leader_epoch: -1,
+                    metadata: Some(String::new()),
+                    commit_timestamp: now,
+                },
+            );
+        }
+        tracing::info!(group = %group_id, topic, ?to, "offsets reset");
+        Ok(())
+    }
+}
