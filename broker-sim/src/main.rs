@@ -31,6 +31,12 @@ struct Args {
     /// Partitions of auto-created topics (Kafka's num.partitions).
     #[arg(long, default_value_t = 1)]
     default_partitions: i32,
+    /// Kafka's group.initial.rebalance.delay.ms (Kafka's default is 3000).
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(i32).range(0..))]
+    group_initial_rebalance_delay_ms: i32,
+    /// Kafka's group.min.session.timeout.ms: shorter consumer sessions are refused.
+    #[arg(long, default_value_t = 6000, value_parser = clap::value_parser!(i32).range(0..))]
+    group_min_session_timeout_ms: i32,
     /// Seed for the identifiers the cluster makes up.
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -80,6 +86,8 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         .port(args.port)
         .auto_create_topics(!args.no_auto_create)
         .default_partitions(args.default_partitions)
+        .group_initial_rebalance_delay_ms(args.group_initial_rebalance_delay_ms)
+        .group_min_session_timeout_ms(args.group_min_session_timeout_ms)
         .seed(args.seed);
     for (name, partitions) in args.topics {
         builder = builder.topic(name, partitions);
