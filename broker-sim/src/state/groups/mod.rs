@@ -313,3 +313,6 @@ impl Groups {
 fn new_member_id(prefix: &str, rng: &mut crate::rng::SimRng) -> String {
     format!("{prefix}-{}", rng.uuid())
 }
+
+#[cfg(test)]
+mod tests;

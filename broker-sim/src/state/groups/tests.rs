@@ -1,0 +1,334 @@
+//! The membership state machine driven directly, with explicit clock readings: every
+//! timer (session, rebalance, initial delay, pending sync) is checked by passing `now`
+//! past its deadline, so these tests neither sleep nor depend on the machine's speed.
+
+use bytes::Bytes;
+use kafka_protocol::ResponseError;
+
+use super::*;
+use crate::rng::SimRng;
+
+fn join_request(member_id: &str, protocols: &[&str]) -> JoinRequest {
+    JoinRequest {
+        group_id: "g".into(),
+        member_id: member_id.into(),
+        instance_id: None,
+        client_id: "client".into(),
+        client_host: "/127.0.0.1".into(),
+        session_timeout_ms: 10_000,
+        rebalance_timeout_ms: 30_000,
+        protocol_type: "consumer".into(),
+        protocols: protocols
+            .iter()
+            .map(|p| (p.to_string(), Bytes::from(format!("meta-{p}"))))
+            .collect(),
+        require_known_member_id: true,
+    }
+}
+
+struct Harness {
+    groups: Groups,
+    rng: SimRng,
+}
+
+impl Harness {
+    fn new(config: GroupConfig) -> Self {
+        Harness {
+            groups: Groups::new(config),
+            rng: SimRng::new(1),
+        }
+    }
+
+    fn join(&mut self, req: JoinRequest, now: i64) -> Pending<JoinResult> {
+        self.groups.join(req, now, &mut self.rng)
+    }
+
+    /// The two-step join of a new dynamic member; returns its id and parked answer.
+    fn join_new(&mut self, protocols: &[&str], now: i64) -> (String, Pending<JoinResult>) {
+        let Pending::Ready(first) = self.join(join_request("", protocols), now) else {
+            panic!("an unknown member is answered at once");
+        };
+        assert_eq!(first.error, Some(ResponseError::MemberIdRequired));
+        let id = first.member_id.clone();
+        (id.clone(), self.join(join_request(&id, protocols), now))
+    }
+
+    fn state(&self) -> GroupState {
+        self.groups.get("g").expect("group exists").state
+    }
+
+    fn sync(
+        &mut self,
+        member_id: &str,
+        generation: i32,
+        assignments: &[(&str, &str)],
+        now: i64,
+    ) -> Pending<SyncResult> {
+        self.groups.sync(
+            SyncRequest {
+                group_id: "g".into(),
+                generation,
+                member_id: member_id.into(),
+                instance_id: None,
+                protocol_type: None,
+                protocol_name: None,
+                assignments: assignments
+                    .iter()
+                    .map(|(m, a)| (m.to_string(), Bytes::from(a.to_string())))
+                    .collect(),
+            },
+            now,
+        )
+    }
+}
+
+fn answered<T>(pending: Pending<T>) -> T {
+    match pending {
+        Pending::Ready(value) => value,
+        Pending::Wait(mut rx) => rx.try_recv().expect("answered by now"),
+    }
+}
+
+fn still_waiting<T: std::fmt::Debug>(pending: &mut Pending<T>) {
+    if let Pending::Wait(rx) = pending {
+        assert!(rx.try_recv().is_err(), "should still be waiting");
+    } else {
+        panic!("expected a parked request");
+    }
+}
+
+/// One member joins an empty group and syncs: the group is Stable.
+fn stable_single(h: &mut Harness, now: i64) -> String {
+    let (id, pending) = h.join_new(&["range"], now);
+    let joined = answered(pending);
+    assert_eq!(joined.error, None);
+    assert_eq!(joined.leader, id);
+    let synced = answered(h.sync(&id, joined.generation, &[(&id, "a1")], now));
+    assert_eq!(synced.assignment, Bytes::from("a1"));
+    assert_eq!(h.state(), GroupState::Stable);
+    id
+}
+
+#[test]
+fn first_member_gets_generation_one_and_leads_with_every_members_metadata() {
+    let mut h = Harness::new(GroupConfig::default());
+    let (id, pending) = h.join_new(&["range", "roundrobin"], 0);
+    let joined = answered(pending);
+    assert_eq!(joined.protocol_name.as_deref(), Some("range"));
+    assert_eq!(joined.members.len(), 1);
+    assert_eq!(joined.members[0].member_id, id);
+    assert_eq!(joined.members[0].metadata, Bytes::from("meta-range"));
+    assert!(id.starts_with("client-"), "{id}");
+    assert_eq!(h.state(), GroupState::CompletingRebalance);
+}
+
+#[test]
+fn a_second_member_waits_until_the_first_rejoins_and_a_follower_sync_waits_for_the_leader() {
+    let mut h = Harness::new(GroupConfig::default());
+    let leader = stable_single(&mut h, 0);
+    let (follower, mut parked) = h.join_new(&["range"], 1);
+    still_waiting(&mut parked);
+    assert_eq!(h.state(), GroupState::PreparingRebalance);
+    assert_eq!(
+        h.groups.heartbeat("g", 1, &leader, None, 2),
+        Err(ResponseError::RebalanceInProgress)
+    );
+    let leader_join = answered(h.join(join_request(&leader, &["range"]), 3));
+    let follower_join = answered(parked);
+    assert_eq!((leader_join.generation, follower_join.generation), (2, 2));
+    assert_eq!(leader_join.members.len(), 2);
+    assert!(follower_join.members.is_empty());
+    let mut follower_sync = h.sync(&follower, 2, &[], 4);
+    still_waiting(&mut follower_sync);
+    answered(h.sync(&leader, 2, &[(&leader, "L"), (&follower, "F")], 5));
+    assert_eq!(answered(follower_sync).assignment, Bytes::from("F"));
+    assert_eq!(h.groups.heartbeat("g", 2, &follower, None, 6), Ok(()));
+    assert_eq!(
+        h.groups.heartbeat("g", 1, &follower, None, 6),
+        Err(ResponseError::IllegalGeneration)
+    );
+}
+
+#[test]
+fn the_protocol_is_the_common_one_with_most_first_choice_votes() {
+    let mut h = Harness::new(GroupConfig::default());
+    let Pending::Ready(a) = h.join(join_request("", &["range", "roundrobin"]), 0) else {
+        panic!()
+    };
+    // The first member's join completes alone; the second arrives for generation 2.
+    answered(h.join(join_request(&a.member_id, &["range", "roundrobin"]), 0));
+    let (_b, b_join) = h.join_new(&["roundrobin"], 1);
+    let a_rejoin = answered(h.join(join_request(&a.member_id, &["range", "roundrobin"]), 2));
+    assert_eq!(a_rejoin.protocol_name.as_deref(), Some("roundrobin"));
+    assert_eq!(
+        answered(b_join).protocol_name.as_deref(),
+        Some("roundrobin")
+    );
+    let refused = answered(h.join(join_request("", &["sticky"]), 3));
+    assert_eq!(
+        refused.error,
+        Some(ResponseError::InconsistentGroupProtocol)
+    );
+}
+
+#[test]
+fn session_timeout_expires_a_silent_member_and_the_group_empties() {
+    let mut h = Harness::new(GroupConfig::default());
+    let id = stable_single(&mut h, 0);
+    assert_eq!(h.groups.next_deadline(), Some(10_000));
+    h.groups.tick(9_999);
+    assert_eq!(h.state(), GroupState::Stable);
+    assert_eq!(h.groups.heartbeat("g", 1, &id, None, 5_000), Ok(()));
+    h.groups.tick(10_000);
+    assert_eq!(
+        h.state(),
+        GroupState::Stable,
+        "the heartbeat renewed the session"
+    );
+    h.groups.tick(15_000);
+    let g = h.groups.get("g").unwrap();
+    assert_eq!(
+        (g.state, g.generation, g.members.len()),
+        (GroupState::Empty, 2, 0)
+    );
+    assert_eq!(
+        h.groups.heartbeat("g", 1, &id, None, 15_001),
+        Err(ResponseError::UnknownMemberId)
+    );
+}
+
+#[test]
+fn a_member_that_does_not_rejoin_within_the_rebalance_timeout_is_dropped() {
+    let mut h = Harness::new(GroupConfig::default());
+    let first = stable_single(&mut h, 0);
+    let (second, parked) = h.join_new(&["range"], 1_000);
+    // The first member keeps heartbeating but never rejoins.
+    for t in (2_000..31_000).step_by(2_000) {
+        let _ = h.groups.heartbeat("g", 1, &first, None, t);
+        h.groups.tick(t);
+    }
+    assert_eq!(h.state(), GroupState::PreparingRebalance);
+    h.groups.tick(31_000);
+    let joined = answered(parked);
+    assert_eq!(joined.generation, 2);
+    assert_eq!(
+        joined.leader, second,
+        "leadership passes to a member still present"
+    );
+    let g = h.groups.get("g").unwrap();
+    assert!(g.members.contains_key(&second) && !g.members.contains_key(&first));
+}
+
+#[test]
+fn the_initial_delay_holds_the_first_rebalance_and_extends_for_newcomers() {
+    let mut h = Harness::new(GroupConfig {
+        initial_rebalance_delay_ms: 3_000,
+        ..GroupConfig::default()
+    });
+    let (_a, mut a) = h.join_new(&["range"], 0);
+    still_waiting(&mut a);
+    let (_b, mut b) = h.join_new(&["range"], 2_000);
+    h.groups.tick(3_000);
+    still_waiting(&mut a);
+    still_waiting(&mut b);
+    h.groups.tick(6_000);
+    let (a, b) = (answered(a), answered(b));
+    assert_eq!((a.generation, b.generation), (1, 1));
+    assert_eq!(a.members.len() + b.members.len(), 2);
+}
+
+#[test]
+fn a_member_that_never_syncs_is_dropped_after_the_rebalance_timeout() {
+    let mut h = Harness::new(GroupConfig::default());
+    let leader = stable_single(&mut h, 0);
+    let (follower, parked) = h.join_new(&["range"], 1);
+    answered(h.join(join_request(&leader, &["range"]), 1));
+    answered(parked);
+    answered(h.sync(&leader, 2, &[(&leader, "L"), (&follower, "F")], 2));
+    let _ = h.groups.heartbeat("g", 2, &follower, None, 25_000);
+    let _ = h.groups.heartbeat("g", 2, &leader, None, 25_000);
+    h.groups.tick(30_001);
+    let g = h.groups.get("g").unwrap();
+    assert!(!g.members.contains_key(&follower));
+    assert_eq!(g.state, GroupState::PreparingRebalance);
+}
+
+#[test]
+fn a_restarted_static_member_takes_over_without_a_rebalance_and_fences_the_old_id() {
+    let mut h = Harness::new(GroupConfig::default());
+    let static_join = |member_id: &str| JoinRequest {
+        instance_id: Some("instance-1".into()),
+        ..join_request(member_id, &["range"])
+    };
+    let first = answered(h.join(static_join(""), 0));
+    assert_eq!(first.error, None, "static members skip MEMBER_ID_REQUIRED");
+    assert!(first.member_id.starts_with("instance-1-"));
+    let mut sync = SyncRequest {
+        group_id: "g".into(),
+        generation: 1,
+        member_id: first.member_id.clone(),
+        instance_id: Some("instance-1".into()),
+        protocol_type: None,
+        protocol_name: None,
+        assignments: vec![(first.member_id.clone(), Bytes::from("A"))],
+    };
+    answered(h.groups.sync(sync.clone(), 1));
+    let again = answered(h.join(static_join(""), 2));
+    assert_eq!((again.error, again.generation), (None, 1));
+    assert_ne!(again.member_id, first.member_id);
+    assert_eq!(h.state(), GroupState::Stable);
+    sync.member_id = again.member_id.clone();
+    sync.assignments.clear();
+    assert_eq!(
+        answered(h.groups.sync(sync, 3)).assignment,
+        Bytes::from("A")
+    );
+    assert_eq!(
+        h.groups
+            .heartbeat("g", 1, &first.member_id, Some("instance-1"), 4),
+        Err(ResponseError::FencedInstanceId)
+    );
+}
+
+#[test]
+fn leaving_and_expiring_start_a_rebalance_and_pending_members_expire() {
+    let mut h = Harness::new(GroupConfig::default());
+    let id = stable_single(&mut h, 0);
+    let results = h
+        .groups
+        .leave("g", &[(id.clone(), None), ("nobody".into(), None)], 1)
+        .unwrap();
+    assert_eq!(results, vec![Ok(()), Err(ResponseError::UnknownMemberId)]);
+    assert_eq!(h.state(), GroupState::Empty);
+    let Pending::Ready(pending) = h.join(join_request("", &["range"]), 2) else {
+        panic!()
+    };
+    assert_eq!(h.groups.next_deadline(), Some(10_002));
+    h.groups.tick(10_002);
+    let late = answered(h.join(join_request(&pending.member_id, &["range"]), 10_003));
+    assert_eq!(late.error, Some(ResponseError::UnknownMemberId));
+    let id = stable_single(&mut h, 20_000);
+    assert_eq!(h.groups.expire_member("g", &id, 20_001), Ok(()));
+    assert_eq!(h.state(), GroupState::Empty);
+}
+
+#[test]
+fn bounds_and_size_limits_are_enforced() {
+    let mut h = Harness::new(GroupConfig {
+        max_size: 1,
+        ..GroupConfig::default()
+    });
+    let short = JoinRequest {
+        session_timeout_ms: 10,
+        ..join_request("", &["range"])
+    };
+    assert_eq!(
+        answered(h.join(short, 0)).error,
+        Some(ResponseError::InvalidSessionTimeout)
+    );
+    stable_single(&mut h, 0);
+    assert_eq!(
+        answered(h.join(join_request("", &["range"]), 1)).error,
+        Some(ResponseError::GroupMaxSizeReached)
+    );
+}
