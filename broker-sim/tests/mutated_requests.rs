@@ -1,7 +1,8 @@
 //! Mutated requests never take the broker down.
 //!
 //! Valid requests of several APIs and versions (including Produce with real batches in
-//! every codec) are encoded with kafka-protocol, then bytes are flipped, cut, inserted or
+//! every codec, and the group coordinator's JoinGroup, SyncGroup, OffsetCommit,
+//! OffsetFetch and LeaveGroup) are encoded with kafka-protocol, then bytes are flipped, cut, inserted or
 //! overwritten with hostile lengths, and sent to a live cluster. Whatever the broker makes
 //! of each one (an answer with an error code, or a closed connection), it must stay up:
 //! after every case no broker thread has panicked, a fresh connection still gets an
@@ -16,19 +17,32 @@ use broker_sim::Cluster;
 use broker_sim_protocol::batch::{Codec, NewRecord, encode_batch};
 use bytes::Bytes;
 use kafka_protocol::messages::create_topics_request::CreatableTopic;
-use kafka_protocol::messages::{ApiVersionsRequest, CreateTopicsRequest, FetchRequest};
+use kafka_protocol::messages::join_group_request::JoinGroupRequestProtocol;
+use kafka_protocol::messages::leave_group_request::MemberIdentity;
+use kafka_protocol::messages::offset_commit_request::{
+    OffsetCommitRequestPartition, OffsetCommitRequestTopic,
+};
+use kafka_protocol::messages::offset_fetch_request::OffsetFetchRequestGroup;
+use kafka_protocol::messages::sync_group_request::SyncGroupRequestAssignment;
+use kafka_protocol::messages::{
+    ApiVersionsRequest, CreateTopicsRequest, FetchRequest, FindCoordinatorRequest, GroupId,
+    JoinGroupRequest, LeaveGroupRequest, OffsetCommitRequest, OffsetFetchRequest, SyncGroupRequest,
+};
 use kafka_protocol::protocol::Request;
 use proptest::prelude::*;
 use support::*;
 
-/// A request template: its frame for a version, built from kafka-protocol types.
-fn template(kind: u8, version_pick: u8, codec_pick: u8) -> Vec<u8> {
+/// A request template: its frame for a version, built from kafka-protocol types. Group
+/// requests name `group`, which the target broker coordinates, so mutations reach the
+/// coordinator's logic rather than stopping at NOT_COORDINATOR.
+fn template(kind: u8, version_pick: u8, codec_pick: u8, group: &str) -> Vec<u8> {
     fn frame_of<R: Request>(request: &R, pick: u8) -> Vec<u8> {
         let (min, max) = (R::VERSIONS.min.max(0), R::VERSIONS.max);
         let version = min + (pick as i16 % (max - min + 1));
         encode_frame(version, 7, request).to_vec()
     }
-    match kind % 6 {
+    let group_id = || GroupId(str_bytes(group));
+    match kind % 11 {
         0 => frame_of(&metadata_request(&["t"]), version_pick),
         1 => {
             let codec = [
@@ -67,8 +81,89 @@ fn template(kind: u8, version_pick: u8, codec_pick: u8) -> Vec<u8> {
             ]),
             version_pick,
         ),
+        5 => frame_of(
+            &JoinGroupRequest::default()
+                .with_group_id(group_id())
+                .with_session_timeout_ms(10_000)
+                .with_rebalance_timeout_ms(10_000)
+                .with_protocol_type(str_bytes("consumer"))
+                .with_protocols(vec![
+                    JoinGroupRequestProtocol::default()
+                        .with_name(str_bytes("range"))
+                        .with_metadata(Bytes::from_static(&[0, 1, 0, 0, 0, 1, 0, 1, b't'])),
+                ]),
+            version_pick,
+        ),
+        6 => frame_of(
+            &SyncGroupRequest::default()
+                .with_group_id(group_id())
+                .with_generation_id(1)
+                .with_member_id(str_bytes("m"))
+                .with_assignments(vec![
+                    SyncGroupRequestAssignment::default()
+                        .with_member_id(str_bytes("m"))
+                        .with_assignment(Bytes::from_static(&[0, 0, 0, 0, 0, 0])),
+                ]),
+            version_pick,
+        ),
+        7 => frame_of(
+            &OffsetCommitRequest::default()
+                .with_group_id(group_id())
+                .with_generation_id_or_member_epoch(-1)
+                .with_topics(vec![
+                    OffsetCommitRequestTopic::default()
+                        .with_name(name("t"))
+                        .with_partitions(vec![
+                            OffsetCommitRequestPartition::default()
+                                .with_committed_offset(1)
+                                .with_committed_metadata(Some(str_bytes("meta"))),
+                        ]),
+                ]),
+            version_pick,
+        ),
+        // Fields that exist only in some versions are set only there.
+        8 => {
+            let version = 1 + version_pick as i16 % 9;
+            let request = if version >= 8 {
+                OffsetFetchRequest::default().with_groups(vec![
+                    OffsetFetchRequestGroup::default().with_group_id(group_id()),
+                ])
+            } else {
+                OffsetFetchRequest::default()
+                    .with_group_id(group_id())
+                    .with_topics((version >= 2).then(Vec::new))
+            };
+            encode_frame(version, 7, &request).to_vec()
+        }
+        9 => {
+            let version = version_pick as i16 % 6;
+            let request = if version >= 3 {
+                LeaveGroupRequest::default()
+                    .with_group_id(group_id())
+                    .with_members(vec![
+                        MemberIdentity::default().with_member_id(str_bytes("m")),
+                    ])
+            } else {
+                LeaveGroupRequest::default()
+                    .with_group_id(group_id())
+                    .with_member_id(str_bytes("m"))
+            };
+            encode_frame(version, 7, &request).to_vec()
+        }
         _ => frame_of(&ApiVersionsRequest::default(), version_pick),
     }
+}
+
+/// A group id that `broker` coordinates, found with FindCoordinator as a client would.
+fn group_coordinated_by(cluster: &Cluster, broker: i32) -> String {
+    (0..100)
+        .map(|i| format!("fuzz-group-{i}"))
+        .find(|g| {
+            let answer = Conn::to_broker(cluster, broker)
+                .send(3, &FindCoordinatorRequest::default().with_key(str_bytes(g)));
+            answer.node_id.0 == broker
+        })
+        .expect("some group id hashes to every broker")
 }
 
 #[derive(Debug, Clone)]
@@ -205,7 +300,8 @@ proptest! {
         watch_for_panics();
         let cluster = Cluster::builder().brokers(2).topic("t", 1).start().unwrap();
         produce(&cluster, "t", 0, batch_of(&["acknowledged"]));
-        let frame = template(kind, version_pick, codec_pick);
+        let group = group_coordinated_by(&cluster, leader(&cluster, "t", 0));
+        let frame = template(kind, version_pick, codec_pick, &group);
         throw(&cluster, &mutate(&frame, &mutations));
         still_serving(&cluster);
     }
