@@ -11,6 +11,7 @@ mod support;
 
 use broker_sim::Cluster;
 use broker_sim_protocol::versions::SUPPORTED_APIS;
+use kafka_protocol::ResponseError;
 use kafka_protocol::messages::create_partitions_request::CreatePartitionsTopic;
 use kafka_protocol::messages::create_topics_request::CreatableTopic;
 use kafka_protocol::messages::delete_records_request::{
@@ -18,10 +19,15 @@ use kafka_protocol::messages::delete_records_request::{
 };
 use kafka_protocol::messages::delete_topics_request::DeleteTopicState;
 use kafka_protocol::messages::describe_configs_request::DescribeConfigsResource;
+use kafka_protocol::messages::leave_group_request::MemberIdentity;
+use kafka_protocol::messages::offset_delete_request::{
+    OffsetDeleteRequestPartition, OffsetDeleteRequestTopic,
+};
 use kafka_protocol::messages::{
-    ApiKey, ApiVersionsRequest, CreatePartitionsRequest, CreateTopicsRequest, DeleteRecordsRequest,
-    DeleteTopicsRequest, DescribeClusterRequest, DescribeConfigsRequest, FindCoordinatorRequest,
-    InitProducerIdRequest,
+    ApiKey, ApiVersionsRequest, CreatePartitionsRequest, CreateTopicsRequest, DeleteGroupsRequest,
+    DeleteRecordsRequest, DeleteTopicsRequest, DescribeClusterRequest, DescribeConfigsRequest,
+    DescribeGroupsRequest, FindCoordinatorRequest, InitProducerIdRequest, JoinGroupResponse,
+    LeaveGroupRequest, ListGroupsRequest, OffsetDeleteRequest,
 };
 use kafka_protocol::protocol::Request;
 use support::*;
@@ -47,6 +53,13 @@ trait Exchange {
 
 impl Exchange for Conn {
     fn exchange<R: Request>(mut self, v: i16, request: &R) -> Result<R::Response, String> {
+        (&mut self).exchange(v, request)
+    }
+}
+
+/// The same on a connection kept for more requests (a group member's).
+impl Exchange for &mut Conn {
+    fn exchange<R: Request>(self, v: i16, request: &R) -> Result<R::Response, String> {
         // The broker decodes requests with kafka-protocol: a version it advertises beyond
         // what that codec covers can only end in a closed connection.
         if !(R::VERSIONS.min..=R::VERSIONS.max).contains(&v) {
@@ -107,6 +120,16 @@ fn check(cluster: &Cluster, key: ApiKey, v: i16) -> Check {
         ApiKey::DescribeConfigs => describe_configs(cluster, v),
         ApiKey::CreatePartitions => create_partitions(cluster, v),
         ApiKey::DescribeCluster => describe_cluster(cluster, v),
+        ApiKey::OffsetCommit => offset_commit(cluster, v),
+        ApiKey::OffsetFetch => offset_fetch(cluster, v),
+        ApiKey::JoinGroup => join_group(cluster, v),
+        ApiKey::Heartbeat => heartbeat(cluster, v),
+        ApiKey::LeaveGroup => leave_group(cluster, v),
+        ApiKey::SyncGroup => sync_group(cluster, v),
+        ApiKey::DescribeGroups => describe_groups(cluster, v),
+        ApiKey::ListGroups => list_groups(cluster, v),
+        ApiKey::DeleteGroups => delete_groups(cluster, v),
+        ApiKey::OffsetDelete => offset_delete(cluster, v),
         other => Err(format!(
             "the sweep has no request for {other:?}: add one to version_sweep.rs"
         )),
@@ -312,4 +335,203 @@ fn describe_cluster(cluster: &Cluster, v: i16) -> Check {
     ensure(response.cluster_id.as_str() == cluster.cluster_id(), || {
         format!("cluster id {}", response.cluster_id.as_str())
     })
+}
+
+// Consumer groups: every request goes to the group's coordinator, and each version gets a
+// group of its own.
+
+/// Joins `group` as its first member in `v`: v4+ is first told MEMBER_ID_REQUIRED and joins
+/// with the id it was given. The first member's join completes at once.
+fn join_first(conn: &mut Conn, group: &str, v: i16) -> Result<JoinGroupResponse, String> {
+    let mut request = join_request(group, "", &["range"]);
+    if v >= 4 {
+        let first = conn.exchange(v, &request)?;
+        ensure(
+            first.error_code == ResponseError::MemberIdRequired.code(),
+            || {
+                format!(
+                    "join without a member id: error code {} instead of MEMBER_ID_REQUIRED",
+                    first.error_code
+                )
+            },
+        )?;
+        request.member_id = first.member_id;
+    }
+    let joined = conn.exchange(v, &request)?;
+    no_error(joined.error_code, "join")?;
+    ensure(
+        joined.generation_id == 1 && joined.leader == joined.member_id,
+        || {
+            format!(
+                "generation {}, leader {:?}",
+                joined.generation_id, joined.leader
+            )
+        },
+    )?;
+    Ok(joined)
+}
+
+/// A Stable group whose only member joined (v9) and synced (v5): its connection and id.
+fn stable_group(cluster: &Cluster, group: &str) -> Result<(Conn, String), String> {
+    let mut conn = Conn::to_coordinator(cluster, group);
+    let joined = join_first(&mut conn, group, 9)?;
+    let id = joined.member_id.as_str().to_string();
+    let request = sync_request(group, 1, &id, &[(&id, assignment(&[("t", &[0])]))]);
+    let synced = (&mut conn).exchange(5, &request)?;
+    no_error(synced.error_code, "SyncGroup before the request under test")?;
+    Ok((conn, id))
+}
+
+/// A standalone commit (v9) of `offset` for t-0, creating an Empty group.
+fn commit_t0(cluster: &Cluster, group: &str, offset: i64) -> Check {
+    let request = commit_request(group, -1, "", &[("t", 0, offset)], Some("sweep"), 0);
+    let response = Conn::to_coordinator(cluster, group).exchange(9, &request)?;
+    no_error(
+        response.topics[0].partitions[0].error_code,
+        "commit before the request under test",
+    )
+}
+
+fn join_group(cluster: &Cluster, v: i16) -> Check {
+    let group = format!("sweep-join-v{v}");
+    let joined = join_first(&mut Conn::to_coordinator(cluster, &group), &group, v)?;
+    ensure(joined.protocol_name.as_deref() == Some("range"), || {
+        format!("protocol {:?}", joined.protocol_name)
+    })
+}
+
+fn sync_group(cluster: &Cluster, v: i16) -> Check {
+    let group = format!("sweep-sync-v{v}");
+    let mut conn = Conn::to_coordinator(cluster, &group);
+    let id = join_first(&mut conn, &group, 9)?.member_id;
+    let given = assignment(&[("t", &[0, 1, 2])]);
+    // Protocol type and name are on the wire from v5 only.
+    let request = sync_request(&group, 1, &id, &[(&id, given.clone())])
+        .with_protocol_type(Some(str_bytes("consumer")))
+        .with_protocol_name(Some(str_bytes("range")));
+    let response = conn.exchange(v, &request)?;
+    no_error(response.error_code, "top level")?;
+    ensure(response.assignment == given, || {
+        format!("assignment {:?}", response.assignment)
+    })
+}
+
+fn heartbeat(cluster: &Cluster, v: i16) -> Check {
+    let group = format!("sweep-heartbeat-v{v}");
+    let (conn, id) = stable_group(cluster, &group)?;
+    let response = conn.exchange(v, &heartbeat_request(&group, 1, &id))?;
+    no_error(response.error_code, "top level")
+}
+
+fn leave_group(cluster: &Cluster, v: i16) -> Check {
+    let group = format!("sweep-leave-v{v}");
+    let (conn, id) = stable_group(cluster, &group)?;
+    let mut request = LeaveGroupRequest::default().with_group_id(group_id(&group));
+    if v >= 3 {
+        request.members = vec![MemberIdentity::default().with_member_id(str_bytes(&id))];
+    } else {
+        request.member_id = str_bytes(&id);
+    }
+    let response = conn.exchange(v, &request)?;
+    no_error(response.error_code, "top level")?;
+    if v >= 3 {
+        let m = response.members.first().ok_or("no member answer")?;
+        no_error(m.error_code, "member")?;
+    }
+    Ok(())
+}
+
+fn offset_commit(cluster: &Cluster, v: i16) -> Check {
+    let group = format!("sweep-commit-v{v}");
+    let request = commit_request(&group, -1, "", &[("t", 0, 100 + i64::from(v))], None, 0);
+    let response = Conn::to_coordinator(cluster, &group).exchange(v, &request)?;
+    let p = response
+        .topics
+        .first()
+        .and_then(|t| t.partitions.first())
+        .ok_or("no partition answer")?;
+    no_error(p.error_code, "partition")?;
+    let fetch = offset_fetch_request(9, &group, Some(&[("t", &[0])]));
+    let fetched = Conn::to_coordinator(cluster, &group).exchange(9, &fetch)?;
+    let offset = fetched.groups[0].topics[0].partitions[0].committed_offset;
+    ensure(offset == 100 + i64::from(v), || {
+        format!("fetched offset {offset} after the commit")
+    })
+}
+
+fn offset_fetch(cluster: &Cluster, v: i16) -> Check {
+    let group = format!("sweep-fetch-v{v}");
+    commit_t0(cluster, &group, 200 + i64::from(v))?;
+    let request = offset_fetch_request(v, &group, Some(&[("t", &[0])]));
+    let response = Conn::to_coordinator(cluster, &group).exchange(v, &request)?;
+    let (offset, code) = if v >= 8 {
+        let g = response.groups.first().ok_or("no group answer")?;
+        no_error(g.error_code, "group")?;
+        let p = &g.topics.first().ok_or("no topic answer")?.partitions[0];
+        (p.committed_offset, p.error_code)
+    } else {
+        no_error(response.error_code, "top level")?;
+        let p = &response.topics.first().ok_or("no topic answer")?.partitions[0];
+        (p.committed_offset, p.error_code)
+    };
+    no_error(code, "partition")?;
+    ensure(offset == 200 + i64::from(v), || format!("offset {offset}"))
+}
+
+fn describe_groups(cluster: &Cluster, v: i16) -> Check {
+    let group = format!("sweep-describe-v{v}");
+    let (conn, id) = stable_group(cluster, &group)?;
+    let request = DescribeGroupsRequest::default().with_groups(vec![group_id(&group)]);
+    let response = conn.exchange(v, &request)?;
+    let g = response.groups.first().ok_or("no group described")?;
+    no_error(g.error_code, "group")?;
+    ensure(g.group_state.as_str() == "Stable", || {
+        format!("state {:?}", g.group_state)
+    })?;
+    ensure(
+        g.members.len() == 1 && g.members[0].member_id.as_str() == id,
+        || format!("members {:?}", g.members),
+    )
+}
+
+fn list_groups(cluster: &Cluster, v: i16) -> Check {
+    let group = format!("sweep-list-v{v}");
+    let (conn, _) = stable_group(cluster, &group)?;
+    let response = conn.exchange(v, &ListGroupsRequest::default())?;
+    no_error(response.error_code, "top level")?;
+    ensure(
+        response.groups.iter().any(|g| g.group_id.as_str() == group),
+        || format!("{group} not listed by its coordinator"),
+    )
+}
+
+fn delete_groups(cluster: &Cluster, v: i16) -> Check {
+    let group = format!("sweep-delete-v{v}");
+    commit_t0(cluster, &group, 1)?;
+    let request = DeleteGroupsRequest::default().with_groups_names(vec![group_id(&group)]);
+    let response = Conn::to_coordinator(cluster, &group).exchange(v, &request)?;
+    let r = response.results.first().ok_or("no group answer")?;
+    no_error(r.error_code, "group")
+}
+
+fn offset_delete(cluster: &Cluster, v: i16) -> Check {
+    let group = format!("sweep-offset-delete-v{v}");
+    commit_t0(cluster, &group, 1)?;
+    let request = OffsetDeleteRequest::default()
+        .with_group_id(group_id(&group))
+        .with_topics(vec![
+            OffsetDeleteRequestTopic::default()
+                .with_name(name("t"))
+                .with_partitions(vec![
+                    OffsetDeleteRequestPartition::default().with_partition_index(0),
+                ]),
+        ]);
+    let response = Conn::to_coordinator(cluster, &group).exchange(v, &request)?;
+    no_error(response.error_code, "top level")?;
+    let p = response
+        .topics
+        .first()
+        .and_then(|t| t.partitions.first())
+        .ok_or("no partition answer")?;
+    no_error(p.error_code, "partition")
 }

@@ -10,9 +10,9 @@
 //! The helpers exist for two reasons:
 //!
 //! - **No sleeps for synchronisation.** Tests wait on a *condition* with a deadline
-//!   ([`wait_until`], [`wait_for`], [`wait_for_ok`], [`consume`]); the short sleep between two checks is
-//!   only a poll interval, and a test that runs out of time fails with a message saying
-//!   what it was waiting for.
+//!   ([`wait_until`], [`wait_for`], [`wait_for_ok`], [`consume`]); the short sleep
+//!   between two checks is only a poll interval, and a test that runs out of time fails
+//!   with a message saying what it was waiting for.
 //! - **Fast failure on 2 cores.** librdkafka's defaults assume a production cluster
 //!   (30 s socket timeouts, 5 min message timeouts, 5 min metadata refresh). The config
 //!   builders here ([`producer_config`], [`consumer_config`], [`group_consumer_config`],

@@ -8,7 +8,10 @@
 //! deadline so a broker bug fails a test instead of hanging it (no test asserts on time).
 //!
 //! The helpers below build the requests most tests need (a produce of one batch, a fetch
-//! of one partition, a metadata lookup) and find partition leaders and topic ids.
+//! of one partition, a metadata lookup) and find partition leaders and topic ids. For
+//! consumer groups they find a group's coordinator, encode the consumer protocol's
+//! subscription and assignment bytes, and run the JoinGroup round trips (including the
+//! MEMBER_ID_REQUIRED one of v4+) without waiting for joins that must wait.
 
 #![allow(dead_code)] // each test binary uses its own subset
 
@@ -21,13 +24,23 @@ use broker_sim_protocol::batch::{self, Codec, NewRecord};
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 use kafka_protocol::ResponseError;
 use kafka_protocol::messages::fetch_request::{FetchPartition, FetchTopic};
+use kafka_protocol::messages::join_group_request::JoinGroupRequestProtocol;
 use kafka_protocol::messages::list_offsets_request::{ListOffsetsPartition, ListOffsetsTopic};
 use kafka_protocol::messages::metadata_request::MetadataRequestTopic;
+use kafka_protocol::messages::offset_commit_request::{
+    OffsetCommitRequestPartition, OffsetCommitRequestTopic,
+};
+use kafka_protocol::messages::offset_fetch_request::{
+    OffsetFetchRequestGroup, OffsetFetchRequestTopic, OffsetFetchRequestTopics,
+};
 use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
 use kafka_protocol::messages::produce_response::PartitionProduceResponse;
+use kafka_protocol::messages::sync_group_request::SyncGroupRequestAssignment;
 use kafka_protocol::messages::{
-    FetchRequest, ListOffsetsRequest, MetadataRequest, MetadataResponse, ProduceRequest,
-    ProduceResponse, RequestHeader, ResponseHeader, TopicName,
+    ConsumerProtocolAssignment, ConsumerProtocolSubscription, FetchRequest, FindCoordinatorRequest,
+    GroupId, HeartbeatRequest, JoinGroupRequest, JoinGroupResponse, ListOffsetsRequest,
+    MetadataRequest, MetadataResponse, OffsetCommitRequest, OffsetFetchRequest, ProduceRequest,
+    ProduceResponse, RequestHeader, ResponseHeader, SyncGroupRequest, TopicName,
 };
 use kafka_protocol::protocol::{Decodable, Encodable, HeaderVersion, Request, StrBytes};
 use uuid::Uuid;
@@ -190,6 +203,67 @@ impl Conn {
         let mut frame = vec![0; size];
         self.stream.read_exact(&mut frame)?;
         Ok(frame.into())
+    }
+
+    /// Whether an answer starts arriving within `wait`, without consuming it. Used to show
+    /// that a request is parked (a follower's SyncGroup, a JoinGroup waiting for other
+    /// members): a broker that answers too early fails, a slow one can only pass late.
+    pub fn answer_pending(&mut self, wait: Duration) -> bool {
+        self.stream.set_read_timeout(Some(wait)).unwrap();
+        let mut byte = [0u8; 1];
+        let arrived = match self.stream.peek(&mut byte) {
+            Ok(n) => n > 0,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) =>
+            {
+                false
+            }
+            Err(e) => panic!("waiting for an answer: {e}"),
+        };
+        self.stream.set_read_timeout(Some(READ_DEADLINE)).unwrap();
+        arrived
+    }
+
+    /// A connection to the broker coordinating `group`.
+    pub fn to_coordinator(cluster: &Cluster, group: &str) -> Conn {
+        Conn::to_broker(cluster, coordinator(cluster, group))
+    }
+
+    /// Starts a JoinGroup without waiting for its outcome. In v4+ a dynamic member without
+    /// a member id is first told MEMBER_ID_REQUIRED (answered at once, asserted here) and
+    /// the join is sent again with the id it was given; that second request, or the only
+    /// one in other cases, is written but not read, since it may wait for other members.
+    pub fn start_join(&mut self, version: i16, mut request: JoinGroupRequest) -> PendingJoin {
+        if version >= 4 && request.member_id.is_empty() && request.group_instance_id.is_none() {
+            let first = self.send(version, &request);
+            assert_error(
+                first.error_code,
+                ResponseError::MemberIdRequired,
+                &format!("JoinGroup v{version} without a member id"),
+            );
+            request.member_id = first.member_id;
+        }
+        let correlation_id = self.write(version, &request);
+        PendingJoin {
+            version,
+            correlation_id,
+        }
+    }
+
+    /// Reads the answer to a join [`Conn::start_join`] sent.
+    pub fn finish_join(&mut self, pending: PendingJoin) -> JoinGroupResponse {
+        self.read::<JoinGroupRequest>(pending.version, pending.correlation_id)
+            .unwrap_or_else(|e| panic!("JoinGroup v{}: {e}", pending.version))
+    }
+
+    /// A JoinGroup that completes without other members (the first member of a group, a
+    /// static member's rejoin), with the MEMBER_ID_REQUIRED round trip v4+ needs.
+    pub fn join(&mut self, version: i16, request: JoinGroupRequest) -> JoinGroupResponse {
+        let pending = self.start_join(version, request);
+        self.finish_join(pending)
     }
 
     /// Asserts that the broker closed this connection: the next read ends the stream (or
@@ -455,4 +529,203 @@ pub fn list_offsets_request(topic: &str, partition: i32, timestamp: i64) -> List
                         .with_timestamp(timestamp),
                 ]),
         ])
+}
+
+// Consumer groups (classic protocol).
+
+/// Session timeout of test members: long enough that no test sees a session expire
+/// unless it asks for that, and within Kafka's default bounds (6 s to 30 min).
+pub const SESSION_TIMEOUT_MS: i32 = 30_000;
+pub const REBALANCE_TIMEOUT_MS: i32 = 60_000;
+
+/// A JoinGroup sent by [`Conn::start_join`] whose answer has not been read.
+#[must_use = "read the answer with Conn::finish_join"]
+pub struct PendingJoin {
+    version: i16,
+    correlation_id: i32,
+}
+
+pub fn group_id(s: &str) -> GroupId {
+    GroupId(str_bytes(s))
+}
+
+/// The broker coordinating `group`, as FindCoordinator (key type 0) names it.
+pub fn coordinator(cluster: &Cluster, group: &str) -> i32 {
+    let request = FindCoordinatorRequest::default()
+        .with_key_type(0)
+        .with_key(str_bytes(group));
+    let response = Conn::to_broker(cluster, 1).send(3, &request);
+    assert_no_error(response.error_code, &format!("coordinator of {group}"));
+    response.node_id.0
+}
+
+/// A broker that does not coordinate `group`.
+pub fn not_coordinator(cluster: &Cluster, group: &str) -> i32 {
+    let coordinator = coordinator(cluster, group);
+    cluster
+        .brokers()
+        .into_iter()
+        .map(|b| b.id)
+        .find(|&id| id != coordinator)
+        .expect("a cluster of more than one broker")
+}
+
+/// `body` in the consumer protocol's framing: a version, then the body in that version.
+fn consumer_protocol_bytes(version: i16, body: &impl Encodable) -> Bytes {
+    let mut buf = BytesMut::new();
+    buf.put_i16(version);
+    body.encode(&mut buf, version)
+        .expect("consumer protocol body encodes");
+    buf.freeze()
+}
+
+/// A consumer's subscription to `topics`, as JoinGroup metadata (consumer protocol v3).
+pub fn subscription(topics: &[&str]) -> Bytes {
+    let body = ConsumerProtocolSubscription::default()
+        .with_topics(topics.iter().map(|t| str_bytes(t)).collect());
+    consumer_protocol_bytes(3, &body)
+}
+
+/// A member's assignment, as a leader's SyncGroup carries it (consumer protocol v3).
+pub fn assignment(partitions: &[(&str, &[i32])]) -> Bytes {
+    use kafka_protocol::messages::consumer_protocol_assignment::TopicPartition;
+    let body = ConsumerProtocolAssignment::default().with_assigned_partitions(
+        partitions
+            .iter()
+            .map(|(t, ps)| {
+                TopicPartition::default()
+                    .with_topic(name(t))
+                    .with_partitions(ps.to_vec())
+            })
+            .collect(),
+    );
+    consumer_protocol_bytes(3, &body)
+}
+
+/// A consumer's JoinGroup of `group`, offering `protocols` in order of preference, each
+/// with a subscription to topic "t".
+pub fn join_request(group: &str, member_id: &str, protocols: &[&str]) -> JoinGroupRequest {
+    JoinGroupRequest::default()
+        .with_group_id(group_id(group))
+        .with_session_timeout_ms(SESSION_TIMEOUT_MS)
+        .with_rebalance_timeout_ms(REBALANCE_TIMEOUT_MS)
+        .with_member_id(str_bytes(member_id))
+        .with_protocol_type(str_bytes("consumer"))
+        .with_protocols(
+            protocols
+                .iter()
+                .map(|p| {
+                    JoinGroupRequestProtocol::default()
+                        .with_name(str_bytes(p))
+                        .with_metadata(subscription(&["t"]))
+                })
+                .collect(),
+        )
+}
+
+/// A SyncGroup of `member_id` in `generation`, carrying `assignments` (the leader's; a
+/// follower sends none).
+pub fn sync_request(
+    group: &str,
+    generation: i32,
+    member_id: &str,
+    assignments: &[(&str, Bytes)],
+) -> SyncGroupRequest {
+    SyncGroupRequest::default()
+        .with_group_id(group_id(group))
+        .with_generation_id(generation)
+        .with_member_id(str_bytes(member_id))
+        .with_assignments(
+            assignments
+                .iter()
+                .map(|(member, bytes)| {
+                    SyncGroupRequestAssignment::default()
+                        .with_member_id(str_bytes(member))
+                        .with_assignment(bytes.clone())
+                })
+                .collect(),
+        )
+}
+
+pub fn heartbeat_request(group: &str, generation: i32, member_id: &str) -> HeartbeatRequest {
+    HeartbeatRequest::default()
+        .with_group_id(group_id(group))
+        .with_generation_id(generation)
+        .with_member_id(str_bytes(member_id))
+}
+
+/// An OffsetCommit of `offsets` ((topic, partition, offset)) with the given metadata and
+/// leader epoch, by `member_id` in `generation` (-1 and "" for a standalone commit).
+pub fn commit_request(
+    group: &str,
+    generation: i32,
+    member_id: &str,
+    offsets: &[(&str, i32, i64)],
+    metadata: Option<&str>,
+    leader_epoch: i32,
+) -> OffsetCommitRequest {
+    let mut topics: Vec<OffsetCommitRequestTopic> = Vec::new();
+    for &(topic, partition, offset) in offsets {
+        let p = OffsetCommitRequestPartition::default()
+            .with_partition_index(partition)
+            .with_committed_offset(offset)
+            .with_committed_leader_epoch(leader_epoch)
+            .with_committed_metadata(metadata.map(str_bytes));
+        match topics.iter_mut().find(|t| t.name.0.as_str() == topic) {
+            Some(t) => t.partitions.push(p),
+            None => topics.push(
+                OffsetCommitRequestTopic::default()
+                    .with_name(name(topic))
+                    .with_partitions(vec![p]),
+            ),
+        }
+    }
+    OffsetCommitRequest::default()
+        .with_group_id(group_id(group))
+        .with_generation_id_or_member_epoch(generation)
+        .with_member_id(str_bytes(member_id))
+        .with_topics(topics)
+}
+
+/// An OffsetFetch of `partitions` ((topic, partitions)), or of every committed offset when
+/// `None`, for one group in `version`: the group's own fields before v8, a one-entry
+/// `groups` list from v8.
+pub fn offset_fetch_request(
+    version: i16,
+    group: &str,
+    partitions: Option<&[(&str, &[i32])]>,
+) -> OffsetFetchRequest {
+    if version >= 8 {
+        return OffsetFetchRequest::default()
+            .with_groups(vec![offset_fetch_group(group, partitions)]);
+    }
+    OffsetFetchRequest::default()
+        .with_group_id(group_id(group))
+        .with_topics(partitions.map(|ps| {
+            ps.iter()
+                .map(|(t, ps)| {
+                    OffsetFetchRequestTopic::default()
+                        .with_name(name(t))
+                        .with_partition_indexes(ps.to_vec())
+                })
+                .collect()
+        }))
+}
+
+/// One group's entry of a v8+ OffsetFetch.
+pub fn offset_fetch_group(
+    group: &str,
+    partitions: Option<&[(&str, &[i32])]>,
+) -> OffsetFetchRequestGroup {
+    OffsetFetchRequestGroup::default()
+        .with_group_id(group_id(group))
+        .with_topics(partitions.map(|ps| {
+            ps.iter()
+                .map(|(t, ps)| {
+                    OffsetFetchRequestTopics::default()
+                        .with_name(name(t))
+                        .with_partition_indexes(ps.to_vec())
+                })
+                .collect()
+        }))
 }
