@@ -3,8 +3,9 @@
 //! Stores a group's committed offsets with their leader epoch (v6+) and metadata string.
 //! Members commit under their current generation (v9 calls it the member epoch; a classic
 //! group treats it the same); a standalone consumer commits with generation -1 to a group
-//! without members. A group-level refusal is reported on every partition, since the
-//! response has no top-level error. `retention_time_ms` (v2–4) is accepted and ignored:
+//! without members. Unknown topics and partitions are answered before the coordinator is
+//! asked, as Kafka's request handler does; a group-level refusal is reported on every
+//! other partition, since the response has no top-level error. `retention_time_ms` (v2–4) is accepted and ignored:
 //! broker-sim keeps offsets until the group or topic is deleted.
 
 use kafka_protocol::messages::offset_commit_response::{
@@ -43,17 +44,11 @@ pub(crate) fn handle(ctx: &RequestContext<'_>, r: OffsetCommitRequest) -> Offset
         })
         .collect();
     let results = ctx
-        .check_coordinator(&r.group_id)
-        .and_then(|()| ctx.shared.lock().commit_offsets(&request, offsets, now));
+        .shared
+        .lock()
+        .commit_offsets(ctx.broker_id, &request, offsets, now);
     ctx.groups_changed();
-    let mut codes = match &results {
-        Ok(results) => results
-            .iter()
-            .map(|r| r.err().map_or(0, |e| e.code()))
-            .collect(),
-        Err(e) => vec![e.code(); r.topics.iter().map(|t| t.partitions.len()).sum()],
-    }
-    .into_iter();
+    let mut codes = results.into_iter().map(|r| r.err().map_or(0, |e| e.code()));
     let topics = r
         .topics
         .into_iter()

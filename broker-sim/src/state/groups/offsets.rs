@@ -95,26 +95,52 @@ impl Groups {
 pub type FetchedOffset = (i32, Option<CommittedOffset>);
 
 impl State {
-    /// OffsetCommit: one result per (topic, partition) in request order, or an error that
-    /// applies to every partition.
-    #[allow(clippy::type_complexity)]
+    /// OffsetCommit as asked of broker `broker_id`: one result per (topic, partition), in
+    /// request order. As in Kafka, unknown topics and partitions are answered
+    /// UNKNOWN_TOPIC_OR_PARTITION before the group coordinator is consulted, so a commit of
+    /// nothing but unknown partitions neither creates a group nor fails on its members;
+    /// a group-level refusal (NOT_COORDINATOR, ILLEGAL_GENERATION, …) goes on every known
+    /// partition.
     pub fn commit_offsets(
         &mut self,
+        broker_id: i32,
         req: &CommitRequest,
         offsets: Vec<(String, i32, CommittedOffset)>,
         now: i64,
-    ) -> Result<Vec<Result<(), ResponseError>>, ResponseError> {
-        let topics = &self.topics;
-        let group = self.groups.group_for_commit(req, now)?;
-        Ok(offsets
+    ) -> Vec<Result<(), ResponseError>> {
+        let known: Vec<bool> = offsets
+            .iter()
+            .map(|(topic, partition, _)| {
+                self.topics
+                    .get(topic)
+                    .and_then(|t| t.partition(*partition))
+                    .is_some()
+            })
+            .collect();
+        let unknown = Err(ResponseError::UnknownTopicOrPartition);
+        if !known.contains(&true) {
+            return vec![unknown; offsets.len()];
+        }
+        let group = if self.coordinator_for(&req.group_id).id != broker_id {
+            Err(ResponseError::NotCoordinator)
+        } else {
+            self.groups.group_for_commit(req, now)
+        };
+        let group = match group {
+            Ok(group) => group,
+            Err(e) => {
+                return known
+                    .into_iter()
+                    .map(|k| if k { Err(e) } else { unknown })
+                    .collect();
+            }
+        };
+        offsets
             .into_iter()
-            .map(|(topic, partition, committed)| {
-                if topics
-                    .get(&topic)
-                    .and_then(|t| t.partition(partition))
-                    .is_none()
-                {
-                    return Err(ResponseError::UnknownTopicOrPartition);
+            .zip(known)
+            .map(|((topic, partition, committed), known)| {
+                if !known {
+                    return unknown;
                 }
                 if committed
                     .metadata
@@ -126,7 +152,7 @@ impl State {
                 group.offsets.insert((topic, partition), committed);
                 Ok(())
             })
-            .collect())
+            .collect()
     }
 
     /// OffsetFetch for the given partitions, or every committed partition when `topics`
