@@ -273,9 +273,7 @@ impl Groups {
         match self.groups.get(id) {
             None => Err(ResponseError::GroupIdNotFound),
             Some(g) if g.state == GroupState::Dead => Err(ResponseError::GroupIdNotFound),
-            Some(g) if g.state != GroupState::Empty || !g.pending_members.is_empty() => {
-                Err(ResponseError::NonEmptyGroup)
-            }
+            Some(g) if g.state != GroupState::Empty => Err(ResponseError::NonEmptyGroup),
             Some(_) => {
                 self.groups.remove(id);
                 tracing::info!(group = %id, "deleted group");
