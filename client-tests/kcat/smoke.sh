@@ -24,6 +24,11 @@ for _ in $(seq 1 100); do
   kcat -b "$bootstrap" -L -m 1 >/dev/null 2>&1 && break
   sleep 0.1
 done
+# A broker that could not bind (port taken) must not let kcat test someone else's.
+if ! kill -0 "$pid" 2>/dev/null; then
+  echo "kcat: broker-sim did not start on port $port:"; cat /tmp/broker-sim-kcat.log
+  echo "kcat: 0 passed, 1 failed"; exit 1
+fi
 
 passed=0; failed=0
 check() { # name, command...

@@ -1,0 +1,224 @@
+'use strict';
+// kafkajs (pure JavaScript, its own protocol code) against the broker-sim binary that
+// run.sh starts: a produce/consume round trip, a consumer group of two members reading
+// every record once, and the admin group calls (fetchOffsets, describeGroups, listGroups,
+// deleteGroups).
+//
+// Nothing sleeps to synchronise: consumers run in the background and report what they
+// see (records, group joins) to a Watch, and a test awaits a condition on that state,
+// re-checked on every report, with a deadline.
+
+const { test } = require('node:test');
+const assert = require('node:assert/strict');
+const { Kafka, Partitioners, logLevel } = require('kafkajs');
+
+const bootstrap = process.env.BROKER_SIM_BOOTSTRAP;
+if (!bootstrap) throw new Error('BROKER_SIM_BOOTSTRAP is not set: run client-tests/node/run.sh');
+
+const DEADLINE_MS = 30000;
+const RECORD_COUNT = 40;
+
+const kafka = new Kafka({
+  clientId: 'kafkajs-tests',
+  brokers: bootstrap.split(','),
+  logLevel: logLevel.NOTHING,
+});
+
+// Topic and group names no other test (or earlier run against the same cluster) uses.
+const run = Math.random().toString(16).slice(2, 8);
+let counter = 0;
+const unique = (testName, kind) => `kafkajs.${testName}.${kind}.${run}.${counter++}`;
+
+class Watch {
+  constructor() {
+    this.checks = new Set();
+  }
+
+  notify() {
+    for (const check of [...this.checks]) check();
+  }
+
+  until(condition, what, state = () => '') {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.checks.delete(check);
+        reject(new Error(`timed out after ${DEADLINE_MS} ms waiting for ${what}; saw ${state()}`));
+      }, DEADLINE_MS);
+      const check = () => {
+        if (!condition()) return;
+        clearTimeout(timer);
+        this.checks.delete(check);
+        resolve();
+      };
+      this.checks.add(check);
+      check();
+    });
+  }
+}
+
+async function createTopic(topic, numPartitions) {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    assert.equal(await admin.createTopics({ topics: [{ topic, numPartitions, replicationFactor: 3 }] }), true);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+// Sends with acks=all (-1); returns the per-partition acknowledgements.
+async function produce(topic, messages) {
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  await producer.connect();
+  try {
+    return await producer.send({ topic, acks: -1, messages });
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+// A group member that records what it reads and each assignment it is given.
+async function startMember(topic, groupId, clientId, watch) {
+  const member = { read: [], assigned: null };
+  const consumer = new Kafka({ clientId, brokers: bootstrap.split(','), logLevel: logLevel.NOTHING }).consumer({
+    groupId,
+    heartbeatInterval: 500,
+    sessionTimeout: 10000,
+    maxWaitTimeInMs: 500,
+  });
+  member.consumer = consumer;
+  consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+    member.assigned = new Set(payload.memberAssignment[topic] || []);
+    watch.notify();
+  });
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topic], fromBeginning: true });
+  await consumer.run({
+    autoCommit: false,
+    eachMessage: async ({ partition, message }) => {
+      member.read.push({
+        partition,
+        offset: Number(message.offset),
+        key: message.key && message.key.toString(),
+        value: message.value.toString(),
+      });
+      watch.notify();
+    },
+  });
+  return member;
+}
+
+const evenlySplit = (sets, partitions) =>
+  sets.every((s) => s !== null && s.size === partitions / sets.length) &&
+  new Set(sets.flatMap((s) => [...s])).size === partitions;
+
+test('keyed records sent with acks=all are read back', { timeout: 2 * DEADLINE_MS }, async () => {
+  const topic = unique('round-trip', 'topic');
+  await createTopic(topic, 3);
+  const sent = Array.from({ length: RECORD_COUNT }, (_, i) => ({ key: `key-${i % 7}`, value: `value-${i}` }));
+  const acks = await produce(topic, sent);
+  assert.equal(acks.reduce((n, a) => n + (a.errorCode === 0 ? 1 : 0), 0), acks.length, JSON.stringify(acks));
+
+  const watch = new Watch();
+  const member = await startMember(topic, unique('round-trip', 'group'), 'round-trip-reader', watch);
+  try {
+    await watch.until(() => member.read.length >= sent.length, `${sent.length} records`, () => member.read.length);
+  } finally {
+    await member.consumer.disconnect();
+  }
+
+  const sortValues = (rs) => rs.map((r) => `${r.key}=${r.value}`).sort();
+  assert.deepEqual(sortValues(member.read), sortValues(sent));
+  for (let p = 0; p < 3; p++) {
+    const offsets = member.read.filter((r) => r.partition === p).map((r) => r.offset).sort((a, b) => a - b);
+    assert.deepEqual(offsets, offsets.map((_, i) => i), `partition ${p} offsets`);
+    // Each partition's acknowledgement named the offset its first record got.
+    const ack = acks.find((a) => a.partition === p);
+    if (offsets.length > 0) assert.equal(ack && ack.baseOffset, '0');
+  }
+  const partitionsOfKey = new Map();
+  for (const r of member.read) partitionsOfKey.set(r.key, new Set([...(partitionsOfKey.get(r.key) || []), r.partition]));
+  for (const [key, ps] of partitionsOfKey) assert.equal(ps.size, 1, `key ${key} in partitions ${[...ps]}`);
+});
+
+test('a group of two splits the partitions and reads each record once', { timeout: 3 * DEADLINE_MS }, async () => {
+  const topic = unique('group-of-two', 'topic');
+  const groupId = unique('group-of-two', 'group');
+  await createTopic(topic, 4);
+  const watch = new Watch();
+  const members = [];
+  try {
+    members.push(await startMember(topic, groupId, `${groupId}-0`, watch));
+    members.push(await startMember(topic, groupId, `${groupId}-1`, watch));
+    const assignments = () => members.map((m) => m.assigned);
+    const show = () => JSON.stringify(assignments().map((s) => s && [...s]));
+    await watch.until(() => evenlySplit(assignments(), 4), 'two partitions per member', show);
+
+    // Records are written only once the group has settled, so no rebalance can hand one
+    // to two members.
+    await produce(topic, Array.from({ length: RECORD_COUNT }, (_, i) => ({ partition: i % 4, value: `value-${i}` })));
+    const total = () => members.reduce((n, m) => n + m.read.length, 0);
+    await watch.until(() => total() >= RECORD_COUNT, `${RECORD_COUNT} records`, () => members.map((m) => m.read.length));
+
+    const values = members.flatMap((m) => m.read.map((r) => r.value)).sort();
+    assert.deepEqual(values, Array.from({ length: RECORD_COUNT }, (_, i) => `value-${i}`).sort());
+    for (const m of members) {
+      assert.deepEqual(new Set(m.read.map((r) => r.partition)), m.assigned);
+      assert.equal(m.read.length, RECORD_COUNT / 2);
+    }
+  } finally {
+    for (const m of members) await m.consumer.disconnect();
+  }
+});
+
+test('admin fetches offsets, describes, lists and deletes groups', { timeout: 2 * DEADLINE_MS }, async () => {
+  const topic = unique('admin', 'topic');
+  const groupId = unique('admin', 'group');
+  await createTopic(topic, 2);
+  await produce(topic, Array.from({ length: 6 }, (_, i) => ({ partition: i % 2, value: `value-${i}` })));
+  const admin = kafka.admin();
+  await admin.connect();
+  const watch = new Watch();
+  let member;
+  try {
+    member = await startMember(topic, groupId, 'admin-member', watch);
+    await watch.until(() => member.read.length >= 6, '6 records', () => member.read.length);
+    await member.consumer.commitOffsets([
+      { topic, partition: 0, offset: '3' },
+      { topic, partition: 1, offset: '3' },
+    ]);
+
+    const [fetched] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    assert.equal(fetched.topic, topic);
+    assert.deepEqual(
+      fetched.partitions.map(({ partition, offset }) => ({ partition, offset })).sort((a, b) => a.partition - b.partition),
+      [{ partition: 0, offset: '3' }, { partition: 1, offset: '3' }],
+    );
+
+    const { groups: [described] } = await admin.describeGroups([groupId]);
+    assert.equal(described.groupId, groupId);
+    assert.equal(described.state, 'Stable');
+    assert.equal(described.protocolType, 'consumer');
+    assert.equal(described.protocol, 'RoundRobinAssigner');
+    assert.deepEqual(described.members.map((m) => m.clientId), ['admin-member']);
+
+    const { groups } = await admin.listGroups();
+    assert.ok(groups.some((g) => g.groupId === groupId && g.protocolType === 'consumer'), JSON.stringify(groups));
+
+    await assert.rejects(admin.deleteGroups([groupId]), (e) => {
+      assert.deepEqual(e.groups.map((g) => [g.groupId, g.error.type]), [[groupId, 'NON_EMPTY_GROUP']]);
+      return true;
+    });
+
+    await member.consumer.disconnect();
+    member = null;
+    // The member left on disconnect, so the group is empty and can go.
+    assert.deepEqual((await admin.deleteGroups([groupId])).map((g) => [g.groupId, g.errorCode]), [[groupId, 0]]);
+    assert.ok(!(await admin.listGroups()).groups.some((g) => g.groupId === groupId));
+    const [afterDelete] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    assert.deepEqual(afterDelete.partitions.map((p) => p.offset), ['-1', '-1']);
+  } finally {
+    if (member) await member.consumer.disconnect();
+    await admin.disconnect();
+  }
+});

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# kafkajs against the broker-sim binary: a produce/consume round trip, a consumer group of
+# two reading every record once, and the admin group calls, in kafkajs.test.js (node:test,
+# no other dependency).
+#
+# Installs what it needs: Node.js and npm from Debian when they are missing, then the
+# kafkajs pinned in package-lock.json with `npm ci` (node_modules is git-ignored).
+# NODE_PORT moves the cluster (default 19250-19252); BROKER_SIM_LOG_LEVEL sets its log
+# (default info), written to /tmp/broker-sim-node.log and shown when a test fails.
+# Prints "node: N passed, N failed" and exits non-zero on any failure.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+
+suite=client-tests/node
+target=${CARGO_TARGET_DIR:-target}
+log=/tmp/broker-sim-node.log
+fail() { echo "node: $1"; echo "node: 0 passed, 1 failed"; exit 1; }
+
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  echo "installing nodejs and npm"
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm) >/dev/null 2>&1 \
+    || fail "cannot install nodejs and npm"
+fi
+
+(cd "$suite" && npm ci --no-audit --no-fund --loglevel=error) || fail "npm ci failed"
+
+cargo build -q -p broker-sim || fail "cannot build broker-sim"
+port=${NODE_PORT:-19250}
+bootstrap_file=$(mktemp)
+"$target/debug/broker-sim" --port "$port" --no-auto-create \
+  --log-level "${BROKER_SIM_LOG_LEVEL:-info}" >"$bootstrap_file" 2>"$log" &
+pid=$!
+trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -f "$bootstrap_file" "${tap:-}"' EXIT
+
+# The binary prints its bootstrap list once every broker listens. Wait for it (bounded),
+# and stop early if it exited (a port in use, say).
+for _ in $(seq 1 100); do
+  [ -s "$bootstrap_file" ] && break
+  kill -0 $pid 2>/dev/null || break
+  sleep 0.1
+done
+[ -s "$bootstrap_file" ] || { tail -n 20 "$log"; fail "broker-sim did not start on port $port"; }
+export BROKER_SIM_BOOTSTRAP
+BROKER_SIM_BOOTSTRAP=$(head -n 1 "$bootstrap_file")
+
+# Readable results on stdout, TAP in a file for the counts. Every wait in the tests has
+# its own deadline; the outer timeout only guards against a call that never returns.
+tap=$(mktemp)
+(cd "$suite" && timeout 600 node --test \
+  --test-reporter=spec --test-reporter-destination=stdout \
+  --test-reporter=tap --test-reporter-destination="$tap" \
+  kafkajs.test.js)
+status=$?
+
+passed=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$tap" | tail -n 1)
+failed=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$tap" | tail -n 1)
+passed=${passed:-0}; failed=${failed:-0}
+# node's own exit status counts too: a crash, a timeout or no test run is a failure.
+if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
+if [ "$passed" -eq 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
+if [ "$failed" -ne 0 ]; then echo "--- broker-sim log (last 40 lines of $log)"; tail -n 40 "$log"; fi
+
+echo "node: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# Python clients against the broker-sim binary: kafka-python, aiokafka and confluent-kafka
+# (librdkafka) produce, consume, share partitions in consumer groups, resume from commits
+# and use their admin clients (one test file per client, run by pytest).
+#
+# Installs what it needs: python3-venv from Debian if `python3 -m venv` cannot work (CI
+# machines start without it), then the versions pinned in requirements.txt into a venv
+# under the cargo target directory (cached, git-ignored; reinstalled when
+# requirements.txt changes). PYTHON_PORT moves the cluster (default 19200-19202);
+# BROKER_SIM_LOG_LEVEL sets its log (default info), written to
+# /tmp/broker-sim-python.log and shown when a test fails.
+# Prints "python: N passed, N failed" and exits non-zero on any failure.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+
+suite=client-tests/python
+target=${CARGO_TARGET_DIR:-target}
+venv=$target/python-venv
+log=/tmp/broker-sim-python.log
+fail() { echo "python: $1"; echo "python: 0 passed, 1 failed"; exit 1; }
+
+venv_works() {
+  local probe
+  probe=$(mktemp -d) && python3 -m venv "$probe/venv" >/dev/null 2>&1
+  local ok=$?
+  rm -rf "$probe"
+  return $ok
+}
+if [ ! -x "$venv/bin/python" ] && ! venv_works; then
+  echo "installing python3-venv"
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv) >/dev/null 2>&1 \
+    || fail "cannot install python3-venv"
+fi
+
+if ! cmp -s "$suite/requirements.txt" "$venv/requirements.txt"; then
+  echo "installing $suite/requirements.txt into $venv"
+  rm -rf "$venv"
+  python3 -m venv "$venv" || fail "cannot create $venv"
+  "$venv/bin/pip" install -q --disable-pip-version-check -r "$suite/requirements.txt" \
+    || fail "pip install failed"
+  cp "$suite/requirements.txt" "$venv/requirements.txt"
+fi
+
+cargo build -q -p broker-sim || fail "cannot build broker-sim"
+port=${PYTHON_PORT:-19200}
+bootstrap_file=$(mktemp)
+"$target/debug/broker-sim" --port "$port" --no-auto-create \
+  --log-level "${BROKER_SIM_LOG_LEVEL:-info}" >"$bootstrap_file" 2>"$log" &
+pid=$!
+trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -f "$bootstrap_file" "${junit:-}"' EXIT
+
+# The binary prints its bootstrap list once every broker listens. Wait for it (bounded),
+# and stop early if it exited (a port in use, say).
+for _ in $(seq 1 100); do
+  [ -s "$bootstrap_file" ] && break
+  kill -0 $pid 2>/dev/null || break
+  sleep 0.1
+done
+[ -s "$bootstrap_file" ] || { tail -n 20 "$log"; fail "broker-sim did not start on port $port"; }
+export BROKER_SIM_BOOTSTRAP
+BROKER_SIM_BOOTSTRAP=$(head -n 1 "$bootstrap_file")
+
+# Every wait in the tests has its own deadline; the outer timeout only guards against a
+# client call that never returns.
+junit=$(mktemp)
+PYTHONDONTWRITEBYTECODE=1 timeout 600 "$venv/bin/python" -m pytest -p no:cacheprovider -v \
+  --junitxml="$junit" --rootdir="$suite" \
+  "$suite/test_kafka_python.py" "$suite/test_aiokafka.py" "$suite/test_confluent_kafka.py"
+status=$?
+
+# Counts from pytest's JUnit report, and the names the failing tests gave their topics and
+# groups (conftest.py's `unique`), to pick their lines out of the broker's log.
+summary=$("$venv/bin/python" - "$junit" <<'PY'
+import re, sys, xml.etree.ElementTree as ET
+try:
+    root = ET.parse(sys.argv[1]).getroot()
+except Exception:
+    print(0, 1)
+    sys.exit()
+passed = failed = 0
+slugs = []
+for case in root.iter("testcase"):
+    if case.find("skipped") is not None:
+        continue
+    if case.find("failure") is None and case.find("error") is None:
+        passed += 1
+        continue
+    failed += 1
+    client = case.get("classname", "").split(".")[-1].removeprefix("test_")
+    test = case.get("name", "").removeprefix("test_")
+    slugs.append(".".join(re.sub(r"[^A-Za-z0-9-]+", "-", t)[:80] for t in (client, test)))
+print(passed, failed)
+for slug in slugs:
+    print(slug)
+PY
+)
+rm -f "$junit"
+read -r passed failed <<<"$(head -n 1 <<<"$summary")"
+# pytest's own exit status counts too: a crash, a timeout or no test collected is a failure.
+if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
+if [ "$failed" -ne 0 ]; then
+  echo "--- broker-sim log lines of the failing tests (the whole log: $log)"
+  tail -n +2 <<<"$summary" | while read -r slug; do
+    grep -F -- "$slug." "$log" | tail -n 30
+  done
+  echo "--- last lines of the broker-sim log"
+  tail -n 10 "$log"
+fi
+
+echo "python: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

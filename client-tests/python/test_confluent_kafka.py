@@ -1,0 +1,244 @@
+"""confluent-kafka (librdkafka, bundled in the wheel) against broker-sim.
+
+Produce with acks=all and read back, a consumer group of three sharing six partitions,
+resuming from committed offsets, a cooperative-sticky group that a third member joins,
+and the AdminClient's group calls.
+"""
+
+from confluent_kafka import (
+    OFFSET_BEGINNING,
+    Consumer,
+    ConsumerGroupState,
+    ConsumerGroupTopicPartitions,
+    KafkaError,
+    KafkaException,
+    Producer,
+    TopicPartition,
+)
+from confluent_kafka.admin import AdminClient, NewTopic
+
+from support import DEADLINE_S, RECORD_COUNT, evenly_split, wait_until
+
+
+def create_topic(bootstrap, topic, partitions):
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    [future] = admin.create_topics([NewTopic(topic, num_partitions=partitions, replication_factor=3)]).values()
+    future.result(timeout=DEADLINE_S)
+
+
+def produce(bootstrap, topic, records):
+    """Sends (key, value, partition or None) with acks=all; returns the delivered messages
+    in the order sent, failing on any delivery error."""
+    producer = Producer({"bootstrap.servers": bootstrap, "acks": "all", "client.id": "confluent-producer"})
+    delivered = [None] * len(records)
+
+    def on_delivery(i):
+        def report(err, msg):
+            assert err is None, err
+            delivered[i] = msg
+        return report
+
+    for i, (k, v, p) in enumerate(records):
+        extra = {} if p is None else {"partition": p}
+        producer.produce(topic, key=k, value=v, on_delivery=on_delivery(i), **extra)
+    assert producer.flush(DEADLINE_S) == 0, "records left undelivered"
+    assert all(m is not None for m in delivered)
+    return delivered
+
+
+def group_consumer(bootstrap, group, name, **config):
+    return Consumer({
+        "bootstrap.servers": bootstrap,
+        "group.id": group,
+        "client.id": name,
+        "auto.offset.reset": "earliest",
+        "enable.auto.commit": False,
+        "heartbeat.interval.ms": 500,
+        "session.timeout.ms": 10000,
+        **config,
+    })
+
+
+def poll_into(consumer, read, timeout=0.1):
+    msg = consumer.poll(timeout)
+    if msg is None:
+        return
+    if msg.error():
+        raise KafkaException(msg.error())
+    read.append(msg)
+
+
+def test_keyed_records_sent_with_acks_all_are_read_back(bootstrap, unique):
+    topic = unique("topic")
+    create_topic(bootstrap, topic, 3)
+    sent = [(f"key-{i % 7}".encode(), f"value-{i}".encode(), None) for i in range(RECORD_COUNT)]
+    acked = produce(bootstrap, topic, sent)
+
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": unique("unused-group"),
+                         "enable.auto.commit": False})
+    try:
+        consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in range(3)])
+        read = []
+        wait_until(lambda: poll_into(consumer, read), lambda: len(read) >= len(sent),
+                   f"{len(sent)} records", lambda: f"{len(read)} records")
+    finally:
+        consumer.close()
+
+    assert sorted((m.partition(), m.offset(), m.key(), m.value()) for m in read) == sorted(
+        (m.partition(), m.offset(), k, v) for (k, v, _), m in zip(sent, acked)
+    )
+    for p in range(3):
+        offsets = sorted(m.offset() for m in read if m.partition() == p)
+        assert offsets == list(range(len(offsets)))
+    partitions_of_key = {}
+    for m in read:
+        partitions_of_key.setdefault(m.key(), set()).add(m.partition())
+    assert all(len(ps) == 1 for ps in partitions_of_key.values()), partitions_of_key
+
+
+def test_group_of_three_splits_six_partitions_and_reads_each_record_once(bootstrap, unique):
+    topic, group = unique("topic"), unique("group")
+    create_topic(bootstrap, topic, 6)
+    consumers = [group_consumer(bootstrap, group, f"{group}-{i}") for i in range(3)]
+    try:
+        for c in consumers:
+            c.subscribe([topic])
+        read = [[] for _ in consumers]
+
+        def poll_all():
+            for c, r in zip(consumers, read):
+                poll_into(c, r)
+
+        def assignments():
+            return [{tp.partition for tp in c.assignment()} for c in consumers]
+
+        wait_until(poll_all, lambda: evenly_split(assignments(), range(6)),
+                   "two partitions per member", assignments)
+
+        # Records are written only once the group has settled, so no rebalance can hand
+        # one to two members.
+        produce(bootstrap, topic, [(b"k", f"value-{i}".encode(), i % 6) for i in range(RECORD_COUNT)])
+        wait_until(poll_all, lambda: sum(map(len, read)) >= RECORD_COUNT, f"{RECORD_COUNT} records",
+                   lambda: [len(r) for r in read])
+        final = assignments()
+    finally:
+        for c in consumers:
+            c.close()
+
+    values = [m.value() for ms in read for m in ms]
+    assert sorted(values) == sorted(f"value-{i}".encode() for i in range(RECORD_COUNT))
+    for ms, owned in zip(read, final):
+        assert {m.partition() for m in ms} == owned
+        assert len(ms) == RECORD_COUNT // 3
+
+
+def test_new_consumer_in_group_resumes_from_committed_offset(bootstrap, unique):
+    topic, group = unique("topic"), unique("group")
+    create_topic(bootstrap, topic, 1)
+    produce(bootstrap, topic, [(None, f"value-{i}".encode(), 0) for i in range(10)])
+
+    first = group_consumer(bootstrap, group, "first")
+    try:
+        first.subscribe([topic])
+        read = []
+        wait_until(lambda: poll_into(first, read), lambda: len(read) >= 4, "4 records", lambda: len(read))
+        # Commit what was processed: everything before the fourth record's successor.
+        fourth = read[3]
+        assert fourth.offset() == 3
+        first.commit(message=fourth, asynchronous=False)
+        [committed] = first.committed([TopicPartition(topic, 0)], timeout=DEADLINE_S)
+        assert committed.offset == 4
+    finally:
+        first.close()
+
+    second = group_consumer(bootstrap, group, "second")
+    try:
+        second.subscribe([topic])
+        read = []
+        wait_until(lambda: poll_into(second, read), lambda: len(read) >= 6, "the 6 uncommitted records",
+                   lambda: len(read))
+    finally:
+        second.close()
+    assert [(m.offset(), m.value()) for m in read] == [(i, f"value-{i}".encode()) for i in range(4, 10)]
+
+
+def test_cooperative_sticky_third_member_takes_partitions_without_moving_the_rest(bootstrap, unique):
+    topic, group = unique("topic"), unique("group")
+    create_topic(bootstrap, topic, 6)
+    cooperative = {"partition.assignment.strategy": "cooperative-sticky"}
+    consumers = [group_consumer(bootstrap, group, f"{group}-{i}", **cooperative) for i in range(2)]
+    try:
+        for c in consumers:
+            c.subscribe([topic])
+        sink = []
+
+        def poll_all():
+            for c in consumers:
+                poll_into(c, sink)
+
+        def assignments():
+            return [{tp.partition for tp in c.assignment()} for c in consumers]
+
+        wait_until(poll_all, lambda: evenly_split(assignments(), range(6)),
+                   "three partitions for each of two members", assignments)
+        before = assignments()
+
+        third = group_consumer(bootstrap, group, f"{group}-2", **cooperative)
+        consumers.append(third)
+        third.subscribe([topic])
+        wait_until(poll_all, lambda: evenly_split(assignments(), range(6)),
+                   "two partitions for each of three members", assignments)
+        after = assignments()
+
+        # Sticky: the first two members only gave partitions up, one each, to the third.
+        assert after[0] < before[0] and after[1] < before[1], (before, after)
+        assert after[2] == (before[0] - after[0]) | (before[1] - after[1])
+        assert sink == []
+
+        admin = AdminClient({"bootstrap.servers": bootstrap})
+        [future] = admin.describe_consumer_groups([group], request_timeout=DEADLINE_S).values()
+        described = future.result()
+        assert described.partition_assignor == "cooperative-sticky"
+        assert described.state == ConsumerGroupState.STABLE
+        assert sorted(m.client_id for m in described.members) == sorted(f"{group}-{i}" for i in range(3))
+        assert sorted(tp.partition for m in described.members for tp in m.assignment.topic_partitions) == list(
+            range(6))
+    finally:
+        for c in consumers:
+            c.close()
+
+
+def test_admin_lists_group_offsets_and_deletes_only_empty_groups(bootstrap, unique):
+    topic, group = unique("topic"), unique("group")
+    create_topic(bootstrap, topic, 2)
+    produce(bootstrap, topic, [(None, f"value-{i}".encode(), i % 2) for i in range(6)])
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+
+    consumer = group_consumer(bootstrap, group, "offsets-member")
+    try:
+        consumer.subscribe([topic])
+        read = []
+        wait_until(lambda: poll_into(consumer, read), lambda: len(read) >= 6, "6 records", lambda: len(read))
+        consumer.commit(asynchronous=False)
+
+        listed = admin.list_consumer_groups(request_timeout=DEADLINE_S).result()
+        assert group in [g.group_id for g in listed.valid]
+
+        [future] = admin.list_consumer_group_offsets([ConsumerGroupTopicPartitions(group)]).values()
+        offsets = future.result()
+        assert sorted((tp.topic, tp.partition, tp.offset) for tp in offsets.topic_partitions) == [
+            (topic, 0, 3), (topic, 1, 3)]
+
+        [future] = admin.delete_consumer_groups([group], request_timeout=DEADLINE_S).values()
+        try:
+            future.result()
+            raise AssertionError("deleting a group with a member succeeded")
+        except KafkaException as e:
+            assert e.args[0].code() == KafkaError.NON_EMPTY_GROUP, e
+    finally:
+        consumer.close()
+
+    [future] = admin.delete_consumer_groups([group], request_timeout=DEADLINE_S).values()
+    future.result()
+    listed = admin.list_consumer_groups(request_timeout=DEADLINE_S).result()
+    assert group not in [g.group_id for g in listed.valid]

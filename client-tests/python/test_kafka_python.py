@@ -1,0 +1,194 @@
+"""kafka-python (pure Python, its own protocol code) against broker-sim.
+
+Produce with acks=all and read back, a consumer group of three sharing six partitions,
+resuming from committed offsets, and the group admin calls of KafkaAdminClient.
+"""
+
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.admin import NewTopic
+from kafka.errors import GroupIdNotFoundError, NonEmptyGroupError, NoError, TopicAlreadyExistsError
+
+from support import DEADLINE_S, RECORD_COUNT, evenly_split, wait_until
+
+
+def create_topic(bootstrap, topic, partitions):
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="kafka-python-admin")
+    try:
+        admin.create_topics([NewTopic(topic, partitions, 3)])
+    finally:
+        admin.close()
+
+
+def produce(bootstrap, topic, records):
+    """Sends (key, value, partition or None) with acks=all; returns each record's metadata."""
+    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", client_id="kafka-python-producer")
+    try:
+        futures = [producer.send(topic, key=k, value=v, partition=p) for k, v, p in records]
+        return [f.get(timeout=DEADLINE_S) for f in futures]
+    finally:
+        producer.close()
+
+
+def group_consumer(bootstrap, topic, group, name, **config):
+    return KafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        group_id=group,
+        client_id=name,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        heartbeat_interval_ms=500,
+        session_timeout_ms=10000,
+        **config,
+    )
+
+
+def test_keyed_records_sent_with_acks_all_are_read_back(bootstrap, unique):
+    topic = unique("topic")
+    create_topic(bootstrap, topic, 3)
+    sent = [(f"key-{i % 7}".encode(), f"value-{i}".encode(), None) for i in range(RECORD_COUNT)]
+    acked = produce(bootstrap, topic, sent)
+
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="earliest", enable_auto_commit=False
+    )
+    try:
+        consumer.assign([TopicPartition(topic, p) for p in range(3)])
+        read = []
+        wait_until(
+            lambda: [read.extend(rs) for rs in consumer.poll(timeout_ms=200).values()],
+            lambda: len(read) >= len(sent),
+            f"{len(sent)} records",
+            lambda: f"{len(read)} records",
+        )
+    finally:
+        consumer.close()
+
+    # Every record is read back where its acknowledgement said it was written.
+    assert sorted((r.partition, r.offset, r.key, r.value) for r in read) == sorted(
+        (m.partition, m.offset, k, v) for (k, v, _), m in zip(sent, acked)
+    )
+    # Per partition, offsets run from 0 with no gap.
+    for p in range(3):
+        offsets = sorted(r.offset for r in read if r.partition == p)
+        assert offsets == list(range(len(offsets)))
+    # The producer's murmur2 partitioner put each key in one partition.
+    partitions_of_key = {}
+    for r in read:
+        partitions_of_key.setdefault(r.key, set()).add(r.partition)
+    assert all(len(ps) == 1 for ps in partitions_of_key.values()), partitions_of_key
+
+
+def test_group_of_three_splits_six_partitions_and_reads_each_record_once(bootstrap, unique):
+    topic, group = unique("topic"), unique("group")
+    create_topic(bootstrap, topic, 6)
+    consumers = [group_consumer(bootstrap, topic, group, f"{group}-{i}") for i in range(3)]
+    try:
+        read = [[] for _ in consumers]
+
+        def poll_all():
+            for i, c in enumerate(consumers):
+                for rs in c.poll(timeout_ms=100).values():
+                    read[i].extend(rs)
+
+        def assignments():
+            return [{tp.partition for tp in c.assignment()} for c in consumers]
+
+        wait_until(poll_all, lambda: evenly_split(assignments(), range(6)),
+                   "two partitions per member", assignments)
+
+        # Records are written only once the group has settled, so no rebalance can hand
+        # one to two members.
+        produce(bootstrap, topic, [(b"k", f"value-{i}".encode(), i % 6) for i in range(RECORD_COUNT)])
+        wait_until(poll_all, lambda: sum(map(len, read)) >= RECORD_COUNT, f"{RECORD_COUNT} records",
+                   lambda: [len(r) for r in read])
+        final = assignments()
+    finally:
+        for c in consumers:
+            c.close()
+
+    values = [r.value for rs in read for r in rs]
+    assert sorted(values) == sorted(f"value-{i}".encode() for i in range(RECORD_COUNT))
+    for rs, owned in zip(read, final):
+        assert {r.partition for r in rs} == owned
+        assert len(rs) == RECORD_COUNT // 3
+
+
+def test_new_consumer_in_group_resumes_from_committed_offset(bootstrap, unique):
+    topic, group = unique("topic"), unique("group")
+    create_topic(bootstrap, topic, 1)
+    produce(bootstrap, topic, [(None, f"value-{i}".encode(), 0) for i in range(10)])
+    tp = TopicPartition(topic, 0)
+
+    first = group_consumer(bootstrap, topic, group, "first", max_poll_records=1)
+    try:
+        read = []
+        wait_until(lambda: [read.extend(rs) for rs in first.poll(timeout_ms=200).values()],
+                   lambda: len(read) >= 4, "4 records", lambda: len(read))
+        assert [r.offset for r in read] == [0, 1, 2, 3]
+        first.commit()
+        assert first.committed(tp) == 4
+    finally:
+        first.close()
+
+    second = group_consumer(bootstrap, topic, group, "second")
+    try:
+        read = []
+        wait_until(lambda: [read.extend(rs) for rs in second.poll(timeout_ms=200).values()],
+                   lambda: len(read) >= 6, "the 6 uncommitted records", lambda: len(read))
+    finally:
+        second.close()
+    assert [(r.offset, r.value) for r in read] == [(i, f"value-{i}".encode()) for i in range(4, 10)]
+
+
+def test_admin_creates_topics_and_lists_describes_and_deletes_groups(bootstrap, unique):
+    topic, group = unique("topic"), unique("group")
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="kafka-python-admin")
+    try:
+        admin.create_topics([NewTopic(topic, 4, 3)])
+        assert topic in admin.list_topics()
+        [described] = admin.describe_topics([topic])
+        assert described["error_code"] == 0
+        assert sorted(p["partition"] for p in described["partitions"]) == [0, 1, 2, 3]
+        try:
+            admin.create_topics([NewTopic(topic, 4, 3)])
+            raise AssertionError("creating an existing topic succeeded")
+        except TopicAlreadyExistsError:
+            pass
+
+        produce(bootstrap, topic, [(None, f"value-{i}".encode(), i % 4) for i in range(8)])
+        consumer = group_consumer(bootstrap, topic, group, "admin-member")
+        try:
+            read = []
+            wait_until(lambda: [read.extend(rs) for rs in consumer.poll(timeout_ms=200).values()],
+                       lambda: len(read) >= 8, "8 records", lambda: len(read))
+            consumer.commit()
+
+            assert (group, "consumer") in admin.list_consumer_groups()
+            [info] = admin.describe_consumer_groups([group])
+            assert (info.group, info.state, info.protocol_type, info.protocol) == (
+                group, "Stable", "consumer", "range")
+            [member] = info.members
+            assert member.client_id == "admin-member"
+            assert sorted(
+                p for t, ps in member.member_assignment.assignment if t == topic for p in ps
+            ) == [0, 1, 2, 3]
+
+            offsets = admin.list_consumer_group_offsets(group)
+            assert {tp.partition: o.offset for tp, o in offsets.items() if tp.topic == topic} == {
+                0: 2, 1: 2, 2: 2, 3: 2}
+
+            [(deleted, error)] = admin.delete_consumer_groups([group])
+            assert deleted == group and error is NonEmptyGroupError, error
+        finally:
+            consumer.close()
+
+        # The member left on close, so the group is empty and can go.
+        [(deleted, error)] = admin.delete_consumer_groups([group])
+        assert deleted == group and error is NoError, error
+        assert group not in [g for g, _ in admin.list_consumer_groups()]
+        assert admin.list_consumer_group_offsets(group) == {}
+        [(_, error)] = admin.delete_consumer_groups([group])
+        assert error is GroupIdNotFoundError, error
+    finally:
+        admin.close()
