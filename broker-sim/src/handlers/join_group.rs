@@ -40,6 +40,7 @@ pub(crate) async fn handle(ctx: &RequestContext<'_>, r: JoinGroupRequest) -> Joi
             .map(|p| (p.name.to_string(), p.metadata))
             .collect(),
         require_known_member_id: ctx.version >= 4,
+        skip_assignment_supported: ctx.version >= 9,
     };
     let now = ctx.shared.clock.now_ms();
     let pending = ctx.shared.lock().join_group(request, now);

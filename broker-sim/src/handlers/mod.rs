@@ -71,8 +71,8 @@ pub(crate) fn code(error: Option<ResponseError>) -> i16 {
 }
 
 /// Kafka's authorized-operations bit set for a group without an authorizer: READ,
-/// DELETE, DESCRIBE (bits 3, 6, 8).
-pub(crate) const ALL_GROUP_OPERATIONS: i32 = (1 << 3) | (1 << 6) | (1 << 8);
+/// DELETE, DESCRIBE, DESCRIBE_CONFIGS, ALTER_CONFIGS (bits 3, 6, 8, 10, 11).
+pub(crate) const ALL_GROUP_OPERATIONS: i32 = (1 << 3) | (1 << 6) | (1 << 8) | (1 << 10) | (1 << 11);
 
 /// What a handler wants done with its request.
 pub(crate) enum Reply {

@@ -132,6 +132,8 @@ fn fetch(
                 })
                 .collect(),
         ),
+        // From v2 a group-level error stands alone, with no partitions.
+        Err(e) if ctx.version >= 2 => (e.code(), Vec::new()),
         Err(e) => (e.code(), error_rows(topics, e)),
     }
 }

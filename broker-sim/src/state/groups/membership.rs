@@ -32,6 +32,8 @@ pub struct JoinRequest {
     pub protocols: Vec<(String, Bytes)>,
     /// v4+: an unknown member is first given an id (MEMBER_ID_REQUIRED) and must rejoin.
     pub require_known_member_id: bool,
+    /// v9+: a static leader rejoining a stable group can be told to skip assigning.
+    pub skip_assignment_supported: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -365,7 +367,15 @@ impl Group {
         config: &GroupConfig,
     ) -> Pending<JoinResult> {
         let member_id = req.member_id.clone();
-        if self.pending_members.remove(&member_id).is_some() {
+        if self.pending_members.contains_key(&member_id) {
+            // Ids handed out with MEMBER_ID_REQUIRED belong to dynamic members only.
+            if req.instance_id.is_some() {
+                return Pending::Ready(JoinResult::error(
+                    ResponseError::UnknownMemberId,
+                    &member_id,
+                ));
+            }
+            self.pending_members.remove(&member_id);
             return self.add_member_and_rebalance(member_id, req, now, config);
         }
         if let Err(e) = self.validate_member(&member_id, req.instance_id.as_deref()) {
@@ -380,7 +390,7 @@ impl Group {
                 &member_id,
             )),
             GroupState::PreparingRebalance => {
-                let rx = self.update_member(req, now);
+                let rx = self.update_member(&member_id, req, now);
                 self.maybe_complete_join(now);
                 Pending::Wait(rx)
             }
@@ -391,7 +401,7 @@ impl Group {
                 Pending::Ready(self.current_join_result(&member_id, false))
             }
             GroupState::CompletingRebalance | GroupState::Stable => {
-                let rx = self.update_member(req, now);
+                let rx = self.update_member(&member_id, req, now);
                 let reason = if is_leader {
                     "leader rejoined"
                 } else {
@@ -425,8 +435,9 @@ impl Group {
         for tx in member.awaiting_sync.drain(..) {
             let _ = tx.send(SyncResult::error(ResponseError::FencedInstanceId));
         }
-        let protocols_changed = member.protocols != req.protocols;
+        let old_leader = self.leader.clone().unwrap_or_default();
         member.id = new_id.clone();
+        member.protocols = req.protocols.clone();
         member.client_id = req.client_id.clone();
         member.client_host = req.client_host.clone();
         member.session_timeout_ms = req.session_timeout_ms;
@@ -444,17 +455,29 @@ impl Group {
         }
         tracing::info!(group = %self.id, old = %old_id, new = %new_id, "static member replaced");
         match self.state {
-            GroupState::Stable if !protocols_changed => {
+            // New metadata alone (a Java consumer's owned partitions, say) is no reason to
+            // rebalance; a different protocol choice is.
+            GroupState::Stable if self.select_protocol() == self.protocol => {
                 let is_leader = self.leader.as_deref() == Some(new_id.as_str());
+                if is_leader && !req.skip_assignment_supported {
+                    // Before v9 the leader cannot be told to skip assigning, so, like
+                    // Kafka, it is not told it leads: it gets the old leader id and no
+                    // members, and simply syncs to receive its assignment.
+                    return Pending::Ready(JoinResult {
+                        leader: old_leader,
+                        members: Vec::new(),
+                        ..self.current_join_result(&new_id, false)
+                    });
+                }
                 Pending::Ready(self.current_join_result(&new_id, is_leader))
             }
             GroupState::PreparingRebalance => {
-                let rx = self.update_member(req, now);
+                let rx = self.update_member(&new_id, req, now);
                 self.maybe_complete_join(now);
                 Pending::Wait(rx)
             }
             _ => {
-                let rx = self.update_member(req, now);
+                let rx = self.update_member(&new_id, req, now);
                 self.prepare_rebalance("static member rejoined", now, config);
                 self.maybe_complete_join(now);
                 Pending::Wait(rx)
@@ -510,8 +533,13 @@ impl Group {
     }
 
     /// Takes a known member's new JoinGroup parameters and parks its request.
-    fn update_member(&mut self, req: JoinRequest, now: i64) -> oneshot::Receiver<JoinResult> {
-        let member = self.members.get_mut(&req.member_id).expect("known member");
+    fn update_member(
+        &mut self,
+        member_id: &str,
+        req: JoinRequest,
+        now: i64,
+    ) -> oneshot::Receiver<JoinResult> {
+        let member = self.members.get_mut(member_id).expect("known member");
         member.protocols = req.protocols;
         member.session_timeout_ms = req.session_timeout_ms;
         member.rebalance_timeout_ms = req.rebalance_timeout_ms;
@@ -564,6 +592,11 @@ impl Group {
         if self.state == GroupState::CompletingRebalance {
             for member in self.members.values_mut() {
                 member.assignment = Bytes::new();
+                // A member parked in SyncGroup was alive all along; its session restarts
+                // now so that it has time to rejoin.
+                if !member.awaiting_sync.is_empty() {
+                    member.heartbeat_deadline = now + i64::from(member.session_timeout_ms);
+                }
                 for tx in member.awaiting_sync.drain(..) {
                     let _ = tx.send(SyncResult::error(ResponseError::RebalanceInProgress));
                 }
@@ -611,15 +644,42 @@ impl Group {
     /// Ends the join phase: drops members that did not rejoin, starts the next generation
     /// and answers every parked JoinGroup.
     fn complete_join(&mut self, now: i64) {
+        // Dynamic members that did not rejoin are gone; static ones stay (their session
+        // decides), as in Kafka, so a static consumer briefly down keeps its place.
         let stragglers: Vec<String> = self
             .members
             .values()
-            .filter(|m| !m.is_awaiting_join())
+            .filter(|m| !m.is_awaiting_join() && m.instance_id.is_none())
             .map(|m| m.id.clone())
             .collect();
         for id in stragglers {
             tracing::info!(group = %self.id, member = %id, "member did not rejoin in time");
             self.forget_member(&id);
+        }
+        let joined = || self.members.values().filter(|m| m.is_awaiting_join());
+        if !self.members.is_empty() && joined().next().is_none() {
+            // Only absent static members remain: wait another rebalance timeout for them.
+            let timeout = self
+                .members
+                .values()
+                .map(|m| i64::from(m.rebalance_timeout_ms))
+                .max()
+                .unwrap_or(0);
+            self.rebalance = Some(Rebalance {
+                deadline: now + timeout,
+                initial: None,
+                new_member_added: false,
+            });
+            return;
+        }
+        // The leader must be a member that is here to assign.
+        if !self
+            .leader
+            .as_ref()
+            .and_then(|l| self.members.get(l))
+            .is_some_and(Member::is_awaiting_join)
+        {
+            self.leader = joined().min_by_key(|m| m.join_seq).map(|m| m.id.clone());
         }
         self.rebalance = None;
         self.generation += 1;

@@ -47,17 +47,19 @@ impl Group {
         if req.generation < 0 && self.state == GroupState::Empty {
             return Ok(());
         }
-        if self.state == GroupState::CompletingRebalance {
-            return Err(ResponseError::RebalanceInProgress);
-        }
         if req.generation >= 0 || !req.member_id.is_empty() || req.instance_id.is_some() {
             self.validate_member(&req.member_id, req.instance_id.as_deref())?;
             if req.generation != self.generation {
                 return Err(ResponseError::IllegalGeneration);
             }
-            return Ok(());
+        } else {
+            return Err(ResponseError::UnknownMemberId);
         }
-        Err(ResponseError::UnknownMemberId)
+        // Only a current member is told to wait for the assignment.
+        if self.state == GroupState::CompletingRebalance {
+            return Err(ResponseError::RebalanceInProgress);
+        }
+        Ok(())
     }
 }
 
@@ -145,7 +147,7 @@ impl State {
                 if committed
                     .metadata
                     .as_ref()
-                    .is_some_and(|m| m.len() > OFFSET_METADATA_MAX_BYTES)
+                    .is_some_and(|m| m.encode_utf16().count() > OFFSET_METADATA_MAX_BYTES)
                 {
                     return Err(ResponseError::OffsetMetadataTooLarge);
                 }

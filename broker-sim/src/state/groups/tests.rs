@@ -23,6 +23,7 @@ fn join_request(member_id: &str, protocols: &[&str]) -> JoinRequest {
             .map(|p| (p.to_string(), Bytes::from(format!("meta-{p}"))))
             .collect(),
         require_known_member_id: true,
+        skip_assignment_supported: true,
     }
 }
 
@@ -330,5 +331,79 @@ fn bounds_and_size_limits_are_enforced() {
     assert_eq!(
         answered(h.join(join_request("", &["range"]), 1)).error,
         Some(ResponseError::GroupMaxSizeReached)
+    );
+}
+
+fn static_join(member_id: &str, metadata: &str, v9: bool) -> JoinRequest {
+    JoinRequest {
+        instance_id: Some("instance-1".into()),
+        protocols: vec![("range".into(), Bytes::from(metadata.to_string()))],
+        skip_assignment_supported: v9,
+        ..join_request(member_id, &["range"])
+    }
+}
+
+#[test]
+fn a_static_restart_during_a_rebalance_joins_it_under_the_new_id() {
+    let mut h = Harness::new(GroupConfig::default());
+    let first = answered(h.join(static_join("", "m1", true), 0));
+    answered(h.sync(&first.member_id, 1, &[], 0));
+    // A dynamic member arrives: the group prepares a rebalance, then the static member's
+    // process restarts (no member id) before rejoining.
+    let (_other, mut other_join) = h.join_new(&["range"], 1);
+    still_waiting(&mut other_join);
+    let restarted = h.join(static_join("", "m2", true), 2);
+    let restarted = answered(restarted);
+    assert_eq!((restarted.error, restarted.generation), (None, 2));
+    assert_ne!(restarted.member_id, first.member_id);
+    assert_eq!(answered(other_join).generation, 2);
+}
+
+#[test]
+fn a_static_restart_with_new_metadata_but_the_same_protocol_does_not_rebalance() {
+    let mut h = Harness::new(GroupConfig::default());
+    let first = answered(h.join(static_join("", "owned-nothing", false), 0));
+    answered(h.sync(&first.member_id, 1, &[(&first.member_id, "A")], 0));
+    let again = answered(h.join(static_join("", "owned-partitions", false), 1));
+    assert_eq!((again.error, again.generation), (None, 1));
+    assert_eq!(h.state(), GroupState::Stable);
+    // Before v9 the restarted leader is not told it leads, so it does not assign again.
+    assert_eq!(again.leader, first.member_id);
+    assert!(again.members.is_empty());
+    assert_eq!(
+        answered(h.sync(&again.member_id, 1, &[], 2)).assignment,
+        Bytes::from("A")
+    );
+}
+
+#[test]
+fn a_static_member_that_misses_a_rebalance_keeps_its_place_until_its_session_ends() {
+    let mut h = Harness::new(GroupConfig::default());
+    // Its session (60 s) outlasts the other member's rebalance timeout (30 s).
+    let long_session = JoinRequest {
+        session_timeout_ms: 60_000,
+        rebalance_timeout_ms: 20_000,
+        ..static_join("", "m", true)
+    };
+    let static_member = answered(h.join(long_session, 0));
+    answered(h.sync(&static_member.member_id, 1, &[], 0));
+    let (dynamic, parked) = h.join_new(&["range"], 1);
+    h.groups.tick(30_001);
+    let joined = answered(parked);
+    assert_eq!(
+        joined.leader, dynamic,
+        "the leader is a member that rejoined"
+    );
+    assert_eq!(
+        joined.members.len(),
+        2,
+        "the absent static member is still listed"
+    );
+    assert!(
+        h.groups
+            .get("g")
+            .unwrap()
+            .members
+            .contains_key(&static_member.member_id)
     );
 }
