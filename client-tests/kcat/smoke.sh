@@ -11,24 +11,11 @@ if ! command -v kcat >/dev/null; then
     echo "kcat: cannot install"; echo "0 passed, 1 failed"; exit 1; }
 fi
 
-port=${KCAT_PORT:-19092}
-cargo build -q -p broker-sim
-bin=${CARGO_TARGET_DIR:-target}/debug/broker-sim
-"$bin" --port "$port" --topic orders:3 --log-level warn >/tmp/broker-sim-kcat.log 2>&1 &
-pid=$!
-trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null' EXIT
-bootstrap="127.0.0.1:$port"
-
-# Wait (bounded) for the first broker to accept connections.
-for _ in $(seq 1 100); do
-  kcat -b "$bootstrap" -L -m 1 >/dev/null 2>&1 && break
-  sleep 0.1
-done
-# A broker that could not bind (port taken) must not let kcat test someone else's.
-if ! kill -0 "$pid" 2>/dev/null; then
-  echo "kcat: broker-sim did not start on port $port:"; cat /tmp/broker-sim-kcat.log
-  echo "kcat: 0 passed, 1 failed"; exit 1
-fi
+. client-tests/broker.sh
+trap stop_broker EXIT
+start_broker "${KCAT_PORT:-19092}" /tmp/broker-sim-kcat.log --topic orders:3 --log-level warn \
+  || { echo "kcat: 0 passed, 1 failed"; exit 1; }
+bootstrap=$BROKER_SIM_BOOTSTRAP
 
 passed=0; failed=0
 check() { # name, command...

@@ -12,7 +12,6 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 
 suite=client-tests/node
-target=${CARGO_TARGET_DIR:-target}
 log=/tmp/broker-sim-node.log
 fail() { echo "node: $1"; echo "node: 0 passed, 1 failed"; exit 1; }
 
@@ -24,24 +23,10 @@ fi
 
 (cd "$suite" && npm ci --no-audit --no-fund --loglevel=error) || fail "npm ci failed"
 
-cargo build -q -p broker-sim || fail "cannot build broker-sim"
-port=${NODE_PORT:-19250}
-bootstrap_file=$(mktemp)
-"$target/debug/broker-sim" --port "$port" --no-auto-create \
-  --log-level "${BROKER_SIM_LOG_LEVEL:-info}" >"$bootstrap_file" 2>"$log" &
-pid=$!
-trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -f "$bootstrap_file" "${tap:-}"' EXIT
-
-# The binary prints its bootstrap list once every broker listens. Wait for it (bounded),
-# and stop early if it exited (a port in use, say).
-for _ in $(seq 1 100); do
-  [ -s "$bootstrap_file" ] && break
-  kill -0 $pid 2>/dev/null || break
-  sleep 0.1
-done
-[ -s "$bootstrap_file" ] || { tail -n 20 "$log"; fail "broker-sim did not start on port $port"; }
-export BROKER_SIM_BOOTSTRAP
-BROKER_SIM_BOOTSTRAP=$(head -n 1 "$bootstrap_file")
+. client-tests/broker.sh
+trap 'stop_broker; rm -f "${tap:-}"' EXIT
+start_broker "${NODE_PORT:-19250}" "$log" --no-auto-create \
+  --log-level "${BROKER_SIM_LOG_LEVEL:-info}" || fail "no cluster to test"
 
 # Readable results on stdout, TAP in a file for the counts. Every wait in the tests has
 # its own deadline; the outer timeout only guards against a call that never returns.

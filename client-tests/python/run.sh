@@ -41,24 +41,10 @@ if ! cmp -s "$suite/requirements.txt" "$venv/requirements.txt"; then
   cp "$suite/requirements.txt" "$venv/requirements.txt"
 fi
 
-cargo build -q -p broker-sim || fail "cannot build broker-sim"
-port=${PYTHON_PORT:-19200}
-bootstrap_file=$(mktemp)
-"$target/debug/broker-sim" --port "$port" --no-auto-create \
-  --log-level "${BROKER_SIM_LOG_LEVEL:-info}" >"$bootstrap_file" 2>"$log" &
-pid=$!
-trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -f "$bootstrap_file" "${junit:-}"' EXIT
-
-# The binary prints its bootstrap list once every broker listens. Wait for it (bounded),
-# and stop early if it exited (a port in use, say).
-for _ in $(seq 1 100); do
-  [ -s "$bootstrap_file" ] && break
-  kill -0 $pid 2>/dev/null || break
-  sleep 0.1
-done
-[ -s "$bootstrap_file" ] || { tail -n 20 "$log"; fail "broker-sim did not start on port $port"; }
-export BROKER_SIM_BOOTSTRAP
-BROKER_SIM_BOOTSTRAP=$(head -n 1 "$bootstrap_file")
+. client-tests/broker.sh
+trap 'stop_broker; rm -f "${junit:-}"' EXIT
+start_broker "${PYTHON_PORT:-19200}" "$log" --no-auto-create \
+  --log-level "${BROKER_SIM_LOG_LEVEL:-info}" || fail "no cluster to test"
 
 # Every wait in the tests has its own deadline; the outer timeout only guards against a
 # client call that never returns.

@@ -125,6 +125,14 @@ impl State {
         self.topic_ids.get(id).map(String::as_str)
     }
 
+    /// Whether `topic` exists and has partition `partition`.
+    pub fn has_partition(&self, topic: &str, partition: i32) -> bool {
+        self.topics
+            .get(topic)
+            .and_then(|t| t.partition(partition))
+            .is_some()
+    }
+
     pub(crate) fn unknown_topic(name: &str) -> KafkaError {
         KafkaError::new(
             ResponseError::UnknownTopicOrPartition,

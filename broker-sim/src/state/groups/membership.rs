@@ -188,7 +188,7 @@ impl Groups {
                 group.synced(&req.member_id);
                 let result = group.sync_result(&req.member_id);
                 let member = group.members.get_mut(&req.member_id).expect("validated");
-                member.heartbeat_deadline = now + i64::from(member.session_timeout_ms);
+                member.touch(now);
                 Pending::Ready(result)
             }
         }
@@ -218,7 +218,7 @@ impl Groups {
             return Err(ResponseError::UnknownMemberId);
         }
         let member = group.members.get_mut(member_id).expect("validated");
-        member.heartbeat_deadline = now + i64::from(member.session_timeout_ms);
+        member.touch(now);
         match group.state {
             GroupState::PreparingRebalance => Err(ResponseError::RebalanceInProgress),
             _ => Ok(()),
@@ -442,7 +442,7 @@ impl Group {
         member.client_host = req.client_host.clone();
         member.session_timeout_ms = req.session_timeout_ms;
         member.rebalance_timeout_ms = req.rebalance_timeout_ms;
-        member.heartbeat_deadline = now + i64::from(req.session_timeout_ms);
+        member.touch(now);
         self.members.insert(new_id.clone(), member);
         if let Some(instance) = &req.instance_id {
             self.static_members.insert(instance.clone(), new_id.clone());
@@ -545,7 +545,7 @@ impl Group {
         member.rebalance_timeout_ms = req.rebalance_timeout_ms;
         member.client_id = req.client_id;
         member.client_host = req.client_host;
-        member.heartbeat_deadline = now + i64::from(member.session_timeout_ms);
+        member.touch(now);
         let (tx, rx) = oneshot::channel();
         member.awaiting_join.push(tx);
         rx
@@ -595,7 +595,7 @@ impl Group {
                 // A member parked in SyncGroup was alive all along; its session restarts
                 // now so that it has time to rejoin.
                 if !member.awaiting_sync.is_empty() {
-                    member.heartbeat_deadline = now + i64::from(member.session_timeout_ms);
+                    member.touch(now);
                 }
                 for tx in member.awaiting_sync.drain(..) {
                     let _ = tx.send(SyncResult::error(ResponseError::RebalanceInProgress));
@@ -604,12 +604,7 @@ impl Group {
         }
         self.pending_sync.clear();
         self.sync_deadline = None;
-        let timeout = self
-            .members
-            .values()
-            .map(|m| i64::from(m.rebalance_timeout_ms))
-            .max()
-            .unwrap_or(0);
+        let timeout = self.max_rebalance_timeout();
         let delay = i64::from(config.initial_rebalance_delay_ms);
         self.rebalance = Some(if self.state == GroupState::Empty && delay > 0 {
             Rebalance {
@@ -659,14 +654,8 @@ impl Group {
         let joined = || self.members.values().filter(|m| m.is_awaiting_join());
         if !self.members.is_empty() && joined().next().is_none() {
             // Only absent static members remain: wait another rebalance timeout for them.
-            let timeout = self
-                .members
-                .values()
-                .map(|m| i64::from(m.rebalance_timeout_ms))
-                .max()
-                .unwrap_or(0);
             self.rebalance = Some(Rebalance {
-                deadline: now + timeout,
+                deadline: now + self.max_rebalance_timeout(),
                 initial: None,
                 new_member_added: false,
             });
@@ -703,7 +692,6 @@ impl Group {
             skip_assignment: false,
             members: Vec::new(),
         };
-        let mut sync_timeout = 0;
         for member in self.members.values_mut() {
             let is_leader = result.leader == member.id;
             let answer = JoinResult {
@@ -718,11 +706,10 @@ impl Group {
             for tx in member.awaiting_join.drain(..) {
                 let _ = tx.send(answer.clone());
             }
-            member.heartbeat_deadline = now + i64::from(member.session_timeout_ms);
-            sync_timeout = sync_timeout.max(i64::from(member.rebalance_timeout_ms));
+            member.touch(now);
         }
         self.pending_sync = self.members.keys().cloned().collect();
-        self.sync_deadline = Some(now + sync_timeout);
+        self.sync_deadline = Some(now + self.max_rebalance_timeout());
         tracing::info!(
             group = %self.id,
             generation = self.generation,
@@ -793,7 +780,7 @@ impl Group {
                     assignment: member.assignment.clone(),
                 });
             }
-            member.heartbeat_deadline = now + i64::from(member.session_timeout_ms);
+            member.touch(now);
         }
         tracing::info!(group = %self.id, generation = self.generation, "group is stable");
     }

@@ -136,6 +136,11 @@ impl Member {
             .map(|(_, m)| m)
     }
 
+    /// A sign of life: the session starts again.
+    fn touch(&mut self, now: i64) {
+        self.heartbeat_deadline = now + i64::from(self.session_timeout_ms);
+    }
+
     fn is_awaiting_join(&self) -> bool {
         !self.awaiting_join.is_empty()
     }
@@ -218,6 +223,15 @@ impl Group {
             .filter_map(|m| m.metadata(protocol))
             .flat_map(|bytes| decode_subscription(bytes).unwrap_or_default())
             .collect()
+    }
+
+    /// How long a rebalance waits for members: the longest rebalance timeout among them.
+    fn max_rebalance_timeout(&self) -> i64 {
+        self.members
+            .values()
+            .map(|m| i64::from(m.rebalance_timeout_ms))
+            .max()
+            .unwrap_or(0)
     }
 
     /// The earliest deadline this group waits for, if any.

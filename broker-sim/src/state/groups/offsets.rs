@@ -87,7 +87,7 @@ impl Groups {
         let group = self.groups.get_mut(&req.group_id).expect("checked");
         group.validate_commit(req)?;
         if let Some(member) = group.members.get_mut(&req.member_id) {
-            member.heartbeat_deadline = now + i64::from(member.session_timeout_ms);
+            member.touch(now);
         }
         Ok(group)
     }
@@ -112,12 +112,7 @@ impl State {
     ) -> Vec<Result<(), ResponseError>> {
         let known: Vec<bool> = offsets
             .iter()
-            .map(|(topic, partition, _)| {
-                self.topics
-                    .get(topic)
-                    .and_then(|t| t.partition(*partition))
-                    .is_some()
-            })
+            .map(|(topic, partition, _)| self.has_partition(topic, *partition))
             .collect();
         let unknown = Err(ResponseError::UnknownTopicOrPartition);
         if !known.contains(&true) {
@@ -204,6 +199,10 @@ impl State {
         group_id: &str,
         partitions: Vec<(String, i32)>,
     ) -> Result<Vec<Result<(), ResponseError>>, ResponseError> {
+        let known: Vec<bool> = partitions
+            .iter()
+            .map(|(topic, partition)| self.has_partition(topic, *partition))
+            .collect();
         let group = self
             .groups
             .groups
@@ -219,15 +218,11 @@ impl State {
         } else {
             group.subscribed_topics()
         };
-        let topics = &self.topics;
         Ok(partitions
             .into_iter()
-            .map(|(topic, partition)| {
-                if topics
-                    .get(&topic)
-                    .and_then(|t| t.partition(partition))
-                    .is_none()
-                {
+            .zip(known)
+            .map(|((topic, partition), known)| {
+                if !known {
                     return Err(ResponseError::UnknownTopicOrPartition);
                 }
                 if subscribed.contains(&topic) {
