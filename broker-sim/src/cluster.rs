@@ -289,10 +289,41 @@ fn bootstrap(brokers: &[BrokerInfo]) -> String {
 
 /// A running cluster. Dropping it stops every broker and frees its ports.
 pub struct Cluster {
-    shared: Arc<Shared>,
+    pub(crate) shared: Arc<Shared>,
     brokers: Vec<BrokerInfo>,
     shutdown: watch::Sender<bool>,
     thread: Option<JoinHandle<()>>,
+}
+
+/// A broker as [`Cluster::broker_status`] shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BrokerStatus {
+    pub id: i32,
+    pub host: String,
+    pub port: i32,
+    /// Running (not stopped). An isolated broker is up but unreachable.
+    pub up: bool,
+    pub isolated: bool,
+}
+
+fn todo_lifecycle(brokers: &[BrokerInfo]) -> Vec<BrokerStatus> {
+    brokers
+        .iter()
+        .map(|b| BrokerStatus {
+            id: b.id,
+            host: b.host.clone(),
+            port: b.port,
+            up: true,
+            isolated: false,
+        })
+        .collect()
+}
+
+fn not_yet(id: i32) -> Result<(), KafkaError> {
+    Err(KafkaError::new(
+        ResponseError::UnknownServerError,
+        format!("broker {id}: lifecycle operations are not implemented yet"),
+    ))
 }
 
 /// A partition as the inspection API shows it.
@@ -701,6 +732,73 @@ impl Cluster {
         self.shared
             .lock()
             .reset_group_offsets(group_id, topic, to, now)
+    }
+
+    /// Every broker with its address and whether clients can reach it now.
+    pub fn broker_status(&self) -> Vec<BrokerStatus> {
+        todo_lifecycle(&self.brokers)
+    }
+
+    /// The broker Metadata names as controller: the lowest-numbered broker that is up.
+    pub fn controller_id(&self) -> i32 {
+        self.shared.lock().controller_id
+    }
+
+    /// Crashes broker `id`: its connections are reset and its port refuses new ones. Its
+    /// log is kept. Partitions it led elect a new leader from the ISR (or, with
+    /// `unclean.leader.election.enable`, any live replica); groups it coordinated move.
+    pub fn stop_broker(&self, id: i32) -> Result<(), KafkaError> {
+        not_yet(id)
+    }
+
+    /// Starts a stopped (or heals an isolated) broker on its old port: it catches up and
+    /// rejoins the ISR of its partitions.
+    pub fn start_broker(&self, id: i32) -> Result<(), KafkaError> {
+        not_yet(id)
+    }
+
+    /// `stop_broker` then `start_broker`.
+    pub fn restart_broker(&self, id: i32) -> Result<(), KafkaError> {
+        self.stop_broker(id)?;
+        self.start_broker(id)
+    }
+
+    /// Cuts broker `id` off the network: clients' requests to it go unanswered (they time
+    /// out rather than being refused) and the cluster fences it as it would a crashed
+    /// broker, but it keeps its state and connections until [`Cluster::heal_broker`].
+    pub fn isolate_broker(&self, id: i32) -> Result<(), KafkaError> {
+        not_yet(id)
+    }
+
+    /// Reconnects an isolated broker; it then rejoins like a started one.
+    pub fn heal_broker(&self, id: i32) -> Result<(), KafkaError> {
+        not_yet(id)
+    }
+
+    /// Makes `broker` the leader of `topic`-`partition` (it must be an in-sync replica that
+    /// is up), with a new leader epoch.
+    pub fn move_leader(&self, topic: &str, partition: i32, broker: i32) -> Result<(), KafkaError> {
+        let _ = (topic, partition);
+        not_yet(broker)
+    }
+
+    /// Preferred leader election: every partition whose first replica is up and in sync
+    /// but not leading gets it back as leader. Returns how many partitions moved.
+    pub fn elect_preferred_leaders(&self) -> usize {
+        0
+    }
+
+    /// The cluster clock, in milliseconds since the Unix epoch.
+    pub fn now_ms(&self) -> i64 {
+        self.shared.clock.now_ms()
+    }
+
+    /// Moves a manual clock (see [`ClusterBuilder::manual_clock`]) forward and fires
+    /// everything that came due — session and rebalance timeouts, replication lag,
+    /// long-poll fetch waits, retention — before returning. Panics on a system clock,
+    /// which a test cannot move.
+    pub fn advance(&self, by: std::time::Duration) {
+        let _ = by;
     }
 
     /// Stops every broker, closes every connection and frees the ports.

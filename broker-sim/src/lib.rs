@@ -26,6 +26,7 @@ mod clock;
 mod cluster;
 mod config;
 mod error;
+pub mod faults;
 mod handlers;
 mod rng;
 mod server;
@@ -34,9 +35,10 @@ mod state;
 pub use broker_sim_protocol::batch::NewRecord;
 pub use broker_sim_protocol::partitioner::partition_for_key;
 pub use cluster::{
-    Cluster, ClusterBuilder, GroupInfo, GroupOffset, MemberInfo, PartitionInfo, Record,
+    BrokerStatus, Cluster, ClusterBuilder, GroupInfo, GroupOffset, MemberInfo, PartitionInfo, Record,
 };
 pub use error::KafkaError;
+pub use faults::{Fault, FaultAction, FaultId, FaultStatus, Selector};
 pub use kafka_protocol::ResponseError;
 pub use state::groups::{GroupState, OffsetReset};
 pub use state::{BrokerInfo, TopicSpec};
