@@ -146,22 +146,35 @@ async fn serve_connection(
             _ = shutdown.wait_for(|stop| *stop) => return,
         };
         let _enter = span.enter();
-        match reply {
-            Outcome::Send(bytes) => {
-                // A client that stops reading must not keep the cluster from shutting down.
-                let written = tokio::select! {
-                    written = writer.write_all(&bytes) => written,
-                    _ = shutdown.wait_for(|stop| *stop) => return,
-                };
-                if let Err(e) = written {
-                    tracing::debug!(error = %e, "connection lost while writing response");
-                    return;
-                }
-            }
-            Outcome::Silent => {}
+        let (bytes, pause) = match reply {
+            Outcome::Send(bytes) => (bytes, None),
+            Outcome::SendThenPause(bytes, pause) => (bytes, Some(pause)),
+            Outcome::Silent => continue,
             Outcome::Close(why) => {
                 tracing::warn!(reason = %why, "closing connection");
                 return;
+            }
+            Outcome::Hang => {
+                tracing::info!("not answering: this connection hangs until the client closes it");
+                drop(_enter);
+                hang(&mut reader, &mut shutdown).await;
+                return;
+            }
+        };
+        // A client that stops reading must not keep the cluster from shutting down.
+        let written = tokio::select! {
+            written = writer.write_all(&bytes) => written,
+            _ = shutdown.wait_for(|stop| *stop) => return,
+        };
+        if let Err(e) = written {
+            tracing::debug!(error = %e, "connection lost while writing response");
+            return;
+        }
+        if let Some(pause) = pause {
+            // A throttled client's channel is muted for the throttle time (KIP-219).
+            tokio::select! {
+                _ = tokio::time::sleep(pause) => {}
+                _ = shutdown.wait_for(|stop| *stop) => return,
             }
         }
     }
@@ -169,8 +182,32 @@ async fn serve_connection(
 
 enum Outcome {
     Send(bytes::BytesMut),
+    /// Send, then read nothing more from the connection for a while (throttling).
+    SendThenPause(bytes::BytesMut, std::time::Duration),
+    /// Nothing to send (acks=0 produce).
     Silent,
     Close(String),
+    /// Never answer, and answer nothing more on this connection, like a hung broker: the
+    /// client's request times out and it closes the connection.
+    Hang,
+}
+
+/// Holds a connection open without answering, discarding whatever the client still sends,
+/// until the client closes it or the cluster shuts down.
+async fn hang(
+    reader: &mut BufReader<tokio::net::tcp::OwnedReadHalf>,
+    shutdown: &mut watch::Receiver<bool>,
+) {
+    let mut sink = [0u8; 4096];
+    loop {
+        tokio::select! {
+            read = tokio::io::AsyncReadExt::read(reader, &mut sink) => match read {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {}
+            },
+            _ = shutdown.wait_for(|stop| *stop) => return,
+        }
+    }
 }
 
 /// Checks the version against the supported table, decodes the body, runs the handler and
