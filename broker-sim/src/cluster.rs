@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use std::net::{SocketAddr, TcpListener};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use broker_sim_protocol::batch::{self, Codec, NewRecord};
 use broker_sim_protocol::frame::DEFAULT_MAX_REQUEST_SIZE;
@@ -21,7 +22,7 @@ use tokio::sync::{Notify, watch};
 use crate::clock::Clock;
 use crate::config::{BrokerConfig, DEFAULT_MAX_MESSAGE_BYTES};
 use crate::error::KafkaError;
-use crate::server;
+use crate::server::{self, BrokerNet, NetMode};
 use crate::state::groups::{GroupConfig, GroupState, OffsetReset, decode_assignment};
 use crate::state::{AppendOptions, BrokerInfo, State, TopicSpec};
 
@@ -33,6 +34,8 @@ pub(crate) struct Shared {
     pub clock: Clock,
     pub logs_changed: Notify,
     pub groups_changed: Notify,
+    /// Each broker's network switch (up, stopped, isolated), in broker-id order.
+    pub net: Vec<BrokerNet>,
 }
 
 impl Shared {
@@ -54,6 +57,8 @@ pub struct ClusterBuilder {
     config: BrokerConfig,
     replication_factor: Option<i16>,
     worker_threads: usize,
+    manual_clock: Option<i64>,
+    replication_lag_ms: i64,
 }
 
 impl Default for ClusterBuilder {
@@ -72,9 +77,14 @@ impl Default for ClusterBuilder {
                 message_max_bytes: DEFAULT_MAX_MESSAGE_BYTES,
                 max_request_size: DEFAULT_MAX_REQUEST_SIZE,
                 group: GroupConfig::default(),
+                min_insync_replicas: 1,
+                unclean_leader_election: false,
+                replica_lag_time_max_ms: 30_000,
             },
             replication_factor: None,
             worker_threads: 2,
+            manual_clock: None,
+            replication_lag_ms: 0,
         }
     }
 }
@@ -183,6 +193,45 @@ impl ClusterBuilder {
         self
     }
 
+    /// Kafka's `min.insync.replicas` for topics that do not set their own: acks=all
+    /// writes fail with NOT_ENOUGH_REPLICAS when fewer replicas are in sync. Default 1.
+    pub fn min_insync_replicas(mut self, n: i32) -> Self {
+        self.config.min_insync_replicas = n.max(1);
+        self
+    }
+
+    /// Kafka's `unclean.leader.election.enable` for topics that do not set their own:
+    /// whether an out-of-sync replica may take over (losing records) when no in-sync one
+    /// is up. Default false.
+    pub fn unclean_leader_election(mut self, enabled: bool) -> Self {
+        self.config.unclean_leader_election = enabled;
+        self
+    }
+
+    /// Kafka's `replica.lag.time.max.ms`: how long a follower may go without catching up
+    /// before it leaves the ISR. Default 30 s.
+    pub fn replica_lag_time_max(mut self, max: Duration) -> Self {
+        self.config.replica_lag_time_max_ms = max.as_millis() as i64;
+        self
+    }
+
+    /// How long after an append followers copy it. Default zero: followers copy at once,
+    /// so acks=all answers immediately and the high watermark is the log end. With a lag,
+    /// acks=all waits for it and consumers see records that much later.
+    pub fn replication_lag(mut self, lag: Duration) -> Self {
+        self.replication_lag_ms = lag.as_millis() as i64;
+        self
+    }
+
+    /// A manual clock starting at `start_ms` (milliseconds since the Unix epoch): the
+    /// cluster's time then moves only with [`Cluster::advance`], which fires session and
+    /// rebalance timeouts, replication lag and long-poll waits at once. Record timestamps
+    /// the broker assigns (LogAppendTime) come from it too.
+    pub fn manual_clock(mut self, start_ms: i64) -> Self {
+        self.manual_clock = Some(start_ms);
+        self
+    }
+
     /// Worker threads of the cluster's runtime. Default 2.
     pub fn worker_threads(mut self, n: usize) -> Self {
         self.worker_threads = n.max(1);
@@ -232,17 +281,28 @@ impl ClusterBuilder {
         config.default_replication_factor = self
             .replication_factor
             .unwrap_or(self.brokers.min(3) as i16);
+        let clock = match self.manual_clock {
+            Some(start) => Clock::manual(start),
+            None => Clock::System,
+        };
         let mut state = State::new(self.seed, brokers.clone(), config);
+        state.set_replication_lag(self.replication_lag_ms, clock.now_ms());
         for spec in &self.topics {
             state
                 .create_topic(spec)
                 .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
         }
+        let net = brokers
+            .iter()
+            .zip(listeners)
+            .map(|(b, l)| BrokerNet::new(b.id, l))
+            .collect();
         let shared = Arc::new(Shared {
             state: Mutex::new(state),
-            clock: Clock::System,
+            clock,
             logs_changed: Notify::new(),
             groups_changed: Notify::new(),
+            net,
         });
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -251,15 +311,10 @@ impl ClusterBuilder {
             .enable_all()
             .build()?;
         let thread_shared = shared.clone();
-        let ids: Vec<i32> = brokers.iter().map(|b| b.id).collect();
         let thread = std::thread::Builder::new()
             .name("broker-sim-cluster".into())
             .spawn(move || {
-                runtime.block_on(server::run_cluster(
-                    thread_shared,
-                    ids.into_iter().zip(listeners).collect(),
-                    shutdown_rx,
-                ));
+                runtime.block_on(server::run_cluster(thread_shared, shutdown_rx));
                 runtime.shutdown_timeout(std::time::Duration::from_secs(5));
             })?;
         tracing::info!(bootstrap = %bootstrap(&brokers), "cluster started");
@@ -304,26 +359,6 @@ pub struct BrokerStatus {
     /// Running (not stopped). An isolated broker is up but unreachable.
     pub up: bool,
     pub isolated: bool,
-}
-
-fn todo_lifecycle(brokers: &[BrokerInfo]) -> Vec<BrokerStatus> {
-    brokers
-        .iter()
-        .map(|b| BrokerStatus {
-            id: b.id,
-            host: b.host.clone(),
-            port: b.port,
-            up: true,
-            isolated: false,
-        })
-        .collect()
-}
-
-fn not_yet(id: i32) -> Result<(), KafkaError> {
-    Err(KafkaError::new(
-        ResponseError::UnknownServerError,
-        format!("broker {id}: lifecycle operations are not implemented yet"),
-    ))
 }
 
 /// A partition as the inspection API shows it.
@@ -736,7 +771,17 @@ impl Cluster {
 
     /// Every broker with its address and whether clients can reach it now.
     pub fn broker_status(&self) -> Vec<BrokerStatus> {
-        todo_lifecycle(&self.brokers)
+        self.brokers
+            .iter()
+            .zip(&self.shared.net)
+            .map(|(b, net)| BrokerStatus {
+                id: b.id,
+                host: b.host.clone(),
+                port: b.port,
+                up: net.mode() != NetMode::Down,
+                isolated: net.mode() == NetMode::Isolated,
+            })
+            .collect()
     }
 
     /// The broker Metadata names as controller: the lowest-numbered broker that is up.
@@ -744,17 +789,73 @@ impl Cluster {
         self.shared.lock().controller_id
     }
 
+    fn net(&self, id: i32) -> Result<&BrokerNet, KafkaError> {
+        self.shared.net.iter().find(|n| n.id == id).ok_or_else(|| {
+            KafkaError::new(
+                ResponseError::BrokerNotAvailable,
+                format!("there is no broker {id}"),
+            )
+        })
+    }
+
+    /// Wakes everything that waits on cluster state after a lifecycle change: long polls
+    /// and acks=all produces look again, group timers recompute.
+    fn changed(&self) {
+        self.shared.logs_changed.notify_waiters();
+        self.shared.groups_changed.notify_one();
+    }
+
     /// Crashes broker `id`: its connections are reset and its port refuses new ones. Its
     /// log is kept. Partitions it led elect a new leader from the ISR (or, with
     /// `unclean.leader.election.enable`, any live replica); groups it coordinated move.
     pub fn stop_broker(&self, id: i32) -> Result<(), KafkaError> {
-        not_yet(id)
+        let net = self.net(id)?;
+        match net.mode() {
+            NetMode::Down => {
+                return Err(KafkaError::new(
+                    ResponseError::BrokerNotAvailable,
+                    format!("broker {id} is already stopped"),
+                ));
+            }
+            // Isolated brokers are fenced already.
+            NetMode::Isolated => {}
+            NetMode::Up => self.shared.lock().fence_broker(id, self.now_ms())?,
+        }
+        net.mode.send_replace(NetMode::Down);
+        self.changed();
+        tracing::info!(broker = id, "broker stopped");
+        Ok(())
     }
 
-    /// Starts a stopped (or heals an isolated) broker on its old port: it catches up and
-    /// rejoins the ISR of its partitions.
+    /// Starts a stopped broker on its old port (or heals an isolated one): it catches up
+    /// and rejoins the ISR of its partitions.
     pub fn start_broker(&self, id: i32) -> Result<(), KafkaError> {
-        not_yet(id)
+        let net = self.net(id)?;
+        match net.mode() {
+            NetMode::Up => {
+                return Err(KafkaError::new(
+                    ResponseError::InvalidRequest,
+                    format!("broker {id} is already running"),
+                ));
+            }
+            NetMode::Isolated => return self.heal_broker(id),
+            NetMode::Down => {}
+        }
+        let b = self.brokers.iter().find(|b| b.id == id).expect("net and brokers agree");
+        let listener = TcpListener::bind((b.host.as_str(), b.port as u16))
+            .and_then(|l| l.set_nonblocking(true).map(|()| l))
+            .map_err(|e| {
+                KafkaError::new(
+                    ResponseError::BrokerNotAvailable,
+                    format!("broker {id} cannot listen on {}:{} again: {e}", b.host, b.port),
+                )
+            })?;
+        *net.listener.lock().unwrap_or_else(|e| e.into_inner()) = Some(listener);
+        net.mode.send_replace(NetMode::Up);
+        self.shared.lock().unfence_broker(id, self.now_ms())?;
+        self.changed();
+        tracing::info!(broker = id, "broker started");
+        Ok(())
     }
 
     /// `stop_broker` then `start_broker`.
@@ -767,25 +868,83 @@ impl Cluster {
     /// out rather than being refused) and the cluster fences it as it would a crashed
     /// broker, but it keeps its state and connections until [`Cluster::heal_broker`].
     pub fn isolate_broker(&self, id: i32) -> Result<(), KafkaError> {
-        not_yet(id)
+        let net = self.net(id)?;
+        if net.mode() != NetMode::Up {
+            return Err(KafkaError::new(
+                ResponseError::BrokerNotAvailable,
+                format!("broker {id} is not running"),
+            ));
+        }
+        self.shared.lock().fence_broker(id, self.now_ms())?;
+        net.mode.send_replace(NetMode::Isolated);
+        self.changed();
+        tracing::info!(broker = id, "broker isolated");
+        Ok(())
     }
 
-    /// Reconnects an isolated broker; it then rejoins like a started one.
+    /// Reconnects an isolated broker; it then rejoins like a started one, and requests
+    /// held while it was cut off are answered (if their clients are still waiting).
     pub fn heal_broker(&self, id: i32) -> Result<(), KafkaError> {
-        not_yet(id)
+        let net = self.net(id)?;
+        if net.mode() != NetMode::Isolated {
+            return Err(KafkaError::new(
+                ResponseError::InvalidRequest,
+                format!("broker {id} is not isolated"),
+            ));
+        }
+        self.shared.lock().unfence_broker(id, self.now_ms())?;
+        net.mode.send_replace(NetMode::Up);
+        self.changed();
+        tracing::info!(broker = id, "broker healed");
+        Ok(())
     }
 
     /// Makes `broker` the leader of `topic`-`partition` (it must be an in-sync replica that
     /// is up), with a new leader epoch.
     pub fn move_leader(&self, topic: &str, partition: i32, broker: i32) -> Result<(), KafkaError> {
-        let _ = (topic, partition);
-        not_yet(broker)
+        let now = self.now_ms();
+        self.shared
+            .lock()
+            .move_leader(topic, partition, broker, now)?;
+        self.changed();
+        Ok(())
     }
 
     /// Preferred leader election: every partition whose first replica is up and in sync
-    /// but not leading gets it back as leader. Returns how many partitions moved.
-    pub fn elect_preferred_leaders(&self) -> usize {
-        0
+    /// but not leading gets it back as leader. Returns the partitions that moved.
+    pub fn elect_preferred_leaders(&self) -> Vec<(String, i32)> {
+        let now = self.now_ms();
+        let moved = self.shared.lock().elect_preferred_leaders(now);
+        self.changed();
+        moved
+    }
+
+    /// Sets how long after an append followers copy it (see
+    /// [`ClusterBuilder::replication_lag`]).
+    pub fn set_replication_lag(&self, lag: Duration) {
+        let now = self.now_ms();
+        self.shared
+            .lock()
+            .set_replication_lag(lag.as_millis() as i64, now);
+        self.changed();
+    }
+
+    /// Freezes the follower copies on `broker`: it falls behind, and after
+    /// `replica.lag.time.max.ms` leaves the ISR of every partition it follows (it still
+    /// leads its own). Undo with [`Cluster::resume_replication`].
+    pub fn pause_replication(&self, broker: i32) -> Result<(), KafkaError> {
+        let now = self.now_ms();
+        self.shared.lock().pause_replication(broker, true, now)?;
+        self.changed();
+        Ok(())
+    }
+
+    /// Lets `broker`'s follower copies catch up again.
+    pub fn resume_replication(&self, broker: i32) -> Result<(), KafkaError> {
+        let now = self.now_ms();
+        self.shared.lock().pause_replication(broker, false, now)?;
+        self.changed();
+        Ok(())
     }
 
     /// The cluster clock, in milliseconds since the Unix epoch.
@@ -794,11 +953,17 @@ impl Cluster {
     }
 
     /// Moves a manual clock (see [`ClusterBuilder::manual_clock`]) forward and fires
-    /// everything that came due — session and rebalance timeouts, replication lag,
-    /// long-poll fetch waits, retention — before returning. Panics on a system clock,
+    /// everything that came due — session and rebalance timeouts, replication lag and
+    /// ISR changes, long-poll fetch waits — before returning. Panics on a system clock,
     /// which a test cannot move.
-    pub fn advance(&self, by: std::time::Duration) {
-        let _ = by;
+    pub fn advance(&self, by: Duration) {
+        let now = self
+            .shared
+            .clock
+            .advance(by.as_millis() as i64)
+            .expect("Cluster::advance needs a manual clock: ClusterBuilder::manual_clock");
+        self.shared.lock().tick(now);
+        self.changed();
     }
 
     /// Stops every broker, closes every connection and frees the ports.

@@ -153,15 +153,10 @@ pub fn topic_entries(
         .map(|d| {
             let (value, source) = match overrides.get(d.name) {
                 Some(v) => (v.clone(), ConfigSource::DynamicTopic),
-                None if d.name == MAX_MESSAGE_BYTES
-                    && broker.message_max_bytes != DEFAULT_MAX_MESSAGE_BYTES =>
-                {
-                    (
-                        broker.message_max_bytes.to_string(),
-                        ConfigSource::StaticBroker,
-                    )
-                }
-                None => (d.default.to_string(), ConfigSource::Default),
+                None => match broker.topic_default(d.name) {
+                    Some(v) if v != d.default => (v, ConfigSource::StaticBroker),
+                    _ => (d.default.to_string(), ConfigSource::Default),
+                },
             };
             ConfigEntry {
                 name: d.name.into(),
@@ -183,9 +178,27 @@ pub struct BrokerConfig {
     pub message_max_bytes: i32,
     pub max_request_size: usize,
     pub group: crate::state::groups::GroupConfig,
+    /// Kafka's broker-level `min.insync.replicas`, for topics that do not set their own.
+    pub min_insync_replicas: i32,
+    /// Kafka's broker-level `unclean.leader.election.enable`.
+    pub unclean_leader_election: bool,
+    /// Kafka's `replica.lag.time.max.ms`: a follower that has not caught up for this long
+    /// leaves the ISR.
+    pub replica_lag_time_max_ms: i64,
 }
 
 impl BrokerConfig {
+    /// The broker setting a topic config falls back to when the topic does not set it,
+    /// for the ones broker-sim lets a cluster change.
+    pub fn topic_default(&self, name: &str) -> Option<std::string::String> {
+        match name {
+            MAX_MESSAGE_BYTES => Some(self.message_max_bytes.to_string()),
+            "min.insync.replicas" => Some(self.min_insync_replicas.to_string()),
+            "unclean.leader.election.enable" => Some(self.unclean_leader_election.to_string()),
+            _ => None,
+        }
+    }
+
     /// The broker configs DescribeConfigs reports, sorted by name. Values that broker-sim
     /// sets differently from Kafka's defaults are `STATIC_BROKER_CONFIG`, as if they were in
     /// server.properties.
@@ -258,10 +271,21 @@ impl BrokerConfig {
                 Int,
                 "1048588",
             ),
-            fixed("min.insync.replicas", "1".into(), Int, "1"),
+            fixed(
+                "min.insync.replicas",
+                self.min_insync_replicas.to_string(),
+                Int,
+                "1",
+            ),
             fixed("node.id", broker_id.to_string(), Int, "-1"),
             fixed("num.partitions", self.num_partitions.to_string(), Int, "1"),
             fixed("offsets.topic.num.partitions", "50".into(), Int, "50"),
+            fixed(
+                "replica.lag.time.max.ms",
+                self.replica_lag_time_max_ms.to_string(),
+                Long,
+                "30000",
+            ),
             fixed(
                 "socket.request.max.bytes",
                 self.max_request_size.to_string(),
@@ -276,7 +300,7 @@ impl BrokerConfig {
             ),
             fixed(
                 "unclean.leader.election.enable",
-                "false".into(),
+                self.unclean_leader_election.to_string(),
                 Boolean,
                 "false",
             ),
@@ -319,6 +343,9 @@ mod tests {
             message_max_bytes: DEFAULT_MAX_MESSAGE_BYTES,
             max_request_size: 100,
             group: Default::default(),
+            min_insync_replicas: 1,
+            unclean_leader_election: false,
+            replica_lag_time_max_ms: 30_000,
         };
         let entries = topic_entries(&o, &broker);
         let r = entries.iter().find(|e| e.name == "retention.ms").unwrap();

@@ -21,78 +21,173 @@ use tracing::Instrument;
 use crate::cluster::Shared;
 use crate::handlers::{self, Reply, RequestContext};
 
-/// Serves every broker until `shutdown` turns true, then waits for their connections to end.
-pub(crate) async fn run_cluster(
-    shared: Arc<Shared>,
-    listeners: Vec<(i32, std::net::TcpListener)>,
-    shutdown: watch::Receiver<bool>,
-) {
-    let mut brokers = tokio::task::JoinSet::new();
-    brokers.spawn(run_group_timers(shared.clone(), shutdown.clone()));
-    for (broker_id, listener) in listeners {
-        match TcpListener::from_std(listener) {
-            Ok(listener) => {
-                brokers.spawn(run_broker(
-                    shared.clone(),
-                    broker_id,
-                    listener,
-                    shutdown.clone(),
-                ));
-            }
-            Err(e) => tracing::error!(broker_id, error = %e, "cannot register listener"),
+/// Whether a broker can be reached: what `Cluster::stop_broker`, `start_broker`,
+/// `isolate_broker` and `heal_broker` switch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum NetMode {
+    Up,
+    /// Stopped: the port refuses connections and existing ones are reset.
+    Down,
+    /// Unreachable: connections stay open but nothing is read or answered until healed.
+    Isolated,
+}
+
+/// One broker's network switch, shared by the embedding API and the broker's task.
+pub(crate) struct BrokerNet {
+    pub id: i32,
+    pub mode: watch::Sender<NetMode>,
+    /// A listener bound by whoever brings the broker up, for its task to serve. Binding
+    /// happens on the caller's thread so the port is accepting when the call returns.
+    pub listener: std::sync::Mutex<Option<std::net::TcpListener>>,
+}
+
+impl BrokerNet {
+    pub fn new(id: i32, listener: std::net::TcpListener) -> Self {
+        BrokerNet {
+            id,
+            mode: watch::channel(NetMode::Up).0,
+            listener: std::sync::Mutex::new(Some(listener)),
         }
+    }
+
+    pub fn mode(&self) -> NetMode {
+        *self.mode.borrow()
+    }
+}
+
+/// Serves every broker until `shutdown` turns true, then waits for their connections to end.
+pub(crate) async fn run_cluster(shared: Arc<Shared>, shutdown: watch::Receiver<bool>) {
+    let mut brokers = tokio::task::JoinSet::new();
+    brokers.spawn(run_timers(shared.clone(), shutdown.clone()));
+    for index in 0..shared.net.len() {
+        brokers.spawn(run_broker(shared.clone(), index, shutdown.clone()));
     }
     while brokers.join_next().await.is_some() {}
 }
 
-/// Fires the group coordinator's deadlines (session and rebalance timeouts, the initial
-/// rebalance delay) as they come due. It sleeps until the earliest one, and wakes early
-/// whenever a group request may have moved it (`Shared::groups_changed`).
-async fn run_group_timers(shared: Arc<Shared>, mut shutdown: watch::Receiver<bool>) {
+/// Fires the cluster's deadlines (session and rebalance timeouts, the initial rebalance
+/// delay, lagging followers' copies) as they come due. It sleeps until the earliest one,
+/// and wakes early whenever a request may have moved it (`Shared::groups_changed`). On a
+/// manual clock it only waits for those wake-ups: `Cluster::advance` fires deadlines itself.
+async fn run_timers(shared: Arc<Shared>, mut shutdown: watch::Receiver<bool>) {
     loop {
         let wait = {
             let now = shared.clock.now_ms();
             let mut state = shared.lock();
-            state.groups.tick(now);
-            state.groups.next_deadline().map(|d| (d - now).max(0))
+            if state.tick(now) {
+                shared.logs_changed.notify_waiters();
+            }
+            state.next_deadline().map(|d| (d - now).max(0))
         };
         // With nothing due, an hour is as good as forever: any change notifies.
-        let wait = std::time::Duration::from_millis(wait.unwrap_or(3_600_000) as u64);
+        let wait = match wait {
+            Some(ms) if !shared.clock.is_manual() => ms as u64,
+            _ => 3_600_000,
+        };
         tokio::select! {
-            _ = tokio::time::sleep(wait) => {}
+            _ = tokio::time::sleep(std::time::Duration::from_millis(wait)) => {}
             _ = shared.groups_changed.notified() => {}
             _ = shutdown.wait_for(|stop| *stop) => return,
         }
     }
 }
 
-async fn run_broker(
-    shared: Arc<Shared>,
-    broker_id: i32,
-    listener: TcpListener,
-    mut shutdown: watch::Receiver<bool>,
-) {
-    let mut connections = tokio::task::JoinSet::new();
+/// One broker: accepts connections while it is up (or isolated), closes its port while it
+/// is stopped, and takes up the listener it is given when it starts again.
+async fn run_broker(shared: Arc<Shared>, index: usize, mut shutdown: watch::Receiver<bool>) {
     let for_connections = shutdown.clone();
+    let broker_id = shared.net[index].id;
+    let mut mode = shared.net[index].mode.subscribe();
+    let mut connections = tokio::task::JoinSet::new();
     loop {
-        tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok((stream, peer)) => {
-                    let span = tracing::info_span!("connection", broker_id, %peer);
-                    connections.spawn(
-                        serve_connection(shared.clone(), broker_id, stream, for_connections.clone())
-                            .instrument(span),
-                    );
+        let listener = loop {
+            if *mode.borrow_and_update() != NetMode::Down {
+                let bound = shared.net[index]
+                    .listener
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .take();
+                if let Some(bound) = bound {
+                    match TcpListener::from_std(bound) {
+                        Ok(listener) => break listener,
+                        Err(e) => tracing::error!(broker_id, error = %e, "cannot register listener"),
+                    }
                 }
-                Err(e) => tracing::warn!(broker_id, error = %e, "accept failed"),
-            },
-            _ = shutdown.wait_for(|stop| *stop) => break,
-            // Reap finished connections so a long-lived broker does not accumulate them.
-            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+            }
+            tokio::select! {
+                changed = mode.changed() => if changed.is_err() { return },
+                _ = stopped(&mut shutdown) => {
+                    while connections.join_next().await.is_some() {}
+                    return;
+                }
+                Some(_) = connections.join_next(), if !connections.is_empty() => {}
+            }
+        };
+        loop {
+            tokio::select! {
+                accepted = listener.accept() => match accepted {
+                    Ok((stream, peer)) => {
+                        let span = tracing::info_span!("connection", broker_id, %peer);
+                        connections.spawn(
+                            serve_connection(
+                                shared.clone(),
+                                broker_id,
+                                stream,
+                                for_connections.clone(),
+                                shared.net[index].mode.subscribe(),
+                            )
+                            .instrument(span),
+                        );
+                    }
+                    Err(e) => tracing::warn!(broker_id, error = %e, "accept failed"),
+                },
+                _ = down(&mut mode) => break,
+                _ = stopped(&mut shutdown) => {
+                    drop(listener);
+                    while connections.join_next().await.is_some() {}
+                    return;
+                }
+                // Reap finished connections so a long-lived broker does not accumulate them.
+                Some(_) = connections.join_next(), if !connections.is_empty() => {}
+            }
+        }
+        // Stopped: closing the listener makes the port refuse; connections reset themselves.
+        drop(listener);
+        tracing::info!(broker_id, "broker stopped: port closed");
+    }
+}
+
+/// Resolves once the cluster shuts down.
+async fn stopped(shutdown: &mut watch::Receiver<bool>) {
+    let _ = shutdown.wait_for(|stop| *stop).await;
+}
+
+/// Resolves once the broker is stopped.
+async fn down(mode: &mut watch::Receiver<NetMode>) {
+    let _ = mode.wait_for(|m| *m == NetMode::Down).await;
+}
+
+/// Waits while the broker is isolated. False once it is stopped or the cluster shuts
+/// down: the connection must end.
+async fn reachable(mode: &mut watch::Receiver<NetMode>, shutdown: &mut watch::Receiver<bool>) -> bool {
+    loop {
+        match *mode.borrow_and_update() {
+            NetMode::Up => return true,
+            NetMode::Down => return false,
+            NetMode::Isolated => {}
+        }
+        tokio::select! {
+            changed = mode.changed() => if changed.is_err() { return false },
+            _ = shutdown.wait_for(|stop| *stop) => return false,
         }
     }
-    drop(listener);
-    while connections.join_next().await.is_some() {}
+}
+
+/// Ends a connection the way a crashed broker's does: with a reset, not a clean close.
+fn reset(writer: &tokio::net::tcp::OwnedWriteHalf) {
+    #[allow(deprecated)] // `set_linger` is the only portable way to ask for a reset.
+    let _ = writer.as_ref().set_linger(Some(std::time::Duration::ZERO));
+    tracing::debug!("connection reset: broker stopped");
 }
 
 async fn serve_connection(
@@ -100,6 +195,7 @@ async fn serve_connection(
     broker_id: i32,
     stream: TcpStream,
     mut shutdown: watch::Receiver<bool>,
+    mut mode: watch::Receiver<NetMode>,
 ) {
     let _ = stream.set_nodelay(true);
     // Kafka reports a member's host as Java's `InetAddress.toString()`: "/127.0.0.1".
@@ -112,9 +208,13 @@ async fn serve_connection(
     let max_request_size = shared.lock().config.max_request_size;
     tracing::debug!("connection opened");
     loop {
+        if !reachable(&mut mode, &mut shutdown).await {
+            return reset(&writer);
+        }
         let frame = tokio::select! {
             frame = read_frame(&mut reader, max_request_size) => frame,
             _ = shutdown.wait_for(|stop| *stop) => return,
+            _ = down(&mut mode) => return reset(&writer),
         };
         let frame = match frame {
             Ok(Some(frame)) => frame,
@@ -141,10 +241,18 @@ async fn serve_connection(
             correlation_id = request.correlation_id(),
             client_id = request.client_id(),
         );
+        // A request sent to an isolated broker is held "in the network" until it heals.
+        if !reachable(&mut mode, &mut shutdown).await {
+            return reset(&writer);
+        }
         let reply = tokio::select! {
             reply = process(&shared, broker_id, &client_host, request).instrument(span.clone()) => reply,
             _ = shutdown.wait_for(|stop| *stop) => return,
+            _ = down(&mut mode) => return reset(&writer),
         };
+        if !reachable(&mut mode, &mut shutdown).await {
+            return reset(&writer);
+        }
         let _enter = span.enter();
         let (bytes, pause) = match reply {
             Outcome::Send(bytes) => (bytes, None),

@@ -32,15 +32,19 @@ pub(crate) fn handle(
                 "broker-sim brokers only describe broker endpoints",
             )));
     }
+    // Stopped brokers are fenced: listed only when v2 asks for them, and marked.
+    let include_fenced = ctx.version >= 2 && request.include_fenced_brokers;
     response.with_brokers(
         state
             .brokers
             .iter()
+            .filter(|b| include_fenced || !state.is_fenced(b.id))
             .map(|b| {
                 DescribeClusterBroker::default()
                     .with_broker_id(b.id.into())
                     .with_host(str_bytes(b.host.clone()))
                     .with_port(b.port)
+                    .with_is_fenced(state.is_fenced(b.id))
             })
             .collect(),
     )

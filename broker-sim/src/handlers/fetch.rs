@@ -37,6 +37,10 @@ pub(crate) async fn handle(ctx: &RequestContext<'_>, request: FetchRequest) -> F
     }
     let wait = Duration::from_millis(request.max_wait_ms.max(0) as u64);
     let deadline = tokio::time::Instant::now() + wait;
+    // On a manual clock the wait also ends when `Cluster::advance` passes it (advancing
+    // wakes every waiter); real time still bounds it so an idle consumer is answered.
+    let clock = &ctx.shared.clock;
+    let cluster_deadline = clock.now_ms() + i64::from(request.max_wait_ms.max(0));
     let min_bytes = request
         .min_bytes
         .clamp(0, request.max_bytes.clamp(0, FETCH_MAX_BYTES)) as usize;
@@ -45,7 +49,9 @@ pub(crate) async fn handle(ctx: &RequestContext<'_>, request: FetchRequest) -> F
         let mut appended = pin!(ctx.shared.logs_changed.notified());
         appended.as_mut().enable();
         let (response, bytes, any_error) = read(ctx, &request);
-        if any_error || bytes >= min_bytes || tokio::time::Instant::now() >= deadline {
+        let waited = tokio::time::Instant::now() >= deadline
+            || (clock.is_manual() && clock.now_ms() >= cluster_deadline);
+        if any_error || bytes >= min_bytes || waited {
             return response;
         }
         tokio::select! {

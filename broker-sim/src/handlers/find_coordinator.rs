@@ -29,7 +29,12 @@ pub(crate) fn handle(
                 format!("Unsupported coordinator key type {}", request.key_type),
             ));
         }
-        let b = state.coordinator_for(key);
+        let b = state.coordinator_for(key).ok_or_else(|| {
+            KafkaError::new(
+                ResponseError::CoordinatorNotAvailable,
+                "every replica of the coordinator's internal partition is down",
+            )
+        })?;
         Ok((b.id, b.host.clone(), b.port))
     };
     if ctx.version < 4 {

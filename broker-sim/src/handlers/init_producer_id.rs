@@ -39,7 +39,7 @@ pub(crate) fn handle(
         {
             return refuse(ResponseError::InvalidTransactionTimeout);
         }
-        if state.coordinator_for(tid).id != ctx.broker_id {
+        if !state.is_coordinator(tid, ctx.broker_id) {
             return refuse(ResponseError::NotCoordinator);
         }
     }

@@ -20,7 +20,7 @@ pub(crate) fn handle(ctx: &RequestContext<'_>, r: ListGroupsRequest) -> ListGrou
     let groups = state
         .groups
         .iter()
-        .filter(|g| state.coordinator_for(&g.id).id == ctx.broker_id)
+        .filter(|g| state.is_coordinator(&g.id, ctx.broker_id))
         .filter(|g| wanted(&r.states_filter, g.state.as_str()))
         .filter(|_| wanted(&r.types_filter, CLASSIC))
         .map(|g| {

@@ -40,20 +40,24 @@ pub(crate) fn handle(ctx: &RequestContext<'_>, request: MetadataRequest) -> Meta
                     .with_topic_id(t.topic_id)
                     .with_error_code(ResponseError::InvalidRequest.code()),
                 _ => match state.topic_name_by_id(&t.topic_id).map(str::to_string) {
-                    Some(name) => {
-                        describe(state.topic(&name).expect("id index is in step"), with_ops)
-                    }
+                    Some(name) => describe(
+                        &state,
+                        state.topic(&name).expect("id index is in step"),
+                        with_ops,
+                    ),
                     None => MetadataResponseTopic::default()
                         .with_topic_id(t.topic_id)
                         .with_error_code(ResponseError::UnknownTopicId.code()),
                 },
             })
             .collect(),
-        _ => state.topics().map(|t| describe(t, with_ops)).collect(),
+        _ => state
+            .topics()
+            .map(|t| describe(&state, t, with_ops))
+            .collect(),
     };
     let brokers = state
-        .brokers
-        .iter()
+        .live_brokers()
         .map(|b| {
             MetadataResponseBroker::default()
                 .with_node_id(b.id.into())
@@ -79,34 +83,49 @@ fn named_topic(
     auto_create: bool,
     with_ops: bool,
 ) -> MetadataResponseTopic {
-    let result: Result<&Topic, KafkaError> = match validate_topic_name(name) {
+    let result: Result<(), KafkaError> = match validate_topic_name(name) {
         Err(e) => Err(e),
-        Ok(()) if state.topic(name).is_some() => Ok(state.topic(name).expect("checked")),
-        Ok(()) if auto_create => state.auto_create_topic(name),
+        Ok(()) if state.topic(name).is_some() => Ok(()),
+        Ok(()) if auto_create => state.auto_create_topic(name).map(|_| ()),
         Ok(()) => Err(KafkaError::new(
             ResponseError::UnknownTopicOrPartition,
             name,
         )),
     };
     match result {
-        Ok(topic) => describe(topic, with_ops),
+        Ok(()) => describe(state, state.topic(name).expect("exists"), with_ops),
         Err(e) => MetadataResponseTopic::default()
             .with_name(Some(topic_name(name)))
             .with_error_code(e.code()),
     }
 }
 
-fn describe(topic: &Topic, with_ops: bool) -> MetadataResponseTopic {
+/// A topic's partitions as the brokers see them now: a partition without a leader says
+/// LEADER_NOT_AVAILABLE, and replicas on stopped brokers are listed as offline (v5+).
+fn describe(state: &State, topic: &Topic, with_ops: bool) -> MetadataResponseTopic {
     let partitions = topic
         .partitions
         .iter()
         .map(|p| {
+            let offline = p
+                .replicas
+                .iter()
+                .filter(|&&b| state.is_fenced(b))
+                .map(|&b| b.into())
+                .collect();
+            let error = if p.leader < 0 {
+                ResponseError::LeaderNotAvailable.code()
+            } else {
+                0
+            };
             MetadataResponsePartition::default()
+                .with_error_code(error)
                 .with_partition_index(p.index)
                 .with_leader_id(p.leader.into())
                 .with_leader_epoch(p.leader_epoch)
                 .with_replica_nodes(p.replicas.iter().map(|&b| b.into()).collect())
                 .with_isr_nodes(p.isr.iter().map(|&b| b.into()).collect())
+                .with_offline_replicas(offline)
         })
         .collect();
     let mut t = MetadataResponseTopic::default()

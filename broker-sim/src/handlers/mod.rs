@@ -52,7 +52,7 @@ impl RequestContext<'_> {
     /// NOT_COORDINATOR unless this broker coordinates `group_id`: group requests must go
     /// where FindCoordinator sent the client.
     pub fn check_coordinator(&self, group_id: &str) -> Result<(), ResponseError> {
-        if self.shared.lock().coordinator_for(group_id).id == self.broker_id {
+        if self.shared.lock().is_coordinator(group_id, self.broker_id) {
             Ok(())
         } else {
             Err(ResponseError::NotCoordinator)
@@ -87,7 +87,7 @@ pub(crate) async fn dispatch(ctx: &RequestContext<'_>, request: RequestKind) -> 
     use RequestKind as Rq;
     use ResponseKind as Rs;
     let response = match request {
-        Rq::Produce(r) => return produce::handle(ctx, r),
+        Rq::Produce(r) => return produce::handle(ctx, r).await,
         Rq::Fetch(r) => Rs::Fetch(fetch::handle(ctx, r).await),
         Rq::ListOffsets(r) => Rs::ListOffsets(list_offsets::handle(ctx, r)),
         Rq::Metadata(r) => Rs::Metadata(metadata::handle(ctx, r)),

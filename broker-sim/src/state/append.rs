@@ -22,6 +22,7 @@ use broker_sim_protocol::batch::{self, BatchError, BatchView, Codec};
 use kafka_protocol::ResponseError;
 
 use super::{Partition, State, Topic};
+use crate::config::BrokerConfig;
 use crate::error::KafkaError;
 
 /// How the batch arrived.
@@ -39,6 +40,9 @@ pub struct AppendOptions {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Appended {
     pub base_offset: i64,
+    /// The offset of the batch's last record: acks=all waits until the high watermark
+    /// passes it.
+    pub last_offset: i64,
     pub log_start_offset: i64,
     /// The broker time stamped on the batch, or -1 for CreateTime topics.
     pub log_append_time: i64,
@@ -59,28 +63,43 @@ impl State {
         options: AppendOptions,
     ) -> Result<Appended, KafkaError> {
         let view = check_request_shape(records, options.allow_zstd)?;
-        let broker_max_message_bytes = self.config.message_max_bytes;
         let t = self
             .topics
             .get_mut(topic)
             .ok_or_else(|| State::unknown_topic(topic))?;
-        let limits = TopicLimits::of(t, broker_max_message_bytes);
+        let limits = TopicLimits::of(t, &self.config);
         let p = t
             .partition_mut(partition)
             .ok_or_else(|| State::unknown_topic(&format!("{topic}-{partition}")))?;
-        if let Some(broker) = broker {
-            super::check_leader(p, topic, broker)?;
-        }
+        // A seeded record (no broker) goes to whoever leads, if anyone does.
+        super::check_leader(p, topic, broker.unwrap_or(p.leader))?;
         check_in_sync_replicas(p, &limits, options.acks)?;
         let max_timestamp = validate_batch(&view, &limits, options.now_ms)?;
         let stamp = limits.log_append_time.then_some(options.now_ms);
-        let base_offset =
-            p.log
-                .append(&view, p.leader_epoch, stamp.unwrap_or(max_timestamp), stamp);
-        Ok(Appended {
+        let base_offset = p.log.append(
+            &view,
+            p.leader_epoch,
+            stamp.unwrap_or(max_timestamp),
+            stamp,
+            options.now_ms,
+        );
+        let appended = Appended {
             base_offset,
+            last_offset: p.log.log_end_offset() - 1,
             log_start_offset: p.log.log_start_offset(),
             log_append_time: stamp.unwrap_or(-1),
+        };
+        self.replicate(topic, partition, options.now_ms);
+        Ok(appended)
+    }
+
+    /// The `min.insync.replicas` an acks=all write to `topic` needs, capped at the
+    /// replication factor as Kafka 3.7+ does.
+    pub fn min_insync_replicas(&self, topic: &str, partition: i32) -> usize {
+        self.topics.get(topic).map_or(1, |t| {
+            let limits = TopicLimits::of(t, &self.config);
+            let rf = t.partition(partition).map_or(1, |p| p.replicas.len());
+            limits.min_insync_replicas.min(rf)
         })
     }
 }
@@ -96,11 +115,16 @@ struct TopicLimits {
 }
 
 impl TopicLimits {
-    fn of(t: &Topic, broker_max_message_bytes: i32) -> Self {
+    fn of(t: &Topic, broker: &BrokerConfig) -> Self {
         let long = |name: &str| t.config(name).and_then(|v| v.trim().parse::<i64>().ok());
+        let min_isr = t
+            .configs
+            .get("min.insync.replicas")
+            .and_then(|v| v.trim().parse::<i64>().ok())
+            .unwrap_or(broker.min_insync_replicas.into());
         TopicLimits {
-            max_message_bytes: t.max_message_bytes(broker_max_message_bytes),
-            min_insync_replicas: long("min.insync.replicas").unwrap_or(1).max(1) as usize,
+            max_message_bytes: t.max_message_bytes(broker.message_max_bytes),
+            min_insync_replicas: min_isr.max(1) as usize,
             log_append_time: t.config("message.timestamp.type") == Some("LogAppendTime"),
             compacted: t
                 .config("cleanup.policy")

@@ -16,6 +16,9 @@ pub struct StoredBatch {
     pub last_offset: i64,
     pub max_timestamp: i64,
     pub is_control: bool,
+    /// The cluster time it was appended: followers with a replication lag copy it that
+    /// much later.
+    pub appended_at: i64,
     pub bytes: Bytes,
 }
 
@@ -63,14 +66,15 @@ impl PartitionLog {
 
     /// Appends one already-validated batch, assigning it the next offsets. `max_timestamp`
     /// is the largest record timestamp (computed by validation rather than trusted from the
-    /// header); with a `log_append_time`, the batch is stamped with it. Returns the base
-    /// offset assigned.
+    /// header); with a `log_append_time`, the batch is stamped with it. `now` is the
+    /// cluster time of the append. Returns the base offset assigned.
     pub fn append(
         &mut self,
         view: &BatchView<'_>,
         leader_epoch: i32,
         max_timestamp: i64,
         log_append_time: Option<i64>,
+        now: i64,
     ) -> i64 {
         let base_offset = self.log_end_offset;
         let mut owned = BytesMut::from(view.as_bytes());
@@ -85,10 +89,43 @@ impl PartitionLog {
             last_offset,
             max_timestamp,
             is_control: view.is_control(),
+            // Kept in order even if the system clock steps back, so lagged copies advance
+            // monotonically.
+            appended_at: self.batches.last().map_or(now, |b| b.appended_at.max(now)),
             bytes: owned.freeze(),
         });
         self.log_end_offset = last_offset + 1;
         base_offset
+    }
+
+    /// The log end offset as it stood at cluster time `time`: what a follower that lags by
+    /// `now - time` has copied.
+    pub fn end_offset_at(&self, time: i64) -> i64 {
+        let copied = self.batches.partition_point(|b| b.appended_at <= time);
+        match copied {
+            0 => self
+                .batches
+                .first()
+                .map_or(self.log_end_offset, |b| b.base_offset),
+            n => self.batches[n - 1].last_offset + 1,
+        }
+    }
+
+    /// When the first batch at or after `offset` was appended, if there is one: the next
+    /// moment a lagging follower at `offset` has something to copy.
+    pub fn appended_at(&self, offset: i64) -> Option<i64> {
+        self.batches.get(self.index_of(offset)).map(|b| b.appended_at)
+    }
+
+    /// Drops everything from `offset` on, as a replica does when it follows a new leader
+    /// whose log ends there. `offset` is a batch boundary: replicas copy whole batches.
+    pub fn truncate_to(&mut self, offset: i64) {
+        if offset >= self.log_end_offset {
+            return;
+        }
+        let keep = self.batches.partition_point(|b| b.base_offset < offset);
+        self.batches.truncate(keep);
+        self.log_end_offset = offset.max(self.log_start_offset);
     }
 
     /// Index of the first batch holding offsets at or after `offset`.
@@ -215,7 +252,7 @@ mod tests {
     fn append(log: &mut PartitionLog, values: &[&str], ts: i64) -> i64 {
         let bytes = batch_of(values, ts);
         let view = BatchView::parse(&bytes).unwrap();
-        log.append(&view, 0, view.max_timestamp(), None)
+        log.append(&view, 0, view.max_timestamp(), None, ts)
     }
 
     #[test]
@@ -255,5 +292,21 @@ mod tests {
         assert_eq!(log.log_start_offset(), 2);
         assert_eq!(log.offset_for_timestamp(0), Some((2, 50)));
         assert_eq!(log.records().len(), 1);
+    }
+
+    #[test]
+    fn lagged_copies_and_truncation_follow_batch_boundaries() {
+        let mut log = PartitionLog::default();
+        append(&mut log, &["a", "b"], 100); // offsets 0-1 at t=100
+        append(&mut log, &["c"], 200); // offset 2 at t=200
+        assert_eq!(log.end_offset_at(99), 0);
+        assert_eq!(log.end_offset_at(150), 2);
+        assert_eq!(log.end_offset_at(200), 3);
+        assert_eq!(log.appended_at(2), Some(200));
+        assert_eq!(log.appended_at(3), None);
+        log.truncate_to(2);
+        assert_eq!(log.log_end_offset(), 2);
+        assert_eq!(append(&mut log, &["d"], 300), 2);
+        assert_eq!(log.records()[2].value.as_deref(), Some(&b"d"[..]));
     }
 }

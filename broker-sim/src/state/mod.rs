@@ -8,6 +8,7 @@
 mod append;
 pub mod groups;
 pub mod log;
+mod replication;
 pub mod topic;
 
 use std::collections::BTreeMap;
@@ -18,6 +19,7 @@ use crate::config::{self, BrokerConfig};
 use crate::error::KafkaError;
 use crate::rng::SimRng;
 pub use append::AppendOptions;
+pub use replication::Replication;
 pub use topic::{Partition, Topic};
 
 /// Kafka's controller refuses one operation that would write more than this many records
@@ -83,6 +85,7 @@ pub struct State {
     transactional_producers: BTreeMap<String, (i64, i16)>,
     unkeyed_next: BTreeMap<String, i32>,
     pub groups: groups::Groups,
+    pub(crate) replication: Replication,
 }
 
 impl State {
@@ -101,7 +104,24 @@ impl State {
             transactional_producers: BTreeMap::new(),
             unkeyed_next: BTreeMap::new(),
             groups: groups::Groups::new(group_config),
+            replication: Replication::default(),
         }
+    }
+
+    /// Fires everything that came due by `now`: group timeouts and replication (lagging
+    /// followers copying, stuck ones leaving the ISR). Returns whether logs may have
+    /// changed, so long-polling requests should look again.
+    pub fn tick(&mut self, now: i64) -> bool {
+        self.groups.tick(now);
+        self.tick_replication(now)
+    }
+
+    /// The earliest cluster time at which `tick` has something to do.
+    pub fn next_deadline(&self) -> Option<i64> {
+        [self.groups.next_deadline(), self.next_replication_deadline()]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     pub fn broker_ids(&self) -> Vec<i32> {
@@ -415,20 +435,58 @@ impl State {
         self.groups.join(request, now, &mut self.rng)
     }
 
-    pub fn coordinator_for(&self, key: &str) -> &BrokerInfo {
+    pub fn coordinator_for(&self, key: &str) -> Option<&BrokerInfo> {
         let hash = key
             .encode_utf16()
             .fold(0i32, |h, c| h.wrapping_mul(31).wrapping_add(c as i32));
         // Kafka's Utils.abs maps i32::MIN to 0 rather than overflowing.
         let partition =
             (if hash == i32::MIN { 0 } else { hash.abs() } % COORDINATOR_PARTITIONS) as usize;
-        &self.brokers[partition % self.brokers.len()]
+        // The internal partition's replicas sit on consecutive brokers; its leader, and so
+        // the coordinator, is the first of them that is up.
+        let n = self.brokers.len();
+        (0..n.min(3))
+            .map(|r| &self.brokers[(partition + r) % n])
+            .find(|b| !self.is_fenced(b.id))
+    }
+
+    /// Whether `broker` coordinates the group or transactional id `key`.
+    pub fn is_coordinator(&self, key: &str, broker: i32) -> bool {
+        self.coordinator_for(key).is_some_and(|b| b.id == broker)
+    }
+
+    /// Every group's coordinator, to tell afterwards which groups moved.
+    fn coordinator_map(&self) -> BTreeMap<String, Option<i32>> {
+        self.groups
+            .iter()
+            .map(|g| (g.id.clone(), self.coordinator_for(&g.id).map(|b| b.id)))
+            .collect()
+    }
+
+    /// Groups whose coordinator changed are loaded by the new one, which gives every
+    /// member a fresh session, as Kafka's coordinator does when it loads a group.
+    fn coordinators_moved(&mut self, before: &BTreeMap<String, Option<i32>>, now: i64) {
+        let moved: Vec<String> = before
+            .iter()
+            .filter(|(g, was)| self.coordinator_for(g).map(|b| b.id) != **was)
+            .map(|(g, _)| g.clone())
+            .collect();
+        for g in moved {
+            tracing::info!(group = %g, coordinator = ?self.coordinator_for(&g).map(|b| b.id), "group coordinator moved");
+            self.groups.refresh_sessions(&g, now);
+        }
     }
 }
 
 fn check_leader(p: &Partition, topic: &str, broker: i32) -> Result<(), KafkaError> {
     if p.leader == broker {
         return Ok(());
+    }
+    if p.leader < 0 {
+        return Err(KafkaError::new(
+            ResponseError::NotLeaderOrFollower,
+            format!("{topic}-{} has no leader: every in-sync replica is down", p.index),
+        ));
     }
     Err(KafkaError::new(
         ResponseError::NotLeaderOrFollower,

@@ -46,10 +46,20 @@ pub fn validate_topic_name(name: &str) -> Result<(), KafkaError> {
 pub struct Partition {
     pub index: i32,
     pub replicas: Vec<i32>,
+    /// In-sync replicas, in replica-list order; the leader is always one of them.
     pub isr: Vec<i32>,
+    /// -1 while no replica can lead (every in-sync replica is down).
     pub leader: i32,
     pub leader_epoch: i32,
+    /// The leader's log. A follower's copy is a prefix of it: followers only ever copy
+    /// the leader, and a leader change truncates the log to what the new leader holds.
     pub log: PartitionLog,
+    /// How far each follower's copy reaches (its log end offset).
+    pub(crate) follower_ends: BTreeMap<i32, i64>,
+    /// The cluster time up to which each follower has copied everything: a follower
+    /// whose copy is older than `replica.lag.time.max.ms` leaves the ISR.
+    pub(crate) caught_up_at: BTreeMap<i32, i64>,
+    pub(crate) high_watermark: i64,
 }
 
 impl Partition {
@@ -58,9 +68,12 @@ impl Partition {
             index,
             leader: replicas[0],
             isr: replicas.clone(),
+            follower_ends: replicas[1..].iter().map(|&r| (r, 0)).collect(),
+            caught_up_at: BTreeMap::new(),
             replicas,
             leader_epoch: 0,
             log: PartitionLog::default(),
+            high_watermark: 0,
         }
     }
 
@@ -88,10 +101,34 @@ impl Partition {
         Ok(())
     }
 
-    /// Records below this offset are visible to consumers. Replication is immediate, so
-    /// every in-sync replica has the leader's whole log.
+    /// Records below this offset are visible to consumers: every in-sync replica has them.
     pub fn high_watermark(&self) -> i64 {
-        self.log.log_end_offset()
+        self.high_watermark
+    }
+
+    /// The log end offset of `replica`'s copy.
+    pub fn replica_end(&self, replica: i32) -> i64 {
+        if replica == self.leader {
+            self.log.log_end_offset()
+        } else {
+            let end = self.follower_ends.get(&replica).copied().unwrap_or(0);
+            end.min(self.log.log_end_offset())
+        }
+    }
+
+    /// Moves the high watermark up to the lowest log end offset in the ISR. It never moves
+    /// back, except when a truncation takes records away (see `truncate_to`).
+    pub(crate) fn update_high_watermark(&mut self) {
+        if self.leader < 0 {
+            return;
+        }
+        let lowest = self
+            .isr
+            .iter()
+            .map(|&r| self.replica_end(r))
+            .min()
+            .unwrap_or(self.high_watermark);
+        self.high_watermark = self.high_watermark.max(lowest);
     }
 }
 

@@ -276,6 +276,16 @@ impl Groups {
         self.groups.values()
     }
 
+    /// Every member of `id` gets a fresh session: what a coordinator that just loaded the
+    /// group after a failover does, since it cannot know when members were last heard of.
+    pub fn refresh_sessions(&mut self, id: &str, now: i64) {
+        if let Some(g) = self.groups.get_mut(id) {
+            for m in g.members.values_mut() {
+                m.touch(now);
+            }
+        }
+    }
+
     fn get_or_create(&mut self, id: &str) -> &mut Group {
         self.groups
             .entry(id.to_string())

@@ -118,7 +118,7 @@ impl State {
         if !known.contains(&true) {
             return vec![unknown; offsets.len()];
         }
-        let group = if self.coordinator_for(&req.group_id).id != broker_id {
+        let group = if !self.is_coordinator(&req.group_id, broker_id) {
             Err(ResponseError::NotCoordinator)
         } else {
             self.groups.group_for_commit(req, now)
