@@ -822,6 +822,7 @@ impl Cluster {
             NetMode::Up => self.shared.lock().fence_broker(id, self.now_ms())?,
         }
         net.mode.send_replace(NetMode::Down);
+        net.wait_until_closed();
         self.changed();
         tracing::info!(broker = id, "broker stopped");
         Ok(())
@@ -841,13 +842,20 @@ impl Cluster {
             NetMode::Isolated => return self.heal_broker(id),
             NetMode::Down => {}
         }
-        let b = self.brokers.iter().find(|b| b.id == id).expect("net and brokers agree");
+        let b = self
+            .brokers
+            .iter()
+            .find(|b| b.id == id)
+            .expect("net and brokers agree");
         let listener = TcpListener::bind((b.host.as_str(), b.port as u16))
             .and_then(|l| l.set_nonblocking(true).map(|()| l))
             .map_err(|e| {
                 KafkaError::new(
                     ResponseError::BrokerNotAvailable,
-                    format!("broker {id} cannot listen on {}:{} again: {e}", b.host, b.port),
+                    format!(
+                        "broker {id} cannot listen on {}:{} again: {e}",
+                        b.host, b.port
+                    ),
                 )
             })?;
         *net.listener.lock().unwrap_or_else(|e| e.into_inner()) = Some(listener);

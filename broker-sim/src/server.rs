@@ -39,6 +39,10 @@ pub(crate) struct BrokerNet {
     /// A listener bound by whoever brings the broker up, for its task to serve. Binding
     /// happens on the caller's thread so the port is accepting when the call returns.
     pub listener: std::sync::Mutex<Option<std::net::TcpListener>>,
+    /// Whether the broker's task holds an open listener, so that stopping a broker can
+    /// wait until its port is really closed (and free to bind again).
+    listening: std::sync::Mutex<bool>,
+    listening_changed: std::sync::Condvar,
 }
 
 impl BrokerNet {
@@ -47,7 +51,25 @@ impl BrokerNet {
             id,
             mode: watch::channel(NetMode::Up).0,
             listener: std::sync::Mutex::new(Some(listener)),
+            listening: std::sync::Mutex::new(false),
+            listening_changed: std::sync::Condvar::new(),
         }
+    }
+
+    fn set_listening(&self, listening: bool) {
+        *self.listening.lock().unwrap_or_else(|e| e.into_inner()) = listening;
+        self.listening_changed.notify_all();
+    }
+
+    /// Closes the broker's port: drops a listener its task has not taken up yet, then
+    /// blocks until the task has closed the one it serves (bounded, in case the runtime
+    /// is shutting down). Call after switching the mode to `Down`.
+    pub fn wait_until_closed(&self) {
+        drop(self.listener.lock().unwrap_or_else(|e| e.into_inner()).take());
+        let guard = self.listening.lock().unwrap_or_else(|e| e.into_inner());
+        let _ = self
+            .listening_changed
+            .wait_timeout_while(guard, std::time::Duration::from_secs(5), |open| *open);
     }
 
     pub fn mode(&self) -> NetMode {
@@ -102,15 +124,26 @@ async fn run_broker(shared: Arc<Shared>, index: usize, mut shutdown: watch::Rece
     loop {
         let listener = loop {
             if *mode.borrow_and_update() != NetMode::Down {
-                let bound = shared.net[index]
-                    .listener
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .take();
+                let bound = {
+                    let mut slot = shared.net[index]
+                        .listener
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner());
+                    // Marked under the slot's lock, so a stop that finds the slot empty
+                    // knows to wait for this task to close the listener.
+                    let bound = slot.take();
+                    if bound.is_some() {
+                        shared.net[index].set_listening(true);
+                    }
+                    bound
+                };
                 if let Some(bound) = bound {
                     match TcpListener::from_std(bound) {
                         Ok(listener) => break listener,
-                        Err(e) => tracing::error!(broker_id, error = %e, "cannot register listener"),
+                        Err(e) => {
+                            shared.net[index].set_listening(false);
+                            tracing::error!(broker_id, error = %e, "cannot register listener");
+                        }
                     }
                 }
             }
@@ -144,6 +177,7 @@ async fn run_broker(shared: Arc<Shared>, index: usize, mut shutdown: watch::Rece
                 _ = down(&mut mode) => break,
                 _ = stopped(&mut shutdown) => {
                     drop(listener);
+                    shared.net[index].set_listening(false);
                     while connections.join_next().await.is_some() {}
                     return;
                 }
@@ -153,6 +187,7 @@ async fn run_broker(shared: Arc<Shared>, index: usize, mut shutdown: watch::Rece
         }
         // Stopped: closing the listener makes the port refuse; connections reset themselves.
         drop(listener);
+        shared.net[index].set_listening(false);
         tracing::info!(broker_id, "broker stopped: port closed");
     }
 }
@@ -169,7 +204,10 @@ async fn down(mode: &mut watch::Receiver<NetMode>) {
 
 /// Waits while the broker is isolated. False once it is stopped or the cluster shuts
 /// down: the connection must end.
-async fn reachable(mode: &mut watch::Receiver<NetMode>, shutdown: &mut watch::Receiver<bool>) -> bool {
+async fn reachable(
+    mode: &mut watch::Receiver<NetMode>,
+    shutdown: &mut watch::Receiver<bool>,
+) -> bool {
     loop {
         match *mode.borrow_and_update() {
             NetMode::Up => return true,
