@@ -80,6 +80,7 @@ impl Default for ClusterBuilder {
                 min_insync_replicas: 1,
                 unclean_leader_election: false,
                 replica_lag_time_max_ms: 30_000,
+                log_retention_check_interval_ms: 300_000,
             },
             replication_factor: None,
             worker_threads: 2,
@@ -232,6 +233,14 @@ impl ClusterBuilder {
         self
     }
 
+    /// Kafka's `log.retention.check.interval.ms`: how often `retention.ms` and
+    /// `retention.bytes` are enforced. Default 5 minutes, as in Kafka; lower it to see
+    /// retention act in a real-time test ([`Cluster::advance`] always enforces it).
+    pub fn log_retention_check_interval(mut self, every: Duration) -> Self {
+        self.config.log_retention_check_interval_ms = (every.as_millis() as i64).max(1);
+        self
+    }
+
     /// Worker threads of the cluster's runtime. Default 2.
     pub fn worker_threads(mut self, n: usize) -> Self {
         self.worker_threads = n.max(1);
@@ -287,6 +296,7 @@ impl ClusterBuilder {
         };
         let mut state = State::new(self.seed, brokers.clone(), config);
         state.set_replication_lag(self.replication_lag_ms, clock.now_ms());
+        state.start_retention(clock.now_ms());
         for spec in &self.topics {
             state
                 .create_topic(spec)
@@ -970,7 +980,11 @@ impl Cluster {
             .clock
             .advance(by.as_millis() as i64)
             .expect("Cluster::advance needs a manual clock: ClusterBuilder::manual_clock");
-        self.shared.lock().tick(now);
+        {
+            let mut state = self.shared.lock();
+            state.tick(now);
+            state.apply_retention(now);
+        }
         self.changed();
     }
 

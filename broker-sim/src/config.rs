@@ -185,6 +185,8 @@ pub struct BrokerConfig {
     /// Kafka's `replica.lag.time.max.ms`: a follower that has not caught up for this long
     /// leaves the ISR.
     pub replica_lag_time_max_ms: i64,
+    /// Kafka's `log.retention.check.interval.ms`: how often retention runs.
+    pub log_retention_check_interval_ms: i64,
 }
 
 impl BrokerConfig {
@@ -263,6 +265,12 @@ impl BrokerConfig {
                 "CreateTime",
             ),
             fixed("log.retention.bytes", "-1".into(), Long, "-1"),
+            fixed(
+                "log.retention.check.interval.ms",
+                self.log_retention_check_interval_ms.to_string(),
+                Long,
+                "300000",
+            ),
             fixed("log.retention.hours", "168".into(), Int, "168"),
             fixed("log.segment.bytes", "1073741824".into(), Int, "1073741824"),
             fixed(
@@ -346,6 +354,7 @@ mod tests {
             min_insync_replicas: 1,
             unclean_leader_election: false,
             replica_lag_time_max_ms: 30_000,
+            log_retention_check_interval_ms: 300_000,
         };
         let entries = topic_entries(&o, &broker);
         let r = entries.iter().find(|e| e.name == "retention.ms").unwrap();

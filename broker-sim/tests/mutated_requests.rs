@@ -2,7 +2,7 @@
 //!
 //! Valid requests of several APIs and versions (including Produce with real batches in
 //! every codec, and the group coordinator's JoinGroup, SyncGroup, OffsetCommit,
-//! OffsetFetch and LeaveGroup) are encoded with kafka-protocol, then bytes are flipped, cut, inserted or
+//! OffsetFetch and LeaveGroup, and OffsetForLeaderEpoch) are encoded with kafka-protocol, then bytes are flipped, cut, inserted or
 //! overwritten with hostile lengths, and sent to a live cluster. Whatever the broker makes
 //! of each one (an answer with an error code, or a closed connection), it must stay up:
 //! after every case no broker thread has panicked, a fresh connection still gets an
@@ -23,10 +23,14 @@ use kafka_protocol::messages::offset_commit_request::{
     OffsetCommitRequestPartition, OffsetCommitRequestTopic,
 };
 use kafka_protocol::messages::offset_fetch_request::OffsetFetchRequestGroup;
+use kafka_protocol::messages::offset_for_leader_epoch_request::{
+    OffsetForLeaderPartition, OffsetForLeaderTopic,
+};
 use kafka_protocol::messages::sync_group_request::SyncGroupRequestAssignment;
 use kafka_protocol::messages::{
     ApiVersionsRequest, CreateTopicsRequest, FetchRequest, FindCoordinatorRequest, GroupId,
-    JoinGroupRequest, LeaveGroupRequest, OffsetCommitRequest, OffsetFetchRequest, SyncGroupRequest,
+    JoinGroupRequest, LeaveGroupRequest, OffsetCommitRequest, OffsetFetchRequest,
+    OffsetForLeaderEpochRequest, SyncGroupRequest,
 };
 use kafka_protocol::protocol::Request;
 use proptest::prelude::*;
@@ -42,7 +46,7 @@ fn template(kind: u8, version_pick: u8, codec_pick: u8, group: &str) -> Vec<u8> 
         encode_frame(version, 7, request).to_vec()
     }
     let group_id = || GroupId(str_bytes(group));
-    match kind % 11 {
+    match kind % 12 {
         0 => frame_of(&metadata_request(&["t"]), version_pick),
         1 => {
             let codec = [
@@ -150,6 +154,20 @@ fn template(kind: u8, version_pick: u8, codec_pick: u8, group: &str) -> Vec<u8> 
             };
             encode_frame(version, 7, &request).to_vec()
         }
+        10 => frame_of(
+            &OffsetForLeaderEpochRequest::default()
+                .with_replica_id((-1).into())
+                .with_topics(vec![
+                    OffsetForLeaderTopic::default()
+                        .with_topic(name("t"))
+                        .with_partitions(vec![
+                            OffsetForLeaderPartition::default()
+                                .with_current_leader_epoch(0)
+                                .with_leader_epoch(0),
+                        ]),
+                ]),
+            version_pick,
+        ),
         _ => frame_of(&ApiVersionsRequest::default(), version_pick),
     }
 }

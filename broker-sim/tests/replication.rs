@@ -14,8 +14,9 @@ use kafka_protocol::messages::{
 };
 use support::*;
 
-/// Kafka's start time for manual-clock clusters in these tests: any fixed instant.
-const T0: i64 = 1_800_000_000_000;
+/// The start of manual-clock clusters in these tests: just after the test records'
+/// timestamps, so that they are recent (retention would delete week-old records).
+const T0: i64 = BASE_TIMESTAMP + 1_000;
 
 fn metadata_from(cluster: &Cluster, broker: i32, topic: &str) -> MetadataResponse {
     metadata(&mut Conn::to_broker(cluster, broker), 12, &[topic])

@@ -23,11 +23,14 @@ use kafka_protocol::messages::leave_group_request::MemberIdentity;
 use kafka_protocol::messages::offset_delete_request::{
     OffsetDeleteRequestPartition, OffsetDeleteRequestTopic,
 };
+use kafka_protocol::messages::offset_for_leader_epoch_request::{
+    OffsetForLeaderPartition, OffsetForLeaderTopic,
+};
 use kafka_protocol::messages::{
     ApiKey, ApiVersionsRequest, CreatePartitionsRequest, CreateTopicsRequest, DeleteGroupsRequest,
     DeleteRecordsRequest, DeleteTopicsRequest, DescribeClusterRequest, DescribeConfigsRequest,
     DescribeGroupsRequest, FindCoordinatorRequest, InitProducerIdRequest, JoinGroupResponse,
-    LeaveGroupRequest, ListGroupsRequest, OffsetDeleteRequest,
+    LeaveGroupRequest, ListGroupsRequest, OffsetDeleteRequest, OffsetForLeaderEpochRequest,
 };
 use kafka_protocol::protocol::Request;
 use support::*;
@@ -117,6 +120,7 @@ fn check(cluster: &Cluster, key: ApiKey, v: i16) -> Check {
         ApiKey::DeleteTopics => delete_topics(cluster, v),
         ApiKey::DeleteRecords => delete_records(cluster, v),
         ApiKey::InitProducerId => init_producer_id(cluster, v),
+        ApiKey::OffsetForLeaderEpoch => offset_for_leader_epoch(cluster, v),
         ApiKey::DescribeConfigs => describe_configs(cluster, v),
         ApiKey::CreatePartitions => create_partitions(cluster, v),
         ApiKey::DescribeCluster => describe_cluster(cluster, v),
@@ -279,6 +283,27 @@ fn init_producer_id(cluster: &Cluster, v: i16) -> Check {
     no_error(response.error_code, "top level")?;
     ensure(response.producer_id.0 >= 0, || {
         format!("producer id {}", response.producer_id.0)
+    })
+}
+
+fn offset_for_leader_epoch(cluster: &Cluster, v: i16) -> Check {
+    let request = OffsetForLeaderEpochRequest::default()
+        .with_replica_id((-1).into())
+        .with_topics(vec![
+            OffsetForLeaderTopic::default()
+                .with_topic(name("t"))
+                .with_partitions(vec![
+                    OffsetForLeaderPartition::default()
+                        .with_partition(0)
+                        .with_current_leader_epoch(0)
+                        .with_leader_epoch(0),
+                ]),
+        ]);
+    let response = Conn::to_leader(cluster, "t", 0).exchange(v, &request)?;
+    let p = &response.topics[0].partitions[0];
+    no_error(p.error_code, "partition")?;
+    ensure(p.leader_epoch == 0 && p.end_offset >= 1, || {
+        format!("epoch {} ends at {}", p.leader_epoch, p.end_offset)
     })
 }
 

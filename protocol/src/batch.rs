@@ -398,6 +398,18 @@ pub struct NewRecord {
 /// "produce from a test" helper and by tests. An empty `records` is an error, since no
 /// producer sends an empty batch.
 pub fn encode_batch(records: &[NewRecord], codec: Codec) -> Result<Bytes, BatchError> {
+    encode_batch_with_producer(records, codec, -1, -1, -1)
+}
+
+/// The same batch as an idempotent producer sends it: `producer_id`, `producer_epoch` and
+/// the `base_sequence` of its first record in the header, inside the CRC-covered range.
+pub fn encode_batch_with_producer(
+    records: &[NewRecord],
+    codec: Codec,
+    producer_id: i64,
+    producer_epoch: i16,
+    base_sequence: i32,
+) -> Result<Bytes, BatchError> {
     let first = records
         .first()
         .ok_or_else(|| BatchError::Encode("a record batch needs at least one record".into()))?;
@@ -441,9 +453,9 @@ pub fn encode_batch(records: &[NewRecord], codec: Codec) -> Result<Bytes, BatchE
     out.put_i32(count - 1);
     out.put_i64(base_timestamp);
     out.put_i64(max_timestamp);
-    out.put_i64(-1);
-    out.put_i16(-1);
-    out.put_i32(-1);
+    out.put_i64(producer_id);
+    out.put_i16(producer_epoch);
+    out.put_i32(base_sequence);
     out.put_i32(count);
     out.extend_from_slice(&payload);
     let crc = crc32c::crc32c(&out[ATTRIBUTES_AT..]);

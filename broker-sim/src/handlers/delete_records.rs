@@ -40,6 +40,7 @@ pub(crate) fn handle(
                                 ));
                             }
                             p.log.delete_before(target);
+                            p.epochs.truncate_to_start(target);
                             Ok(p.log.log_start_offset())
                         });
                     match outcome {

@@ -7,6 +7,18 @@
 //! (NOT_COORDINATOR), checked in that order as Kafka does; it keeps its producer id and gets its epoch bumped on each
 //! call. Transactions themselves (AddPartitionsToTxn, EndTxn…) are not supported yet.
 //!
+//! From v3 a producer may send the producer id and epoch it has (KIP-360). Only both or
+//! neither may be set (-1), else INVALID_REQUEST, checked first as in Kafka's `KafkaApis`.
+//! Without a transactional id Kafka's coordinator then ignores them and hands out a fresh
+//! producer id with epoch 0, as on any first call: there is nothing to fence without a
+//! transactional id. An idempotent producer that must reset its sequences (after
+//! OUT_OF_ORDER_SEQUENCE_NUMBER, say) bumps its epoch itself, without asking — the Java
+//! client and librdkafka both do — and starts the new epoch at sequence 0, which the
+//! partition accepts (`state::producers`); only transactional producers ask the
+//! coordinator for the bump. With a transactional id Kafka fences a caller whose id or
+//! epoch is stale (PRODUCER_FENCED, INVALID_PRODUCER_EPOCH before v4); broker-sim does
+//! not check that yet.
+//!
 //! v6 exists in Kafka's schema for KIP-939 (two-phase commit) but `kafka-protocol` 0.18
 //! cannot decode it and Kafka 4.1 does not enable it, so v5 is the highest offered.
 
@@ -29,6 +41,10 @@ pub(crate) fn handle(
             .with_producer_id((-1).into())
             .with_producer_epoch(-1)
     };
+    let (producer_id, producer_epoch) = (request.producer_id.0, request.producer_epoch);
+    if (producer_id == -1) != (producer_epoch == -1) {
+        return refuse(ResponseError::InvalidRequest);
+    }
     let transactional_id = request.transactional_id.as_deref().map(|t| t.to_string());
     if let Some(tid) = &transactional_id {
         if tid.is_empty() {

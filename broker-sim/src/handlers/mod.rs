@@ -27,6 +27,7 @@ pub mod metadata;
 pub mod offset_commit;
 pub mod offset_delete;
 pub mod offset_fetch;
+pub mod offset_for_leader_epoch;
 pub mod produce;
 pub mod sync_group;
 
@@ -105,6 +106,9 @@ pub(crate) async fn dispatch(ctx: &RequestContext<'_>, request: RequestKind) -> 
         Rq::DeleteTopics(r) => Rs::DeleteTopics(delete_topics::handle(ctx, r)),
         Rq::DeleteRecords(r) => Rs::DeleteRecords(delete_records::handle(ctx, r)),
         Rq::InitProducerId(r) => Rs::InitProducerId(init_producer_id::handle(ctx, r)),
+        Rq::OffsetForLeaderEpoch(r) => {
+            Rs::OffsetForLeaderEpoch(offset_for_leader_epoch::handle(ctx, r))
+        }
         Rq::DescribeConfigs(r) => Rs::DescribeConfigs(describe_configs::handle(ctx, r)),
         Rq::DeleteGroups(r) => Rs::DeleteGroups(delete_groups::handle(ctx, r)),
         Rq::CreatePartitions(r) => Rs::CreatePartitions(create_partitions::handle(ctx, r)),

@@ -21,6 +21,7 @@
 use broker_sim_protocol::batch::{self, BatchError, BatchView, Codec};
 use kafka_protocol::ResponseError;
 
+use super::producers::{Check, ProducerBatch};
 use super::{Partition, State, Topic};
 use crate::config::BrokerConfig;
 use crate::error::KafkaError;
@@ -76,6 +77,20 @@ impl State {
         check_in_sync_replicas(p, &limits, options.acks)?;
         let max_timestamp = validate_batch(&view, &limits, options.now_ms)?;
         let stamp = limits.log_append_time.then_some(options.now_ms);
+        // -- Idempotent producers (state/producers.rs): Kafka checks sequences and epochs
+        // last, once the batch itself is valid. A retried batch is acknowledged with its
+        // original offsets (and, as Kafka does, its timestamp as log append time) and is
+        // not written again.
+        let producer = ProducerBatch::of(&view);
+        if let Check::Duplicate(original) = p.producers.check(&producer)? {
+            return Ok(Appended {
+                base_offset: original.base_offset,
+                last_offset: original.last_offset,
+                log_start_offset: p.log.log_start_offset(),
+                log_append_time: original.timestamp,
+            });
+        }
+        // -- end idempotent producers
         let base_offset = p.log.append(
             &view,
             p.leader_epoch,
@@ -83,6 +98,12 @@ impl State {
             stamp,
             options.now_ms,
         );
+        // -- Idempotent producers: remember the batch for duplicate and sequence checks.
+        let last_offset = p.log.log_end_offset() - 1;
+        let timestamp = stamp.unwrap_or(max_timestamp);
+        p.producers
+            .record(&producer, base_offset, last_offset, timestamp);
+        // -- end idempotent producers
         let appended = Appended {
             base_offset,
             last_offset: p.log.log_end_offset() - 1,

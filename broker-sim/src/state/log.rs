@@ -114,7 +114,9 @@ impl PartitionLog {
     /// When the first batch at or after `offset` was appended, if there is one: the next
     /// moment a lagging follower at `offset` has something to copy.
     pub fn appended_at(&self, offset: i64) -> Option<i64> {
-        self.batches.get(self.index_of(offset)).map(|b| b.appended_at)
+        self.batches
+            .get(self.index_of(offset))
+            .map(|b| b.appended_at)
     }
 
     /// Drops everything from `offset` on, as a replica does when it follows a new leader
@@ -195,6 +197,27 @@ impl PartitionLog {
                 }
             })
             .map(|r| (r.offset, r.timestamp))
+    }
+
+    /// Where retention would move the log start: past the oldest batches whose newest
+    /// record is older than `min_timestamp`, or whose deletion still leaves at least
+    /// `max_bytes` (Kafka's `retention.ms` and `retention.bytes`, with one batch standing
+    /// for one segment), but never past `limit`, the high watermark.
+    pub fn retention_point(&self, min_timestamp: Option<i64>, max_bytes: Option<u64>, limit: i64) -> i64 {
+        let live = self.batches_from(self.log_start_offset);
+        let mut size: u64 = live.iter().map(|b| b.bytes.len() as u64).sum();
+        let mut start = self.log_start_offset;
+        for b in live {
+            let len = b.bytes.len() as u64;
+            let too_old = min_timestamp.is_some_and(|t| b.max_timestamp >= 0 && b.max_timestamp < t);
+            let too_big = max_bytes.is_some_and(|m| size - len >= m);
+            if b.last_offset >= limit || !(too_old || too_big) {
+                break;
+            }
+            size -= len;
+            start = b.last_offset + 1;
+        }
+        start
     }
 
     /// Moves the log start forward to `offset` (DeleteRecords) and drops whole batches below it.
@@ -308,5 +331,19 @@ mod tests {
         assert_eq!(log.log_end_offset(), 2);
         assert_eq!(append(&mut log, &["d"], 300), 2);
         assert_eq!(log.records()[2].value.as_deref(), Some(&b"d"[..]));
+    }
+
+    #[test]
+    fn retention_drops_old_or_excess_batches_below_the_high_watermark() {
+        let mut log = PartitionLog::default();
+        append(&mut log, &["a"], 100); // offset 0
+        append(&mut log, &["b"], 200); // offset 1
+        append(&mut log, &["c"], 300); // offset 2
+        assert_eq!(log.retention_point(Some(250), None, 3), 2);
+        assert_eq!(log.retention_point(Some(250), None, 1), 1, "stops at the limit");
+        assert_eq!(log.retention_point(None, None, 3), 0);
+        let one = log.batches_from(0)[0].bytes.len() as u64;
+        assert_eq!(log.retention_point(None, Some(one), 3), 2);
+        assert_eq!(log.retention_point(None, Some(2 * one), 3), 1);
     }
 }

@@ -6,8 +6,10 @@
 //! direct call fails exactly as a client's request would.
 
 mod append;
+pub mod epochs;
 pub mod groups;
 pub mod log;
+pub mod producers;
 mod replication;
 pub mod topic;
 
@@ -86,6 +88,8 @@ pub struct State {
     unkeyed_next: BTreeMap<String, i32>,
     pub groups: groups::Groups,
     pub(crate) replication: Replication,
+    /// When retention next runs (`log.retention.check.interval.ms`).
+    next_retention_check: i64,
 }
 
 impl State {
@@ -105,6 +109,7 @@ impl State {
             unkeyed_next: BTreeMap::new(),
             groups: groups::Groups::new(group_config),
             replication: Replication::default(),
+            next_retention_check: i64::MAX,
         }
     }
 
@@ -113,19 +118,86 @@ impl State {
     /// changed, so long-polling requests should look again.
     pub fn tick(&mut self, now: i64) -> bool {
         self.groups.tick(now);
-        self.tick_replication(now)
+        let retained = now >= self.next_retention_check && {
+            self.next_retention_check = now + self.config.log_retention_check_interval_ms;
+            self.apply_retention(now)
+        };
+        self.tick_replication(now) || retained
+    }
+
+    /// Deletes what `retention.ms` and `retention.bytes` no longer keep, from every
+    /// partition (Kafka's periodic log cleanup, `cleanup.policy=delete`). Returns whether
+    /// any log start moved.
+    pub fn apply_retention(&mut self, now: i64) -> bool {
+        let mut moved = false;
+        for t in self.topics.values_mut() {
+            let long = |name: &str| t.config(name).and_then(|v| v.trim().parse::<i64>().ok());
+            let deletes = t
+                .config("cleanup.policy")
+                .is_some_and(|p| p.split(',').any(|p| p.trim() == "delete"));
+            let max_age = long("retention.ms").filter(|ms| *ms >= 0 && deletes);
+            let max_bytes = long("retention.bytes")
+                .filter(|b| *b >= 0 && deletes)
+                .map(|b| b as u64);
+            if max_age.is_none() && max_bytes.is_none() {
+                continue;
+            }
+            let cutoff = max_age.map(|ms| now.saturating_sub(ms));
+            for p in &mut t.partitions {
+                let start = p.log.retention_point(cutoff, max_bytes, p.high_watermark());
+                if start > p.log.log_start_offset() {
+                    tracing::info!(topic = %t.name, partition = p.index, log_start = start, "retention deleted records");
+                    p.log.delete_before(start);
+                    p.epochs.truncate_to_start(start);
+                    moved = true;
+                }
+            }
+        }
+        moved
+    }
+
+    /// Schedules the first retention run one interval after `now` (cluster start).
+    pub fn start_retention(&mut self, now: i64) {
+        self.next_retention_check = now.saturating_add(self.config.log_retention_check_interval_ms);
     }
 
     /// The earliest cluster time at which `tick` has something to do.
     pub fn next_deadline(&self) -> Option<i64> {
-        [self.groups.next_deadline(), self.next_replication_deadline()]
-            .into_iter()
-            .flatten()
-            .min()
+        [
+            self.groups.next_deadline(),
+            self.next_replication_deadline(),
+            Some(self.next_retention_check),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
-    pub fn broker_ids(&self) -> Vec<i32> {
-        self.brokers.iter().map(|b| b.id).collect()
+    /// The brokers that are up, in id order.
+    pub fn live_broker_ids(&self) -> Vec<i32> {
+        self.live_brokers().map(|b| b.id).collect()
+    }
+
+    /// A new partition on `replicas`: led by the first one that is up, with the live ones
+    /// in sync (an explicit assignment may name stopped brokers).
+    fn new_partition(&self, index: i32, replicas: Vec<i32>) -> Partition {
+        let mut p = Partition::new(index, replicas);
+        let live: Vec<i32> = p
+            .replicas
+            .iter()
+            .copied()
+            .filter(|&b| !self.is_fenced(b))
+            .collect();
+        if live.len() < p.replicas.len() {
+            p.leader = live.first().copied().unwrap_or(-1);
+            p.isr = if live.is_empty() {
+                vec![p.replicas[0]]
+            } else {
+                live
+            };
+            p.follower_ends.remove(&p.leader);
+        }
+        p
     }
 
     pub fn broker(&self, id: i32) -> Option<&BrokerInfo> {
@@ -239,16 +311,18 @@ impl State {
                     }
                     n => n,
                 };
-                if rf as usize > self.brokers.len() {
+                // Like KRaft's controller, only unfenced brokers get new replicas.
+                let live = self.live_broker_ids();
+                if rf as usize > live.len() {
                     return Err(KafkaError::new(
                         ResponseError::InvalidReplicationFactor,
                         format!(
                             "Unable to replicate the partition {rf} time(s): The target replication factor of {rf} cannot be reached because only {} broker(s) are registered.",
-                            self.brokers.len()
+                            live.len()
                         ),
                     ));
                 }
-                topic::place_replicas(&spec.name, &self.broker_ids(), 0, partitions, rf as usize)
+                topic::place_replicas(&spec.name, &live, 0, partitions, rf as usize)
             }
         };
         Ok(replicas)
@@ -263,7 +337,7 @@ impl State {
             partitions: replicas
                 .into_iter()
                 .enumerate()
-                .map(|(i, r)| Partition::new(i as i32, r))
+                .map(|(i, r)| self.new_partition(i as i32, r))
                 .collect(),
             configs: spec.configs.clone(),
         };
@@ -325,7 +399,7 @@ impl State {
         assignments: Option<&[Vec<i32>]>,
         validate_only: bool,
     ) -> Result<(), KafkaError> {
-        let brokers = self.broker_ids();
+        let brokers = self.live_broker_ids();
         let topic = self
             .topics
             .get(name)
@@ -369,15 +443,16 @@ impl State {
         if validate_only {
             return Ok(());
         }
-        let topic = self
-            .topics
+        let new: Vec<Partition> = new
+            .into_iter()
+            .enumerate()
+            .map(|(i, replicas)| self.new_partition(current + i as i32, replicas))
+            .collect();
+        self.topics
             .get_mut(name)
-            .ok_or_else(|| Self::unknown_topic(name))?;
-        for (i, replicas) in new.into_iter().enumerate() {
-            topic
-                .partitions
-                .push(Partition::new(current + i as i32, replicas));
-        }
+            .ok_or_else(|| Self::unknown_topic(name))?
+            .partitions
+            .extend(new);
         Ok(())
     }
 
@@ -485,7 +560,10 @@ fn check_leader(p: &Partition, topic: &str, broker: i32) -> Result<(), KafkaErro
     if p.leader < 0 {
         return Err(KafkaError::new(
             ResponseError::NotLeaderOrFollower,
-            format!("{topic}-{} has no leader: every in-sync replica is down", p.index),
+            format!(
+                "{topic}-{} has no leader: every in-sync replica is down",
+                p.index
+            ),
         ));
     }
     Err(KafkaError::new(

@@ -107,8 +107,7 @@ fn next_sync(p: &Partition, r: &Replication, max_lag_ms: i64) -> Option<i64> {
                 .then(|| p.log.appended_at(p.replica_end(f)))
                 .flatten()
                 .map(|t| t + r.lag_ms);
-            let leave = (p.isr.contains(&f)
-                && (r.paused.contains(&f) || r.lag_ms > max_lag_ms))
+            let leave = (p.isr.contains(&f) && (r.paused.contains(&f) || r.lag_ms > max_lag_ms))
                 .then(|| p.caught_up_at.get(&f).map(|t| t + max_lag_ms + 1))
                 .flatten();
             copy.into_iter().chain(leave).min()
@@ -119,6 +118,10 @@ fn next_sync(p: &Partition, r: &Replication, max_lag_ms: i64) -> Option<i64> {
 /// Makes `new` the leader of `p` with a new epoch, truncating the log to `new`'s copy.
 fn change_leader(p: &mut Partition, topic: &str, new: i32) {
     let old = p.leader;
+    if old >= 0 && new != old {
+        // The old leader's copy is the whole log; it follows (or waits) from there.
+        p.follower_ends.insert(old, p.log.log_end_offset());
+    }
     if new >= 0 && new != old {
         let new_end = p.replica_end(new);
         if new_end < p.log.log_end_offset() {
@@ -131,14 +134,17 @@ fn change_leader(p: &mut Partition, topic: &str, new: i32) {
             truncate(p, new_end);
         }
         p.follower_ends.remove(&new);
-        if old >= 0 {
-            p.follower_ends.insert(old, p.log.log_end_offset());
-        }
     }
     p.leader = new;
     p.leader_epoch += 1;
     note_epoch(p);
-    tracing::info!(topic, partition = p.index, leader = new, epoch = p.leader_epoch, "leader changed");
+    tracing::info!(
+        topic,
+        partition = p.index,
+        leader = new,
+        epoch = p.leader_epoch,
+        "leader changed"
+    );
 }
 
 /// Drops the log from `offset` on, with everything derived from it.
@@ -152,13 +158,14 @@ fn truncate(p: &mut Partition, offset: i64) {
 }
 
 /// Records the partition's new leader epoch in its epoch cache.
-fn note_epoch(_p: &mut Partition) {
-    // TODO(epochs): p.epochs.assign(p.leader_epoch, p.log.log_end_offset())
+fn note_epoch(p: &mut Partition) {
+    p.epochs.assign(p.leader_epoch, p.log.log_end_offset());
 }
 
 /// Drops what the epoch cache and producer state know of offsets from `offset` on.
-fn truncate_derived(_p: &mut Partition, _offset: i64) {
-    // TODO(epochs): p.epochs.truncate_from(offset); p.producers.truncate(offset)
+fn truncate_derived(p: &mut Partition, offset: i64) {
+    p.epochs.truncate_from(offset);
+    p.producers.truncate(offset);
 }
 
 impl State {
@@ -235,7 +242,12 @@ impl State {
     }
 
     /// Freezes (or thaws) the follower copies on `broker`.
-    pub fn pause_replication(&mut self, broker: i32, paused: bool, now: i64) -> Result<(), KafkaError> {
+    pub fn pause_replication(
+        &mut self,
+        broker: i32,
+        paused: bool,
+        now: i64,
+    ) -> Result<(), KafkaError> {
         self.known_broker(broker)?;
         if paused {
             self.replication.paused.insert(broker);

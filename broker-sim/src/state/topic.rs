@@ -10,7 +10,9 @@ use std::collections::BTreeMap;
 use broker_sim_protocol::partitioner::murmur2;
 use kafka_protocol::ResponseError;
 
+use super::epochs::LeaderEpochCache;
 use super::log::PartitionLog;
+use super::producers::ProducerStates;
 use crate::config::{self, MAX_MESSAGE_BYTES};
 use crate::error::KafkaError;
 
@@ -60,6 +62,10 @@ pub struct Partition {
     /// whose copy is older than `replica.lag.time.max.ms` leaves the ISR.
     pub(crate) caught_up_at: BTreeMap<i32, i64>,
     pub(crate) high_watermark: i64,
+    /// Idempotent producers' epochs and last batches, checked on every append.
+    pub producers: ProducerStates,
+    /// Where each leader epoch began in the log (OffsetForLeaderEpoch).
+    pub epochs: LeaderEpochCache,
 }
 
 impl Partition {
@@ -74,6 +80,8 @@ impl Partition {
             leader_epoch: 0,
             log: PartitionLog::default(),
             high_watermark: 0,
+            producers: ProducerStates::default(),
+            epochs: LeaderEpochCache::new(0, 0),
         }
     }
 

@@ -729,3 +729,46 @@ pub fn offset_fetch_group(
                 .collect()
         }))
 }
+
+// Idempotent producers.
+
+/// One uncompressed batch of `values` as an idempotent producer sends it: its producer id,
+/// epoch and the sequence of the batch's first record in the header.
+pub fn idempotent_batch(
+    values: &[&str],
+    producer_id: i64,
+    epoch: i16,
+    base_sequence: i32,
+) -> Bytes {
+    let records: Vec<NewRecord> = values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| record(v, BASE_TIMESTAMP + i as i64))
+        .collect();
+    batch::encode_batch_with_producer(&records, Codec::None, producer_id, epoch, base_sequence)
+        .expect("batch encodes")
+}
+
+/// A fresh idempotent producer id and epoch, from InitProducerId v4 without a
+/// transactional id.
+pub fn init_idempotent_producer(cluster: &Cluster) -> (i64, i16) {
+    let request = kafka_protocol::messages::InitProducerIdRequest::default()
+        .with_transactional_id(None)
+        .with_transaction_timeout_ms(i32::MAX);
+    let response = Conn::to_broker(cluster, 1).send(4, &request);
+    assert_no_error(response.error_code, "InitProducerId");
+    (response.producer_id.0, response.producer_epoch)
+}
+
+/// Produces `records` (acks=all) to the leader of `topic`-`partition` and returns the
+/// partition's answer, error or not.
+pub fn try_produce(
+    cluster: &Cluster,
+    topic: &str,
+    partition: i32,
+    records: Bytes,
+) -> PartitionProduceResponse {
+    let response = Conn::to_leader(cluster, topic, partition)
+        .send(12, &produce_request(topic, partition, records));
+    only_partition(&response).clone()
+}

@@ -440,3 +440,33 @@ fn decompression_bombs_are_refused_not_expanded() {
         );
     }
 }
+
+#[test]
+fn producer_fields_are_written_inside_the_crc() {
+    let bytes = encode_batch_with_producer(&sample(), Codec::Lz4, 42, 3, i32::MAX - 1).unwrap();
+    let view = BatchView::parse(&bytes).unwrap();
+    view.verify_crc().unwrap();
+    assert_eq!(
+        (
+            view.producer_id(),
+            view.producer_epoch(),
+            view.base_sequence()
+        ),
+        (42, 3, i32::MAX - 1)
+    );
+    assert_eq!(view.records().unwrap(), expected(&sample(), 0));
+    let plain = encode_batch(&sample(), Codec::None).unwrap();
+    let plain = BatchView::parse(&plain).unwrap();
+    assert_eq!(
+        (
+            plain.producer_id(),
+            plain.producer_epoch(),
+            plain.base_sequence()
+        ),
+        (-1, -1, -1)
+    );
+    // The producer id is covered: changing it breaks the CRC.
+    let mut tampered = bytes.to_vec();
+    tampered[50] ^= 0x01; // last byte of the producer id (bytes 43..51)
+    assert!(BatchView::parse(&tampered).unwrap().verify_crc().is_err());
+}
