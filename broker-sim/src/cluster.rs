@@ -22,6 +22,7 @@ use tokio::sync::{Notify, watch};
 use crate::clock::Clock;
 use crate::config::{BrokerConfig, DEFAULT_MAX_MESSAGE_BYTES};
 use crate::error::KafkaError;
+use crate::faults::rules::FaultRules;
 use crate::server::{self, BrokerNet, NetMode};
 use crate::state::groups::{GroupConfig, GroupState, OffsetReset, decode_assignment};
 use crate::state::{AppendOptions, BrokerInfo, State, TopicSpec};
@@ -36,6 +37,8 @@ pub(crate) struct Shared {
     pub groups_changed: Notify,
     /// Each broker's network switch (up, stopped, isolated), in broker-id order.
     pub net: Vec<BrokerNet>,
+    /// The fault rules every request is matched against.
+    pub faults: FaultRules,
 }
 
 impl Shared {
@@ -313,6 +316,7 @@ impl ClusterBuilder {
             logs_changed: Notify::new(),
             groups_changed: Notify::new(),
             net,
+            faults: FaultRules::new(self.seed),
         });
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
         let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -141,7 +141,8 @@ fn with_the_last_in_sync_replica_down_the_partition_has_no_leader_until_it_retur
         ResponseError::LeaderNotAvailable,
         "metadata of a leaderless partition",
     );
-    let response = Conn::to_broker(&cluster, other).send(9, &produce_request("t", 0, batch_of(&["x"])));
+    let response =
+        Conn::to_broker(&cluster, other).send(9, &produce_request("t", 0, batch_of(&["x"])));
     assert_error(
         only_partition(&response).error_code,
         ResponseError::NotLeaderOrFollower,
@@ -168,7 +169,11 @@ fn acks_all_needs_min_insync_replicas_and_works_again_once_a_broker_returns() {
     cluster.stop_broker(followers[1]).unwrap();
 
     let (code, _) = produce_with_acks(&cluster, "t", 0, -1, "refused");
-    assert_error(code, ResponseError::NotEnoughReplicas, "acks=all with ISR 1 < 2");
+    assert_error(
+        code,
+        ResponseError::NotEnoughReplicas,
+        "acks=all with ISR 1 < 2",
+    );
     // acks=1 is not held to min.insync.replicas.
     assert_eq!(produce_with_acks(&cluster, "t", 0, 1, "acks=1").0, 0);
 
@@ -189,7 +194,11 @@ fn min_insync_replicas_can_be_set_for_the_whole_cluster() {
     let follower = follower(&cluster, "t", 0);
     cluster.stop_broker(follower).unwrap();
     let (code, _) = produce_with_acks(&cluster, "t", 0, -1, "refused");
-    assert_error(code, ResponseError::NotEnoughReplicas, "broker-level min.insync.replicas");
+    assert_error(
+        code,
+        ResponseError::NotEnoughReplicas,
+        "broker-level min.insync.replicas",
+    );
 }
 
 /// A follower whose copying is paused leaves the ISR after `replica.lag.time.max.ms`;
@@ -202,7 +211,10 @@ fn lagging_follower_cluster(unclean: bool) -> (Cluster, i32, i32) {
         .topic_with_configs(
             "t",
             1,
-            &[("unclean.leader.election.enable", if unclean { "true" } else { "false" })],
+            &[(
+                "unclean.leader.election.enable",
+                if unclean { "true" } else { "false" },
+            )],
         )
         .start()
         .unwrap();
@@ -211,7 +223,11 @@ fn lagging_follower_cluster(unclean: bool) -> (Cluster, i32, i32) {
     let follower = follower(&cluster, "t", 0);
     cluster.pause_replication(follower).unwrap();
     cluster.advance(Duration::from_secs(5));
-    assert_eq!(partition(&cluster, "t", 0).isr.len(), 2, "within the lag limit");
+    assert_eq!(
+        partition(&cluster, "t", 0).isr.len(),
+        2,
+        "within the lag limit"
+    );
     cluster.advance(Duration::from_secs(6));
     assert_eq!(partition(&cluster, "t", 0).isr, vec![leader]);
     assert_eq!(produce_with_acks(&cluster, "t", 0, 1, "never copied").0, 0);
@@ -284,17 +300,16 @@ fn with_replication_lag_the_high_watermark_and_acks_all_wait_for_the_followers()
     assert!(!waiting.answer_pending(Duration::from_millis(200)));
     cluster.advance(Duration::from_millis(100));
     let response = waiting.read::<ProduceRequest>(9, correlation_id).unwrap();
-    assert_no_error(only_partition(&response).error_code, "acks=all after the lag");
+    assert_no_error(
+        only_partition(&response).error_code,
+        "acks=all after the lag",
+    );
     assert_eq!(partition(&cluster, "t", 0).high_watermark, 2);
 }
 
 #[test]
 fn acks_all_times_out_when_the_followers_never_copy() {
-    let cluster = Cluster::builder()
-        .brokers(2)
-        .topic("t", 1)
-        .start()
-        .unwrap();
+    let cluster = Cluster::builder().brokers(2).topic("t", 1).start().unwrap();
     let follower = follower(&cluster, "t", 0);
     cluster.pause_replication(follower).unwrap();
     let request = produce_request("t", 0, batch_of(&["stuck"]))
@@ -323,9 +338,14 @@ fn moving_a_leader_and_preferred_election_bump_the_epoch_and_stamp_new_batches()
     let moved = partition(&cluster, "t", 0);
     assert_eq!((moved.leader, moved.leader_epoch), (target, 1));
     // The old leader refuses writes and names the new one (KIP-951).
-    let response = Conn::to_broker(&cluster, preferred).send(10, &produce_request("t", 0, batch_of(&["x"])));
+    let response =
+        Conn::to_broker(&cluster, preferred).send(10, &produce_request("t", 0, batch_of(&["x"])));
     let answer = only_partition(&response);
-    assert_error(answer.error_code, ResponseError::NotLeaderOrFollower, "old leader");
+    assert_error(
+        answer.error_code,
+        ResponseError::NotLeaderOrFollower,
+        "old leader",
+    );
     assert_eq!(answer.current_leader.leader_id.0, target);
     assert_eq!(answer.current_leader.leader_epoch, 1);
     // Batches written now carry the new epoch.
@@ -338,7 +358,10 @@ fn moving_a_leader_and_preferred_election_bump_the_epoch_and_stamp_new_batches()
     assert!(cluster.move_leader("t", 0, 99).is_err());
     assert!(cluster.move_leader("nope", 0, target).is_err());
 
-    assert_eq!(cluster.elect_preferred_leaders(), vec![("t".to_string(), 0)]);
+    assert_eq!(
+        cluster.elect_preferred_leaders(),
+        vec![("t".to_string(), 0)]
+    );
     let back = partition(&cluster, "t", 0);
     assert_eq!((back.leader, back.leader_epoch), (preferred, 2));
     assert!(cluster.elect_preferred_leaders().is_empty());
@@ -354,7 +377,11 @@ fn an_isolated_broker_answers_nothing_until_healed_while_the_cluster_fences_it()
     let status = cluster.broker_status();
     let me = status.iter().find(|b| b.id == leader).unwrap();
     assert!(me.up && me.isolated);
-    assert_ne!(partition(&cluster, "t", 0).leader, leader, "leadership moved away");
+    assert_ne!(
+        partition(&cluster, "t", 0).leader,
+        leader,
+        "leadership moved away"
+    );
     // Requests are neither answered nor refused: the connection stays open.
     let correlation_id = conn.write(12, &metadata_request(&["t"]));
     assert!(!conn.answer_pending(Duration::from_millis(200)));
@@ -405,9 +432,16 @@ fn with_every_broker_down_but_one_describe_cluster_lists_fenced_brokers_on_reque
     let mut conn = Conn::to_broker(&cluster, 1);
     let live = conn.send(1, &DescribeClusterRequest::default());
     assert_eq!(live.brokers.len(), 2);
-    let all = conn.send(2, &DescribeClusterRequest::default().with_include_fenced_brokers(true));
+    let all = conn.send(
+        2,
+        &DescribeClusterRequest::default().with_include_fenced_brokers(true),
+    );
     assert_eq!(all.brokers.len(), 3);
-    assert!(all.brokers.iter().any(|b| b.broker_id.0 == 2 && b.is_fenced));
+    assert!(
+        all.brokers
+            .iter()
+            .any(|b| b.broker_id.0 == 2 && b.is_fenced)
+    );
     assert_eq!(cluster.controller_id(), 1);
     cluster.stop_broker(1).unwrap();
     assert_eq!(cluster.controller_id(), 3);
@@ -452,12 +486,17 @@ fn a_long_poll_fetch_on_a_manual_clock_is_answered_when_the_clock_passes_its_wai
         .start()
         .unwrap();
     let mut conn = Conn::to_leader(&cluster, "t", 0);
-    let request = fetch_request("t", 0, 0).with_max_wait_ms(60_000).with_min_bytes(1);
+    let request = fetch_request("t", 0, 0)
+        .with_max_wait_ms(60_000)
+        .with_min_bytes(1);
     let correlation_id = conn.write(12, &request);
     assert!(!conn.answer_pending(Duration::from_millis(100)));
     cluster.advance(Duration::from_secs(60));
     let response = conn
         .read::<kafka_protocol::messages::FetchRequest>(12, correlation_id)
         .unwrap();
-    assert_no_error(response.responses[0].partitions[0].error_code, "empty long poll");
+    assert_no_error(
+        response.responses[0].partitions[0].error_code,
+        "empty long poll",
+    );
 }

@@ -20,7 +20,12 @@ fn advancing_the_manual_clock_past_retention_ms_deletes_old_batches_at_once() {
         .topic_with_configs("t", 1, &[("retention.ms", "60000")])
         .start()
         .unwrap();
-    produce(&cluster, "t", 0, batch_with_timestamps(&[("old", T0 - 30_000)]));
+    produce(
+        &cluster,
+        "t",
+        0,
+        batch_with_timestamps(&[("old", T0 - 30_000)]),
+    );
     produce(&cluster, "t", 0, batch_with_timestamps(&[("new", T0)]));
     cluster.advance(Duration::from_secs(29));
     assert_eq!(cluster.partitions("t").unwrap()[0].log_start_offset, 0);
@@ -28,7 +33,11 @@ fn advancing_the_manual_clock_past_retention_ms_deletes_old_batches_at_once() {
     cluster.advance(Duration::from_secs(2));
     let p = &cluster.partitions("t").unwrap()[0];
     assert_eq!((p.log_start_offset, p.high_watermark), (1, 2));
-    let values: Vec<_> = cluster.records("t").iter().map(|r| r.value_str().unwrap().to_string()).collect();
+    let values: Vec<_> = cluster
+        .records("t")
+        .iter()
+        .map(|r| r.value_str().unwrap().to_string())
+        .collect();
     assert_eq!(values, ["new"]);
     // A consumer still positioned on the deleted record is told it is out of range.
     let response = Conn::to_leader(&cluster, "t", 0).send(12, &fetch_request("t", 0, 0));
@@ -68,7 +77,12 @@ fn a_real_time_cluster_enforces_retention_at_its_check_interval() {
         .unwrap();
     // A record stamped an hour ago is past retention as soon as the next check runs.
     let an_hour_ago = cluster.now_ms() - 3_600_000;
-    produce(&cluster, "t", 0, batch_with_timestamps(&[("stale", an_hour_ago)]));
+    produce(
+        &cluster,
+        "t",
+        0,
+        batch_with_timestamps(&[("stale", an_hour_ago)]),
+    );
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     while cluster.partitions("t").unwrap()[0].log_start_offset == 0 {
         assert!(std::time::Instant::now() < deadline, "retention never ran");

@@ -11,6 +11,9 @@
 //! `{"match": {"api": "Produce", "topic": "orders"}, "action": {"type": "error",
 //! "code": "NOT_LEADER_OR_FOLLOWER"}, "times": 2}`.
 
+pub(crate) mod rules;
+pub(crate) mod wire;
+
 use std::time::Duration;
 
 use kafka_protocol::ResponseError;
@@ -321,9 +324,10 @@ mod tests {
         );
         let back: Fault = serde_json::from_str(&serde_json::to_string(&fault).unwrap()).unwrap();
         assert_eq!(back, fault);
-        let by_number: Fault =
-            serde_json::from_str(r#"{"match": {"api": 1}, "action": {"type": "error", "code": 6}}"#)
-                .unwrap();
+        let by_number: Fault = serde_json::from_str(
+            r#"{"match": {"api": 1}, "action": {"type": "error", "code": 6}}"#,
+        )
+        .unwrap();
         assert_eq!(by_number.selector.api, Some(ApiKey::Fetch));
         assert_eq!(
             by_number.action,
@@ -336,13 +340,18 @@ mod tests {
     #[test]
     fn bad_rules_name_the_problem() {
         let err = |json: &str| serde_json::from_str::<Fault>(json).unwrap_err().to_string();
-        assert!(err(r#"{"match": {"api": "Nope"}, "action": {"type": "close_connection"}}"#)
-            .contains("unknown API"));
-        assert!(err(r#"{"action": {"type": "error", "code": "NO_SUCH"}}"#)
-            .contains("unknown error code"));
+        assert!(
+            err(r#"{"match": {"api": "Nope"}, "action": {"type": "close_connection"}}"#)
+                .contains("unknown API")
+        );
+        assert!(
+            err(r#"{"action": {"type": "error", "code": "NO_SUCH"}}"#)
+                .contains("unknown error code")
+        );
         assert!(err(r#"{"action": {"type": "explode"}}"#).contains("explode"));
-        assert!(err(r#"{"match": {"topc": "x"}, "action": {"type": "no_response"}}"#)
-            .contains("topc"));
+        assert!(
+            err(r#"{"match": {"topc": "x"}, "action": {"type": "no_response"}}"#).contains("topc")
+        );
     }
 
     #[test]
@@ -351,6 +360,9 @@ mod tests {
             kafka_name(ResponseError::NotLeaderOrFollower),
             "NOT_LEADER_OR_FOLLOWER"
         );
-        assert_eq!(kafka_name(ResponseError::RequestTimedOut), "REQUEST_TIMED_OUT");
+        assert_eq!(
+            kafka_name(ResponseError::RequestTimedOut),
+            "REQUEST_TIMED_OUT"
+        );
     }
 }
