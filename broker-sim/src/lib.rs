@@ -26,6 +26,7 @@ mod clock;
 mod cluster;
 mod config;
 mod error;
+pub mod control;
 pub mod faults;
 mod handlers;
 mod rng;

@@ -1,9 +1,15 @@
 //! The `broker-sim` binary: a cluster for offline development, on fixed ports.
 //!
-//! Point any Kafka client or tool (kcat, Kafka UI) at the printed bootstrap list. The
-//! process runs until Ctrl-C, then closes every connection and frees the ports.
+//! Point any Kafka client or tool (kcat, Kafka UI) at the printed bootstrap list, and drive
+//! the cluster (records, faults, brokers, groups) through the HTTP/JSON control API whose
+//! address is the second line (see `broker_sim::control`). Stdout carries only those two
+//! lines, bootstrap list first, for scripts; logs go to stderr. The process runs until
+//! Ctrl-C, then closes every connection and frees the ports.
 
-use broker_sim::Cluster;
+use std::sync::Arc;
+use std::time::Duration;
+
+use broker_sim::{Cluster, ClusterBuilder};
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
@@ -37,6 +43,46 @@ struct Args {
     /// Kafka's group.min.session.timeout.ms: shorter consumer sessions are refused.
     #[arg(long, default_value_t = 6000, value_parser = clap::value_parser!(i32).range(0..))]
     group_min_session_timeout_ms: i32,
+    /// Kafka's group.max.session.timeout.ms: longer consumer sessions are refused.
+    #[arg(long, default_value_t = 1_800_000, value_parser = clap::value_parser!(i32).range(0..))]
+    group_max_session_timeout_ms: i32,
+    /// Kafka's group.max.size: members beyond it are refused (default: unbounded).
+    #[arg(long, value_parser = clap::value_parser!(i32).range(1..))]
+    group_max_size: Option<i32>,
+    /// Kafka's default.replication.factor for new topics (default: min(3, brokers)).
+    #[arg(long, value_parser = clap::value_parser!(i16).range(1..))]
+    replication_factor: Option<i16>,
+    /// Kafka's message.max.bytes: the largest batch a topic accepts unless it sets its own.
+    #[arg(long, value_parser = clap::value_parser!(i32).range(1..))]
+    message_max_bytes: Option<i32>,
+    /// Kafka's socket.request.max.bytes: larger requests close the connection.
+    #[arg(long)]
+    max_request_size: Option<usize>,
+    /// Kafka's min.insync.replicas for topics that do not set their own.
+    #[arg(long, value_parser = clap::value_parser!(i32).range(1..))]
+    min_insync_replicas: Option<i32>,
+    /// Kafka's unclean.leader.election.enable: an out-of-sync replica may take over.
+    #[arg(long)]
+    unclean_leader_election: bool,
+    /// Kafka's replica.lag.time.max.ms: a follower this far behind leaves the ISR.
+    #[arg(long, value_name = "MS")]
+    replica_lag_time_max_ms: Option<u64>,
+    /// How long after an append followers copy it (default 0: at once).
+    #[arg(long, value_name = "MS")]
+    replication_lag_ms: Option<u64>,
+    /// Kafka's log.retention.check.interval.ms: how often retention deletes old segments.
+    #[arg(long, value_name = "MS")]
+    log_retention_check_interval_ms: Option<u64>,
+    /// Run on a manual clock that moves only through the control API's
+    /// POST /v1/clock/advance, starting at START_MS (default: the time at startup).
+    #[arg(long, value_name = "START_MS", num_args = 0..=1)]
+    manual_clock: Option<Option<i64>>,
+    /// Port of the HTTP/JSON control API, on --host (0: any free port).
+    #[arg(long, default_value_t = 9644)]
+    control_port: u16,
+    /// Do not serve the control API.
+    #[arg(long, conflicts_with = "control_port")]
+    no_control: bool,
     /// Seed for the identifiers the cluster makes up.
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -73,13 +119,53 @@ fn main() -> std::process::ExitCode {
 fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let filter =
         EnvFilter::try_from_default_env().or_else(|_| EnvFilter::try_new(&args.log_level))?;
-    // Logs go to stderr so that stdout carries only the bootstrap list, for scripts.
+    // Logs go to stderr so that stdout carries only the bootstrap list and the control
+    // address, for scripts.
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
 
+    // The control port is bound before the brokers start, so a port in use fails the start
+    // before anything is printed.
+    let control = if args.no_control {
+        None
+    } else {
+        Some(bind_control(&args.host, args.control_port)?)
+    };
+
+    let cluster = Arc::new(cluster_builder(args).start()?);
+    // Scripts read the first line as the bootstrap list; keep it first and alone.
+    println!("{}", cluster.bootstrap_servers());
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let Some(listener) = control else {
+            return tokio::signal::ctrl_c().await;
+        };
+        let addr = listener.local_addr()?;
+        println!("control=http://{addr}");
+        tracing::info!("control API listening on http://{addr}");
+        let listener = tokio::net::TcpListener::from_std(listener)?;
+        tokio::select! {
+            served = broker_sim::control::serve(cluster.clone(), listener) => served,
+            signal = tokio::signal::ctrl_c() => signal,
+        }
+    })?;
+    tracing::info!("shutting down");
+    // Shutting the runtime down drops the control connections and their handles on the
+    // cluster (a control call still running gets a moment to finish); dropping the last
+    // handle stops the brokers and frees the ports.
+    runtime.shutdown_timeout(Duration::from_secs(5));
+    drop(cluster);
+    Ok(())
+}
+
+/// The cluster the flags describe.
+fn cluster_builder(args: Args) -> ClusterBuilder {
     let mut builder = Cluster::builder()
         .brokers(args.brokers as usize)
         .host(args.host)
@@ -88,18 +174,58 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         .default_partitions(args.default_partitions)
         .group_initial_rebalance_delay_ms(args.group_initial_rebalance_delay_ms)
         .group_min_session_timeout_ms(args.group_min_session_timeout_ms)
+        .group_max_session_timeout_ms(args.group_max_session_timeout_ms)
         .seed(args.seed);
+    if let Some(n) = args.group_max_size {
+        builder = builder.group_max_size(n);
+    }
+    if let Some(n) = args.replication_factor {
+        builder = builder.default_replication_factor(n);
+    }
+    if let Some(n) = args.message_max_bytes {
+        builder = builder.message_max_bytes(n);
+    }
+    if let Some(n) = args.max_request_size {
+        builder = builder.max_request_size(n);
+    }
+    if let Some(n) = args.min_insync_replicas {
+        builder = builder.min_insync_replicas(n);
+    }
+    if args.unclean_leader_election {
+        builder = builder.unclean_leader_election(true);
+    }
+    if let Some(ms) = args.replica_lag_time_max_ms {
+        builder = builder.replica_lag_time_max(Duration::from_millis(ms));
+    }
+    if let Some(ms) = args.replication_lag_ms {
+        builder = builder.replication_lag(Duration::from_millis(ms));
+    }
+    if let Some(ms) = args.log_retention_check_interval_ms {
+        builder = builder.log_retention_check_interval(Duration::from_millis(ms));
+    }
+    if let Some(start) = args.manual_clock {
+        builder = builder.manual_clock(start.unwrap_or_else(now_ms));
+    }
     for (name, partitions) in args.topics {
         builder = builder.topic(name, partitions);
     }
-    let cluster = builder.start()?;
-    println!("{}", cluster.bootstrap_servers());
+    builder
+}
 
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    runtime.block_on(tokio::signal::ctrl_c())?;
-    tracing::info!("shutting down");
-    cluster.shutdown();
-    Ok(())
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+fn bind_control(host: &str, port: u16) -> Result<std::net::TcpListener, String> {
+    let listener = std::net::TcpListener::bind((host, port))
+        .and_then(|l| l.set_nonblocking(true).map(|()| l))
+        .map_err(|e| {
+            format!(
+                "control API cannot listen on {host}:{port}: {e} (pick another with \
+                 --control-port, 0 for any free port, or pass --no-control)"
+            )
+        })?;
+    Ok(listener)
 }

@@ -1,0 +1,92 @@
+//! Consumer groups: `GET /v1/groups`, `GET /v1/groups/{group}` (state, members with their
+//! decoded assignments, committed offsets with lag) and
+//! `POST /v1/groups/{group}/members/{member}/expire` (a consumer "crash" now).
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use serde_json::{Map, Value, json};
+
+use super::{ApiError, ApiResult, Params, ok};
+use crate::cluster::{Cluster, GroupInfo};
+
+pub(super) async fn list(State(cluster): State<Arc<Cluster>>) -> ApiResult {
+    ok(json!({ "groups": cluster.groups() }))
+}
+
+pub(super) async fn describe(
+    State(cluster): State<Arc<Cluster>>,
+    Params(group): Params<String>,
+) -> ApiResult {
+    ok(group_json(&find(&cluster, &group)?))
+}
+
+/// Removes the member as if its session timed out; answers with the group afterwards
+/// (typically rebalancing).
+pub(super) async fn expire_member(
+    State(cluster): State<Arc<Cluster>>,
+    Params((group, member)): Params<(String, String)>,
+) -> ApiResult {
+    if find(&cluster, &group)?.member(&member).is_none() {
+        return Err(ApiError::not_found(format!(
+            "group {group:?} has no member {member:?}"
+        )));
+    }
+    cluster.expire_member(&group, &member)?;
+    ok(group_json(&find(&cluster, &group)?))
+}
+
+fn find(cluster: &Cluster, group: &str) -> Result<GroupInfo, ApiError> {
+    cluster
+        .group(group)
+        .ok_or_else(|| ApiError::not_found(format!("unknown group {group:?}")))
+}
+
+fn group_json(g: &GroupInfo) -> Value {
+    let members: Vec<Value> = g
+        .members
+        .iter()
+        .map(|m| {
+            let assignment: Map<String, Value> = m
+                .assignment
+                .iter()
+                .map(|(topic, partitions)| (topic.clone(), json!(partitions)))
+                .collect();
+            json!({
+                "member_id": m.member_id,
+                "group_instance_id": m.group_instance_id,
+                "client_id": m.client_id,
+                "client_host": m.client_host,
+                "session_timeout_ms": m.session_timeout_ms,
+                "rebalance_timeout_ms": m.rebalance_timeout_ms,
+                "assignment": assignment,
+            })
+        })
+        .collect();
+    let offsets: Vec<Value> = g
+        .offsets
+        .iter()
+        .map(|o| {
+            json!({
+                "topic": o.topic,
+                "partition": o.partition,
+                "offset": o.offset,
+                "metadata": o.metadata,
+                "leader_epoch": o.leader_epoch,
+                "high_watermark": o.high_watermark,
+                "lag": o.lag,
+            })
+        })
+        .collect();
+    json!({
+        "group_id": g.group_id,
+        "state": g.state.as_str(),
+        "protocol_type": g.protocol_type,
+        "protocol": g.protocol,
+        "generation": g.generation,
+        "leader": g.leader,
+        "members": members,
+        "offsets": offsets,
+        "total_lag": g.total_lag(),
+    })
+}

@@ -1,0 +1,239 @@
+//! The control API: the cluster's embedding API over HTTP/JSON, for the `broker-sim`
+//! binary (and for any process that wants to drive an in-process [`Cluster`] from outside).
+//!
+//! A test written in Python, Node or a shell script cannot call `cluster.records("orders")`
+//! or `cluster.stop_broker(2)` on a cluster that runs in another process, so the binary
+//! serves the same calls as `/v1/...` endpoints. HTTP/JSON because every language and
+//! `curl` speaks it with no client library, and because the JSON of a [`crate::Fault`] is
+//! already the serde form of the Rust type (see [`crate::faults`]). The API has no
+//! authentication, so it listens only where the brokers do (`--host`, loopback by default).
+//!
+//! The server is axum, on whatever runtime awaits [`serve`]; it never touches the cluster's
+//! own runtime. Inspection calls take the state lock for microseconds and run inline; the
+//! calls that change brokers, leaders or the clock may wait for the cluster to finish the
+//! work (connections reset, timers fired), so they run on the blocking pool and never stall
+//! the server's executor, even a current-thread one.
+//!
+//! Every answer is JSON. Errors are `{"error": "..."}` with a message that names the
+//! problem — 404 for an unknown topic, partition, broker, group, member, fault or path, 400
+//! for malformed JSON or a bad parameter — and a refusal by the cluster also carries Kafka's
+//! name of the code it returned (`"code": "NOT_LEADER_OR_FOLLOWER"`), with 409 unless the
+//! code itself means "not found" (404) or "invalid input" (400).
+//!
+//! One file per resource: `brokers` (the cluster, broker lifecycle), `topics` (partitions,
+//! records, leadership), `faults`, `groups`, `clock`.
+
+mod brokers;
+mod clock;
+mod faults;
+mod groups;
+mod topics;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{FromRequestParts, Path};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use kafka_protocol::ResponseError;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+
+use crate::cluster::Cluster;
+use crate::error::KafkaError;
+use crate::faults::kafka_name;
+
+/// Serves the control API for `cluster` on `listener` until the future is dropped (or the
+/// listener fails). Each connection holds a clone of the `Arc`.
+pub async fn serve(
+    cluster: Arc<Cluster>,
+    listener: tokio::net::TcpListener,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(cluster)).await
+}
+
+/// Every endpoint, in one table.
+fn router(cluster: Arc<Cluster>) -> Router {
+    Router::new()
+        .route("/v1/cluster", get(brokers::cluster))
+        .route("/v1/brokers/{id}/{action}", post(brokers::act))
+        .route("/v1/topics", get(topics::list))
+        .route("/v1/topics/{topic}", get(topics::describe))
+        .route("/v1/topics/{topic}/records", get(topics::records))
+        .route(
+            "/v1/topics/{topic}/partitions/{partition}/leader",
+            post(topics::move_leader),
+        )
+        .route(
+            "/v1/elect-preferred-leaders",
+            post(topics::elect_preferred_leaders),
+        )
+        .route(
+            "/v1/faults",
+            get(faults::list).post(faults::inject).delete(faults::clear),
+        )
+        .route("/v1/faults/{id}", get(faults::get).delete(faults::remove))
+        .route("/v1/groups", get(groups::list))
+        .route("/v1/groups/{group}", get(groups::describe))
+        .route(
+            "/v1/groups/{group}/members/{member}/expire",
+            post(groups::expire_member),
+        )
+        .route("/v1/clock", get(clock::now))
+        .route("/v1/clock/advance", post(clock::advance))
+        .fallback(unknown_path)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(cluster)
+}
+
+async fn unknown_path(uri: axum::http::Uri) -> ApiError {
+    ApiError::not_found(format!("no endpoint {}", uri.path()))
+}
+
+async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        format!("{} does not accept {method}", uri.path()),
+    )
+}
+
+/// What a handler answers: a JSON body (200, or another status) or an [`ApiError`].
+type ApiResult = Result<Response, ApiError>;
+
+fn ok(body: Value) -> ApiResult {
+    Ok(axum::Json(body).into_response())
+}
+
+/// An error answer: `{"error": message}`, plus `"code"` when the cluster refused with a
+/// Kafka error code.
+#[derive(Debug)]
+struct ApiError {
+    status: StatusCode,
+    message: String,
+    code: Option<String>,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            message: message.into(),
+            code: None,
+        }
+    }
+
+    fn not_found(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, message)
+    }
+
+    fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, message)
+    }
+
+    fn conflict(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, message)
+    }
+}
+
+impl From<KafkaError> for ApiError {
+    fn from(e: KafkaError) -> Self {
+        use ResponseError::*;
+        let status = match e.code {
+            UnknownTopicOrPartition | UnknownTopicId | GroupIdNotFound | UnknownMemberId => {
+                StatusCode::NOT_FOUND
+            }
+            InvalidRequest
+            | InvalidTopicException
+            | InvalidPartitions
+            | InvalidReplicationFactor
+            | InvalidReplicaAssignment
+            | InvalidConfig
+            | PolicyViolation
+            | InvalidRecord
+            | InvalidTimestamp
+            | InvalidGroupId
+            | MessageTooLarge => StatusCode::BAD_REQUEST,
+            // A broker bug, or a call the cluster does not implement yet.
+            UnknownServerError => StatusCode::INTERNAL_SERVER_ERROR,
+            // The cluster's current state refuses it: a stopped broker, a non-empty group,
+            // a replica out of sync...
+            _ => StatusCode::CONFLICT,
+        };
+        ApiError {
+            status,
+            message: e.message,
+            code: Some(kafka_name(e.code)),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut body = json!({ "error": self.message });
+        if let Some(code) = self.code {
+            body["code"] = Value::String(code);
+        }
+        (self.status, axum::Json(body)).into_response()
+    }
+}
+
+/// Path parameters, refused as a JSON 400 rather than axum's plain-text rejection.
+struct Params<T>(T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for Params<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        match Path::<T>::from_request_parts(parts, state).await {
+            Ok(Path(t)) => Ok(Params(t)),
+            Err(e) => Err(ApiError::bad_request(e.body_text())),
+        }
+    }
+}
+
+/// A number from the path or the query, or a 400 naming what it should have been.
+fn parse_number<N: std::str::FromStr>(text: &str, what: &str) -> Result<N, ApiError> {
+    text.parse()
+        .map_err(|_| ApiError::bad_request(format!("{what} {text:?} is not a valid number")))
+}
+
+/// A JSON request body, or a 400 saying whether it is not JSON at all or not the expected
+/// shape (serde names the field or the type).
+fn parse_body<T: DeserializeOwned>(body: &[u8], what: &str) -> Result<T, ApiError> {
+    serde_json::from_slice(body).map_err(|e| {
+        let problem = match e.classify() {
+            serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
+                "malformed JSON"
+            }
+            _ => "invalid",
+        };
+        ApiError::bad_request(format!("{problem} {what}: {e}"))
+    })
+}
+
+/// Runs a cluster call that may wait for the cluster's runtime on the blocking pool.
+async fn blocking<T: Send + 'static>(
+    cluster: &Arc<Cluster>,
+    call: impl FnOnce(&Cluster) -> T + Send + 'static,
+) -> Result<T, ApiError> {
+    let cluster = cluster.clone();
+    tokio::task::spawn_blocking(move || call(&cluster))
+        .await
+        .map_err(|e| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("cluster call failed: {e}"),
+            )
+        })
+}
+
+/// 404 unless `id` is one of the cluster's brokers.
+fn known_broker(cluster: &Cluster, id: i32) -> Result<(), ApiError> {
+    if cluster.brokers().iter().any(|b| b.id == id) {
+        Ok(())
+    } else {
+        Err(ApiError::not_found(format!("unknown broker {id}")))
+    }
+}

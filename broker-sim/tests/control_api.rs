@@ -1,0 +1,636 @@
+//! The binary's HTTP/JSON control API, end to end: each test starts the real `broker-sim`
+//! binary on ephemeral broker and control ports, reads both addresses from its stdout (the
+//! bootstrap list first, as scripts expect, then `control=http://...`), writes through the
+//! Kafka wire protocol and inspects or steers the cluster over HTTP.
+//!
+//! The child process is killed when its [`BrokerSim`] guard drops, also when a test fails.
+//! Nothing waits on time: startup waits (bounded) for the lines the binary prints, and every
+//! request is answered before the next is sent.
+
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use broker_sim::NewRecord;
+use broker_sim_protocol::batch::{self, Codec};
+use bytes::Bytes;
+use kafka_protocol::ResponseError;
+use kafka_protocol::messages::FindCoordinatorRequest;
+use serde_json::{Value, json};
+
+use support::*;
+
+/// Bound on the binary's startup and on any one HTTP exchange; only a broken binary gets
+/// near it.
+const DEADLINE: Duration = Duration::from_secs(60);
+
+/// A running `broker-sim` binary and an HTTP client for its control API.
+struct BrokerSim {
+    child: Child,
+    bootstrap: String,
+    control: String,
+    http: ureq::Agent,
+}
+
+impl BrokerSim {
+    /// Three brokers with topic "t" of two partitions, no auto-creation.
+    fn start() -> BrokerSim {
+        BrokerSim::start_with(&["--topic", "t:2", "--no-auto-create"])
+    }
+
+    fn start_with(args: &[&str]) -> BrokerSim {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_broker-sim"))
+            .args(["--port", "0", "--control-port", "0", "--log-level", "warn"])
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("broker-sim starts");
+        // Lines are read on a thread so that a binary that never prints fails the test
+        // after DEADLINE instead of hanging it.
+        let stdout = child.stdout.take().unwrap();
+        let (lines_tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if lines_tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let next_line = |what: &str| {
+            lines
+                .recv_timeout(DEADLINE)
+                .unwrap_or_else(|e| panic!("broker-sim printed no {what}: {e}"))
+        };
+        let bootstrap = next_line("bootstrap list");
+        let control = next_line("control address");
+        let control = control
+            .strip_prefix("control=")
+            .unwrap_or_else(|| panic!("second stdout line is not control=URL: {control:?}"))
+            .to_string();
+        let http = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(DEADLINE))
+            .build()
+            .into();
+        BrokerSim {
+            child,
+            bootstrap,
+            control,
+            http,
+        }
+    }
+
+    fn get(&self, path: &str) -> (u16, Value) {
+        answer(self.http.get(format!("{}{path}", self.control)).call())
+    }
+
+    fn post(&self, path: &str, body: &str) -> (u16, Value) {
+        answer(
+            self.http
+                .post(format!("{}{path}", self.control))
+                .header("content-type", "application/json")
+                .send(body),
+        )
+    }
+
+    fn delete(&self, path: &str) -> (u16, Value) {
+        answer(self.http.delete(format!("{}{path}", self.control)).call())
+    }
+
+    /// `GET path`, which must answer 200.
+    fn get_ok(&self, path: &str) -> Value {
+        let (status, body) = self.get(path);
+        assert_eq!(status, 200, "GET {path}: {body}");
+        body
+    }
+
+    /// The address of broker `id`, from `GET /v1/cluster`.
+    fn broker_addr(&self, id: i64) -> String {
+        let cluster = self.get_ok("/v1/cluster");
+        let broker = cluster["brokers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|b| b["id"] == id)
+            .unwrap_or_else(|| panic!("no broker {id} in {cluster}"));
+        format!("{}:{}", broker["host"].as_str().unwrap(), broker["port"])
+    }
+
+    /// A connection to the leader of `topic`-`partition`, found through the control API.
+    fn to_leader(&self, topic: &str, partition: usize) -> Conn {
+        let leader = self.get_ok(&format!("/v1/topics/{topic}"))["partitions"][partition]["leader"]
+            .as_i64()
+            .unwrap();
+        Conn::connect(self.broker_addr(leader))
+    }
+
+    /// Produces `records` to `topic`-`partition` as one batch; returns (error code, base
+    /// offset).
+    fn produce(&self, topic: &str, partition: i32, records: &[NewRecord]) -> (i16, i64) {
+        let batch = batch::encode_batch(records, Codec::None).expect("batch encodes");
+        let response = self
+            .to_leader(topic, partition as usize)
+            .send(12, &produce_request(topic, partition, batch));
+        let p = only_partition(&response);
+        (p.error_code, p.base_offset)
+    }
+}
+
+impl Drop for BrokerSim {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// (status, JSON body); `null` for an empty body (204).
+fn answer(response: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> (u16, Value) {
+    let mut response = response.expect("the control API answers");
+    let status = response.status().as_u16();
+    let text = response.body_mut().read_to_string().expect("body reads");
+    if text.is_empty() {
+        return (status, Value::Null);
+    }
+    let body = serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("answer {status} is not JSON ({e}): {text:?}"));
+    (status, body)
+}
+
+/// Asserts an error answer: the status, and an `error` message containing `needle`.
+fn assert_error_answer(answer: (u16, Value), status: u16, needle: &str) {
+    let (got, body) = answer;
+    assert_eq!(got, status, "{body}");
+    let message = body["error"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no error message in {body}"));
+    assert!(
+        message.contains(needle),
+        "{message:?} should mention {needle:?}"
+    );
+}
+
+fn new_record(
+    key: Option<&[u8]>,
+    value: Option<&[u8]>,
+    headers: &[(&str, Option<&[u8]>)],
+    timestamp: i64,
+) -> NewRecord {
+    NewRecord {
+        timestamp,
+        key: key.map(Bytes::copy_from_slice),
+        value: value.map(Bytes::copy_from_slice),
+        headers: headers
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.map(Bytes::copy_from_slice)))
+            .collect(),
+    }
+}
+
+#[test]
+fn first_stdout_line_is_the_bootstrap_list_and_the_cluster_endpoint_describes_it() {
+    let sim = BrokerSim::start();
+    let cluster = sim.get_ok("/v1/cluster");
+    let brokers = cluster["brokers"].as_array().unwrap();
+    assert_eq!(brokers.len(), 3, "{cluster}");
+    let listed: Vec<String> = brokers
+        .iter()
+        .map(|b| format!("{}:{}", b["host"].as_str().unwrap(), b["port"]))
+        .collect();
+    assert_eq!(sim.bootstrap, listed.join(","));
+    assert_eq!(cluster["bootstrap_servers"], sim.bootstrap.as_str());
+    for (i, broker) in brokers.iter().enumerate() {
+        assert_eq!(broker["id"], i as i64 + 1);
+        assert_eq!(broker["up"], true);
+        assert_eq!(broker["isolated"], false);
+    }
+    assert!(
+        cluster["cluster_id"]
+            .as_str()
+            .is_some_and(|id| !id.is_empty())
+    );
+    assert!((1..=3).contains(&cluster["controller"].as_i64().unwrap()));
+
+    assert_eq!(sim.get_ok("/v1/topics"), json!({ "topics": ["t"] }));
+    let topic = sim.get_ok("/v1/topics/t");
+    assert_eq!(topic["name"], "t");
+    let partitions = topic["partitions"].as_array().unwrap();
+    assert_eq!(partitions.len(), 2);
+    for (i, p) in partitions.iter().enumerate() {
+        assert_eq!(p["partition"], i as i64);
+        assert_eq!(p["replicas"].as_array().unwrap().len(), 3);
+        assert_eq!(p["isr"], p["replicas"]);
+        assert_eq!(p["replicas"][0], p["leader"]);
+        assert_eq!(p["log_start_offset"], 0);
+        assert_eq!(p["high_watermark"], 0);
+    }
+}
+
+#[test]
+fn records_read_back_as_utf8_or_base64_with_headers_and_nulls() {
+    let sim = BrokerSim::start();
+    let records = [
+        new_record(
+            Some(b"order-1"),
+            Some(br#"{"id":1}"#),
+            &[
+                ("trace", Some(b"abc")),
+                ("bin", Some(&[0xff, 0xfe])),
+                ("none", None),
+            ],
+            BASE_TIMESTAMP,
+        ),
+        // Confluent wire format: not UTF-8.
+        new_record(None, Some(&[0, 0, 0, 0, 1, 0xff]), &[], BASE_TIMESTAMP + 1),
+        // A tombstone with a key that is not UTF-8.
+        new_record(Some(&[0xc3, 0x28]), None, &[], BASE_TIMESTAMP + 2),
+    ];
+    let (error, base_offset) = sim.produce("t", 0, &records);
+    assert_no_error(error, "produce to t-0");
+    assert_eq!(base_offset, 0);
+
+    let read = sim.get_ok("/v1/topics/t/records?partition=0");
+    assert_eq!(
+        read,
+        json!({
+            "topic": "t",
+            "partition": 0,
+            "next_offset": 3,
+            "records": [
+                {
+                    "partition": 0, "offset": 0, "timestamp": BASE_TIMESTAMP,
+                    "key": "order-1", "key_encoding": "utf8",
+                    "value": r#"{"id":1}"#, "value_encoding": "utf8",
+                    "headers": [
+                        { "key": "trace", "value": "abc", "value_encoding": "utf8" },
+                        { "key": "bin", "value": "//4=", "value_encoding": "base64" },
+                        { "key": "none", "value": null, "value_encoding": null },
+                    ],
+                },
+                {
+                    "partition": 0, "offset": 1, "timestamp": BASE_TIMESTAMP + 1,
+                    "key": null, "key_encoding": null,
+                    "value": "AAAAAAH/", "value_encoding": "base64",
+                    "headers": [],
+                },
+                {
+                    "partition": 0, "offset": 2, "timestamp": BASE_TIMESTAMP + 2,
+                    "key": "wyg=", "key_encoding": "base64",
+                    "value": null, "value_encoding": null,
+                    "headers": [],
+                },
+            ],
+        })
+    );
+
+    // offset and limit page through a partition; next_offset is where to go on.
+    let page = sim.get_ok("/v1/topics/t/records?partition=0&offset=1&limit=1");
+    let offsets: Vec<&Value> = page["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| &r["offset"])
+        .collect();
+    assert_eq!(offsets, [&json!(1)]);
+    assert_eq!(page["next_offset"], 2);
+    let past_end = sim.get_ok("/v1/topics/t/records?partition=0&offset=3");
+    assert_eq!(past_end["records"], json!([]));
+    assert_eq!(past_end["next_offset"], 3);
+
+    // Without a partition: every partition's records (partition 1 has none).
+    let all = sim.get_ok("/v1/topics/t/records");
+    assert_eq!(all["records"], read["records"]);
+    assert_eq!(all.get("partition"), None);
+
+    let topic = sim.get_ok("/v1/topics/t");
+    assert_eq!(topic["partitions"][0]["high_watermark"], 3);
+    assert_eq!(topic["partitions"][1]["high_watermark"], 0);
+}
+
+#[test]
+fn a_fault_posted_as_json_fires_counts_its_hits_and_can_be_deleted() {
+    let sim = BrokerSim::start();
+    let (status, created) = sim.post(
+        "/v1/faults",
+        r#"{"match": {"api": "Produce", "topic": "t"},
+            "action": {"type": "error", "code": "NOT_LEADER_OR_FOLLOWER"}, "times": 1}"#,
+    );
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_u64().expect("a numeric fault id");
+
+    let listed = sim.get_ok("/v1/faults");
+    let faults = listed["faults"].as_array().unwrap();
+    assert_eq!(faults.len(), 1, "{listed}");
+    assert_eq!(faults[0]["id"], id);
+    assert_eq!(faults[0]["hits"], 0);
+    assert_eq!(
+        faults[0]["match"],
+        json!({ "api": "Produce", "topic": "t" })
+    );
+
+    let record = [new_record(None, Some(b"v"), &[], BASE_TIMESTAMP)];
+    let (error, _) = sim.produce("t", 0, &record);
+    assert_error(
+        error,
+        ResponseError::NotLeaderOrFollower,
+        "produce under the fault",
+    );
+    let fault = sim.get_ok(&format!("/v1/faults/{id}"));
+    assert_eq!(fault["hits"], 1, "{fault}");
+    // times: 1, so the next produce goes through.
+    let (error, _) = sim.produce("t", 0, &record);
+    assert_no_error(error, "produce after the fault's one hit");
+
+    let (status, _) = sim.delete(&format!("/v1/faults/{id}"));
+    assert_eq!(status, 204);
+    assert_error_answer(sim.get(&format!("/v1/faults/{id}")), 404, "unknown fault");
+    assert_error_answer(
+        sim.delete(&format!("/v1/faults/{id}")),
+        404,
+        "unknown fault",
+    );
+
+    // DELETE /v1/faults clears every rule.
+    for _ in 0..2 {
+        let (status, body) = sim.post(
+            "/v1/faults",
+            r#"{"match": {"api": "Fetch"}, "action": {"type": "close_connection"}}"#,
+        );
+        assert_eq!(status, 201, "{body}");
+    }
+    assert_eq!(
+        sim.get_ok("/v1/faults")["faults"].as_array().unwrap().len(),
+        2
+    );
+    assert_eq!(sim.delete("/v1/faults").0, 204);
+    assert_eq!(sim.get_ok("/v1/faults"), json!({ "faults": [] }));
+}
+
+#[test]
+fn unknown_topics_partitions_brokers_groups_faults_and_paths_answer_404_naming_them() {
+    let sim = BrokerSim::start();
+    assert_error_answer(sim.get("/v1/topics/nope"), 404, "unknown topic \"nope\"");
+    assert_error_answer(
+        sim.get("/v1/topics/nope/records"),
+        404,
+        "unknown topic \"nope\"",
+    );
+    assert_error_answer(
+        sim.get("/v1/topics/t/records?partition=7"),
+        404,
+        "no partition 7",
+    );
+    assert_error_answer(
+        sim.post("/v1/topics/t/partitions/7/leader", r#"{"broker": 1}"#),
+        404,
+        "no partition 7",
+    );
+    assert_error_answer(
+        sim.post("/v1/topics/t/partitions/0/leader", r#"{"broker": 9}"#),
+        404,
+        "unknown broker 9",
+    );
+    assert_error_answer(sim.post("/v1/brokers/9/stop", ""), 404, "unknown broker 9");
+    assert_error_answer(sim.post("/v1/brokers/1/explode", ""), 404, "\"explode\"");
+    assert_error_answer(sim.get("/v1/groups/nope"), 404, "unknown group \"nope\"");
+    assert_error_answer(
+        sim.post("/v1/groups/nope/members/m/expire", ""),
+        404,
+        "unknown group \"nope\"",
+    );
+    assert_error_answer(sim.get("/v1/faults/42"), 404, "unknown fault 42");
+    assert_error_answer(sim.get("/v1/nothing/here"), 404, "/v1/nothing/here");
+    assert_error_answer(sim.delete("/v1/cluster"), 405, "/v1/cluster");
+}
+
+#[test]
+fn malformed_json_and_bad_parameters_answer_400_naming_the_problem() {
+    let sim = BrokerSim::start();
+    assert_error_answer(
+        sim.post("/v1/faults", "{\"match\": "),
+        400,
+        "malformed JSON",
+    );
+    assert_error_answer(
+        sim.post(
+            "/v1/faults",
+            r#"{"match": {"api": "Nope"}, "action": {"type": "close_connection"}}"#,
+        ),
+        400,
+        "unknown API \"Nope\"",
+    );
+    assert_error_answer(
+        sim.post("/v1/faults", r#"{"action": {"type": "explode"}}"#),
+        400,
+        "explode",
+    );
+    assert_error_answer(
+        sim.post("/v1/topics/t/partitions/0/leader", "{}"),
+        400,
+        "missing field `broker`",
+    );
+    assert_error_answer(
+        sim.post("/v1/topics/t/partitions/x/leader", r#"{"broker": 1}"#),
+        400,
+        "partition \"x\"",
+    );
+    assert_error_answer(
+        sim.get("/v1/topics/t/records?partition=first"),
+        400,
+        "partition \"first\"",
+    );
+    assert_error_answer(
+        sim.get("/v1/topics/t/records?limit=-1"),
+        400,
+        "limit \"-1\"",
+    );
+    assert_error_answer(
+        sim.get("/v1/topics/t/records?partiton=0"),
+        400,
+        "unknown parameter \"partiton\"",
+    );
+    assert_error_answer(
+        sim.post("/v1/brokers/one/stop", ""),
+        400,
+        "broker id \"one\"",
+    );
+    assert_error_answer(sim.get("/v1/faults/first"), 400, "fault id \"first\"");
+    assert_error_answer(sim.post("/v1/clock/advance", r#"{"ms": -5}"#), 400, "ms");
+}
+
+#[test]
+fn a_group_shows_its_member_assignment_and_lag_and_an_expired_member_leaves_it() {
+    let sim = BrokerSim::start();
+    let values: Vec<NewRecord> = (0..3)
+        .map(|i| new_record(None, Some(b"v"), &[], BASE_TIMESTAMP + i))
+        .collect();
+    assert_no_error(sim.produce("t", 0, &values).0, "produce to t-0");
+
+    // One consumer joins "g", assigns itself both partitions and commits offset 1 of t-0.
+    let group = "g";
+    let find = FindCoordinatorRequest::default()
+        .with_key_type(0)
+        .with_key(str_bytes(group));
+    let found = Conn::connect(sim.broker_addr(1)).send(3, &find);
+    assert_no_error(found.error_code, "FindCoordinator");
+    let mut conn = Conn::connect(sim.broker_addr(i64::from(found.node_id.0)));
+    let joined = conn.join(5, join_request(group, "", &["range"]));
+    assert_no_error(joined.error_code, "JoinGroup");
+    let member = joined.member_id.to_string();
+    let synced = conn.send(
+        3,
+        &sync_request(
+            group,
+            joined.generation_id,
+            &member,
+            &[(&member, assignment(&[("t", &[0, 1])]))],
+        ),
+    );
+    assert_no_error(synced.error_code, "SyncGroup");
+    let committed = conn.send(
+        8,
+        &commit_request(
+            group,
+            joined.generation_id,
+            &member,
+            &[("t", 0, 1)],
+            None,
+            -1,
+        ),
+    );
+    assert_no_error(committed.topics[0].partitions[0].error_code, "OffsetCommit");
+
+    assert_eq!(sim.get_ok("/v1/groups"), json!({ "groups": ["g"] }));
+    let described = sim.get_ok("/v1/groups/g");
+    assert_eq!(described["state"], "Stable", "{described}");
+    assert_eq!(described["protocol_type"], "consumer");
+    assert_eq!(described["protocol"], "range");
+    assert_eq!(described["generation"], joined.generation_id);
+    assert_eq!(described["leader"], member.as_str());
+    let members = described["members"].as_array().unwrap();
+    assert_eq!(members.len(), 1);
+    assert_eq!(members[0]["member_id"], member.as_str());
+    assert_eq!(members[0]["group_instance_id"], Value::Null);
+    assert_eq!(members[0]["client_id"], CLIENT_ID);
+    assert_eq!(members[0]["assignment"], json!({ "t": [0, 1] }));
+    assert_eq!(described["offsets"][0]["topic"], "t");
+    assert_eq!(described["offsets"][0]["partition"], 0);
+    assert_eq!(described["offsets"][0]["offset"], 1);
+    assert_eq!(described["offsets"][0]["high_watermark"], 3);
+    assert_eq!(described["offsets"][0]["lag"], 2);
+    assert_eq!(described["total_lag"], 2);
+
+    let expire = format!("/v1/groups/g/members/{member}/expire");
+    let after = sim.post(&expire, "");
+    assert_eq!(after.0, 200, "{}", after.1);
+    assert_eq!(after.1["members"], json!([]));
+    assert_eq!(
+        after.1["offsets"][0]["offset"], 1,
+        "commits outlive the member"
+    );
+    assert_error_answer(
+        sim.post(&expire, ""),
+        404,
+        &format!("no member \"{member}\""),
+    );
+}
+
+#[test]
+fn the_system_clock_is_reported_and_refuses_to_be_advanced() {
+    let sim = BrokerSim::start();
+    let clock = sim.get_ok("/v1/clock");
+    assert_eq!(clock["manual"], false);
+    assert!(clock["now_ms"].as_i64().unwrap() > BASE_TIMESTAMP);
+    assert_error_answer(
+        sim.post("/v1/clock/advance", r#"{"ms": 1000}"#),
+        409,
+        "system clock",
+    );
+}
+
+#[test]
+fn a_manual_clock_moves_only_when_advanced_over_http() {
+    let sim = BrokerSim::start_with(&["--manual-clock", "1700000000000"]);
+    assert_eq!(
+        sim.get_ok("/v1/clock"),
+        json!({ "now_ms": 1_700_000_000_000i64, "manual": true })
+    );
+    let (status, advanced) = sim.post("/v1/clock/advance", r#"{"ms": 1500}"#);
+    assert_eq!(status, 200, "{advanced}");
+    assert_eq!(advanced["now_ms"], 1_700_000_001_500i64);
+    assert_eq!(sim.get_ok("/v1/clock")["now_ms"], 1_700_000_001_500i64);
+}
+
+#[test]
+fn a_stopped_broker_refuses_connections_until_started_and_is_shown_down() {
+    let sim = BrokerSim::start();
+    let addr = sim.broker_addr(2);
+    let (status, stopped) = sim.post("/v1/brokers/2/stop", "");
+    assert_eq!(status, 200, "{stopped}");
+    assert_eq!(stopped["id"], 2);
+    assert_eq!(stopped["up"], false);
+    assert_eq!(sim.get_ok("/v1/cluster")["brokers"][1]["up"], false);
+    assert!(
+        std::net::TcpStream::connect(&addr).is_err(),
+        "a stopped broker's port refuses connections"
+    );
+    for p in sim.get_ok("/v1/topics/t")["partitions"].as_array().unwrap() {
+        assert_ne!(p["leader"], 2, "a stopped broker leads nothing: {p}");
+    }
+
+    // Stopping it again is refused with Kafka's code.
+    let (status, again) = sim.post("/v1/brokers/2/stop", "");
+    assert_eq!(status, 409, "{again}");
+    assert_eq!(again["code"], "BROKER_NOT_AVAILABLE");
+    assert!(again["error"].as_str().unwrap().contains("already stopped"));
+
+    let (status, started) = sim.post("/v1/brokers/2/start", "");
+    assert_eq!(status, 200, "{started}");
+    assert_eq!(started["up"], true);
+    assert_eq!(
+        started["port"], stopped["port"],
+        "it comes back on its old port"
+    );
+    let mut conn = Conn::connect(&addr);
+    assert_eq!(metadata(&mut conn, 12, &["t"]).topics.len(), 1);
+
+    let (status, isolated) = sim.post("/v1/brokers/3/isolate", "");
+    assert_eq!(status, 200, "{isolated}");
+    assert_eq!(
+        (&isolated["up"], &isolated["isolated"]),
+        (&json!(true), &json!(true))
+    );
+    let (status, healed) = sim.post("/v1/brokers/3/heal", "");
+    assert_eq!(status, 200, "{healed}");
+    assert_eq!(healed["isolated"], false);
+}
+
+#[test]
+fn leadership_moves_to_a_named_replica_and_preferred_election_moves_it_back() {
+    let sim = BrokerSim::start();
+    let before = sim.get_ok("/v1/topics/t")["partitions"][0].clone();
+    let preferred = before["replicas"][0].as_i64().unwrap();
+    assert_eq!(before["leader"], preferred);
+    let other = before["replicas"][1].as_i64().unwrap();
+
+    let (status, moved) = sim.post(
+        "/v1/topics/t/partitions/0/leader",
+        &json!({ "broker": other }).to_string(),
+    );
+    assert_eq!(status, 200, "{moved}");
+    assert_eq!(moved["leader"], other);
+    assert!(moved["leader_epoch"].as_i64() > before["leader_epoch"].as_i64());
+
+    let (status, elected) = sim.post("/v1/elect-preferred-leaders", "");
+    assert_eq!(status, 200, "{elected}");
+    assert_eq!(elected["moved"], json!([{ "topic": "t", "partition": 0 }]));
+    assert_eq!(
+        sim.get_ok("/v1/topics/t")["partitions"][0]["leader"],
+        preferred
+    );
+}
