@@ -41,5 +41,6 @@ pub use cluster::{
 pub use error::KafkaError;
 pub use faults::{Fault, FaultAction, FaultId, FaultStatus, Selector};
 pub use kafka_protocol::ResponseError;
+pub use kafka_protocol::messages::ApiKey;
 pub use state::groups::{GroupState, OffsetReset};
 pub use state::{BrokerInfo, TopicSpec};
