@@ -25,8 +25,8 @@
 mod clock;
 mod cluster;
 mod config;
-mod error;
 pub mod control;
+mod error;
 pub mod faults;
 mod handlers;
 mod rng;
@@ -36,7 +36,8 @@ mod state;
 pub use broker_sim_protocol::batch::NewRecord;
 pub use broker_sim_protocol::partitioner::partition_for_key;
 pub use cluster::{
-    BrokerStatus, Cluster, ClusterBuilder, GroupInfo, GroupOffset, MemberInfo, PartitionInfo, Record,
+    BrokerStatus, Cluster, ClusterBuilder, GroupInfo, GroupOffset, MemberInfo, PartitionInfo,
+    Record,
 };
 pub use error::KafkaError;
 pub use faults::{Fault, FaultAction, FaultId, FaultStatus, Selector};

@@ -203,13 +203,19 @@ impl PartitionLog {
     /// record is older than `min_timestamp`, or whose deletion still leaves at least
     /// `max_bytes` (Kafka's `retention.ms` and `retention.bytes`, with one batch standing
     /// for one segment), but never past `limit`, the high watermark.
-    pub fn retention_point(&self, min_timestamp: Option<i64>, max_bytes: Option<u64>, limit: i64) -> i64 {
+    pub fn retention_point(
+        &self,
+        min_timestamp: Option<i64>,
+        max_bytes: Option<u64>,
+        limit: i64,
+    ) -> i64 {
         let live = self.batches_from(self.log_start_offset);
         let mut size: u64 = live.iter().map(|b| b.bytes.len() as u64).sum();
         let mut start = self.log_start_offset;
         for b in live {
             let len = b.bytes.len() as u64;
-            let too_old = min_timestamp.is_some_and(|t| b.max_timestamp >= 0 && b.max_timestamp < t);
+            let too_old =
+                min_timestamp.is_some_and(|t| b.max_timestamp >= 0 && b.max_timestamp < t);
             let too_big = max_bytes.is_some_and(|m| size - len >= m);
             if b.last_offset >= limit || !(too_old || too_big) {
                 break;
@@ -340,7 +346,11 @@ mod tests {
         append(&mut log, &["b"], 200); // offset 1
         append(&mut log, &["c"], 300); // offset 2
         assert_eq!(log.retention_point(Some(250), None, 3), 2);
-        assert_eq!(log.retention_point(Some(250), None, 1), 1, "stops at the limit");
+        assert_eq!(
+            log.retention_point(Some(250), None, 1),
+            1,
+            "stops at the limit"
+        );
         assert_eq!(log.retention_point(None, None, 3), 0);
         let one = log.batches_from(0)[0].bytes.len() as u64;
         assert_eq!(log.retention_point(None, Some(one), 3), 2);
