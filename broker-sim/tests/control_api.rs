@@ -429,6 +429,15 @@ fn malformed_json_and_bad_parameters_answer_400_naming_the_problem() {
         400,
         "explode",
     );
+    let (status, refused) = sim.post(
+        "/v1/faults",
+        r#"{"action": {"type": "close_connection"}, "probability": 2}"#,
+    );
+    assert_eq!(status, 400, "{refused}");
+    assert_eq!(
+        refused["code"], "INVALID_REQUEST",
+        "the cluster's own refusal"
+    );
     assert_error_answer(
         sim.post("/v1/topics/t/partitions/0/leader", "{}"),
         400,

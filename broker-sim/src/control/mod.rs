@@ -9,16 +9,18 @@
 //! authentication, so it listens only where the brokers do (`--host`, loopback by default).
 //!
 //! The server is axum, on whatever runtime awaits [`serve`]; it never touches the cluster's
-//! own runtime. Inspection calls take the state lock for microseconds and run inline; the
-//! calls that change brokers, leaders or the clock may wait for the cluster to finish the
-//! work (connections reset, timers fired), so they run on the blocking pool and never stall
-//! the server's executor, even a current-thread one.
+//! own runtime. Calls that only take the state lock for microseconds (inspection, fault
+//! rules, expiring a member) run inline; the calls that change brokers, leaders or the
+//! clock may wait for the cluster to finish the work (a port closed, timers fired), so they
+//! run on the blocking pool and never stall the server's executor, even a current-thread
+//! one.
 //!
 //! Every answer is JSON. Errors are `{"error": "..."}` with a message that names the
 //! problem — 404 for an unknown topic, partition, broker, group, member, fault or path, 400
 //! for malformed JSON or a bad parameter — and a refusal by the cluster also carries Kafka's
 //! name of the code it returned (`"code": "NOT_LEADER_OR_FOLLOWER"`), with 409 unless the
-//! code itself means "not found" (404) or "invalid input" (400).
+//! code itself means "not found" (404) or "invalid input" (400), or is
+//! UNKNOWN_SERVER_ERROR (500: a broker bug).
 //!
 //! One file per resource: `brokers` (the cluster, broker lifecycle), `topics` (partitions,
 //! records, leadership), `faults`, `groups`, `clock`.
