@@ -15,7 +15,7 @@ start_broker() {
   cargo build -q -p broker-sim || return 1
   local out
   out=$(mktemp)
-  "${CARGO_TARGET_DIR:-target}/debug/broker-sim" --port "$port" "$@" >"$out" 2>"$log" &
+  "${CARGO_TARGET_DIR:-target}/debug/broker-sim" --port "$port" --control-port 0 "$@" >"$out" 2>"$log" &
   broker_pid=$!
   for _ in $(seq 1 100); do
     [ -s "$out" ] && break
