@@ -12,7 +12,7 @@ use std::sync::Arc;
 use broker_sim_protocol::frame::read_frame;
 use broker_sim_protocol::header::{RequestFrame, decode_request, encode_response};
 use broker_sim_protocol::versions;
-use kafka_protocol::messages::{ApiKey, RequestKind, ResponseKind};
+use kafka_protocol::messages::{ApiKey, RequestKind};
 use tokio::io::{AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
@@ -415,117 +415,6 @@ async fn process(
     encode(api_key, version, header.correlation_id, reply)
 }
 
-/// Serves a request while fault rules exist: the first rule that fires decides what
-/// happens to it (see `faults`); without one it is served as usual.
-async fn with_faults(
-    ctx: &RequestContext<'_>,
-    api: ApiKey,
-    correlation_id: i32,
-    request: RequestKind,
-) -> Outcome {
-    use crate::faults::FaultAction as A;
-    use crate::faults::wire;
-    let (shared, v) = (ctx.shared, ctx.version);
-    let target = wire::target(shared, api, ctx.broker_id, ctx.client_id, &request, v);
-    let Some(fired) = shared.faults.fire(&target) else {
-        return encode(
-            api,
-            v,
-            correlation_id,
-            handlers::dispatch(ctx, request).await,
-        );
-    };
-    let rule = fired.id.0;
-    tracing::info!(rule, action = ?fired.action, ?api, "fault rule fired");
-    let reply = match fired.action {
-        A::CloseConnection => return Outcome::Close(format!("fault rule {rule}: close")),
-        A::NoResponse => return Outcome::Hang,
-        A::Error { code } => match request {
-            RequestKind::Produce(mut produce) => {
-                if produce.acks == 0 {
-                    return Outcome::Close(format!("fault rule {rule}: acks=0 produce failed"));
-                }
-                let topics: Vec<_> = produce
-                    .topic_data
-                    .iter()
-                    .map(|t| (t.name.clone(), t.topic_id))
-                    .collect();
-                let stripped = wire::strip_produce(&mut produce, &fired, shared, v);
-                let mut reply = handlers::dispatch(ctx, RequestKind::Produce(produce)).await;
-                if let Reply::Response(response) = &mut reply
-                    && let ResponseKind::Produce(r) = response.as_mut()
-                {
-                    wire::add_produce_errors(r, &topics, &stripped, code);
-                }
-                reply
-            }
-            // Reads have no effect to undo: answering and overwriting is the same.
-            request @ (RequestKind::Fetch(_)
-            | RequestKind::ListOffsets(_)
-            | RequestKind::Metadata(_)
-            | RequestKind::OffsetForLeaderEpoch(_)) => {
-                let mut reply = handlers::dispatch(ctx, request).await;
-                if let Reply::Response(response) = &mut reply {
-                    wire::set_error(response, &fired, code, shared);
-                }
-                reply
-            }
-            _ => match wire::refused(api, &fired, code, shared) {
-                Some(response) => Reply::Response(Box::new(response)),
-                None => {
-                    return Outcome::Close(format!(
-                        "fault rule {rule}: {api:?} has no error answer here; closing instead"
-                    ));
-                }
-            },
-        },
-        A::Latency { ms } => {
-            let reply = handlers::dispatch(ctx, request).await;
-            tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
-            reply
-        }
-        A::Throttle { ms } => {
-            let mut reply = handlers::dispatch(ctx, request).await;
-            if let Reply::Response(response) = &mut reply {
-                wire::set_throttle(response, ms);
-            }
-            return match encode(api, v, correlation_id, reply) {
-                Outcome::Send(bytes) => Outcome::SendThenPause(
-                    bytes,
-                    std::time::Duration::from_millis(ms.max(0) as u64),
-                ),
-                other => other,
-            };
-        }
-        A::ApplyThenError { code } => {
-            let mut reply = handlers::dispatch(ctx, request).await;
-            match &mut reply {
-                Reply::Response(response) => {
-                    if !wire::set_error(response, &fired, code, shared) {
-                        return Outcome::Close(format!(
-                            "fault rule {rule}: {api:?} has no error answer here; closing instead"
-                        ));
-                    }
-                }
-                Reply::NoResponse => {
-                    return Outcome::Close(format!("fault rule {rule}: acks=0 produce failed"));
-                }
-                Reply::Close(_) => {}
-            }
-            reply
-        }
-        A::ApplyThenNoResponse => {
-            handlers::dispatch(ctx, request).await;
-            return Outcome::Hang;
-        }
-        A::ApplyThenClose => {
-            handlers::dispatch(ctx, request).await;
-            return Outcome::Close(format!("fault rule {rule}: applied, then closed"));
-        }
-    };
-    encode(api, v, correlation_id, reply)
-}
-
 fn encode(api_key: ApiKey, version: i16, correlation_id: i32, reply: Reply) -> Outcome {
     match reply {
         Reply::Response(body) => match encode_response(api_key, version, correlation_id, &body) {
@@ -536,5 +425,27 @@ fn encode(api_key: ApiKey, version: i16, correlation_id: i32, reply: Reply) -> O
         },
         Reply::NoResponse => Outcome::Silent,
         Reply::Close(why) => Outcome::Close(why),
+    }
+}
+
+/// Serves a request while fault rules exist: the rule that fires for it, if any, decides
+/// what becomes of it (`faults::apply`); otherwise it is served as usual.
+async fn with_faults(
+    ctx: &RequestContext<'_>,
+    api: ApiKey,
+    correlation_id: i32,
+    request: RequestKind,
+) -> Outcome {
+    use crate::faults::apply::{self, Served};
+    match apply::serve(ctx, api, request).await {
+        Served::Reply(reply) => encode(api, ctx.version, correlation_id, reply),
+        Served::ReplyThenPause(reply, pause) => {
+            match encode(api, ctx.version, correlation_id, reply) {
+                Outcome::Send(bytes) => Outcome::SendThenPause(bytes, pause),
+                other => other,
+            }
+        }
+        Served::Close(why) => Outcome::Close(why),
+        Served::Hang => Outcome::Hang,
     }
 }

@@ -1,10 +1,14 @@
-//! The cluster's fault rules: storage, matching, hit counting, and the embedding calls.
+//! The rule store: ids, hit counters, `times`, seeded probabilities, and matching a request
+//! against the rules.
 //!
-//! Rules sit behind their own mutex, apart from the cluster state, and an atomic flag says
-//! whether there are any: with no rules (the normal case) a request pays one atomic load.
-//! A rule that has fired `times` times stays listed, with its hits, but no longer fires.
-//! Probabilities come from a generator seeded by the cluster seed, drawn only for
-//! requests a rule matches, so the same seed and the same requests give the same hits.
+//! Rules sit behind their own mutex, apart from the cluster state, so matching never waits
+//! for a handler, and an atomic flag says whether there are any: with no rules (the normal
+//! case) a request pays one atomic load and nothing else. Rules are tried in id order and
+//! the first that matches and fires wins. A rule that has fired `times` times stays listed,
+//! with its hits, but no longer fires. Probabilities come from a generator of their own,
+//! seeded from the cluster seed and drawn only when a rule matches, so the same seed and
+//! the same requests give the same hits. Each hit wakes the threads blocked in
+//! [`FaultRules::wait`] (`Cluster::wait_for_fault`).
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -15,45 +19,74 @@ use kafka_protocol::ResponseError;
 use kafka_protocol::messages::ApiKey;
 
 use super::{Fault, FaultAction, FaultId, FaultStatus};
-use crate::cluster::Cluster;
 use crate::error::KafkaError;
 use crate::rng::SimRng;
 
-/// What selectors look at in one request.
-#[derive(Debug, Default)]
-pub(crate) struct Target {
-    pub api: Option<ApiKey>,
+/// What a rule's selector can see of one request (see `target.rs` for how it is read).
+#[derive(Debug)]
+pub(crate) struct Target<'a> {
+    pub api: ApiKey,
+    /// The broker the request arrived at.
     pub broker: i32,
-    pub client_id: String,
-    /// Topics named by the request, with the partitions it names (`None`: the request
-    /// is about the whole topic, like Metadata or DeleteTopics).
-    pub topics: Vec<(String, Option<Vec<i32>>)>,
+    /// The request header's client id ("" when null).
+    pub client_id: &'a str,
+    /// Topics the request names, in its order.
+    pub topics: Vec<TopicRef>,
+    /// Groups the request names.
     pub groups: Vec<String>,
 }
 
-/// A rule that fired for a request.
+/// One topic a request names.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct TopicRef {
+    /// The group it is named under, for requests about several groups' offsets
+    /// (OffsetFetch v8+), so a rule on group `a` and topic `t` does not match `t` asked
+    /// for under group `b`.
+    pub group: Option<String>,
+    pub name: String,
+    /// The partitions it names; `None` for requests about whole topics (CreateTopics,
+    /// DeleteTopics), which a rule with a partition selector never matches.
+    pub partitions: Option<Vec<i32>>,
+}
+
+/// A rule that fired for a request: what to do, and to which parts of it.
 #[derive(Debug, Clone)]
 pub(crate) struct Fired {
     pub id: FaultId,
     pub action: FaultAction,
-    /// The partitions the selector picked, or `None` when it selects no topic or
-    /// partition (the whole request is affected).
-    pub partitions: Option<Vec<(String, i32)>>,
+    topic: Option<String>,
+    partition: Option<i32>,
+    group: Option<String>,
 }
 
 impl Fired {
-    /// Whether `topic`-`partition` of the request is affected.
-    pub fn covers(&self, topic: &str, partition: i32) -> bool {
-        self.partitions
-            .as_ref()
-            .is_none_or(|ps| ps.iter().any(|(t, p)| t == topic && *p == partition))
+    /// Whether the rule picks out no topic or partition, i.e. acts on the whole request.
+    pub fn whole_request(&self) -> bool {
+        self.topic.is_none() && self.partition.is_none()
     }
 
-    /// Whether `topic` (as a whole) is affected.
-    pub fn covers_topic(&self, topic: &str) -> bool {
-        self.partitions
-            .as_ref()
-            .is_none_or(|ps| ps.iter().any(|(t, _)| t == topic))
+    /// Whether the rule selects a partition (not only a topic).
+    pub fn selects_partition(&self) -> bool {
+        self.partition.is_some()
+    }
+
+    /// Whether partition `partition` of `topic`, named under `group` where the request
+    /// names several groups, is one the rule acts on.
+    pub fn covers(&self, group: Option<&str>, topic: &str, partition: i32) -> bool {
+        self.covers_topic(group, topic) && self.partition.is_none_or(|p| p == partition)
+    }
+
+    /// Whether `topic` (named under `group`) is one the rule acts on, partitions aside.
+    pub fn covers_topic(&self, group: Option<&str>, topic: &str) -> bool {
+        self.covers_group(group) && self.topic.as_deref().is_none_or(|t| t == topic)
+    }
+
+    /// Whether the rule acts on `group` (`None`: the request's only group, already matched).
+    pub fn covers_group(&self, group: Option<&str>) -> bool {
+        match (group, &self.group) {
+            (Some(g), Some(selected)) => g == selected,
+            _ => true,
+        }
     }
 }
 
@@ -68,11 +101,18 @@ struct Inner {
     rng: SimRng,
 }
 
+/// The cluster's fault rules (`Shared::faults`).
 pub(crate) struct FaultRules {
+    /// Whether any rule exists: the one thing every request looks at.
     any: AtomicBool,
     inner: Mutex<Inner>,
-    fired: Condvar,
+    /// Notified on every hit and every removal, for [`FaultRules::wait`].
+    changed: Condvar,
 }
+
+/// Mixed into the cluster seed so fault draws are a stream of their own: adding rules or
+/// drawing for them never shifts the ids the cluster draws from its main generator.
+const SEED_SALT: u64 = 0x6661_756c_7473; // "faults"
 
 impl FaultRules {
     pub fn new(seed: u64) -> Self {
@@ -81,24 +121,26 @@ impl FaultRules {
             inner: Mutex::new(Inner {
                 next_id: 1,
                 rules: BTreeMap::new(),
-                // A stream of its own, so adding rules never shifts the ids the cluster
-                // draws from its main generator.
-                rng: SimRng::new(seed ^ 0x6661_756c_7473),
+                rng: SimRng::new(seed ^ SEED_SALT),
             }),
-            fired: Condvar::new(),
+            changed: Condvar::new(),
         }
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A panic while holding this lock cannot leave a rule half-written.
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Whether any rule exists: the fast path for every request.
+    /// Whether there are no rules: the fast path every request takes. Acquire pairs with
+    /// the Release in `add`, so a request read after `inject` returned sees the rule.
     pub fn is_empty(&self) -> bool {
-        !self.any.load(Ordering::Relaxed)
+        !self.any.load(Ordering::Acquire)
     }
 
-    fn add(&self, fault: Fault) -> Result<FaultId, KafkaError> {
+    /// Adds a rule; INVALID_REQUEST for a probability outside 0–1 (NaN included) or a
+    /// negative throttle time.
+    pub fn add(&self, fault: Fault) -> Result<FaultId, KafkaError> {
         if let Some(p) = fault.probability
             && !(0.0..=1.0).contains(&p)
         {
@@ -107,28 +149,46 @@ impl FaultRules {
                 format!("probability must be between 0 and 1, not {p}"),
             ));
         }
+        if let FaultAction::Throttle { ms } = fault.action
+            && ms < 0
+        {
+            return Err(KafkaError::new(
+                ResponseError::InvalidRequest,
+                format!("throttle time must not be negative, not {ms} ms"),
+            ));
+        }
         let mut inner = self.lock();
         let id = inner.next_id;
         inner.next_id += 1;
-        tracing::info!(id, ?fault, "fault rule added");
+        tracing::info!(rule = id, ?fault, "fault rule added");
         inner.rules.insert(id, Rule { fault, hits: 0 });
-        self.any.store(true, Ordering::Relaxed);
+        self.any.store(true, Ordering::Release);
         Ok(FaultId(id))
     }
 
-    fn remove(&self, id: FaultId) -> bool {
+    /// Removes a rule; false if there was none. Waiters on it give up.
+    pub fn remove(&self, id: FaultId) -> bool {
         let mut inner = self.lock();
         let removed = inner.rules.remove(&id.0).is_some();
-        self.any.store(!inner.rules.is_empty(), Ordering::Relaxed);
+        self.any.store(!inner.rules.is_empty(), Ordering::Release);
+        self.changed.notify_all();
+        if removed {
+            tracing::info!(rule = id.0, "fault rule removed");
+        }
         removed
     }
 
-    fn clear(&self) {
-        self.lock().rules.clear();
-        self.any.store(false, Ordering::Relaxed);
+    /// Removes every rule. Ids keep counting up, so an old id never names a new rule.
+    pub fn clear(&self) {
+        let mut inner = self.lock();
+        inner.rules.clear();
+        self.any.store(false, Ordering::Release);
+        self.changed.notify_all();
+        tracing::info!("fault rules cleared");
     }
 
-    fn list(&self) -> Vec<FaultStatus> {
+    /// Every rule, in id order, with its hits.
+    pub fn list(&self) -> Vec<FaultStatus> {
         self.lock()
             .rules
             .iter()
@@ -140,40 +200,42 @@ impl FaultRules {
             .collect()
     }
 
-    fn hits(&self, id: FaultId) -> Option<u64> {
+    pub fn hits(&self, id: FaultId) -> Option<u64> {
         self.lock().rules.get(&id.0).map(|r| r.hits)
     }
 
-    /// The first rule (in id order) that matches `target` and fires, counting the hit.
-    pub fn fire(&self, target: &Target) -> Option<Fired> {
+    /// The first rule, in id order, that matches `target` and fires; its hit is counted.
+    pub fn fire(&self, target: &Target<'_>) -> Option<Fired> {
         let mut inner = self.lock();
         let Inner { rules, rng, .. } = &mut *inner;
         for (id, rule) in rules.iter_mut() {
-            if rule.fault.times.is_some_and(|n| rule.hits >= n) {
+            if rule.fault.times.is_some_and(|n| rule.hits >= n) || !matches(&rule.fault, target) {
                 continue;
             }
-            let Some(partitions) = matches(&rule.fault, target) else {
-                continue;
-            };
             if let Some(p) = rule.fault.probability {
-                // 53 random bits make a uniform f64 in [0, 1).
+                // The top 53 bits of a draw make a uniform f64 in [0, 1).
                 let draw = (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
                 if draw >= p {
                     continue;
                 }
             }
             rule.hits += 1;
-            self.fired.notify_all();
+            self.changed.notify_all();
+            let s = &rule.fault.selector;
             return Some(Fired {
                 id: FaultId(*id),
                 action: rule.fault.action.clone(),
-                partitions,
+                topic: s.topic.clone(),
+                partition: s.partition,
+                group: s.group.clone(),
             });
         }
         None
     }
 
-    fn wait(&self, id: FaultId, hits: u64, timeout: Duration) -> bool {
+    /// Blocks until rule `id` has `hits` hits (true), or `timeout` passes or the rule is
+    /// removed first (false).
+    pub fn wait(&self, id: FaultId, hits: u64, timeout: Duration) -> bool {
         let deadline = Instant::now() + timeout;
         let mut inner = self.lock();
         loop {
@@ -187,7 +249,7 @@ impl FaultRules {
                 return false;
             }
             inner = self
-                .fired
+                .changed
                 .wait_timeout(inner, left)
                 .unwrap_or_else(|e| e.into_inner())
                 .0;
@@ -195,91 +257,60 @@ impl FaultRules {
     }
 }
 
-/// Whether `fault` selects `target`: `None` if not; otherwise the partitions it picks
-/// (`None` inside when it picks no topic or partition, i.e. the whole request).
-fn matches(fault: &Fault, target: &Target) -> Option<Option<Vec<(String, i32)>>> {
+/// Whether `fault`'s selector matches `target`: every field it sets must. A topic or
+/// partition selector needs one named topic (under a selected group, if one is set) that
+/// satisfies both; a request that names no topics or groups never matches a rule that
+/// selects them.
+fn matches(fault: &Fault, target: &Target<'_>) -> bool {
     let s = &fault.selector;
-    let ok = s.api.is_none_or(|api| Some(api) == target.api)
+    let plain = s.api.is_none_or(|api| api == target.api)
         && s.broker.is_none_or(|b| b == target.broker)
         && s.client_id.as_deref().is_none_or(|c| c == target.client_id)
         && s.group
             .as_deref()
             .is_none_or(|g| target.groups.iter().any(|t| t == g));
-    if !ok {
-        return None;
+    if !plain {
+        return false;
     }
     if s.topic.is_none() && s.partition.is_none() {
-        return Some(None);
+        return true;
     }
-    let mut picked = Vec::new();
-    for (topic, partitions) in &target.topics {
-        if s.topic.as_deref().is_some_and(|t| t != topic) {
-            continue;
-        }
-        match partitions {
-            // A request about whole topics (Metadata, DeleteTopics) is picked by topic.
-            None => picked.push((topic.clone(), -1)),
-            Some(ps) => picked.extend(
-                ps.iter()
-                    .filter(|p| s.partition.is_none_or(|sp| sp == **p))
-                    .map(|p| (topic.clone(), *p)),
-            ),
-        }
-    }
-    (!picked.is_empty()).then_some(Some(picked))
-}
-
-/// Fault injection from a test (see [`super`] for the rule language).
-impl Cluster {
-    /// Adds a fault rule; it applies to requests read from now on. INVALID_REQUEST for a
-    /// probability outside 0–1.
-    pub fn inject(&self, fault: Fault) -> Result<FaultId, KafkaError> {
-        self.shared.faults.add(fault)
-    }
-
-    /// Every rule, in id order, with its hits so far.
-    pub fn faults(&self) -> Vec<FaultStatus> {
-        self.shared.faults.list()
-    }
-
-    /// How often rule `id` fired; `None` if there is no such rule.
-    pub fn fault_hits(&self, id: FaultId) -> Option<u64> {
-        self.shared.faults.hits(id)
-    }
-
-    /// Removes rule `id`; false if there was none.
-    pub fn remove_fault(&self, id: FaultId) -> bool {
-        self.shared.faults.remove(id)
-    }
-
-    /// Removes every rule.
-    pub fn clear_faults(&self) {
-        self.shared.faults.clear()
-    }
-
-    /// Blocks until rule `id` has fired `hits` times (true) or `timeout` passed, or the
-    /// rule is removed (false).
-    pub fn wait_for_fault(&self, id: FaultId, hits: u64, timeout: Duration) -> bool {
-        self.shared.faults.wait(id, hits, timeout)
-    }
+    target.topics.iter().any(|t| {
+        let group_ok = match (&t.group, &s.group) {
+            (Some(named), Some(selected)) => named == selected,
+            _ => true,
+        };
+        group_ok
+            && s.topic.as_deref().is_none_or(|topic| topic == t.name)
+            && s.partition
+                .is_none_or(|p| t.partitions.as_ref().is_some_and(|ps| ps.contains(&p)))
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn produce_to(topic: &str, partitions: &[i32]) -> Target {
+    fn produce_to(topic: &str, partitions: &[i32]) -> Target<'static> {
         Target {
-            api: Some(ApiKey::Produce),
+            api: ApiKey::Produce,
             broker: 1,
-            client_id: "app".into(),
-            topics: vec![(topic.into(), Some(partitions.to_vec()))],
+            client_id: "app",
+            topics: vec![TopicRef {
+                group: None,
+                name: topic.into(),
+                partitions: Some(partitions.to_vec()),
+            }],
             groups: vec![],
         }
     }
 
+    fn not_leader() -> ResponseError {
+        ResponseError::NotLeaderOrFollower
+    }
+
     #[test]
-    fn selectors_are_anded_and_pick_partitions() {
+    fn selectors_are_anded_and_a_partition_selector_needs_that_partition() {
         let rules = FaultRules::new(0);
         assert!(rules.is_empty());
         rules
@@ -288,22 +319,105 @@ mod tests {
                     .topic("t")
                     .partition(1)
                     .broker(1)
-                    .error(ResponseError::NotLeaderOrFollower),
+                    .client_id("app")
+                    .error(not_leader()),
             )
             .unwrap();
         assert!(!rules.is_empty());
         let fired = rules.fire(&produce_to("t", &[0, 1, 2])).unwrap();
-        assert_eq!(fired.partitions, Some(vec![("t".to_string(), 1)]));
-        assert!(fired.covers("t", 1) && !fired.covers("t", 0));
+        assert!(fired.covers(None, "t", 1));
+        assert!(!fired.covers(None, "t", 0) && !fired.covers(None, "u", 1));
+        assert!(!fired.whole_request() && fired.selects_partition());
         assert!(rules.fire(&produce_to("t", &[0, 2])).is_none());
         assert!(rules.fire(&produce_to("other", &[1])).is_none());
         let mut elsewhere = produce_to("t", &[1]);
         elsewhere.broker = 2;
         assert!(rules.fire(&elsewhere).is_none());
+        let mut someone_else = produce_to("t", &[1]);
+        someone_else.client_id = "other-app";
+        assert!(rules.fire(&someone_else).is_none());
+        let mut fetch = produce_to("t", &[1]);
+        fetch.api = ApiKey::Fetch;
+        assert!(rules.fire(&fetch).is_none());
     }
 
     #[test]
-    fn times_limits_hits_and_the_rule_stays_listed() {
+    fn requests_without_the_selected_dimension_do_not_match() {
+        let rules = FaultRules::new(0);
+        rules.add(Fault::any().topic("t").no_response()).unwrap();
+        rules.add(Fault::any().group("g").no_response()).unwrap();
+        rules.add(Fault::any().partition(0).no_response()).unwrap();
+        let join = Target {
+            api: ApiKey::JoinGroup,
+            broker: 1,
+            client_id: "",
+            topics: vec![],
+            groups: vec!["other".into()],
+        };
+        assert!(rules.fire(&join).is_none(), "no topic, another group");
+        let create = Target {
+            api: ApiKey::CreateTopics,
+            broker: 1,
+            client_id: "",
+            topics: vec![TopicRef {
+                group: None,
+                name: "u".into(),
+                partitions: None,
+            }],
+            groups: vec![],
+        };
+        assert!(
+            rules.fire(&create).is_none(),
+            "a whole topic has no partition 0"
+        );
+        assert!(rules.fire(&produce_to("u", &[0])).is_some());
+    }
+
+    #[test]
+    fn a_group_and_topic_rule_needs_the_topic_under_that_group() {
+        let rules = FaultRules::new(0);
+        rules
+            .add(
+                Fault::on(ApiKey::OffsetFetch)
+                    .group("a")
+                    .topic("t")
+                    .error(not_leader()),
+            )
+            .unwrap();
+        let named = |group: &str, topic: &str| TopicRef {
+            group: Some(group.into()),
+            name: topic.into(),
+            partitions: Some(vec![0]),
+        };
+        let mut target = Target {
+            api: ApiKey::OffsetFetch,
+            broker: 1,
+            client_id: "",
+            topics: vec![named("a", "u"), named("b", "t")],
+            groups: vec!["a".into(), "b".into()],
+        };
+        assert!(rules.fire(&target).is_none());
+        target.topics.push(named("a", "t"));
+        let fired = rules.fire(&target).unwrap();
+        assert!(fired.covers(Some("a"), "t", 0));
+        assert!(!fired.covers(Some("b"), "t", 0));
+        assert!(fired.covers_group(Some("a")) && !fired.covers_group(Some("b")));
+    }
+
+    #[test]
+    fn the_first_rule_in_id_order_that_fires_wins() {
+        let rules = FaultRules::new(0);
+        let first = rules.add(Fault::any().close_connection().once()).unwrap();
+        let second = rules.add(Fault::any().no_response()).unwrap();
+        let target = produce_to("t", &[0]);
+        assert_eq!(rules.fire(&target).unwrap().id, first);
+        assert_eq!(rules.fire(&target).unwrap().id, second);
+        assert_eq!(rules.hits(first), Some(1));
+        assert_eq!(rules.hits(second), Some(1));
+    }
+
+    #[test]
+    fn times_limits_hits_and_a_spent_rule_stays_listed() {
         let rules = FaultRules::new(0);
         let id = rules.add(Fault::any().close_connection().times(2)).unwrap();
         let target = produce_to("t", &[0]);
@@ -311,9 +425,24 @@ mod tests {
         assert!(rules.fire(&target).is_some());
         assert!(rules.fire(&target).is_none());
         assert_eq!(rules.hits(id), Some(2));
+        assert_eq!(rules.list().len(), 1);
+        assert_eq!(rules.list()[0].hits, 2);
         assert!(rules.wait(id, 2, Duration::ZERO));
+        assert!(!rules.wait(id, 3, Duration::ZERO));
         assert!(rules.remove(id));
+        assert!(!rules.remove(id));
         assert!(rules.is_empty());
+        assert_eq!(rules.hits(id), None);
+    }
+
+    #[test]
+    fn ids_count_up_from_one_and_are_never_reused() {
+        let rules = FaultRules::new(0);
+        assert_eq!(rules.add(Fault::any().no_response()).unwrap(), FaultId(1));
+        assert_eq!(rules.add(Fault::any().no_response()).unwrap(), FaultId(2));
+        rules.clear();
+        assert!(rules.is_empty() && rules.list().is_empty());
+        assert_eq!(rules.add(Fault::any().no_response()).unwrap(), FaultId(3));
     }
 
     #[test]
@@ -331,10 +460,65 @@ mod tests {
         assert_ne!(pattern(7), pattern(8));
         let hits = pattern(7).iter().filter(|h| **h).count();
         assert!((16..=48).contains(&hits), "{hits} of 64");
-        assert!(
-            FaultRules::new(0)
-                .add(Fault::any().no_response().probability(1.5))
-                .is_err()
-        );
+    }
+
+    #[test]
+    fn probabilities_zero_and_one_are_never_and_always() {
+        let rules = FaultRules::new(1);
+        let never = rules
+            .add(Fault::any().no_response().probability(0.0))
+            .unwrap();
+        let always = rules
+            .add(Fault::any().no_response().probability(1.0))
+            .unwrap();
+        for _ in 0..32 {
+            assert_eq!(rules.fire(&produce_to("t", &[0])).unwrap().id, always);
+        }
+        assert_eq!(rules.hits(never), Some(0));
+    }
+
+    #[test]
+    fn a_probability_outside_zero_to_one_or_a_negative_throttle_is_refused() {
+        let rules = FaultRules::new(0);
+        for p in [1.5, -0.1, f64::NAN] {
+            let err = rules
+                .add(Fault::any().no_response().probability(p))
+                .unwrap_err();
+            assert_eq!(err.code, ResponseError::InvalidRequest);
+            assert!(err.message.contains("probability"), "{}", err.message);
+        }
+        let mut negative = Fault::any().throttle(Duration::ZERO);
+        negative.action = FaultAction::Throttle { ms: -1 };
+        assert!(rules.add(negative).is_err());
+        assert!(rules.is_empty());
+    }
+
+    #[test]
+    fn a_waiter_wakes_when_another_thread_fires_the_rule() {
+        let rules = std::sync::Arc::new(FaultRules::new(0));
+        let id = rules.add(Fault::any().no_response()).unwrap();
+        let firing = {
+            let rules = rules.clone();
+            std::thread::spawn(move || {
+                for _ in 0..3 {
+                    rules.fire(&produce_to("t", &[0]));
+                }
+            })
+        };
+        assert!(rules.wait(id, 3, Duration::from_secs(30)));
+        firing.join().unwrap();
+    }
+
+    #[test]
+    fn removing_a_rule_releases_its_waiters() {
+        let rules = std::sync::Arc::new(FaultRules::new(0));
+        let id = rules.add(Fault::any().no_response()).unwrap();
+        let waiter = {
+            let rules = rules.clone();
+            std::thread::spawn(move || rules.wait(id, 1, Duration::from_secs(60)))
+        };
+        // The waiter may start waiting before or after the removal; either way it ends.
+        rules.remove(id);
+        assert!(!waiter.join().unwrap());
     }
 }

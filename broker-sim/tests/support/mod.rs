@@ -772,3 +772,21 @@ pub fn try_produce(
         .send(12, &produce_request(topic, partition, records));
     only_partition(&response).clone()
 }
+
+// Effects with no answer to wait on.
+
+/// Checks `condition` every couple of milliseconds until it holds, failing the test naming
+/// `what` if it still does not after the read deadline. For effects a test cannot wait on
+/// through an answer, such as a write whose answer the broker never sends; the pause
+/// between checks is only a poll interval.
+#[track_caller]
+pub fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + READ_DEADLINE;
+    while !condition() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out after {READ_DEADLINE:?} waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
