@@ -582,6 +582,13 @@ impl Cluster {
         )
     }
 
+    /// One partition of `topic` with its leader and offsets; `None` if it does not exist.
+    pub fn partition(&self, topic: &str, partition: i32) -> Option<PartitionInfo> {
+        self.partitions(topic)?
+            .into_iter()
+            .find(|p| p.partition == partition)
+    }
+
     /// Every record of `topic`, by partition then offset. Empty if the topic does not exist.
     pub fn records(&self, topic: &str) -> Vec<Record> {
         let count = self.partitions(topic).map_or(0, |p| p.len() as i32);

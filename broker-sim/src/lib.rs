@@ -19,8 +19,9 @@
 //! ```
 //!
 //! Layout: `cluster` is the embedding API, `state` the cluster state (topics, partition
-//! logs) and its rules, `handlers` one module per Kafka API, `server` the sockets; only the
-//! embedding API is public.
+//! logs, replication, groups) and its rules, `handlers` one module per Kafka API, `faults`
+//! the fault rules, `control` the binary's HTTP API, `server` the sockets; the embedding
+//! API, the fault types and the control server are public.
 
 mod clock;
 mod cluster;

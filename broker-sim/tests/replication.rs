@@ -35,10 +35,6 @@ fn produce_with_acks(
     (p.error_code, p.base_offset)
 }
 
-fn partition(cluster: &Cluster, topic: &str, p: i32) -> broker_sim::PartitionInfo {
-    cluster.partitions(topic).unwrap()[p as usize].clone()
-}
-
 fn live_broker(cluster: &Cluster) -> i32 {
     cluster
         .broker_status()
@@ -54,7 +50,7 @@ fn stopping_the_leader_elects_an_in_sync_replica_with_a_new_epoch_and_keeps_ever
     for i in 0..5 {
         produce(&cluster, "t", 0, batch_of(&[&format!("r{i}")]));
     }
-    let before = partition(&cluster, "t", 0);
+    let before = cluster.partition("t", 0).unwrap();
     assert_eq!(before.isr.len(), 3);
     let old_leader = before.leader;
     let old_addr = broker_addr(&cluster, old_leader);
@@ -62,7 +58,7 @@ fn stopping_the_leader_elects_an_in_sync_replica_with_a_new_epoch_and_keeps_ever
 
     cluster.stop_broker(old_leader).unwrap();
 
-    let after = partition(&cluster, "t", 0);
+    let after = cluster.partition("t", 0).unwrap();
     assert_ne!(after.leader, old_leader);
     assert!(before.isr.contains(&after.leader));
     assert_eq!(after.leader_epoch, before.leader_epoch + 1);
@@ -102,11 +98,11 @@ fn a_started_broker_listens_on_its_old_port_catches_up_and_rejoins_the_isr() {
     let addr = broker_addr(&cluster, follower);
     cluster.stop_broker(follower).unwrap();
     produce(&cluster, "t", 0, batch_of(&["while it was down"]));
-    assert!(!partition(&cluster, "t", 0).isr.contains(&follower));
+    assert!(!cluster.partition("t", 0).unwrap().isr.contains(&follower));
 
     cluster.start_broker(follower).unwrap();
 
-    let p = partition(&cluster, "t", 0);
+    let p = cluster.partition("t", 0).unwrap();
     assert!(p.isr.contains(&follower), "{p:?}");
     assert_eq!(broker_addr(&cluster, follower), addr);
     let md = metadata(&mut Conn::connect(addr), 12, &["t"]);
@@ -128,11 +124,11 @@ fn with_the_last_in_sync_replica_down_the_partition_has_no_leader_until_it_retur
         .start()
         .unwrap();
     produce(&cluster, "t", 0, batch_of(&["kept"]));
-    let only = partition(&cluster, "t", 0).leader;
+    let only = cluster.partition("t", 0).unwrap().leader;
     let other = if only == 1 { 2 } else { 1 };
     cluster.stop_broker(only).unwrap();
 
-    let p = partition(&cluster, "t", 0);
+    let p = cluster.partition("t", 0).unwrap();
     assert_eq!(p.leader, -1);
     assert_eq!(p.isr, vec![only], "KRaft keeps the last in-sync replica");
     let md = metadata_from(&cluster, other, "t");
@@ -150,7 +146,7 @@ fn with_the_last_in_sync_replica_down_the_partition_has_no_leader_until_it_retur
     );
 
     cluster.start_broker(only).unwrap();
-    let p = partition(&cluster, "t", 0);
+    let p = cluster.partition("t", 0).unwrap();
     assert_eq!(p.leader, only);
     assert_eq!(cluster.records("t")[0].value_str(), Some("kept"));
 }
@@ -162,7 +158,7 @@ fn acks_all_needs_min_insync_replicas_and_works_again_once_a_broker_returns() {
         .topic_with_configs("t", 1, &[("min.insync.replicas", "2")])
         .start()
         .unwrap();
-    let leader = partition(&cluster, "t", 0).leader;
+    let leader = cluster.partition("t", 0).unwrap().leader;
     let followers: Vec<i32> = (1..=3).filter(|&b| b != leader).collect();
     cluster.stop_broker(followers[0]).unwrap();
     assert_eq!(produce_with_acks(&cluster, "t", 0, -1, "two in sync").0, 0);
@@ -219,17 +215,17 @@ fn lagging_follower_cluster(unclean: bool) -> (Cluster, i32, i32) {
         .start()
         .unwrap();
     produce(&cluster, "t", 0, batch_of(&["copied"]));
-    let leader = partition(&cluster, "t", 0).leader;
+    let leader = cluster.partition("t", 0).unwrap().leader;
     let follower = follower(&cluster, "t", 0);
     cluster.pause_replication(follower).unwrap();
     cluster.advance(Duration::from_secs(5));
     assert_eq!(
-        partition(&cluster, "t", 0).isr.len(),
+        cluster.partition("t", 0).unwrap().isr.len(),
         2,
         "within the lag limit"
     );
     cluster.advance(Duration::from_secs(6));
-    assert_eq!(partition(&cluster, "t", 0).isr, vec![leader]);
+    assert_eq!(cluster.partition("t", 0).unwrap().isr, vec![leader]);
     assert_eq!(produce_with_acks(&cluster, "t", 0, 1, "never copied").0, 0);
     (cluster, leader, follower)
 }
@@ -238,23 +234,23 @@ fn lagging_follower_cluster(unclean: bool) -> (Cluster, i32, i32) {
 fn a_stuck_follower_leaves_the_isr_and_clean_election_will_not_pick_it() {
     let (cluster, leader, follower) = lagging_follower_cluster(false);
     cluster.stop_broker(leader).unwrap();
-    let p = partition(&cluster, "t", 0);
+    let p = cluster.partition("t", 0).unwrap();
     assert_eq!(p.leader, -1, "no in-sync replica is up: {p:?}");
     assert_eq!(p.isr, vec![leader]);
     // When the leader returns, it leads again and nothing was lost.
     cluster.start_broker(leader).unwrap();
-    assert_eq!(partition(&cluster, "t", 0).leader, leader);
+    assert_eq!(cluster.partition("t", 0).unwrap().leader, leader);
     assert_eq!(cluster.records("t").len(), 2);
     // The follower catches up once resumed, and rejoins the ISR.
     cluster.resume_replication(follower).unwrap();
-    assert_eq!(partition(&cluster, "t", 0).isr.len(), 2);
+    assert_eq!(cluster.partition("t", 0).unwrap().isr.len(), 2);
 }
 
 #[test]
 fn unclean_election_lets_an_out_of_sync_replica_lead_and_loses_what_it_never_copied() {
     let (cluster, leader, follower) = lagging_follower_cluster(true);
     cluster.stop_broker(leader).unwrap();
-    let p = partition(&cluster, "t", 0);
+    let p = cluster.partition("t", 0).unwrap();
     assert_eq!(p.leader, follower);
     assert_eq!(p.isr, vec![follower]);
     assert_eq!(p.high_watermark, 1);
@@ -268,7 +264,7 @@ fn unclean_election_lets_an_out_of_sync_replica_lead_and_loses_what_it_never_cop
     assert_eq!(produce(&cluster, "t", 0, batch_of(&["new"])), 1);
     // The old leader comes back as a follower and truncates to the new leader's log.
     cluster.start_broker(leader).unwrap();
-    let p = partition(&cluster, "t", 0);
+    let p = cluster.partition("t", 0).unwrap();
     assert_eq!(p.leader, follower);
     assert!(p.isr.contains(&leader));
 }
@@ -285,7 +281,7 @@ fn with_replication_lag_the_high_watermark_and_acks_all_wait_for_the_followers()
     let (code, offset) = produce_with_acks(&cluster, "t", 0, 1, "a");
     assert_no_error(code, "acks=1 with lagging followers");
     assert_eq!(offset, 0);
-    assert_eq!(partition(&cluster, "t", 0).high_watermark, 0);
+    assert_eq!(cluster.partition("t", 0).unwrap().high_watermark, 0);
     // A consumer sees nothing below the high watermark yet.
     let mut conn = Conn::to_leader(&cluster, "t", 0);
     let fetched = conn.send(12, &fetch_request("t", 0, 0));
@@ -304,7 +300,7 @@ fn with_replication_lag_the_high_watermark_and_acks_all_wait_for_the_followers()
         only_partition(&response).error_code,
         "acks=all after the lag",
     );
-    assert_eq!(partition(&cluster, "t", 0).high_watermark, 2);
+    assert_eq!(cluster.partition("t", 0).unwrap().high_watermark, 2);
 }
 
 #[test]
@@ -322,20 +318,20 @@ fn acks_all_times_out_when_the_followers_never_copy() {
         "acks=all whose ISR never copies",
     );
     // The write itself happened (Kafka does not undo it), but is not visible yet.
-    assert_eq!(partition(&cluster, "t", 0).high_watermark, 0);
+    assert_eq!(cluster.partition("t", 0).unwrap().high_watermark, 0);
     cluster.resume_replication(follower).unwrap();
-    assert_eq!(partition(&cluster, "t", 0).high_watermark, 1);
+    assert_eq!(cluster.partition("t", 0).unwrap().high_watermark, 1);
 }
 
 #[test]
 fn moving_a_leader_and_preferred_election_bump_the_epoch_and_stamp_new_batches() {
     let cluster = Cluster::builder().brokers(3).topic("t", 1).start().unwrap();
-    let p = partition(&cluster, "t", 0);
+    let p = cluster.partition("t", 0).unwrap();
     let preferred = p.replicas[0];
     assert_eq!(p.leader, preferred);
     let target = p.replicas[1];
     cluster.move_leader("t", 0, target).unwrap();
-    let moved = partition(&cluster, "t", 0);
+    let moved = cluster.partition("t", 0).unwrap();
     assert_eq!((moved.leader, moved.leader_epoch), (target, 1));
     // The old leader refuses writes and names the new one (KIP-951).
     let response =
@@ -362,7 +358,7 @@ fn moving_a_leader_and_preferred_election_bump_the_epoch_and_stamp_new_batches()
         cluster.elect_preferred_leaders(),
         vec![("t".to_string(), 0)]
     );
-    let back = partition(&cluster, "t", 0);
+    let back = cluster.partition("t", 0).unwrap();
     assert_eq!((back.leader, back.leader_epoch), (preferred, 2));
     assert!(cluster.elect_preferred_leaders().is_empty());
 }
@@ -370,7 +366,7 @@ fn moving_a_leader_and_preferred_election_bump_the_epoch_and_stamp_new_batches()
 #[test]
 fn an_isolated_broker_answers_nothing_until_healed_while_the_cluster_fences_it() {
     let cluster = Cluster::builder().brokers(3).topic("t", 1).start().unwrap();
-    let leader = partition(&cluster, "t", 0).leader;
+    let leader = cluster.partition("t", 0).unwrap().leader;
     let mut conn = Conn::to_broker(&cluster, leader);
     cluster.isolate_broker(leader).unwrap();
 
@@ -378,7 +374,7 @@ fn an_isolated_broker_answers_nothing_until_healed_while_the_cluster_fences_it()
     let me = status.iter().find(|b| b.id == leader).unwrap();
     assert!(me.up && me.isolated);
     assert_ne!(
-        partition(&cluster, "t", 0).leader,
+        cluster.partition("t", 0).unwrap().leader,
         leader,
         "leadership moved away"
     );
@@ -397,7 +393,7 @@ fn an_isolated_broker_answers_nothing_until_healed_while_the_cluster_fences_it()
     fresh
         .read::<kafka_protocol::messages::MetadataRequest>(12, fresh_id)
         .unwrap();
-    assert!(partition(&cluster, "t", 0).isr.contains(&leader));
+    assert!(cluster.partition("t", 0).unwrap().isr.contains(&leader));
 }
 
 #[test]

@@ -42,10 +42,6 @@ const TOPIC: &str = "orders";
 /// Start of the manual clock in these tests: any fixed instant.
 const T0: i64 = 1_800_000_000_000;
 
-fn partition(cluster: &Cluster, topic: &str, p: i32) -> PartitionInfo {
-    cluster.partitions(topic).expect("topic exists")[p as usize].clone()
-}
-
 /// Whether every partition of `topic` has its full replica set in sync.
 fn fully_in_sync(cluster: &Cluster, topic: &str) -> Result<(), String> {
     let partitions = cluster.partitions(topic).ok_or("no topic")?;
@@ -124,7 +120,8 @@ const WINDOW: usize = 100;
 /// leader, not yet copied by every in-sync follower, so their acks=all produce request is
 /// still waiting for its answer.
 fn unreplicated(cluster: &Cluster, p: i32) -> i64 {
-    cluster.partition_records(TOPIC, p).len() as i64 - partition(cluster, TOPIC, p).high_watermark
+    cluster.partition_records(TOPIC, p).len() as i64
+        - cluster.partition(TOPIC, p).unwrap().high_watermark
 }
 
 #[tokio::test]
@@ -295,12 +292,12 @@ async fn min_insync_replicas_two_with_two_brokers_stopped_refuses_then_accepts_a
         .topic_with_configs(topic, 1, &[("min.insync.replicas", "2")])
         .start()
         .unwrap();
-    let leader = partition(&cluster, topic, 0).leader;
+    let leader = cluster.partition(topic, 0).unwrap().leader;
     let followers: Vec<i32> = (1..=3).filter(|&b| b != leader).collect();
     for &f in &followers {
         cluster.stop_broker(f).unwrap();
     }
-    let alone = partition(&cluster, topic, 0);
+    let alone = cluster.partition(topic, 0).unwrap();
     assert_eq!((alone.leader, alone.isr.clone()), (leader, vec![leader]));
 
     // NOT_ENOUGH_REPLICAS is retriable, so librdkafka retries it; two quick retries and a
@@ -332,7 +329,7 @@ async fn min_insync_replicas_two_with_two_brokers_stopped_refuses_then_accepts_a
     );
 
     cluster.start_broker(followers[0]).unwrap();
-    assert_eq!(partition(&cluster, topic, 0).isr.len(), 2);
+    assert_eq!(cluster.partition(topic, 0).unwrap().isr.len(), 2);
     let accepted = producer
         .send(
             FutureRecord::to(topic).key("k").payload("accepted"),
@@ -764,11 +761,11 @@ async fn an_isolated_leader_times_out_clients_until_it_is_healed() {
         .create_with_context(view.clone())
         .expect("producer");
     produce_batch(&producer, "before", 20).await;
-    let before = partition(&cluster, TOPIC, 0);
+    let before = cluster.partition(TOPIC, 0).unwrap();
     let isolated = before.leader;
 
     cluster.isolate_broker(isolated).unwrap();
-    let during = partition(&cluster, TOPIC, 0);
+    let during = cluster.partition(TOPIC, 0).unwrap();
     assert_ne!(during.leader, isolated);
     assert!(before.isr.contains(&during.leader));
     produce_batch(&producer, "during", 50).await;
@@ -784,7 +781,7 @@ async fn an_isolated_leader_times_out_clients_until_it_is_healed() {
         .chain((0..50).map(|i| format!("during-{i}")))
         .collect();
     assert_eq!(values, expected);
-    assert!(!partition(&cluster, TOPIC, 0).isr.contains(&isolated));
+    assert!(!cluster.partition(TOPIC, 0).unwrap().isr.contains(&isolated));
     // The client got there by giving up on the isolated broker: its produce request to it
     // timed out (nothing refused it).
     let address = cluster
@@ -811,7 +808,7 @@ async fn an_isolated_leader_times_out_clients_until_it_is_healed() {
     })
     .await;
     // The healed broker is a follower now, and the producer still works.
-    assert_eq!(partition(&cluster, TOPIC, 0).leader, during.leader);
+    assert_eq!(cluster.partition(TOPIC, 0).unwrap().leader, during.leader);
     produce_batch(&producer, "healed", 10).await;
     assert_eq!(cluster.records(TOPIC).len(), 80);
 }
@@ -846,11 +843,11 @@ async fn a_consumer_detects_a_leader_change_and_keeps_reading() {
     seed(0, 50);
     let mut consumed: Vec<OwnedMessage> = consume(&consumer, 50, DEADLINE).await;
     // The consumer is long-polling the old leader when leadership moves.
-    let before = partition(&cluster, TOPIC, 0);
+    let before = cluster.partition(TOPIC, 0).unwrap();
     let target = before.replicas[1];
     assert_ne!(target, before.leader);
     cluster.move_leader(TOPIC, 0, target).unwrap();
-    let after = partition(&cluster, TOPIC, 0);
+    let after = cluster.partition(TOPIC, 0).unwrap();
     assert_eq!(after.leader, target);
     assert_eq!(after.leader_epoch, before.leader_epoch + 1);
 

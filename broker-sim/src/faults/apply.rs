@@ -153,6 +153,26 @@ pub(crate) async fn serve(ctx: &RequestContext<'_>, api: ApiKey, request: Reques
     }
 }
 
+/// The refusal of an API whose partitions sit in `topics` of request and response:
+/// take the selected partitions out, serve the rest (or nothing, if nothing is left), and
+/// put an error entry back for each taken partition, in request order.
+macro_rules! refuse_partitions {
+    ($ctx:ident, $names:ident, $covers:ident, $kind:ident, $r:ident, $topics:ident, $error:expr) => {{
+        let mut $r = $r;
+        let plan = strip(&mut $r.$topics, $names, $covers);
+        let reply = if plan.has_rest() {
+            handlers::dispatch($ctx, RequestKind::$kind($r)).await
+        } else {
+            response(ResponseKind::$kind(Default::default()))
+        };
+        edit(reply, |answer| {
+            if let ResponseKind::$kind(a) = answer {
+                a.$topics = merge(&plan, std::mem::take(&mut a.$topics), $error);
+            }
+        })
+    }};
+}
+
 /// The `error` action: the selected partitions (or the whole request) are answered with
 /// `code` and not processed.
 async fn refuse(
@@ -212,62 +232,24 @@ async fn refuse(
                 }
             })
         }
-        RequestKind::ListOffsets(mut r) => {
-            let plan = strip(&mut r.topics, names, covers);
-            let reply = if plan.has_rest() {
-                handlers::dispatch(ctx, RequestKind::ListOffsets(r)).await
-            } else {
-                response(ResponseKind::ListOffsets(Default::default()))
-            };
-            edit(reply, |answer| {
-                if let ResponseKind::ListOffsets(a) = answer {
-                    a.topics = merge(&plan, std::mem::take(&mut a.topics), |i| {
-                        list_offsets_error(i, c)
-                    });
-                }
+        RequestKind::ListOffsets(r) => {
+            refuse_partitions!(ctx, names, covers, ListOffsets, r, topics, |i| {
+                list_offsets_error(i, c)
             })
         }
-        RequestKind::OffsetCommit(mut r) => {
-            let plan = strip(&mut r.topics, names, covers);
-            let reply = if plan.has_rest() {
-                handlers::dispatch(ctx, RequestKind::OffsetCommit(r)).await
-            } else {
-                response(ResponseKind::OffsetCommit(Default::default()))
-            };
-            edit(reply, |answer| {
-                if let ResponseKind::OffsetCommit(a) = answer {
-                    a.topics = merge(&plan, std::mem::take(&mut a.topics), |i| {
-                        offset_commit_error(i, c)
-                    });
-                }
+        RequestKind::OffsetCommit(r) => {
+            refuse_partitions!(ctx, names, covers, OffsetCommit, r, topics, |i| {
+                offset_commit_error(i, c)
             })
         }
-        RequestKind::DeleteRecords(mut r) => {
-            let plan = strip(&mut r.topics, names, covers);
-            let reply = if plan.has_rest() {
-                handlers::dispatch(ctx, RequestKind::DeleteRecords(r)).await
-            } else {
-                response(ResponseKind::DeleteRecords(Default::default()))
-            };
-            edit(reply, |answer| {
-                if let ResponseKind::DeleteRecords(a) = answer {
-                    a.topics = merge(&plan, std::mem::take(&mut a.topics), |i| {
-                        delete_records_error(i, c)
-                    });
-                }
+        RequestKind::DeleteRecords(r) => {
+            refuse_partitions!(ctx, names, covers, DeleteRecords, r, topics, |i| {
+                delete_records_error(i, c)
             })
         }
-        RequestKind::OffsetForLeaderEpoch(mut r) => {
-            let plan = strip(&mut r.topics, names, covers);
-            let reply = if plan.has_rest() {
-                handlers::dispatch(ctx, RequestKind::OffsetForLeaderEpoch(r)).await
-            } else {
-                response(ResponseKind::OffsetForLeaderEpoch(Default::default()))
-            };
-            edit(reply, |answer| {
-                if let ResponseKind::OffsetForLeaderEpoch(a) = answer {
-                    a.topics = merge(&plan, std::mem::take(&mut a.topics), |i| epoch_error(i, c));
-                }
+        RequestKind::OffsetForLeaderEpoch(r) => {
+            refuse_partitions!(ctx, names, covers, OffsetForLeaderEpoch, r, topics, |i| {
+                epoch_error(i, c)
             })
         }
         RequestKind::OffsetFetch(r) => refuse_offset_fetch(ctx, fired, c, r).await,

@@ -1,16 +1,17 @@
 //! Produce (key 0), v3–13.
 //!
 //! Each partition's record set is checked and appended by `State::append` (see
-//! `state/append.rs` for Kafka's checks and their order) and gets its offsets there; this
-//! handler only maps requests and answers. acks outside -1/0/1 is INVALID_REQUIRED_ACKS for
-//! every partition. Topics are named
-//! before v13 and given by id from v13. acks=1 and acks=all answer once the batch is in the
-//! log; replication is immediate, so every in-sync replica has it then too. With acks=0
-//! nothing is answered, and a failed write closes the connection, as Kafka does, so the
-//! client notices. A NOT_LEADER_OR_FOLLOWER answer carries the current leader (v10+,
-//! KIP-951) so clients can redirect without a metadata round trip.
+//! `state/append.rs` for Kafka's checks and their order, idempotent sequences included)
+//! and gets its offsets there; this handler only maps requests and answers. acks outside
+//! -1/0/1 is INVALID_REQUIRED_ACKS for every partition. Topics are named before v13 and
+//! given by id from v13. acks=1 answers once the batch is in the leader's log; acks=all
+//! once the ISR has it too, which is at once unless followers lag (see
+//! `state/replication.rs`), and otherwise after a wait bounded by the request's timeout.
+//! With acks=0 nothing is answered, and a failed write closes the connection, as Kafka
+//! does, so the client notices. A NOT_LEADER_OR_FOLLOWER answer carries the current
+//! leader (v10+, KIP-951) so clients can redirect without a metadata round trip.
 //!
-//! Not yet: idempotent sequence checks and transactions.
+//! Not yet: transactions.
 
 use std::pin::pin;
 
@@ -67,7 +68,8 @@ pub(crate) async fn handle(ctx: &RequestContext<'_>, request: ProduceRequest) ->
                 let mut response = PartitionProduceResponse::default().with_index(data.index);
                 match result {
                     Ok(appended) => {
-                        if acks == -1 {
+                        // Only a write the ISR does not have yet waits.
+                        if acks == -1 && !appended.replicated {
                             awaiting.push(Awaiting {
                                 topic: name.clone().unwrap_or_default(),
                                 partition: data.index,
@@ -152,6 +154,9 @@ async fn wait_for_replicas(
     timeout_ms: i32,
     responses: &mut [TopicProduceResponse],
 ) {
+    if awaiting.is_empty() {
+        return;
+    }
     let deadline =
         tokio::time::Instant::now() + std::time::Duration::from_millis(timeout_ms.max(0) as u64);
     let mut fail = |at: (usize, usize), e: KafkaError| {

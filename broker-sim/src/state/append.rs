@@ -44,6 +44,9 @@ pub struct Appended {
     /// The offset of the batch's last record: acks=all waits until the high watermark
     /// passes it.
     pub last_offset: i64,
+    /// Whether the ISR already has the batch (always, unless followers lag): an acks=all
+    /// answer need not wait.
+    pub replicated: bool,
     pub log_start_offset: i64,
     /// The broker time stamped on the batch, or -1 for CreateTime topics.
     pub log_append_time: i64,
@@ -86,6 +89,7 @@ impl State {
             return Ok(Appended {
                 base_offset: original.base_offset,
                 last_offset: original.last_offset,
+                replicated: p.high_watermark() > original.last_offset,
                 log_start_offset: p.log.log_start_offset(),
                 log_append_time: original.timestamp,
             });
@@ -104,13 +108,15 @@ impl State {
         p.producers
             .record(&producer, base_offset, last_offset, timestamp);
         // -- end idempotent producers
-        let appended = Appended {
+        let mut appended = Appended {
             base_offset,
             last_offset: p.log.log_end_offset() - 1,
+            replicated: false,
             log_start_offset: p.log.log_start_offset(),
             log_append_time: stamp.unwrap_or(-1),
         };
-        self.replicate(topic, partition, options.now_ms);
+        appended.replicated =
+            self.replicate(topic, partition, options.now_ms) > appended.last_offset;
         Ok(appended)
     }
 

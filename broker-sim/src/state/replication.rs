@@ -197,14 +197,19 @@ impl State {
     }
 
     /// After an append to `topic`-`partition`: followers copy it (at once without lag).
-    pub(super) fn replicate(&mut self, topic: &str, partition: i32, now: i64) {
+    /// Returns the partition's high watermark afterwards.
+    pub(super) fn replicate(&mut self, topic: &str, partition: i32, now: i64) -> i64 {
         let max_lag = self.max_lag_ms();
-        if let Some(p) = self
+        match self
             .topics
             .get_mut(topic)
             .and_then(|t| t.partition_mut(partition))
         {
-            sync_followers(p, &self.replication, max_lag, now);
+            Some(p) => {
+                sync_followers(p, &self.replication, max_lag, now);
+                p.high_watermark()
+            }
+            None => -1,
         }
     }
 
@@ -214,12 +219,7 @@ impl State {
         if !self.replication.can_lag() {
             return false;
         }
-        let max_lag = self.max_lag_ms();
-        for t in self.topics.values_mut() {
-            for p in &mut t.partitions {
-                sync_followers(p, &self.replication, max_lag, now);
-            }
-        }
+        self.sync_all(now);
         true
     }
 

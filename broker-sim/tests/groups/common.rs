@@ -2,8 +2,6 @@
 //! connections (joining, syncing, forming whole groups) and the offset and admin requests
 //! most tests repeat.
 
-use std::time::{Duration, Instant};
-
 use broker_sim::{Cluster, GroupState};
 use bytes::Bytes;
 use kafka_protocol::messages::describe_groups_response::DescribedGroup;
@@ -232,21 +230,12 @@ pub fn state(cluster: &Cluster, group: &str) -> Option<GroupState> {
     cluster.group(group).map(|g| g.state)
 }
 
-/// Waits (up to 10 s) until `group` is in `expected`.
+/// Waits until `group` is in `expected`.
 #[track_caller]
 pub fn wait_for_state(cluster: &Cluster, group: &str, expected: GroupState) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let now = state(cluster, group);
-        if now == Some(expected) {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "group {group} never reached {expected:?} (still {now:?})"
-        );
-        std::thread::sleep(Duration::from_millis(2));
-    }
+    wait_until(&format!("group {group} to reach {expected:?}"), || {
+        state(cluster, group) == Some(expected)
+    });
 }
 
 /// `n` group ids with the same coordinator, so one request can name them all.
