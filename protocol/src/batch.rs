@@ -209,6 +209,56 @@ impl<'a> BatchView<'a> {
     /// LogAppendTime every record's timestamp is the batch's max_timestamp, as consumers
     /// see it. Fails if the records do not add up to exactly `records_count`.
     pub fn records(&self) -> Result<Vec<DecodedRecord>, BatchError> {
+        let Some(payload) = self.payload()? else {
+            return Ok(Vec::new());
+        };
+        let payload = match payload {
+            Payload::Borrowed(bytes) => Bytes::copy_from_slice(bytes),
+            Payload::Owned(bytes) => bytes,
+        };
+        // The declared count is client input: never let it size an allocation on its own.
+        let declared = self.records_count();
+        let mut out = Vec::with_capacity((declared as usize).min(payload.len()));
+        self.walk_records(&payload, |record| {
+            let mut headers = Vec::new();
+            for_each_header(record.headers, |key, value| {
+                headers.push((key.to_owned(), value.map(|v| payload.slice_ref(v))));
+            })?;
+            out.push(DecodedRecord {
+                offset: record.offset,
+                timestamp: record.timestamp,
+                key: record.key.map(|k| payload.slice_ref(k)),
+                value: record.value.map(|v| payload.slice_ref(v)),
+                headers,
+            });
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// Checks every record the way [`BatchView::records`] decodes it, without copying or
+    /// allocating for an uncompressed batch, and hands each record's absolute timestamp and
+    /// whether its key is null to `each`: what a broker validates before it appends.
+    pub fn check_records(&self, mut each: impl FnMut(RecordCheck)) -> Result<(), BatchError> {
+        let check = |payload: &[u8], each: &mut dyn FnMut(RecordCheck)| {
+            self.walk_records(payload, |record| {
+                for_each_header(record.headers, |_, _| {})?;
+                each(RecordCheck {
+                    timestamp: record.timestamp,
+                    key_is_null: record.key.is_none(),
+                });
+                Ok(())
+            })
+        };
+        match self.payload()? {
+            None => Ok(()),
+            Some(Payload::Borrowed(bytes)) => check(bytes, &mut each),
+            Some(Payload::Owned(bytes)) => check(&bytes, &mut each),
+        }
+    }
+
+    /// The records section, decompressed if it has to be; `None` for an empty batch.
+    fn payload(&self) -> Result<Option<Payload<'a>>, BatchError> {
         let codec = self.codec()?;
         let declared = self.records_count();
         if declared < 0 {
@@ -218,19 +268,21 @@ impl<'a> BatchView<'a> {
         // Some codecs reject empty input outright, but an empty batch (left behind by
         // compaction) is legitimate.
         if compressed.is_empty() && declared == 0 {
-            return Ok(Vec::new());
+            return Ok(None);
         }
-        let payload = decompress(codec, compressed)?;
-        self.decode_records(&payload, declared)
+        Ok(Some(match codec {
+            Codec::None => Payload::Borrowed(compressed),
+            codec => Payload::Owned(decompress(codec, compressed)?),
+        }))
     }
 
-    fn decode_records(
+    /// Walks exactly `records_count` records of `payload`, checking their framing.
+    fn walk_records<'p>(
         &self,
-        payload: &Bytes,
-        declared: i32,
-    ) -> Result<Vec<DecodedRecord>, BatchError> {
-        // The declared count is client input: never let it size an allocation on its own.
-        let mut out = Vec::with_capacity((declared as usize).min(payload.len()));
+        payload: &'p [u8],
+        mut each: impl FnMut(RecordRef<'p>) -> Result<(), BatchError>,
+    ) -> Result<(), BatchError> {
+        let declared = self.records_count();
         let mut cursor = Cursor::new(payload);
         for index in 0..declared {
             if cursor.remaining() == 0 {
@@ -239,13 +291,13 @@ impl<'a> BatchView<'a> {
                     found: index as usize,
                 });
             }
-            let record = self.decode_record(&mut cursor).map_err(|e| match e {
+            let record = self.walk_record(&mut cursor).map_err(|e| match e {
                 BatchError::MalformedRecord(m) => {
                     BatchError::MalformedRecord(format!("record {index}: {m}"))
                 }
                 other => other,
             })?;
-            out.push(record);
+            each(record)?;
         }
         if cursor.remaining() != 0 {
             return Err(BatchError::MalformedRecord(format!(
@@ -253,10 +305,10 @@ impl<'a> BatchView<'a> {
                 cursor.remaining()
             )));
         }
-        Ok(out)
+        Ok(())
     }
 
-    fn decode_record(&self, outer: &mut Cursor<'_>) -> Result<DecodedRecord, BatchError> {
+    fn walk_record<'p>(&self, outer: &mut Cursor<'p>) -> Result<RecordRef<'p>, BatchError> {
         let length = outer.varint("record length")?;
         let mut r = outer.sub_cursor(length, "record")?;
         r.take(1, "record attributes")?; // no record-level attribute is defined yet
@@ -264,36 +316,14 @@ impl<'a> BatchView<'a> {
         let offset_delta = r.varint("offset delta")?;
         let key = r.nullable_bytes("key")?;
         let value = r.nullable_bytes("value")?;
-        let header_count = r.varint("header count")?;
-        if header_count < 0 {
-            return Err(malformed(format!("negative header count {header_count}")));
-        }
-        let mut headers = Vec::with_capacity((header_count as usize).min(r.remaining()));
-        for _ in 0..header_count {
-            let key_len = r.varint("header key length")?;
-            if key_len < 0 {
-                return Err(malformed(format!(
-                    "header key length {key_len} (header keys cannot be null)"
-                )));
-            }
-            let key = r.take(key_len as usize, "header key")?;
-            let key = std::str::from_utf8(&key)
-                .map_err(|e| malformed(format!("header key is not UTF-8: {e}")))?
-                .to_owned();
-            headers.push((key, r.nullable_bytes("header value")?));
-        }
-        if r.remaining() != 0 {
-            return Err(malformed(format!(
-                "record length {length} leaves {} bytes unread",
-                r.remaining()
-            )));
-        }
+        // The rest of the record is its headers: a count, then key/value pairs.
+        let headers = r.rest();
         let timestamp = if self.timestamp_type_log_append() {
             self.max_timestamp()
         } else {
             self.base_timestamp().wrapping_add(timestamp_delta)
         };
-        Ok(DecodedRecord {
+        Ok(RecordRef {
             offset: self.base_offset().wrapping_add(i64::from(offset_delta)),
             timestamp,
             key,
@@ -301,6 +331,62 @@ impl<'a> BatchView<'a> {
             headers,
         })
     }
+}
+
+/// What [`BatchView::check_records`] reports of each record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecordCheck {
+    /// Absolute; the batch's max timestamp under LogAppendTime.
+    pub timestamp: i64,
+    pub key_is_null: bool,
+}
+
+/// A batch's records section: borrowed from the batch unless it had to be decompressed.
+enum Payload<'a> {
+    Borrowed(&'a [u8]),
+    Owned(Bytes),
+}
+
+/// One record's parts, borrowed from the records section.
+struct RecordRef<'p> {
+    offset: i64,
+    timestamp: i64,
+    key: Option<&'p [u8]>,
+    value: Option<&'p [u8]>,
+    /// The header count and headers, still encoded: see [`for_each_header`].
+    headers: &'p [u8],
+}
+
+/// Walks a record's header section (a count, then key/value pairs), checking that it is
+/// exactly that.
+fn for_each_header<'p>(
+    section: &'p [u8],
+    mut each: impl FnMut(&'p str, Option<&'p [u8]>),
+) -> Result<(), BatchError> {
+    let mut r = Cursor::new(section);
+    let header_count = r.varint("header count")?;
+    if header_count < 0 {
+        return Err(malformed(format!("negative header count {header_count}")));
+    }
+    for _ in 0..header_count {
+        let key_len = r.varint("header key length")?;
+        if key_len < 0 {
+            return Err(malformed(format!(
+                "header key length {key_len} (header keys cannot be null)"
+            )));
+        }
+        let key = r.take(key_len as usize, "header key")?;
+        let key = std::str::from_utf8(key)
+            .map_err(|e| malformed(format!("header key is not UTF-8: {e}")))?;
+        each(key, r.nullable_bytes("header value")?);
+    }
+    if r.remaining() != 0 {
+        return Err(malformed(format!(
+            "record leaves {} bytes unread after its headers",
+            r.remaining()
+        )));
+    }
+    Ok(())
 }
 
 /// Iterates the batches in a buffer that holds several batches back to back (as Fetch
@@ -607,26 +693,28 @@ fn read_uvarint(buf: &[u8], max_bytes: usize) -> Result<(u64, usize), &'static s
 /// Reads records out of a decompressed payload, slicing keys and values out of it
 /// without copying. `end` bounds reads to the current record.
 struct Cursor<'p> {
-    data: &'p Bytes,
+    data: &'p [u8],
     pos: usize,
-    end: usize,
 }
 
 impl<'p> Cursor<'p> {
-    fn new(data: &'p Bytes) -> Self {
-        Cursor {
-            data,
-            pos: 0,
-            end: data.len(),
-        }
+    fn new(data: &'p [u8]) -> Self {
+        Cursor { data, pos: 0 }
     }
 
     fn remaining(&self) -> usize {
-        self.end - self.pos
+        self.data.len() - self.pos
+    }
+
+    /// Everything not read yet.
+    fn rest(&mut self) -> &'p [u8] {
+        let rest = &self.data[self.pos..];
+        self.pos = self.data.len();
+        rest
     }
 
     fn uvarint(&mut self, max_bytes: usize, what: &str) -> Result<u64, BatchError> {
-        let (value, used) = read_uvarint(&self.data[self.pos..self.end], max_bytes)
+        let (value, used) = read_uvarint(&self.data[self.pos..], max_bytes)
             .map_err(|e| malformed(format!("{what}: {e}")))?;
         self.pos += used;
         Ok(value)
@@ -643,20 +731,20 @@ impl<'p> Cursor<'p> {
         Ok((raw >> 1) as i64 ^ -((raw & 1) as i64))
     }
 
-    fn take(&mut self, len: usize, what: &str) -> Result<Bytes, BatchError> {
+    fn take(&mut self, len: usize, what: &str) -> Result<&'p [u8], BatchError> {
         if len > self.remaining() {
             return Err(malformed(format!(
                 "{what} needs {len} bytes but only {} remain",
                 self.remaining()
             )));
         }
-        let bytes = self.data.slice(self.pos..self.pos + len);
+        let bytes = &self.data[self.pos..self.pos + len];
         self.pos += len;
         Ok(bytes)
     }
 
     /// A varint length followed by that many bytes; -1 means null.
-    fn nullable_bytes(&mut self, what: &str) -> Result<Option<Bytes>, BatchError> {
+    fn nullable_bytes(&mut self, what: &str) -> Result<Option<&'p [u8]>, BatchError> {
         match self.varint(what)? {
             -1 => Ok(None),
             len if len < 0 => Err(malformed(format!("{what} has invalid length {len}"))),
@@ -668,19 +756,13 @@ impl<'p> Cursor<'p> {
     fn sub_cursor(&mut self, len: i32, what: &str) -> Result<Cursor<'p>, BatchError> {
         let len = usize::try_from(len)
             .map_err(|_| malformed(format!("{what} has negative length {len}")))?;
-        if len > self.remaining() {
-            return Err(malformed(format!(
+        let data = self.take(len, what).map_err(|_| {
+            malformed(format!(
                 "{what} length {len} exceeds the {} bytes left",
                 self.remaining()
-            )));
-        }
-        let sub = Cursor {
-            data: self.data,
-            pos: self.pos,
-            end: self.pos + len,
-        };
-        self.pos += len;
-        Ok(sub)
+            ))
+        })?;
+        Ok(Cursor::new(data))
     }
 }
 

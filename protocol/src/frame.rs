@@ -53,11 +53,15 @@ pub async fn read_frame<R: AsyncRead + Unpin>(
             max: max_size,
         });
     }
-    let mut payload = BytesMut::zeroed(size);
-    reader
-        .read_exact(&mut payload)
-        .await
-        .map_err(eof_is_truncation)?;
+    // Read straight into reserved capacity: zero-filling first would touch every byte of a
+    // large produce request once more for nothing.
+    let mut payload = BytesMut::with_capacity(size);
+    while payload.len() < size {
+        let wanted = size - payload.len();
+        if reader.read_buf(&mut (&mut payload).limit(wanted)).await? == 0 {
+            return Err(FrameError::Truncated);
+        }
+    }
     Ok(Some(payload))
 }
 

@@ -9,11 +9,12 @@
 //!    effective `min.insync.replicas` (NOT_ENOUGH_REPLICAS). As in Kafka, a
 //!    `min.insync.replicas` above the replication factor counts as the replication factor.
 //! 3. The batch: base offset 0 (INVALID_RECORD), size against `max.message.bytes`
-//!    (MESSAGE_TOO_LARGE), CRC and framing (CORRUPT_MESSAGE), then every record decoded
+//!    (MESSAGE_TOO_LARGE), CRC and framing (CORRUPT_MESSAGE), then every record walked
 //!    (INVALID_RECORD if it cannot be, or if a compacted topic gets a null key) and its
 //!    timestamp checked against `message.timestamp.{before,after}.max.ms`
-//!    (INVALID_TIMESTAMP). Decoding every record is what Kafka does too, and it is what
-//!    guarantees that everything acknowledged can later be read back.
+//!    (INVALID_TIMESTAMP). Walking every record is what Kafka does too, and it is what
+//!    guarantees that everything acknowledged can later be read back; the walk reads the
+//!    records where they lie, so an uncompressed batch costs no copy or allocation.
 //!
 //! Topics with `message.timestamp.type=LogAppendTime` get the broker's time stamped on the
 //! batch.
@@ -243,32 +244,37 @@ fn validate_batch(view: &BatchView<'_>, limits: &TopicLimits, now: i64) -> Resul
     if view.is_control() {
         return Err(invalid("Clients may not produce control batches".into()));
     }
-    let records = view
-        .records()
-        .map_err(|e| invalid(format!("Record batch cannot be decoded: {e}")))?;
-    if limits.compacted && records.iter().any(|r| r.key.is_none()) {
+    // Every record is walked in place (nothing is copied or allocated for an uncompressed
+    // batch); the first problem found decides the answer, in Kafka's order: framing, then
+    // a null key on a compacted topic, then the timestamp bounds.
+    let mut max_timestamp = None::<i64>;
+    let (mut null_key, mut bad_timestamp) = (false, None);
+    view.check_records(|r| {
+        null_key |= r.key_is_null;
+        max_timestamp = max_timestamp.max(Some(r.timestamp));
+        if !limits.log_append_time
+            && r.timestamp != NO_TIMESTAMP
+            && bad_timestamp.is_none()
+            && (r.timestamp.saturating_sub(now) > limits.after_max_ms
+                || now.saturating_sub(r.timestamp) > limits.before_max_ms)
+        {
+            bad_timestamp = Some(r.timestamp);
+        }
+    })
+    .map_err(|e| invalid(format!("Record batch cannot be decoded: {e}")))?;
+    if limits.compacted && null_key {
         return Err(invalid(
             "Compacted topic cannot accept message without key".into(),
         ));
     }
-    if !limits.log_append_time {
-        for r in records.iter().filter(|r| r.timestamp != NO_TIMESTAMP) {
-            if r.timestamp.saturating_sub(now) > limits.after_max_ms
-                || now.saturating_sub(r.timestamp) > limits.before_max_ms
-            {
-                return Err(KafkaError::new(
-                    ResponseError::InvalidTimestamp,
-                    format!(
-                        "Timestamp {} of a record is out of range: now {now}, message.timestamp.before.max.ms {}, message.timestamp.after.max.ms {}",
-                        r.timestamp, limits.before_max_ms, limits.after_max_ms
-                    ),
-                ));
-            }
-        }
+    if let Some(timestamp) = bad_timestamp {
+        return Err(KafkaError::new(
+            ResponseError::InvalidTimestamp,
+            format!(
+                "Timestamp {timestamp} of a record is out of range: now {now}, message.timestamp.before.max.ms {}, message.timestamp.after.max.ms {}",
+                limits.before_max_ms, limits.after_max_ms
+            ),
+        ));
     }
-    Ok(records
-        .iter()
-        .map(|r| r.timestamp)
-        .max()
-        .unwrap_or(NO_TIMESTAMP))
+    Ok(max_timestamp.unwrap_or(NO_TIMESTAMP))
 }
