@@ -240,21 +240,23 @@ impl<'a> BatchView<'a> {
     /// allocating for an uncompressed batch, and hands each record's absolute timestamp and
     /// whether its key is null to `each`: what a broker validates before it appends.
     pub fn check_records(&self, mut each: impl FnMut(RecordCheck)) -> Result<(), BatchError> {
-        let check = |payload: &[u8], each: &mut dyn FnMut(RecordCheck)| {
-            self.walk_records(payload, |record| {
-                for_each_header(record.headers, |_, _| {})?;
-                each(RecordCheck {
-                    timestamp: record.timestamp,
-                    key_is_null: record.key.is_none(),
-                });
-                Ok(())
-            })
+        let decompressed;
+        let payload = match self.payload()? {
+            None => return Ok(()),
+            Some(Payload::Borrowed(bytes)) => bytes,
+            Some(Payload::Owned(bytes)) => {
+                decompressed = bytes;
+                &decompressed[..]
+            }
         };
-        match self.payload()? {
-            None => Ok(()),
-            Some(Payload::Borrowed(bytes)) => check(bytes, &mut each),
-            Some(Payload::Owned(bytes)) => check(&bytes, &mut each),
-        }
+        self.walk_records(payload, |record| {
+            for_each_header(record.headers, |_, _| {})?;
+            each(RecordCheck {
+                timestamp: record.timestamp,
+                key_is_null: record.key.is_none(),
+            });
+            Ok(())
+        })
     }
 
     /// The records section, decompressed if it has to be; `None` for an empty batch.
@@ -577,7 +579,8 @@ fn decompress(codec: Codec, data: &[u8]) -> Result<Bytes, BatchError> {
 fn decompress_bounded(codec: Codec, data: &[u8], limit: u64) -> Result<Bytes, BatchError> {
     let failed = |e: &dyn std::fmt::Display| BatchError::Decompress(format!("{codec:?}: {e:#}"));
     match codec {
-        // One copy of the whole section, so that keys and values can share it.
+        // Callers borrow an uncompressed section instead (`BatchView::payload`); a copy keeps
+        // this function total.
         Codec::None => Ok(Bytes::copy_from_slice(data)),
         Codec::Snappy => {
             // Bounded up front: no length preamble may claim more than snappy can expand to.
@@ -690,8 +693,8 @@ fn read_uvarint(buf: &[u8], max_bytes: usize) -> Result<(u64, usize), &'static s
     }
 }
 
-/// Reads records out of a decompressed payload, slicing keys and values out of it
-/// without copying. `end` bounds reads to the current record.
+/// Reads records out of a records section, borrowing keys and values from it. A record's
+/// own cursor (`sub_cursor`) ends where the record does.
 struct Cursor<'p> {
     data: &'p [u8],
     pos: usize,

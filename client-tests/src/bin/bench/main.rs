@@ -212,7 +212,7 @@ fn run(args: &Args) -> Result<(), String> {
             f.add("produce", kind, rate);
             if kind == Kind::Sim && !args.produce_only {
                 // broker-sim keeps everything: read the whole produce run back too.
-                consume(&mut f, rep, kind, &bootstrap, args.records, "consume all")?;
+                consume(&mut f, rep, kind, &bootstrap, args.records, &CONSUME_ALL)?;
             }
         }
         pair_ratio(&mut f, "produce", Kind::Null, "produce / null");
@@ -231,7 +231,7 @@ fn run(args: &Args) -> Result<(), String> {
                 kind,
                 &bootstrap,
                 args.consume_records,
-                "consume",
+                &CONSUME,
             )?;
 
             let mut lat = workload::latency(
@@ -336,22 +336,16 @@ fn pair_ratio(f: &mut Figures, figure: &'static str, other: Kind, name: &'static
     }
 }
 
-/// Reads `records` back twice, with librdkafka's defaults and with
-/// [`workload::KEEP_FETCHING`], recording rate, longest gap and time to the first record
-/// under `figure`, `figure gap`, `figure first` (and the same with ` keep`).
+/// Reads `records` back once per variant, recording rate, longest gap and time to the
+/// first record under the variant's names.
 fn consume(
     f: &mut Figures,
     rep: usize,
     kind: Kind,
     bootstrap: &str,
     records: usize,
-    figure: &'static str,
+    variants: &[ConsumeVariant],
 ) -> Result<(), String> {
-    let variants = if figure == "consume all" {
-        &CONSUME_ALL
-    } else {
-        &CONSUME
-    };
     for v in variants {
         let (rate_name, gap_name, first_name) = (v.rate, v.gap, v.first);
         let got = workload::consume(bootstrap, TOPIC, PARTITIONS, records, v.settings)
