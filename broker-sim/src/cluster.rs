@@ -26,6 +26,7 @@ use crate::faults::rules::FaultRules;
 use crate::server::{self, BrokerNet, NetMode};
 use crate::state::groups::{GroupConfig, GroupState, OffsetReset, decode_assignment};
 use crate::state::{AppendOptions, BrokerInfo, State, TopicSpec};
+use crate::stats::TopicStats;
 
 /// What every broker task shares: the state, the clock, a signal that wakes long-polling
 /// fetches whenever a log changes (an append, a deletion), and one that wakes the group
@@ -587,6 +588,20 @@ impl Cluster {
         self.partitions(topic)?
             .into_iter()
             .find(|p| p.partition == partition)
+    }
+
+    /// How many records and bytes `topic` has taken in and handed out, per partition and
+    /// in all, since it was created: Kafka's per-topic broker metrics as totals. `None` if
+    /// the topic does not exist.
+    pub fn topic_stats(&self, topic: &str) -> Option<TopicStats> {
+        let state = self.shared.lock();
+        let t = state.topic(topic)?;
+        let partitions = t
+            .partitions
+            .iter()
+            .map(|p| p.counters.snapshot(p.index))
+            .collect();
+        Some(TopicStats::new(topic, partitions))
     }
 
     /// Every record of `topic`, by partition then offset. Empty if the topic does not exist.

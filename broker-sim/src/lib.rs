@@ -33,6 +33,7 @@ mod handlers;
 mod rng;
 mod server;
 mod state;
+mod stats;
 
 pub use broker_sim_protocol::batch::NewRecord;
 pub use broker_sim_protocol::partitioner::partition_for_key;
@@ -46,3 +47,4 @@ pub use kafka_protocol::ResponseError;
 pub use kafka_protocol::messages::ApiKey;
 pub use state::groups::{GroupState, OffsetReset};
 pub use state::{BrokerInfo, TopicSpec};
+pub use stats::{PartitionStats, TopicStats};

@@ -103,6 +103,24 @@ impl BrokerSim {
         answer(self.http.delete(format!("{}{path}", self.control)).call())
     }
 
+    /// `GET path` of a text endpoint, which must answer 200: (content type, body).
+    fn get_text(&self, path: &str) -> (String, String) {
+        let mut response = self
+            .http
+            .get(format!("{}{path}", self.control))
+            .call()
+            .expect("the control API answers");
+        assert_eq!(response.status().as_u16(), 200, "GET {path}");
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        let body = response.body_mut().read_to_string().expect("body reads");
+        (content_type, body)
+    }
+
     /// `GET path`, which must answer 200.
     fn get_ok(&self, path: &str) -> Value {
         let (status, body) = self.get(path);
@@ -228,7 +246,12 @@ fn first_stdout_line_is_the_bootstrap_list_and_the_cluster_endpoint_describes_it
         assert_eq!(p["replicas"][0], p["leader"]);
         assert_eq!(p["log_start_offset"], 0);
         assert_eq!(p["high_watermark"], 0);
+        assert_eq!(
+            p["stats"],
+            json!({ "records_in": 0, "bytes_in": 0, "records_out": 0, "bytes_out": 0 })
+        );
     }
+    assert_eq!(topic["stats"]["records_in"], 0);
 }
 
 #[test]
@@ -533,6 +556,27 @@ fn a_group_shows_its_member_assignment_and_lag_and_an_expired_member_leaves_it()
     assert_eq!(described["offsets"][0]["high_watermark"], 3);
     assert_eq!(described["offsets"][0]["lag"], 2);
     assert_eq!(described["total_lag"], 2);
+
+    let topic = sim.get_ok("/v1/topics/t");
+    assert_eq!(topic["stats"]["records_in"], 3, "{topic}");
+    assert_eq!(topic["partitions"][0]["stats"]["records_in"], 3);
+    assert_eq!(topic["partitions"][1]["stats"]["records_in"], 0);
+
+    let (content_type, metrics) = sim.get_text("/metrics");
+    assert!(content_type.starts_with("text/plain"), "{content_type}");
+    for line in [
+        r#"kafka_consumergroup_current_offset{consumergroup="g",topic="t",partition="0"} 1"#,
+        r#"kafka_consumergroup_lag{consumergroup="g",topic="t",partition="0"} 2"#,
+        r#"kafka_topic_partition_current_offset{topic="t",partition="0"} 3"#,
+        r#"broker_sim_topic_partition_records_in_total{topic="t",partition="0"} 3"#,
+        "# TYPE kafka_consumergroup_lag gauge",
+        "# TYPE broker_sim_topic_partition_records_in_total counter",
+    ] {
+        assert!(
+            metrics.lines().any(|l| l == line),
+            "/metrics lacks {line:?}:\n{metrics}"
+        );
+    }
 
     let expire = format!("/v1/groups/g/members/{member}/expire");
     let after = sim.post(&expire, "");

@@ -15,7 +15,7 @@
 //! run on the blocking pool and never stall the server's executor, even a current-thread
 //! one.
 //!
-//! Every answer is JSON. Errors are `{"error": "..."}` with a message that names the
+//! Every answer is JSON, except `/metrics` (Prometheus's text format). Errors are `{"error": "..."}` with a message that names the
 //! problem — 404 for an unknown topic, partition, broker, group, member, fault or path, 400
 //! for malformed JSON or a bad parameter — and a refusal by the cluster also carries Kafka's
 //! name of the code it returned (`"code": "NOT_LEADER_OR_FOLLOWER"`), with 409 unless the
@@ -23,12 +23,13 @@
 //! UNKNOWN_SERVER_ERROR (500: a broker bug).
 //!
 //! One file per resource: `brokers` (the cluster, broker lifecycle), `topics` (partitions,
-//! records, leadership), `faults`, `groups`, `clock`.
+//! records, leadership), `faults`, `groups`, `clock`, `metrics`.
 
 mod brokers;
 mod clock;
 mod faults;
 mod groups;
+mod metrics;
 mod topics;
 
 use std::sync::Arc;
@@ -85,6 +86,7 @@ fn router(cluster: Arc<Cluster>) -> Router {
         )
         .route("/v1/clock", get(clock::now))
         .route("/v1/clock/advance", post(clock::advance))
+        .route("/metrics", get(metrics::scrape))
         .fallback(unknown_path)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(cluster)

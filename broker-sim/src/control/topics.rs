@@ -1,4 +1,5 @@
-//! Topics: `GET /v1/topics`, `GET /v1/topics/{topic}` (partitions, leaders, offsets),
+//! Topics: `GET /v1/topics`, `GET /v1/topics/{topic}` (partitions, leaders, offsets,
+//! traffic counters),
 //! `GET /v1/topics/{topic}/records`, and leadership:
 //! `POST /v1/topics/{topic}/partitions/{p}/leader`, `POST /v1/elect-preferred-leaders`.
 //!
@@ -33,10 +34,33 @@ pub(super) async fn describe(
     Params(topic): Params<String>,
 ) -> ApiResult {
     let partitions = partitions(&cluster, &topic)?;
+    let stats = cluster
+        .topic_stats(&topic)
+        .ok_or_else(|| ApiError::not_found(format!("unknown topic {topic:?}")))?;
+    let partitions: Vec<Value> = partitions
+        .iter()
+        .zip(&stats.partitions)
+        .map(|(p, s)| {
+            let mut p = partition_json(p);
+            p["stats"] = traffic_json(s.records_in, s.bytes_in, s.records_out, s.bytes_out);
+            p
+        })
+        .collect();
     ok(json!({
         "name": topic,
-        "partitions": partitions.iter().map(partition_json).collect::<Vec<_>>(),
+        "stats": traffic_json(stats.records_in, stats.bytes_in, stats.records_out, stats.bytes_out),
+        "partitions": partitions,
     }))
+}
+
+/// Traffic totals as `Cluster::topic_stats` counts them.
+fn traffic_json(records_in: u64, bytes_in: u64, records_out: u64, bytes_out: u64) -> Value {
+    json!({
+        "records_in": records_in,
+        "bytes_in": bytes_in,
+        "records_out": records_out,
+        "bytes_out": bytes_out,
+    })
 }
 
 /// `?partition=P&offset=O&limit=N`: the records of partition P (every partition, in

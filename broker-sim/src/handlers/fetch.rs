@@ -48,11 +48,12 @@ pub(crate) async fn handle(ctx: &RequestContext<'_>, request: FetchRequest) -> F
         // Registered before reading, so an append between the read and the wait still wakes us.
         let mut appended = pin!(ctx.shared.logs_changed.notified());
         appended.as_mut().enable();
-        let (response, bytes, any_error) = read(ctx, &request);
+        let pass = read(ctx, &request);
         let waited = tokio::time::Instant::now() >= deadline
             || (clock.is_manual() && clock.now_ms() >= cluster_deadline);
-        if any_error || bytes >= min_bytes || waited {
-            return response;
+        if pass.any_error || pass.bytes >= min_bytes || waited {
+            count_handed_out(ctx, &pass.handed_out);
+            return pass.response;
         }
         tokio::select! {
             _ = appended => {}
@@ -61,14 +62,25 @@ pub(crate) async fn handle(ctx: &RequestContext<'_>, request: FetchRequest) -> F
     }
 }
 
-/// One pass over the requested partitions: (response, bytes of records, any partition error).
-fn read(ctx: &RequestContext<'_>, request: &FetchRequest) -> (FetchResponse, usize, bool) {
+/// One pass over the requested partitions.
+struct Pass {
+    response: FetchResponse,
+    /// Bytes of records in the response.
+    bytes: usize,
+    any_error: bool,
+    /// (topic, partition, records, bytes) of every partition that returned records, for
+    /// the traffic counters once this pass is the answer.
+    handed_out: Vec<(String, i32, u64, u64)>,
+}
+
+fn read(ctx: &RequestContext<'_>, request: &FetchRequest) -> Pass {
     let v = ctx.version;
     let state = ctx.shared.lock();
     let mut remaining = request.max_bytes.clamp(0, FETCH_MAX_BYTES) as usize;
     let mut total = 0usize;
     let mut any_error = false;
     let mut leaders = Vec::new();
+    let mut handed_out = Vec::new();
     let mut responses = Vec::with_capacity(request.topics.len());
     for topic in &request.topics {
         let name = if v >= 13 {
@@ -98,6 +110,10 @@ fn read(ctx: &RequestContext<'_>, request: &FetchRequest) -> (FetchResponse, usi
                     let hw = p.high_watermark();
                     let limit = remaining.min(fp.partition_max_bytes.max(0) as usize);
                     let read = p.log.read(fp.fetch_offset, hw, limit, total == 0);
+                    if read.records > 0 {
+                        let topic = name.clone().unwrap_or_default();
+                        handed_out.push((topic, p.index, read.records, read.bytes as u64));
+                    }
                     remaining = remaining.saturating_sub(read.bytes);
                     total += read.bytes;
                     data.high_watermark = hw;
@@ -129,13 +145,28 @@ fn read(ctx: &RequestContext<'_>, request: &FetchRequest) -> (FetchResponse, usi
         }
         responses.push(response);
     }
-    (
-        FetchResponse::default()
+    Pass {
+        response: FetchResponse::default()
             .with_responses(responses)
             .with_node_endpoints(node_endpoints(&state, leaders)),
-        total,
+        bytes: total,
         any_error,
-    )
+        handed_out,
+    }
+}
+
+/// Adds what an answer carries to its partitions' traffic counters. Counted here rather
+/// than while reading, because a pass that finds too little is thrown away and read again.
+fn count_handed_out(ctx: &RequestContext<'_>, handed_out: &[(String, i32, u64, u64)]) {
+    if handed_out.is_empty() {
+        return;
+    }
+    let mut state = ctx.shared.lock();
+    for (topic, partition, records, bytes) in handed_out {
+        if let Some(p) = state.partition_mut(topic, *partition) {
+            p.counters.fetched(*records, *bytes);
+        }
+    }
 }
 
 /// Kafka's checks of a fetch position: the client's leader epoch against ours, and the

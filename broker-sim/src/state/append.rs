@@ -103,8 +103,10 @@ impl State {
             stamp,
             options.now_ms,
         );
-        // -- Idempotent producers: remember the batch for duplicate and sequence checks.
         let last_offset = p.log.log_end_offset() - 1;
+        p.counters
+            .appended((last_offset - base_offset + 1) as u64, records.len() as u64);
+        // -- Idempotent producers: remember the batch for duplicate and sequence checks.
         let timestamp = stamp.unwrap_or(max_timestamp);
         p.producers
             .record(&producer, base_offset, last_offset, timestamp);

@@ -34,6 +34,8 @@ pub struct PartitionLog {
 pub struct LogRead {
     pub batches: Vec<Bytes>,
     pub bytes: usize,
+    /// Records in those batches (their offset spans).
+    pub records: u64,
 }
 
 impl LogRead {
@@ -150,6 +152,7 @@ impl PartitionLog {
                 break;
             }
             read.bytes += b.bytes.len();
+            read.records += (b.last_offset - b.base_offset + 1) as u64;
             read.batches.push(b.bytes.clone());
         }
         read

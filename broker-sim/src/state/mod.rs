@@ -213,6 +213,10 @@ impl State {
         self.topics.get(name)
     }
 
+    pub fn partition_mut(&mut self, topic: &str, partition: i32) -> Option<&mut Partition> {
+        self.topics.get_mut(topic)?.partition_mut(partition)
+    }
+
     pub fn topic_name_by_id(&self, id: &uuid::Uuid) -> Option<&str> {
         self.topic_ids.get(id).map(String::as_str)
     }

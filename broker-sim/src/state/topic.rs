@@ -15,6 +15,7 @@ use super::log::PartitionLog;
 use super::producers::ProducerStates;
 use crate::config::{self, MAX_MESSAGE_BYTES};
 use crate::error::KafkaError;
+use crate::stats::Counters;
 
 /// Kafka's longest legal topic name.
 pub const MAX_TOPIC_NAME_LEN: usize = 249;
@@ -66,6 +67,8 @@ pub struct Partition {
     pub producers: ProducerStates,
     /// Where each leader epoch began in the log (OffsetForLeaderEpoch).
     pub epochs: LeaderEpochCache,
+    /// Records and bytes in and out, for `Cluster::topic_stats` and `/metrics`.
+    pub(crate) counters: Counters,
 }
 
 impl Partition {
@@ -82,6 +85,7 @@ impl Partition {
             high_watermark: 0,
             producers: ProducerStates::default(),
             epochs: LeaderEpochCache::new(0, 0),
+            counters: Counters::default(),
         }
     }
 
