@@ -667,17 +667,30 @@ impl Cluster {
         key: Option<&[u8]>,
         value: &[u8],
     ) -> Result<(i32, i64), KafkaError> {
-        let partition = match key {
-            Some(k) => self
-                .partition_for_key(topic, k)
-                .ok_or_else(|| KafkaError::new(ResponseError::UnknownTopicOrPartition, topic))?,
-            None => self.shared.lock().next_unkeyed_partition(topic)?,
-        };
         let record = NewRecord {
             timestamp: self.shared.clock.now_ms(),
             key: key.map(Bytes::copy_from_slice),
             value: Some(Bytes::copy_from_slice(value)),
             headers: Vec::new(),
+        };
+        self.produce_record(topic, None, record)
+    }
+
+    /// Seeds one record with headers, timestamp or a null value to `partition`, or, without
+    /// one, where a producer would put it (as [`Cluster::produce`]). Returns (partition,
+    /// offset).
+    pub fn produce_record(
+        &self,
+        topic: &str,
+        partition: Option<i32>,
+        record: NewRecord,
+    ) -> Result<(i32, i64), KafkaError> {
+        let partition = match (partition, &record.key) {
+            (Some(p), _) => p,
+            (None, Some(k)) => self
+                .partition_for_key(topic, k)
+                .ok_or_else(|| KafkaError::new(ResponseError::UnknownTopicOrPartition, topic))?,
+            (None, None) => self.shared.lock().next_unkeyed_partition(topic)?,
         };
         let offset = self.produce_records(topic, partition, &[record])?;
         Ok((partition, offset))

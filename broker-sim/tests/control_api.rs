@@ -578,6 +578,11 @@ fn a_group_shows_its_member_assignment_and_lag_and_an_expired_member_leaves_it()
         );
     }
 
+    let reset = |body: &str| sim.post("/v1/groups/g/reset-offsets", body);
+    let (status, refused) = reset(r#"{"topic": "t", "to": "earliest"}"#);
+    assert_eq!(status, 409, "{refused}");
+    assert_eq!(refused["code"], "NON_EMPTY_GROUP");
+
     let expire = format!("/v1/groups/g/members/{member}/expire");
     let after = sim.post(&expire, "");
     assert_eq!(after.0, 200, "{}", after.1);
@@ -590,6 +595,88 @@ fn a_group_shows_its_member_assignment_and_lag_and_an_expired_member_leaves_it()
         sim.post(&expire, ""),
         404,
         &format!("no member \"{member}\""),
+    );
+
+    // Empty now, the group can be moved back for redelivery, or anywhere in the log.
+    let (status, group) = reset(r#"{"topic": "t", "to": "earliest"}"#);
+    assert_eq!(status, 200, "{group}");
+    assert_eq!(group["offsets"][0]["offset"], 0);
+    assert_eq!(group["offsets"][1]["offset"], 0);
+    assert_eq!(
+        reset(r#"{"topic": "t", "offset": 2}"#).1["offsets"][0]["offset"],
+        2
+    );
+    assert_eq!(
+        reset(r#"{"topic": "t", "to": "latest"}"#).1["offsets"][0]["offset"],
+        3
+    );
+    assert_error_answer(reset(r#"{"topic": "t", "to": "start"}"#), 400, "start");
+    assert_error_answer(
+        reset(r#"{"topic": "t", "offset": 1, "to": "latest"}"#),
+        400,
+        "exactly one",
+    );
+    assert_error_answer(reset(r#"{"topic": "nope", "to": "latest"}"#), 404, "nope");
+}
+
+#[test]
+fn records_posted_as_json_are_seeded_by_partition_key_or_round_robin() {
+    let sim = BrokerSim::start();
+    let (status, written) = sim.post(
+        "/v1/topics/t/records",
+        r#"{"records": [
+            {"key": "order-42", "value": "{\"id\": 42}"},
+            {"partition": 1, "timestamp": 1767225600000, "value": "AAAAAAH/",
+             "value_encoding": "base64", "headers": [{"key": "trace", "value": "abc"}]},
+            {"key": "order-42"}
+        ]}"#,
+    );
+    assert_eq!(status, 200, "{written}");
+    let by_key = broker_sim::partition_for_key(b"order-42", 2);
+    assert_eq!(
+        written["records"],
+        json!([
+            { "partition": by_key, "offset": 0 },
+            { "partition": 1, "offset": if by_key == 1 { 1 } else { 0 } },
+            { "partition": by_key, "offset": if by_key == 1 { 2 } else { 1 } },
+        ])
+    );
+    let read = sim.get_ok("/v1/topics/t/records?partition=1");
+    let seeded = read["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["timestamp"] == 1767225600000i64)
+        .unwrap_or_else(|| panic!("no record with the given timestamp in {read}"));
+    assert_eq!(seeded["value"], "AAAAAAH/");
+    assert_eq!(seeded["value_encoding"], "base64");
+    assert_eq!(seeded["key"], Value::Null);
+    assert_eq!(seeded["headers"][0]["value"], "abc");
+    let tombstone = sim.get_ok(&format!(
+        "/v1/topics/t/records?partition={by_key}&offset={}",
+        written["records"][2]["offset"]
+    ));
+    assert_eq!(tombstone["records"][0]["value"], Value::Null);
+
+    // A bad record anywhere writes none of them.
+    assert_error_answer(
+        sim.post(
+            "/v1/topics/t/records",
+            r#"{"records": [{"value": "ok"}, {"value": "%%", "value_encoding": "base64"}]}"#,
+        ),
+        400,
+        "records[1].value is not valid base64",
+    );
+    assert_eq!(sim.get_ok("/v1/topics/t")["stats"]["records_in"], 3);
+    assert_error_answer(
+        sim.post("/v1/topics/t/records", r#"{"records": [{"partition": 7}]}"#),
+        404,
+        "t-7",
+    );
+    assert_error_answer(
+        sim.post("/v1/topics/nope/records", r#"{"records": []}"#),
+        404,
+        "nope",
     );
 }
 

@@ -1,13 +1,17 @@
 //! Consumer groups: `GET /v1/groups`, `GET /v1/groups/{group}` (state, members with their
 //! decoded assignments, committed offsets with lag) and
-//! `POST /v1/groups/{group}/members/{member}/expire` (a consumer "crash" now).
+//! `POST /v1/groups/{group}/members/{member}/expire` (a consumer "crash" now),
+//! `POST /v1/groups/{group}/reset-offsets` (redelivery from a chosen point).
 
 use std::sync::Arc;
 
+use axum::body::Bytes;
 use axum::extract::State;
+use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::{ApiError, ApiResult, Params, ok};
+use super::{ApiError, ApiResult, Params, ok, parse_body};
+use crate::OffsetReset;
 use crate::cluster::{Cluster, GroupInfo};
 
 pub(super) async fn list(State(cluster): State<Arc<Cluster>>) -> ApiResult {
@@ -33,6 +37,52 @@ pub(super) async fn expire_member(
         )));
     }
     cluster.expire_member(&group, &member)?;
+    ok(group_json(&find(&cluster, &group)?))
+}
+
+/// Where `reset-offsets` moves a group: exactly one of the fields.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ResetBody {
+    topic: String,
+    /// "earliest" or "latest".
+    to: Option<String>,
+    offset: Option<i64>,
+    timestamp: Option<i64>,
+}
+
+/// `{"topic": T, "to": "earliest" | "latest"}`, `{"topic": T, "offset": N}` or
+/// `{"topic": T, "timestamp": MS}`: sets the committed offset of every partition of T, as
+/// `Cluster::reset_group_offsets` (and `kafka-consumer-groups --reset-offsets`) do; 409
+/// NON_EMPTY_GROUP while the group has members. Answers the group afterwards.
+pub(super) async fn reset_offsets(
+    State(cluster): State<Arc<Cluster>>,
+    Params(group): Params<String>,
+    body: Bytes,
+) -> ApiResult {
+    let ResetBody {
+        topic,
+        to,
+        offset,
+        timestamp,
+    } = parse_body(&body, "reset body")?;
+    let to = match (to.as_deref(), offset, timestamp) {
+        (Some("earliest"), None, None) => OffsetReset::Earliest,
+        (Some("latest"), None, None) => OffsetReset::Latest,
+        (None, Some(n), None) => OffsetReset::Offset(n),
+        (None, None, Some(ms)) => OffsetReset::Timestamp(ms),
+        (Some(other), None, None) => {
+            return Err(ApiError::bad_request(format!(
+                "unknown reset {other:?} (expected \"earliest\" or \"latest\")"
+            )));
+        }
+        _ => {
+            return Err(ApiError::bad_request(
+                "give exactly one of \"to\", \"offset\" or \"timestamp\"",
+            ));
+        }
+    };
+    cluster.reset_group_offsets(&group, &topic, to)?;
     ok(group_json(&find(&cluster, &group)?))
 }
 

@@ -64,7 +64,10 @@ fn router(cluster: Arc<Cluster>) -> Router {
         .route("/v1/brokers/{id}/{action}", post(brokers::act))
         .route("/v1/topics", get(topics::list))
         .route("/v1/topics/{topic}", get(topics::describe))
-        .route("/v1/topics/{topic}/records", get(topics::records))
+        .route(
+            "/v1/topics/{topic}/records",
+            get(topics::records).post(topics::produce),
+        )
         .route(
             "/v1/topics/{topic}/partitions/{partition}/leader",
             post(topics::move_leader),
@@ -83,6 +86,10 @@ fn router(cluster: Arc<Cluster>) -> Router {
         .route(
             "/v1/groups/{group}/members/{member}/expire",
             post(groups::expire_member),
+        )
+        .route(
+            "/v1/groups/{group}/reset-offsets",
+            post(groups::reset_offsets),
         )
         .route("/v1/clock", get(clock::now))
         .route("/v1/clock/advance", post(clock::advance))

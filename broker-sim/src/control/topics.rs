@@ -1,6 +1,6 @@
 //! Topics: `GET /v1/topics`, `GET /v1/topics/{topic}` (partitions, leaders, offsets,
 //! traffic counters),
-//! `GET /v1/topics/{topic}/records`, and leadership:
+//! `GET /v1/topics/{topic}/records` and seeding through `POST` to it, and leadership:
 //! `POST /v1/topics/{topic}/partitions/{p}/leader`, `POST /v1/elect-preferred-leaders`.
 //!
 //! Records are decoded as [`Cluster::partition_records`] gives them. Keys, values and
@@ -20,6 +20,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{ApiError, ApiResult, Params, blocking, known_broker, ok, parse_body, parse_number};
+use crate::NewRecord;
 use crate::cluster::{Cluster, PartitionInfo, Record};
 
 /// Records per answer when the query sets no `limit`.
@@ -106,6 +107,97 @@ pub(super) async fn records(
         body["next_offset"] = json!(records.last().map_or(offset, |r| r.offset + 1));
     }
     ok(body)
+}
+
+/// A record to seed, in the form `GET .../records` answers with (encodings default to
+/// UTF-8; a missing or null value is a tombstone).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewRecordJson {
+    partition: Option<i32>,
+    timestamp: Option<i64>,
+    key: Option<String>,
+    key_encoding: Option<String>,
+    value: Option<String>,
+    value_encoding: Option<String>,
+    #[serde(default)]
+    headers: Vec<HeaderJson>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HeaderJson {
+    key: String,
+    value: Option<String>,
+    value_encoding: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RecordsBody {
+    records: Vec<NewRecordJson>,
+}
+
+/// `{"records": [...]}`: seeds each record as `Cluster::produce_record` does, in order (to
+/// its `partition`, else by key as the Java partitioner, else round robin); answers where
+/// each went. Every record is decoded before any is written, so a bad one writes nothing.
+pub(super) async fn produce(
+    State(cluster): State<Arc<Cluster>>,
+    Params(topic): Params<String>,
+    body: Bytes,
+) -> ApiResult {
+    let RecordsBody { records } = parse_body(&body, "records body")?;
+    partitions(&cluster, &topic)?;
+    let now = cluster.now_ms();
+    let decoded = records
+        .into_iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let at = |field: &str| format!("records[{i}].{field}");
+            let headers = r
+                .headers
+                .into_iter()
+                .enumerate()
+                .map(|(h, header)| {
+                    let what = at(&format!("headers[{h}].value"));
+                    let value = decode_bytes(header.value, header.value_encoding, &what)?;
+                    Ok((header.key, value))
+                })
+                .collect::<Result<_, ApiError>>()?;
+            let record = NewRecord {
+                timestamp: r.timestamp.unwrap_or(now),
+                key: decode_bytes(r.key, r.key_encoding, &at("key"))?,
+                value: decode_bytes(r.value, r.value_encoding, &at("value"))?,
+                headers,
+            };
+            Ok((r.partition, record))
+        })
+        .collect::<Result<Vec<_>, ApiError>>()?;
+    let mut written = Vec::with_capacity(decoded.len());
+    for (partition, record) in decoded {
+        let (partition, offset) = cluster.produce_record(&topic, partition, record)?;
+        written.push(json!({ "partition": partition, "offset": offset }));
+    }
+    ok(json!({ "topic": topic, "records": written }))
+}
+
+/// The bytes of a key, value or header value sent as text with its encoding.
+fn decode_bytes(
+    text: Option<String>,
+    encoding: Option<String>,
+    what: &str,
+) -> Result<Option<axum::body::Bytes>, ApiError> {
+    let Some(text) = text else { return Ok(None) };
+    match encoding.as_deref().unwrap_or("utf8") {
+        "utf8" => Ok(Some(text.into())),
+        "base64" => BASE64
+            .decode(text.as_bytes())
+            .map(|b| Some(b.into()))
+            .map_err(|e| ApiError::bad_request(format!("{what} is not valid base64: {e}"))),
+        other => Err(ApiError::bad_request(format!(
+            "{what}: unknown encoding {other:?} (expected \"utf8\" or \"base64\")"
+        ))),
+    }
 }
 
 #[derive(Deserialize)]
