@@ -32,6 +32,8 @@
 //! (no LeaveGroup) runs in a [`ChildProcess`] (the `crash-consumer` binary) the test can
 //! SIGKILL.
 
+pub mod checklist;
+
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, Command, Stdio};
