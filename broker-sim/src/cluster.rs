@@ -449,6 +449,9 @@ pub struct GroupInfo {
     pub members: Vec<MemberInfo>,
     /// Committed offsets, by topic then partition.
     pub offsets: Vec<GroupOffset>,
+    /// The broker coordinating the group now (what FindCoordinator answers); `None` while
+    /// every broker that could is down.
+    pub coordinator: Option<i32>,
 }
 
 impl GroupInfo {
@@ -782,6 +785,7 @@ impl Cluster {
             leader: g.leader.clone(),
             members,
             offsets,
+            coordinator: state.coordinator_for(group_id).map(|b| b.id),
         })
     }
 

@@ -544,6 +544,7 @@ fn a_group_shows_its_member_assignment_and_lag_and_an_expired_member_leaves_it()
     assert_eq!(described["protocol"], "range");
     assert_eq!(described["generation"], joined.generation_id);
     assert_eq!(described["leader"], member.as_str());
+    assert_eq!(described["coordinator"], found.node_id.0);
     let members = described["members"].as_array().unwrap();
     assert_eq!(members.len(), 1);
     assert_eq!(members[0]["member_id"], member.as_str());

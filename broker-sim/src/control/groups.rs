@@ -135,6 +135,7 @@ fn group_json(g: &GroupInfo) -> Value {
         "protocol": g.protocol,
         "generation": g.generation,
         "leader": g.leader,
+        "coordinator": g.coordinator,
         "members": members,
         "offsets": offsets,
         "total_lag": g.total_lag(),
