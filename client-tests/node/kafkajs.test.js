@@ -1,8 +1,10 @@
 'use strict';
 // kafkajs (pure JavaScript, its own protocol code) against the broker-sim binary that
 // run.sh starts: a produce/consume round trip, a consumer group of two members reading
-// every record once, and the admin group calls (fetchOffsets, describeGroups, listGroups,
-// deleteGroups).
+// every record once, the admin group calls (fetchOffsets, describeGroups, listGroups,
+// deleteGroups), and the compatibility steps checked through the control API (admin
+// create, keyed acks=all produce, a group of two committing, resuming after the group's
+// coordinator restarts).
 //
 // Nothing sleeps to synchronise: consumers run in the background and report what they
 // see (records, group joins) to a Watch, and a test awaits a condition on that state,
@@ -221,4 +223,102 @@ test('admin fetches offsets, describes, lists and deletes groups', { timeout: 2 
     if (member) await member.consumer.disconnect();
     await admin.disconnect();
   }
+});
+
+// The cluster's control API (run.sh exports its address): the broker's side of each step,
+// and broker restarts.
+async function control(method, path) {
+  const response = await fetch(`${process.env.BROKER_SIM_CONTROL}${path}`, { method });
+  const text = await response.text();
+  assert.ok(response.ok, `${method} ${path}: ${response.status} ${text}`);
+  return text ? JSON.parse(text) : null;
+}
+
+async function checkGroupCommittedEverything(groupId, topic, partitions) {
+  const group = await control('GET', `/v1/groups/${groupId}`);
+  const offsets = group.offsets.filter((o) => o.topic === topic);
+  assert.deepEqual(offsets.map((o) => o.partition), [...Array(partitions).keys()], JSON.stringify(group));
+  for (const o of offsets) assert.ok(o.offset === o.high_watermark && o.lag === 0, JSON.stringify(o));
+}
+
+test('admin creates a topic', { timeout: DEADLINE_MS }, async () => {
+  const topic = unique('admin-create', 'topic');
+  await createTopic(topic, 4);
+  const described = await control('GET', `/v1/topics/${topic}`);
+  assert.deepEqual(described.partitions.map((p) => p.partition), [0, 1, 2, 3]);
+  for (const p of described.partitions) {
+    assert.equal(p.replicas.length, 3);
+    assert.deepEqual([...p.isr].sort(), [...p.replicas].sort());
+  }
+});
+
+test('keyed produce with acks=all is stored once, equal keys together', { timeout: DEADLINE_MS }, async () => {
+  const topic = unique('keyed', 'topic');
+  await createTopic(topic, 4);
+  const sent = Array.from({ length: RECORD_COUNT }, (_, i) => ({ key: `key-${i % 9}`, value: `value-${i}` }));
+  await produce(topic, sent);
+  const { records } = await control('GET', `/v1/topics/${topic}/records?limit=1000`);
+  assert.deepEqual(records.map((r) => `${r.key}=${r.value}`).sort(), sent.map((r) => `${r.key}=${r.value}`).sort());
+  const partitionOf = new Map();
+  for (const r of records) {
+    assert.equal(partitionOf.get(r.key) ?? r.partition, r.partition, `key ${r.key} in two partitions`);
+    partitionOf.set(r.key, r.partition);
+  }
+});
+
+test('a group of two reads each record once and commits', { timeout: 3 * DEADLINE_MS }, async () => {
+  const topic = unique('commit-two', 'topic');
+  const groupId = unique('commit-two', 'group');
+  await createTopic(topic, 4);
+  const watch = new Watch();
+  const members = [];
+  try {
+    members.push(await startMember(topic, groupId, `${groupId}-0`, watch));
+    members.push(await startMember(topic, groupId, `${groupId}-1`, watch));
+    const assignments = () => members.map((m) => m.assigned);
+    await watch.until(() => evenlySplit(assignments(), 4), 'two partitions per member',
+      () => JSON.stringify(assignments().map((s) => s && [...s])));
+    await produce(topic, Array.from({ length: RECORD_COUNT }, (_, i) => ({ key: `key-${i % 9}`, value: `value-${i}` })));
+    const total = () => members.reduce((n, m) => n + m.read.length, 0);
+    await watch.until(() => total() >= RECORD_COUNT, `${RECORD_COUNT} records`, () => members.map((m) => m.read.length));
+    for (const m of members) {
+      const next = new Map();
+      for (const r of m.read) next.set(r.partition, Math.max(next.get(r.partition) ?? 0, r.offset + 1));
+      await m.consumer.commitOffsets([...next].map(([partition, offset]) => ({ topic, partition, offset: `${offset}` })));
+    }
+    const values = members.flatMap((m) => m.read.map((r) => r.value)).sort();
+    assert.deepEqual(values, Array.from({ length: RECORD_COUNT }, (_, i) => `value-${i}`).sort());
+    await checkGroupCommittedEverything(groupId, topic, 4);
+  } finally {
+    for (const m of members) await m.consumer.disconnect();
+  }
+});
+
+test('a new member resumes from the commit after the coordinator restarts', { timeout: 3 * DEADLINE_MS }, async () => {
+  const topic = unique('restart', 'topic');
+  const groupId = unique('restart', 'group');
+  await createTopic(topic, 2);
+  await produce(topic, Array.from({ length: 10 }, (_, i) => ({ partition: i % 2, value: `old-${i}` })));
+  const watch = new Watch();
+  let member = await startMember(topic, groupId, 'first', watch);
+  try {
+    await watch.until(() => member.read.length >= 10, '10 records', () => member.read.length);
+    await member.consumer.commitOffsets([0, 1].map((partition) => ({ topic, partition, offset: '5' })));
+  } finally {
+    await member.consumer.disconnect();
+  }
+  await checkGroupCommittedEverything(groupId, topic, 2);
+
+  const { coordinator } = await control('GET', `/v1/groups/${groupId}`);
+  await control('POST', `/v1/brokers/${coordinator}/restart`);
+  await produce(topic, Array.from({ length: 4 }, (_, i) => ({ partition: i % 2, value: `new-${i}` })));
+  member = await startMember(topic, groupId, 'second', watch);
+  try {
+    await watch.until(() => member.read.length >= 4, 'the 4 new records', () => member.read.length);
+  } finally {
+    await member.consumer.disconnect();
+  }
+  // Read after the commit only: none of the committed records came again.
+  assert.deepEqual(member.read.map((r) => r.value).sort(), ['new-0', 'new-1', 'new-2', 'new-3']);
+  assert.ok(member.read.every((r) => r.offset >= 5));
 });

@@ -7,6 +7,7 @@
 # kafkajs pinned in package-lock.json with `npm ci` (node_modules is git-ignored).
 # NODE_PORT moves the cluster (default 19250-19252); BROKER_SIM_LOG_LEVEL sets its log
 # (default info), written to /tmp/broker-sim-node.log and shown when a test fails.
+# COMPAT_RESULTS, if set, collects one row per test for client-tests/compat.sh.
 # Prints "node: N passed, N failed" and exits non-zero on any failure.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -36,6 +37,16 @@ tap=$(mktemp)
   --test-reporter=tap --test-reporter-destination="$tap" \
   kafkajs.test.js)
 status=$?
+
+# One row per top-level test for client-tests/compat.sh (see its header), with the kafkajs
+# version npm actually installed.
+if [ -n "${COMPAT_RESULTS:-}" ]; then
+  version=$(node -p "require('./$suite/node_modules/kafkajs/package.json').version" 2>/dev/null || echo unknown)
+  awk -v version="$version" -v OFS='\t' '
+    /^ok [0-9]+ - /     { sub(/^ok [0-9]+ - /, "");     print "kafkajs", version, $0, "pass" }
+    /^not ok [0-9]+ - / { sub(/^not ok [0-9]+ - /, ""); print "kafkajs", version, $0, "fail" }
+  ' "$tap" >>"$COMPAT_RESULTS"
+fi
 
 passed=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$tap" | tail -n 1)
 failed=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$tap" | tail -n 1)

@@ -1,9 +1,15 @@
 """Fixtures shared by the Python client suites.
 
 run.sh starts one broker-sim cluster (the binary, 3 brokers) and exports its bootstrap
-list as BROKER_SIM_BOOTSTRAP; every test talks to that cluster over real sockets. Tests
-share it, so each one makes its own topics and groups through `unique` and none depends
-on what another wrote or on the order they run in.
+list as BROKER_SIM_BOOTSTRAP and its control API as BROKER_SIM_CONTROL; every test talks
+to that cluster over real sockets. Tests share it, so each one makes its own topics and
+groups through `unique` and none depends on what another wrote or on the order they run
+in.
+
+With COMPAT_RESULTS set (client-tests/compat.sh sets it), every test's outcome is appended
+to that file as a row of the compatibility table: the client and version its module
+declares in `CLIENT` (read from the imported package, so the row names what really ran),
+the test, and pass, fail or skipped.
 """
 
 import itertools
@@ -43,3 +49,21 @@ def unique(request):
         return f"{client}.{test}.{kind}.{_RUN}.{next(_COUNTER)}"
 
     return name
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    results = os.environ.get("COMPAT_RESULTS")
+    # One row per test: its call, or its setup when that already failed or skipped it.
+    if not results or not (report.when == "call" or (report.when == "setup" and not report.passed)):
+        return
+    client, version = getattr(item.module, "CLIENT", (item.module.__name__, "unknown"))
+    result = "pass" if report.passed else "fail"
+    if report.skipped:
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        result = f"skipped: {reason.removeprefix('Skipped: ')}"
+    test = item.name.removeprefix("test_").replace("_", " ")
+    with open(results, "a") as out:
+        out.write(f"{client}\t{version}\t{test}\t{result}\n")

@@ -1,22 +1,38 @@
 #!/usr/bin/env bash
 # Python clients against the broker-sim binary: kafka-python, aiokafka and confluent-kafka
-# (librdkafka) produce, consume, share partitions in consumer groups, resume from commits
-# and use their admin clients (one test file per client, run by pytest).
+# (librdkafka) create topics, produce, share partitions in consumer groups, resume from
+# commits (also after the group's coordinator restarts) and use their admin clients (one
+# test file per client, run by pytest).
+#
+# PYTHON_CLIENTS picks the client versions: "latest" (default: requirements.txt, every
+# test file) or "legacy" (requirements-legacy.txt: the kafka-python 2.0.2 and aiokafka
+# 0.8.1 that services still pin, and their two test files). Each set has its own venv,
+# since one replaces the other's packages, and its own cluster.
 #
 # Installs what it needs: python3-venv from Debian if `python3 -m venv` cannot work (CI
-# machines start without it), then the versions pinned in requirements.txt into a venv
-# under the cargo target directory (cached, git-ignored; reinstalled when
-# requirements.txt changes). PYTHON_PORT moves the cluster (default 19200-19202);
-# BROKER_SIM_LOG_LEVEL sets its log (default info), written to
-# /tmp/broker-sim-python.log and shown when a test fails.
+# machines start without it), then the pinned versions into a venv under the cargo target
+# directory (cached, git-ignored; reinstalled when the requirements file changes).
+# PYTHON_PORT moves the cluster (default 19200-19202, legacy 19210-19212);
+# BROKER_SIM_LOG_LEVEL sets its log (default info), written to /tmp/broker-sim-python.log
+# (-legacy.log) and shown when a test fails. COMPAT_RESULTS, if set, collects one row per
+# test for client-tests/compat.sh (see conftest.py).
 # Prints "python: N passed, N failed" and exits non-zero on any failure.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 
 suite=client-tests/python
 target=${CARGO_TARGET_DIR:-target}
-venv=$target/python-venv
-log=/tmp/broker-sim-python.log
+case "${PYTHON_CLIENTS:-latest}" in
+  latest)
+    requirements=$suite/requirements.txt venv=$target/python-venv log=/tmp/broker-sim-python.log
+    port=${PYTHON_PORT:-19200}
+    tests=("$suite/test_kafka_python.py" "$suite/test_aiokafka.py" "$suite/test_confluent_kafka.py") ;;
+  legacy)
+    requirements=$suite/requirements-legacy.txt venv=$target/python-venv-legacy
+    log=/tmp/broker-sim-python-legacy.log port=${PYTHON_PORT:-19210}
+    tests=("$suite/test_kafka_python.py" "$suite/test_aiokafka.py") ;;
+  *) echo "python: PYTHON_CLIENTS must be latest or legacy"; exit 2 ;;
+esac
 fail() { echo "python: $1"; echo "python: 0 passed, 1 failed"; exit 1; }
 
 venv_works() {
@@ -32,26 +48,29 @@ if [ ! -x "$venv/bin/python" ] && ! venv_works; then
     || fail "cannot install python3-venv"
 fi
 
-if ! cmp -s "$suite/requirements.txt" "$venv/requirements.txt"; then
-  echo "installing $suite/requirements.txt into $venv"
+if ! cmp -s "$requirements" "$venv/requirements.txt"; then
+  echo "installing $requirements into $venv"
   rm -rf "$venv"
   python3 -m venv "$venv" || fail "cannot create $venv"
-  "$venv/bin/pip" install -q --disable-pip-version-check -r "$suite/requirements.txt" \
+  "$venv/bin/pip" install -q --disable-pip-version-check -r "$requirements" \
     || fail "pip install failed"
-  cp "$suite/requirements.txt" "$venv/requirements.txt"
+  cp "$requirements" "$venv/requirements.txt"
 fi
 
 . client-tests/broker.sh
 trap 'stop_broker; rm -f "${junit:-}"' EXIT
-start_broker "${PYTHON_PORT:-19200}" "$log" --no-auto-create \
+# Kafka's own group.initial.rebalance.delay.ms (3 s) rather than broker-sim's 0: a first
+# join that completes at once makes kafka-python 3.0.12 rejoin straight away (its metadata
+# arrives after the join), and after that second join it never re-enables its heartbeat
+# thread, so it is timed out of the group. Against Kafka's default the race cannot occur.
+start_broker "$port" "$log" --no-auto-create --group-initial-rebalance-delay-ms 3000 \
   --log-level "${BROKER_SIM_LOG_LEVEL:-info}" || fail "no cluster to test"
 
 # Every wait in the tests has its own deadline; the outer timeout only guards against a
 # client call that never returns.
 junit=$(mktemp)
 PYTHONDONTWRITEBYTECODE=1 timeout 600 "$venv/bin/python" -m pytest -p no:cacheprovider -v \
-  --junitxml="$junit" --rootdir="$suite" \
-  "$suite/test_kafka_python.py" "$suite/test_aiokafka.py" "$suite/test_confluent_kafka.py"
+  --junitxml="$junit" --rootdir="$suite" "${tests[@]}"
 status=$?
 
 # Counts from pytest's JUnit report, and the names the failing tests gave their topics and

@@ -6,7 +6,10 @@ and checks its condition after every step, until a deadline; on timeout it fails
 what it was waiting for and the state it saw.
 """
 
+import json
+import os
 import time
+import urllib.request
 
 # Long enough for any rebalance these tests cause (heartbeats are every 500 ms), short
 # enough that a broken broker fails the run quickly.
@@ -44,3 +47,91 @@ def evenly_split(assignments, partitions):
         all(len(a) == share for a in assignments)
         and set().union(*assignments) == set(partitions)
     )
+
+
+# The cluster's control API (the binary's HTTP/JSON API; run.sh exports its address): what
+# the tests read to check the broker's side of each step, and how they restart brokers.
+
+def control(method, path, body=None):
+    base = os.environ["BROKER_SIM_CONTROL"]
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(base + path, data=data, method=method,
+                                     headers={"content-type": "application/json"})
+    with urllib.request.urlopen(request, timeout=DEADLINE_S) as response:
+        text = response.read()
+    return json.loads(text) if text else None
+
+
+def check_topic_created(topic, partitions, replicas=3):
+    """The cluster has `topic` with `partitions` partitions of `replicas` replicas, all in sync."""
+    described = control("GET", f"/v1/topics/{topic}")
+    assert [p["partition"] for p in described["partitions"]] == list(range(partitions)), described
+    for p in described["partitions"]:
+        assert len(p["replicas"]) == replicas and sorted(p["isr"]) == sorted(p["replicas"]), p
+
+
+def stored_records(topic):
+    """Every record of `topic` as the cluster stores it: (partition, offset, key, value) as text."""
+    answer = control("GET", f"/v1/topics/{topic}/records?limit=100000")
+    return [(r["partition"], r["offset"], r["key"], r["value"]) for r in answer["records"]]
+
+
+def check_keyed_records_stored(topic, partitions, sent):
+    """Each (key, value) of `sent` is stored exactly once, in the partition Java's murmur2
+    partitioner gives its key, and each partition's offsets run from 0 without a gap."""
+    stored = stored_records(topic)
+    assert sorted((k, v) for _, _, k, v in stored) == sorted(sent)
+    for p, _, key, _ in stored:
+        assert p == java_partition(key.encode(), partitions), (key, p)
+    for p in range(partitions):
+        offsets = [o for q, o, _, _ in stored if q == p]
+        assert offsets == list(range(len(offsets))), (p, offsets)
+
+
+def check_group_committed_everything(group, topic, partitions):
+    """The group has committed the high watermark of every partition of `topic`: lag 0."""
+    described = control("GET", f"/v1/groups/{group}")
+    offsets = [o for o in described["offsets"] if o["topic"] == topic]
+    assert [o["partition"] for o in offsets] == list(range(partitions)), described
+    for o in offsets:
+        assert o["offset"] == o["high_watermark"] and o["lag"] == 0, o
+
+
+def restart_coordinator(group):
+    """Restarts the broker coordinating `group` (it drops every connection, comes back on
+    its port, and the group's coordinator moves away and back); returns its id."""
+    coordinator = control("GET", f"/v1/groups/{group}")["coordinator"]
+    control("POST", f"/v1/brokers/{coordinator}/restart")
+    return coordinator
+
+
+def java_partition(key, partitions):
+    """The partition the Java client's default partitioner gives `key`."""
+    return (murmur2(key) & 0x7FFFFFFF) % partitions
+
+
+def murmur2(data):
+    """Kafka's murmur2 (seed 0x9747b28c), on 32-bit signed arithmetic as in Java."""
+    m, r = 0x5BD1E995, 24
+    length = len(data)
+    h = (0x9747B28C ^ length) & 0xFFFFFFFF
+    for i in range(length // 4):
+        k = int.from_bytes(data[4 * i:4 * i + 4], "little")
+        k = (k * m) & 0xFFFFFFFF
+        k ^= k >> r
+        k = (k * m) & 0xFFFFFFFF
+        h = (h * m) & 0xFFFFFFFF
+        h ^= k
+    tail = length % 4
+    base = length - tail
+    if tail == 3:
+        h ^= data[base + 2] << 16
+    if tail >= 2:
+        h ^= data[base + 1] << 8
+    if tail >= 1:
+        h ^= data[base]
+        h = (h * m) & 0xFFFFFFFF
+    h ^= h >> 13
+    h = (h * m) & 0xFFFFFFFF
+    h ^= h >> 15
+    return h - (1 << 32) if h & 0x80000000 else h
