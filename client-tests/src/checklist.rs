@@ -141,12 +141,20 @@ pub struct Processed {
 /// record that can never be processed (not an order) goes to the dead-letter topic with
 /// the reason in a header and counts as handled; a failure that may pass (the database is
 /// down) stops processing without committing, so the record is read again (at least once).
-pub struct OrderConsumer<'a> {
-    pub store: &'a OrderStore,
-    pub dlq: &'a FutureProducer,
+pub struct OrderConsumer {
+    pub store: OrderStore,
+    dlq: FutureProducer,
 }
 
-impl OrderConsumer<'_> {
+impl OrderConsumer {
+    /// A consumer with an empty store, dead-lettering through `dlq`.
+    pub fn new(dlq: FutureProducer) -> OrderConsumer {
+        OrderConsumer {
+            store: OrderStore::default(),
+            dlq,
+        }
+    }
+
     pub async fn process(&self, member: &GroupMember, messages: &[OwnedMessage]) -> Processed {
         let mut outcome = Processed::default();
         let mut handled = Vec::new();
@@ -166,10 +174,9 @@ impl OrderConsumer<'_> {
             }
             handled.push(message.clone());
         }
-        // Kafka commits per partition: committing the position after the last handled
-        // record of each partition. With `failed`, a later record of another partition may
-        // have been handled before the failure; that is fine, each partition's offset only
-        // covers its own handled records.
+        // Offsets are per partition: this commits, in each partition, the position after
+        // its last handled record. Records from the failed one on are not handled, so they
+        // come again after a restart.
         member.commit_after(&handled).expect("commit");
         outcome
     }

@@ -9,7 +9,7 @@
 use broker_sim::{ApiKey, Cluster, Fault, NewRecord, OffsetReset, ResponseError};
 use bytes::Bytes;
 use client_tests::checklist::{
-    ERROR_HEADER, ORDERS, ORDERS_DLQ, Order, OrderConsumer, OrderService, OrderStore, Processed,
+    ERROR_HEADER, ORDERS, ORDERS_DLQ, Order, OrderConsumer, OrderService, Processed,
 };
 use client_tests::*;
 use rdkafka::ClientConfig;
@@ -33,6 +33,26 @@ fn producer(cluster: &Cluster) -> FutureProducer {
         .set("acks", "all")
         .create()
         .expect("producer")
+}
+
+fn producer_with_idempotence(cluster: &Cluster, idempotence: bool) -> FutureProducer {
+    producer_config(&cluster.bootstrap_servers())
+        .set("enable.idempotence", idempotence.to_string())
+        .create()
+        .expect("producer")
+}
+
+/// The next produce to the orders topic is written, then answered REQUEST_TIMED_OUT: the
+/// lost answer that makes a producer send the same records again.
+fn lose_next_produce_answer(cluster: &Cluster) -> broker_sim::FaultId {
+    cluster
+        .inject(
+            Fault::on(ApiKey::Produce)
+                .topic(ORDERS)
+                .apply_then_error(ResponseError::RequestTimedOut)
+                .once(),
+        )
+        .unwrap()
 }
 
 fn member(cluster: &Cluster, name: &str) -> GroupMember {
@@ -60,7 +80,7 @@ fn seed_orders(cluster: &Cluster, orders: impl IntoIterator<Item = Order>) -> us
 /// returns what processing did, summed.
 async fn run_until_consumed(
     member: &mut GroupMember,
-    app: &OrderConsumer<'_>,
+    app: &OrderConsumer,
     count: usize,
 ) -> Processed {
     let mut total = Processed::default();
@@ -114,16 +134,11 @@ async fn consumer_processing_writes_each_order_to_the_store() {
     for order in &orders {
         service.create(order).await.unwrap();
     }
-    let store = OrderStore::default();
-    let dlq = producer(&cluster);
-    let app = OrderConsumer {
-        store: &store,
-        dlq: &dlq,
-    };
+    let app = OrderConsumer::new(producer(&cluster));
     let mut member = member(&cluster, "store-writer");
     let outcome = run_until_consumed(&mut member, &app, 10).await;
     assert_eq!(outcome.stored, 10);
-    let rows = store.rows();
+    let rows = app.store.rows();
     for order in orders {
         assert_eq!(
             rows.get(&order.order_id),
@@ -138,12 +153,7 @@ async fn consumer_processing_writes_each_order_to_the_store() {
 async fn consumer_offset_committed_after_processing() {
     let cluster = cluster();
     let seeded = seed_orders(&cluster, (0..12).map(Order::new)) as i64;
-    let store = OrderStore::default();
-    let dlq = producer(&cluster);
-    let app = OrderConsumer {
-        store: &store,
-        dlq: &dlq,
-    };
+    let app = OrderConsumer::new(producer(&cluster));
     let mut member = member(&cluster, "committer");
     run_until_consumed(&mut member, &app, seeded as usize).await;
     let group = cluster.group(GROUP).expect("the group exists");
@@ -163,14 +173,9 @@ async fn consumer_offset_committed_after_processing() {
 async fn consumer_offset_not_committed_on_processing_error() {
     let cluster = cluster();
     let seeded = seed_orders(&cluster, (0..9).map(Order::new));
-    let store = OrderStore::default();
-    let dlq = producer(&cluster);
-    let app = OrderConsumer {
-        store: &store,
-        dlq: &dlq,
-    };
+    let app = OrderConsumer::new(producer(&cluster));
 
-    store.set_down(true);
+    app.store.set_down(true);
     let mut first = member(&cluster, "first-try");
     let outcome = run_until_consumed(&mut first, &app, seeded).await;
     assert!(outcome.failed && outcome.stored == 0, "{outcome:?}");
@@ -183,11 +188,11 @@ async fn consumer_offset_not_committed_on_processing_error() {
 
     // The database is back and the service restarts: at-least-once means every record
     // comes again, from the last commit.
-    store.set_down(false);
+    app.store.set_down(false);
     let mut second = member(&cluster, "second-try");
     let outcome = run_until_consumed(&mut second, &app, seeded).await;
     assert_eq!(outcome.stored, seeded);
-    assert_eq!(store.rows().len(), seeded);
+    assert_eq!(app.store.rows().len(), seeded);
     assert_eq!(committed_total(&cluster), seeded as i64);
 }
 
@@ -200,12 +205,7 @@ async fn dead_letter_topic_receives_poison_record() {
         .unwrap();
     seed_orders(&cluster, (3..6).map(Order::new));
 
-    let store = OrderStore::default();
-    let dlq = producer(&cluster);
-    let app = OrderConsumer {
-        store: &store,
-        dlq: &dlq,
-    };
+    let app = OrderConsumer::new(producer(&cluster));
     let mut member = member(&cluster, "poison-eater");
     let outcome = run_until_consumed(&mut member, &app, 7).await;
     assert_eq!(
@@ -237,19 +237,8 @@ async fn duplicate_delivery_is_idempotent() {
     let cluster = cluster();
     // The same message twice: a plain (non-idempotent) producer whose first answer was
     // lost retries it, and Kafka then holds it twice (at-least-once delivery).
-    let lost_answer = cluster
-        .inject(
-            Fault::on(ApiKey::Produce)
-                .topic(ORDERS)
-                .apply_then_error(ResponseError::RequestTimedOut)
-                .once(),
-        )
-        .unwrap();
-    let plain: FutureProducer = producer_config(&cluster.bootstrap_servers())
-        .set("enable.idempotence", "false")
-        .create()
-        .unwrap();
-    let service = OrderService::new(plain);
+    let lost_answer = lose_next_produce_answer(&cluster);
+    let service = OrderService::new(producer_with_idempotence(&cluster, false));
     let order = Order::new(5);
     service.create(&order).await.unwrap();
     assert_eq!(cluster.fault_hits(lost_answer), Some(1));
@@ -259,15 +248,10 @@ async fn duplicate_delivery_is_idempotent() {
         "written, answer lost, written again"
     );
 
-    let store = OrderStore::default();
-    let dlq = producer(&cluster);
-    let app = OrderConsumer {
-        store: &store,
-        dlq: &dlq,
-    };
+    let app = OrderConsumer::new(producer(&cluster));
     let mut first = member(&cluster, "dedup");
     run_until_consumed(&mut first, &app, 2).await;
-    assert_eq!(store.rows().len(), 1, "two deliveries, one row");
+    assert_eq!(app.store.rows().len(), 1, "two deliveries, one row");
     drop(first);
 
     // Redelivery on purpose: move the group back and process everything again.
@@ -277,27 +261,20 @@ async fn duplicate_delivery_is_idempotent() {
     assert_eq!(committed_total(&cluster), 0);
     let mut again = member(&cluster, "dedup-again");
     run_until_consumed(&mut again, &app, 2).await;
-    assert_eq!(store.rows().len(), 1, "reprocessing creates no second row");
-    assert_eq!(store.rows().get("order-5"), Some(&order));
+    assert_eq!(
+        app.store.rows().len(),
+        1,
+        "reprocessing creates no second row"
+    );
+    assert_eq!(app.store.rows().get("order-5"), Some(&order));
 }
 
 #[tokio::test]
 async fn idempotent_producer_writes_a_retried_send_once() {
     let cluster = cluster();
-    let lost_answer = cluster
-        .inject(
-            Fault::on(ApiKey::Produce)
-                .topic(ORDERS)
-                .apply_then_error(ResponseError::RequestTimedOut)
-                .once(),
-        )
-        .unwrap();
-    let idempotent: FutureProducer = producer_config(&cluster.bootstrap_servers())
-        .set("enable.idempotence", "true")
-        .create()
-        .unwrap();
+    let lost_answer = lose_next_produce_answer(&cluster);
     send(
-        &idempotent,
+        &producer_with_idempotence(&cluster, true),
         FutureRecord::to(ORDERS).key("order-1").payload("created"),
     )
     .await;

@@ -19,6 +19,17 @@ use rdkafka::producer::{FutureProducer, FutureRecord};
 
 const TOPIC: &str = "payments";
 
+/// Three brokers, three partitions, each on all three.
+fn replicated_cluster() -> Cluster {
+    init_tracing();
+    Cluster::builder()
+        .brokers(3)
+        .topic(TOPIC, 3)
+        .default_replication_factor(3)
+        .start()
+        .expect("cluster starts")
+}
+
 /// An acks=all idempotent producer: what "no loss, no duplicate" needs from the client.
 fn safe_producer(cluster: &Cluster) -> FutureProducer {
     producer_config(&cluster.bootstrap_servers())
@@ -208,13 +219,7 @@ async fn consumer_crash_partitions_reassigned() {
 
 #[tokio::test]
 async fn broker_crash_replica_becomes_leader_no_loss() {
-    init_tracing();
-    let cluster = Cluster::builder()
-        .brokers(3)
-        .topic(TOPIC, 3)
-        .default_replication_factor(3)
-        .start()
-        .unwrap();
+    let cluster = replicated_cluster();
     let producer = safe_producer(&cluster);
     let consumer: StreamConsumer = consumer_config(&cluster.bootstrap_servers())
         .create()
@@ -247,13 +252,7 @@ async fn broker_crash_replica_becomes_leader_no_loss() {
 
 #[tokio::test]
 async fn no_message_lost_across_failures() {
-    init_tracing();
-    let cluster = Cluster::builder()
-        .brokers(3)
-        .topic(TOPIC, 3)
-        .default_replication_factor(3)
-        .start()
-        .unwrap();
+    let cluster = replicated_cluster();
     let producer = safe_producer(&cluster);
     let in_sync = || {
         cluster
