@@ -9,7 +9,6 @@ of KafkaAdminClient. Runs in both venvs: the latest kafka-python and the pinned 
 from concurrent.futures import ThreadPoolExecutor
 
 import kafka
-import pytest
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import NewTopic
 from kafka.errors import GroupIdNotFoundError, NonEmptyGroupError, NoError, TopicAlreadyExistsError
@@ -231,8 +230,6 @@ def test_new_consumer_in_group_resumes_from_committed_offset(bootstrap, unique):
     assert [(r.offset, r.value) for r in read] == [(i, f"value-{i}".encode()) for i in range(4, 10)]
 
 
-@pytest.mark.skipif(not hasattr(KafkaAdminClient, "list_consumer_groups"),
-                    reason="kafka-python 3 renamed the group admin calls (list_groups, describe_groups, ...)")
 def test_admin_creates_topics_and_lists_describes_and_deletes_groups(bootstrap, unique):
     topic, group = unique("topic"), unique("group")
     admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="kafka-python-admin")
@@ -241,7 +238,7 @@ def test_admin_creates_topics_and_lists_describes_and_deletes_groups(bootstrap, 
         assert topic in admin.list_topics()
         [described] = admin.describe_topics([topic])
         assert described["error_code"] == 0
-        # kafka-python 3 names the field as the protocol does, 2.x as it was before KIP-482.
+        # kafka-python 3 names the field as the protocol does (partition_index), 2.x `partition`.
         index = "partition_index" if "partition_index" in described["partitions"][0] else "partition"
         assert sorted(p[index] for p in described["partitions"]) == [0, 1, 2, 3]
         try:
@@ -258,31 +255,63 @@ def test_admin_creates_topics_and_lists_describes_and_deletes_groups(bootstrap, 
                        lambda: len(read) >= 8, "8 records", lambda: len(read))
             consumer.commit()
 
-            assert (group, "consumer") in admin.list_consumer_groups()
-            [info] = admin.describe_consumer_groups([group])
-            assert (info.group, info.state, info.protocol_type, info.protocol) == (
-                group, "Stable", "consumer", "range")
-            [member] = info.members
-            assert member.client_id == "admin-member"
-            assert sorted(
-                p for t, ps in member.member_assignment.assignment if t == topic for p in ps
-            ) == [0, 1, 2, 3]
-
-            offsets = admin.list_consumer_group_offsets(group)
-            assert {tp.partition: o.offset for tp, o in offsets.items() if tp.topic == topic} == {
-                0: 2, 1: 2, 2: 2, 3: 2}
-
-            [(deleted, error)] = admin.delete_consumer_groups([group])
-            assert deleted == group and error is NonEmptyGroupError, error
+            if hasattr(admin, "list_consumer_groups"):
+                check_group_admin_v2(admin, group, topic)
+            else:
+                check_group_admin_v3(admin, group, topic)
         finally:
             consumer.close()
-
         # The member left on close, so the group is empty and can go.
-        [(deleted, error)] = admin.delete_consumer_groups([group])
-        assert deleted == group and error is NoError, error
-        assert group not in [g for g, _ in admin.list_consumer_groups()]
-        assert admin.list_consumer_group_offsets(group) == {}
-        [(_, error)] = admin.delete_consumer_groups([group])
-        assert error is GroupIdNotFoundError, error
+        if hasattr(admin, "list_consumer_groups"):
+            check_deleted_group_v2(admin, group)
+        else:
+            check_deleted_group_v3(admin, group)
     finally:
         admin.close()
+
+
+# kafka-python 2 and 3 name the group admin calls differently (3 follows the Java admin
+# client: list_groups, describe_groups, list_group_offsets, delete_groups) and answer in
+# different shapes; the checks are the same.
+
+def check_group_admin_v2(admin, group, topic):
+    assert (group, "consumer") in admin.list_consumer_groups()
+    [info] = admin.describe_consumer_groups([group])
+    assert (info.group, info.state, info.protocol_type, info.protocol) == (group, "Stable", "consumer", "range")
+    [member] = info.members
+    assert member.client_id == "admin-member"
+    assert sorted(p for t, ps in member.member_assignment.assignment if t == topic for p in ps) == [0, 1, 2, 3]
+    offsets = admin.list_consumer_group_offsets(group)
+    assert {tp.partition: o.offset for tp, o in offsets.items() if tp.topic == topic} == {0: 2, 1: 2, 2: 2, 3: 2}
+    [(deleted, error)] = admin.delete_consumer_groups([group])
+    assert deleted == group and error is NonEmptyGroupError, error
+
+
+def check_deleted_group_v2(admin, group):
+    [(deleted, error)] = admin.delete_consumer_groups([group])
+    assert deleted == group and error is NoError, error
+    assert group not in [g for g, _ in admin.list_consumer_groups()]
+    assert admin.list_consumer_group_offsets(group) == {}
+    [(_, error)] = admin.delete_consumer_groups([group])
+    assert error is GroupIdNotFoundError, error
+
+
+def check_group_admin_v3(admin, group, topic):
+    listed = [g for g in admin.list_groups() if g["group_id"] == group]
+    assert [(g["protocol_type"], g["group_state"]) for g in listed] == [("consumer", "Stable")], listed
+    info = admin.describe_groups([group])[group]
+    assert (info["group_state"], info["protocol_type"], info["protocol_data"]) == ("Stable", "consumer", "range")
+    [member] = info["members"]
+    assert member["client_id"] == "admin-member"
+    assigned = member["member_assignment"]["assigned_partitions"]
+    assert sorted(p for a in assigned if a["topic"] == topic for p in a["partitions"]) == [0, 1, 2, 3]
+    offsets = admin.list_group_offsets({group: None})[group]
+    assert {tp.partition: o.offset for tp, o in offsets.items() if tp.topic == topic} == {0: 2, 1: 2, 2: 2, 3: 2}
+    assert admin.delete_groups([group]) == {group: "NonEmptyGroupError"}
+
+
+def check_deleted_group_v3(admin, group):
+    assert admin.delete_groups([group]) == {group: "OK"}
+    assert group not in [g["group_id"] for g in admin.list_groups()]
+    assert admin.list_group_offsets({group: None}) == {group: {}}
+    assert admin.delete_groups([group]) == {group: "GroupIdNotFoundError"}
