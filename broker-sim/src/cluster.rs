@@ -13,18 +13,17 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use broker_sim_protocol::batch::{self, Codec, NewRecord};
-use broker_sim_protocol::frame::DEFAULT_MAX_REQUEST_SIZE;
 use broker_sim_protocol::partitioner;
 use bytes::Bytes;
 use kafka_protocol::ResponseError;
 use tokio::sync::{Notify, watch};
 
 use crate::clock::Clock;
-use crate::config::{BrokerConfig, DEFAULT_MAX_MESSAGE_BYTES};
+use crate::config::BrokerConfig;
 use crate::error::KafkaError;
 use crate::faults::rules::FaultRules;
 use crate::server::{self, BrokerNet, NetMode};
-use crate::state::groups::{GroupConfig, GroupState, OffsetReset, decode_assignment};
+use crate::state::groups::{GroupState, OffsetReset, decode_assignment};
 use crate::state::{AppendOptions, BrokerInfo, State, TopicSpec};
 use crate::stats::TopicStats;
 
@@ -73,19 +72,7 @@ impl Default for ClusterBuilder {
             port: 0,
             topics: Vec::new(),
             seed: 0,
-            config: BrokerConfig {
-                auto_create_topics: true,
-                num_partitions: 1,
-                // Replaced in start(): min(3, brokers) unless set.
-                default_replication_factor: 1,
-                message_max_bytes: DEFAULT_MAX_MESSAGE_BYTES,
-                max_request_size: DEFAULT_MAX_REQUEST_SIZE,
-                group: GroupConfig::default(),
-                min_insync_replicas: 1,
-                unclean_leader_election: false,
-                replica_lag_time_max_ms: 30_000,
-                log_retention_check_interval_ms: 300_000,
-            },
+            config: BrokerConfig::default(),
             replication_factor: None,
             worker_threads: 2,
             manual_clock: None,

@@ -177,7 +177,7 @@ pub struct BrokerConfig {
     pub default_replication_factor: i16,
     pub message_max_bytes: i32,
     pub max_request_size: usize,
-    pub group: crate::state::groups::GroupConfig,
+    pub group: GroupConfig,
     /// Kafka's broker-level `min.insync.replicas`, for topics that do not set their own.
     pub min_insync_replicas: i32,
     /// Kafka's broker-level `unclean.leader.election.enable`.
@@ -365,5 +365,50 @@ mod tests {
             .unwrap();
         assert_eq!(m.value.as_deref(), Some("1048588"));
         assert_eq!(m.source, ConfigSource::Default);
+    }
+}
+
+/// Kafka's group settings (`group.*` broker configs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GroupConfig {
+    /// `group.initial.rebalance.delay.ms`: how long the first rebalance of an empty group
+    /// waits for more members. Kafka's default is 3000; broker-sim's is 0 so a test's
+    /// first consumer gets its partitions at once.
+    pub initial_rebalance_delay_ms: i32,
+    /// `group.min.session.timeout.ms` (Kafka: 6000).
+    pub min_session_timeout_ms: i32,
+    /// `group.max.session.timeout.ms` (Kafka: 1800000).
+    pub max_session_timeout_ms: i32,
+    /// `group.max.size` (Kafka: unbounded).
+    pub max_size: i32,
+}
+
+impl Default for GroupConfig {
+    fn default() -> Self {
+        GroupConfig {
+            initial_rebalance_delay_ms: 0,
+            min_session_timeout_ms: 6000,
+            max_session_timeout_ms: 1_800_000,
+            max_size: i32::MAX,
+        }
+    }
+}
+
+impl Default for BrokerConfig {
+    /// Kafka's defaults, except `default.replication.factor` (1 here; the cluster builder
+    /// makes it min(3, brokers)) and the group settings noted on [`GroupConfig`].
+    fn default() -> Self {
+        BrokerConfig {
+            auto_create_topics: true,
+            num_partitions: 1,
+            default_replication_factor: 1,
+            message_max_bytes: DEFAULT_MAX_MESSAGE_BYTES,
+            max_request_size: broker_sim_protocol::frame::DEFAULT_MAX_REQUEST_SIZE,
+            group: GroupConfig::default(),
+            min_insync_replicas: 1,
+            unclean_leader_election: false,
+            replica_lag_time_max_ms: 30_000,
+            log_retention_check_interval_ms: 300_000,
+        }
     }
 }

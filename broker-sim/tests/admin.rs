@@ -242,6 +242,31 @@ fn create_partitions_not_above_the_current_count_is_invalid_partitions() {
     assert_eq!(cluster.partitions("t").unwrap().len(), 3);
 }
 
+#[test]
+fn create_partitions_with_fewer_live_brokers_than_replicas_is_invalid_replication_factor() {
+    let cluster = cluster();
+    cluster.stop_broker(3).unwrap();
+    let request = CreatePartitionsRequest::default().with_topics(vec![
+        CreatePartitionsTopic::default()
+            .with_name(name("t"))
+            .with_count(4)
+            .with_assignments(None),
+    ]);
+    let response = Conn::to_broker(&cluster, 1).send(3, &request);
+    assert_error(
+        response.results[0].error_code,
+        ResponseError::InvalidReplicationFactor,
+        "3 replicas with 2 brokers up",
+    );
+    let partitions = cluster.partitions("t").unwrap();
+    assert_eq!(partitions.len(), 3, "nothing was created");
+    for p in partitions {
+        let mut distinct = p.replicas.clone();
+        distinct.dedup();
+        assert_eq!(distinct.len(), p.replicas.len(), "{p:?}");
+    }
+}
+
 fn describe_topic_configs(cluster: &Cluster, keys: Option<Vec<&str>>) -> Vec<String> {
     let request = DescribeConfigsRequest::default().with_resources(vec![
         DescribeConfigsResource::default()

@@ -442,7 +442,26 @@ impl State {
                 }
                 a.to_vec()
             }
-            None => topic::place_replicas(name, &brokers, current, count - current, rf),
+            None => {
+                // As KRaft's replica placer: only unfenced brokers take new replicas, and
+                // never one broker twice for the same partition.
+                if brokers.is_empty() {
+                    return Err(KafkaError::new(
+                        ResponseError::InvalidReplicationFactor,
+                        "All brokers are currently fenced.",
+                    ));
+                }
+                if rf > brokers.len() {
+                    return Err(KafkaError::new(
+                        ResponseError::InvalidReplicationFactor,
+                        format!(
+                            "The target replication factor of {rf} cannot be reached because only {} broker(s) are registered.",
+                            brokers.len()
+                        ),
+                    ));
+                }
+                topic::place_replicas(name, &brokers, current, count - current, rf)
+            }
         };
         if validate_only {
             return Ok(());
@@ -577,4 +596,31 @@ fn check_leader(p: &Partition, topic: &str, broker: i32) -> Result<(), KafkaErro
             p.index, p.leader
         ),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state(brokers: i32) -> State {
+        let brokers = (1..=brokers)
+            .map(|id| BrokerInfo {
+                id,
+                host: "127.0.0.1".into(),
+                port: 9091 + id,
+            })
+            .collect();
+        State::new(0, brokers, BrokerConfig::default())
+    }
+
+    #[test]
+    fn create_partitions_with_every_broker_fenced_is_refused_not_a_division_by_zero() {
+        let mut state = state(2);
+        state.create_topic(&TopicSpec::new("t", 1)).unwrap();
+        state.fence_broker(1, 0).unwrap();
+        state.fence_broker(2, 0).unwrap();
+        let e = state.create_partitions("t", 2, None, false).unwrap_err();
+        assert_eq!(e.code, ResponseError::InvalidReplicationFactor);
+        assert_eq!(state.topic("t").unwrap().partitions.len(), 1);
+    }
 }

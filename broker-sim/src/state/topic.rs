@@ -193,6 +193,9 @@ pub fn place_replicas(
     replication_factor: usize,
 ) -> Vec<Vec<i32>> {
     let n = brokers.len();
+    if n == 0 {
+        return Vec::new();
+    }
     let start = (murmur2(name.as_bytes()) & 0x7fff_ffff) as usize % n.max(1);
     (first..first + count)
         .map(|p| {

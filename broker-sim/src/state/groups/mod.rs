@@ -33,31 +33,7 @@ pub use consumer_protocol::{decode_assignment, decode_subscription};
 pub use membership::{JoinRequest, JoinResult, SyncRequest, SyncResult};
 pub use offsets::{CommitRequest, OffsetReset};
 
-/// Kafka's group settings (`group.*` broker configs).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct GroupConfig {
-    /// `group.initial.rebalance.delay.ms`: how long the first rebalance of an empty group
-    /// waits for more members. Kafka's default is 3000; broker-sim's is 0 so a test's
-    /// first consumer gets its partitions at once.
-    pub initial_rebalance_delay_ms: i32,
-    /// `group.min.session.timeout.ms` (Kafka: 6000).
-    pub min_session_timeout_ms: i32,
-    /// `group.max.session.timeout.ms` (Kafka: 1800000).
-    pub max_session_timeout_ms: i32,
-    /// `group.max.size` (Kafka: unbounded).
-    pub max_size: i32,
-}
-
-impl Default for GroupConfig {
-    fn default() -> Self {
-        GroupConfig {
-            initial_rebalance_delay_ms: 0,
-            min_session_timeout_ms: 6000,
-            max_session_timeout_ms: 1_800_000,
-            max_size: i32::MAX,
-        }
-    }
-}
+pub use crate::config::GroupConfig;
 
 /// Kafka's `offset.metadata.max.bytes` default: longer commit metadata is refused with
 /// OFFSET_METADATA_TOO_LARGE.
