@@ -187,6 +187,9 @@ pub struct BrokerConfig {
     pub replica_lag_time_max_ms: i64,
     /// Kafka's `log.retention.check.interval.ms`: how often retention runs.
     pub log_retention_check_interval_ms: i64,
+    /// Kafka's `max.connections`: connections a broker holds at once (`None`: unbounded,
+    /// as Kafka's default). At the limit a broker accepts nothing more until one closes.
+    pub max_connections: Option<usize>,
 }
 
 impl BrokerConfig {
@@ -355,6 +358,7 @@ mod tests {
             unclean_leader_election: false,
             replica_lag_time_max_ms: 30_000,
             log_retention_check_interval_ms: 300_000,
+            max_connections: None,
         };
         let entries = topic_entries(&o, &broker);
         let r = entries.iter().find(|e| e.name == "retention.ms").unwrap();
@@ -409,6 +413,7 @@ impl Default for BrokerConfig {
             unclean_leader_election: false,
             replica_lag_time_max_ms: 30_000,
             log_retention_check_interval_ms: 300_000,
+            max_connections: None,
         }
     }
 }

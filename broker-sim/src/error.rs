@@ -2,9 +2,11 @@
 //!
 //! It is a Kafka error code plus a message, so an operation refused from a test (say,
 //! creating a topic twice) fails with exactly the code a client would have received, and
-//! handlers can put the same code on the wire without translation.
+//! handlers can put the same code on the wire without translation. [`CloseReason`] says why
+//! a connection was closed instead of answered.
 
 use kafka_protocol::ResponseError;
+use kafka_protocol::messages::ApiKey;
 
 /// A Kafka error code with a human-readable explanation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,3 +36,46 @@ impl std::fmt::Display for KafkaError {
 }
 
 impl std::error::Error for KafkaError {}
+
+impl From<ResponseError> for KafkaError {
+    /// A bare code, explained by Kafka's own description of it.
+    fn from(code: ResponseError) -> Self {
+        KafkaError::new(code, format!("{code:?}"))
+    }
+}
+
+/// Why the broker closes a connection instead of answering: each is logged with the
+/// connection's span, so a client author sees why their request went unanswered.
+#[derive(Debug, thiserror::Error)]
+pub enum CloseReason {
+    #[error("cannot read request frame: {0}")]
+    Frame(#[from] broker_sim_protocol::frame::FrameError),
+    #[error("bad request header: {0}")]
+    Header(#[from] broker_sim_protocol::header::HeaderError),
+    #[error("API {0:?} is not supported")]
+    UnsupportedApi(ApiKey),
+    #[error("unsupported version {version} of {api:?} (supported {min}-{max})")]
+    UnsupportedVersion {
+        api: ApiKey,
+        version: i16,
+        min: i16,
+        max: i16,
+    },
+    #[error("malformed {api:?} v{version} request: {error}")]
+    Malformed {
+        api: ApiKey,
+        version: i16,
+        error: String,
+    },
+    #[error("cannot encode {api:?} v{version} response: {error}")]
+    Encode {
+        api: ApiKey,
+        version: i16,
+        error: String,
+    },
+    /// An acks=0 producer learns of a failed write only by losing its connection.
+    #[error("acks=0 produce failed: {0}")]
+    AcksZeroFailed(KafkaError),
+    #[error("fault rule {rule}: {what}")]
+    Fault { rule: u64, what: String },
+}

@@ -18,25 +18,33 @@
 //! }
 //! ```
 //!
-//! Layout: `cluster` is the embedding API, `state` the cluster state (topics, partition
-//! logs, replication, groups) and its rules, `handlers` one module per Kafka API, `faults`
-//! the fault rules, `control` the binary's HTTP API, `server` the sockets; the embedding
+//! Layout, bottom up (each module uses only those before it; `tests/layers.rs` checks):
+//! `error`, `clock`, `rng`, `config`; `state`, the cluster state (topics, partition logs,
+//! replication, groups) and its rules; `faults`, the fault rules; `shared`, the runtime
+//! core (state lock, clock, wake-ups); `api`, one file per Kafka API and the registry;
+//! `pipeline`, the layers every request passes; `net`, sockets; `runtime`, the cluster's
+//! thread; `cluster`, the embedding API; `control`, the binary's HTTP API. The embedding
 //! API, the fault types and the control server are public.
 
+// In layer order: each module uses only those above it (`tests/layers.rs` checks).
+mod api;
 mod clock;
 mod cluster;
 mod config;
 pub mod control;
 mod error;
 pub mod faults;
-mod handlers;
+mod net;
+mod pipeline;
 mod rng;
-mod server;
+mod runtime;
+mod shared;
 mod state;
-mod stats;
 
+pub use api::SUPPORTED_APIS;
 pub use broker_sim_protocol::batch::NewRecord;
 pub use broker_sim_protocol::partitioner::partition_for_key;
+pub use broker_sim_protocol::versions::ApiSupport;
 pub use cluster::{
     BrokerStatus, Cluster, ClusterBuilder, GroupInfo, GroupOffset, MemberInfo, PartitionInfo,
     Record,
@@ -45,6 +53,6 @@ pub use error::KafkaError;
 pub use faults::{Fault, FaultAction, FaultId, FaultStatus, Selector};
 pub use kafka_protocol::ResponseError;
 pub use kafka_protocol::messages::ApiKey;
+pub use state::counters::{PartitionStats, TopicStats};
 pub use state::groups::{GroupState, OffsetReset};
 pub use state::{BrokerInfo, TopicSpec};
-pub use stats::{PartitionStats, TopicStats};

@@ -58,6 +58,9 @@ struct Args {
     /// Kafka's socket.request.max.bytes: larger requests close the connection.
     #[arg(long)]
     max_request_size: Option<usize>,
+    /// Kafka's max.connections: connections each broker holds at once (default unbounded).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    max_connections: Option<u64>,
     /// Kafka's min.insync.replicas for topics that do not set their own.
     #[arg(long, value_parser = clap::value_parser!(i32).range(1..))]
     min_insync_replicas: Option<i32>,
@@ -187,6 +190,9 @@ fn cluster_builder(args: Args) -> ClusterBuilder {
     }
     if let Some(n) = args.max_request_size {
         builder = builder.max_request_size(n);
+    }
+    if let Some(n) = args.max_connections {
+        builder = builder.max_connections(n as usize);
     }
     if let Some(n) = args.min_insync_replicas {
         builder = builder.min_insync_replicas(n);

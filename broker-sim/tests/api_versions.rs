@@ -10,7 +10,7 @@
 mod support;
 
 use broker_sim::Cluster;
-use broker_sim_protocol::versions::SUPPORTED_APIS;
+use broker_sim::SUPPORTED_APIS;
 use kafka_protocol::ResponseError;
 use kafka_protocol::messages::api_versions_response::ApiVersion;
 use kafka_protocol::messages::{

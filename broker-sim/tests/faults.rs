@@ -6,8 +6,8 @@ mod support;
 
 use std::time::Duration;
 
+use broker_sim::SUPPORTED_APIS;
 use broker_sim::{Cluster, Fault, FaultId};
-use broker_sim_protocol::versions::SUPPORTED_APIS;
 use kafka_protocol::ResponseError;
 use kafka_protocol::messages::create_partitions_request::CreatePartitionsTopic;
 use kafka_protocol::messages::create_topics_request::CreatableTopic;

@@ -10,8 +10,8 @@ use axum::extract::State;
 use serde_json::{Value, json};
 
 use super::{ApiError, ApiResult, Params, blocking, known_broker, ok, parse_number};
-use crate::cluster::{BrokerStatus, Cluster};
-use crate::error::KafkaError;
+use crate::KafkaError;
+use crate::{BrokerStatus, Cluster};
 
 pub(super) async fn cluster(State(cluster): State<Arc<Cluster>>) -> ApiResult {
     let brokers: Vec<Value> = cluster.broker_status().iter().map(broker_json).collect();

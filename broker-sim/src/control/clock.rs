@@ -12,12 +12,12 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{ApiError, ApiResult, blocking, ok, parse_body};
-use crate::cluster::Cluster;
+use crate::Cluster;
 
 pub(super) async fn now(State(cluster): State<Arc<Cluster>>) -> ApiResult {
     ok(json!({
         "now_ms": cluster.now_ms(),
-        "manual": cluster.shared.clock.is_manual(),
+        "manual": cluster.has_manual_clock(),
     }))
 }
 
@@ -33,7 +33,7 @@ pub(super) async fn advance(State(cluster): State<Arc<Cluster>>, body: Bytes) ->
         &body,
         "clock advance body (expected {\"ms\": N} with N >= 0)",
     )?;
-    if !cluster.shared.clock.is_manual() {
+    if !cluster.has_manual_clock() {
         return Err(ApiError::conflict(
             "the cluster runs on the system clock, which cannot be advanced (start it with a \
              manual clock)",

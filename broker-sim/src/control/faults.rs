@@ -15,8 +15,8 @@ use axum::response::IntoResponse;
 use serde_json::json;
 
 use super::{ApiError, ApiResult, Params, ok, parse_body, parse_number};
-use crate::cluster::Cluster;
-use crate::faults::{Fault, FaultId};
+use crate::Cluster;
+use crate::{Fault, FaultId};
 
 pub(super) async fn inject(State(cluster): State<Arc<Cluster>>, body: Bytes) -> ApiResult {
     let fault: Fault = parse_body(&body, "fault")?;

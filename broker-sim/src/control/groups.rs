@@ -12,7 +12,7 @@ use serde_json::{Map, Value, json};
 
 use super::{ApiError, ApiResult, Params, ok, parse_body};
 use crate::OffsetReset;
-use crate::cluster::{Cluster, GroupInfo};
+use crate::{Cluster, GroupInfo};
 
 pub(super) async fn list(State(cluster): State<Arc<Cluster>>) -> ApiResult {
     ok(json!({ "groups": cluster.groups() }))

@@ -44,8 +44,8 @@ use kafka_protocol::ResponseError;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
-use crate::cluster::Cluster;
-use crate::error::KafkaError;
+use crate::Cluster;
+use crate::KafkaError;
 use crate::faults::kafka_name;
 
 /// Serves the control API for `cluster` on `listener` until the future is dropped (or the

@@ -21,7 +21,7 @@ use serde_json::{Value, json};
 
 use super::{ApiError, ApiResult, Params, blocking, known_broker, ok, parse_body, parse_number};
 use crate::NewRecord;
-use crate::cluster::{Cluster, PartitionInfo, Record};
+use crate::{Cluster, PartitionInfo, Record};
 
 /// Records per answer when the query sets no `limit`.
 const DEFAULT_LIMIT: usize = 100;

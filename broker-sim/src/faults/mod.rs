@@ -18,14 +18,12 @@
 //! `{"match": {"api": "Produce", "topic": "orders"}, "action": {"type": "error",
 //! "code": "NOT_LEADER_OR_FOLLOWER"}, "times": 2}`.
 //!
-//! Layout: this file has the rule types and their JSON; `rules` stores and matches rules;
-//! `target` reads what a request names; `apply` carries out the action around the
-//! handlers; `api` is the embedding API ([`crate::Cluster::inject`] and friends).
+//! Layout: this file has the rule types and their JSON; `rules` stores and matches rules.
+//! What a request names comes from its API's description (`crate::api`); the action is
+//! carried out by the pipeline's fault layer (`crate::pipeline`); the embedding API
+//! ([`crate::Cluster::inject`] and friends) is in `crate::cluster`.
 
-mod api;
-pub(crate) mod apply;
 pub(crate) mod rules;
-mod target;
 
 use std::time::Duration;
 

@@ -1,17 +1,19 @@
 //! The cluster state and its one owner.
 //!
 //! `State` holds brokers, topics, partition logs and producer ids. It sits behind one mutex
-//! in [`crate::cluster::Shared`]; request handlers and the embedding API both go through the
+//! in `crate::shared::Shared`; request handlers and the embedding API both go through the
 //! methods here, so a rule (a topic-name check, a size limit) is written once and a test's
 //! direct call fails exactly as a client's request would.
 
 mod append;
+pub mod counters;
 pub mod epochs;
 pub mod groups;
 pub mod log;
 pub mod producers;
 mod replication;
 pub mod topic;
+pub mod waiters;
 
 use std::collections::BTreeMap;
 
@@ -147,8 +149,7 @@ impl State {
                 let start = p.log.retention_point(cutoff, max_bytes, p.high_watermark());
                 if start > p.log.log_start_offset() {
                     tracing::info!(topic = %t.name, partition = p.index, log_start = start, "retention deleted records");
-                    p.log.delete_before(start);
-                    p.epochs.truncate_to_start(start);
+                    p.delete_before(start);
                     moved = true;
                 }
             }

@@ -10,12 +10,13 @@ use std::collections::BTreeMap;
 use broker_sim_protocol::partitioner::murmur2;
 use kafka_protocol::ResponseError;
 
+use super::counters::Counters;
 use super::epochs::LeaderEpochCache;
 use super::log::PartitionLog;
 use super::producers::ProducerStates;
+use super::waiters::Waiters;
 use crate::config::{self, MAX_MESSAGE_BYTES};
 use crate::error::KafkaError;
-use crate::stats::Counters;
 
 /// Kafka's longest legal topic name.
 pub const MAX_TOPIC_NAME_LEN: usize = 249;
@@ -69,6 +70,8 @@ pub struct Partition {
     pub epochs: LeaderEpochCache,
     /// Records and bytes in and out, for `Cluster::topic_stats` and `/metrics`.
     pub(crate) counters: Counters,
+    /// Requests waiting for this partition's log or high watermark to move.
+    pub(crate) waiters: Waiters,
 }
 
 impl Partition {
@@ -86,6 +89,7 @@ impl Partition {
             producers: ProducerStates::default(),
             epochs: LeaderEpochCache::new(0, 0),
             counters: Counters::default(),
+            waiters: Waiters::default(),
         }
     }
 
@@ -128,6 +132,14 @@ impl Partition {
         }
     }
 
+    /// Deletes the records below `offset` (DeleteRecords, retention) and wakes the
+    /// partition's long polls: Kafka's delayed fetches answer when the log start moves.
+    pub(crate) fn delete_before(&mut self, offset: i64) {
+        self.log.delete_before(offset);
+        self.epochs.truncate_to_start(offset);
+        self.waiters.wake();
+    }
+
     /// Moves the high watermark up to the lowest log end offset in the ISR. It never moves
     /// back, except when a truncation takes records away (see `truncate_to`).
     pub(crate) fn update_high_watermark(&mut self) {
@@ -140,7 +152,10 @@ impl Partition {
             .map(|&r| self.replica_end(r))
             .min()
             .unwrap_or(self.high_watermark);
-        self.high_watermark = self.high_watermark.max(lowest);
+        if lowest > self.high_watermark {
+            self.high_watermark = lowest;
+            self.waiters.wake();
+        }
     }
 }
 

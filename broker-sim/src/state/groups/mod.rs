@@ -20,8 +20,11 @@
 //! timer task (in `server`) when to call it next.
 
 mod consumer_protocol;
+mod join;
+mod leave;
 mod membership;
 mod offsets;
+mod sync;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -30,10 +33,97 @@ use kafka_protocol::ResponseError;
 use tokio::sync::oneshot;
 
 pub use consumer_protocol::{decode_assignment, decode_subscription};
-pub use membership::{JoinRequest, JoinResult, SyncRequest, SyncResult};
 pub use offsets::{CommitRequest, OffsetReset};
 
 pub use crate::config::GroupConfig;
+
+/// A decoded JoinGroup, version differences already resolved by the handler.
+#[derive(Debug, Clone)]
+pub struct JoinRequest {
+    pub group_id: String,
+    pub member_id: String,
+    pub instance_id: Option<String>,
+    pub client_id: String,
+    pub client_host: String,
+    pub session_timeout_ms: i32,
+    pub rebalance_timeout_ms: i32,
+    pub protocol_type: String,
+    pub protocols: Vec<(String, Bytes)>,
+    /// v4+: an unknown member is first given an id (MEMBER_ID_REQUIRED) and must rejoin.
+    pub require_known_member_id: bool,
+    /// v9+: a static leader rejoining a stable group can be told to skip assigning.
+    pub skip_assignment_supported: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JoinedMember {
+    pub member_id: String,
+    pub instance_id: Option<String>,
+    pub metadata: Bytes,
+}
+
+/// A JoinGroup answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JoinResult {
+    pub error: Option<ResponseError>,
+    pub member_id: String,
+    pub generation: i32,
+    pub protocol_type: Option<String>,
+    pub protocol_name: Option<String>,
+    pub leader: String,
+    /// v9+: a static leader rejoining a stable group gets the members but must not
+    /// assign again.
+    pub skip_assignment: bool,
+    /// Filled for the leader only.
+    pub members: Vec<JoinedMember>,
+}
+
+impl JoinResult {
+    pub fn error(error: ResponseError, member_id: &str) -> Self {
+        JoinResult {
+            error: Some(error),
+            member_id: member_id.to_string(),
+            generation: -1,
+            protocol_type: None,
+            protocol_name: None,
+            leader: String::new(),
+            skip_assignment: false,
+            members: Vec::new(),
+        }
+    }
+}
+
+/// A decoded SyncGroup.
+#[derive(Debug, Clone)]
+pub struct SyncRequest {
+    pub group_id: String,
+    pub generation: i32,
+    pub member_id: String,
+    pub instance_id: Option<String>,
+    pub protocol_type: Option<String>,
+    pub protocol_name: Option<String>,
+    pub assignments: Vec<(String, Bytes)>,
+}
+
+/// A SyncGroup answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncResult {
+    pub error: Option<ResponseError>,
+    pub protocol_type: Option<String>,
+    pub protocol_name: Option<String>,
+    pub assignment: Bytes,
+}
+
+impl SyncResult {
+    pub fn error(error: ResponseError) -> Self {
+        SyncResult {
+            error: Some(error),
+            protocol_type: None,
+            protocol_name: None,
+            assignment: Bytes::new(),
+        }
+    }
+}
 
 /// Kafka's `offset.metadata.max.bytes` default: longer commit metadata is refused with
 /// OFFSET_METADATA_TOO_LARGE.

@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
+use broker_sim::SUPPORTED_APIS;
 use broker_sim_protocol::batch::batches;
 use broker_sim_protocol::frame::{DEFAULT_MAX_REQUEST_SIZE, read_frame};
 use broker_sim_protocol::header::{decode_request, encode_response};
@@ -28,7 +29,6 @@ use broker_sim_protocol::kafka_protocol::messages::{
     ResponseKind, TopicName,
 };
 use broker_sim_protocol::kafka_protocol::protocol::StrBytes;
-use broker_sim_protocol::versions::SUPPORTED_APIS;
 use tokio::io::{AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 

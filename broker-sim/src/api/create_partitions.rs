@@ -1,0 +1,96 @@
+//! CreatePartitions (key 37), v0–3.
+//!
+//! Grows a topic to `count` partitions; a count not above the current one is
+//! INVALID_PARTITIONS, an unknown topic UNKNOWN_TOPIC_OR_PARTITION. New partitions are placed
+//! like the first ones unless assignments are given (with the topic's replication factor,
+//! else INVALID_REPLICA_ASSIGNMENT). A topic named twice is INVALID_REQUEST.
+//! `validate_only` checks without growing.
+
+use kafka_protocol::ResponseError;
+use kafka_protocol::messages::create_partitions_response::CreatePartitionsTopicResult;
+use kafka_protocol::messages::{CreatePartitionsRequest, CreatePartitionsResponse};
+
+use super::{Ctx, str_bytes};
+use super::{Api, Names, Reply};
+use kafka_protocol::messages::ApiKey;
+
+fn serve(
+    ctx: &Ctx<'_>,
+    request: CreatePartitionsRequest,
+) -> CreatePartitionsResponse {
+    let mut state = ctx.shared.lock();
+    let mut seen = std::collections::BTreeMap::new();
+    for t in &request.topics {
+        *seen.entry(t.name.to_string()).or_insert(0) += 1;
+    }
+    let results = request
+        .topics
+        .into_iter()
+        .map(|t| {
+            if seen[t.name.as_str()] > 1 {
+                return CreatePartitionsTopicResult::default()
+                    .with_name(t.name)
+                    .with_error_code(ResponseError::InvalidRequest.code())
+                    .with_error_message(Some(str_bytes("Duplicate topic name.")));
+            }
+            let assignments: Option<Vec<Vec<i32>>> = t.assignments.map(|a| {
+                a.into_iter()
+                    .map(|a| a.broker_ids.into_iter().map(|b| b.0).collect())
+                    .collect()
+            });
+            let outcome = state.create_partitions(
+                &t.name,
+                t.count,
+                assignments.as_deref(),
+                request.validate_only,
+            );
+            let mut result = CreatePartitionsTopicResult::default().with_name(t.name);
+            if let Err(e) = outcome {
+                result.error_code = e.code();
+                result.error_message = Some(str_bytes(e.message));
+            }
+            result
+        })
+        .collect();
+    drop(state);
+    // Long-polling fetches on these partitions answer now, as Kafka's delayed fetches do.
+    ctx.shared.wake_all();
+    CreatePartitionsResponse::default().with_results(results)
+}
+
+pub(crate) struct CreatePartitions;
+
+impl Api for CreatePartitions {
+    const KEY: ApiKey = ApiKey::CreatePartitions;
+    const VERSIONS: (i16, i16) = (0, 3);
+    type Request = CreatePartitionsRequest;
+    type Response = CreatePartitionsResponse;
+
+    async fn handle(ctx: &Ctx<'_>, request: CreatePartitionsRequest) -> Reply<CreatePartitionsResponse> {
+        Reply::Response(serve(ctx, request))
+    }
+
+    fn names(ctx: &Ctx<'_>, request: &CreatePartitionsRequest) -> Names {
+        let _ = ctx;
+        Names::topics(request.topics.iter().map(|t| t.name.to_string()))
+    }
+
+    fn error_response(request: &CreatePartitionsRequest, version: i16, code: ResponseError) -> CreatePartitionsResponse {
+        let _ = version;
+        CreatePartitionsResponse::default().with_results(
+            request
+                .topics
+                .iter()
+                .map(|t| {
+                    CreatePartitionsTopicResult::default()
+                        .with_name(t.name.clone())
+                        .with_error_code(code.code())
+                })
+                .collect(),
+        )
+    }
+
+    fn set_throttle(response: &mut CreatePartitionsResponse, ms: i32) {
+        response.throttle_time_ms = ms;
+    }
+}

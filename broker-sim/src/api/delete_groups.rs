@@ -1,0 +1,71 @@
+//! DeleteGroups (key 42), v0–2.
+//!
+//! Deletes groups that have no members, with their committed offsets:
+//! GROUP_ID_NOT_FOUND for an unknown group, NON_EMPTY_GROUP while it has members,
+//! NOT_COORDINATOR when asked of the wrong broker. Results follow the request's order.
+
+use kafka_protocol::ResponseError;
+use kafka_protocol::messages::delete_groups_response::DeletableGroupResult;
+use kafka_protocol::messages::{DeleteGroupsRequest, DeleteGroupsResponse};
+
+use super::{Ctx, code};
+use super::{Api, Names, Reply};
+use kafka_protocol::messages::ApiKey;
+
+fn serve(ctx: &Ctx<'_>, r: DeleteGroupsRequest) -> DeleteGroupsResponse {
+    let results = r
+        .groups_names
+        .into_iter()
+        .map(|id| {
+            let result = if id.is_empty() {
+                Err(ResponseError::InvalidGroupId.into())
+            } else {
+                ctx.coordinated(&id, |state, _| Ok(state.groups.delete(&id)?))
+            };
+            DeletableGroupResult::default()
+                .with_group_id(id)
+                .with_error_code(code(result.err()))
+        })
+        .collect();
+    DeleteGroupsResponse::default().with_results(results)
+}
+
+pub(crate) struct DeleteGroups;
+
+impl Api for DeleteGroups {
+    const KEY: ApiKey = ApiKey::DeleteGroups;
+    const VERSIONS: (i16, i16) = (0, 2);
+    type Request = DeleteGroupsRequest;
+    type Response = DeleteGroupsResponse;
+
+    async fn handle(ctx: &Ctx<'_>, request: DeleteGroupsRequest) -> Reply<DeleteGroupsResponse> {
+        Reply::Response(serve(ctx, request))
+    }
+
+    fn names(ctx: &Ctx<'_>, request: &DeleteGroupsRequest) -> Names {
+        let _ = ctx;
+        Names {
+            topics: Vec::new(),
+            groups: request.groups_names.iter().map(|g| g.to_string()).collect(),
+        }
+    }
+
+    fn error_response(request: &DeleteGroupsRequest, version: i16, code: ResponseError) -> DeleteGroupsResponse {
+        let _ = version;
+        DeleteGroupsResponse::default().with_results(
+            request
+                .groups_names
+                .iter()
+                .map(|g| {
+                    DeletableGroupResult::default()
+                        .with_group_id(g.clone())
+                        .with_error_code(code.code())
+                })
+                .collect(),
+        )
+    }
+
+    fn set_throttle(response: &mut DeleteGroupsResponse, ms: i32) {
+        response.throttle_time_ms = ms;
+    }
+}

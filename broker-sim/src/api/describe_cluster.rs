@@ -1,0 +1,86 @@
+//! DescribeCluster (key 60), v0–2.
+//!
+//! Cluster id, controller and every broker; with no authorizer, every cluster operation
+//! is reported authorized when asked. Brokers are never fenced here. Asking a broker
+//! for controller endpoints (endpoint type 2, v1+) is UNSUPPORTED_ENDPOINT_TYPE, as in Kafka:
+//! that question is for the controller listener, which broker-sim does not expose.
+
+use kafka_protocol::ResponseError;
+use kafka_protocol::messages::describe_cluster_response::DescribeClusterBroker;
+use kafka_protocol::messages::{DescribeClusterRequest, DescribeClusterResponse};
+
+use super::{ALL_CLUSTER_OPERATIONS, Ctx, str_bytes};
+use super::{Api, Names, Reply};
+use kafka_protocol::messages::ApiKey;
+
+const BROKERS: i8 = 1;
+
+fn serve(
+    ctx: &Ctx<'_>,
+    request: DescribeClusterRequest,
+) -> DescribeClusterResponse {
+    let state = ctx.shared.lock();
+    let mut response = DescribeClusterResponse::default()
+        .with_cluster_id(str_bytes(state.cluster_id.clone()))
+        .with_controller_id(state.controller_id.into());
+    if request.include_cluster_authorized_operations {
+        response.cluster_authorized_operations = ALL_CLUSTER_OPERATIONS;
+    }
+    if ctx.version >= 1 && request.endpoint_type != BROKERS {
+        return response
+            .with_endpoint_type(request.endpoint_type)
+            .with_error_code(ResponseError::UnsupportedEndpointType.code())
+            .with_error_message(Some(str_bytes(
+                "broker-sim brokers only describe broker endpoints",
+            )));
+    }
+    // Stopped brokers are fenced: listed only when v2 asks for them, and marked.
+    let include_fenced = ctx.version >= 2 && request.include_fenced_brokers;
+    response.with_brokers(
+        state
+            .brokers
+            .iter()
+            .filter(|b| include_fenced || !state.is_fenced(b.id))
+            .map(|b| {
+                DescribeClusterBroker::default()
+                    .with_broker_id(b.id.into())
+                    .with_host(str_bytes(b.host.clone()))
+                    .with_port(b.port)
+                    .with_is_fenced(state.is_fenced(b.id))
+            })
+            .collect(),
+    )
+}
+
+pub(crate) struct DescribeCluster;
+
+impl Api for DescribeCluster {
+    const KEY: ApiKey = ApiKey::DescribeCluster;
+    const VERSIONS: (i16, i16) = (0, 2);
+    type Request = DescribeClusterRequest;
+    type Response = DescribeClusterResponse;
+
+    async fn handle(ctx: &Ctx<'_>, request: DescribeClusterRequest) -> Reply<DescribeClusterResponse> {
+        Reply::Response(serve(ctx, request))
+    }
+
+    fn names(ctx: &Ctx<'_>, request: &DescribeClusterRequest) -> Names {
+        let _ = (ctx, request);
+        Names::default()
+    }
+
+    fn error_response(request: &DescribeClusterRequest, version: i16, code: ResponseError) -> DescribeClusterResponse {
+        DescribeClusterResponse::default()
+            .with_error_code(code.code())
+            // Echoed from v1, where the request has it.
+            .with_endpoint_type(if version >= 1 {
+                request.endpoint_type
+            } else {
+                BROKERS
+            })
+    }
+
+    fn set_throttle(response: &mut DescribeClusterResponse, ms: i32) {
+        response.throttle_time_ms = ms;
+    }
+}

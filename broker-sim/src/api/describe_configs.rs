@@ -1,0 +1,150 @@
+//! DescribeConfigs (key 32), v1–4.
+//!
+//! Topic resources list every Kafka topic config: overrides as DYNAMIC_TOPIC_CONFIG, the
+//! rest with Kafka's defaults as DEFAULT_CONFIG. A broker resource named by this broker's
+//! id lists the broker configs broker-sim models; "" asks for the dynamic cluster defaults,
+//! of which there are none; another broker's id is INVALID_REQUEST, as Kafka answers. Broker loggers have nothing to list. Synonyms, when
+//! asked for, hold just the entry itself; documentation is not provided.
+
+use kafka_protocol::ResponseError;
+use kafka_protocol::messages::describe_configs_response::{
+    DescribeConfigsResourceResult, DescribeConfigsResult, DescribeConfigsSynonym,
+};
+use kafka_protocol::messages::{DescribeConfigsRequest, DescribeConfigsResponse};
+
+use super::{Ctx, str_bytes};
+use super::{Api, Names, Reply};
+use kafka_protocol::messages::ApiKey;
+use crate::config::{ConfigEntry, topic_entries};
+use crate::error::KafkaError;
+use crate::state::topic::validate_topic_name;
+
+const TOPIC: i8 = 2;
+const BROKER: i8 = 4;
+const BROKER_LOGGER: i8 = 8;
+
+fn serve(
+    ctx: &Ctx<'_>,
+    request: DescribeConfigsRequest,
+) -> DescribeConfigsResponse {
+    let v = ctx.version;
+    let state = ctx.shared.lock();
+    let results = request
+        .resources
+        .into_iter()
+        .map(|r| {
+            let name = r.resource_name.to_string();
+            let entries: Result<Vec<ConfigEntry>, KafkaError> = match r.resource_type {
+                TOPIC => validate_topic_name(&name).and_then(|()| {
+                    state.topic(&name).map(|t| topic_entries(&t.configs, &state.config)).ok_or_else(|| {
+                        KafkaError::new(ResponseError::UnknownTopicOrPartition, format!("Topic {name} does not exist"))
+                    })
+                }),
+                BROKER | BROKER_LOGGER if !(name.is_empty() || name == ctx.broker_id.to_string()) => {
+                    Err(KafkaError::new(
+                        ResponseError::InvalidRequest,
+                        format!("Unexpected broker id, expected {} or empty string, but received {name}", ctx.broker_id),
+                    ))
+                }
+                // "" asks for the dynamic cluster-wide defaults, and none are ever set here.
+                BROKER if name.is_empty() => Ok(Vec::new()),
+                BROKER => Ok(state.config.entries(ctx.broker_id)),
+                BROKER_LOGGER if name.is_empty() => Err(KafkaError::new(
+                    ResponseError::InvalidRequest,
+                    "Broker logger configs need a broker id",
+                )),
+                BROKER_LOGGER => Ok(Vec::new()),
+                other => Err(KafkaError::new(
+                    ResponseError::InvalidRequest,
+                    format!("Unsupported resource type {other}"),
+                )),
+            };
+            let result = DescribeConfigsResult::default()
+                .with_resource_type(r.resource_type)
+                .with_resource_name(r.resource_name.clone());
+            match entries {
+                Ok(entries) => result.with_configs(
+                    entries
+                        .into_iter()
+                        .filter(|e| {
+                            // Kafka treats an empty key list like a null one: every config.
+                            r.configuration_keys.as_ref().is_none_or(|keys| {
+                                keys.is_empty() || keys.iter().any(|k| k.as_str() == e.name)
+                            })
+                        })
+                        .map(|e| to_wire(e, v, request.include_synonyms))
+                        .collect(),
+                ),
+                Err(e) => result
+                    .with_error_code(e.code())
+                    .with_error_message(Some(str_bytes(e.message))),
+            }
+        })
+        .collect();
+    DescribeConfigsResponse::default().with_results(results)
+}
+
+fn to_wire(e: ConfigEntry, version: i16, synonyms: bool) -> DescribeConfigsResourceResult {
+    let mut out = DescribeConfigsResourceResult::default()
+        .with_name(str_bytes(e.name.clone()))
+        .with_value(e.value.clone().map(str_bytes))
+        .with_read_only(e.read_only)
+        .with_config_source(e.source as i8);
+    if synonyms {
+        out.synonyms = vec![
+            DescribeConfigsSynonym::default()
+                .with_name(str_bytes(e.name))
+                .with_value(e.value.map(str_bytes))
+                .with_source(e.source as i8),
+        ];
+    }
+    if version >= 3 {
+        out.config_type = e.kind as i8;
+    }
+    out
+}
+
+pub(crate) struct DescribeConfigs;
+
+impl Api for DescribeConfigs {
+    const KEY: ApiKey = ApiKey::DescribeConfigs;
+    const VERSIONS: (i16, i16) = (1, 4);
+    type Request = DescribeConfigsRequest;
+    type Response = DescribeConfigsResponse;
+
+    async fn handle(ctx: &Ctx<'_>, request: DescribeConfigsRequest) -> Reply<DescribeConfigsResponse> {
+        Reply::Response(serve(ctx, request))
+    }
+
+    fn names(ctx: &Ctx<'_>, request: &DescribeConfigsRequest) -> Names {
+        let _ = ctx;
+        Names::topics(
+            request
+                .resources
+                .iter()
+                .filter(|res| res.resource_type == TOPIC)
+                .map(|res| res.resource_name.to_string()),
+        )
+    }
+
+    fn error_response(request: &DescribeConfigsRequest, version: i16, code: ResponseError) -> DescribeConfigsResponse {
+        let _ = version;
+        DescribeConfigsResponse::default().with_results(
+            request
+                .resources
+                .iter()
+                .map(|res| {
+                    DescribeConfigsResult::default()
+                        .with_error_code(code.code())
+                        .with_error_message(None)
+                        .with_resource_type(res.resource_type)
+                        .with_resource_name(res.resource_name.clone())
+                })
+                .collect(),
+        )
+    }
+
+    fn set_throttle(response: &mut DescribeConfigsResponse, ms: i32) {
+        response.throttle_time_ms = ms;
+    }
+}

@@ -1,0 +1,120 @@
+//! DescribeGroups (key 15), v0–6.
+//!
+//! A group's state, protocol type and (when Stable) selected protocol, and its members
+//! with client id and host; member metadata and assignments are included only while the
+//! group is Stable, as Kafka does. An unknown group is reported as "Dead" with no error
+//! before v6 and as GROUP_ID_NOT_FOUND from v6 (KIP-1043). v3+ may ask for authorized
+//! operations (all of them: there is no authorizer); v4+ show group.instance.id.
+
+use kafka_protocol::ResponseError;
+use kafka_protocol::messages::describe_groups_response::{DescribedGroup, DescribedGroupMember};
+use kafka_protocol::messages::{DescribeGroupsRequest, DescribeGroupsResponse, GroupId};
+
+use super::{ALL_GROUP_OPERATIONS, Ctx, str_bytes};
+use super::{Api, Names, Reply};
+use kafka_protocol::messages::ApiKey;
+use crate::state::State;
+use crate::state::groups::GroupState;
+
+fn serve(ctx: &Ctx<'_>, r: DescribeGroupsRequest) -> DescribeGroupsResponse {
+    let operations = if r.include_authorized_operations {
+        ALL_GROUP_OPERATIONS
+    } else {
+        i32::MIN
+    };
+    let groups = r
+        .groups
+        .into_iter()
+        .map(|id| {
+            let described = DescribedGroup::default()
+                .with_group_id(id.clone())
+                .with_authorized_operations(operations);
+            let version = ctx.version;
+            let answer = ctx.coordinated(&id, |state, _| {
+                Ok(describe(state, version, id.clone(), described.clone()))
+            });
+            answer.unwrap_or_else(|e| described.with_error_code(e.code()))
+        })
+        .collect();
+    DescribeGroupsResponse::default().with_groups(groups)
+}
+
+fn describe(state: &State, version: i16, id: GroupId, described: DescribedGroup) -> DescribedGroup {
+    let Some(group) = state.groups.get(&id) else {
+        if version >= 6 {
+            return described
+                .with_error_code(ResponseError::GroupIdNotFound.code())
+                .with_error_message(Some(str_bytes(format!("Group {} not found.", &*id))))
+                .with_group_state(str_bytes(GroupState::Dead.as_str()));
+        }
+        return described.with_group_state(str_bytes(GroupState::Dead.as_str()));
+    };
+    let stable = group.state == GroupState::Stable;
+    let protocol = group.protocol.as_deref().filter(|_| stable);
+    let members = group
+        .members
+        .values()
+        .map(|m| {
+            let member = DescribedGroupMember::default()
+                .with_member_id(str_bytes(&m.id))
+                .with_client_id(str_bytes(&m.client_id))
+                .with_client_host(str_bytes(&m.client_host))
+                .with_group_instance_id(if version >= 4 {
+                    m.instance_id.as_deref().map(str_bytes)
+                } else {
+                    None
+                });
+            match protocol {
+                Some(protocol) => member
+                    .with_member_metadata(m.metadata(protocol).cloned().unwrap_or_default())
+                    .with_member_assignment(m.assignment.clone()),
+                None => member,
+            }
+        })
+        .collect();
+    described
+        .with_group_state(str_bytes(group.state.as_str()))
+        .with_protocol_type(str_bytes(group.protocol_type.clone().unwrap_or_default()))
+        .with_protocol_data(str_bytes(protocol.unwrap_or_default()))
+        .with_members(members)
+}
+
+pub(crate) struct DescribeGroups;
+
+impl Api for DescribeGroups {
+    const KEY: ApiKey = ApiKey::DescribeGroups;
+    const VERSIONS: (i16, i16) = (0, 6);
+    type Request = DescribeGroupsRequest;
+    type Response = DescribeGroupsResponse;
+
+    async fn handle(ctx: &Ctx<'_>, request: DescribeGroupsRequest) -> Reply<DescribeGroupsResponse> {
+        Reply::Response(serve(ctx, request))
+    }
+
+    fn names(ctx: &Ctx<'_>, request: &DescribeGroupsRequest) -> Names {
+        let _ = ctx;
+        Names {
+            topics: Vec::new(),
+            groups: request.groups.iter().map(|g| g.to_string()).collect(),
+        }
+    }
+
+    fn error_response(request: &DescribeGroupsRequest, version: i16, code: ResponseError) -> DescribeGroupsResponse {
+        let _ = version;
+        DescribeGroupsResponse::default().with_groups(
+            request
+                .groups
+                .iter()
+                .map(|g| {
+                    DescribedGroup::default()
+                        .with_group_id(g.clone())
+                        .with_error_code(code.code())
+                })
+                .collect(),
+        )
+    }
+
+    fn set_throttle(response: &mut DescribeGroupsResponse, ms: i32) {
+        response.throttle_time_ms = ms;
+    }
+}

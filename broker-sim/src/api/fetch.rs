@@ -1,0 +1,319 @@
+//! Fetch (key 1), v4–18.
+//!
+//! Serves the stored batches as they were produced, starting at the batch that holds the
+//! fetch offset and stopping below the high watermark. Limits as in Kafka: the request's
+//! `max_bytes` across partitions and each partition's `partition_max_bytes`, except that
+//! the first batch found is returned even when it alone exceeds them (KIP-74), so a
+//! consumer always progresses. Long polling: without `min_bytes` of data and without an
+//! error, the request waits up to `max_wait_ms` and is woken when a partition it reads moves
+//! (see `state::waiters`: only a change to a partition it reads wakes it, or a cluster-wide
+//! event). `max_bytes` is capped at Kafka's 55 MiB `fetch.max.bytes`. Topics are
+//! named before v13 and given by id from v13.
+//!
+//! Fetch sessions (KIP-227) are not kept: every answer carries session id 0, which tells
+//! clients to send full fetch requests, as Kafka does when its session cache is full.
+
+use std::pin::pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use tokio::sync::Notify;
+use kafka_protocol::ResponseError;
+use kafka_protocol::messages::fetch_response::{
+    FetchableTopicResponse, LeaderIdAndEpoch, NodeEndpoint, PartitionData,
+};
+use kafka_protocol::messages::{FetchRequest, FetchResponse};
+
+use super::{Ctx, str_bytes, topic_name};
+use super::partitioned::{self, indexed, topic};
+use super::{Api, Names, Refusal, Reply};
+use crate::faults::rules::Fired;
+use kafka_protocol::messages::ApiKey;
+use kafka_protocol::messages::fetch_request::{FetchPartition, FetchTopic};
+
+/// Kafka's broker `fetch.max.bytes` (55 MiB): no response is larger, whatever the client
+/// asks, and `min_bytes` is capped by it so a fetch can always be satisfied.
+const FETCH_MAX_BYTES: i32 = 57_671_680;
+use crate::error::KafkaError;
+use crate::state::{Partition, State};
+
+async fn serve(ctx: &Ctx<'_>, request: FetchRequest) -> FetchResponse {
+    if ctx.version >= 7 && request.session_id != 0 {
+        return FetchResponse::default()
+            .with_error_code(ResponseError::FetchSessionIdNotFound.code());
+    }
+    let wait = Duration::from_millis(request.max_wait_ms.max(0) as u64);
+    let deadline = tokio::time::Instant::now() + wait;
+    // On a manual clock the wait also ends when `Cluster::advance` passes it (advancing
+    // wakes every waiter); real time still bounds it so an idle consumer is answered.
+    let clock = &ctx.shared.clock;
+    let cluster_deadline = clock.now_ms() + i64::from(request.max_wait_ms.max(0));
+    let min_bytes = request
+        .min_bytes
+        .clamp(0, request.max_bytes.clamp(0, FETCH_MAX_BYTES)) as usize;
+    // This request's own wake-up, registered with every partition it waits on: an append
+    // to another partition never wakes it (see `state::waiters`).
+    let waker = Arc::new(Notify::new());
+    loop {
+        // Enabled before reading, so a change between the read and the wait still wakes us.
+        let mut everything = pin!(ctx.shared.everything_changed());
+        everything.as_mut().enable();
+        {
+            let mut state = ctx.shared.lock();
+            let pass = read(ctx, &state, &request);
+            let waited = tokio::time::Instant::now() >= deadline
+                || (clock.is_manual() && clock.now_ms() >= cluster_deadline);
+            if pass.any_error || pass.bytes >= min_bytes || waited {
+                count_handed_out(&mut state, &pass.handed_out);
+                return pass.response;
+            }
+            for (topic, partition) in &pass.watched {
+                if let Some(p) = state.partition_mut(topic, *partition) {
+                    p.waiters.register(&waker);
+                }
+            }
+        }
+        tokio::select! {
+            _ = waker.notified() => {}
+            _ = everything => {}
+            _ = tokio::time::sleep_until(deadline) => {}
+        }
+    }
+}
+
+/// One pass over the requested partitions.
+struct Pass {
+    response: FetchResponse,
+    /// Bytes of records in the response.
+    bytes: usize,
+    any_error: bool,
+    /// (topic, partition, records, bytes) of every partition that returned records, for
+    /// the traffic counters once this pass is the answer.
+    handed_out: Vec<(String, i32, u64, u64)>,
+    /// The partitions read without error: what a waiting fetch waits on.
+    watched: Vec<(String, i32)>,
+}
+
+fn read(ctx: &Ctx<'_>, state: &State, request: &FetchRequest) -> Pass {
+    let v = ctx.version;
+    let mut remaining = request.max_bytes.clamp(0, FETCH_MAX_BYTES) as usize;
+    let mut total = 0usize;
+    let mut any_error = false;
+    let mut leaders = Vec::new();
+    let mut handed_out = Vec::new();
+    let mut watched = Vec::new();
+    let mut responses = Vec::with_capacity(request.topics.len());
+    for topic in &request.topics {
+        let name = if v >= 13 {
+            state.topic_name_by_id(&topic.topic_id).map(str::to_string)
+        } else {
+            Some(topic.topic.to_string())
+        };
+        let mut partitions = Vec::with_capacity(topic.partitions.len());
+        for fp in &topic.partitions {
+            let mut data = PartitionData::default()
+                .with_partition_index(fp.partition)
+                .with_aborted_transactions(Some(Vec::new()))
+                .with_records(Some(Bytes::new()));
+            let found = match &name {
+                None => Err(KafkaError::new(
+                    ResponseError::UnknownTopicId,
+                    "unknown topic id",
+                )),
+                Some(name) => state.led_partition(name, fp.partition, ctx.broker_id),
+            };
+            let result = found.and_then(|p| {
+                check_position(p, fp.current_leader_epoch, fp.fetch_offset)?;
+                Ok(p)
+            });
+            match result {
+                Ok(p) => {
+                    let hw = p.high_watermark();
+                    let limit = remaining.min(fp.partition_max_bytes.max(0) as usize);
+                    let read = p.log.read(fp.fetch_offset, hw, limit, total == 0);
+                    let topic = name.clone().unwrap_or_default();
+                    if read.records > 0 {
+                        handed_out.push((topic.clone(), p.index, read.records, read.bytes as u64));
+                    }
+                    watched.push((topic, p.index));
+                    remaining = remaining.saturating_sub(read.bytes);
+                    total += read.bytes;
+                    data.high_watermark = hw;
+                    data.last_stable_offset = hw;
+                    data.log_start_offset = p.log.log_start_offset();
+                    data.records = Some(read.into_bytes());
+                }
+                Err(e) => {
+                    any_error = true;
+                    data.error_code = e.code();
+                    data.high_watermark = -1;
+                    data.last_stable_offset = -1;
+                    data.log_start_offset = -1;
+                    if v >= 12 && e.code == ResponseError::NotLeaderOrFollower {
+                        data.current_leader = current_leader(state, name.as_deref(), fp.partition);
+                        if v >= 16 {
+                            leaders.push(data.current_leader.leader_id.0);
+                        }
+                    }
+                }
+            }
+            partitions.push(data);
+        }
+        let mut response = FetchableTopicResponse::default().with_partitions(partitions);
+        if v >= 13 {
+            response.topic_id = topic.topic_id;
+        } else {
+            response.topic = topic_name(&topic.topic);
+        }
+        responses.push(response);
+    }
+    Pass {
+        response: FetchResponse::default()
+            .with_responses(responses)
+            .with_node_endpoints(node_endpoints(state, leaders)),
+        bytes: total,
+        any_error,
+        handed_out,
+        watched,
+    }
+}
+
+/// Adds what an answer carries to its partitions' traffic counters, in the lock the
+/// answer was read under. Counted once the pass is the answer, because a pass that finds
+/// too little is thrown away and read again.
+fn count_handed_out(state: &mut State, handed_out: &[(String, i32, u64, u64)]) {
+    for (topic, partition, records, bytes) in handed_out {
+        if let Some(p) = state.partition_mut(topic, *partition) {
+            p.counters.fetched(*records, *bytes);
+        }
+    }
+}
+
+/// Kafka's checks of a fetch position: the client's leader epoch against ours, and the
+/// offset against the log's range (the high watermark itself is valid and reads nothing).
+fn check_position(p: &Partition, client_epoch: i32, offset: i64) -> Result<(), KafkaError> {
+    p.check_leader_epoch(client_epoch)?;
+    if offset < p.log.log_start_offset() || offset > p.high_watermark() {
+        return Err(KafkaError::new(
+            ResponseError::OffsetOutOfRange,
+            format!(
+                "offset {offset} outside [{}, {}]",
+                p.log.log_start_offset(),
+                p.high_watermark()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn current_leader(state: &State, topic: Option<&str>, partition: i32) -> LeaderIdAndEpoch {
+    super::current_leader(state, topic, partition)
+        .map(|(leader, epoch)| {
+            LeaderIdAndEpoch::default()
+                .with_leader_id(leader.into())
+                .with_leader_epoch(epoch)
+        })
+        .unwrap_or_default()
+}
+
+/// The endpoints of the leaders named in NOT_LEADER_OR_FOLLOWER answers (v16+, KIP-951).
+fn node_endpoints(state: &State, leaders: Vec<i32>) -> Vec<NodeEndpoint> {
+    super::leader_endpoints(state, leaders)
+        .into_iter()
+        .map(|b| {
+            NodeEndpoint::default()
+                .with_node_id(b.id.into())
+                .with_host(str_bytes(b.host.clone()))
+                .with_port(b.port)
+        })
+        .collect()
+}
+
+pub(crate) struct Fetch;
+
+impl Api for Fetch {
+    const KEY: ApiKey = ApiKey::Fetch;
+    const VERSIONS: (i16, i16) = (4, 18);
+    type Request = FetchRequest;
+    type Response = FetchResponse;
+
+    async fn handle(ctx: &Ctx<'_>, request: FetchRequest) -> Reply<FetchResponse> {
+        Reply::Response(serve(ctx, request).await)
+    }
+
+    fn names(ctx: &Ctx<'_>, request: &FetchRequest) -> Names {
+        Names::partitions(request.topics.iter().map(|t| {
+            let partitions = t.partitions.iter().map(|p| p.partition).collect();
+            (ctx.topic_name(&t.topic, &t.topic_id), partitions)
+        }))
+    }
+
+    fn error_response(request: &FetchRequest, _version: i16, code: ResponseError) -> FetchResponse {
+        let mut request = request.clone();
+        let plan = partitioned::strip(&mut request.topics, |k| k.name.to_string(), |_, _| true);
+        FetchResponse::default().with_responses(partitioned::merge(&plan, Vec::new(), |i| {
+            error_entry(i, code.code())
+        }))
+    }
+
+    fn set_throttle(response: &mut FetchResponse, ms: i32) {
+        response.throttle_time_ms = ms;
+    }
+
+    fn refuse<'a>(
+        ctx: &'a Ctx<'_>,
+        mut request: FetchRequest,
+        rule: &'a Fired,
+        code: ResponseError,
+    ) -> Refusal<'a, Self> {
+        let plan = partitioned::strip_selected(ctx, &mut request.topics, rule);
+        if plan.refused_any() {
+            // A fetch with a failed partition is answered at once, without long polling.
+            request.max_wait_ms = 0;
+        }
+        Refusal {
+            rest: plan.has_rest().then_some(request),
+            finish: Box::new(move |reply| {
+                partitioned::edit(reply, |a| {
+                    // A top-level error (an unknown fetch session) stands alone.
+                    if a.error_code == 0 {
+                        a.responses =
+                            partitioned::merge(&plan, std::mem::take(&mut a.responses), |i| {
+                                error_entry(i, code.code())
+                            });
+                    }
+                })
+            }),
+        }
+    }
+
+    fn fail(
+        ctx: &Ctx<'_>,
+        _request: &FetchRequest,
+        reply: Reply<FetchResponse>,
+        rule: &Fired,
+        code: ResponseError,
+    ) -> Reply<FetchResponse> {
+        match reply {
+            Reply::Response(a) if a.error_code != 0 => Reply::Response(a),
+            reply => partitioned::fail(ctx, reply, rule, code, |a| &mut a.responses, error_entry),
+        }
+    }
+}
+
+/// A refused partition's answer, as the handler writes its own failures.
+fn error_entry(index: i32, code: i16) -> PartitionData {
+    PartitionData::default()
+        .with_partition_index(index)
+        .with_error_code(code)
+        .with_high_watermark(-1)
+        .with_last_stable_offset(-1)
+        .with_log_start_offset(-1)
+        .with_aborted_transactions(Some(Vec::new()))
+        .with_records(Some(Default::default()))
+}
+
+indexed!(FetchPartition: partition, PartitionData: partition_index);
+topic!(FetchTopic, topic, topic_id, partitions: FetchPartition);
+topic!(answer FetchableTopicResponse, topic, topic_id, partitions: PartitionData);

@@ -1,0 +1,129 @@
+//! FindCoordinator (key 10), v0–6.
+//!
+//! The coordinator of a group or transactional id is chosen by hashing the id as Kafka does
+//! (Java's `String.hashCode` modulo 50 internal-topic partitions) and mapping that partition
+//! to a broker (see `State::coordinator_for`), so it is stable across runs. v0–3
+//! ask for one key, v4+ for a batch. Share-group keys (type 2) are INVALID_REQUEST: share
+//! groups are not supported.
+
+use kafka_protocol::ResponseError;
+use kafka_protocol::messages::find_coordinator_response::Coordinator;
+use kafka_protocol::messages::{FindCoordinatorRequest, FindCoordinatorResponse};
+use kafka_protocol::protocol::StrBytes;
+
+use super::{Ctx, str_bytes};
+use super::{Api, Names, Reply};
+use kafka_protocol::messages::ApiKey;
+use crate::error::KafkaError;
+
+const GROUP: i8 = 0;
+const TRANSACTION: i8 = 1;
+
+fn serve(
+    ctx: &Ctx<'_>,
+    request: FindCoordinatorRequest,
+) -> FindCoordinatorResponse {
+    let state = ctx.shared.lock();
+    let find = |key: &StrBytes| -> Result<(i32, String, i32), KafkaError> {
+        if !matches!(request.key_type, GROUP | TRANSACTION) {
+            return Err(KafkaError::new(
+                ResponseError::InvalidRequest,
+                format!("Unsupported coordinator key type {}", request.key_type),
+            ));
+        }
+        let b = state.coordinator_for(key).ok_or_else(|| {
+            KafkaError::new(
+                ResponseError::CoordinatorNotAvailable,
+                "every replica of the coordinator's internal partition is down",
+            )
+        })?;
+        Ok((b.id, b.host.clone(), b.port))
+    };
+    if ctx.version < 4 {
+        return match find(&request.key) {
+            Ok((id, host, port)) => FindCoordinatorResponse::default()
+                .with_node_id(id.into())
+                .with_host(str_bytes(host))
+                .with_port(port),
+            Err(e) => FindCoordinatorResponse::default()
+                .with_error_code(e.code())
+                .with_error_message(Some(str_bytes(e.message)))
+                .with_node_id((-1).into())
+                .with_port(-1),
+        };
+    }
+    let coordinators = request
+        .coordinator_keys
+        .iter()
+        .map(|key| {
+            let c = Coordinator::default().with_key(key.clone());
+            match find(key) {
+                Ok((id, host, port)) => c
+                    .with_node_id(id.into())
+                    .with_host(str_bytes(host))
+                    .with_port(port),
+                Err(e) => c
+                    .with_error_code(e.code())
+                    .with_error_message(Some(str_bytes(e.message)))
+                    .with_node_id((-1).into())
+                    .with_port(-1),
+            }
+        })
+        .collect();
+    FindCoordinatorResponse::default().with_coordinators(coordinators)
+}
+
+pub(crate) struct FindCoordinator;
+
+impl Api for FindCoordinator {
+    const KEY: ApiKey = ApiKey::FindCoordinator;
+    const VERSIONS: (i16, i16) = (0, 6);
+    type Request = FindCoordinatorRequest;
+    type Response = FindCoordinatorResponse;
+
+    async fn handle(ctx: &Ctx<'_>, request: FindCoordinatorRequest) -> Reply<FindCoordinatorResponse> {
+        Reply::Response(serve(ctx, request))
+    }
+
+    fn names(ctx: &Ctx<'_>, request: &FindCoordinatorRequest) -> Names {
+        let _ = ctx;
+        // Only a group coordinator lookup names a group (key type 1 is transactional ids).
+        let groups = match request.key_type {
+            GROUP if ctx.version < 4 => vec![request.key.to_string()],
+            GROUP => request.coordinator_keys.iter().map(|k| k.to_string()).collect(),
+            _ => Vec::new(),
+        };
+        Names {
+            topics: Vec::new(),
+            groups,
+        }
+    }
+
+    fn error_response(request: &FindCoordinatorRequest, version: i16, code: ResponseError) -> FindCoordinatorResponse {
+        if version < 4 {
+            return FindCoordinatorResponse::default()
+                .with_error_code(code.code())
+                .with_error_message(None)
+                .with_node_id((-1).into())
+                .with_port(-1);
+        }
+        FindCoordinatorResponse::default().with_coordinators(
+            request
+                .coordinator_keys
+                .iter()
+                .map(|key| {
+                    Coordinator::default()
+                        .with_key(key.clone())
+                        .with_error_code(code.code())
+                        .with_error_message(None)
+                        .with_node_id((-1).into())
+                        .with_port(-1)
+                })
+                .collect(),
+        )
+    }
+
+    fn set_throttle(response: &mut FindCoordinatorResponse, ms: i32) {
+        response.throttle_time_ms = ms;
+    }
+}

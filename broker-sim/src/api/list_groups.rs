@@ -1,0 +1,73 @@
+//! ListGroups (key 16), v0–5.
+//!
+//! Lists the groups this broker coordinates, as Kafka does (admin clients ask every
+//! broker and merge). v4+ filter by state and report it; v5+ filter by type and report
+//! it — every broker-sim group is "classic", so any other type filter matches nothing.
+//! Filters compare case-insensitively, like Kafka's.
+
+use kafka_protocol::messages::list_groups_response::ListedGroup;
+use kafka_protocol::messages::{GroupId, ListGroupsRequest, ListGroupsResponse};
+
+use super::{Ctx, str_bytes};
+use super::{Api, Names, Reply};
+use kafka_protocol::ResponseError;
+use kafka_protocol::messages::ApiKey;
+
+const CLASSIC: &str = "classic";
+
+fn serve(ctx: &Ctx<'_>, r: ListGroupsRequest) -> ListGroupsResponse {
+    let state = ctx.shared.lock();
+    let wanted = |filter: &[kafka_protocol::protocol::StrBytes], value: &str| {
+        filter.is_empty() || filter.iter().any(|f| f.eq_ignore_ascii_case(value))
+    };
+    let groups = state
+        .groups
+        .iter()
+        .filter(|g| state.is_coordinator(&g.id, ctx.broker_id))
+        .filter(|g| wanted(&r.states_filter, g.state.as_str()))
+        .filter(|_| wanted(&r.types_filter, CLASSIC))
+        .map(|g| {
+            let listed = ListedGroup::default()
+                .with_group_id(GroupId(str_bytes(&g.id)))
+                .with_protocol_type(str_bytes(g.protocol_type.clone().unwrap_or_default()));
+            let listed = if ctx.version >= 4 {
+                listed.with_group_state(str_bytes(g.state.as_str()))
+            } else {
+                listed
+            };
+            if ctx.version >= 5 {
+                listed.with_group_type(str_bytes(CLASSIC))
+            } else {
+                listed
+            }
+        })
+        .collect();
+    ListGroupsResponse::default().with_groups(groups)
+}
+
+pub(crate) struct ListGroups;
+
+impl Api for ListGroups {
+    const KEY: ApiKey = ApiKey::ListGroups;
+    const VERSIONS: (i16, i16) = (0, 5);
+    type Request = ListGroupsRequest;
+    type Response = ListGroupsResponse;
+
+    async fn handle(ctx: &Ctx<'_>, request: ListGroupsRequest) -> Reply<ListGroupsResponse> {
+        Reply::Response(serve(ctx, request))
+    }
+
+    fn names(ctx: &Ctx<'_>, request: &ListGroupsRequest) -> Names {
+        let _ = (ctx, request);
+        Names::default()
+    }
+
+    fn error_response(request: &ListGroupsRequest, version: i16, code: ResponseError) -> ListGroupsResponse {
+        let _ = (request, version);
+        ListGroupsResponse::default().with_error_code(code.code())
+    }
+
+    fn set_throttle(response: &mut ListGroupsResponse, ms: i32) {
+        response.throttle_time_ms = ms;
+    }
+}

@@ -1,0 +1,158 @@
+//! ListOffsets (key 2), v1–10.
+//!
+//! Special timestamps: -2 earliest (log start), -1 latest (high watermark), -3 the record
+//! with the largest timestamp (v7+), -4 earliest local (v8+, the log start: everything is
+//! local). -5 latest tiered and -6 earliest pending upload have no tiered storage to look
+//! at and answer offset -1. Any other timestamp finds the first record at or after it, or
+//! offset -1 when there is none. Only the partition's leader answers.
+
+use kafka_protocol::ResponseError;
+use kafka_protocol::messages::list_offsets_request::{ListOffsetsPartition, ListOffsetsTopic};
+use kafka_protocol::messages::list_offsets_response::{
+    ListOffsetsPartitionResponse, ListOffsetsTopicResponse,
+};
+use kafka_protocol::messages::{ListOffsetsRequest, ListOffsetsResponse};
+
+use super::Ctx;
+use super::partitioned::{self, indexed, topic};
+use super::{Api, Names, Refusal, Reply};
+use crate::faults::rules::Fired;
+use kafka_protocol::messages::ApiKey;
+use crate::error::KafkaError;
+use crate::state::Partition;
+
+pub const LATEST: i64 = -1;
+pub const EARLIEST: i64 = -2;
+pub const MAX_TIMESTAMP: i64 = -3;
+pub const EARLIEST_LOCAL: i64 = -4;
+pub const LATEST_TIERED: i64 = -5;
+pub const EARLIEST_PENDING_UPLOAD: i64 = -6;
+
+fn serve(ctx: &Ctx<'_>, request: ListOffsetsRequest) -> ListOffsetsResponse {
+    let state = ctx.shared.lock();
+    let topics = request
+        .topics
+        .into_iter()
+        .map(|topic| {
+            let partitions = topic
+                .partitions
+                .iter()
+                .map(|lp| {
+                    let response = ListOffsetsPartitionResponse::default()
+                        .with_partition_index(lp.partition_index);
+                    let found = state
+                        .led_partition(&topic.name, lp.partition_index, ctx.broker_id)
+                        .and_then(|p| {
+                            lookup(p, lp.current_leader_epoch, lp.timestamp)
+                                .map(|r| (r, p.leader_epoch))
+                        });
+                    match found {
+                        Ok(((offset, timestamp), epoch)) => response
+                            .with_offset(offset)
+                            .with_timestamp(timestamp)
+                            .with_leader_epoch(if offset >= 0 && ctx.version >= 4 {
+                                epoch
+                            } else {
+                                -1
+                            }),
+                        Err(e) => response.with_error_code(e.code()),
+                    }
+                })
+                .collect();
+            ListOffsetsTopicResponse::default()
+                .with_name(topic.name)
+                .with_partitions(partitions)
+        })
+        .collect();
+    ListOffsetsResponse::default().with_topics(topics)
+}
+
+/// (offset, timestamp) for one partition and requested timestamp.
+fn lookup(p: &Partition, client_epoch: i32, timestamp: i64) -> Result<(i64, i64), KafkaError> {
+    p.check_leader_epoch(client_epoch)?;
+    const NONE: (i64, i64) = (-1, -1);
+    Ok(match timestamp {
+        LATEST => (p.high_watermark(), -1),
+        EARLIEST | EARLIEST_LOCAL => (p.log.log_start_offset(), -1),
+        MAX_TIMESTAMP => p.log.max_timestamp_record().unwrap_or(NONE),
+        LATEST_TIERED | EARLIEST_PENDING_UPLOAD => NONE,
+        t => p
+            .log
+            .offset_for_timestamp(t)
+            .filter(|(offset, _)| *offset < p.high_watermark())
+            .unwrap_or(NONE),
+    })
+}
+
+pub(crate) struct ListOffsets;
+
+impl Api for ListOffsets {
+    const KEY: ApiKey = ApiKey::ListOffsets;
+    const VERSIONS: (i16, i16) = (1, 10);
+    type Request = ListOffsetsRequest;
+    type Response = ListOffsetsResponse;
+
+    async fn handle(ctx: &Ctx<'_>, request: ListOffsetsRequest) -> Reply<ListOffsetsResponse> {
+        Reply::Response(serve(ctx, request))
+    }
+
+    fn names(ctx: &Ctx<'_>, request: &ListOffsetsRequest) -> Names {
+        let _ = ctx;
+        Names::partitions(request.topics.iter().map(|t| {
+            let partitions = t.partitions.iter().map(|p| p.partition_index).collect();
+            (t.name.to_string(), partitions)
+        }))
+    }
+
+    fn error_response(request: &ListOffsetsRequest, version: i16, code: ResponseError) -> ListOffsetsResponse {
+        // Every partition asked for carries the code.
+        let _ = version;
+        let mut request = request.clone();
+        let plan = partitioned::strip(&mut request.topics, |k| k.name.to_string(), |_, _| true);
+        ListOffsetsResponse::default().with_topics(partitioned::merge(&plan, Vec::new(), |i| {
+            error_entry(i, code.code())
+        }))
+    }
+
+    fn set_throttle(response: &mut ListOffsetsResponse, ms: i32) {
+        response.throttle_time_ms = ms;
+    }
+
+    fn refuse<'a>(
+        ctx: &'a Ctx<'_>,
+        request: ListOffsetsRequest,
+        rule: &'a Fired,
+        code: ResponseError,
+    ) -> Refusal<'a, Self> {
+        partitioned::refuse::<Self, _, _>(
+            ctx,
+            request,
+            rule,
+            code,
+            |r| &mut r.topics,
+            |a| &mut a.topics,
+            error_entry,
+        )
+    }
+
+    fn fail(
+        ctx: &Ctx<'_>,
+        _request: &ListOffsetsRequest,
+        reply: Reply<ListOffsetsResponse>,
+        rule: &Fired,
+        code: ResponseError,
+    ) -> Reply<ListOffsetsResponse> {
+        partitioned::fail(ctx, reply, rule, code, |a| &mut a.topics, error_entry)
+    }
+}
+
+/// A refused partition's answer.
+fn error_entry(index: i32, code: i16) -> ListOffsetsPartitionResponse {
+    ListOffsetsPartitionResponse::default()
+        .with_partition_index(index)
+        .with_error_code(code)
+}
+
+indexed!(ListOffsetsPartition: partition_index, ListOffsetsPartitionResponse: partition_index);
+topic!(ListOffsetsTopic, name, -, partitions: ListOffsetsPartition);
+topic!(answer ListOffsetsTopicResponse, name, -, partitions: ListOffsetsPartitionResponse);

@@ -1,0 +1,309 @@
+//! Metadata (key 3), v0–13.
+//!
+//! Every broker, every requested topic (all topics for a null list, or an empty one in v0),
+//! partitions with leader, leader epoch, replicas and ISR; topics may be named or, from
+//! v12, given by id (v10–11 carry ids in the schema, but Kafka refuses them: INVALID_REQUEST). A missing topic is auto-created with the broker's defaults when the
+//! cluster allows it and the request does (always before v4). Unlike Kafka, which answers
+//! LEADER_NOT_AVAILABLE until the new topic's metadata has propagated, the topic is usable
+//! at once and reported without error: creation here is instant.
+
+use kafka_protocol::ResponseError;
+use kafka_protocol::messages::metadata_response::{
+    MetadataResponseBroker, MetadataResponsePartition, MetadataResponseTopic,
+};
+use kafka_protocol::messages::{MetadataRequest, MetadataResponse};
+
+use super::{ALL_CLUSTER_OPERATIONS, Ctx, str_bytes, topic_name};
+use super::partitioned::{self, take_first};
+use super::{Api, Names, Refusal, Reply};
+use crate::faults::rules::{Fired, TopicRef};
+use kafka_protocol::messages::ApiKey;
+use kafka_protocol::messages::metadata_request::MetadataRequestTopic;
+use crate::error::KafkaError;
+use crate::state::{State, Topic, topic::validate_topic_name};
+
+/// Every topic operation, as the authorized-operations bit set reports it with no ACLs:
+/// READ, WRITE, CREATE, DELETE, ALTER, DESCRIBE, DESCRIBE_CONFIGS, ALTER_CONFIGS.
+const ALL_TOPIC_OPERATIONS: i32 =
+    (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 7) | (1 << 8) | (1 << 10) | (1 << 11);
+
+fn serve(ctx: &Ctx<'_>, request: MetadataRequest) -> MetadataResponse {
+    let v = ctx.version;
+    let mut state = ctx.shared.lock();
+    let allow_auto_create =
+        state.config.auto_create_topics && (v < 4 || request.allow_auto_topic_creation);
+    let with_ops = v >= 8 && request.include_topic_authorized_operations;
+    let topics = match request.topics {
+        Some(list) if !(v == 0 && list.is_empty()) => list
+            .into_iter()
+            .map(|t| match t.name {
+                Some(name) if !name.is_empty() => {
+                    named_topic(&mut state, &name, allow_auto_create, with_ops)
+                }
+                // Ids are in the schema from v10 but Kafka resolves them only from v12.
+                _ if v < 12 => MetadataResponseTopic::default()
+                    .with_topic_id(t.topic_id)
+                    .with_error_code(ResponseError::InvalidRequest.code()),
+                _ => match state.topic_name_by_id(&t.topic_id).map(str::to_string) {
+                    Some(name) => describe(
+                        &state,
+                        state.topic(&name).expect("id index is in step"),
+                        with_ops,
+                    ),
+                    None => MetadataResponseTopic::default()
+                        .with_topic_id(t.topic_id)
+                        .with_error_code(ResponseError::UnknownTopicId.code()),
+                },
+            })
+            .collect(),
+        _ => state
+            .topics()
+            .map(|t| describe(&state, t, with_ops))
+            .collect(),
+    };
+    let brokers = state
+        .live_brokers()
+        .map(|b| {
+            MetadataResponseBroker::default()
+                .with_node_id(b.id.into())
+                .with_host(str_bytes(b.host.clone()))
+                .with_port(b.port)
+        })
+        .collect();
+    let mut response = MetadataResponse::default();
+    // The cluster's operations are in the schema only in v8–10.
+    if (8..=10).contains(&v) && request.include_cluster_authorized_operations {
+        response.cluster_authorized_operations = ALL_CLUSTER_OPERATIONS;
+    }
+    response
+        .with_brokers(brokers)
+        .with_cluster_id((v >= 2).then(|| str_bytes(state.cluster_id.clone())))
+        .with_controller_id(if v >= 1 { state.controller_id } else { -1 }.into())
+        .with_topics(topics)
+}
+
+fn named_topic(
+    state: &mut State,
+    name: &str,
+    auto_create: bool,
+    with_ops: bool,
+) -> MetadataResponseTopic {
+    let result: Result<(), KafkaError> = match validate_topic_name(name) {
+        Err(e) => Err(e),
+        Ok(()) if state.topic(name).is_some() => Ok(()),
+        Ok(()) if auto_create => state.auto_create_topic(name).map(|_| ()),
+        Ok(()) => Err(KafkaError::new(
+            ResponseError::UnknownTopicOrPartition,
+            name,
+        )),
+    };
+    match result {
+        Ok(()) => describe(state, state.topic(name).expect("exists"), with_ops),
+        Err(e) => MetadataResponseTopic::default()
+            .with_name(Some(topic_name(name)))
+            .with_error_code(e.code()),
+    }
+}
+
+/// A topic's partitions as the brokers see them now: a partition without a leader says
+/// LEADER_NOT_AVAILABLE, and replicas on stopped brokers are listed as offline (v5+).
+fn describe(state: &State, topic: &Topic, with_ops: bool) -> MetadataResponseTopic {
+    let partitions = topic
+        .partitions
+        .iter()
+        .map(|p| {
+            let offline = p
+                .replicas
+                .iter()
+                .filter(|&&b| state.is_fenced(b))
+                .map(|&b| b.into())
+                .collect();
+            let error = if p.leader < 0 {
+                ResponseError::LeaderNotAvailable.code()
+            } else {
+                0
+            };
+            MetadataResponsePartition::default()
+                .with_error_code(error)
+                .with_partition_index(p.index)
+                .with_leader_id(p.leader.into())
+                .with_leader_epoch(p.leader_epoch)
+                .with_replica_nodes(p.replicas.iter().map(|&b| b.into()).collect())
+                .with_isr_nodes(p.isr.iter().map(|&b| b.into()).collect())
+                .with_offline_replicas(offline)
+        })
+        .collect();
+    let mut t = MetadataResponseTopic::default()
+        .with_name(Some(topic_name(&topic.name)))
+        .with_topic_id(topic.id)
+        .with_partitions(partitions);
+    if with_ops {
+        t.topic_authorized_operations = ALL_TOPIC_OPERATIONS;
+    }
+    t
+}
+
+pub(crate) struct Metadata;
+
+impl Api for Metadata {
+    const KEY: ApiKey = ApiKey::Metadata;
+    const VERSIONS: (i16, i16) = (0, 13);
+    type Request = MetadataRequest;
+    type Response = MetadataResponse;
+
+    async fn handle(ctx: &Ctx<'_>, request: MetadataRequest) -> Reply<MetadataResponse> {
+        Reply::Response(serve(ctx, request))
+    }
+
+    /// The topics the request is about, each with the partitions it has (none for a
+    /// topic that does not exist): the named ones, or every topic when it asks for all,
+    /// so a rule on one topic's metadata applies however the client asks.
+    fn names(ctx: &Ctx<'_>, request: &MetadataRequest) -> Names {
+        let state = ctx.shared.lock();
+        let describe = |name: String| {
+            let partitions = state
+                .topic(&name)
+                .map(|t| t.partitions.iter().map(|p| p.index).collect());
+            TopicRef {
+                group: None,
+                name,
+                partitions,
+            }
+        };
+        let topics = match &request.topics {
+            Some(list) if !(ctx.version == 0 && list.is_empty()) => list
+                .iter()
+                .map(|m| match &m.name {
+                    Some(name) if !name.is_empty() => describe(name.to_string()),
+                    _ => describe(
+                        state
+                            .topic_name_by_id(&m.topic_id)
+                            .map(str::to_string)
+                            .unwrap_or_default(),
+                    ),
+                })
+                .collect(),
+            _ => state.topics().map(|t| describe(t.name.clone())).collect(),
+        };
+        Names {
+            topics,
+            groups: Vec::new(),
+        }
+    }
+
+    fn error_response(request: &MetadataRequest, _version: i16, code: ResponseError) -> MetadataResponse {
+        let topics = request
+            .topics
+            .iter()
+            .flatten()
+            .map(|t| {
+                MetadataResponseTopic::default()
+                    .with_name(t.name.clone())
+                    .with_topic_id(t.topic_id)
+                    .with_error_code(code.code())
+            })
+            .collect();
+        MetadataResponse::default().with_topics(topics)
+    }
+
+    fn set_throttle(response: &mut MetadataResponse, ms: i32) {
+        response.throttle_time_ms = ms;
+    }
+
+    /// A rule with a partition answers those partitions with the code (the rest of the
+    /// answer is real); otherwise the selected topics are answered with it at topic level.
+    /// Named topics are taken out of the request first, so a refused topic is not
+    /// auto-created; a request for every topic creates nothing, and is answered, then
+    /// edited. The brokers and cluster id are always real.
+    fn refuse<'a>(
+        ctx: &'a Ctx<'_>,
+        mut r: MetadataRequest,
+        rule: &'a Fired,
+        code: ResponseError,
+    ) -> Refusal<'a, Self> {
+        let named = matches!(&r.topics, Some(list) if !(ctx.version == 0 && list.is_empty()));
+        if rule.selects_partition() || !named {
+            return Refusal {
+                rest: Some(r),
+                finish: Box::new(move |reply| {
+                    partitioned::edit(reply, |a| mark(ctx, a, rule, code))
+                }),
+            };
+        }
+        let mut plan: Vec<(MetadataRequestTopic, bool)> = Vec::new();
+        if let Some(list) = r.topics.as_mut() {
+            list.retain(|t| {
+                let name = ctx.topic_name(&t.name.clone().unwrap_or_default(), &t.topic_id);
+                let refused = rule.covers_topic(None, &name);
+                plan.push((t.clone(), refused));
+                !refused
+            });
+        }
+        // Still served when every topic was refused. (A v0 request left empty asks for
+        // every topic; those extra answers are dropped.)
+        Refusal {
+            rest: Some(r),
+            finish: Box::new(move |reply| {
+                partitioned::edit(reply, |a| {
+                    let mut answered: Vec<Option<MetadataResponseTopic>> =
+                        std::mem::take(&mut a.topics).into_iter().map(Some).collect();
+                    a.topics = plan
+                        .into_iter()
+                        .filter_map(|(asked, refused)| {
+                            if refused {
+                                return Some(
+                                    MetadataResponseTopic::default()
+                                        .with_name(asked.name.clone())
+                                        .with_topic_id(asked.topic_id)
+                                        .with_error_code(code.code()),
+                                );
+                            }
+                            take_first(&mut answered, |t| match &asked.name {
+                                Some(name) if !name.is_empty() => t.name.as_ref() == Some(name),
+                                _ => t.topic_id == asked.topic_id,
+                            })
+                        })
+                        .collect();
+                })
+            }),
+        }
+    }
+
+    fn fail(
+        ctx: &Ctx<'_>,
+        _request: &MetadataRequest,
+        reply: Reply<MetadataResponse>,
+        rule: &Fired,
+        code: ResponseError,
+    ) -> Reply<MetadataResponse> {
+        partitioned::edit(reply, |a| mark(ctx, a, rule, code))
+    }
+}
+
+/// Writes `code` into an answer: on the selected partitions (no leader, unless the code
+/// is REPLICA_NOT_AVAILABLE, which Kafka reports beside a live leader), or on the selected
+/// topics, whose partitions are then not listed.
+fn mark(ctx: &Ctx<'_>, answer: &mut MetadataResponse, rule: &Fired, code: ResponseError) {
+    for t in &mut answer.topics {
+        let name = ctx.topic_name(&t.name.clone().unwrap_or_default(), &t.topic_id);
+        if !rule.covers_topic(None, &name) {
+            continue;
+        }
+        if !rule.selects_partition() {
+            t.error_code = code.code();
+            t.partitions.clear();
+            continue;
+        }
+        for p in t
+            .partitions
+            .iter_mut()
+            .filter(|p| rule.covers(None, &name, p.partition_index))
+        {
+            p.error_code = code.code();
+            if code != ResponseError::ReplicaNotAvailable {
+                p.leader_id = (-1).into();
+                p.leader_epoch = -1;
+            }
+        }
+    }
+}

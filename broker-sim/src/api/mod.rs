@@ -1,0 +1,406 @@
+//! The Kafka APIs broker-sim serves: one file per API key, and the registry that lists them.
+//!
+//! Each file describes its API completely, as an [`Api`] implementation: the versions it
+//! supports, its handler, what a request names (topics, partitions, groups: what fault
+//! selectors match and, later, what authorization checks), and how to answer a request
+//! with an error code instead of serving it (Kafka's `AbstractRequest.getErrorResponse`),
+//! down to partition level where the API has partitions. Nothing outside the file knows an
+//! API's request or response shape: the pipeline (`crate::pipeline`) is generic over
+//! `Api`.
+//!
+//! The registry at the bottom of this file is the only list of APIs. It declares each
+//! API's module and generates the supported-version table that ApiVersions answers from
+//! ([`SUPPORTED_APIS`]), the dispatch from an API key to its description ([`visit`]), and
+//! so the lists every test sweeps. Adding an API is one file and one registry line.
+//!
+//! Handlers are functions of (context, request) → reply: they lock the state for as long as
+//! they need it and never across an await.
+
+pub(crate) mod partitioned;
+
+use std::future::Future;
+
+use broker_sim_protocol::versions::ApiSupport;
+use kafka_protocol::ResponseError;
+use kafka_protocol::messages::{ApiKey, ResponseKind, TopicName};
+use kafka_protocol::protocol::{Decodable, StrBytes};
+use uuid::Uuid;
+
+use crate::error::{CloseReason, KafkaError};
+use crate::faults::rules::{Fired, TopicRef};
+use crate::shared::Shared;
+use crate::state::{BrokerInfo, State};
+
+/// Everything broker-sim knows about one API key.
+pub(crate) trait Api: 'static {
+    const KEY: ApiKey;
+    /// The versions served, inclusive: Kafka 4.1's range as `kafka-protocol` encodes it.
+    const VERSIONS: (i16, i16);
+    type Request: Decodable + Default + Clone + Send + Sync + 'static;
+    type Response: Into<ResponseKind> + Default + Send + 'static;
+
+    /// Serves the request.
+    fn handle(
+        ctx: &Ctx<'_>,
+        request: Self::Request,
+    ) -> impl Future<Output = Reply<Self::Response>> + Send;
+
+    /// The topics, partitions and groups the request is about.
+    fn names(ctx: &Ctx<'_>, request: &Self::Request) -> Names;
+
+    /// The whole request answered with `code` (Kafka's `getErrorResponse`): at the
+    /// response's top level, or on every item it names where the response has only
+    /// per-item codes.
+    fn error_response(request: &Self::Request, version: i16, code: ResponseError)
+    -> Self::Response;
+
+    /// Reports a throttle time (KIP-219) on an answer; versions without the field drop it
+    /// when encoding.
+    fn set_throttle(response: &mut Self::Response, ms: i32);
+
+    /// Refuses what `rule` selects of the request with `code`, serving the rest. APIs
+    /// with partitions take the selected partitions out and put error entries back into
+    /// the answer in request order; the default refuses the whole request.
+    fn refuse<'a>(
+        ctx: &'a Ctx<'_>,
+        request: Self::Request,
+        rule: &'a Fired,
+        code: ResponseError,
+    ) -> Refusal<'a, Self> {
+        let _ = rule;
+        Refusal::whole(Self::error_response(&request, ctx.version, code))
+    }
+
+    /// Rewrites the reply to a request that was processed for real so that what `rule`
+    /// selects carries `code` (the `apply_then_error` fault). The default answers the
+    /// whole request with the code.
+    fn fail(
+        ctx: &Ctx<'_>,
+        request: &Self::Request,
+        reply: Reply<Self::Response>,
+        rule: &Fired,
+        code: ResponseError,
+    ) -> Reply<Self::Response> {
+        let _ = rule;
+        match reply {
+            Reply::Response(_) => Reply::Response(Self::error_response(request, ctx.version, code)),
+            other => other,
+        }
+    }
+}
+
+/// What a request names, for fault selectors (and authorization, once there is one).
+#[derive(Debug, Default)]
+pub(crate) struct Names {
+    pub topics: Vec<TopicRef>,
+    pub groups: Vec<String>,
+}
+
+impl Names {
+    pub fn group(group: &str) -> Self {
+        Names {
+            topics: Vec::new(),
+            groups: vec![group.to_string()],
+        }
+    }
+
+    /// Topics named with their partitions.
+    pub fn partitions(topics: impl IntoIterator<Item = (String, Vec<i32>)>) -> Self {
+        Names {
+            topics: topics
+                .into_iter()
+                .map(|(name, partitions)| TopicRef {
+                    group: None,
+                    name,
+                    partitions: Some(partitions),
+                })
+                .collect(),
+            groups: Vec::new(),
+        }
+    }
+
+    /// Topics named as wholes (admin APIs).
+    pub fn topics(names: impl IntoIterator<Item = String>) -> Self {
+        Names {
+            topics: names
+                .into_iter()
+                .map(|name| TopicRef {
+                    group: None,
+                    name,
+                    partitions: None,
+                })
+                .collect(),
+            groups: Vec::new(),
+        }
+    }
+}
+
+/// What a handler wants done with its request.
+pub(crate) enum Reply<R> {
+    Response(R),
+    /// acks=0 produce: the client expects nothing back.
+    NoResponse,
+    /// Kafka drops the connection (e.g. a failed acks=0 produce) and says why in the log.
+    Close(CloseReason),
+}
+
+/// A refusal planned by [`Api::refuse`]: what is left to serve, and how to turn the
+/// handler's reply to it into the answer.
+pub(crate) struct Refusal<'a, A: Api + ?Sized> {
+    /// What is still to be processed; `None` when everything was refused, in which case
+    /// `finish` is given an empty default answer.
+    pub rest: Option<A::Request>,
+    pub finish: Finish<'a, A::Response>,
+}
+
+/// Turns the handler's reply to what was left of a request into the answer.
+pub(crate) type Finish<'a, R> = Box<dyn FnOnce(Reply<R>) -> Reply<R> + Send + 'a>;
+
+impl<'a, A: Api + ?Sized> Refusal<'a, A> {
+    /// Nothing is served; the answer is `answer`.
+    pub fn whole(answer: A::Response) -> Self {
+        Refusal {
+            rest: None,
+            finish: Box::new(move |_| Reply::Response(answer)),
+        }
+    }
+}
+
+/// Who is asking, and of which broker.
+pub(crate) struct Ctx<'a> {
+    pub shared: &'a Shared,
+    pub broker_id: i32,
+    pub version: i16,
+    /// The request header's client id ("" when null).
+    pub client_id: &'a str,
+    /// The peer's address as Kafka prints it ("/127.0.0.1").
+    pub client_host: &'a str,
+}
+
+impl Ctx<'_> {
+    /// Runs `op` on the state if this broker coordinates `group_id`, in the same lock
+    /// acquisition as the check, so the coordinator cannot move in between;
+    /// NOT_COORDINATOR otherwise (group requests must go where FindCoordinator sent the
+    /// client). Wakes the group timer task afterwards: the operation may have moved a
+    /// deadline.
+    pub fn coordinated<T>(
+        &self,
+        group_id: &str,
+        op: impl FnOnce(&mut State, i64) -> Result<T, KafkaError>,
+    ) -> Result<T, KafkaError> {
+        let now = self.shared.clock.now_ms();
+        let result = {
+            let mut state = self.shared.lock();
+            if state.is_coordinator(group_id, self.broker_id) {
+                op(&mut state, now)
+            } else {
+                Err(KafkaError::new(
+                    ResponseError::NotCoordinator,
+                    format!("broker {} does not coordinate {group_id}", self.broker_id),
+                ))
+            }
+        };
+        self.shared.wake_timers();
+        result
+    }
+
+    /// The name of a topic a request gives by `name` or, when the name is empty, by `id`;
+    /// "" for an unknown id.
+    pub fn topic_name(&self, name: &TopicName, id: &Uuid) -> String {
+        if name.is_empty() && !id.is_nil() {
+            self.shared
+                .lock()
+                .topic_name_by_id(id)
+                .map(str::to_string)
+                .unwrap_or_default()
+        } else {
+            name.to_string()
+        }
+    }
+}
+
+/// A response error code, 0 for none.
+pub(crate) fn code(error: Option<impl Into<KafkaError>>) -> i16 {
+    error.map_or(0, |e| e.into().code())
+}
+
+/// Kafka's authorized-operations bit set for a group without an authorizer: READ,
+/// DELETE, DESCRIBE, DESCRIBE_CONFIGS, ALTER_CONFIGS (bits 3, 6, 8, 10, 11).
+pub(crate) const ALL_GROUP_OPERATIONS: i32 = (1 << 3) | (1 << 6) | (1 << 8) | (1 << 10) | (1 << 11);
+
+/// Every cluster operation, as the authorized-operations bit set reports it when no
+/// authorizer is configured: CREATE, CLUSTER_ACTION, DESCRIBE_CONFIGS, ALTER_CONFIGS,
+/// IDEMPOTENT_WRITE, ALTER, DESCRIBE (bits 5 and 7–12).
+pub(crate) const ALL_CLUSTER_OPERATIONS: i32 =
+    (1 << 5) | (1 << 7) | (1 << 8) | (1 << 9) | (1 << 10) | (1 << 11) | (1 << 12);
+
+/// A `StrBytes` for a response field.
+pub(crate) fn str_bytes(s: impl Into<String>) -> StrBytes {
+    StrBytes::from_string(s.into())
+}
+
+/// A `TopicName` for a response field.
+pub(crate) fn topic_name(s: &str) -> TopicName {
+    str_bytes(s).into()
+}
+
+/// The leader and leader epoch of `topic`-`partition`, which NOT_LEADER_OR_FOLLOWER answers
+/// of Produce (v10+) and Fetch (v12+) carry so the client can redirect at once (KIP-951).
+pub(crate) fn current_leader(
+    state: &State,
+    topic: Option<&str>,
+    partition: i32,
+) -> Option<(i32, i32)> {
+    let p = state.topic(topic?)?.partition(partition)?;
+    Some((p.leader, p.leader_epoch))
+}
+
+/// The brokers named as leaders in NOT_LEADER_OR_FOLLOWER answers, once each and in id
+/// order, for the `node_endpoints` of Produce (v10+) and Fetch (v16+) responses (KIP-951).
+pub(crate) fn leader_endpoints(state: &State, mut leaders: Vec<i32>) -> Vec<&BrokerInfo> {
+    leaders.sort_unstable();
+    leaders.dedup();
+    leaders
+        .into_iter()
+        .filter_map(|id| state.broker(id))
+        .collect()
+}
+
+/// Generic code to run for one API, chosen at run time by key: see [`visit`].
+pub(crate) trait Visitor {
+    type Output;
+    fn visit<A: Api>(self) -> Self::Output;
+}
+
+/// The registry: `module::Type` of every API, in API-key order. Declares the modules and
+/// generates [`SUPPORTED_APIS`] and [`visit`].
+macro_rules! registry {
+    ($($module:ident :: $api:ident),* $(,)?) => {
+        $(pub(crate) mod $module;)*
+
+        /// Every API served and its versions, in API-key order: what ApiVersions
+        /// answers, what the version gate admits, what the README's table shows.
+        pub const SUPPORTED_APIS: &[ApiSupport] = &[$(ApiSupport {
+            key: <$module::$api as Api>::KEY,
+            min: <$module::$api as Api>::VERSIONS.0,
+            max: <$module::$api as Api>::VERSIONS.1,
+        }),*];
+
+        /// Runs `visitor` with the description of `key`; `None` for an API broker-sim does
+        /// not serve.
+        pub(crate) fn visit<V: Visitor>(key: ApiKey, visitor: V) -> Option<V::Output> {
+            $(if key == <$module::$api as Api>::KEY {
+                return Some(visitor.visit::<$module::$api>());
+            })*
+            None
+        }
+    };
+}
+
+registry! {
+    produce::Produce,
+    fetch::Fetch,
+    list_offsets::ListOffsets,
+    metadata::Metadata,
+    offset_commit::OffsetCommit,
+    offset_fetch::OffsetFetch,
+    find_coordinator::FindCoordinator,
+    join_group::JoinGroup,
+    heartbeat::Heartbeat,
+    leave_group::LeaveGroup,
+    sync_group::SyncGroup,
+    describe_groups::DescribeGroups,
+    list_groups::ListGroups,
+    api_versions::ApiVersions,
+    create_topics::CreateTopics,
+    delete_topics::DeleteTopics,
+    delete_records::DeleteRecords,
+    init_producer_id::InitProducerId,
+    offset_for_leader_epoch::OffsetForLeaderEpoch,
+    describe_configs::DescribeConfigs,
+    create_partitions::CreatePartitions,
+    delete_groups::DeleteGroups,
+    offset_delete::OffsetDelete,
+    describe_cluster::DescribeCluster,
+}
+
+/// The supported range for `key`, if broker-sim serves it at all.
+pub fn supported(key: ApiKey) -> Option<ApiSupport> {
+    SUPPORTED_APIS.iter().copied().find(|a| a.key == key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_is_sorted_unique_and_within_what_kafka_protocol_can_encode() {
+        for pair in SUPPORTED_APIS.windows(2) {
+            assert!((pair[0].key as i16) < (pair[1].key as i16), "{pair:?}");
+        }
+        for a in SUPPORTED_APIS {
+            let codec = a.key.valid_versions();
+            assert!(a.min <= a.max, "{a:?}");
+            assert!(
+                codec.min <= a.min && a.max <= codec.max,
+                "{a:?} outside kafka-protocol's {codec:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn readme_compatibility_table_matches_the_registry() {
+        let table = broker_sim_protocol::versions::markdown_table(SUPPORTED_APIS);
+        let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md"))
+            .expect("README.md at the workspace root");
+        assert!(
+            readme.contains(&table),
+            "README's supported-API table is stale; replace it with:\n{table}"
+        );
+    }
+
+    #[test]
+    fn api_versions_v0_is_supported_so_clients_can_negotiate_down() {
+        assert!(supported(ApiKey::ApiVersions).unwrap().contains(0));
+    }
+
+    /// Every API's error answer to an empty request encodes in every supported version.
+    struct ErrorAnswerEncodes;
+
+    impl Visitor for ErrorAnswerEncodes {
+        type Output = Result<(), String>;
+        fn visit<A: Api>(self) -> Result<(), String> {
+            for v in A::VERSIONS.0..=A::VERSIONS.1 {
+                let mut answer =
+                    A::error_response(&A::Request::default(), v, ResponseError::NotCoordinator);
+                A::set_throttle(&mut answer, 5);
+                broker_sim_protocol::header::encode_response(A::KEY, v, 1, &answer.into())
+                    .map_err(|e| format!("{:?} v{v}: {e}", A::KEY))?;
+            }
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn every_api_has_an_error_answer_that_encodes_in_every_version() {
+        for a in SUPPORTED_APIS {
+            visit(a.key, ErrorAnswerEncodes)
+                .expect("every listed API is visitable")
+                .unwrap();
+        }
+    }
+
+    #[test]
+    fn visiting_an_api_broker_sim_does_not_serve_finds_nothing() {
+        struct Key;
+        impl Visitor for Key {
+            type Output = ApiKey;
+            fn visit<A: Api>(self) -> ApiKey {
+                A::KEY
+            }
+        }
+        assert_eq!(visit(ApiKey::Fetch, Key), Some(ApiKey::Fetch));
+        // A controller's API, which brokers never serve.
+        assert_eq!(visit(ApiKey::BrokerRegistration, Key), None);
+    }
+}

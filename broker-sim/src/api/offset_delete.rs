@@ -1,0 +1,86 @@
+//! OffsetDelete (key 47), v0.
+//!
+//! Forgets committed offsets, which Kafka allows only for partitions of topics no member
+//! of the group subscribes to (GROUP_SUBSCRIBED_TO_TOPIC otherwise); an unknown group is
+//! GROUP_ID_NOT_FOUND.
+
+use kafka_protocol::ResponseError;
+use kafka_protocol::messages::offset_delete_response::{
+    OffsetDeleteResponsePartition, OffsetDeleteResponseTopic,
+};
+use kafka_protocol::messages::{OffsetDeleteRequest, OffsetDeleteResponse};
+
+use super::{Ctx, code};
+use super::{Api, Names, Reply};
+use kafka_protocol::messages::ApiKey;
+
+fn serve(ctx: &Ctx<'_>, r: OffsetDeleteRequest) -> OffsetDeleteResponse {
+    let partitions = r
+        .topics
+        .iter()
+        .flat_map(|t| {
+            t.partitions
+                .iter()
+                .map(|p| (t.name.to_string(), p.partition_index))
+        })
+        .collect();
+    let result = ctx.coordinated(&r.group_id, |state, _| {
+        Ok(state.delete_offsets(&r.group_id, partitions)?)
+    });
+    let results = match result {
+        Ok(results) => results,
+        Err(e) => return OffsetDeleteResponse::default().with_error_code(e.code()),
+    };
+    let mut codes = results.into_iter().map(|r| code(r.err()));
+    let topics = r
+        .topics
+        .into_iter()
+        .map(|t| {
+            let partitions = t
+                .partitions
+                .iter()
+                .map(|p| {
+                    OffsetDeleteResponsePartition::default()
+                        .with_partition_index(p.partition_index)
+                        .with_error_code(codes.next().unwrap_or_default())
+                })
+                .collect();
+            OffsetDeleteResponseTopic::default()
+                .with_name(t.name)
+                .with_partitions(partitions)
+        })
+        .collect();
+    OffsetDeleteResponse::default().with_topics(topics)
+}
+
+pub(crate) struct OffsetDelete;
+
+impl Api for OffsetDelete {
+    const KEY: ApiKey = ApiKey::OffsetDelete;
+    const VERSIONS: (i16, i16) = (0, 0);
+    type Request = OffsetDeleteRequest;
+    type Response = OffsetDeleteResponse;
+
+    async fn handle(ctx: &Ctx<'_>, request: OffsetDeleteRequest) -> Reply<OffsetDeleteResponse> {
+        Reply::Response(serve(ctx, request))
+    }
+
+    fn names(ctx: &Ctx<'_>, request: &OffsetDeleteRequest) -> Names {
+        let _ = ctx;
+        let mut names = Names::partitions(request.topics.iter().map(|t| {
+            let partitions = t.partitions.iter().map(|p| p.partition_index).collect();
+            (t.name.to_string(), partitions)
+        }));
+        names.groups.push(request.group_id.to_string());
+        names
+    }
+
+    fn error_response(request: &OffsetDeleteRequest, version: i16, code: ResponseError) -> OffsetDeleteResponse {
+        let _ = (request, version);
+        OffsetDeleteResponse::default().with_error_code(code.code())
+    }
+
+    fn set_throttle(response: &mut OffsetDeleteResponse, ms: i32) {
+        response.throttle_time_ms = ms;
+    }
+}

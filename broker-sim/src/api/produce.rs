@@ -1,0 +1,541 @@
+//! Produce (key 0), v3–13.
+//!
+//! Each partition's record set is checked and appended by `State::append` (see
+//! `state/append.rs` for Kafka's checks and their order, idempotent sequences included)
+//! and gets its offsets there; this handler only maps requests and answers. acks outside
+//! -1/0/1 is INVALID_REQUIRED_ACKS for every partition. Topics are named before v13 and
+//! given by id from v13. acks=1 answers once the batch is in the leader's log; acks=all
+//! once the ISR has it too, which is at once unless followers lag (see
+//! `state/replication.rs`), and otherwise after a wait bounded by the request's timeout.
+//! With acks=0 nothing is answered, and a failed write closes the connection, as Kafka
+//! does, so the client notices. A NOT_LEADER_OR_FOLLOWER answer carries the current
+//! leader (v10+, KIP-951) so clients can redirect without a metadata round trip.
+//!
+//! Not yet: transactions.
+
+use std::pin::pin;
+use std::sync::Arc;
+
+use tokio::sync::Notify;
+
+use kafka_protocol::ResponseError;
+use kafka_protocol::messages::produce_response::{
+    LeaderIdAndEpoch, NodeEndpoint, PartitionProduceResponse, TopicProduceResponse,
+};
+use kafka_protocol::messages::{ProduceRequest, ProduceResponse};
+
+use super::{Reply, Ctx, str_bytes};
+use super::partitioned::{self, indexed, topic};
+use super::{Api, Names, Refusal};
+use crate::error::CloseReason;
+use crate::faults::rules::Fired;
+use kafka_protocol::messages::ApiKey;
+use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
+use crate::error::KafkaError;
+use crate::state::AppendOptions;
+
+async fn serve(ctx: &Ctx<'_>, request: ProduceRequest) -> Reply<ProduceResponse> {
+    let v = ctx.version;
+    let acks = request.acks;
+    let mut failures = Vec::new();
+    let mut leaders = Vec::new();
+    let options = AppendOptions {
+        acks,
+        now_ms: ctx.shared.clock.now_ms(),
+        allow_zstd: v >= 7,
+    };
+    let timeout_ms = request.timeout_ms;
+    let mut awaiting = Vec::new();
+    let (mut responses, node_endpoints, lagging) = {
+        let mut state = ctx.shared.lock();
+        let mut responses = Vec::with_capacity(request.topic_data.len());
+        for (topic_index, topic) in request.topic_data.into_iter().enumerate() {
+            let name = if v >= 13 {
+                state.topic_name_by_id(&topic.topic_id).map(str::to_string)
+            } else {
+                Some(topic.name.to_string())
+            };
+            let mut partition_responses = Vec::with_capacity(topic.partition_data.len());
+            for (partition_index, data) in topic.partition_data.into_iter().enumerate() {
+                let result = match (&name, data.records.as_deref()) {
+                    (None, _) => Err(KafkaError::new(
+                        ResponseError::UnknownTopicId,
+                        "unknown topic id",
+                    )),
+                    (Some(_), _) if !matches!(acks, -1..=1) => Err(KafkaError::new(
+                        ResponseError::InvalidRequiredAcks,
+                        format!("acks must be -1, 0 or 1, not {acks}"),
+                    )),
+                    (Some(name), records) => state.append(
+                        name,
+                        data.index,
+                        Some(ctx.broker_id),
+                        records.unwrap_or_default(),
+                        options,
+                    ),
+                };
+                let mut response = PartitionProduceResponse::default().with_index(data.index);
+                match result {
+                    Ok(appended) => {
+                        // Only a write the ISR does not have yet waits.
+                        if acks == -1 && !appended.replicated {
+                            awaiting.push(Awaiting {
+                                topic: name.clone().unwrap_or_default(),
+                                partition: data.index,
+                                last_offset: appended.last_offset,
+                                at: (topic_index, partition_index),
+                            });
+                        }
+                        response.base_offset = appended.base_offset;
+                        response.log_start_offset = appended.log_start_offset;
+                        response.log_append_time_ms = appended.log_append_time;
+                    }
+                    Err(e) => {
+                        response.base_offset = -1;
+                        response.log_start_offset = -1;
+                        tracing::debug!(topic = ?name, partition = data.index, error = %e, "produce refused");
+                        response.error_code = e.code();
+                        if v >= 8 {
+                            response.error_message = Some(str_bytes(e.message.clone()));
+                        }
+                        let leader = super::current_leader(&state, name.as_deref(), data.index)
+                            .filter(|_| v >= 10 && e.code == ResponseError::NotLeaderOrFollower);
+                        if let Some((leader, epoch)) = leader {
+                            response.current_leader = LeaderIdAndEpoch::default()
+                                .with_leader_id(leader.into())
+                                .with_leader_epoch(epoch);
+                            leaders.push(leader);
+                        }
+                        failures.push(e);
+                    }
+                }
+                partition_responses.push(response);
+            }
+            let mut response =
+                TopicProduceResponse::default().with_partition_responses(partition_responses);
+            if v >= 13 {
+                response.topic_id = topic.topic_id;
+            } else {
+                response.name = topic.name;
+            }
+            responses.push(response);
+        }
+        let node_endpoints = node_endpoints(&state, leaders);
+        let lagging = state.replication.can_lag();
+        (responses, node_endpoints, lagging)
+    };
+    if lagging {
+        // Followers copy later: the timer task must learn of the new deadline.
+        ctx.shared.wake_timers();
+    }
+    wait_for_replicas(ctx, awaiting, timeout_ms, &mut responses).await;
+    if acks == 0 {
+        return match failures.first() {
+            None => Reply::NoResponse,
+            Some(e) => Reply::Close(CloseReason::AcksZeroFailed(e.clone())),
+        };
+    }
+    Reply::Response(
+        ProduceResponse::default()
+            .with_responses(responses)
+            .with_node_endpoints(node_endpoints),
+    )
+}
+
+/// An acks=all write waiting for the ISR to copy it.
+struct Awaiting {
+    topic: String,
+    partition: i32,
+    last_offset: i64,
+    /// (topic, partition) index of its answer.
+    at: (usize, usize),
+}
+
+/// Holds acks=all answers until the high watermark passes every write, as Kafka's
+/// delayed produce does: NOT_ENOUGH_REPLICAS_AFTER_APPEND if the ISR shrank below
+/// `min.insync.replicas` meanwhile, NOT_LEADER_OR_FOLLOWER if leadership moved (the write
+/// may be lost), REQUEST_TIMED_OUT after the request's `timeout_ms`. With followers
+/// copying at once (the default) every write is already replicated and nothing waits.
+async fn wait_for_replicas(
+    ctx: &Ctx<'_>,
+    mut awaiting: Vec<Awaiting>,
+    timeout_ms: i32,
+    responses: &mut [TopicProduceResponse],
+) {
+    if awaiting.is_empty() {
+        return;
+    }
+    let deadline =
+        tokio::time::Instant::now() + std::time::Duration::from_millis(timeout_ms.max(0) as u64);
+    let mut fail = |at: (usize, usize), e: KafkaError| {
+        let r = &mut responses[at.0].partition_responses[at.1];
+        tracing::debug!(partition = r.index, error = %e, "acks=all produce failed while waiting");
+        r.error_code = e.code();
+        r.base_offset = -1;
+        if ctx.version >= 8 {
+            r.error_message = Some(str_bytes(e.message));
+        }
+    };
+    // Woken when a partition it waits on moves its high watermark (`state::waiters`), or
+    // by a cluster-wide change (the ISR shrinking, leadership moving).
+    let waker = Arc::new(Notify::new());
+    loop {
+        let mut everything = pin!(ctx.shared.everything_changed());
+        everything.as_mut().enable();
+        {
+            let mut state = ctx.shared.lock();
+            awaiting.retain(|w| match replicated(&state, ctx.broker_id, w) {
+                None => true,
+                Some(Ok(())) => false,
+                Some(Err(e)) => {
+                    fail(w.at, e);
+                    false
+                }
+            });
+            for w in &awaiting {
+                if let Some(p) = state.partition_mut(&w.topic, w.partition) {
+                    p.waiters.register(&waker);
+                }
+            }
+        }
+        if awaiting.is_empty() {
+            return;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            for w in awaiting {
+                fail(
+                    w.at,
+                    KafkaError::new(
+                        ResponseError::RequestTimedOut,
+                        format!("the ISR did not copy offset {} in time", w.last_offset),
+                    ),
+                );
+            }
+            return;
+        }
+        tokio::select! {
+            _ = waker.notified() => {}
+            _ = everything => {}
+            _ = tokio::time::sleep_until(deadline) => {}
+        }
+    }
+}
+
+/// Whether a waiting write is settled: `None` while the ISR is still copying it.
+fn replicated(
+    state: &crate::state::State,
+    broker: i32,
+    w: &Awaiting,
+) -> Option<Result<(), KafkaError>> {
+    let p = state.topic(&w.topic)?.partition(w.partition)?;
+    if p.leader != broker || p.log.log_end_offset() <= w.last_offset {
+        return Some(Err(KafkaError::new(
+            ResponseError::NotLeaderOrFollower,
+            format!(
+                "leadership of {}-{} moved before the write was replicated",
+                w.topic, w.partition
+            ),
+        )));
+    }
+    if p.high_watermark() <= w.last_offset {
+        return None;
+    }
+    let min_isr = state.min_insync_replicas(&w.topic, w.partition);
+    if p.isr.len() < min_isr {
+        return Some(Err(KafkaError::new(
+            ResponseError::NotEnoughReplicasAfterAppend,
+            format!(
+                "the ISR {:?} shrank below min.insync.replicas {min_isr} after the write",
+                p.isr
+            ),
+        )));
+    }
+    Some(Ok(()))
+}
+
+fn node_endpoints(state: &crate::state::State, leaders: Vec<i32>) -> Vec<NodeEndpoint> {
+    super::leader_endpoints(state, leaders)
+        .into_iter()
+        .map(|b| {
+            NodeEndpoint::default()
+                .with_node_id(b.id.into())
+                .with_host(str_bytes(b.host.clone()))
+                .with_port(b.port)
+        })
+        .collect()
+}
+
+pub(crate) struct Produce;
+
+impl Api for Produce {
+    const KEY: ApiKey = ApiKey::Produce;
+    const VERSIONS: (i16, i16) = (3, 13);
+    type Request = ProduceRequest;
+    type Response = ProduceResponse;
+
+    async fn handle(ctx: &Ctx<'_>, request: ProduceRequest) -> Reply<ProduceResponse> {
+        serve(ctx, request).await
+    }
+
+    fn names(ctx: &Ctx<'_>, request: &ProduceRequest) -> Names {
+        Names::partitions(request.topic_data.iter().map(|t| {
+            let partitions = t.partition_data.iter().map(|p| p.index).collect();
+            (ctx.topic_name(&t.name, &t.topic_id), partitions)
+        }))
+    }
+
+    fn error_response(request: &ProduceRequest, _version: i16, code: ResponseError) -> ProduceResponse {
+        let mut request = request.clone();
+        let plan = partitioned::strip(&mut request.topic_data, |k| k.name.to_string(), |_, _| true);
+        ProduceResponse::default().with_responses(partitioned::merge(&plan, Vec::new(), |i| {
+            error_entry(i, code.code())
+        }))
+    }
+
+    fn set_throttle(response: &mut ProduceResponse, ms: i32) {
+        response.throttle_time_ms = ms;
+    }
+
+    fn refuse<'a>(
+        ctx: &'a Ctx<'_>,
+        mut request: ProduceRequest,
+        rule: &'a Fired,
+        code: ResponseError,
+    ) -> Refusal<'a, Self> {
+        let plan = partitioned::strip_selected(ctx, &mut request.topic_data, rule);
+        let acks = request.acks;
+        let rule_id = rule.id.0;
+        Refusal {
+            rest: plan.has_rest().then_some(request),
+            finish: Box::new(move |reply| {
+                // A failed acks=0 write closes the connection, as the handler does for its
+                // own failures: the client has no other way to learn of it.
+                if acks == 0 && plan.refused_any() {
+                    return Reply::Close(CloseReason::Fault {
+                        rule: rule_id,
+                        what: format!("acks=0 produce refused with {code:?}"),
+                    });
+                }
+                partitioned::edit(reply, |a| {
+                    a.responses = partitioned::merge(&plan, std::mem::take(&mut a.responses), |i| {
+                        error_entry(i, code.code())
+                    });
+                })
+            }),
+        }
+    }
+
+    fn fail(
+        ctx: &Ctx<'_>,
+        request: &ProduceRequest,
+        reply: Reply<ProduceResponse>,
+        rule: &Fired,
+        code: ResponseError,
+    ) -> Reply<ProduceResponse> {
+        if request.acks == 0 {
+            return Reply::Close(CloseReason::Fault {
+                rule: rule.id.0,
+                what: format!("acks=0 produce applied, then failed with {code:?}"),
+            });
+        }
+        partitioned::fail(ctx, reply, rule, code, |a| &mut a.responses, error_entry)
+    }
+}
+
+/// A refused partition's answer, as the handler writes its own failures.
+fn error_entry(index: i32, code: i16) -> PartitionProduceResponse {
+    PartitionProduceResponse::default()
+        .with_index(index)
+        .with_error_code(code)
+        .with_base_offset(-1)
+        .with_log_start_offset(-1)
+}
+
+indexed!(PartitionProduceData: index, PartitionProduceResponse: index);
+topic!(TopicProduceData, name, topic_id, partition_data: PartitionProduceData);
+topic!(answer TopicProduceResponse, name, topic_id, partition_responses: PartitionProduceResponse);
+
+#[cfg(test)]
+mod tests {
+    //! The partition toolkit (`api::partitioned`) on Produce's entry types.
+    use kafka_protocol::messages::TopicName;
+    use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
+    use kafka_protocol::messages::produce_response::{
+        PartitionProduceResponse, TopicProduceResponse,
+    };
+
+    use uuid::Uuid;
+
+    use crate::api::partitioned::*;
+
+    use super::error_entry as produce_error;
+
+    fn name(s: &str) -> TopicName {
+        TopicName(kafka_protocol::protocol::StrBytes::from_string(s.into()))
+    }
+
+    fn produce_topic(topic: &str, partitions: &[i32]) -> TopicProduceData {
+        TopicProduceData::default()
+            .with_name(name(topic))
+            .with_partition_data(
+                partitions
+                    .iter()
+                    .map(|&p| PartitionProduceData::default().with_index(p))
+                    .collect(),
+            )
+    }
+
+    fn answered(topic: &str, partitions: &[i32]) -> TopicProduceResponse {
+        TopicProduceResponse::default()
+            .with_name(name(topic))
+            .with_partition_responses(
+                partitions
+                    .iter()
+                    .map(|&p| PartitionProduceResponse::default().with_index(p))
+                    .collect(),
+            )
+    }
+
+    fn layout(topics: &[TopicProduceResponse]) -> Vec<(String, Vec<(i32, i16)>)> {
+        topics
+            .iter()
+            .map(|t| {
+                (
+                    t.name.to_string(),
+                    t.partition_responses
+                        .iter()
+                        .map(|p| (p.index, p.error_code))
+                        .collect(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn stripped_partitions_come_back_as_errors_in_the_request_order() {
+        let mut request = vec![
+            produce_topic("a", &[0, 1, 2]),
+            produce_topic("b", &[1]),
+            produce_topic("c", &[1, 0]),
+        ];
+        let plan = strip(&mut request, |k| k.name.to_string(), |_, p| p == 1);
+        // "b" lost its only partition and is not sent; "a" and "c" keep the rest.
+        let left: Vec<_> = request
+            .iter()
+            .map(|t| {
+                (
+                    t.name.to_string(),
+                    t.partition_data.iter().map(|p| p.index).collect::<Vec<_>>(),
+                )
+            })
+            .collect();
+        assert_eq!(left, [("a".into(), vec![0, 2]), ("c".into(), vec![0])]);
+        assert!(plan.refused_any() && plan.has_rest());
+        // The handler may answer in its own order; the merge restores the request's.
+        let merged = merge(
+            &plan,
+            vec![answered("c", &[0]), answered("a", &[2, 0])],
+            |i| produce_error(i, 6),
+        );
+        assert_eq!(
+            layout(&merged),
+            [
+                ("a".into(), vec![(0, 0), (1, 6), (2, 0)]),
+                ("b".into(), vec![(1, 6)]),
+                ("c".into(), vec![(1, 6), (0, 0)]),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_request_refused_entirely_has_nothing_left_to_send() {
+        let mut request = vec![produce_topic("a", &[0]), produce_topic("a", &[1])];
+        let plan = strip(&mut request, |k| k.name.to_string(), |_, _| true);
+        assert!(request.is_empty() && !plan.has_rest());
+        let merged = merge(&plan, Vec::new(), |i| produce_error(i, 6));
+        assert_eq!(
+            layout(&merged),
+            [("a".into(), vec![(0, 6)]), ("a".into(), vec![(1, 6)])]
+        );
+        assert_eq!(merged[0].partition_responses[0].base_offset, -1);
+    }
+
+    #[test]
+    fn duplicate_topics_and_unexpected_answers_are_not_lost() {
+        let mut request = vec![produce_topic("a", &[0]), produce_topic("a", &[0, 1])];
+        let plan = strip(&mut request, |k| k.name.to_string(), |_, p| p == 1);
+        let merged = merge(
+            &plan,
+            vec![
+                answered("a", &[0]),
+                answered("a", &[0]),
+                answered("z", &[9]),
+            ],
+            |i| produce_error(i, 6),
+        );
+        assert_eq!(
+            layout(&merged),
+            [
+                ("a".into(), vec![(0, 0)]),
+                ("a".into(), vec![(0, 0), (1, 6)]),
+                ("z".into(), vec![(9, 0)]),
+            ]
+        );
+    }
+
+    #[test]
+    fn topics_given_by_id_pair_up_by_id() {
+        let id = Uuid::from_u128(7);
+        let mut request = vec![
+            TopicProduceData::default()
+                .with_topic_id(id)
+                .with_partition_data(vec![
+                    PartitionProduceData::default().with_index(0),
+                    PartitionProduceData::default().with_index(1),
+                ]),
+        ];
+        let plan = strip(
+            &mut request,
+            |k| {
+                if k.id == id {
+                    "t".into()
+                } else {
+                    String::new()
+                }
+            },
+            |topic, p| topic == "t" && p == 0,
+        );
+        let answer = TopicProduceResponse::default()
+            .with_topic_id(id)
+            .with_partition_responses(vec![PartitionProduceResponse::default().with_index(1)]);
+        let merged = merge(&plan, vec![answer], |i| produce_error(i, 6));
+        assert_eq!(merged.len(), 1);
+        assert_eq!(merged[0].topic_id, id);
+        let codes: Vec<_> = merged[0]
+            .partition_responses
+            .iter()
+            .map(|p| (p.index, p.error_code))
+            .collect();
+        assert_eq!(codes, [(0, 6), (1, 0)]);
+    }
+
+    #[test]
+    fn overwrite_replaces_only_the_selected_answers() {
+        let mut answer = vec![answered("a", &[0, 1]), answered("b", &[1])];
+        answer[0].partition_responses[1].base_offset = 42;
+        overwrite(
+            &mut answer,
+            |k| k.name.to_string(),
+            |topic, p| topic == "a" && p == 1,
+            |i| produce_error(i, 7),
+        );
+        assert_eq!(
+            layout(&answer),
+            [
+                ("a".into(), vec![(0, 0), (1, 7)]),
+                ("b".into(), vec![(1, 0)])
+            ]
+        );
+        assert_eq!(answer[0].partition_responses[1].base_offset, -1);
+    }
+}

@@ -1,0 +1,295 @@
+//! [`ClusterBuilder`]: every setting a cluster starts with, and `start`, which binds each
+//! broker's listener on the caller's thread (so `bootstrap_servers()` works at once) and
+//! hands the brokers to the runtime.
+
+use std::collections::BTreeMap;
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::Cluster;
+use crate::clock::Clock;
+use crate::config::BrokerConfig;
+use crate::net::BrokerNet;
+use crate::runtime::Runtime;
+use crate::shared::Shared;
+use crate::state::{BrokerInfo, State, TopicSpec};
+
+/// Configures and starts a [`Cluster`].
+#[derive(Debug, Clone)]
+pub struct ClusterBuilder {
+    brokers: usize,
+    host: String,
+    port: u16,
+    topics: Vec<TopicSpec>,
+    seed: u64,
+    config: BrokerConfig,
+    replication_factor: Option<i16>,
+    worker_threads: usize,
+    manual_clock: Option<i64>,
+    replication_lag_ms: i64,
+}
+
+impl Default for ClusterBuilder {
+    fn default() -> Self {
+        ClusterBuilder {
+            brokers: 3,
+            host: "127.0.0.1".into(),
+            port: 0,
+            topics: Vec::new(),
+            seed: 0,
+            config: BrokerConfig::default(),
+            replication_factor: None,
+            worker_threads: 2,
+            manual_clock: None,
+            replication_lag_ms: 0,
+        }
+    }
+}
+
+impl ClusterBuilder {
+    /// Number of brokers (ids 1..=n). Default 3.
+    pub fn brokers(mut self, n: usize) -> Self {
+        self.brokers = n.max(1);
+        self
+    }
+
+    /// Address to listen on. Default 127.0.0.1.
+    pub fn host(mut self, host: impl Into<String>) -> Self {
+        self.host = host.into();
+        self
+    }
+
+    /// Port of the first broker; the others take the following ports. Default 0: every
+    /// broker gets an ephemeral port.
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+
+    /// A topic to create at start, with default replication.
+    pub fn topic(mut self, name: impl Into<String>, partitions: i32) -> Self {
+        self.topics.push(TopicSpec::new(name, partitions));
+        self
+    }
+
+    /// A topic to create at start with configs, e.g. `max.message.bytes`.
+    pub fn topic_with_configs(
+        mut self,
+        name: impl Into<String>,
+        partitions: i32,
+        configs: &[(&str, &str)],
+    ) -> Self {
+        let mut spec = TopicSpec::new(name, partitions);
+        spec.configs = to_config_map(configs);
+        self.topics.push(spec);
+        self
+    }
+
+    /// Kafka's `auto.create.topics.enable`. Default true, as in Kafka.
+    pub fn auto_create_topics(mut self, enabled: bool) -> Self {
+        self.config.auto_create_topics = enabled;
+        self
+    }
+
+    /// Kafka's `num.partitions` for auto-created topics. Default 1.
+    pub fn default_partitions(mut self, n: i32) -> Self {
+        self.config.num_partitions = n.max(1);
+        self
+    }
+
+    /// Kafka's `default.replication.factor`. Default min(3, brokers).
+    pub fn default_replication_factor(mut self, n: i16) -> Self {
+        self.replication_factor = Some(n.max(1));
+        self
+    }
+
+    /// Kafka's `message.max.bytes`: the `max.message.bytes` of topics that do not set their
+    /// own. Default 1048588.
+    pub fn message_max_bytes(mut self, n: i32) -> Self {
+        self.config.message_max_bytes = n;
+        self
+    }
+
+    /// Kafka's `socket.request.max.bytes`: larger frames close the connection. Default 100 MiB.
+    pub fn max_request_size(mut self, bytes: usize) -> Self {
+        self.config.max_request_size = bytes;
+        self
+    }
+
+    /// Seed for every identifier the cluster makes up (cluster id, topic ids).
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// Kafka's `group.initial.rebalance.delay.ms`: how long an empty group's first
+    /// rebalance waits for more members. Default 0 (Kafka's is 3000), so a test's first
+    /// consumer is assigned at once.
+    pub fn group_initial_rebalance_delay_ms(mut self, ms: i32) -> Self {
+        self.config.group.initial_rebalance_delay_ms = ms.max(0);
+        self
+    }
+
+    /// Kafka's `group.min.session.timeout.ms`: shorter consumer sessions are refused with
+    /// INVALID_SESSION_TIMEOUT. Default 6000; lower it to test session expiry quickly.
+    pub fn group_min_session_timeout_ms(mut self, ms: i32) -> Self {
+        self.config.group.min_session_timeout_ms = ms.max(0);
+        self
+    }
+
+    /// Kafka's `group.max.session.timeout.ms`. Default 1800000.
+    pub fn group_max_session_timeout_ms(mut self, ms: i32) -> Self {
+        self.config.group.max_session_timeout_ms = ms.max(0);
+        self
+    }
+
+    /// Kafka's `group.max.size`: joins beyond it get GROUP_MAX_SIZE_REACHED. Default
+    /// unbounded.
+    pub fn group_max_size(mut self, n: i32) -> Self {
+        self.config.group.max_size = n.max(1);
+        self
+    }
+
+    /// Kafka's `min.insync.replicas` for topics that do not set their own: acks=all
+    /// writes fail with NOT_ENOUGH_REPLICAS when fewer replicas are in sync. Default 1.
+    pub fn min_insync_replicas(mut self, n: i32) -> Self {
+        self.config.min_insync_replicas = n.max(1);
+        self
+    }
+
+    /// Kafka's `unclean.leader.election.enable` for topics that do not set their own:
+    /// whether an out-of-sync replica may take over (losing records) when no in-sync one
+    /// is up. Default false.
+    pub fn unclean_leader_election(mut self, enabled: bool) -> Self {
+        self.config.unclean_leader_election = enabled;
+        self
+    }
+
+    /// Kafka's `replica.lag.time.max.ms`: how long a follower may go without catching up
+    /// before it leaves the ISR. Default 30 s.
+    pub fn replica_lag_time_max(mut self, max: Duration) -> Self {
+        self.config.replica_lag_time_max_ms = max.as_millis() as i64;
+        self
+    }
+
+    /// How long after an append followers copy it. Default zero: followers copy at once,
+    /// so acks=all answers immediately and the high watermark is the log end. With a lag,
+    /// acks=all waits for it and consumers see records that much later.
+    pub fn replication_lag(mut self, lag: Duration) -> Self {
+        self.replication_lag_ms = lag.as_millis() as i64;
+        self
+    }
+
+    /// A manual clock starting at `start_ms` (milliseconds since the Unix epoch): the
+    /// cluster's time then moves only with [`Cluster::advance`], which fires session and
+    /// rebalance timeouts, replication lag and long-poll waits at once. Record timestamps
+    /// the broker assigns (LogAppendTime) come from it too.
+    pub fn manual_clock(mut self, start_ms: i64) -> Self {
+        self.manual_clock = Some(start_ms);
+        self
+    }
+
+    /// Kafka's `log.retention.check.interval.ms`: how often `retention.ms` and
+    /// `retention.bytes` are enforced. Default 5 minutes, as in Kafka; lower it to see
+    /// retention act in a real-time test ([`Cluster::advance`] always enforces it).
+    pub fn log_retention_check_interval(mut self, every: Duration) -> Self {
+        self.config.log_retention_check_interval_ms = (every.as_millis() as i64).max(1);
+        self
+    }
+
+    /// Kafka's `max.connections`: how many connections each broker holds at once. At the
+    /// limit a broker accepts nothing more until one closes, as Kafka's acceptor does, so
+    /// a new client's connection waits. Default unbounded, as in Kafka.
+    pub fn max_connections(mut self, n: usize) -> Self {
+        self.config.max_connections = Some(n.max(1));
+        self
+    }
+
+    /// Worker threads of the cluster's runtime. Default 2.
+    pub fn worker_threads(mut self, n: usize) -> Self {
+        self.worker_threads = n.max(1);
+        self
+    }
+
+    /// Binds every broker's listener and starts serving.
+    pub fn start(self) -> std::io::Result<Cluster> {
+        let mut listeners = Vec::with_capacity(self.brokers);
+        let mut brokers = Vec::with_capacity(self.brokers);
+        for i in 0..self.brokers {
+            let port = match self.port {
+                0 => 0,
+                first => u16::try_from(i)
+                    .ok()
+                    .and_then(|i| first.checked_add(i))
+                    .ok_or_else(|| {
+                        std::io::Error::new(
+                            std::io::ErrorKind::InvalidInput,
+                            format!(
+                                "{} brokers from port {first} run past port 65535",
+                                self.brokers
+                            ),
+                        )
+                    })?,
+            };
+            let listener = TcpListener::bind((self.host.as_str(), port)).map_err(|e| {
+                std::io::Error::new(
+                    e.kind(),
+                    format!(
+                        "broker {} cannot listen on {}:{port}: {e}",
+                        i + 1,
+                        self.host
+                    ),
+                )
+            })?;
+            listener.set_nonblocking(true)?;
+            let addr: SocketAddr = listener.local_addr()?;
+            brokers.push(BrokerInfo {
+                id: i as i32 + 1,
+                host: self.host.clone(),
+                port: addr.port() as i32,
+            });
+            listeners.push(listener);
+        }
+        let mut config = self.config;
+        config.default_replication_factor = self
+            .replication_factor
+            .unwrap_or(self.brokers.min(3) as i16);
+        let clock = match self.manual_clock {
+            Some(start) => Clock::manual(start),
+            None => Clock::System,
+        };
+        let mut state = State::new(self.seed, brokers.clone(), config);
+        state.set_replication_lag(self.replication_lag_ms, clock.now_ms());
+        state.start_retention(clock.now_ms());
+        for spec in &self.topics {
+            state
+                .create_topic(spec)
+                .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+        }
+        let nets = brokers
+            .iter()
+            .zip(listeners)
+            .map(|(b, l)| Arc::new(BrokerNet::new(b.id, l)))
+            .collect();
+        let shared = Arc::new(Shared::new(state, clock, self.seed));
+        let runtime = Runtime::start(shared, nets, self.worker_threads)?;
+        tracing::info!(bootstrap = %bootstrap(&brokers), "cluster started");
+        Ok(Cluster { runtime, brokers })
+    }
+}
+
+pub(super) fn to_config_map(configs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    configs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+pub(super) fn bootstrap(brokers: &[BrokerInfo]) -> String {
+    brokers
+        .iter()
+        .map(|b| format!("{}:{}", b.host, b.port))
+        .collect::<Vec<_>>()
+        .join(",")
+}

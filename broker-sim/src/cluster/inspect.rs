@@ -1,0 +1,324 @@
+//! Inspection and seeding: topics, partitions, records, traffic, groups; records and
+//! offsets written by a test without a client.
+
+use broker_sim_protocol::batch::{self, Codec, NewRecord};
+use broker_sim_protocol::partitioner;
+use bytes::Bytes;
+use kafka_protocol::ResponseError;
+
+use super::builder::{bootstrap, to_config_map};
+use super::{Cluster, ClusterBuilder, GroupInfo, GroupOffset, MemberInfo, PartitionInfo, Record};
+use crate::error::KafkaError;
+use crate::state::counters::TopicStats;
+use crate::state::groups::{OffsetReset, decode_assignment};
+use crate::state::{AppendOptions, BrokerInfo, TopicSpec};
+
+impl Cluster {
+    pub fn builder() -> ClusterBuilder {
+        ClusterBuilder::default()
+    }
+
+    /// `host:port` of every broker, comma-separated, for a client's `bootstrap.servers`.
+    pub fn bootstrap_servers(&self) -> String {
+        bootstrap(&self.brokers)
+    }
+
+    pub fn brokers(&self) -> Vec<BrokerInfo> {
+        self.brokers.clone()
+    }
+
+    pub fn cluster_id(&self) -> String {
+        self.shared().lock().cluster_id.clone()
+    }
+
+    pub fn create_topic(&self, name: &str, partitions: i32) -> Result<(), KafkaError> {
+        self.create_topic_with(TopicSpec::new(name, partitions))
+    }
+
+    pub fn create_topic_with_configs(
+        &self,
+        name: &str,
+        partitions: i32,
+        configs: &[(&str, &str)],
+    ) -> Result<(), KafkaError> {
+        let mut spec = TopicSpec::new(name, partitions);
+        spec.configs = to_config_map(configs);
+        self.create_topic_with(spec)
+    }
+
+    pub fn create_topic_with(&self, spec: TopicSpec) -> Result<(), KafkaError> {
+        self.shared().lock().create_topic(&spec).map(|_| ())
+    }
+
+    pub fn delete_topic(&self, name: &str) -> Result<(), KafkaError> {
+        self.shared().lock().delete_topic(name)?;
+        // Long-polling fetches on the topic answer now, as Kafka's delayed fetches do.
+        self.shared().wake_all();
+        Ok(())
+    }
+
+    /// Topic names, sorted.
+    pub fn topics(&self) -> Vec<String> {
+        self.shared()
+            .lock()
+            .topics()
+            .map(|t| t.name.clone())
+            .collect()
+    }
+
+    /// The partitions of `topic` with leaders and offsets; `None` if it does not exist.
+    pub fn partitions(&self, topic: &str) -> Option<Vec<PartitionInfo>> {
+        let state = self.shared().lock();
+        let t = state.topic(topic)?;
+        Some(
+            t.partitions
+                .iter()
+                .map(|p| PartitionInfo {
+                    partition: p.index,
+                    leader: p.leader,
+                    leader_epoch: p.leader_epoch,
+                    replicas: p.replicas.clone(),
+                    isr: p.isr.clone(),
+                    log_start_offset: p.log.log_start_offset(),
+                    high_watermark: p.high_watermark(),
+                })
+                .collect(),
+        )
+    }
+
+    /// One partition of `topic` with its leader and offsets; `None` if it does not exist.
+    pub fn partition(&self, topic: &str, partition: i32) -> Option<PartitionInfo> {
+        self.partitions(topic)?
+            .into_iter()
+            .find(|p| p.partition == partition)
+    }
+
+    /// How many records and bytes `topic` has taken in and handed out, per partition and
+    /// in all, since it was created: Kafka's per-topic broker metrics as totals. `None` if
+    /// the topic does not exist.
+    pub fn topic_stats(&self, topic: &str) -> Option<TopicStats> {
+        let state = self.shared().lock();
+        let t = state.topic(topic)?;
+        let partitions = t
+            .partitions
+            .iter()
+            .map(|p| p.counters.snapshot(p.index))
+            .collect();
+        Some(TopicStats::new(topic, partitions))
+    }
+
+    /// Every record of `topic`, by partition then offset. Empty if the topic does not exist.
+    pub fn records(&self, topic: &str) -> Vec<Record> {
+        let count = self.partitions(topic).map_or(0, |p| p.len() as i32);
+        (0..count)
+            .flat_map(|p| self.partition_records(topic, p))
+            .collect()
+    }
+
+    /// The records of one partition, in offset order.
+    pub fn partition_records(&self, topic: &str, partition: i32) -> Vec<Record> {
+        let decoded = {
+            let state = self.shared().lock();
+            match state.topic(topic).and_then(|t| t.partition(partition)) {
+                Some(p) => p.log.records(),
+                None => return Vec::new(),
+            }
+        };
+        decoded
+            .into_iter()
+            .map(|r| Record {
+                topic: topic.to_string(),
+                partition,
+                offset: r.offset,
+                timestamp: r.timestamp,
+                key: r.key,
+                value: r.value,
+                headers: r.headers,
+            })
+            .collect()
+    }
+
+    /// The partition the Java client's default partitioner picks for `key` in `topic`.
+    pub fn partition_for_key(&self, topic: &str, key: &[u8]) -> Option<i32> {
+        let count = self.shared().lock().topic(topic)?.partitions.len() as i32;
+        Some(partitioner::partition_for_key(key, count))
+    }
+
+    /// The keyed records of `topic` that are not in the partition the Java client's default
+    /// partitioner (murmur2) gives their key: an audit for "equal keys land together, where
+    /// any Java, Python or Go client would put them". Empty when every keyed record is in
+    /// place; unkeyed records are never reported.
+    pub fn misplaced_records(&self, topic: &str) -> Vec<Record> {
+        let Some(count) = self.partitions(topic).map(|p| p.len() as i32) else {
+            return Vec::new();
+        };
+        self.records(topic)
+            .into_iter()
+            .filter(|r| {
+                r.key
+                    .as_deref()
+                    .is_some_and(|k| partitioner::partition_for_key(k, count) != r.partition)
+            })
+            .collect()
+    }
+
+    /// Seeds one record as a producer would: keyed records go where the Java partitioner
+    /// puts them, unkeyed ones round robin. Returns (partition, offset).
+    pub fn produce(
+        &self,
+        topic: &str,
+        key: Option<&[u8]>,
+        value: &[u8],
+    ) -> Result<(i32, i64), KafkaError> {
+        let record = NewRecord {
+            timestamp: self.shared().clock.now_ms(),
+            key: key.map(Bytes::copy_from_slice),
+            value: Some(Bytes::copy_from_slice(value)),
+            headers: Vec::new(),
+        };
+        self.produce_record(topic, None, record)
+    }
+
+    /// Seeds one record with headers, timestamp or a null value to `partition`, or, without
+    /// one, where a producer would put it (as [`Cluster::produce`]). Returns (partition,
+    /// offset).
+    pub fn produce_record(
+        &self,
+        topic: &str,
+        partition: Option<i32>,
+        record: NewRecord,
+    ) -> Result<(i32, i64), KafkaError> {
+        let partition = match (partition, &record.key) {
+            (Some(p), _) => p,
+            (None, Some(k)) => self
+                .partition_for_key(topic, k)
+                .ok_or_else(|| KafkaError::new(ResponseError::UnknownTopicOrPartition, topic))?,
+            (None, None) => self.shared().lock().next_unkeyed_partition(topic)?,
+        };
+        let offset = self.produce_records(topic, partition, &[record])?;
+        Ok((partition, offset))
+    }
+
+    /// Appends `records` to one partition as a single batch; returns the first offset.
+    pub fn produce_records(
+        &self,
+        topic: &str,
+        partition: i32,
+        records: &[NewRecord],
+    ) -> Result<i64, KafkaError> {
+        let bytes = batch::encode_batch(records, Codec::None)
+            .map_err(|e| KafkaError::new(ResponseError::InvalidRecord, e.to_string()))?;
+        // Seeding stands for a producer with acks=1: it is not held to min.insync.replicas.
+        let options = AppendOptions {
+            acks: 1,
+            now_ms: self.shared().clock.now_ms(),
+            allow_zstd: true,
+        };
+        let appended = self
+            .shared()
+            .lock()
+            .append(topic, partition, None, &bytes, options)?;
+        self.shared().wake_all();
+        Ok(appended.base_offset)
+    }
+
+    /// Group ids, sorted.
+    pub fn groups(&self) -> Vec<String> {
+        self.shared()
+            .lock()
+            .groups
+            .iter()
+            .map(|g| g.id.clone())
+            .collect()
+    }
+
+    /// A group's state, members with their assignments, committed offsets and lag.
+    pub fn group(&self, group_id: &str) -> Option<GroupInfo> {
+        let state = self.shared().lock();
+        let g = state.groups.get(group_id)?;
+        let members = g
+            .members
+            .values()
+            .map(|m| MemberInfo {
+                member_id: m.id.clone(),
+                group_instance_id: m.instance_id.clone(),
+                client_id: m.client_id.clone(),
+                client_host: m.client_host.clone(),
+                session_timeout_ms: m.session_timeout_ms,
+                rebalance_timeout_ms: m.rebalance_timeout_ms,
+                assignment: if g.protocol_type.as_deref() == Some("consumer") {
+                    decode_assignment(&m.assignment).unwrap_or_default()
+                } else {
+                    Vec::new()
+                },
+            })
+            .collect();
+        let offsets = g
+            .offsets
+            .iter()
+            .map(|((topic, partition), c)| {
+                let high_watermark = state
+                    .topic(topic)
+                    .and_then(|t| t.partition(*partition))
+                    .map_or(-1, |p| p.high_watermark());
+                GroupOffset {
+                    topic: topic.clone(),
+                    partition: *partition,
+                    offset: c.offset,
+                    metadata: c.metadata.clone(),
+                    leader_epoch: c.leader_epoch,
+                    high_watermark,
+                    lag: if high_watermark < 0 {
+                        -1
+                    } else {
+                        (high_watermark - c.offset).max(0)
+                    },
+                }
+            })
+            .collect();
+        Some(GroupInfo {
+            group_id: g.id.clone(),
+            state: g.state,
+            protocol_type: g.protocol_type.clone().unwrap_or_default(),
+            protocol: g.protocol.clone(),
+            generation: g.generation,
+            leader: g.leader.clone(),
+            members,
+            offsets,
+            coordinator: state.coordinator_for(group_id).map(|b| b.id),
+        })
+    }
+
+    /// Removes a member now, as if its session had timed out — a consumer "crash" without
+    /// waiting out `session.timeout.ms`. The rest of the group rebalances.
+    pub fn expire_member(&self, group_id: &str, member_id: &str) -> Result<(), KafkaError> {
+        let now = self.shared().clock.now_ms();
+        let result = self
+            .shared()
+            .lock()
+            .groups
+            .expire_member(group_id, member_id, now);
+        self.shared().wake_timers();
+        result.map_err(|code| {
+            KafkaError::new(
+                code,
+                format!("cannot expire member {member_id} of group {group_id}"),
+            )
+        })
+    }
+
+    /// Sets the committed offset of every partition of `topic` for `group_id` (creating
+    /// the group if needed), as `kafka-consumer-groups --reset-offsets` does. Only while
+    /// the group has no members: NON_EMPTY_GROUP otherwise.
+    pub fn reset_group_offsets(
+        &self,
+        group_id: &str,
+        topic: &str,
+        to: OffsetReset,
+    ) -> Result<(), KafkaError> {
+        let now = self.shared().clock.now_ms();
+        self.shared()
+            .lock()
+            .reset_group_offsets(group_id, topic, to, now)
+    }
+}

@@ -1,0 +1,49 @@
+//! The embedding API: build, start, inspect and stop a cluster from a test.
+//!
+//! A [`Cluster`] owns the runtime (`crate::runtime`): a dedicated thread running its own
+//! tokio runtime. Every inspection and control call locks the same state the brokers
+//! serve from.
+//!
+//! Layout: `builder` has the settings and `start`; `views` the values inspection returns;
+//! `inspect` reading and seeding topics, records and groups; `lifecycle` failures and
+//! time; `faults` the fault-rule calls.
+
+mod builder;
+mod faults;
+mod inspect;
+mod lifecycle;
+mod views;
+
+pub use builder::ClusterBuilder;
+pub use views::{BrokerStatus, GroupInfo, GroupOffset, MemberInfo, PartitionInfo, Record};
+
+use crate::runtime::Runtime;
+use crate::shared::Shared;
+use crate::state::BrokerInfo;
+
+/// A running cluster. Dropping it stops every broker and frees its ports.
+pub struct Cluster {
+    runtime: Runtime,
+    brokers: Vec<BrokerInfo>,
+}
+
+impl Cluster {
+    fn shared(&self) -> &Shared {
+        &self.runtime.shared
+    }
+
+    /// Stops every broker, closes every connection and frees the ports.
+    pub fn shutdown(mut self) {
+        self.stop();
+    }
+
+    fn stop(&mut self) {
+        self.runtime.stop();
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}

@@ -1,0 +1,170 @@
+//! What happens to a request between its frame and its answer, as layers that are generic
+//! over the API description (`crate::api::Api`):
+//!
+//! 1. **version gate**: an API broker-sim does not serve, or a version outside its range,
+//!    closes the connection; except ApiVersions, which Kafka answers in v0 with the
+//!    supported list so the client can pick a version both sides know;
+//! 2. **decode** with `kafka-protocol`; a body that does not decode closes the connection;
+//! 3. **authorization**: nothing to check yet (no SASL, no ACLs). A refusal here is
+//!    answered with the API's own error answer, so authentication and ACLs slot in
+//!    without touching a handler;
+//! 4. **fault rules** (`faults`): the rule that fires decides what becomes of the request;
+//! 5. **throttle** (`throttle`): a throttle time on the answer and a muted connection;
+//! 6. the API's **handler**, then the answer is encoded.
+//!
+//! The connection (`crate::net`) carries the resulting [`Outcome`] out.
+
+mod faults;
+mod throttle;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+use broker_sim_protocol::header::{RequestFrame, encode_response};
+use bytes::{Bytes, BytesMut};
+use kafka_protocol::ResponseError;
+use kafka_protocol::messages::ApiKey;
+use kafka_protocol::protocol::Decodable;
+
+use crate::api::{self, Api, Ctx, Reply, Visitor};
+use crate::error::CloseReason;
+use crate::shared::Shared;
+
+/// What the connection does with a request once the pipeline is through with it.
+pub(crate) enum Outcome {
+    Send(BytesMut),
+    /// Send, then read nothing more from the connection for a while (a throttle).
+    SendThenPause(BytesMut, Duration),
+    /// Nothing to send (acks=0 produce).
+    Silent,
+    Close(CloseReason),
+    /// Never answer, and answer nothing more on this connection, like a hung broker: the
+    /// client's request times out and it closes the connection.
+    Hang,
+}
+
+/// Where a request came from.
+pub(crate) struct Origin<'a> {
+    pub broker_id: i32,
+    /// The peer's address as Kafka prints it ("/127.0.0.1").
+    pub client_host: &'a str,
+}
+
+/// Runs one request through every layer.
+pub(crate) async fn process(shared: &Shared, origin: Origin<'_>, request: RequestFrame) -> Outcome {
+    let RequestFrame {
+        api_key,
+        header,
+        body,
+    } = request;
+    let version = header.request_api_version;
+    let correlation_id = header.correlation_id;
+    let Some(supported) = api::supported(api_key) else {
+        return Outcome::Close(CloseReason::UnsupportedApi(api_key));
+    };
+    if !supported.contains(version) {
+        if api_key != ApiKey::ApiVersions {
+            return Outcome::Close(CloseReason::UnsupportedVersion {
+                api: api_key,
+                version,
+                min: supported.min,
+                max: supported.max,
+            });
+        }
+        tracing::debug!("ApiVersions v{version} unsupported: answering in v0");
+        let answer = api::api_versions::unsupported_version();
+        return encode::<api::api_versions::ApiVersions>(
+            0,
+            correlation_id,
+            Reply::Response(answer),
+        );
+    }
+    let ctx = Ctx {
+        shared,
+        broker_id: origin.broker_id,
+        version,
+        client_id: header.client_id.as_deref().unwrap_or_default(),
+        client_host: origin.client_host,
+    };
+    let serve = Serve {
+        ctx: &ctx,
+        body,
+        correlation_id,
+    };
+    match api::visit(api_key, serve) {
+        Some(outcome) => outcome.await,
+        // The gate admits only registered APIs.
+        None => Outcome::Close(CloseReason::UnsupportedApi(api_key)),
+    }
+}
+
+/// The layers after the version gate, for the API the request is of.
+struct Serve<'a> {
+    ctx: &'a Ctx<'a>,
+    body: Bytes,
+    correlation_id: i32,
+}
+
+impl<'a> Visitor for Serve<'a> {
+    type Output = Pin<Box<dyn Future<Output = Outcome> + Send + 'a>>;
+
+    fn visit<A: Api>(self) -> Self::Output {
+        Box::pin(serve::<A>(self.ctx, self.body, self.correlation_id))
+    }
+}
+
+async fn serve<A: Api>(ctx: &Ctx<'_>, mut body: Bytes, correlation_id: i32) -> Outcome {
+    let v = ctx.version;
+    let request = match A::Request::decode(&mut body, v) {
+        Ok(request) => request,
+        Err(e) => {
+            return Outcome::Close(CloseReason::Malformed {
+                api: A::KEY,
+                version: v,
+                error: e.to_string(),
+            });
+        }
+    };
+    if let Err(code) = authorize::<A>(ctx, &request) {
+        let answer = A::error_response(&request, v, code);
+        return encode::<A>(v, correlation_id, Reply::Response(answer));
+    }
+    match faults::serve::<A>(ctx, request).await {
+        faults::Served::Reply(reply) => encode::<A>(v, correlation_id, reply),
+        faults::Served::Throttled(reply, ms) => match throttle::apply::<A>(reply, ms).await {
+            (reply, None) => encode::<A>(v, correlation_id, reply),
+            (reply, Some(pause)) => match encode::<A>(v, correlation_id, reply) {
+                Outcome::Send(bytes) => Outcome::SendThenPause(bytes, pause),
+                other => other,
+            },
+        },
+        faults::Served::Close(why) => Outcome::Close(why),
+        faults::Served::Hang => Outcome::Hang,
+    }
+}
+
+/// Authorization: every request is allowed, as in a Kafka cluster without an authorizer.
+/// This is where SASL principals and ACLs will refuse a request, with the API's own
+/// error answer (TOPIC_AUTHORIZATION_FAILED and the like).
+fn authorize<A: Api>(ctx: &Ctx<'_>, request: &A::Request) -> Result<(), ResponseError> {
+    let _ = (ctx, request);
+    Ok(())
+}
+
+fn encode<A: Api>(version: i16, correlation_id: i32, reply: Reply<A::Response>) -> Outcome {
+    match reply {
+        Reply::Response(answer) => {
+            match encode_response(A::KEY, version, correlation_id, &answer.into()) {
+                Ok(bytes) => Outcome::Send(bytes),
+                Err(e) => Outcome::Close(CloseReason::Encode {
+                    api: A::KEY,
+                    version,
+                    error: e.to_string(),
+                }),
+            }
+        }
+        Reply::NoResponse => Outcome::Silent,
+        Reply::Close(why) => Outcome::Close(why),
+    }
+}
