@@ -109,3 +109,27 @@ async fn cluster_works_from_a_current_thread_tokio_test() {
 async fn cluster_works_from_a_multi_thread_tokio_test() {
     round_trip_inside_a_runtime().await;
 }
+
+#[test]
+fn a_broker_at_max_connections_accepts_the_next_one_only_when_one_closes() {
+    let cluster = Cluster::builder()
+        .brokers(1)
+        .max_connections(1)
+        .start()
+        .unwrap();
+    let mut first = Conn::to_broker(&cluster, 1);
+    first.send(3, &ApiVersionsRequest::default());
+    // The second connection waits in the listen backlog, as with Kafka's acceptor at
+    // `max.connections`: its request is read only once a slot frees.
+    let mut second = Conn::to_broker(&cluster, 1);
+    let correlation_id = second.write(3, &ApiVersionsRequest::default());
+    assert!(
+        !second.answer_pending(std::time::Duration::from_millis(300)),
+        "answered past the connection limit"
+    );
+    drop(first);
+    let answer = second
+        .read::<ApiVersionsRequest>(3, correlation_id)
+        .unwrap();
+    assert_eq!(answer.error_code, 0);
+}

@@ -20,7 +20,7 @@ fn serve(ctx: &Ctx<'_>, r: DeleteGroupsRequest) -> DeleteGroupsResponse {
             let result = if id.is_empty() {
                 Err(ResponseError::InvalidGroupId.into())
             } else {
-                ctx.coordinated(&id, |state, _| Ok(state.groups.delete(&id)?))
+                ctx.coordinated(&id, |state, _| state.groups.delete(&id))
             };
             DeletableGroupResult::default()
                 .with_group_id(id)

@@ -14,13 +14,13 @@ use kafka_protocol::messages::ApiKey;
 
 fn serve(ctx: &Ctx<'_>, r: HeartbeatRequest) -> HeartbeatResponse {
     let result = ctx.coordinated(&r.group_id, |state, now| {
-        Ok(state.groups.heartbeat(
+        state.groups.heartbeat(
             &r.group_id,
             r.generation_id,
             &r.member_id,
             r.group_instance_id.as_deref(),
             now,
-        )?)
+        )
     });
     HeartbeatResponse::default().with_error_code(code(result.err()))
 }

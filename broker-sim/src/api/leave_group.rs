@@ -27,14 +27,14 @@ fn serve(ctx: &Ctx<'_>, r: LeaveGroupRequest) -> LeaveGroupResponse {
         vec![(r.member_id.to_string(), None)]
     };
     let result = ctx.coordinated(&r.group_id, |state, now| {
-        Ok(state.groups.leave(&r.group_id, &leaving, now)?)
+        state.groups.leave(&r.group_id, &leaving, now)
     });
     let results = match result {
         Ok(results) => results,
         Err(e) => return LeaveGroupResponse::default().with_error_code(e.code()),
     };
     if ctx.version < 3 {
-        let error = results.first().and_then(|r| r.err());
+        let error = results.first().and_then(|r| r.clone().err());
         return LeaveGroupResponse::default().with_error_code(error.map_or(0, |e| e.code()));
     }
     let members = leaving

@@ -330,6 +330,9 @@ pub fn supported(key: ApiKey) -> Option<ApiSupport> {
 }
 
 #[cfg(test)]
+mod handler_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

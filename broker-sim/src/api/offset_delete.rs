@@ -25,7 +25,7 @@ fn serve(ctx: &Ctx<'_>, r: OffsetDeleteRequest) -> OffsetDeleteResponse {
         })
         .collect();
     let result = ctx.coordinated(&r.group_id, |state, _| {
-        Ok(state.delete_offsets(&r.group_id, partitions)?)
+        state.delete_offsets(&r.group_id, partitions)
     });
     let results = match result {
         Ok(results) => results,

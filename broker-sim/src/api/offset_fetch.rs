@@ -115,7 +115,7 @@ fn fetch(
     topics: Option<Vec<(String, Vec<i32>)>>,
 ) -> (i16, Vec<(String, Vec<Row>)>) {
     let result = ctx.coordinated(group_id, |state, _| {
-        Ok(state.fetch_offsets(group_id, topics.clone())?)
+        state.fetch_offsets(group_id, topics.clone())
     });
     let row = |p: i32, committed: Option<CommittedOffset>| match committed {
         Some(c) => (

@@ -299,9 +299,9 @@ impl Cluster {
             .groups
             .expire_member(group_id, member_id, now);
         self.shared().wake_timers();
-        result.map_err(|code| {
+        result.map_err(|e| {
             KafkaError::new(
-                code,
+                e.code,
                 format!("cannot expire member {member_id} of group {group_id}"),
             )
         })

@@ -10,6 +10,7 @@ use super::{
     Group, GroupConfig, GroupState, Groups, JoinRequest, JoinResult, JoinedMember, Member, Pending,
     SyncResult, new_member_id,
 };
+use crate::error::KafkaError;
 use crate::rng::SimRng;
 
 impl Groups {
@@ -102,15 +103,15 @@ impl Group {
         &self,
         member_id: &str,
         instance_id: Option<&str>,
-    ) -> Result<(), ResponseError> {
+    ) -> Result<(), KafkaError> {
         match instance_id {
             Some(instance) => match self.static_members.get(instance) {
-                None => Err(ResponseError::UnknownMemberId),
-                Some(id) if id != member_id => Err(ResponseError::FencedInstanceId),
+                None => Err(ResponseError::UnknownMemberId.into()),
+                Some(id) if id != member_id => Err(ResponseError::FencedInstanceId.into()),
                 Some(_) => Ok(()),
             },
             None if self.members.contains_key(member_id) => Ok(()),
-            None => Err(ResponseError::UnknownMemberId),
+            None => Err(ResponseError::UnknownMemberId.into()),
         }
     }
 
@@ -161,7 +162,7 @@ impl Group {
             return self.add_member_and_rebalance(member_id, req, now, config);
         }
         if let Err(e) = self.validate_member(&member_id, req.instance_id.as_deref()) {
-            return Pending::Ready(JoinResult::error(e, &member_id));
+            return Pending::Ready(JoinResult::error(e.code, &member_id));
         }
         let member = self.members.get(&member_id).expect("validated");
         let same_protocols = member.protocols == req.protocols;

@@ -4,6 +4,7 @@
 use kafka_protocol::ResponseError;
 
 use super::{Group, GroupConfig, GroupState, Groups, JoinResult, Rebalance, SyncResult};
+use crate::error::KafkaError;
 
 impl Groups {
     /// Heartbeat.
@@ -14,25 +15,25 @@ impl Groups {
         member_id: &str,
         instance_id: Option<&str>,
         now: i64,
-    ) -> Result<(), ResponseError> {
+    ) -> Result<(), KafkaError> {
         let group = self
             .groups
             .get_mut(group_id)
             .ok_or(ResponseError::UnknownMemberId)?;
         if group.state == GroupState::Dead {
-            return Err(ResponseError::CoordinatorNotAvailable);
+            return Err(ResponseError::CoordinatorNotAvailable.into());
         }
         group.validate_member(member_id, instance_id)?;
         if generation != group.generation {
-            return Err(ResponseError::IllegalGeneration);
+            return Err(ResponseError::IllegalGeneration.into());
         }
         if group.state == GroupState::Empty {
-            return Err(ResponseError::UnknownMemberId);
+            return Err(ResponseError::UnknownMemberId.into());
         }
         let member = group.members.get_mut(member_id).expect("validated");
         member.touch(now);
         match group.state {
-            GroupState::PreparingRebalance => Err(ResponseError::RebalanceInProgress),
+            GroupState::PreparingRebalance => Err(ResponseError::RebalanceInProgress.into()),
             _ => Ok(()),
         }
     }
@@ -44,12 +45,15 @@ impl Groups {
         group_id: &str,
         leaving: &[(String, Option<String>)],
         now: i64,
-    ) -> Result<Vec<Result<(), ResponseError>>, ResponseError> {
+    ) -> Result<Vec<Result<(), KafkaError>>, KafkaError> {
         let Some(group) = self.groups.get_mut(group_id) else {
-            return Ok(vec![Err(ResponseError::UnknownMemberId); leaving.len()]);
+            return Ok(vec![
+                Err(ResponseError::UnknownMemberId.into());
+                leaving.len()
+            ]);
         };
         if group.state == GroupState::Dead {
-            return Err(ResponseError::CoordinatorNotAvailable);
+            return Err(ResponseError::CoordinatorNotAvailable.into());
         }
         let config = self.config;
         Ok(leaving
@@ -67,7 +71,7 @@ impl Groups {
         group_id: &str,
         member_id: &str,
         now: i64,
-    ) -> Result<(), ResponseError> {
+    ) -> Result<(), KafkaError> {
         let config = self.config;
         let group = self
             .groups
@@ -78,7 +82,7 @@ impl Groups {
             return Ok(());
         }
         if !group.members.contains_key(member_id) {
-            return Err(ResponseError::UnknownMemberId);
+            return Err(ResponseError::UnknownMemberId.into());
         }
         group.remove_member(member_id, "expired by the embedding API", now, &config);
         Ok(())
@@ -92,7 +96,7 @@ impl Group {
         instance_id: Option<&str>,
         now: i64,
         config: &GroupConfig,
-    ) -> Result<(), ResponseError> {
+    ) -> Result<(), KafkaError> {
         let member_id = match instance_id {
             Some(instance) => {
                 let current = self
@@ -101,7 +105,7 @@ impl Group {
                     .ok_or(ResponseError::UnknownMemberId)?;
                 // An admin removing a static member names only its instance id.
                 if !member_id.is_empty() && current != member_id {
-                    return Err(ResponseError::FencedInstanceId);
+                    return Err(ResponseError::FencedInstanceId.into());
                 }
                 current.clone()
             }
@@ -112,7 +116,7 @@ impl Group {
             return Ok(());
         }
         if !self.members.contains_key(&member_id) {
-            return Err(ResponseError::UnknownMemberId);
+            return Err(ResponseError::UnknownMemberId.into());
         }
         self.remove_member(&member_id, "member left the group", now, config);
         Ok(())

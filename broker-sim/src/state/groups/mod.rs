@@ -35,7 +35,8 @@ use tokio::sync::oneshot;
 pub use consumer_protocol::{decode_assignment, decode_subscription};
 pub use offsets::{CommitRequest, OffsetReset};
 
-pub use crate::config::GroupConfig;
+use crate::config::GroupConfig;
+pub use crate::error::KafkaError;
 
 /// A decoded JoinGroup, version differences already resolved by the handler.
 #[derive(Debug, Clone)]
@@ -359,11 +360,11 @@ impl Groups {
     }
 
     /// Removes an Empty group and its offsets (DeleteGroups).
-    pub fn delete(&mut self, id: &str) -> Result<(), ResponseError> {
+    pub fn delete(&mut self, id: &str) -> Result<(), KafkaError> {
         match self.groups.get(id) {
-            None => Err(ResponseError::GroupIdNotFound),
-            Some(g) if g.state == GroupState::Dead => Err(ResponseError::GroupIdNotFound),
-            Some(g) if g.state != GroupState::Empty => Err(ResponseError::NonEmptyGroup),
+            None => Err(ResponseError::GroupIdNotFound.into()),
+            Some(g) if g.state == GroupState::Dead => Err(ResponseError::GroupIdNotFound.into()),
+            Some(g) if g.state != GroupState::Empty => Err(ResponseError::NonEmptyGroup.into()),
             Some(_) => {
                 self.groups.remove(id);
                 tracing::info!(group = %id, "deleted group");

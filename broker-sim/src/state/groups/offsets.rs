@@ -40,9 +40,9 @@ pub enum OffsetReset {
 
 impl Group {
     /// Kafka's commit validation, in its order.
-    fn validate_commit(&self, req: &CommitRequest) -> Result<(), ResponseError> {
+    fn validate_commit(&self, req: &CommitRequest) -> Result<(), KafkaError> {
         if self.state == GroupState::Dead {
-            return Err(ResponseError::CoordinatorNotAvailable);
+            return Err(ResponseError::CoordinatorNotAvailable.into());
         }
         if req.generation < 0 && self.state == GroupState::Empty {
             return Ok(());
@@ -50,14 +50,14 @@ impl Group {
         if req.generation >= 0 || !req.member_id.is_empty() || req.instance_id.is_some() {
             self.validate_member(&req.member_id, req.instance_id.as_deref())?;
             if req.generation != self.generation {
-                return Err(ResponseError::IllegalGeneration);
+                return Err(ResponseError::IllegalGeneration.into());
             }
         } else {
-            return Err(ResponseError::UnknownMemberId);
+            return Err(ResponseError::UnknownMemberId.into());
         }
         // Only a current member is told to wait for the assignment.
         if self.state == GroupState::CompletingRebalance {
-            return Err(ResponseError::RebalanceInProgress);
+            return Err(ResponseError::RebalanceInProgress.into());
         }
         Ok(())
     }
@@ -70,16 +70,16 @@ impl Groups {
         &mut self,
         req: &CommitRequest,
         now: i64,
-    ) -> Result<&mut Group, ResponseError> {
+    ) -> Result<&mut Group, KafkaError> {
         if req.group_id.is_empty() {
-            return Err(ResponseError::InvalidGroupId);
+            return Err(ResponseError::InvalidGroupId.into());
         }
         if !self.groups.contains_key(&req.group_id) {
             if req.generation >= 0 {
                 return Err(if req.version >= 9 {
-                    ResponseError::GroupIdNotFound
+                    ResponseError::GroupIdNotFound.into()
                 } else {
-                    ResponseError::IllegalGeneration
+                    ResponseError::IllegalGeneration.into()
                 });
             }
             return Ok(self.get_or_create(&req.group_id));
@@ -109,17 +109,17 @@ impl State {
         req: &CommitRequest,
         offsets: Vec<(String, i32, CommittedOffset)>,
         now: i64,
-    ) -> Vec<Result<(), ResponseError>> {
+    ) -> Vec<Result<(), KafkaError>> {
         let known: Vec<bool> = offsets
             .iter()
             .map(|(topic, partition, _)| self.has_partition(topic, *partition))
             .collect();
-        let unknown = Err(ResponseError::UnknownTopicOrPartition);
+        let unknown = Err(ResponseError::UnknownTopicOrPartition.into());
         if !known.contains(&true) {
             return vec![unknown; offsets.len()];
         }
         let group = if !self.is_coordinator(&req.group_id, broker_id) {
-            Err(ResponseError::NotCoordinator)
+            Err(ResponseError::NotCoordinator.into())
         } else {
             self.groups.group_for_commit(req, now)
         };
@@ -128,7 +128,7 @@ impl State {
             Err(e) => {
                 return known
                     .into_iter()
-                    .map(|k| if k { Err(e) } else { unknown })
+                    .map(|k| if k { Err(e.clone()) } else { unknown.clone() })
                     .collect();
             }
         };
@@ -137,14 +137,14 @@ impl State {
             .zip(known)
             .map(|((topic, partition, committed), known)| {
                 if !known {
-                    return unknown;
+                    return unknown.clone();
                 }
                 if committed
                     .metadata
                     .as_ref()
                     .is_some_and(|m| m.encode_utf16().count() > OFFSET_METADATA_MAX_BYTES)
                 {
-                    return Err(ResponseError::OffsetMetadataTooLarge);
+                    return Err(ResponseError::OffsetMetadataTooLarge.into());
                 }
                 group.offsets.insert((topic, partition), committed);
                 Ok(())
@@ -158,10 +158,10 @@ impl State {
         &self,
         group_id: &str,
         topics: Option<Vec<(String, Vec<i32>)>>,
-    ) -> Result<Vec<(String, Vec<FetchedOffset>)>, ResponseError> {
+    ) -> Result<Vec<(String, Vec<FetchedOffset>)>, KafkaError> {
         let group = self.groups.get(group_id);
         if group.is_some_and(|g| g.state == GroupState::Dead) {
-            return Err(ResponseError::CoordinatorNotAvailable);
+            return Err(ResponseError::CoordinatorNotAvailable.into());
         }
         let committed = |topic: &str, partition: i32| {
             group.and_then(|g| g.offsets.get(&(topic.to_string(), partition)).cloned())
@@ -198,7 +198,7 @@ impl State {
         &mut self,
         group_id: &str,
         partitions: Vec<(String, i32)>,
-    ) -> Result<Vec<Result<(), ResponseError>>, ResponseError> {
+    ) -> Result<Vec<Result<(), KafkaError>>, KafkaError> {
         let known: Vec<bool> = partitions
             .iter()
             .map(|(topic, partition)| self.has_partition(topic, *partition))
@@ -211,7 +211,7 @@ impl State {
             .ok_or(ResponseError::GroupIdNotFound)?;
         let empty = group.state == GroupState::Empty;
         if !empty && group.protocol_type.as_deref() != Some("consumer") {
-            return Err(ResponseError::NonEmptyGroup);
+            return Err(ResponseError::NonEmptyGroup.into());
         }
         let subscribed = if empty {
             Default::default()
@@ -223,10 +223,10 @@ impl State {
             .zip(known)
             .map(|((topic, partition), known)| {
                 if !known {
-                    return Err(ResponseError::UnknownTopicOrPartition);
+                    return Err(ResponseError::UnknownTopicOrPartition.into());
                 }
                 if subscribed.contains(&topic) {
-                    return Err(ResponseError::GroupSubscribedToTopic);
+                    return Err(ResponseError::GroupSubscribedToTopic.into());
                 }
                 group.offsets.remove(&(topic, partition));
                 Ok(())

@@ -18,7 +18,7 @@ impl Groups {
             return fail(ResponseError::CoordinatorNotAvailable);
         }
         if let Err(e) = group.validate_member(&req.member_id, req.instance_id.as_deref()) {
-            return fail(e);
+            return fail(e.code);
         }
         if req.generation != group.generation {
             return fail(ResponseError::IllegalGeneration);

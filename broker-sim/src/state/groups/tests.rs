@@ -6,6 +6,7 @@ use bytes::Bytes;
 use kafka_protocol::ResponseError;
 
 use super::*;
+use crate::error::KafkaError;
 use crate::rng::SimRng;
 
 fn join_request(member_id: &str, protocols: &[&str]) -> JoinRequest {
@@ -132,7 +133,7 @@ fn a_second_member_waits_until_the_first_rejoins_and_a_follower_sync_waits_for_t
     assert_eq!(h.state(), GroupState::PreparingRebalance);
     assert_eq!(
         h.groups.heartbeat("g", 1, &leader, None, 2),
-        Err(ResponseError::RebalanceInProgress)
+        Err(KafkaError::from(ResponseError::RebalanceInProgress))
     );
     let leader_join = answered(h.join(join_request(&leader, &["range"]), 3));
     let follower_join = answered(parked);
@@ -146,7 +147,7 @@ fn a_second_member_waits_until_the_first_rejoins_and_a_follower_sync_waits_for_t
     assert_eq!(h.groups.heartbeat("g", 2, &follower, None, 6), Ok(()));
     assert_eq!(
         h.groups.heartbeat("g", 1, &follower, None, 6),
-        Err(ResponseError::IllegalGeneration)
+        Err(KafkaError::from(ResponseError::IllegalGeneration))
     );
 }
 
@@ -194,7 +195,7 @@ fn session_timeout_expires_a_silent_member_and_the_group_empties() {
     );
     assert_eq!(
         h.groups.heartbeat("g", 1, &id, None, 15_001),
-        Err(ResponseError::UnknownMemberId)
+        Err(KafkaError::from(ResponseError::UnknownMemberId))
     );
 }
 
@@ -287,7 +288,7 @@ fn a_restarted_static_member_takes_over_without_a_rebalance_and_fences_the_old_i
     assert_eq!(
         h.groups
             .heartbeat("g", 1, &first.member_id, Some("instance-1"), 4),
-        Err(ResponseError::FencedInstanceId)
+        Err(KafkaError::from(ResponseError::FencedInstanceId))
     );
 }
 
@@ -299,7 +300,13 @@ fn leaving_and_expiring_start_a_rebalance_and_pending_members_expire() {
         .groups
         .leave("g", &[(id.clone(), None), ("nobody".into(), None)], 1)
         .unwrap();
-    assert_eq!(results, vec![Ok(()), Err(ResponseError::UnknownMemberId)]);
+    assert_eq!(
+        results,
+        vec![
+            Ok(()),
+            Err(KafkaError::from(ResponseError::UnknownMemberId))
+        ]
+    );
     assert_eq!(h.state(), GroupState::Empty);
     let Pending::Ready(pending) = h.join(join_request("", &["range"]), 2) else {
         panic!()

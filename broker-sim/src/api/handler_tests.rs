@@ -1,0 +1,193 @@
+//! Handlers run without a socket: a `Shared` built in the test, a context per request,
+//! and the futures polled by hand where the test is about when they wake.
+
+use std::pin::pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::task::{Context, Poll, Wake, Waker};
+
+use broker_sim_protocol::batch::{Codec, NewRecord, encode_batch};
+use bytes::Bytes;
+use kafka_protocol::ResponseError;
+use kafka_protocol::messages::fetch_request::{FetchPartition, FetchTopic};
+use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
+use kafka_protocol::messages::{
+    FetchRequest, FetchResponse, HeartbeatRequest, ProduceRequest, ProduceResponse,
+};
+
+use super::fetch::Fetch;
+use super::heartbeat::Heartbeat;
+use super::produce::Produce;
+use super::{Api, Ctx, Reply, topic_name};
+use crate::clock::Clock;
+use crate::config::BrokerConfig;
+use crate::shared::Shared;
+use crate::state::{BrokerInfo, State, TopicSpec};
+
+/// Three brokers and topic "t" with two partitions, replicated on every broker.
+fn shared() -> Shared {
+    let brokers = (1..=3)
+        .map(|id| BrokerInfo {
+            id,
+            host: "127.0.0.1".into(),
+            port: 9091 + id,
+        })
+        .collect();
+    let mut state = State::new(7, brokers, BrokerConfig::default());
+    let mut spec = TopicSpec::new("t", 2);
+    spec.replication_factor = 3;
+    state.create_topic(&spec).unwrap();
+    Shared::new(state, Clock::manual(1_000), 7)
+}
+
+fn ctx(shared: &Shared, broker_id: i32, version: i16) -> Ctx<'_> {
+    Ctx {
+        shared,
+        broker_id,
+        version,
+        client_id: "unit-test",
+        client_host: "/127.0.0.1",
+    }
+}
+
+fn leader(shared: &Shared, partition: i32) -> i32 {
+    shared
+        .lock()
+        .topic("t")
+        .unwrap()
+        .partition(partition)
+        .unwrap()
+        .leader
+}
+
+fn produce_request(partition: i32, value: &str) -> ProduceRequest {
+    let record = NewRecord {
+        timestamp: 1_000,
+        key: None,
+        value: Some(Bytes::copy_from_slice(value.as_bytes())),
+        headers: Vec::new(),
+    };
+    let records = encode_batch(&[record], Codec::None).unwrap();
+    ProduceRequest::default()
+        .with_acks(-1)
+        .with_timeout_ms(5_000)
+        .with_topic_data(vec![
+            TopicProduceData::default()
+                .with_name(topic_name("t"))
+                .with_partition_data(vec![
+                    PartitionProduceData::default()
+                        .with_index(partition)
+                        .with_records(Some(records)),
+                ]),
+        ])
+}
+
+fn fetch_request(partition: i32, max_wait_ms: i32) -> FetchRequest {
+    FetchRequest::default()
+        .with_max_wait_ms(max_wait_ms)
+        .with_min_bytes(1)
+        .with_max_bytes(1 << 20)
+        .with_topics(vec![
+            FetchTopic::default()
+                .with_topic(topic_name("t"))
+                .with_partitions(vec![
+                    FetchPartition::default()
+                        .with_partition(partition)
+                        .with_fetch_offset(0)
+                        .with_partition_max_bytes(1 << 20),
+                ]),
+        ])
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+fn produce(shared: &Shared, partition: i32, value: &str) -> ProduceResponse {
+    let ctx = ctx(shared, leader(shared, partition), 9);
+    match runtime().block_on(Produce::handle(&ctx, produce_request(partition, value))) {
+        Reply::Response(r) => r,
+        _ => panic!("acks=-1 is answered"),
+    }
+}
+
+/// Counts how often a future asked to be polled again.
+#[derive(Default)]
+struct CountingWaker(AtomicUsize);
+
+impl Wake for CountingWaker {
+    fn wake(self: Arc<Self>) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn a_produce_then_a_fetch_through_the_handlers_return_the_record() {
+    let shared = shared();
+    let answer = produce(&shared, 0, "hello");
+    let p = &answer.responses[0].partition_responses[0];
+    assert_eq!((p.error_code, p.base_offset), (0, 0));
+    let ctx = ctx(&shared, leader(&shared, 0), 12);
+    let Reply::Response(fetched) = runtime().block_on(Fetch::handle(&ctx, fetch_request(0, 0)))
+    else {
+        panic!("fetch is answered");
+    };
+    let data = &fetched.responses[0].partitions[0];
+    assert_eq!((data.error_code, data.high_watermark), (0, 1));
+    assert!(!data.records.as_ref().unwrap().is_empty());
+}
+
+#[test]
+fn a_group_request_to_a_broker_that_does_not_coordinate_it_is_not_coordinator() {
+    let shared = shared();
+    let coordinator = shared.lock().coordinator_for("g").unwrap().id;
+    let other = (1..=3).find(|b| *b != coordinator).unwrap();
+    let request = HeartbeatRequest::default()
+        .with_group_id(super::str_bytes("g").into())
+        .with_member_id(super::str_bytes("m"));
+    let Reply::Response(answer) =
+        runtime().block_on(Heartbeat::handle(&ctx(&shared, other, 4), request))
+    else {
+        panic!("heartbeat is answered");
+    };
+    assert_eq!(answer.error_code, ResponseError::NotCoordinator.code());
+}
+
+#[test]
+fn a_long_poll_is_woken_by_its_own_partition_and_not_by_another() {
+    let shared = shared();
+    let rt = runtime();
+    let _guard = rt.enter();
+    let fetch_ctx = ctx(&shared, leader(&shared, 0), 12);
+    let mut fetch = pin!(Fetch::handle(&fetch_ctx, fetch_request(0, 60_000)));
+    let wakes = Arc::new(CountingWaker::default());
+    let waker = Waker::from(wakes.clone());
+    let mut cx = Context::from_waker(&waker);
+    assert!(
+        fetch.as_mut().poll(&mut cx).is_pending(),
+        "nothing to read yet"
+    );
+
+    produce(&shared, 1, "elsewhere");
+    assert_eq!(
+        wakes.0.load(Ordering::SeqCst),
+        0,
+        "an append to partition 1 woke it"
+    );
+    assert!(fetch.as_mut().poll(&mut cx).is_pending());
+
+    produce(&shared, 0, "here");
+    assert!(
+        wakes.0.load(Ordering::SeqCst) > 0,
+        "an append to partition 0 did not wake it"
+    );
+    let Poll::Ready(Reply::Response(FetchResponse { responses, .. })) =
+        fetch.as_mut().poll(&mut cx)
+    else {
+        panic!("the woken fetch answers with the new record");
+    };
+    assert_eq!(responses[0].partitions[0].high_watermark, 1);
+}
