@@ -7,12 +7,11 @@
 //! feature flags are advertised: broker-sim has no KRaft metadata versions to finalize.
 
 use kafka_protocol::ResponseError;
+use kafka_protocol::messages::ApiKey;
 use kafka_protocol::messages::api_versions_response::ApiVersion;
 use kafka_protocol::messages::{ApiVersionsRequest, ApiVersionsResponse};
 
-use super::Ctx;
-use super::{Api, Names, Reply};
-use kafka_protocol::messages::ApiKey;
+use super::{Api, Ctx, Names, Reply};
 
 fn serve(_ctx: &Ctx<'_>, _request: ApiVersionsRequest) -> ApiVersionsResponse {
     ApiVersionsResponse::default().with_api_keys(api_keys())
@@ -54,13 +53,11 @@ impl Api for ApiVersions {
         Reply::Response(serve(ctx, request))
     }
 
-    fn names(ctx: &Ctx<'_>, request: &ApiVersionsRequest) -> Names {
-        let _ = (ctx, request);
+    fn names(_: &Ctx<'_>, _: &ApiVersionsRequest) -> Names {
         Names::default()
     }
 
-    fn error_response(request: &ApiVersionsRequest, version: i16, code: ResponseError) -> ApiVersionsResponse {
-        let _ = (request, version);
+    fn error_response(_: &ApiVersionsRequest, _: i16, code: ResponseError) -> ApiVersionsResponse {
         ApiVersionsResponse::default().with_error_code(code.code())
     }
 

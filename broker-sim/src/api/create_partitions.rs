@@ -7,12 +7,11 @@
 //! `validate_only` checks without growing.
 
 use kafka_protocol::ResponseError;
+use kafka_protocol::messages::ApiKey;
 use kafka_protocol::messages::create_partitions_response::CreatePartitionsTopicResult;
 use kafka_protocol::messages::{CreatePartitionsRequest, CreatePartitionsResponse};
 
-use super::{Ctx, str_bytes};
-use super::{Api, Names, Reply};
-use kafka_protocol::messages::ApiKey;
+use super::{Api, Ctx, Names, Reply, str_bytes};
 
 fn serve(
     ctx: &Ctx<'_>,
@@ -70,13 +69,11 @@ impl Api for CreatePartitions {
         Reply::Response(serve(ctx, request))
     }
 
-    fn names(ctx: &Ctx<'_>, request: &CreatePartitionsRequest) -> Names {
-        let _ = ctx;
+    fn names(_: &Ctx<'_>, request: &CreatePartitionsRequest) -> Names {
         Names::topics(request.topics.iter().map(|t| t.name.to_string()))
     }
 
-    fn error_response(request: &CreatePartitionsRequest, version: i16, code: ResponseError) -> CreatePartitionsResponse {
-        let _ = version;
+    fn error_response(request: &CreatePartitionsRequest, _: i16, code: ResponseError) -> CreatePartitionsResponse {
         CreatePartitionsResponse::default().with_results(
             request
                 .topics

@@ -10,14 +10,13 @@
 //! Any broker accepts the request (Kafka forwards to the controller; here state is shared).
 
 use kafka_protocol::ResponseError;
+use kafka_protocol::messages::ApiKey;
 use kafka_protocol::messages::create_topics_response::{
     CreatableTopicConfigs, CreatableTopicResult,
 };
 use kafka_protocol::messages::{CreateTopicsRequest, CreateTopicsResponse};
 
-use super::{Ctx, str_bytes};
-use super::{Api, Names, Reply};
-use kafka_protocol::messages::ApiKey;
+use super::{Api, Ctx, Names, Reply, str_bytes};
 use crate::config::topic_entries;
 use crate::state::TopicSpec;
 
@@ -135,13 +134,11 @@ impl Api for CreateTopics {
         Reply::Response(serve(ctx, request))
     }
 
-    fn names(ctx: &Ctx<'_>, request: &CreateTopicsRequest) -> Names {
-        let _ = ctx;
+    fn names(_: &Ctx<'_>, request: &CreateTopicsRequest) -> Names {
         Names::topics(request.topics.iter().map(|t| t.name.to_string()))
     }
 
-    fn error_response(request: &CreateTopicsRequest, version: i16, code: ResponseError) -> CreateTopicsResponse {
-        let _ = version;
+    fn error_response(request: &CreateTopicsRequest, _: i16, code: ResponseError) -> CreateTopicsResponse {
         CreateTopicsResponse::default().with_topics(
             request
                 .topics

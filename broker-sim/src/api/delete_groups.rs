@@ -5,12 +5,11 @@
 //! NOT_COORDINATOR when asked of the wrong broker. Results follow the request's order.
 
 use kafka_protocol::ResponseError;
+use kafka_protocol::messages::ApiKey;
 use kafka_protocol::messages::delete_groups_response::DeletableGroupResult;
 use kafka_protocol::messages::{DeleteGroupsRequest, DeleteGroupsResponse};
 
-use super::{Ctx, code};
-use super::{Api, Names, Reply};
-use kafka_protocol::messages::ApiKey;
+use super::{Api, Ctx, Names, Reply, code};
 
 fn serve(ctx: &Ctx<'_>, r: DeleteGroupsRequest) -> DeleteGroupsResponse {
     let results = r
@@ -42,16 +41,14 @@ impl Api for DeleteGroups {
         Reply::Response(serve(ctx, request))
     }
 
-    fn names(ctx: &Ctx<'_>, request: &DeleteGroupsRequest) -> Names {
-        let _ = ctx;
+    fn names(_: &Ctx<'_>, request: &DeleteGroupsRequest) -> Names {
         Names {
             topics: Vec::new(),
             groups: request.groups_names.iter().map(|g| g.to_string()).collect(),
         }
     }
 
-    fn error_response(request: &DeleteGroupsRequest, version: i16, code: ResponseError) -> DeleteGroupsResponse {
-        let _ = version;
+    fn error_response(request: &DeleteGroupsRequest, _: i16, code: ResponseError) -> DeleteGroupsResponse {
         DeleteGroupsResponse::default().with_results(
             request
                 .groups_names

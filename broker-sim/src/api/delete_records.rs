@@ -5,6 +5,7 @@
 //! request. The answer is the new low watermark (log start offset).
 
 use kafka_protocol::ResponseError;
+use kafka_protocol::messages::ApiKey;
 use kafka_protocol::messages::delete_records_request::{
     DeleteRecordsPartition, DeleteRecordsTopic,
 };
@@ -13,11 +14,8 @@ use kafka_protocol::messages::delete_records_response::{
 };
 use kafka_protocol::messages::{DeleteRecordsRequest, DeleteRecordsResponse};
 
-use super::Ctx;
-use super::partitioned::{self, indexed, topic};
-use super::{Api, Names, Refusal, Reply};
-use crate::faults::rules::Fired;
-use kafka_protocol::messages::ApiKey;
+use super::partitioned::{by_partition, indexed, topic};
+use super::{Api, Ctx, Names, Reply};
 use crate::error::KafkaError;
 
 fn serve(
@@ -76,21 +74,10 @@ impl Api for DeleteRecords {
         Reply::Response(serve(ctx, request))
     }
 
-    fn names(ctx: &Ctx<'_>, request: &DeleteRecordsRequest) -> Names {
-        let _ = ctx;
+    fn names(_: &Ctx<'_>, request: &DeleteRecordsRequest) -> Names {
         Names::partitions(request.topics.iter().map(|t| {
             let partitions = t.partitions.iter().map(|p| p.partition_index).collect();
             (t.name.to_string(), partitions)
-        }))
-    }
-
-    fn error_response(request: &DeleteRecordsRequest, version: i16, code: ResponseError) -> DeleteRecordsResponse {
-        // Every partition asked for carries the code.
-        let _ = version;
-        let mut request = request.clone();
-        let plan = partitioned::strip(&mut request.topics, |k| k.name.to_string(), |_, _| true);
-        DeleteRecordsResponse::default().with_topics(partitioned::merge(&plan, Vec::new(), |i| {
-            error_entry(i, code.code())
         }))
     }
 
@@ -98,32 +85,7 @@ impl Api for DeleteRecords {
         response.throttle_time_ms = ms;
     }
 
-    fn refuse<'a>(
-        ctx: &'a Ctx<'_>,
-        request: DeleteRecordsRequest,
-        rule: &'a Fired,
-        code: ResponseError,
-    ) -> Refusal<'a, Self> {
-        partitioned::refuse::<Self, _, _>(
-            ctx,
-            request,
-            rule,
-            code,
-            |r| &mut r.topics,
-            |a| &mut a.topics,
-            error_entry,
-        )
-    }
-
-    fn fail(
-        ctx: &Ctx<'_>,
-        _request: &DeleteRecordsRequest,
-        reply: Reply<DeleteRecordsResponse>,
-        rule: &Fired,
-        code: ResponseError,
-    ) -> Reply<DeleteRecordsResponse> {
-        partitioned::fail(ctx, reply, rule, code, |a| &mut a.topics, error_entry)
-    }
+    by_partition!(request: topics, answer: topics, entry: error_entry);
 }
 
 /// A refused partition's answer.

@@ -6,12 +6,11 @@
 //! is immediate: the log is gone when the answer is sent.
 
 use kafka_protocol::ResponseError;
+use kafka_protocol::messages::ApiKey;
 use kafka_protocol::messages::delete_topics_response::DeletableTopicResult;
 use kafka_protocol::messages::{DeleteTopicsRequest, DeleteTopicsResponse};
 
-use super::{Ctx, str_bytes, topic_name};
-use super::{Api, Names, Reply};
-use kafka_protocol::messages::ApiKey;
+use super::{Api, Ctx, Names, Reply, str_bytes, topic_name};
 
 fn serve(
     ctx: &Ctx<'_>,

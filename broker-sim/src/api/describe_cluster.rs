@@ -6,12 +6,11 @@
 //! that question is for the controller listener, which broker-sim does not expose.
 
 use kafka_protocol::ResponseError;
+use kafka_protocol::messages::ApiKey;
 use kafka_protocol::messages::describe_cluster_response::DescribeClusterBroker;
 use kafka_protocol::messages::{DescribeClusterRequest, DescribeClusterResponse};
 
-use super::{ALL_CLUSTER_OPERATIONS, Ctx, str_bytes};
-use super::{Api, Names, Reply};
-use kafka_protocol::messages::ApiKey;
+use super::{ALL_CLUSTER_OPERATIONS, Api, Ctx, Names, Reply, str_bytes};
 
 const BROKERS: i8 = 1;
 
@@ -64,8 +63,7 @@ impl Api for DescribeCluster {
         Reply::Response(serve(ctx, request))
     }
 
-    fn names(ctx: &Ctx<'_>, request: &DescribeClusterRequest) -> Names {
-        let _ = (ctx, request);
+    fn names(_: &Ctx<'_>, _: &DescribeClusterRequest) -> Names {
         Names::default()
     }
 

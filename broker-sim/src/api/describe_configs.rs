@@ -7,14 +7,13 @@
 //! asked for, hold just the entry itself; documentation is not provided.
 
 use kafka_protocol::ResponseError;
+use kafka_protocol::messages::ApiKey;
 use kafka_protocol::messages::describe_configs_response::{
     DescribeConfigsResourceResult, DescribeConfigsResult, DescribeConfigsSynonym,
 };
 use kafka_protocol::messages::{DescribeConfigsRequest, DescribeConfigsResponse};
 
-use super::{Ctx, str_bytes};
-use super::{Api, Names, Reply};
-use kafka_protocol::messages::ApiKey;
+use super::{Api, Ctx, Names, Reply, str_bytes};
 use crate::config::{ConfigEntry, topic_entries};
 use crate::error::KafkaError;
 use crate::state::topic::validate_topic_name;
@@ -116,8 +115,7 @@ impl Api for DescribeConfigs {
         Reply::Response(serve(ctx, request))
     }
 
-    fn names(ctx: &Ctx<'_>, request: &DescribeConfigsRequest) -> Names {
-        let _ = ctx;
+    fn names(_: &Ctx<'_>, request: &DescribeConfigsRequest) -> Names {
         Names::topics(
             request
                 .resources
@@ -127,8 +125,7 @@ impl Api for DescribeConfigs {
         )
     }
 
-    fn error_response(request: &DescribeConfigsRequest, version: i16, code: ResponseError) -> DescribeConfigsResponse {
-        let _ = version;
+    fn error_response(request: &DescribeConfigsRequest, _: i16, code: ResponseError) -> DescribeConfigsResponse {
         DescribeConfigsResponse::default().with_results(
             request
                 .resources

@@ -7,12 +7,11 @@
 //! operations (all of them: there is no authorizer); v4+ show group.instance.id.
 
 use kafka_protocol::ResponseError;
+use kafka_protocol::messages::ApiKey;
 use kafka_protocol::messages::describe_groups_response::{DescribedGroup, DescribedGroupMember};
 use kafka_protocol::messages::{DescribeGroupsRequest, DescribeGroupsResponse, GroupId};
 
-use super::{ALL_GROUP_OPERATIONS, Ctx, str_bytes};
-use super::{Api, Names, Reply};
-use kafka_protocol::messages::ApiKey;
+use super::{ALL_GROUP_OPERATIONS, Api, Ctx, Names, Reply, str_bytes};
 use crate::state::State;
 use crate::state::groups::GroupState;
 
@@ -91,16 +90,14 @@ impl Api for DescribeGroups {
         Reply::Response(serve(ctx, request))
     }
 
-    fn names(ctx: &Ctx<'_>, request: &DescribeGroupsRequest) -> Names {
-        let _ = ctx;
+    fn names(_: &Ctx<'_>, request: &DescribeGroupsRequest) -> Names {
         Names {
             topics: Vec::new(),
             groups: request.groups.iter().map(|g| g.to_string()).collect(),
         }
     }
 
-    fn error_response(request: &DescribeGroupsRequest, version: i16, code: ResponseError) -> DescribeGroupsResponse {
-        let _ = version;
+    fn error_response(request: &DescribeGroupsRequest, _: i16, code: ResponseError) -> DescribeGroupsResponse {
         DescribeGroupsResponse::default().with_groups(
             request
                 .groups

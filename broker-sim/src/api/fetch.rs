@@ -18,25 +18,24 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use tokio::sync::Notify;
 use kafka_protocol::ResponseError;
+use kafka_protocol::messages::ApiKey;
+use kafka_protocol::messages::fetch_request::{FetchPartition, FetchTopic};
 use kafka_protocol::messages::fetch_response::{
     FetchableTopicResponse, LeaderIdAndEpoch, NodeEndpoint, PartitionData,
 };
 use kafka_protocol::messages::{FetchRequest, FetchResponse};
+use tokio::sync::Notify;
 
-use super::{Ctx, str_bytes, topic_name};
 use super::partitioned::{self, indexed, topic};
-use super::{Api, Names, Refusal, Reply};
+use super::{Api, Ctx, Names, Refusal, Reply, str_bytes, topic_name};
+use crate::error::KafkaError;
 use crate::faults::rules::Fired;
-use kafka_protocol::messages::ApiKey;
-use kafka_protocol::messages::fetch_request::{FetchPartition, FetchTopic};
+use crate::state::{Partition, State};
 
 /// Kafka's broker `fetch.max.bytes` (55 MiB): no response is larger, whatever the client
 /// asks, and `min_bytes` is capped by it so a fetch can always be satisfied.
 const FETCH_MAX_BYTES: i32 = 57_671_680;
-use crate::error::KafkaError;
-use crate::state::{Partition, State};
 
 async fn serve(ctx: &Ctx<'_>, request: FetchRequest) -> FetchResponse {
     if ctx.version >= 7 && request.session_id != 0 {
@@ -250,11 +249,13 @@ impl Api for Fetch {
     }
 
     fn error_response(request: &FetchRequest, _version: i16, code: ResponseError) -> FetchResponse {
-        let mut request = request.clone();
-        let plan = partitioned::strip(&mut request.topics, |k| k.name.to_string(), |_, _| true);
-        FetchResponse::default().with_responses(partitioned::merge(&plan, Vec::new(), |i| {
-            error_entry(i, code.code())
-        }))
+        partitioned::refuse_all::<Self, _, _>(
+            request,
+            |r| &mut r.topics,
+            |a| &mut a.responses,
+            error_entry,
+            code,
+        )
     }
 
     fn set_throttle(response: &mut FetchResponse, ms: i32) {

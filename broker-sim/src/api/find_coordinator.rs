@@ -7,13 +7,12 @@
 //! groups are not supported.
 
 use kafka_protocol::ResponseError;
+use kafka_protocol::messages::ApiKey;
 use kafka_protocol::messages::find_coordinator_response::Coordinator;
 use kafka_protocol::messages::{FindCoordinatorRequest, FindCoordinatorResponse};
 use kafka_protocol::protocol::StrBytes;
 
-use super::{Ctx, str_bytes};
-use super::{Api, Names, Reply};
-use kafka_protocol::messages::ApiKey;
+use super::{Api, Ctx, Names, Reply, str_bytes};
 use crate::error::KafkaError;
 
 const GROUP: i8 = 0;
@@ -86,7 +85,6 @@ impl Api for FindCoordinator {
     }
 
     fn names(ctx: &Ctx<'_>, request: &FindCoordinatorRequest) -> Names {
-        let _ = ctx;
         // Only a group coordinator lookup names a group (key type 1 is transactional ids).
         let groups = match request.key_type {
             GROUP if ctx.version < 4 => vec![request.key.to_string()],

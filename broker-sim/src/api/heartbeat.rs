@@ -6,11 +6,10 @@
 //! took its group.instance.id (v3+).
 
 use kafka_protocol::ResponseError;
+use kafka_protocol::messages::ApiKey;
 use kafka_protocol::messages::{HeartbeatRequest, HeartbeatResponse};
 
-use super::{Ctx, code};
-use super::{Api, Names, Reply};
-use kafka_protocol::messages::ApiKey;
+use super::{Api, Ctx, Names, Reply, code};
 
 fn serve(ctx: &Ctx<'_>, r: HeartbeatRequest) -> HeartbeatResponse {
     let result = ctx.coordinated(&r.group_id, |state, now| {
@@ -37,13 +36,11 @@ impl Api for Heartbeat {
         Reply::Response(serve(ctx, request))
     }
 
-    fn names(ctx: &Ctx<'_>, request: &HeartbeatRequest) -> Names {
-        let _ = ctx;
+    fn names(_: &Ctx<'_>, request: &HeartbeatRequest) -> Names {
         Names::group(&request.group_id)
     }
 
-    fn error_response(request: &HeartbeatRequest, version: i16, code: ResponseError) -> HeartbeatResponse {
-        let _ = (request, version);
+    fn error_response(_: &HeartbeatRequest, _: i16, code: ResponseError) -> HeartbeatResponse {
         HeartbeatResponse::default().with_error_code(code.code())
     }
 

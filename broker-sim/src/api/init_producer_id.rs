@@ -23,11 +23,10 @@
 //! cannot decode it and Kafka 4.1 does not enable it, so v5 is the highest offered.
 
 use kafka_protocol::ResponseError;
+use kafka_protocol::messages::ApiKey;
 use kafka_protocol::messages::{InitProducerIdRequest, InitProducerIdResponse};
 
-use super::Ctx;
-use super::{Api, Names, Reply};
-use kafka_protocol::messages::ApiKey;
+use super::{Api, Ctx, Names, Reply};
 
 /// Kafka's default `transaction.max.timeout.ms`.
 const TRANSACTION_MAX_TIMEOUT_MS: i32 = 900_000;
@@ -79,13 +78,11 @@ impl Api for InitProducerId {
         Reply::Response(serve(ctx, request))
     }
 
-    fn names(ctx: &Ctx<'_>, request: &InitProducerIdRequest) -> Names {
-        let _ = (ctx, request);
+    fn names(_: &Ctx<'_>, _: &InitProducerIdRequest) -> Names {
         Names::default()
     }
 
-    fn error_response(request: &InitProducerIdRequest, version: i16, code: ResponseError) -> InitProducerIdResponse {
-        let _ = (request, version);
+    fn error_response(_: &InitProducerIdRequest, _: i16, code: ResponseError) -> InitProducerIdResponse {
         InitProducerIdResponse::default()
             .with_error_code(code.code())
             .with_producer_id((-1).into())

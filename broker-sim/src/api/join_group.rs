@@ -9,12 +9,11 @@
 //! the protocol type; v9+ add `skip_assignment`.
 
 use kafka_protocol::ResponseError;
+use kafka_protocol::messages::ApiKey;
 use kafka_protocol::messages::join_group_response::JoinGroupResponseMember;
 use kafka_protocol::messages::{JoinGroupRequest, JoinGroupResponse};
 
-use super::{Ctx, code, str_bytes};
-use super::{Api, Names, Reply};
-use kafka_protocol::messages::ApiKey;
+use super::{Api, Ctx, Names, Reply, code, str_bytes};
 use crate::state::groups::{JoinRequest, JoinResult, Pending};
 
 async fn serve(ctx: &Ctx<'_>, r: JoinGroupRequest) -> JoinGroupResponse {
@@ -102,8 +101,7 @@ impl Api for JoinGroup {
         Reply::Response(serve(ctx, request).await)
     }
 
-    fn names(ctx: &Ctx<'_>, request: &JoinGroupRequest) -> Names {
-        let _ = ctx;
+    fn names(_: &Ctx<'_>, request: &JoinGroupRequest) -> Names {
         Names::group(&request.group_id)
     }
 

@@ -5,12 +5,11 @@
 //! members by instance id alone. A departure starts a rebalance for the rest.
 
 use kafka_protocol::ResponseError;
+use kafka_protocol::messages::ApiKey;
 use kafka_protocol::messages::leave_group_response::MemberResponse;
 use kafka_protocol::messages::{LeaveGroupRequest, LeaveGroupResponse};
 
-use super::{Ctx, str_bytes};
-use super::{Api, Names, Reply};
-use kafka_protocol::messages::ApiKey;
+use super::{Api, Ctx, Names, Reply, str_bytes};
 
 fn serve(ctx: &Ctx<'_>, r: LeaveGroupRequest) -> LeaveGroupResponse {
     let leaving: Vec<(String, Option<String>)> = if ctx.version >= 3 {
@@ -62,13 +61,11 @@ impl Api for LeaveGroup {
         Reply::Response(serve(ctx, request))
     }
 
-    fn names(ctx: &Ctx<'_>, request: &LeaveGroupRequest) -> Names {
-        let _ = ctx;
+    fn names(_: &Ctx<'_>, request: &LeaveGroupRequest) -> Names {
         Names::group(&request.group_id)
     }
 
-    fn error_response(request: &LeaveGroupRequest, version: i16, code: ResponseError) -> LeaveGroupResponse {
-        let _ = (request, version);
+    fn error_response(_: &LeaveGroupRequest, _: i16, code: ResponseError) -> LeaveGroupResponse {
         LeaveGroupResponse::default().with_error_code(code.code())
     }
 

@@ -5,13 +5,12 @@
 //! it — every broker-sim group is "classic", so any other type filter matches nothing.
 //! Filters compare case-insensitively, like Kafka's.
 
+use kafka_protocol::ResponseError;
+use kafka_protocol::messages::ApiKey;
 use kafka_protocol::messages::list_groups_response::ListedGroup;
 use kafka_protocol::messages::{GroupId, ListGroupsRequest, ListGroupsResponse};
 
-use super::{Ctx, str_bytes};
-use super::{Api, Names, Reply};
-use kafka_protocol::ResponseError;
-use kafka_protocol::messages::ApiKey;
+use super::{Api, Ctx, Names, Reply, str_bytes};
 
 const CLASSIC: &str = "classic";
 
@@ -57,13 +56,11 @@ impl Api for ListGroups {
         Reply::Response(serve(ctx, request))
     }
 
-    fn names(ctx: &Ctx<'_>, request: &ListGroupsRequest) -> Names {
-        let _ = (ctx, request);
+    fn names(_: &Ctx<'_>, _: &ListGroupsRequest) -> Names {
         Names::default()
     }
 
-    fn error_response(request: &ListGroupsRequest, version: i16, code: ResponseError) -> ListGroupsResponse {
-        let _ = (request, version);
+    fn error_response(_: &ListGroupsRequest, _: i16, code: ResponseError) -> ListGroupsResponse {
         ListGroupsResponse::default().with_error_code(code.code())
     }
 

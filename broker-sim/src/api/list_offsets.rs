@@ -6,18 +6,15 @@
 //! at and answer offset -1. Any other timestamp finds the first record at or after it, or
 //! offset -1 when there is none. Only the partition's leader answers.
 
-use kafka_protocol::ResponseError;
+use kafka_protocol::messages::ApiKey;
 use kafka_protocol::messages::list_offsets_request::{ListOffsetsPartition, ListOffsetsTopic};
 use kafka_protocol::messages::list_offsets_response::{
     ListOffsetsPartitionResponse, ListOffsetsTopicResponse,
 };
 use kafka_protocol::messages::{ListOffsetsRequest, ListOffsetsResponse};
 
-use super::Ctx;
-use super::partitioned::{self, indexed, topic};
-use super::{Api, Names, Refusal, Reply};
-use crate::faults::rules::Fired;
-use kafka_protocol::messages::ApiKey;
+use super::partitioned::{by_partition, indexed, topic};
+use super::{Api, Ctx, Names, Reply};
 use crate::error::KafkaError;
 use crate::state::Partition;
 
@@ -96,21 +93,10 @@ impl Api for ListOffsets {
         Reply::Response(serve(ctx, request))
     }
 
-    fn names(ctx: &Ctx<'_>, request: &ListOffsetsRequest) -> Names {
-        let _ = ctx;
+    fn names(_: &Ctx<'_>, request: &ListOffsetsRequest) -> Names {
         Names::partitions(request.topics.iter().map(|t| {
             let partitions = t.partitions.iter().map(|p| p.partition_index).collect();
             (t.name.to_string(), partitions)
-        }))
-    }
-
-    fn error_response(request: &ListOffsetsRequest, version: i16, code: ResponseError) -> ListOffsetsResponse {
-        // Every partition asked for carries the code.
-        let _ = version;
-        let mut request = request.clone();
-        let plan = partitioned::strip(&mut request.topics, |k| k.name.to_string(), |_, _| true);
-        ListOffsetsResponse::default().with_topics(partitioned::merge(&plan, Vec::new(), |i| {
-            error_entry(i, code.code())
         }))
     }
 
@@ -118,32 +104,7 @@ impl Api for ListOffsets {
         response.throttle_time_ms = ms;
     }
 
-    fn refuse<'a>(
-        ctx: &'a Ctx<'_>,
-        request: ListOffsetsRequest,
-        rule: &'a Fired,
-        code: ResponseError,
-    ) -> Refusal<'a, Self> {
-        partitioned::refuse::<Self, _, _>(
-            ctx,
-            request,
-            rule,
-            code,
-            |r| &mut r.topics,
-            |a| &mut a.topics,
-            error_entry,
-        )
-    }
-
-    fn fail(
-        ctx: &Ctx<'_>,
-        _request: &ListOffsetsRequest,
-        reply: Reply<ListOffsetsResponse>,
-        rule: &Fired,
-        code: ResponseError,
-    ) -> Reply<ListOffsetsResponse> {
-        partitioned::fail(ctx, reply, rule, code, |a| &mut a.topics, error_entry)
-    }
+    by_partition!(request: topics, answer: topics, entry: error_entry);
 }
 
 /// A refused partition's answer.

@@ -8,18 +8,17 @@
 //! at once and reported without error: creation here is instant.
 
 use kafka_protocol::ResponseError;
+use kafka_protocol::messages::ApiKey;
+use kafka_protocol::messages::metadata_request::MetadataRequestTopic;
 use kafka_protocol::messages::metadata_response::{
     MetadataResponseBroker, MetadataResponsePartition, MetadataResponseTopic,
 };
 use kafka_protocol::messages::{MetadataRequest, MetadataResponse};
 
-use super::{ALL_CLUSTER_OPERATIONS, Ctx, str_bytes, topic_name};
 use super::partitioned::{self, take_first};
-use super::{Api, Names, Refusal, Reply};
-use crate::faults::rules::{Fired, TopicRef};
-use kafka_protocol::messages::ApiKey;
-use kafka_protocol::messages::metadata_request::MetadataRequestTopic;
+use super::{ALL_CLUSTER_OPERATIONS, Api, Ctx, Names, Refusal, Reply, str_bytes, topic_name};
 use crate::error::KafkaError;
+use crate::faults::rules::{Fired, TopicRef};
 use crate::state::{State, Topic, topic::validate_topic_name};
 
 /// Every topic operation, as the authorized-operations bit set reports it with no ACLs:

@@ -64,10 +64,9 @@ pub(crate) trait Api: 'static {
     fn refuse<'a>(
         ctx: &'a Ctx<'_>,
         request: Self::Request,
-        rule: &'a Fired,
+        _rule: &'a Fired,
         code: ResponseError,
     ) -> Refusal<'a, Self> {
-        let _ = rule;
         Refusal::whole(Self::error_response(&request, ctx.version, code))
     }
 
@@ -78,10 +77,9 @@ pub(crate) trait Api: 'static {
         ctx: &Ctx<'_>,
         request: &Self::Request,
         reply: Reply<Self::Response>,
-        rule: &Fired,
+        _rule: &Fired,
         code: ResponseError,
     ) -> Reply<Self::Response> {
-        let _ = rule;
         match reply {
             Reply::Response(_) => Reply::Response(Self::error_response(request, ctx.version, code)),
             other => other,

@@ -8,7 +8,7 @@
 //! other partition, since the response has no top-level error. `retention_time_ms` (v2–4) is accepted and ignored:
 //! broker-sim keeps offsets until the group or topic is deleted.
 
-use kafka_protocol::ResponseError;
+use kafka_protocol::messages::ApiKey;
 use kafka_protocol::messages::offset_commit_request::{
     OffsetCommitRequestPartition, OffsetCommitRequestTopic,
 };
@@ -17,11 +17,8 @@ use kafka_protocol::messages::offset_commit_response::{
 };
 use kafka_protocol::messages::{OffsetCommitRequest, OffsetCommitResponse};
 
-use super::Ctx;
-use super::partitioned::{self, indexed, topic};
-use super::{Api, Names, Refusal, Reply};
-use crate::faults::rules::Fired;
-use kafka_protocol::messages::ApiKey;
+use super::partitioned::{by_partition, indexed, topic};
+use super::{Api, Ctx, Names, Reply};
 use crate::state::groups::{CommitRequest, CommittedOffset};
 
 fn serve(ctx: &Ctx<'_>, r: OffsetCommitRequest) -> OffsetCommitResponse {
@@ -99,46 +96,11 @@ impl Api for OffsetCommit {
         names
     }
 
-    fn error_response(request: &OffsetCommitRequest, version: i16, code: ResponseError) -> OffsetCommitResponse {
-        // Every partition asked for carries the code.
-        let _ = version;
-        let mut request = request.clone();
-        let plan = partitioned::strip(&mut request.topics, |k| k.name.to_string(), |_, _| true);
-        OffsetCommitResponse::default().with_topics(partitioned::merge(&plan, Vec::new(), |i| {
-            error_entry(i, code.code())
-        }))
-    }
-
     fn set_throttle(response: &mut OffsetCommitResponse, ms: i32) {
         response.throttle_time_ms = ms;
     }
 
-    fn refuse<'a>(
-        ctx: &'a Ctx<'_>,
-        request: OffsetCommitRequest,
-        rule: &'a Fired,
-        code: ResponseError,
-    ) -> Refusal<'a, Self> {
-        partitioned::refuse::<Self, _, _>(
-            ctx,
-            request,
-            rule,
-            code,
-            |r| &mut r.topics,
-            |a| &mut a.topics,
-            error_entry,
-        )
-    }
-
-    fn fail(
-        ctx: &Ctx<'_>,
-        _request: &OffsetCommitRequest,
-        reply: Reply<OffsetCommitResponse>,
-        rule: &Fired,
-        code: ResponseError,
-    ) -> Reply<OffsetCommitResponse> {
-        partitioned::fail(ctx, reply, rule, code, |a| &mut a.topics, error_entry)
-    }
+    by_partition!(request: topics, answer: topics, entry: error_entry);
 }
 
 /// A refused partition's answer.

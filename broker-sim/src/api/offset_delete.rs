@@ -5,14 +5,13 @@
 //! GROUP_ID_NOT_FOUND.
 
 use kafka_protocol::ResponseError;
+use kafka_protocol::messages::ApiKey;
 use kafka_protocol::messages::offset_delete_response::{
     OffsetDeleteResponsePartition, OffsetDeleteResponseTopic,
 };
 use kafka_protocol::messages::{OffsetDeleteRequest, OffsetDeleteResponse};
 
-use super::{Ctx, code};
-use super::{Api, Names, Reply};
-use kafka_protocol::messages::ApiKey;
+use super::{Api, Ctx, Names, Reply, code};
 
 fn serve(ctx: &Ctx<'_>, r: OffsetDeleteRequest) -> OffsetDeleteResponse {
     let partitions = r
@@ -65,8 +64,7 @@ impl Api for OffsetDelete {
         Reply::Response(serve(ctx, request))
     }
 
-    fn names(ctx: &Ctx<'_>, request: &OffsetDeleteRequest) -> Names {
-        let _ = ctx;
+    fn names(_: &Ctx<'_>, request: &OffsetDeleteRequest) -> Names {
         let mut names = Names::partitions(request.topics.iter().map(|t| {
             let partitions = t.partitions.iter().map(|p| p.partition_index).collect();
             (t.name.to_string(), partitions)
@@ -75,8 +73,7 @@ impl Api for OffsetDelete {
         names
     }
 
-    fn error_response(request: &OffsetDeleteRequest, version: i16, code: ResponseError) -> OffsetDeleteResponse {
-        let _ = (request, version);
+    fn error_response(_: &OffsetDeleteRequest, _: i16, code: ResponseError) -> OffsetDeleteResponse {
         OffsetDeleteResponse::default().with_error_code(code.code())
     }
 

@@ -8,18 +8,17 @@
 //! broker-sim has no transactions yet; v9's member id and epoch are accepted unchecked.
 
 use kafka_protocol::ResponseError;
+use kafka_protocol::messages::ApiKey;
+use kafka_protocol::messages::offset_fetch_request::{OffsetFetchRequestTopic, OffsetFetchRequestTopics};
 use kafka_protocol::messages::offset_fetch_response::{
     OffsetFetchResponseGroup, OffsetFetchResponsePartition, OffsetFetchResponsePartitions,
     OffsetFetchResponseTopic, OffsetFetchResponseTopics,
 };
 use kafka_protocol::messages::{OffsetFetchRequest, OffsetFetchResponse, TopicName};
 
-use super::{Ctx, str_bytes, topic_name};
 use super::partitioned::{self, Plan, indexed, topic};
-use super::{Api, Names, Refusal, Reply};
+use super::{Api, Ctx, Names, Refusal, Reply, str_bytes, topic_name};
 use crate::faults::rules::{Fired, TopicRef};
-use kafka_protocol::messages::ApiKey;
-use kafka_protocol::messages::offset_fetch_request::{OffsetFetchRequestTopic, OffsetFetchRequestTopics};
 use crate::state::groups::CommittedOffset;
 
 /// One partition's answer: (partition, offset, leader epoch, metadata, error).

@@ -19,6 +19,7 @@
 //! Kafka answers consumers and followers alike, and only from the leader. Versions 0–1
 //! were removed in Kafka 4.0; v4 is the first flexible one.
 
+use kafka_protocol::messages::ApiKey;
 use kafka_protocol::messages::offset_for_leader_epoch_request::{
     OffsetForLeaderPartition, OffsetForLeaderTopic,
 };
@@ -27,12 +28,8 @@ use kafka_protocol::messages::offset_for_leader_epoch_response::{
 };
 use kafka_protocol::messages::{OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse};
 
-use super::Ctx;
-use super::partitioned::{self, indexed, topic};
-use super::{Api, Names, Refusal, Reply};
-use crate::faults::rules::Fired;
-use kafka_protocol::ResponseError;
-use kafka_protocol::messages::ApiKey;
+use super::partitioned::{by_partition, indexed, topic};
+use super::{Api, Ctx, Names, Reply};
 use crate::error::KafkaError;
 use crate::state::State;
 
@@ -99,21 +96,10 @@ impl Api for OffsetForLeaderEpoch {
         Reply::Response(serve(ctx, request))
     }
 
-    fn names(ctx: &Ctx<'_>, request: &OffsetForLeaderEpochRequest) -> Names {
-        let _ = ctx;
+    fn names(_: &Ctx<'_>, request: &OffsetForLeaderEpochRequest) -> Names {
         Names::partitions(request.topics.iter().map(|t| {
             let partitions = t.partitions.iter().map(|p| p.partition).collect();
             (t.topic.to_string(), partitions)
-        }))
-    }
-
-    fn error_response(request: &OffsetForLeaderEpochRequest, version: i16, code: ResponseError) -> OffsetForLeaderEpochResponse {
-        // Every partition asked for carries the code.
-        let _ = version;
-        let mut request = request.clone();
-        let plan = partitioned::strip(&mut request.topics, |k| k.name.to_string(), |_, _| true);
-        OffsetForLeaderEpochResponse::default().with_topics(partitioned::merge(&plan, Vec::new(), |i| {
-            error_entry(i, code.code())
         }))
     }
 
@@ -121,32 +107,7 @@ impl Api for OffsetForLeaderEpoch {
         response.throttle_time_ms = ms;
     }
 
-    fn refuse<'a>(
-        ctx: &'a Ctx<'_>,
-        request: OffsetForLeaderEpochRequest,
-        rule: &'a Fired,
-        code: ResponseError,
-    ) -> Refusal<'a, Self> {
-        partitioned::refuse::<Self, _, _>(
-            ctx,
-            request,
-            rule,
-            code,
-            |r| &mut r.topics,
-            |a| &mut a.topics,
-            error_entry,
-        )
-    }
-
-    fn fail(
-        ctx: &Ctx<'_>,
-        _request: &OffsetForLeaderEpochRequest,
-        reply: Reply<OffsetForLeaderEpochResponse>,
-        rule: &Fired,
-        code: ResponseError,
-    ) -> Reply<OffsetForLeaderEpochResponse> {
-        partitioned::fail(ctx, reply, rule, code, |a| &mut a.topics, error_entry)
-    }
+    by_partition!(request: topics, answer: topics, entry: error_entry);
 }
 
 /// A refused partition's answer.

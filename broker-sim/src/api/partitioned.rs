@@ -58,6 +58,30 @@ where
     }
 }
 
+/// The whole request answered with `code` on every partition it names, in its order.
+pub(crate) fn refuse_all<A, T, U>(
+    request: &A::Request,
+    request_topics: fn(&mut A::Request) -> &mut Vec<T>,
+    answer_topics: fn(&mut A::Response) -> &mut Vec<U>,
+    error: fn(i32, i16) -> U::Partition,
+    code: ResponseError,
+) -> A::Response
+where
+    A: Api + ?Sized,
+    T: Topic,
+    U: AnswerTopic,
+{
+    let mut request = request.clone();
+    let plan = strip(
+        request_topics(&mut request),
+        |k| k.name.to_string(),
+        |_, _| true,
+    );
+    let mut answer = A::Response::default();
+    *answer_topics(&mut answer) = merge(&plan, Vec::new(), |i| error(i, code.code()));
+    answer
+}
+
 /// The `apply_then_error` rewrite of such an API: the selected partitions' answers carry
 /// `code`.
 pub(crate) fn fail<R, U>(
@@ -181,7 +205,55 @@ macro_rules! topic {
     };
 }
 
-pub(crate) use {indexed, topic};
+/// `Api::error_response`, `refuse` and `fail` for an API whose partitions sit in one list
+/// of topics in both request and answer (`request: field, answer: field`), with
+/// `entry(index, code)` building a refused partition's answer. Used inside `impl Api`.
+macro_rules! by_partition {
+    (request: $request:ident, answer: $answer:ident, entry: $entry:ident) => {
+        fn error_response(
+            request: &Self::Request,
+            _version: i16,
+            code: ::kafka_protocol::ResponseError,
+        ) -> Self::Response {
+            $crate::api::partitioned::refuse_all::<Self, _, _>(
+                request,
+                |r| &mut r.$request,
+                |a| &mut a.$answer,
+                $entry,
+                code,
+            )
+        }
+
+        fn refuse<'a>(
+            ctx: &'a $crate::api::Ctx<'_>,
+            request: Self::Request,
+            rule: &'a $crate::faults::rules::Fired,
+            code: ::kafka_protocol::ResponseError,
+        ) -> $crate::api::Refusal<'a, Self> {
+            $crate::api::partitioned::refuse::<Self, _, _>(
+                ctx,
+                request,
+                rule,
+                code,
+                |r| &mut r.$request,
+                |a| &mut a.$answer,
+                $entry,
+            )
+        }
+
+        fn fail(
+            ctx: &$crate::api::Ctx<'_>,
+            _request: &Self::Request,
+            reply: $crate::api::Reply<Self::Response>,
+            rule: &$crate::faults::rules::Fired,
+            code: ::kafka_protocol::ResponseError,
+        ) -> $crate::api::Reply<Self::Response> {
+            $crate::api::partitioned::fail(ctx, reply, rule, code, |a| &mut a.$answer, $entry)
+        }
+    };
+}
+
+pub(crate) use {by_partition, indexed, topic};
 
 /// Which of a request's partitions were refused, in the request's order.
 #[derive(Debug, Default)]

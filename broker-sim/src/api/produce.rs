@@ -16,22 +16,19 @@
 use std::pin::pin;
 use std::sync::Arc;
 
-use tokio::sync::Notify;
-
 use kafka_protocol::ResponseError;
+use kafka_protocol::messages::ApiKey;
+use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
 use kafka_protocol::messages::produce_response::{
     LeaderIdAndEpoch, NodeEndpoint, PartitionProduceResponse, TopicProduceResponse,
 };
 use kafka_protocol::messages::{ProduceRequest, ProduceResponse};
+use tokio::sync::Notify;
 
-use super::{Reply, Ctx, str_bytes};
 use super::partitioned::{self, indexed, topic};
-use super::{Api, Names, Refusal};
-use crate::error::CloseReason;
+use super::{Api, Ctx, Names, Refusal, Reply, str_bytes};
+use crate::error::{CloseReason, KafkaError};
 use crate::faults::rules::Fired;
-use kafka_protocol::messages::ApiKey;
-use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
-use crate::error::KafkaError;
 use crate::state::AppendOptions;
 
 async fn serve(ctx: &Ctx<'_>, request: ProduceRequest) -> Reply<ProduceResponse> {
@@ -285,11 +282,13 @@ impl Api for Produce {
     }
 
     fn error_response(request: &ProduceRequest, _version: i16, code: ResponseError) -> ProduceResponse {
-        let mut request = request.clone();
-        let plan = partitioned::strip(&mut request.topic_data, |k| k.name.to_string(), |_, _| true);
-        ProduceResponse::default().with_responses(partitioned::merge(&plan, Vec::new(), |i| {
-            error_entry(i, code.code())
-        }))
+        partitioned::refuse_all::<Self, _, _>(
+            request,
+            |r| &mut r.topic_data,
+            |a| &mut a.responses,
+            error_entry,
+            code,
+        )
     }
 
     fn set_throttle(response: &mut ProduceResponse, ms: i32) {

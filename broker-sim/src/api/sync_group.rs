@@ -6,11 +6,10 @@
 //! protocol type and name (KIP-559).
 
 use kafka_protocol::ResponseError;
+use kafka_protocol::messages::ApiKey;
 use kafka_protocol::messages::{SyncGroupRequest, SyncGroupResponse};
 
-use super::{Ctx, code, str_bytes};
-use super::{Api, Names, Reply};
-use kafka_protocol::messages::ApiKey;
+use super::{Api, Ctx, Names, Reply, code, str_bytes};
 use crate::state::groups::{Pending, SyncRequest, SyncResult};
 
 async fn serve(ctx: &Ctx<'_>, r: SyncGroupRequest) -> SyncGroupResponse {
@@ -64,13 +63,11 @@ impl Api for SyncGroup {
         Reply::Response(serve(ctx, request).await)
     }
 
-    fn names(ctx: &Ctx<'_>, request: &SyncGroupRequest) -> Names {
-        let _ = ctx;
+    fn names(_: &Ctx<'_>, request: &SyncGroupRequest) -> Names {
         Names::group(&request.group_id)
     }
 
-    fn error_response(request: &SyncGroupRequest, version: i16, code: ResponseError) -> SyncGroupResponse {
-        let _ = (request, version);
+    fn error_response(_: &SyncGroupRequest, _: i16, code: ResponseError) -> SyncGroupResponse {
         SyncGroupResponse::default().with_error_code(code.code())
     }
 
