@@ -26,6 +26,9 @@ pub enum ConfigType {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ConfigSource {
     DynamicTopic = 1,
+    /// A cluster-wide dynamic default. Kafka 4.1 records `min.insync.replicas` so when a
+    /// cluster is formatted (eligible leader replicas, KIP-966), and reports it so.
+    DynamicDefaultBroker = 3,
     StaticBroker = 4,
     Default = 5,
 }
@@ -104,30 +107,56 @@ pub fn validate_topic_config(name: &str, value: &str) -> Result<(), KafkaError> 
             format!("Unknown topic config name: {name}"),
         ));
     };
-    let ok = match def.kind {
-        Boolean => matches!(value.to_ascii_lowercase().as_str(), "true" | "false"),
-        Int => value.trim().parse::<i32>().is_ok(),
-        Long => value.trim().parse::<i64>().is_ok(),
-        Double => value.trim().parse::<f64>().is_ok(),
-        String | List => true,
+    // Kafka's `ConfigDef` first parses the value as the config's type, then runs the
+    // config's validator; each says why in its own words.
+    let parsed = match def.kind {
+        Boolean => matches!(value.trim().to_ascii_lowercase().as_str(), "true" | "false")
+            .then_some(())
+            .ok_or("Expected value to be either true or false"),
+        Int => value
+            .trim()
+            .parse::<i32>()
+            .map(drop)
+            .map_err(|_| "Not a number of type INT"),
+        Long => value
+            .trim()
+            .parse::<i64>()
+            .map(drop)
+            .map_err(|_| "Not a number of type LONG"),
+        Double => value
+            .trim()
+            .parse::<f64>()
+            .map(drop)
+            .map_err(|_| "Not a number of type DOUBLE"),
+        String | List => Ok(()),
     };
-    let ok = ok
-        && match name {
-            MAX_MESSAGE_BYTES => value.trim().parse::<i32>().is_ok_and(|v| v >= 0),
-            "min.insync.replicas" => value.trim().parse::<i32>().is_ok_and(|v| v >= 1),
-            "message.timestamp.type" => matches!(value, "CreateTime" | "LogAppendTime"),
-            "cleanup.policy" => value
-                .split(',')
-                .all(|p| matches!(p.trim(), "delete" | "compact" | "")),
-            _ => true,
-        };
-    if ok {
-        Ok(())
-    } else {
-        Err(KafkaError::new(
+    let valid = parsed.and_then(|()| match name {
+        MAX_MESSAGE_BYTES => at_least(value, 0),
+        "min.insync.replicas" => at_least(value, 1),
+        "message.timestamp.type" => matches!(value, "CreateTime" | "LogAppendTime")
+            .then_some(())
+            .ok_or("String must be one of: CreateTime, LogAppendTime"),
+        "cleanup.policy" => value
+            .split(',')
+            .all(|p| matches!(p.trim(), "delete" | "compact" | ""))
+            .then_some(())
+            .ok_or("String must be one of: compact, delete"),
+        _ => Ok(()),
+    });
+    valid.map_err(|why| {
+        KafkaError::new(
             ResponseError::InvalidConfig,
-            format!("Invalid value {value} for configuration {name}"),
-        ))
+            format!("Invalid value {value} for configuration {name}: {why}"),
+        )
+    })
+}
+
+/// Kafka's `Range.atLeast` validator.
+fn at_least(value: &str, min: i64) -> Result<(), &'static str> {
+    match (min, value.trim().parse::<i64>()) {
+        (_, Ok(v)) if v >= min => Ok(()),
+        (0, _) => Err("Value must be at least 0"),
+        _ => Err("Value must be at least 1"),
     }
 }
 
@@ -154,6 +183,9 @@ pub fn topic_entries(
             let (value, source) = match overrides.get(d.name) {
                 Some(v) => (v.clone(), ConfigSource::DynamicTopic),
                 None => match broker.topic_default(d.name) {
+                    Some(v) if d.name == "min.insync.replicas" => {
+                        (v, ConfigSource::DynamicDefaultBroker)
+                    }
                     Some(v) if v != d.default => (v, ConfigSource::StaticBroker),
                     _ => (d.default.to_string(), ConfigSource::Default),
                 },

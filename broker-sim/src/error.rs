@@ -38,10 +38,30 @@ impl std::fmt::Display for KafkaError {
 impl std::error::Error for KafkaError {}
 
 impl From<ResponseError> for KafkaError {
-    /// A bare code, explained by Kafka's own description of it.
+    /// A bare code, explained by Kafka's own description of it (`Errors.message()`).
     fn from(code: ResponseError) -> Self {
-        KafkaError::new(code, format!("{code:?}"))
+        KafkaError::new(code, kafka_message(code))
     }
+}
+
+/// Kafka's own description of an error code (`Errors.message()`), which Kafka puts in an
+/// answer's `error_message` when it has nothing more specific to say. `kafka-protocol`
+/// keeps these only as documentation, so the ones broker-sim sends are here.
+pub fn kafka_message(code: ResponseError) -> String {
+    use ResponseError as E;
+    match code {
+        E::UnknownTopicOrPartition => "This server does not host this topic-partition.",
+        E::UnknownTopicId => "This server does not host this topic ID.",
+        E::CoordinatorNotAvailable => "The coordinator is not available.",
+        E::NotCoordinator => "This is not the correct coordinator.",
+        E::InvalidRequest => {
+            "This most likely occurs because of a request being malformed by the client library or the message was sent to an incompatible broker. See the broker logs for more details."
+        }
+        E::GroupIdNotFound => "The group id does not exist.",
+        E::NonEmptyGroup => "The group is not empty.",
+        other => return format!("{other:?}"),
+    }
+    .to_string()
 }
 
 /// Why the broker closes a connection instead of answering: each is logged with the

@@ -19,10 +19,16 @@ use kafka_protocol::messages::{
 use kafka_protocol::protocol::Request;
 use support::*;
 
+/// The supported table as ApiVersions advertises it: Produce from v0, as Kafka 4.1 does
+/// (it refuses v0–2 all the same: `unsupported_version_of_another_api_closes_the_connection…`;
+/// see `api/produce.rs`).
 fn supported_list() -> Vec<(i16, i16, i16)> {
     SUPPORTED_APIS
         .iter()
-        .map(|a| (a.key as i16, a.min, a.max))
+        .map(|a| {
+            let min = if a.key == ApiKey::Produce { 0 } else { a.min };
+            (a.key as i16, min, a.max)
+        })
         .collect()
 }
 

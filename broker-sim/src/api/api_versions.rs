@@ -11,7 +11,7 @@ use kafka_protocol::messages::ApiKey;
 use kafka_protocol::messages::api_versions_response::ApiVersion;
 use kafka_protocol::messages::{ApiVersionsRequest, ApiVersionsResponse};
 
-use super::{Api, Ctx, Names, Reply};
+use super::{Api, Ctx, Names, Reply, Visitor};
 
 fn serve(_ctx: &Ctx<'_>, _request: ApiVersionsRequest) -> ApiVersionsResponse {
     ApiVersionsResponse::default().with_api_keys(api_keys())
@@ -35,10 +35,20 @@ fn api_keys() -> Vec<ApiVersion> {
         .map(|a| {
             ApiVersion::default()
                 .with_api_key(a.key as i16)
-                .with_min_version(a.min)
+                .with_min_version(super::visit(a.key, AdvertisedMin).unwrap_or(a.min))
                 .with_max_version(a.max)
         })
         .collect()
+}
+
+/// `Api::ADVERTISED_MIN` of an API.
+struct AdvertisedMin;
+
+impl Visitor for AdvertisedMin {
+    type Output = i16;
+    fn visit<A: Api>(self) -> i16 {
+        A::ADVERTISED_MIN
+    }
 }
 
 pub(crate) struct ApiVersions;

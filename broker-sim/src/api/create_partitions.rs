@@ -46,7 +46,9 @@ fn serve(
             let mut result = CreatePartitionsTopicResult::default().with_name(t.name);
             if let Err(e) = outcome {
                 result.error_code = e.code();
-                result.error_message = Some(str_bytes(e.message));
+                // Kafka's controller gives an unknown topic no message.
+                result.error_message = (e.code != ResponseError::UnknownTopicOrPartition)
+                    .then(|| str_bytes(e.message));
             }
             result
         })

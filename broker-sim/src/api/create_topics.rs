@@ -74,7 +74,9 @@ fn serve(
                     })
                     .collect(),
             };
-            let mut result = CreatableTopicResult::default().with_name(t.name);
+            let mut result = CreatableTopicResult::default()
+                .with_name(t.name)
+                .with_error_message(None);
             let outcome = if request.validate_only {
                 state.plan_topic(&spec).map(|replicas| (replicas, None))
             } else {

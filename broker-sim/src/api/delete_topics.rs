@@ -10,6 +10,7 @@ use kafka_protocol::messages::ApiKey;
 use kafka_protocol::messages::delete_topics_response::DeletableTopicResult;
 use kafka_protocol::messages::{DeleteTopicsRequest, DeleteTopicsResponse};
 
+use crate::error::kafka_message;
 use super::{Api, Ctx, Names, Reply, str_bytes, topic_name};
 
 fn serve(
@@ -66,17 +67,22 @@ fn serve(
             let mut result = DeletableTopicResult::default()
                 .with_name(name.as_deref().map(topic_name))
                 .with_topic_id(id);
-            match name {
-                None => result.error_code = ResponseError::UnknownTopicId.code(),
+            // Kafka answers these with the codes' own descriptions.
+            let error = match name {
+                None => Some(ResponseError::UnknownTopicId),
                 Some(name) => match state.delete_topic(&name) {
-                    Ok(deleted_id) => result.topic_id = deleted_id,
-                    Err(e) => {
-                        result.error_code = e.code();
-                        if ctx.version >= 5 {
-                            result.error_message = Some(str_bytes(e.message));
-                        }
+                    Ok(deleted_id) => {
+                        result.topic_id = deleted_id;
+                        None
                     }
+                    Err(e) => Some(e.code),
                 },
+            };
+            if let Some(code) = error {
+                result.error_code = code.code();
+                if ctx.version >= 5 {
+                    result.error_message = Some(str_bytes(kafka_message(code)));
+                }
             }
             result
         })

@@ -13,6 +13,7 @@ use kafka_protocol::messages::{DescribeClusterRequest, DescribeClusterResponse};
 use super::{ALL_CLUSTER_OPERATIONS, Api, Ctx, Names, Reply, str_bytes};
 
 const BROKERS: i8 = 1;
+const CONTROLLERS: i8 = 2;
 
 fn serve(
     ctx: &Ctx<'_>,
@@ -24,6 +25,17 @@ fn serve(
         .with_controller_id(state.controller_id.into());
     if request.include_cluster_authorized_operations {
         response.cluster_authorized_operations = ALL_CLUSTER_OPERATIONS;
+    }
+    if ctx.version >= 1 && request.endpoint_type == CONTROLLERS {
+        // What a Kafka broker answers a client that wanted a controller: its own endpoint
+        // type, and no controller.
+        return response
+            .with_endpoint_type(BROKERS)
+            .with_controller_id((-1).into())
+            .with_error_code(ResponseError::MismatchedEndpointType.code())
+            .with_error_message(Some(str_bytes(
+                "The request was sent to an endpoint of type BROKER, but we wanted an endpoint of type CONTROLLER",
+            )));
     }
     if ctx.version >= 1 && request.endpoint_type != BROKERS {
         return response

@@ -74,6 +74,10 @@ fn serve(
                         .map(|e| to_wire(e, v, request.include_synonyms))
                         .collect(),
                 ),
+                // Kafka reports an unknown topic with an empty message.
+                Err(e) if e.code == ResponseError::UnknownTopicOrPartition => result
+                    .with_error_code(e.code())
+                    .with_error_message(Some(str_bytes(""))),
                 Err(e) => result
                     .with_error_code(e.code())
                     .with_error_message(Some(str_bytes(e.message))),
@@ -88,7 +92,9 @@ fn to_wire(e: ConfigEntry, version: i16, synonyms: bool) -> DescribeConfigsResou
         .with_name(str_bytes(e.name.clone()))
         .with_value(e.value.clone().map(str_bytes))
         .with_read_only(e.read_only)
-        .with_config_source(e.source as i8);
+        .with_config_source(e.source as i8)
+        // Only asked-for documentation is sent, and broker-sim has none to send.
+        .with_documentation(None);
     if synonyms {
         out.synonyms = vec![
             DescribeConfigsSynonym::default()

@@ -37,6 +37,9 @@ use crate::state::{Partition, State};
 /// asks, and `min_bytes` is capped by it so a fetch can always be satisfied.
 const FETCH_MAX_BYTES: i32 = 57_671_680;
 
+/// `isolation_level` of a read_committed consumer.
+const READ_COMMITTED: i8 = 1;
+
 async fn serve(ctx: &Ctx<'_>, request: FetchRequest) -> FetchResponse {
     if ctx.version >= 7 && request.session_id != 0 {
         return FetchResponse::default()
@@ -111,9 +114,11 @@ fn read(ctx: &Ctx<'_>, state: &State, request: &FetchRequest) -> Pass {
         };
         let mut partitions = Vec::with_capacity(topic.partitions.len());
         for fp in &topic.partitions {
+            // Kafka lists aborted transactions (none yet) to read_committed consumers; a
+            // partition read for read_uncommitted has a null list.
             let mut data = PartitionData::default()
                 .with_partition_index(fp.partition)
-                .with_aborted_transactions(Some(Vec::new()))
+                .with_aborted_transactions(None)
                 .with_records(Some(Bytes::new()));
             let found = match &name {
                 None => Err(KafkaError::new(
@@ -142,6 +147,9 @@ fn read(ctx: &Ctx<'_>, state: &State, request: &FetchRequest) -> Pass {
                     data.last_stable_offset = hw;
                     data.log_start_offset = p.log.log_start_offset();
                     data.records = Some(read.into_bytes());
+                    if request.isolation_level == READ_COMMITTED {
+                        data.aborted_transactions = Some(Vec::new());
+                    }
                 }
                 Err(e) => {
                     any_error = true;
@@ -149,6 +157,14 @@ fn read(ctx: &Ctx<'_>, state: &State, request: &FetchRequest) -> Pass {
                     data.high_watermark = -1;
                     data.last_stable_offset = -1;
                     data.log_start_offset = -1;
+                    // Kafka answers partitions it cannot look up before reading (unknown
+                    // topic, id or partition) with an empty list, the others with null.
+                    if matches!(
+                        e.code,
+                        ResponseError::UnknownTopicOrPartition | ResponseError::UnknownTopicId
+                    ) {
+                        data.aborted_transactions = Some(Vec::new());
+                    }
                     if v >= 12 && e.code == ResponseError::NotLeaderOrFollower {
                         data.current_leader = current_leader(state, name.as_deref(), fp.partition);
                         if v >= 16 {
@@ -311,7 +327,7 @@ fn error_entry(index: i32, code: i16) -> PartitionData {
         .with_high_watermark(-1)
         .with_last_stable_offset(-1)
         .with_log_start_offset(-1)
-        .with_aborted_transactions(Some(Vec::new()))
+        .with_aborted_transactions(None)
         .with_records(Some(Default::default()))
 }
 

@@ -13,7 +13,7 @@ use kafka_protocol::messages::{FindCoordinatorRequest, FindCoordinatorResponse};
 use kafka_protocol::protocol::StrBytes;
 
 use super::{Api, Ctx, Names, Reply, str_bytes};
-use crate::error::KafkaError;
+use crate::error::{KafkaError, kafka_message};
 
 const GROUP: i8 = 0;
 const TRANSACTION: i8 = 1;
@@ -38,15 +38,18 @@ fn serve(
         })?;
         Ok((b.id, b.host.clone(), b.port))
     };
+    // Kafka puts the code's own description in `error_message`, "NONE" for success
+    // before v4 (our explanation goes to the log).
     if ctx.version < 4 {
         return match find(&request.key) {
             Ok((id, host, port)) => FindCoordinatorResponse::default()
+                .with_error_message(Some(str_bytes("NONE")))
                 .with_node_id(id.into())
                 .with_host(str_bytes(host))
                 .with_port(port),
             Err(e) => FindCoordinatorResponse::default()
                 .with_error_code(e.code())
-                .with_error_message(Some(str_bytes(e.message)))
+                .with_error_message(Some(str_bytes(kafka_message(e.code))))
                 .with_node_id((-1).into())
                 .with_port(-1),
         };
@@ -63,7 +66,7 @@ fn serve(
                     .with_port(port),
                 Err(e) => c
                     .with_error_code(e.code())
-                    .with_error_message(Some(str_bytes(e.message)))
+                    .with_error_message(Some(str_bytes(kafka_message(e.code))))
                     .with_node_id((-1).into())
                     .with_port(-1),
             }

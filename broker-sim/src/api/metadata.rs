@@ -50,6 +50,7 @@ fn serve(ctx: &Ctx<'_>, request: MetadataRequest) -> MetadataResponse {
                         with_ops,
                     ),
                     None => MetadataResponseTopic::default()
+                        .with_name(None)
                         .with_topic_id(t.topic_id)
                         .with_error_code(ResponseError::UnknownTopicId.code()),
                 },

@@ -36,6 +36,8 @@ pub(crate) trait Api: 'static {
     const KEY: ApiKey;
     /// The versions served, inclusive: Kafka 4.1's range as `kafka-protocol` encodes it.
     const VERSIONS: (i16, i16);
+    /// The lowest version ApiVersions advertises, where Kafka advertises less than it serves.
+    const ADVERTISED_MIN: i16 = Self::VERSIONS.0;
     type Request: Decodable + Default + Clone + Send + Sync + 'static;
     type Response: Into<ResponseKind> + Default + Send + 'static;
 

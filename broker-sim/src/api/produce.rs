@@ -93,7 +93,7 @@ async fn serve(ctx: &Ctx<'_>, request: ProduceRequest) -> Reply<ProduceResponse>
                         tracing::debug!(topic = ?name, partition = data.index, error = %e, "produce refused");
                         response.error_code = e.code();
                         if v >= 8 {
-                            response.error_message = Some(str_bytes(e.message.clone()));
+                            response.error_message = wire_message(&e);
                         }
                         let leader = super::current_leader(&state, name.as_deref(), data.index)
                             .filter(|_| v >= 10 && e.code == ResponseError::NotLeaderOrFollower);
@@ -139,6 +139,17 @@ async fn serve(ctx: &Ctx<'_>, request: ProduceRequest) -> Reply<ProduceResponse>
     )
 }
 
+/// What a failed partition's `error_message` carries: Kafka sets it only for records it
+/// rejected one by one (INVALID_RECORD, INVALID_TIMESTAMP); every other error goes without,
+/// and broker-sim's explanation goes to the log.
+fn wire_message(e: &KafkaError) -> Option<kafka_protocol::protocol::StrBytes> {
+    matches!(
+        e.code,
+        ResponseError::InvalidRecord | ResponseError::InvalidTimestamp
+    )
+    .then(|| str_bytes(e.message.clone()))
+}
+
 /// An acks=all write waiting for the ISR to copy it.
 struct Awaiting {
     topic: String,
@@ -170,7 +181,7 @@ async fn wait_for_replicas(
         r.error_code = e.code();
         r.base_offset = -1;
         if ctx.version >= 8 {
-            r.error_message = Some(str_bytes(e.message));
+            r.error_message = wire_message(&e);
         }
     };
     // Woken when a partition it waits on moves its high watermark (`state::waiters`), or
@@ -267,6 +278,9 @@ pub(crate) struct Produce;
 impl Api for Produce {
     const KEY: ApiKey = ApiKey::Produce;
     const VERSIONS: (i16, i16) = (3, 13);
+    /// Kafka 4.1 still advertises Produce from v0 although it refuses v0–2 (KIP-896 kept
+    /// the advertised range for old clients); so does broker-sim, and refuses them too.
+    const ADVERTISED_MIN: i16 = 0;
     type Request = ProduceRequest;
     type Response = ProduceResponse;
 

@@ -300,7 +300,7 @@ impl State {
                     n if n <= 0 => {
                         return Err(KafkaError::new(
                             ResponseError::InvalidPartitions,
-                            "Number of partitions must be larger than 0.",
+                            "Number of partitions was set to an invalid non-positive value.",
                         ));
                     }
                     n => n,
@@ -311,7 +311,7 @@ impl State {
                     n if n <= 0 => {
                         return Err(KafkaError::new(
                             ResponseError::InvalidReplicationFactor,
-                            "Replication factor must be larger than 0.",
+                            "Replication factor must be larger than 0, or -1 to use the default value.",
                         ));
                     }
                     n => n,
@@ -410,11 +410,18 @@ impl State {
             .get(name)
             .ok_or_else(|| Self::unknown_topic(name))?;
         let current = topic.partitions.len() as i32;
-        if count <= current {
+        // Kafka 4.1's controller's words.
+        if count == current {
+            return Err(KafkaError::new(
+                ResponseError::InvalidPartitions,
+                format!("Topic already has {current} partition(s)."),
+            ));
+        }
+        if count < current {
             return Err(KafkaError::new(
                 ResponseError::InvalidPartitions,
                 format!(
-                    "Topic currently has {current} partitions, which is higher than the requested {count}."
+                    "The topic {name} currently has {current} partition(s); {count} would not be an increase."
                 ),
             ));
         }

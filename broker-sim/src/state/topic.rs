@@ -21,18 +21,24 @@ use crate::error::KafkaError;
 /// Kafka's longest legal topic name.
 pub const MAX_TOPIC_NAME_LEN: usize = 249;
 
-/// Kafka's topic-name rule: 1–249 of `[a-zA-Z0-9._-]`, and not `.` or `..`.
+/// Kafka's topic-name rule (`Topic.validate`): 1–249 of `[a-zA-Z0-9._-]`, and not `.` or
+/// `..`, checked in Kafka's order with Kafka 4.1's messages.
 pub fn validate_topic_name(name: &str) -> Result<(), KafkaError> {
-    let invalid = |why: String| Err(KafkaError::new(ResponseError::InvalidTopicException, why));
+    let invalid = |why: String| {
+        Err(KafkaError::new(
+            ResponseError::InvalidTopicException,
+            format!("Topic name is invalid: {why}"),
+        ))
+    };
     if name.is_empty() {
-        return invalid("Topic name is illegal, it can't be empty".into());
+        return invalid("the empty string is not allowed".into());
     }
     if name == "." || name == ".." {
-        return invalid(format!("Topic name cannot be \".\" or \"..\": {name}"));
+        return invalid(format!("'{name}' is not allowed"));
     }
     if name.len() > MAX_TOPIC_NAME_LEN {
         return invalid(format!(
-            "Topic name is illegal, it can't be longer than {MAX_TOPIC_NAME_LEN} characters, topic name: {name}"
+            "the length of '{name}' is longer than the max allowed length {MAX_TOPIC_NAME_LEN}"
         ));
     }
     if !name
@@ -40,7 +46,7 @@ pub fn validate_topic_name(name: &str) -> Result<(), KafkaError> {
         .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
     {
         return invalid(format!(
-            "Topic name {name} is illegal, it contains a character other than ASCII alphanumerics, '.', '_' and '-'"
+            "'{name}' contains one or more characters other than ASCII alphanumerics, '.', '_' and '-'"
         ));
     }
     Ok(())

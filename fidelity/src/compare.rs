@@ -1,0 +1,224 @@
+//! Turning answers into comparable text, and comparing it.
+//!
+//! An answer is printed with `kafka-protocol`'s `Debug` (one field a line), after two
+//! explicit steps, each listed here with its reason and nothing else hidden:
+//! - **scope**: listings of the whole cluster (Metadata for all topics, ListGroups) keep
+//!   only the scenario's own names, because the reference Kafka is shared by every
+//!   scenario of a run (and has its internal topics) while broker-sim is fresh; and
+//!   Metadata's topics and partitions are put in name and index order, because Kafka
+//!   lists them in the order of its internal hash maps and clients key them by name and
+//!   index; and ApiVersions lists only the APIs broker-sim serves (the README's table
+//!   shows which), so that their version ranges are compared exactly;
+//! - **normalise**: the values of the fields in [`NORMALISED`] are replaced by a
+//!   placeholder.
+
+use kafka_protocol::messages::ResponseKind;
+
+use crate::wire::Outcome;
+
+/// Fields whose values differ between any two clusters, and why.
+pub const NORMALISED: &[(&str, &str)] = &[
+    (
+        "cluster_id",
+        "each cluster draws a random id when it is formatted",
+    ),
+    (
+        "topic_id",
+        "each topic gets a random UUID when it is created",
+    ),
+    ("port", "the two clusters listen on different ports"),
+    (
+        "producer_id",
+        "producer ids are handed out in order, and one Kafka serves every scenario of a run",
+    ),
+];
+
+/// Keeps only the scenario's own entries in cluster-wide listings.
+pub fn scope(answer: &mut ResponseKind, prefix: &str) {
+    match answer {
+        ResponseKind::Metadata(m) => {
+            m.topics.retain(|t| match &t.name {
+                Some(n) => n.starts_with(prefix),
+                // A topic asked for by id has no name in an error answer.
+                None => true,
+            });
+            m.topics.sort_by(|a, b| a.name.cmp(&b.name));
+            for t in &mut m.topics {
+                t.partitions.sort_by_key(|p| p.partition_index);
+            }
+        }
+        ResponseKind::ListGroups(l) => l.groups.retain(|g| g.group_id.starts_with(prefix)),
+        ResponseKind::ApiVersions(a) => a.api_keys.retain(|k| {
+            broker_sim::SUPPORTED_APIS
+                .iter()
+                .any(|s| s.key as i16 == k.api_key)
+        }),
+        _ => {}
+    }
+}
+
+/// One line of printed answer, with the path of fields that leads to it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Line {
+    pub path: String,
+    pub text: String,
+}
+
+/// The outcome as lines, scoped and normalised.
+pub fn lines(outcome: &Outcome, prefix: &str) -> Vec<Line> {
+    let text = match outcome {
+        Outcome::Answer(answer, _) => {
+            let mut answer = answer.as_ref().clone();
+            scope(&mut answer, prefix);
+            format!("{answer:#?}")
+        }
+        Outcome::Closed => "<connection closed without an answer>".to_string(),
+        Outcome::Failed(why) => format!("<failed: {why}>"),
+    };
+    let mut out = Vec::new();
+    // (indent, field) of the fields enclosing the current line.
+    let mut stack: Vec<(usize, String)> = Vec::new();
+    let mut normalising: Option<usize> = None;
+    for raw in text.lines() {
+        let indent = raw.len() - raw.trim_start().len();
+        let trimmed = raw.trim();
+        if let Some(level) = normalising {
+            if indent > level {
+                continue;
+            }
+            normalising = None;
+            if trimmed.starts_with(')') || trimmed.starts_with(']') || trimmed.starts_with('}') {
+                continue;
+            }
+        }
+        // A closing bracket belongs to the field it closes, at the same indent.
+        let closing =
+            trimmed.starts_with(')') || trimmed.starts_with(']') || trimmed.starts_with('}');
+        while stack
+            .last()
+            .is_some_and(|(i, _)| *i > indent || (*i == indent && !closing))
+        {
+            stack.pop();
+        }
+        let field = trimmed
+            .split_once(": ")
+            .map(|(f, _)| f)
+            .filter(|f| f.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
+        let path_of = |stack: &[(usize, String)], field: Option<&str>| {
+            stack
+                .iter()
+                .map(|(_, f)| f.as_str())
+                .chain(field)
+                .collect::<Vec<_>>()
+                .join(".")
+        };
+        if let Some(field) = field {
+            if NORMALISED.iter().any(|(n, _)| *n == field) {
+                out.push(Line {
+                    path: path_of(&stack, Some(field)),
+                    text: format!("{}{field}: <normalised>,", " ".repeat(indent)),
+                });
+                // A value printed over several lines ends at the next line this deep.
+                if !trimmed.ends_with(',') {
+                    normalising = Some(indent);
+                }
+                continue;
+            }
+            stack.push((indent, field.to_string()));
+        }
+        out.push(Line {
+            path: path_of(&stack, None),
+            text: raw.to_string(),
+        });
+    }
+    out
+}
+
+/// A line present on one side only.
+#[derive(Debug, Clone)]
+pub enum Change {
+    Kafka(Line),
+    Sim(Line),
+}
+
+impl Change {
+    pub fn path(&self) -> &str {
+        match self {
+            Change::Kafka(l) | Change::Sim(l) => &l.path,
+        }
+    }
+}
+
+/// The lines that differ, by a longest-common-subsequence diff.
+pub fn diff(kafka: &[Line], sim: &[Line]) -> Vec<Change> {
+    let (n, m) = (kafka.len(), sim.len());
+    let mut lcs = vec![vec![0u32; m + 1]; n + 1];
+    for i in (0..n).rev() {
+        for j in (0..m).rev() {
+            lcs[i][j] = if kafka[i].text == sim[j].text {
+                lcs[i + 1][j + 1] + 1
+            } else {
+                lcs[i + 1][j].max(lcs[i][j + 1])
+            };
+        }
+    }
+    let (mut i, mut j) = (0, 0);
+    let mut out = Vec::new();
+    while i < n || j < m {
+        if i < n && j < m && kafka[i].text == sim[j].text {
+            i += 1;
+            j += 1;
+        } else if j < m && (i == n || lcs[i][j + 1] >= lcs[i + 1][j]) {
+            out.push(Change::Sim(sim[j].clone()));
+            j += 1;
+        } else {
+            out.push(Change::Kafka(kafka[i].clone()));
+            i += 1;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts(lines: &[Line]) -> Vec<(String, String)> {
+        lines
+            .iter()
+            .map(|l| (l.path.clone(), l.text.trim().to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn lines_carry_their_field_path_and_normalised_values_are_hidden() {
+        let answer = kafka_protocol::messages::MetadataResponse::default()
+            .with_cluster_id(Some(kafka_protocol::protocol::StrBytes::from_static_str(
+                "abc",
+            )))
+            .with_controller_id(3.into());
+        let outcome = Outcome::Answer(Box::new(ResponseKind::Metadata(answer)), Default::default());
+        let got = texts(&lines(&outcome, "p"));
+        assert!(got.contains(&("cluster_id".into(), "cluster_id: <normalised>,".into())));
+        assert!(got.contains(&("controller_id".into(), "3,".into())));
+        assert!(!got.iter().any(|(_, t)| t.contains("abc")));
+    }
+
+    #[test]
+    fn the_diff_names_each_line_on_one_side_only() {
+        let line = |t: &str| Line {
+            path: t.into(),
+            text: t.into(),
+        };
+        let kafka = [line("a"), line("b"), line("c")];
+        let sim = [line("a"), line("x"), line("c")];
+        let d: Vec<String> = diff(&kafka, &sim)
+            .iter()
+            .map(|c| match c {
+                Change::Kafka(l) => format!("-{}", l.text),
+                Change::Sim(l) => format!("+{}", l.text),
+            })
+            .collect();
+        assert_eq!(d, ["+x", "-b"]);
+    }
+}

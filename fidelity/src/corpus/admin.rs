@@ -1,0 +1,253 @@
+//! CreateTopics, DeleteTopics, CreatePartitions, DescribeConfigs.
+
+use kafka_protocol::messages::create_partitions_request::CreatePartitionsTopic;
+use kafka_protocol::messages::create_topics_request::{CreatableTopic, CreatableTopicConfig};
+use kafka_protocol::messages::delete_topics_request::DeleteTopicState;
+use kafka_protocol::messages::describe_configs_request::DescribeConfigsResource;
+use kafka_protocol::messages::{
+    ApiKey, CreatePartitionsRequest, CreateTopicsRequest, DeleteTopicsRequest,
+    DescribeConfigsRequest,
+};
+
+use super::helpers::{create_topic, s, scenario, topic, versions};
+use crate::scenario::{Scenario, Step};
+
+fn creatable(name: &str, partitions: i32, rf: i16) -> CreatableTopic {
+    CreatableTopic::default()
+        .with_name(topic(name))
+        .with_num_partitions(partitions)
+        .with_replication_factor(rf)
+}
+
+/// A named scenario body: the steps for a name prefix.
+type Case = (&'static str, Box<dyn Fn(&str) -> Vec<Step>>);
+
+pub fn scenarios() -> Vec<Scenario> {
+    let mut out = Vec::new();
+    for v in versions(ApiKey::CreateTopics) {
+        let create = move |topics: Vec<CreatableTopic>, validate_only: bool| {
+            let r = CreateTopicsRequest::default()
+                .with_timeout_ms(30_000)
+                .with_validate_only(validate_only)
+                .with_topics(topics);
+            Step::new(ApiKey::CreateTopics, v, r)
+        };
+        let cases: Vec<Case> = vec![
+            (
+                "validate-only",
+                Box::new(move |p: &str| {
+                    vec![create(vec![creatable(&format!("{p}t"), 3, 1)], true)]
+                }),
+            ),
+            (
+                "invalid-name",
+                Box::new(move |p: &str| {
+                    vec![create(
+                        vec![creatable(&format!("{p}bad name"), 1, 1)],
+                        false,
+                    )]
+                }),
+            ),
+            (
+                "dot-name",
+                Box::new(move |_: &str| vec![create(vec![creatable("..", 1, 1)], false)]),
+            ),
+            (
+                "zero-partitions",
+                Box::new(move |p: &str| {
+                    vec![create(vec![creatable(&format!("{p}t"), 0, 1)], false)]
+                }),
+            ),
+            (
+                "too-many-replicas",
+                Box::new(move |p: &str| {
+                    vec![create(vec![creatable(&format!("{p}t"), 1, 3)], false)]
+                }),
+            ),
+            (
+                "zero-replicas",
+                Box::new(move |p: &str| {
+                    vec![create(vec![creatable(&format!("{p}t"), 1, 0)], false)]
+                }),
+            ),
+            (
+                "unknown-config",
+                Box::new(move |p: &str| {
+                    let t = creatable(&format!("{p}t"), 1, 1).with_configs(vec![
+                        CreatableTopicConfig::default()
+                            .with_name(s("no.such.config"))
+                            .with_value(Some(s("1"))),
+                    ]);
+                    vec![create(vec![t], false)]
+                }),
+            ),
+            (
+                "bad-config-value",
+                Box::new(move |p: &str| {
+                    let t = creatable(&format!("{p}t"), 1, 1).with_configs(vec![
+                        CreatableTopicConfig::default()
+                            .with_name(s("retention.ms"))
+                            .with_value(Some(s("soon"))),
+                    ]);
+                    vec![create(vec![t], false)]
+                }),
+            ),
+            (
+                "already-exists",
+                Box::new(move |p: &str| {
+                    let name = format!("{p}t");
+                    let mut steps = create_topic(&name, 1);
+                    steps.push(create(vec![creatable(&name, 1, 1)], false));
+                    steps
+                }),
+            ),
+            (
+                "twice-in-one-request",
+                Box::new(move |p: &str| {
+                    let name = format!("{p}t");
+                    vec![create(
+                        vec![creatable(&name, 1, 1), creatable(&name, 2, 1)],
+                        false,
+                    )]
+                }),
+            ),
+        ];
+        for (what, steps) in cases {
+            out.push(scenario(ApiKey::CreateTopics, v, what, |p| steps(p)));
+        }
+    }
+    for v in versions(ApiKey::DeleteTopics) {
+        out.push(scenario(ApiKey::DeleteTopics, v, "unknown-topic", |p| {
+            let name = format!("{p}missing");
+            let r = if v >= 6 {
+                DeleteTopicsRequest::default().with_topics(vec![
+                    DeleteTopicState::default().with_name(Some(topic(&name))),
+                ])
+            } else {
+                DeleteTopicsRequest::default().with_topic_names(vec![topic(&name)])
+            };
+            vec![Step::new(
+                ApiKey::DeleteTopics,
+                v,
+                r.with_timeout_ms(30_000),
+            )]
+        }));
+        out.push(scenario(ApiKey::DeleteTopics, v, "existing-topic", |p| {
+            let name = format!("{p}t");
+            let mut steps = create_topic(&name, 1);
+            let r = if v >= 6 {
+                DeleteTopicsRequest::default().with_topics(vec![
+                    DeleteTopicState::default().with_name(Some(topic(&name))),
+                ])
+            } else {
+                DeleteTopicsRequest::default().with_topic_names(vec![topic(&name)])
+            };
+            steps.push(Step::new(
+                ApiKey::DeleteTopics,
+                v,
+                r.with_timeout_ms(30_000),
+            ));
+            steps
+        }));
+        if v >= 6 {
+            out.push(scenario(
+                ApiKey::DeleteTopics,
+                v,
+                "unknown-topic-id",
+                |_| {
+                    let r = DeleteTopicsRequest::default().with_topics(vec![
+                        DeleteTopicState::default()
+                            .with_name(None)
+                            .with_topic_id(uuid::Uuid::from_u128(0x77)),
+                    ]);
+                    vec![Step::new(
+                        ApiKey::DeleteTopics,
+                        v,
+                        r.with_timeout_ms(30_000),
+                    )]
+                },
+            ));
+        }
+    }
+    for v in versions(ApiKey::CreatePartitions) {
+        let grow = move |name: &str, count: i32, validate_only: bool| {
+            let r = CreatePartitionsRequest::default()
+                .with_timeout_ms(30_000)
+                .with_validate_only(validate_only)
+                .with_topics(vec![
+                    CreatePartitionsTopic::default()
+                        .with_name(topic(name))
+                        .with_count(count)
+                        .with_assignments(None),
+                ]);
+            Step::new(ApiKey::CreatePartitions, v, r)
+        };
+        out.push(scenario(ApiKey::CreatePartitions, v, "grows", |p| {
+            let name = format!("{p}t");
+            let mut steps = create_topic(&name, 1);
+            steps.push(grow(&name, 3, false));
+            steps
+        }));
+        out.push(scenario(
+            ApiKey::CreatePartitions,
+            v,
+            "validate-only",
+            |p| {
+                let name = format!("{p}t");
+                let mut steps = create_topic(&name, 1);
+                steps.push(grow(&name, 2, true));
+                steps
+            },
+        ));
+        out.push(scenario(ApiKey::CreatePartitions, v, "not-more", |p| {
+            let name = format!("{p}t");
+            let mut steps = create_topic(&name, 2);
+            steps.push(grow(&name, 2, false));
+            steps
+        }));
+        out.push(scenario(ApiKey::CreatePartitions, v, "fewer", |p| {
+            let name = format!("{p}t");
+            let mut steps = create_topic(&name, 3);
+            steps.push(grow(&name, 2, false));
+            steps
+        }));
+        out.push(scenario(
+            ApiKey::CreatePartitions,
+            v,
+            "unknown-topic",
+            |p| vec![grow(&format!("{p}missing"), 2, false)],
+        ));
+    }
+    for v in versions(ApiKey::DescribeConfigs) {
+        let describe = move |resource_type: i8, name: &str, keys: Option<Vec<&str>>| {
+            let r = DescribeConfigsRequest::default().with_resources(vec![
+                DescribeConfigsResource::default()
+                    .with_resource_type(resource_type)
+                    .with_resource_name(s(name))
+                    .with_configuration_keys(keys.map(|k| k.into_iter().map(s).collect())),
+            ]);
+            Step::new(ApiKey::DescribeConfigs, v, r)
+        };
+        out.push(scenario(ApiKey::DescribeConfigs, v, "topic-keys", |p| {
+            let name = format!("{p}t");
+            let mut steps = create_topic(&name, 1);
+            steps.push(describe(
+                2,
+                &name,
+                Some(vec!["retention.ms", "cleanup.policy", "max.message.bytes"]),
+            ));
+            steps
+        }));
+        out.push(scenario(ApiKey::DescribeConfigs, v, "unknown-topic", |p| {
+            vec![describe(
+                2,
+                &format!("{p}missing"),
+                Some(vec!["retention.ms"]),
+            )]
+        }));
+        out.push(scenario(ApiKey::DescribeConfigs, v, "other-broker", |_| {
+            vec![describe(4, "7", None)]
+        }));
+    }
+    out
+}

@@ -1,0 +1,19 @@
+//! The scenario corpus, one module per area. Each builds its scenarios for every version
+//! broker-sim advertises of the APIs it covers; `helpers` has the requests they share.
+
+mod admin;
+mod groups;
+mod helpers;
+mod misc;
+mod records;
+
+use crate::scenario::Scenario;
+
+pub fn all() -> Vec<Scenario> {
+    let mut all = Vec::new();
+    all.extend(misc::scenarios());
+    all.extend(admin::scenarios());
+    all.extend(records::scenarios());
+    all.extend(groups::scenarios());
+    all
+}
