@@ -8,6 +8,7 @@
 #   python/run.sh (PYTHON_CLIENTS=latest) kafka-python, aiokafka, confluent-kafka, latest
 #   python/run.sh (PYTHON_CLIENTS=legacy) kafka-python 2.0.2 and aiokafka 0.8.1
 #   node/run.sh                         kafkajs from the npm lock file
+#   java/run.sh                         kafka-clients, Spring Kafka, Kafka Streams (Maven)
 # Each appends one row per test to $COMPAT_RESULTS: client, version (as the client reports
 # it at run time), test, pass | fail | skipped. A suite that exits non-zero without a
 # failing row, or writes no row at all, gets a failing row of its own, so a client that
@@ -43,6 +44,7 @@ run_suite kcat client-tests/kcat/smoke.sh
 run_suite "python clients (latest)" env PYTHON_CLIENTS=latest client-tests/python/run.sh
 run_suite "python clients (legacy)" env PYTHON_CLIENTS=legacy client-tests/python/run.sh
 run_suite kafkajs client-tests/node/run.sh
+run_suite "java clients" client-tests/java/run.sh
 
 table=$out/results.md
 {

@@ -200,7 +200,7 @@ mod tests {
         let outcome = Outcome::Answer(Box::new(ResponseKind::Metadata(answer)), Default::default());
         let got = texts(&lines(&outcome, "p"));
         assert!(got.contains(&("cluster_id".into(), "cluster_id: <normalised>,".into())));
-        assert!(got.contains(&("controller_id".into(), "3,".into())));
+        assert!(got.contains(&("controller_id".into(), "controller_id: 3,".into())));
         assert!(!got.iter().any(|(_, t)| t.contains("abc")));
     }
 
