@@ -9,6 +9,7 @@
 #   python/run.sh (PYTHON_CLIENTS=legacy) kafka-python 2.0.2 and aiokafka 0.8.1
 #   node/run.sh                         kafkajs from the npm lock file
 #   java/run.sh                         kafka-clients, Spring Kafka, Kafka Streams (Maven)
+#   go/run.sh                           franz-go, sarama, kafka-go (Go module proxy)
 # Each appends one row per test to $COMPAT_RESULTS: client, version (as the client reports
 # it at run time), test, pass | fail | skipped. A suite that exits non-zero without a
 # failing row, or writes no row at all, gets a failing row of its own, so a client that
@@ -45,6 +46,7 @@ run_suite "python clients (latest)" env PYTHON_CLIENTS=latest client-tests/pytho
 run_suite "python clients (legacy)" env PYTHON_CLIENTS=legacy client-tests/python/run.sh
 run_suite kafkajs client-tests/node/run.sh
 run_suite "java clients" client-tests/java/run.sh
+run_suite "go clients" client-tests/go/run.sh
 
 table=$out/results.md
 {

@@ -669,6 +669,22 @@ fn records_posted_as_json_are_seeded_by_partition_key_or_round_robin() {
         "records[1].value is not valid base64",
     );
     assert_eq!(sim.get_ok("/v1/topics/t")["stats"]["records_in"], 3);
+    assert_eq!(
+        sim.get_ok("/v1/topics/t")["misplaced"],
+        0,
+        "keyed records went by murmur2"
+    );
+    let elsewhere = 1 - by_key;
+    let (status, _) = sim.post(
+        "/v1/topics/t/records",
+        &format!(r#"{{"records": [{{"partition": {elsewhere}, "key": "order-42"}}]}}"#),
+    );
+    assert_eq!(status, 200);
+    assert_eq!(
+        sim.get_ok("/v1/topics/t")["misplaced"],
+        1,
+        "a keyed record written to another partition is reported"
+    );
     assert_error_answer(
         sim.post("/v1/topics/t/records", r#"{"records": [{"partition": 7}]}"#),
         404,

@@ -50,6 +50,8 @@ pub(super) async fn describe(
     ok(json!({
         "name": topic,
         "stats": traffic_json(stats.records_in, stats.bytes_in, stats.records_out, stats.bytes_out),
+        // Keyed records not in the partition Java's murmur2 gives their key.
+        "misplaced": cluster.misplaced_records(&topic).len(),
         "partitions": partitions,
     }))
 }
