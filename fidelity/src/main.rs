@@ -9,6 +9,7 @@
 //! cargo run -p fidelity -- --kafka 127.0.0.1:29092  # against a Kafka already running
 //! ```
 
+mod client;
 mod compare;
 mod corpus;
 mod intended;
@@ -46,6 +47,10 @@ struct Args {
     /// Print both clusters' answers to each step of the scenarios run, as compared.
     #[arg(long)]
     show: bool,
+    /// The class path of the client-level program (fidelity/java); without it only the
+    /// request-level scenarios run.
+    #[arg(long)]
+    java_classpath: Option<String>,
 }
 
 /// How a scenario came out.
@@ -60,7 +65,7 @@ enum Verdict {
 const SETTLE: Duration = Duration::from_secs(30);
 
 /// The seed of every broker-sim cluster.
-const SEED: u64 = 42;
+pub const SEED: u64 = 42;
 
 fn main() {
     let args = Args::parse();
@@ -82,7 +87,22 @@ fn main() {
         }
         results.push((s, verdict));
     }
-    let report = report(&results, started.elapsed());
+    let client = args.java_classpath.as_ref().map(|cp| {
+        let prefix = format!("observe-{}-", std::process::id());
+        client::run(cp, &args.kafka, &prefix)
+    });
+    let client_failed = match &client {
+        Some(Ok(outcome)) => !outcome.different.is_empty(),
+        Some(Err(why)) => {
+            eprintln!("client-level run failed: {why}");
+            true
+        }
+        None => false,
+    };
+    let mut report = report(&results, started.elapsed());
+    if let Some(client) = &client {
+        client_report(&mut report, client);
+    }
     std::fs::create_dir_all(&args.out).expect("report directory");
     std::fs::write(args.out.join("report.md"), &report.full).expect("report written");
     if let Some(readme) = &args.readme {
@@ -93,10 +113,9 @@ fn main() {
         .iter()
         .filter(|(_, v)| matches!(v, Verdict::Different(_)))
         .count();
-    println!(
-        "fidelity: {} passed, {different} failed",
-        results.len() - different
-    );
+    let different = different + usize::from(client_failed);
+    let total = results.len() + usize::from(client.is_some());
+    println!("fidelity: {} passed, {different} failed", total - different);
     if different > 0 {
         std::process::exit(1);
     }
@@ -415,6 +434,25 @@ fn report(results: &[(&Scenario, Verdict)], took: Duration) -> Report {
         }
     }
     Report { summary, full }
+}
+
+/// Adds the client-level comparison to the report.
+fn client_report(report: &mut Report, outcome: &Result<client::Outcome, String>) {
+    let line = match outcome {
+        Ok(o) if o.different.is_empty() => format!(
+            "\nClient level: the same Java program (kafka-clients 4.1: admin, idempotent producer, consumers by assignment and in a group, offsets, errors) observed {} things on each cluster, all identical.\n",
+            o.observations
+        ),
+        Ok(o) => format!(
+            "\nClient level: the same Java program observed {} things on each cluster; {} lines differ:\n\n```\n{}\n```\n",
+            o.observations,
+            o.different.len(),
+            o.different.join("\n")
+        ),
+        Err(why) => format!("\nClient level: the Java program did not complete: {why}\n"),
+    };
+    report.summary.push_str(&line);
+    report.full.push_str(&line);
 }
 
 /// Replaces the text between `<!-- fidelity -->` and `<!-- /fidelity -->`.
