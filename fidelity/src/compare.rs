@@ -33,6 +33,40 @@ pub const NORMALISED: &[(&str, &str)] = &[
     ),
 ];
 
+/// Fields holding a generated member id (the client id, a dash and a random UUID): the
+/// UUID is replaced, the rest compared.
+pub const MEMBER_IDS: &[&str] = &["member_id", "leader"];
+
+/// `text` with every UUID (8-4-4-4-12 hex digits) replaced by `<uuid>`.
+fn without_uuids(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let shape = [8, 4, 4, 4, 12];
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    'scan: while i < bytes.len() {
+        let mut j = i;
+        for (k, len) in shape.iter().enumerate() {
+            if j + len > bytes.len() || !bytes[j..j + len].iter().all(u8::is_ascii_hexdigit) {
+                out.push(bytes[i] as char);
+                i += 1;
+                continue 'scan;
+            }
+            j += len;
+            if k < 4 {
+                if bytes.get(j) != Some(&b'-') {
+                    out.push(bytes[i] as char);
+                    i += 1;
+                    continue 'scan;
+                }
+                j += 1;
+            }
+        }
+        out.push_str("<uuid>");
+        i = j;
+    }
+    out
+}
+
 /// Keeps only the scenario's own entries in cluster-wide listings.
 pub fn scope(answer: &mut ResponseKind, prefix: &str) {
     match answer {
@@ -126,9 +160,16 @@ pub fn lines(outcome: &Outcome, prefix: &str) -> Vec<Line> {
             }
             stack.push((indent, field.to_string()));
         }
+        let in_member_id = stack
+            .last()
+            .is_some_and(|(_, f)| MEMBER_IDS.contains(&f.as_str()));
         out.push(Line {
             path: path_of(&stack, None),
-            text: raw.to_string(),
+            text: if in_member_id {
+                without_uuids(raw)
+            } else {
+                raw.to_string()
+            },
         });
     }
     out
@@ -202,6 +243,15 @@ mod tests {
         assert!(got.contains(&("cluster_id".into(), "cluster_id: <normalised>,".into())));
         assert!(got.contains(&("controller_id".into(), "controller_id: 3,".into())));
         assert!(!got.iter().any(|(_, t)| t.contains("abc")));
+    }
+
+    #[test]
+    fn uuids_in_member_ids_are_replaced_and_the_rest_kept() {
+        assert_eq!(
+            without_uuids("\"client-5b9c1d7e-0a1b-4c2d-8e3f-112233445566\","),
+            "\"client-<uuid>\","
+        );
+        assert_eq!(without_uuids("\"not-a-uuid-1234\""), "\"not-a-uuid-1234\"");
     }
 
     #[test]

@@ -175,19 +175,25 @@ fn sim(port: u16) -> Cluster {
 
 /// Sends every step to `conn`, repeating `until` steps, and returns each answer.
 fn play(conn: &mut Conn, steps: &[Step]) -> Vec<Outcome> {
-    let mut topic_id = uuid::Uuid::nil();
+    let mut seen = scenario::Seen::default();
     steps
         .iter()
         .map(|step| {
             let deadline = Instant::now() + SETTLE;
             let mut request = step.request.clone();
-            if let Some(set) = step.by_id {
-                set(&mut request, topic_id);
+            if let Some(set) = step.fill {
+                set(&mut request, &seen);
             }
             loop {
                 let outcome = conn.exchange(step.key, step.version, &request);
                 if let Outcome::Answer(answer, _) = &outcome {
-                    topic_id = last_topic_id(answer).unwrap_or(topic_id);
+                    seen.topic_id = last_topic_id(answer).unwrap_or(seen.topic_id);
+                    if let kafka_protocol::messages::ResponseKind::JoinGroup(j) = answer.as_ref()
+                        && !j.member_id.is_empty()
+                    {
+                        seen.member_id = j.member_id.to_string();
+                        seen.generation = j.generation_id;
+                    }
                 }
                 let settled = match (&outcome, step.until) {
                     (Outcome::Answer(answer, _), Some(done)) => done(answer),
@@ -207,11 +213,12 @@ fn play(conn: &mut Conn, steps: &[Step]) -> Vec<Outcome> {
 /// gives in these scenarios, while it settles what broker-sim does at once:
 /// LEADER_NOT_AVAILABLE (5) and NOT_LEADER_OR_FOLLOWER (6) just after a topic is created
 /// (its metadata can name the leader before the leader serves the partition), and
-/// COORDINATOR_LOAD_IN_PROGRESS (14) while a coordinator loads its internal partition.
-/// No scenario expects them (one broker leads everything), so the request is repeated.
+/// COORDINATOR_LOAD_IN_PROGRESS (14), COORDINATOR_NOT_AVAILABLE (15) and NOT_COORDINATOR
+/// (16) while a fresh cluster's coordinator loads its internal partition. No scenario
+/// expects them (one broker leads and coordinates everything), so the request is repeated.
 fn transient(answer: &kafka_protocol::messages::ResponseKind) -> bool {
     let text = format!("{answer:?}");
-    [5, 6, 14].iter().any(|code| {
+    [5, 6, 14, 15, 16].iter().any(|code| {
         text.contains(&format!("error_code: {code},"))
             || text.contains(&format!("error_code: {code} }}"))
     })
@@ -409,6 +416,7 @@ fn report(results: &[(&Scenario, Verdict)], took: Duration) -> Report {
     for (field, why) in NORMALISED {
         let _ = writeln!(summary, "- `{field}`: {why}");
     }
+    summary.push_str("- generated member ids (`member_id`, `leader`): the random UUID after the client id is replaced, the rest compared\n");
     summary.push_str("- listings of the whole cluster keep only the scenario's own topics and groups: one Kafka serves every scenario of a run, and holds internal topics\n");
     summary.push_str("- Metadata's topics and partitions are compared in name and index order: Kafka lists them in its hash maps' order\n");
     summary.push_str("- ApiVersions is compared for the APIs broker-sim serves: the others are listed in the README's compatibility table\n");

@@ -24,9 +24,19 @@ pub struct Step {
     pub until: Option<fn(&ResponseKind) -> bool>,
     /// Setup steps are sent to both but not compared (their own scenarios compare them).
     pub compared: bool,
-    /// For requests that give a topic by id: sets the id of the topic this cluster made
-    /// last (from the latest CreateTopics or Metadata answer), which differs per cluster.
-    pub by_id: Option<fn(&mut RequestKind, uuid::Uuid)>,
+    /// For requests that carry what an earlier answer of the same cluster said (a topic
+    /// id, a member id, a generation), which differs per cluster: sets it.
+    pub fill: Option<fn(&mut RequestKind, &Seen)>,
+}
+
+/// What a cluster's earlier answers in a scenario said, for [`Step::fill`].
+#[derive(Debug, Clone, Default)]
+pub struct Seen {
+    /// The id of the topic made last (CreateTopics or Metadata).
+    pub topic_id: uuid::Uuid,
+    /// The member id and generation of the latest JoinGroup answer.
+    pub member_id: String,
+    pub generation: i32,
 }
 
 impl Step {
@@ -37,7 +47,7 @@ impl Step {
             request: request.into(),
             until: None,
             compared: true,
-            by_id: None,
+            fill: None,
         }
     }
 
@@ -46,8 +56,8 @@ impl Step {
         self
     }
 
-    pub fn by_id(mut self, set: fn(&mut RequestKind, uuid::Uuid)) -> Step {
-        self.by_id = Some(set);
+    pub fn fill(mut self, set: fn(&mut RequestKind, &Seen)) -> Step {
+        self.fill = Some(set);
         self
     }
 

@@ -23,7 +23,7 @@ use crate::scenario::{Scenario, Step};
 
 /// FindCoordinator for `key` (type 0 group, 1 transactional id), repeated until Kafka has
 /// made its internal topic and answers without error.
-fn find(v: i16, key: &str, key_type: i8) -> Step {
+pub(super) fn find(v: i16, key: &str, key_type: i8) -> Step {
     let mut r = FindCoordinatorRequest::default();
     if v >= 1 {
         r.key_type = key_type;

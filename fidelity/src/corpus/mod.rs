@@ -4,6 +4,7 @@
 mod admin;
 mod groups;
 mod helpers;
+mod members;
 mod misc;
 mod records;
 
@@ -15,5 +16,6 @@ pub fn all() -> Vec<Scenario> {
     all.extend(admin::scenarios());
     all.extend(records::scenarios());
     all.extend(groups::scenarios());
+    all.extend(members::scenarios());
     all
 }

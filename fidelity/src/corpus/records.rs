@@ -54,9 +54,9 @@ fn produce(v: i16, name: &str, partition: i32, acks: i16, records: Bytes) -> Ste
         .with_topic_data(vec![data]);
     let step = Step::new(ApiKey::Produce, v, r);
     if v >= 13 {
-        step.by_id(|r, id| {
+        step.fill(|r, seen| {
             if let RequestKind::Produce(p) = r {
-                p.topic_data[0].topic_id = id;
+                p.topic_data[0].topic_id = seen.topic_id;
             }
         })
     } else {
@@ -83,9 +83,9 @@ fn fetch(v: i16, name: &str, partition: i32, offset: i64) -> Step {
         .with_topics(vec![t]);
     let step = Step::new(ApiKey::Fetch, v, r);
     if v >= 13 {
-        step.by_id(|r, id| {
+        step.fill(|r, seen| {
             if let RequestKind::Fetch(f) = r {
-                f.topics[0].topic_id = id;
+                f.topics[0].topic_id = seen.topic_id;
             }
         })
     } else {
