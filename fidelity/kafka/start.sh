@@ -7,7 +7,8 @@
 # N nodes (default 1), each broker and controller in one JVM, on ports P, P+1, … (default
 # 29092) with controllers on P+100, …. Settings follow broker-sim's defaults where Kafka's
 # differ for tests: group.initial.rebalance.delay.ms 0; replication factors and min ISR fit
-# the node count. Prints `BOOTSTRAP=host:port,…` once every broker accepts connections,
+# the node count. Prints `PIDS=…` (the JVMs) and `BOOTSTRAP=host:port,…` once every broker
+# accepts connections,
 # then stays in the foreground; on exit (or SIGINT/SIGTERM) it stops the JVMs and removes
 # their data. Kafka's jars come from Maven Central through fidelity/kafka/pom.xml, into
 # target/reference-kafka/lib (Maven's own cache in ~/.m2).
@@ -111,5 +112,7 @@ for i in $(seq 1 "$brokers"); do
   done
 done
 echo "started $brokers node(s) in $(( ($(date +%s%N) - started) / 1000000 )) ms" >&2
+# The JVMs' process ids, for whoever measures the brokers' CPU time and memory.
+echo "PIDS=$(IFS=,; echo "${pids[*]}")"
 echo "BOOTSTRAP=$bootstrap"
 wait "${pids[@]}"

@@ -13,10 +13,14 @@
 //! a child process (this binary's `serve-rss` mode) that holds nothing but the cluster, so
 //! the client's own memory is not counted.
 //!
+//! `bench peers` puts broker-sim beside Apache Kafka 4.1, kfake and the mock, each in its
+//! own process, and reads the brokers' CPU time and memory per record (`peers.rs`).
+//!
 //! `main.rs` runs the phases and the report, `workload.rs` is the client side,
-//! `null_broker.rs` the null broker.
+//! `null_broker.rs` the null broker, `peers.rs` the peers run.
 
 mod null_broker;
+mod peers;
 mod workload;
 
 use std::collections::BTreeMap;
@@ -80,13 +84,41 @@ enum Mode {
     /// Internal: hold a broker-sim cluster, print its bootstrap servers, and answer each
     /// `rss` line on stdin with this process's resident and peak resident bytes.
     ServeRss,
+    /// broker-sim beside Apache Kafka 4.1, kfake and librdkafka's mock, each in its own
+    /// process: start, rates, latency, and the broker's CPU time and memory per record.
+    /// Needs Java, Maven and Go (see `peers.rs`).
+    Peers {
+        /// Records produced and consumed per run.
+        #[arg(long, default_value_t = 200_000)]
+        records: usize,
+        /// Runs per peer; the median is reported.
+        #[arg(long, default_value_t = 3)]
+        repeat: usize,
+    },
+    /// Internal: hold librdkafka's mock cluster in this process (for `peers`).
+    ServeMock,
 }
 
 fn main() {
     let mut args = Args::parse();
-    if let Some(Mode::ServeRss) = args.mode {
-        serve_rss();
-        return;
+    match args.mode {
+        Some(Mode::ServeRss) => return serve_rss(),
+        Some(Mode::ServeMock) => return peers::serve_mock(),
+        Some(Mode::Peers { records, repeat }) => {
+            let peer_args = peers::PeerArgs {
+                records,
+                repeat,
+                latency_samples: args.latency_samples,
+                latency_budget: Duration::from_secs(args.latency_budget),
+                markdown: args.markdown.clone(),
+            };
+            if let Err(e) = peers::run(&peer_args) {
+                eprintln!("bench peers failed: {e}");
+                std::process::exit(1);
+            }
+            return;
+        }
+        None => {}
     }
     if args.quick {
         args.records = 20_000;
