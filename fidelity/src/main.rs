@@ -185,7 +185,8 @@ fn play(conn: &mut Conn, steps: &[Step]) -> Vec<Outcome> {
                 set(&mut request, &seen);
             }
             loop {
-                let outcome = conn.exchange(step.key, step.version, &request);
+                let announced = step.announced.unwrap_or(step.version);
+                let outcome = conn.exchange_announcing(step.key, step.version, announced, &request);
                 if let Outcome::Answer(answer, _) = &outcome {
                     seen.topic_id = last_topic_id(answer).unwrap_or(seen.topic_id);
                     if let kafka_protocol::messages::ResponseKind::JoinGroup(j) = answer.as_ref()

@@ -17,6 +17,9 @@ pub struct Scenario {
 pub struct Step {
     pub key: ApiKey,
     pub version: i16,
+    /// The version the header announces, when it is not `version` (see
+    /// [`Step::announcing`]).
+    pub announced: Option<i16>,
     pub request: RequestKind,
     /// Send again (up to a deadline) until the answer satisfies this, then compare the last
     /// answer. For what Kafka settles asynchronously and broker-sim at once: a new topic's
@@ -44,6 +47,7 @@ impl Step {
         Step {
             key,
             version,
+            announced: None,
             request: request.into(),
             until: None,
             compared: true,
@@ -58,6 +62,13 @@ impl Step {
 
     pub fn fill(mut self, set: fn(&mut RequestKind, &Seen)) -> Step {
         self.fill = Some(set);
+        self
+    }
+
+    /// Announces v`announced` in the header while the body is encoded in the step's version:
+    /// for versions Kafka removed, which `kafka-protocol` no longer encodes.
+    pub fn announcing(mut self, announced: i16) -> Step {
+        self.announced = Some(announced);
         self
     }
 

@@ -44,15 +44,28 @@ impl Conn {
 
     /// Sends `request` as `key` v`version` and reads its answer.
     pub fn exchange(&mut self, key: ApiKey, version: i16, request: &RequestKind) -> Outcome {
+        self.exchange_announcing(key, version, version, request)
+    }
+
+    /// Sends `request` encoded in `version` under a header that announces `announced`: how
+    /// a request in a version `kafka-protocol` no longer encodes (one Kafka removed) is
+    /// sent, since a broker refuses it on the header alone.
+    pub fn exchange_announcing(
+        &mut self,
+        key: ApiKey,
+        version: i16,
+        announced: i16,
+        request: &RequestKind,
+    ) -> Outcome {
         let correlation_id = self.next_correlation_id;
         self.next_correlation_id += 1;
         let mut payload = BytesMut::new();
         let header = RequestHeader::default()
             .with_request_api_key(key as i16)
-            .with_request_api_version(version)
+            .with_request_api_version(announced)
             .with_correlation_id(correlation_id)
             .with_client_id(Some(StrBytes::from_static_str(CLIENT_ID)));
-        if let Err(e) = header.encode(&mut payload, key.request_header_version(version)) {
+        if let Err(e) = header.encode(&mut payload, key.request_header_version(announced)) {
             return Outcome::Failed(format!("request header: {e}"));
         }
         if let Err(e) = request.encode(&mut payload, version) {

@@ -6,6 +6,23 @@ use kafka_protocol::messages::{
 };
 
 use super::helpers::{create_topic, s, scenario, topic, topic_ready, versions};
+
+/// An empty request of `key`, for the versions a broker refuses before reading it.
+fn default_request(key: ApiKey) -> kafka_protocol::messages::RequestKind {
+    use kafka_protocol::messages::RequestKind as R;
+    match key {
+        ApiKey::Produce => R::Produce(Default::default()),
+        ApiKey::Fetch => R::Fetch(Default::default()),
+        ApiKey::ListOffsets => R::ListOffsets(Default::default()),
+        ApiKey::OffsetCommit => R::OffsetCommit(Default::default()),
+        ApiKey::OffsetFetch => R::OffsetFetch(Default::default()),
+        ApiKey::CreateTopics => R::CreateTopics(Default::default()),
+        ApiKey::DeleteTopics => R::DeleteTopics(Default::default()),
+        ApiKey::OffsetForLeaderEpoch => R::OffsetForLeaderEpoch(Default::default()),
+        ApiKey::DescribeConfigs => R::DescribeConfigs(Default::default()),
+        other => panic!("no empty request for {other:?}"),
+    }
+}
 use crate::scenario::{Scenario, Step};
 
 pub fn scenarios() -> Vec<Scenario> {
@@ -111,6 +128,24 @@ pub fn scenarios() -> Vec<Scenario> {
         }
     }
     out.retain(|s| !s.steps.is_empty());
+    // Versions Kafka 4.1 removed (KIP-896) but kafka-protocol still encodes: what a client
+    // that sends one sees.
+    for (key, version) in [
+        (ApiKey::Produce, 2),
+        (ApiKey::Fetch, 3),
+        (ApiKey::ListOffsets, 0),
+        (ApiKey::OffsetCommit, 1),
+        (ApiKey::OffsetFetch, 0),
+        (ApiKey::CreateTopics, 1),
+        (ApiKey::DeleteTopics, 0),
+        (ApiKey::OffsetForLeaderEpoch, 1),
+        (ApiKey::DescribeConfigs, 0),
+    ] {
+        out.push(scenario(key, version, "removed-version", |_| {
+            let lowest = *versions(key).start();
+            vec![Step::new(key, lowest, default_request(key)).announcing(version)]
+        }));
+    }
     for v in versions(ApiKey::DescribeCluster) {
         out.push(scenario(ApiKey::DescribeCluster, v, "brokers", |_| {
             let mut r = DescribeClusterRequest::default();
