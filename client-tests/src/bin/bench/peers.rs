@@ -179,6 +179,53 @@ fn start(peer: Peer, kfake: &Path, sim: &Path) -> Result<Running, String> {
     Ok(running)
 }
 
+/// Starts of spring-kafka-test's embedded KRaft cluster inside one running JVM, in ms
+/// (`embedded/`: Maven resolves spring-kafka-test).
+fn embedded_starts(runs: usize) -> Result<Vec<f64>, String> {
+    let dir = root().join("client-tests/src/bin/bench/embedded");
+    let built = Command::new("mvn")
+        .args([
+            "-q",
+            "-B",
+            "-Dstyle.color=never",
+            "compile",
+            "dependency:build-classpath",
+        ])
+        .arg("-Dmdep.outputFile=target/classpath.txt")
+        .current_dir(&dir)
+        .stdout(Stdio::null())
+        .status()
+        .map_err(|e| format!("mvn: {e}"))?;
+    if !built.success() {
+        return Err("mvn could not build the embedded-Kafka program".into());
+    }
+    let classpath = std::fs::read_to_string(dir.join("target/classpath.txt"))
+        .map_err(|e| format!("classpath: {e}"))?;
+    let out = Command::new("java")
+        .arg("-cp")
+        .arg(format!(
+            "{}:{}",
+            dir.join("target/classes").display(),
+            classpath.trim()
+        ))
+        .args(["dev.brokersim.bench.EmbeddedStart", &runs.to_string()])
+        .stderr(Stdio::null())
+        .output()
+        .map_err(|e| format!("java: {e}"))?;
+    let starts: Vec<f64> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.strip_prefix("START_MS="))
+        .filter_map(|ms| ms.trim().parse().ok())
+        .collect();
+    if starts.len() != runs {
+        return Err(format!(
+            "embedded Kafka started {} of {runs} times",
+            starts.len()
+        ));
+    }
+    Ok(starts)
+}
+
 /// Kafka starts without the benchmark's topics.
 fn create_topics(bootstrap: &str) -> Result<(), String> {
     let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
@@ -363,6 +410,29 @@ pub fn run(args: &PeerArgs) -> Result<(), String> {
         }
         table.push('\n');
     }
+    // In-process starts, where a test would otherwise use @EmbeddedKafka or broker-sim's
+    // Cluster: both inside an already running process.
+    let sim_starts: Vec<f64> = (0..5)
+        .map(|_| {
+            let began = Instant::now();
+            let cluster = broker_sim::Cluster::builder()
+                .brokers(3)
+                .topic(TOPIC, PARTITIONS)
+                .start()
+                .expect("cluster starts");
+            let ms = began.elapsed().as_secs_f64() * 1e3;
+            drop(cluster);
+            ms
+        })
+        .collect();
+    let embedded = match embedded_starts(5) {
+        Ok(starts) => format!("{:.0} ms", super::median(&starts)),
+        Err(e) => format!("not measured ({e})"),
+    };
+    table.push_str(&format!(
+        "\nIn-process 3-broker starts (median of 5, inside a running process): broker-sim's `Cluster` {:.2} ms; spring-kafka-test's `EmbeddedKafkaKraftBroker` (what `@EmbeddedKafka` starts) {embedded}.\n",
+        super::median(&sim_starts)
+    ));
     println!("{table}");
     if let Some(path) = &args.markdown {
         std::fs::write(path, &table).map_err(|e| format!("{}: {e}", path.display()))?;
