@@ -120,3 +120,16 @@ func storedRecords(t *testing.T, topic string) map[string]int {
 	}
 	return out
 }
+
+// placedAsJava fails the test if any keyed record of `topic` is not in the partition
+// Java's murmur2 partitioner gives its key (the control API's audit).
+func placedAsJava(t *testing.T, topic string) {
+	t.Helper()
+	var audit struct {
+		Misplaced int `json:"misplaced"`
+	}
+	control(t, "/v1/topics/"+topic, &audit)
+	if audit.Misplaced != 0 {
+		t.Fatalf("%d keyed records are not where Java's murmur2 puts them", audit.Misplaced)
+	}
+}
