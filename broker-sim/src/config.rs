@@ -130,17 +130,17 @@ pub fn validate_topic_config(name: &str, value: &str) -> Result<(), KafkaError> 
             .map_err(|_| "Not a number of type DOUBLE"),
         String | List => Ok(()),
     };
-    let valid = parsed.and_then(|()| match name {
+    let valid = parsed.map_err(str::to_owned).and_then(|()| match name {
         MAX_MESSAGE_BYTES => at_least(value, 0),
         "min.insync.replicas" => at_least(value, 1),
         "message.timestamp.type" => matches!(value, "CreateTime" | "LogAppendTime")
             .then_some(())
-            .ok_or("String must be one of: CreateTime, LogAppendTime"),
+            .ok_or_else(|| "String must be one of: CreateTime, LogAppendTime".to_string()),
         "cleanup.policy" => value
             .split(',')
             .all(|p| matches!(p.trim(), "delete" | "compact" | ""))
             .then_some(())
-            .ok_or("String must be one of: compact, delete"),
+            .ok_or_else(|| "String must be one of: compact, delete".to_string()),
         _ => Ok(()),
     });
     valid.map_err(|why| {
@@ -152,11 +152,10 @@ pub fn validate_topic_config(name: &str, value: &str) -> Result<(), KafkaError> 
 }
 
 /// Kafka's `Range.atLeast` validator.
-fn at_least(value: &str, min: i64) -> Result<(), &'static str> {
-    match (min, value.trim().parse::<i64>()) {
-        (_, Ok(v)) if v >= min => Ok(()),
-        (0, _) => Err("Value must be at least 0"),
-        _ => Err("Value must be at least 1"),
+fn at_least(value: &str, min: i64) -> Result<(), std::string::String> {
+    match value.trim().parse::<i64>() {
+        Ok(v) if v >= min => Ok(()),
+        _ => Err(format!("Value must be at least {min}")),
     }
 }
 

@@ -70,11 +70,7 @@ async fn serve(ctx: &Ctx<'_>, request: FetchRequest) -> FetchResponse {
                 count_handed_out(&mut state, &pass.handed_out);
                 return pass.response;
             }
-            for (topic, partition) in &pass.watched {
-                if let Some(p) = state.partition_mut(topic, *partition) {
-                    p.waiters.register(&waker);
-                }
-            }
+            wait_on(ctx, &mut state, &request, &waker);
         }
         tokio::select! {
             _ = waker.notified() => {}
@@ -93,8 +89,6 @@ struct Pass {
     /// (topic, partition, records, bytes) of every partition that returned records, for
     /// the traffic counters once this pass is the answer.
     handed_out: Vec<(String, i32, u64, u64)>,
-    /// The partitions read without error: what a waiting fetch waits on.
-    watched: Vec<(String, i32)>,
 }
 
 fn read(ctx: &Ctx<'_>, state: &State, request: &FetchRequest) -> Pass {
@@ -104,7 +98,6 @@ fn read(ctx: &Ctx<'_>, state: &State, request: &FetchRequest) -> Pass {
     let mut any_error = false;
     let mut leaders = Vec::new();
     let mut handed_out = Vec::new();
-    let mut watched = Vec::new();
     let mut responses = Vec::with_capacity(request.topics.len());
     for topic in &request.topics {
         let name = if v >= 13 {
@@ -136,11 +129,10 @@ fn read(ctx: &Ctx<'_>, state: &State, request: &FetchRequest) -> Pass {
                     let hw = p.high_watermark();
                     let limit = remaining.min(fp.partition_max_bytes.max(0) as usize);
                     let read = p.log.read(fp.fetch_offset, hw, limit, total == 0);
-                    let topic = name.clone().unwrap_or_default();
                     if read.records > 0 {
-                        handed_out.push((topic.clone(), p.index, read.records, read.bytes as u64));
+                        let topic = name.clone().unwrap_or_default();
+                        handed_out.push((topic, p.index, read.records, read.bytes as u64));
                     }
-                    watched.push((topic, p.index));
                     remaining = remaining.saturating_sub(read.bytes);
                     total += read.bytes;
                     data.high_watermark = hw;
@@ -190,7 +182,24 @@ fn read(ctx: &Ctx<'_>, state: &State, request: &FetchRequest) -> Pass {
         bytes: total,
         any_error,
         handed_out,
-        watched,
+    }
+}
+
+/// Registers `waker` with every partition the request reads: only a pass without errors
+/// waits, so each is one this broker leads.
+fn wait_on(ctx: &Ctx<'_>, state: &mut State, request: &FetchRequest, waker: &Arc<Notify>) {
+    for topic in &request.topics {
+        let name = if ctx.version >= 13 {
+            state.topic_name_by_id(&topic.topic_id).map(str::to_string)
+        } else {
+            Some(topic.topic.to_string())
+        };
+        let Some(name) = name else { continue };
+        for fp in &topic.partitions {
+            if let Some(p) = state.partition_mut(&name, fp.partition) {
+                p.waiters.register(waker);
+            }
+        }
     }
 }
 

@@ -219,9 +219,26 @@ impl Ctx<'_> {
     }
 }
 
+/// Anything that carries a Kafka error code.
+pub(crate) trait ErrorCode {
+    fn error_code(&self) -> i16;
+}
+
+impl ErrorCode for ResponseError {
+    fn error_code(&self) -> i16 {
+        self.code()
+    }
+}
+
+impl ErrorCode for KafkaError {
+    fn error_code(&self) -> i16 {
+        self.code()
+    }
+}
+
 /// A response error code, 0 for none.
-pub(crate) fn code(error: Option<impl Into<KafkaError>>) -> i16 {
-    error.map_or(0, |e| e.into().code())
+pub(crate) fn code(error: Option<impl ErrorCode>) -> i16 {
+    error.map_or(0, |e| e.error_code())
 }
 
 /// Kafka's authorized-operations bit set for a group without an authorizer: READ,
