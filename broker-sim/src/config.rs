@@ -221,6 +221,33 @@ pub struct BrokerConfig {
     /// Kafka's `max.connections`: connections a broker holds at once (`None`: unbounded,
     /// as Kafka's default). At the limit a broker accepts nothing more until one closes.
     pub max_connections: Option<usize>,
+    pub transactions: TransactionConfig,
+}
+
+/// The transaction coordinator's settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TransactionConfig {
+    /// The `transaction.version` feature level ApiVersions finalizes (Kafka 4.1: 2). At 2,
+    /// clients that know KIP-890 (the Java client 4.x) bump the epoch per transaction and
+    /// let brokers add partitions implicitly; at 1 or 0 they use AddPartitionsToTxn.
+    pub version: i16,
+    /// Kafka's `transaction.max.timeout.ms`: the longest `transaction.timeout.ms` a
+    /// producer may ask for.
+    pub max_timeout_ms: i32,
+    /// Kafka's `transactional.id.expiration.ms`: a transactional id unused this long is
+    /// forgotten.
+    pub id_expiration_ms: i64,
+}
+
+impl Default for TransactionConfig {
+    /// Kafka 4.1's defaults.
+    fn default() -> Self {
+        TransactionConfig {
+            version: 2,
+            max_timeout_ms: 900_000,
+            id_expiration_ms: 604_800_000,
+        }
+    }
 }
 
 impl BrokerConfig {
@@ -390,6 +417,7 @@ mod tests {
             replica_lag_time_max_ms: 30_000,
             log_retention_check_interval_ms: 300_000,
             max_connections: None,
+            transactions: TransactionConfig::default(),
         };
         let entries = topic_entries(&o, &broker);
         let r = entries.iter().find(|e| e.name == "retention.ms").unwrap();
@@ -445,6 +473,7 @@ impl Default for BrokerConfig {
             replica_lag_time_max_ms: 30_000,
             log_retention_check_interval_ms: 300_000,
             max_connections: None,
+            transactions: TransactionConfig::default(),
         }
     }
 }

@@ -27,6 +27,14 @@ impl KafkaError {
     pub fn code(&self) -> i16 {
         self.code.code()
     }
+
+    /// The same error, its message prefixed with what it is about.
+    pub fn with_context(self, about: &str) -> Self {
+        KafkaError {
+            code: self.code,
+            message: format!("{about}: {}", self.message),
+        }
+    }
 }
 
 impl std::fmt::Display for KafkaError {

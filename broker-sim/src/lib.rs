@@ -47,7 +47,7 @@ pub use broker_sim_protocol::partitioner::partition_for_key;
 pub use broker_sim_protocol::versions::ApiSupport;
 pub use cluster::{
     BrokerStatus, Cluster, ClusterBuilder, GroupInfo, GroupOffset, MemberInfo, PartitionInfo,
-    Record,
+    ProducerInfo, Record, TransactionInfo, TxnStatus,
 };
 pub use error::KafkaError;
 pub use faults::{Fault, FaultAction, FaultId, FaultStatus, Selector};

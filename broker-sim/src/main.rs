@@ -73,6 +73,13 @@ struct Args {
     /// How long after an append followers copy it (default 0: at once).
     #[arg(long, value_name = "MS")]
     replication_lag_ms: Option<u64>,
+    /// The transaction.version feature level (0-2; default 2, as Kafka 4.1): 1 makes
+    /// KIP-890 clients use the transaction protocol of Kafka 3.x.
+    #[arg(long, value_parser = clap::value_parser!(i16).range(0..=2))]
+    transaction_version: Option<i16>,
+    /// Kafka's transaction.max.timeout.ms: the longest transaction.timeout.ms allowed.
+    #[arg(long, value_name = "MS")]
+    transaction_max_timeout_ms: Option<u64>,
     /// Kafka's log.retention.check.interval.ms: how often retention deletes old segments.
     #[arg(long, value_name = "MS")]
     log_retention_check_interval_ms: Option<u64>,
@@ -208,6 +215,12 @@ fn cluster_builder(args: Args) -> ClusterBuilder {
     }
     if let Some(ms) = args.log_retention_check_interval_ms {
         builder = builder.log_retention_check_interval(Duration::from_millis(ms));
+    }
+    if let Some(level) = args.transaction_version {
+        builder = builder.transaction_version(level);
+    }
+    if let Some(ms) = args.transaction_max_timeout_ms {
+        builder = builder.transaction_max_timeout(Duration::from_millis(ms));
     }
     if let Some(start) = args.manual_clock {
         builder = builder.manual_clock(start.unwrap_or_else(now_ms));

@@ -9,6 +9,9 @@ use std::time::Duration;
 use broker_sim::SUPPORTED_APIS;
 use broker_sim::{Cluster, Fault, FaultId};
 use kafka_protocol::ResponseError;
+use kafka_protocol::messages::add_partitions_to_txn_request::{
+    AddPartitionsToTxnTopic, AddPartitionsToTxnTransaction,
+};
 use kafka_protocol::messages::create_partitions_request::CreatePartitionsTopic;
 use kafka_protocol::messages::create_topics_request::CreatableTopic;
 use kafka_protocol::messages::delete_records_request::{
@@ -16,6 +19,7 @@ use kafka_protocol::messages::delete_records_request::{
 };
 use kafka_protocol::messages::delete_topics_request::DeleteTopicState;
 use kafka_protocol::messages::describe_configs_request::DescribeConfigsResource;
+use kafka_protocol::messages::describe_producers_request::TopicRequest as DescribeProducersTopic;
 use kafka_protocol::messages::fetch_request::FetchPartition;
 use kafka_protocol::messages::leave_group_request::MemberIdentity;
 use kafka_protocol::messages::metadata_request::MetadataRequestTopic;
@@ -26,12 +30,20 @@ use kafka_protocol::messages::offset_for_leader_epoch_request::{
     OffsetForLeaderPartition, OffsetForLeaderTopic,
 };
 use kafka_protocol::messages::produce_request::PartitionProduceData;
+use kafka_protocol::messages::txn_offset_commit_request::{
+    TxnOffsetCommitRequestPartition, TxnOffsetCommitRequestTopic,
+};
+use kafka_protocol::messages::write_txn_markers_request::{
+    WritableTxnMarker, WritableTxnMarkerTopic,
+};
 use kafka_protocol::messages::{
-    ApiKey, ApiVersionsRequest, CreatePartitionsRequest, CreateTopicsRequest, DeleteGroupsRequest,
-    DeleteRecordsRequest, DeleteTopicsRequest, DescribeClusterRequest, DescribeConfigsRequest,
-    DescribeGroupsRequest, FetchResponse, FindCoordinatorRequest, InitProducerIdRequest,
-    LeaveGroupRequest, ListGroupsRequest, MetadataRequest, OffsetDeleteRequest,
-    OffsetForLeaderEpochRequest, ProduceRequest, ProduceResponse,
+    AddOffsetsToTxnRequest, AddPartitionsToTxnRequest, ApiKey, ApiVersionsRequest,
+    CreatePartitionsRequest, CreateTopicsRequest, DeleteGroupsRequest, DeleteRecordsRequest,
+    DeleteTopicsRequest, DescribeClusterRequest, DescribeConfigsRequest, DescribeGroupsRequest,
+    DescribeProducersRequest, DescribeTransactionsRequest, EndTxnRequest, FetchResponse,
+    FindCoordinatorRequest, InitProducerIdRequest, LeaveGroupRequest, ListGroupsRequest,
+    ListTransactionsRequest, MetadataRequest, OffsetDeleteRequest, OffsetForLeaderEpochRequest,
+    ProduceRequest, ProduceResponse, TxnOffsetCommitRequest, WriteTxnMarkersRequest,
 };
 use kafka_protocol::protocol::Request;
 use support::*;
@@ -906,6 +918,80 @@ fn sweep_request(
                 ]),
         ),
         ApiKey::DescribeCluster => exchange(cluster, v, &DescribeClusterRequest::default()),
+        ApiKey::AddPartitionsToTxn => {
+            let topics = vec![
+                AddPartitionsToTxnTopic::default()
+                    .with_name(name("t"))
+                    .with_partitions(vec![0]),
+            ];
+            let mut request = AddPartitionsToTxnRequest::default();
+            if v >= 4 {
+                request.transactions = vec![
+                    AddPartitionsToTxnTransaction::default()
+                        .with_transactional_id(str_bytes(&group).into())
+                        .with_topics(topics),
+                ];
+            } else {
+                request.v3_and_below_transactional_id = str_bytes(&group).into();
+                request.v3_and_below_topics = topics;
+            }
+            exchange(cluster, v, &request)
+        }
+        ApiKey::AddOffsetsToTxn => exchange(
+            cluster,
+            v,
+            &AddOffsetsToTxnRequest::default()
+                .with_transactional_id(str_bytes(&group).into())
+                .with_group_id(group_id(&group)),
+        ),
+        ApiKey::EndTxn => exchange(
+            cluster,
+            v,
+            &EndTxnRequest::default().with_transactional_id(str_bytes(&group).into()),
+        ),
+        ApiKey::WriteTxnMarkers => exchange(
+            cluster,
+            v,
+            &WriteTxnMarkersRequest::default().with_markers(vec![
+                WritableTxnMarker::default()
+                    .with_producer_id(999.into())
+                    .with_topics(vec![
+                        WritableTxnMarkerTopic::default()
+                            .with_name(name("t"))
+                            .with_partition_indexes(vec![0]),
+                    ]),
+            ]),
+        ),
+        ApiKey::TxnOffsetCommit => exchange(
+            cluster,
+            v,
+            &TxnOffsetCommitRequest::default()
+                .with_transactional_id(str_bytes(&group).into())
+                .with_group_id(group_id(&group))
+                .with_topics(vec![
+                    TxnOffsetCommitRequestTopic::default()
+                        .with_name(name("t"))
+                        .with_partitions(vec![
+                            TxnOffsetCommitRequestPartition::default().with_partition_index(0),
+                        ]),
+                ]),
+        ),
+        ApiKey::DescribeProducers => exchange(
+            cluster,
+            v,
+            &DescribeProducersRequest::default().with_topics(vec![
+                DescribeProducersTopic::default()
+                    .with_name(name("t"))
+                    .with_partition_indexes(vec![0]),
+            ]),
+        ),
+        ApiKey::DescribeTransactions => exchange(
+            cluster,
+            v,
+            &DescribeTransactionsRequest::default()
+                .with_transactional_ids(vec![str_bytes(&group).into()]),
+        ),
+        ApiKey::ListTransactions => exchange(cluster, v, &ListTransactionsRequest::default()),
         other => Err(format!("no request for {other:?}: add one to faults.rs")),
     }
 }
@@ -931,7 +1017,10 @@ fn every_supported_api_version_answers_injected_errors_and_throttles() {
         for api in SUPPORTED_APIS {
             for v in api.min..=api.max {
                 let expected = match tag {
-                    "throttle" if v == api.max => Some("throttle_time_ms: 7".to_string()),
+                    // WriteTxnMarkers (broker to broker) has no throttle time to report.
+                    "throttle" if v == api.max && api.key != ApiKey::WriteTxnMarkers => {
+                        Some("throttle_time_ms: 7".to_string())
+                    }
                     "throttle" => None,
                     _ => Some(format!("error_code: {code}")),
                 };

@@ -12,6 +12,9 @@ mod support;
 use broker_sim::Cluster;
 use broker_sim::SUPPORTED_APIS;
 use kafka_protocol::ResponseError;
+use kafka_protocol::messages::add_partitions_to_txn_request::{
+    AddPartitionsToTxnTopic, AddPartitionsToTxnTransaction,
+};
 use kafka_protocol::messages::create_partitions_request::CreatePartitionsTopic;
 use kafka_protocol::messages::create_topics_request::CreatableTopic;
 use kafka_protocol::messages::delete_records_request::{
@@ -19,6 +22,7 @@ use kafka_protocol::messages::delete_records_request::{
 };
 use kafka_protocol::messages::delete_topics_request::DeleteTopicState;
 use kafka_protocol::messages::describe_configs_request::DescribeConfigsResource;
+use kafka_protocol::messages::describe_producers_request::TopicRequest as DescribeProducersTopic;
 use kafka_protocol::messages::leave_group_request::MemberIdentity;
 use kafka_protocol::messages::offset_delete_request::{
     OffsetDeleteRequestPartition, OffsetDeleteRequestTopic,
@@ -26,11 +30,20 @@ use kafka_protocol::messages::offset_delete_request::{
 use kafka_protocol::messages::offset_for_leader_epoch_request::{
     OffsetForLeaderPartition, OffsetForLeaderTopic,
 };
+use kafka_protocol::messages::txn_offset_commit_request::{
+    TxnOffsetCommitRequestPartition, TxnOffsetCommitRequestTopic,
+};
+use kafka_protocol::messages::write_txn_markers_request::{
+    WritableTxnMarker, WritableTxnMarkerTopic,
+};
 use kafka_protocol::messages::{
-    ApiKey, ApiVersionsRequest, CreatePartitionsRequest, CreateTopicsRequest, DeleteGroupsRequest,
-    DeleteRecordsRequest, DeleteTopicsRequest, DescribeClusterRequest, DescribeConfigsRequest,
-    DescribeGroupsRequest, FindCoordinatorRequest, InitProducerIdRequest, JoinGroupResponse,
-    LeaveGroupRequest, ListGroupsRequest, OffsetDeleteRequest, OffsetForLeaderEpochRequest,
+    AddOffsetsToTxnRequest, AddPartitionsToTxnRequest, ApiKey, ApiVersionsRequest,
+    CreatePartitionsRequest, CreateTopicsRequest, DeleteGroupsRequest, DeleteRecordsRequest,
+    DeleteTopicsRequest, DescribeClusterRequest, DescribeConfigsRequest, DescribeGroupsRequest,
+    DescribeProducersRequest, DescribeTransactionsRequest, EndTxnRequest, FindCoordinatorRequest,
+    InitProducerIdRequest, JoinGroupResponse, LeaveGroupRequest, ListGroupsRequest,
+    ListTransactionsRequest, OffsetDeleteRequest, OffsetForLeaderEpochRequest,
+    TxnOffsetCommitRequest, WriteTxnMarkersRequest,
 };
 use kafka_protocol::protocol::Request;
 use support::*;
@@ -134,6 +147,14 @@ fn check(cluster: &Cluster, key: ApiKey, v: i16) -> Check {
         ApiKey::ListGroups => list_groups(cluster, v),
         ApiKey::DeleteGroups => delete_groups(cluster, v),
         ApiKey::OffsetDelete => offset_delete(cluster, v),
+        ApiKey::AddPartitionsToTxn => add_partitions_to_txn(cluster, v),
+        ApiKey::AddOffsetsToTxn => add_offsets_to_txn(cluster, v),
+        ApiKey::EndTxn => end_txn(cluster, v),
+        ApiKey::WriteTxnMarkers => write_txn_markers(cluster, v),
+        ApiKey::TxnOffsetCommit => txn_offset_commit(cluster, v),
+        ApiKey::DescribeProducers => describe_producers(cluster, v),
+        ApiKey::DescribeTransactions => describe_transactions(cluster, v),
+        ApiKey::ListTransactions => list_transactions(cluster, v),
         other => Err(format!(
             "the sweep has no request for {other:?}: add one to version_sweep.rs"
         )),
@@ -559,4 +580,204 @@ fn offset_delete(cluster: &Cluster, v: i16) -> Check {
         .and_then(|t| t.partitions.first())
         .ok_or("no partition answer")?;
     no_error(p.error_code, "partition")
+}
+
+/// InitProducerId for a transactional id at its coordinator: (producer id, epoch).
+fn init_transactional(cluster: &Cluster, id: &str) -> Result<(i64, i16), String> {
+    let request = InitProducerIdRequest::default()
+        .with_transactional_id(Some(str_bytes(id).into()))
+        .with_transaction_timeout_ms(60_000);
+    let response = Conn::to_coordinator(cluster, id).exchange(5, &request)?;
+    no_error(response.error_code, "InitProducerId")?;
+    Ok((response.producer_id.0, response.producer_epoch))
+}
+
+/// AddPartitionsToTxn of `t`-0 in `v` (the v3 shape below v4): the partition's code.
+fn add_t0(cluster: &Cluster, id: &str, (pid, epoch): (i64, i16), v: i16) -> Result<i16, String> {
+    let topics = vec![
+        AddPartitionsToTxnTopic::default()
+            .with_name(name("t"))
+            .with_partitions(vec![0]),
+    ];
+    let mut request = AddPartitionsToTxnRequest::default();
+    if v >= 4 {
+        request.transactions = vec![
+            AddPartitionsToTxnTransaction::default()
+                .with_transactional_id(str_bytes(id).into())
+                .with_producer_id(pid.into())
+                .with_producer_epoch(epoch)
+                .with_topics(topics),
+        ];
+    } else {
+        request.v3_and_below_transactional_id = str_bytes(id).into();
+        request.v3_and_below_producer_id = pid.into();
+        request.v3_and_below_producer_epoch = epoch;
+        request.v3_and_below_topics = topics;
+    }
+    let response = Conn::to_coordinator(cluster, id).exchange(v, &request)?;
+    let topics = if v >= 4 {
+        no_error(response.error_code, "top level")?;
+        &response
+            .results_by_transaction
+            .first()
+            .ok_or("no transaction answer")?
+            .topic_results
+    } else {
+        &response.results_by_topic_v3_and_below
+    };
+    let p = topics
+        .first()
+        .and_then(|t| t.results_by_partition.first())
+        .ok_or("no partition answer")?;
+    Ok(p.partition_error_code)
+}
+
+fn add_partitions_to_txn(cluster: &Cluster, v: i16) -> Check {
+    let id = format!("sweep-apt-v{v}");
+    let producer = init_transactional(cluster, &id)?;
+    no_error(add_t0(cluster, &id, producer, v)?, "partition")?;
+    let state = cluster.transaction(&id).ok_or("no transaction")?;
+    ensure(
+        state.state == "Ongoing" && state.partitions == vec![("t".to_string(), 0)],
+        || format!("{state:?}"),
+    )
+}
+
+fn add_offsets_to_txn(cluster: &Cluster, v: i16) -> Check {
+    let id = format!("sweep-aot-v{v}");
+    let (pid, epoch) = init_transactional(cluster, &id)?;
+    let request = AddOffsetsToTxnRequest::default()
+        .with_transactional_id(str_bytes(&id).into())
+        .with_producer_id(pid.into())
+        .with_producer_epoch(epoch)
+        .with_group_id(group_id("sweep-aot"));
+    let response = Conn::to_coordinator(cluster, &id).exchange(v, &request)?;
+    no_error(response.error_code, "top level")
+}
+
+fn end_txn(cluster: &Cluster, v: i16) -> Check {
+    let id = format!("sweep-end-v{v}");
+    let producer = init_transactional(cluster, &id)?;
+    no_error(add_t0(cluster, &id, producer, 3)?, "AddPartitionsToTxn")?;
+    let request = EndTxnRequest::default()
+        .with_transactional_id(str_bytes(&id).into())
+        .with_producer_id(producer.0.into())
+        .with_producer_epoch(producer.1)
+        .with_committed(true);
+    let response = Conn::to_coordinator(cluster, &id).exchange(v, &request)?;
+    no_error(response.error_code, "top level")?;
+    // v5 is transaction version 2: the epoch is bumped and handed back.
+    if v >= 5 {
+        ensure(response.producer_epoch == producer.1 + 1, || {
+            format!(
+                "epoch {} after ending epoch {}",
+                response.producer_epoch, producer.1
+            )
+        })?;
+    }
+    let state = cluster.transaction(&id).ok_or("no transaction")?;
+    ensure(state.state == "CompleteCommit", || format!("{state:?}"))
+}
+
+fn write_txn_markers(cluster: &Cluster, v: i16) -> Check {
+    let request = WriteTxnMarkersRequest::default().with_markers(vec![
+        WritableTxnMarker::default()
+            .with_producer_id((1_000 + i64::from(v)).into())
+            .with_producer_epoch(0)
+            .with_transaction_result(false)
+            .with_topics(vec![
+                WritableTxnMarkerTopic::default()
+                    .with_name(name("t"))
+                    .with_partition_indexes(vec![0]),
+            ]),
+    ]);
+    let response = Conn::to_leader(cluster, "t", 0).exchange(v, &request)?;
+    let p = response
+        .markers
+        .first()
+        .and_then(|m| m.topics.first())
+        .and_then(|t| t.partitions.first())
+        .ok_or("no partition answer")?;
+    no_error(p.error_code, "partition")
+}
+
+fn txn_offset_commit(cluster: &Cluster, v: i16) -> Check {
+    let id = format!("sweep-toc-v{v}");
+    let group = format!("sweep-toc-v{v}");
+    let (pid, epoch) = init_transactional(cluster, &id)?;
+    if v < 5 {
+        let add = AddOffsetsToTxnRequest::default()
+            .with_transactional_id(str_bytes(&id).into())
+            .with_producer_id(pid.into())
+            .with_producer_epoch(epoch)
+            .with_group_id(group_id(&group));
+        let added = Conn::to_coordinator(cluster, &id).exchange(4, &add)?;
+        no_error(added.error_code, "AddOffsetsToTxn")?;
+    }
+    let request = TxnOffsetCommitRequest::default()
+        .with_transactional_id(str_bytes(&id).into())
+        .with_group_id(group_id(&group))
+        .with_producer_id(pid.into())
+        .with_producer_epoch(epoch)
+        .with_generation_id(-1)
+        .with_topics(vec![
+            TxnOffsetCommitRequestTopic::default()
+                .with_name(name("t"))
+                .with_partitions(vec![
+                    TxnOffsetCommitRequestPartition::default()
+                        .with_partition_index(0)
+                        .with_committed_offset(1),
+                ]),
+        ]);
+    let response = Conn::to_coordinator(cluster, &group).exchange(v, &request)?;
+    let p = response
+        .topics
+        .first()
+        .and_then(|t| t.partitions.first())
+        .ok_or("no partition answer")?;
+    no_error(p.error_code, "partition")
+}
+
+fn describe_producers(cluster: &Cluster, v: i16) -> Check {
+    let request = DescribeProducersRequest::default().with_topics(vec![
+        DescribeProducersTopic::default()
+            .with_name(name("t"))
+            .with_partition_indexes(vec![0]),
+    ]);
+    let response = Conn::to_leader(cluster, "t", 0).exchange(v, &request)?;
+    let p = response
+        .topics
+        .first()
+        .and_then(|t| t.partitions.first())
+        .ok_or("no partition answer")?;
+    no_error(p.error_code, "partition")
+}
+
+fn describe_transactions(cluster: &Cluster, v: i16) -> Check {
+    let id = format!("sweep-dt-v{v}");
+    let (pid, _) = init_transactional(cluster, &id)?;
+    let request =
+        DescribeTransactionsRequest::default().with_transactional_ids(vec![str_bytes(&id).into()]);
+    let response = Conn::to_coordinator(cluster, &id).exchange(v, &request)?;
+    let t = response.transaction_states.first().ok_or("no answer")?;
+    no_error(t.error_code, "transaction")?;
+    ensure(
+        &*t.transaction_state == "Empty" && t.producer_id.0 == pid,
+        || format!("{t:?}"),
+    )
+}
+
+fn list_transactions(cluster: &Cluster, v: i16) -> Check {
+    let id = format!("sweep-lt-v{v}");
+    init_transactional(cluster, &id)?;
+    let response =
+        Conn::to_coordinator(cluster, &id).exchange(v, &ListTransactionsRequest::default())?;
+    no_error(response.error_code, "top level")?;
+    ensure(
+        response
+            .transaction_states
+            .iter()
+            .any(|t| *t.transactional_id == *id),
+        || format!("{id} not listed in {:?}", response.transaction_states),
+    )
 }

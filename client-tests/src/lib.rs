@@ -242,6 +242,8 @@ pub fn to_record(message: &OwnedMessage) -> Record {
         key: message.key().map(Bytes::copy_from_slice),
         value: message.payload().map(Bytes::copy_from_slice),
         headers,
+        // A consumer cannot tell; records written outside transactions compare equal.
+        transaction: broker_sim::TxnStatus::None,
     }
 }
 

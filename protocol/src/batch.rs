@@ -498,6 +498,95 @@ pub fn encode_batch_with_producer(
     producer_epoch: i16,
     base_sequence: i32,
 ) -> Result<Bytes, BatchError> {
+    encode(
+        records,
+        codec,
+        producer_id,
+        producer_epoch,
+        base_sequence,
+        0,
+    )
+}
+
+/// The same batch as a transactional producer sends it: the idempotent producer's fields
+/// and the transactional attribute bit.
+pub fn encode_transactional_batch(
+    records: &[NewRecord],
+    codec: Codec,
+    producer_id: i64,
+    producer_epoch: i16,
+    base_sequence: i32,
+) -> Result<Bytes, BatchError> {
+    encode(
+        records,
+        codec,
+        producer_id,
+        producer_epoch,
+        base_sequence,
+        TRANSACTIONAL_BIT,
+    )
+}
+
+/// How a transaction ended, as its control record (marker) says: the record key's type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ControlType {
+    Abort = 0,
+    Commit = 1,
+}
+
+/// The control batch a transaction coordinator has written to every partition of a
+/// transaction when it ends: transactional and control attribute bits, the producer's id
+/// and epoch, no sequence (-1), and one record whose key is (version 0, type) and whose
+/// value is (version 0, coordinator epoch), as Kafka's `EndTransactionMarker` lays them
+/// out. Consumers never hand it to the application; read_committed ones use it to know
+/// where a transaction ends.
+pub fn encode_control_batch(
+    control: ControlType,
+    producer_id: i64,
+    producer_epoch: i16,
+    coordinator_epoch: i32,
+    timestamp: i64,
+) -> Bytes {
+    let mut key = BytesMut::with_capacity(4);
+    key.put_i16(0);
+    key.put_i16(control as i16);
+    let mut value = BytesMut::with_capacity(6);
+    value.put_i16(0);
+    value.put_i32(coordinator_epoch);
+    let record = NewRecord {
+        timestamp,
+        key: Some(key.freeze()),
+        value: Some(value.freeze()),
+        headers: Vec::new(),
+    };
+    encode(
+        &[record],
+        Codec::None,
+        producer_id,
+        producer_epoch,
+        -1,
+        TRANSACTIONAL_BIT | CONTROL_BIT,
+    )
+    .expect("a one-record uncompressed batch always encodes")
+}
+
+/// The control type of a control batch's record key, if it is one Kafka defines.
+pub fn control_type(key: &[u8]) -> Option<ControlType> {
+    match key {
+        [_, _, 0, 0, ..] => Some(ControlType::Abort),
+        [_, _, 0, 1, ..] => Some(ControlType::Commit),
+        _ => None,
+    }
+}
+
+fn encode(
+    records: &[NewRecord],
+    codec: Codec,
+    producer_id: i64,
+    producer_epoch: i16,
+    base_sequence: i32,
+    attributes: i16,
+) -> Result<Bytes, BatchError> {
     let first = records
         .first()
         .ok_or_else(|| BatchError::Encode("a record batch needs at least one record".into()))?;
@@ -537,7 +626,7 @@ pub fn encode_batch_with_producer(
     out.put_i32(-1);
     out.put_i8(MAGIC_V2);
     out.put_u32(0); // CRC, filled in below once the covered bytes exist
-    out.put_i16(i16::from(codec.id()));
+    out.put_i16(i16::from(codec.id()) | attributes);
     out.put_i32(count - 1);
     out.put_i64(base_timestamp);
     out.put_i64(max_timestamp);

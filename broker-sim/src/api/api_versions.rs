@@ -3,18 +3,55 @@
 //! Lists exactly the keys and ranges of `broker_sim_protocol::versions::SUPPORTED_APIS`.
 //! A request in a version above ours is answered in v0 with UNSUPPORTED_VERSION and, as
 //! Kafka does (KIP-511), only ApiVersions' own range (done by the server before decoding):
-//! the client retries ApiVersions in a version both sides know. No
-//! feature flags are advertised: broker-sim has no KRaft metadata versions to finalize.
+//! the client retries ApiVersions in a version both sides know.
+//!
+//! From v3 the answer carries feature levels. broker-sim advertises the one clients act
+//! on that it serves: `transaction.version` (supported 0–2, finalized at the cluster's
+//! level, 2 by default as a fresh Kafka 4.1 cluster), which tells the Java client 4.x to
+//! use KIP-890 transactions. As Kafka does, a v3 request does not see supported features
+//! whose minimum is 0 (KAFKA-17492), and a feature finalized at level 0 is not listed.
+//! Kafka's other features (`metadata.version`, `group.version`, …) are left out:
+//! broker-sim has no KRaft metadata log, nor KIP-848 groups yet. The finalized-features
+//! epoch is 1: clients only look at features with an epoch of 0 or more.
 
 use kafka_protocol::ResponseError;
 use kafka_protocol::messages::ApiKey;
-use kafka_protocol::messages::api_versions_response::ApiVersion;
+use kafka_protocol::messages::api_versions_response::{
+    ApiVersion, FinalizedFeatureKey, SupportedFeatureKey,
+};
 use kafka_protocol::messages::{ApiVersionsRequest, ApiVersionsResponse};
 
-use super::{Api, Ctx, Names, Reply, Visitor};
+use super::{Api, Ctx, Names, Reply, Visitor, str_bytes};
 
-fn serve(_ctx: &Ctx<'_>, _request: ApiVersionsRequest) -> ApiVersionsResponse {
-    ApiVersionsResponse::default().with_api_keys(api_keys())
+/// The feature naming the transaction protocol version (KIP-890).
+const TRANSACTION_VERSION: &str = "transaction.version";
+
+fn serve(ctx: &Ctx<'_>, _request: ApiVersionsRequest) -> ApiVersionsResponse {
+    let level = ctx.shared.lock().config.transactions.version;
+    let supported = if ctx.version >= 4 {
+        vec![
+            SupportedFeatureKey::default()
+                .with_name(str_bytes(TRANSACTION_VERSION))
+                .with_min_version(0)
+                .with_max_version(2),
+        ]
+    } else {
+        Vec::new()
+    };
+    let finalized = (level > 0)
+        .then(|| {
+            FinalizedFeatureKey::default()
+                .with_name(str_bytes(TRANSACTION_VERSION))
+                .with_min_version_level(level)
+                .with_max_version_level(level)
+        })
+        .into_iter()
+        .collect();
+    ApiVersionsResponse::default()
+        .with_api_keys(api_keys())
+        .with_supported_features(supported)
+        .with_finalized_features(finalized)
+        .with_finalized_features_epoch(1)
 }
 
 /// The answer to an ApiVersions request in a version we do not support.

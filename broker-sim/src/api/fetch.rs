@@ -10,6 +10,10 @@
 //! event). `max_bytes` is capped at Kafka's 55 MiB `fetch.max.bytes`. Topics are
 //! named before v13 and given by id from v13.
 //!
+//! A read_committed consumer (`isolation_level` 1) reads only up to the last stable offset
+//! and gets the aborted transactions that overlap the batches returned, to drop their
+//! records (see `state::producers`); `last_stable_offset` is reported either way.
+//!
 //! Fetch sessions (KIP-227) are not kept: every answer carries session id 0, which tells
 //! clients to send full fetch requests, as Kafka does when its session cache is full.
 
@@ -22,7 +26,7 @@ use kafka_protocol::ResponseError;
 use kafka_protocol::messages::ApiKey;
 use kafka_protocol::messages::fetch_request::{FetchPartition, FetchTopic};
 use kafka_protocol::messages::fetch_response::{
-    FetchableTopicResponse, LeaderIdAndEpoch, NodeEndpoint, PartitionData,
+    AbortedTransaction, FetchableTopicResponse, LeaderIdAndEpoch, NodeEndpoint, PartitionData,
 };
 use kafka_protocol::messages::{FetchRequest, FetchResponse};
 use tokio::sync::Notify;
@@ -107,8 +111,8 @@ fn read(ctx: &Ctx<'_>, state: &State, request: &FetchRequest) -> Pass {
         };
         let mut partitions = Vec::with_capacity(topic.partitions.len());
         for fp in &topic.partitions {
-            // Kafka lists aborted transactions (none yet) to read_committed consumers; a
-            // partition read for read_uncommitted has a null list.
+            // Kafka lists aborted transactions to read_committed consumers; a partition read
+            // for read_uncommitted has a null list.
             let mut data = PartitionData::default()
                 .with_partition_index(fp.partition)
                 .with_aborted_transactions(None)
@@ -127,8 +131,14 @@ fn read(ctx: &Ctx<'_>, state: &State, request: &FetchRequest) -> Pass {
             match result {
                 Ok(p) => {
                     let hw = p.high_watermark();
+                    let lso = p.last_stable_offset();
+                    let committed = request.isolation_level == READ_COMMITTED;
                     let limit = remaining.min(fp.partition_max_bytes.max(0) as usize);
-                    let read = p.log.read(fp.fetch_offset, hw, limit, total == 0);
+                    let until = if committed { lso } else { hw };
+                    let read = p.log.read(fp.fetch_offset, until, limit, total == 0);
+                    if committed {
+                        data.aborted_transactions = Some(aborted(p, fp.fetch_offset, read.end));
+                    }
                     if read.records > 0 {
                         let topic = name.clone().unwrap_or_default();
                         handed_out.push((topic, p.index, read.records, read.bytes as u64));
@@ -136,12 +146,9 @@ fn read(ctx: &Ctx<'_>, state: &State, request: &FetchRequest) -> Pass {
                     remaining = remaining.saturating_sub(read.bytes);
                     total += read.bytes;
                     data.high_watermark = hw;
-                    data.last_stable_offset = hw;
+                    data.last_stable_offset = lso;
                     data.log_start_offset = p.log.log_start_offset();
                     data.records = Some(read.into_bytes());
-                    if request.isolation_level == READ_COMMITTED {
-                        data.aborted_transactions = Some(Vec::new());
-                    }
                 }
                 Err(e) => {
                     any_error = true;
@@ -183,6 +190,20 @@ fn read(ctx: &Ctx<'_>, state: &State, request: &FetchRequest) -> Pass {
         any_error,
         handed_out,
     }
+}
+
+/// The aborted transactions a read_committed consumer needs to drop records of the
+/// batches returned (`from` up to `end`): those that end at or after `from` and begin
+/// before `end`. None when nothing was returned.
+fn aborted(p: &Partition, from: i64, end: i64) -> Vec<AbortedTransaction> {
+    p.producers
+        .aborted_between(from, end)
+        .map(|t| {
+            AbortedTransaction::default()
+                .with_producer_id(t.producer_id.into())
+                .with_first_offset(t.first_offset)
+        })
+        .collect()
 }
 
 /// Registers `waker` with every partition the request reads: only a pass without errors

@@ -2,10 +2,12 @@
 //!
 //! Idempotent producers (no transactional id) get a fresh producer id with epoch 0 from any
 //! broker; ids are handed out in order from 0, so runs are repeatable. A transactional id
-//! must not be empty (INVALID_REQUEST), needs a timeout in (0, `transaction.max.timeout.ms`
-//! = 15 min] (INVALID_TRANSACTION_TIMEOUT) and must be sent to its transaction coordinator
-//! (NOT_COORDINATOR), checked in that order as Kafka does; it keeps its producer id and gets its epoch bumped on each
-//! call. Transactions themselves (AddPartitionsToTxn, EndTxn…) are not supported yet.
+//! must not be empty (INVALID_REQUEST), needs a timeout in (0, `transaction.max.timeout.ms`]
+//! (INVALID_TRANSACTION_TIMEOUT) and must be sent to its transaction coordinator
+//! (NOT_COORDINATOR), checked in that order as Kafka does. The coordinator
+//! (`state::transactions`) then keeps the id's producer id and bumps its epoch, fencing
+//! any older instance; a transaction the old instance left open is aborted and the caller
+//! told CONCURRENT_TRANSACTIONS, to retry once the abort is done.
 //!
 //! From v3 a producer may send the producer id and epoch it has (KIP-360). Only both or
 //! neither may be set (-1), else INVALID_REQUEST, checked first as in Kafka's `KafkaApis`.
@@ -15,9 +17,8 @@
 //! OUT_OF_ORDER_SEQUENCE_NUMBER, say) bumps its epoch itself, without asking — the Java
 //! client and librdkafka both do — and starts the new epoch at sequence 0, which the
 //! partition accepts (`state::producers`); only transactional producers ask the
-//! coordinator for the bump. With a transactional id Kafka fences a caller whose id or
-//! epoch is stale (PRODUCER_FENCED, INVALID_PRODUCER_EPOCH before v4); broker-sim does
-//! not check that yet.
+//! coordinator for the bump. With a transactional id a stale id or epoch is
+//! PRODUCER_FENCED, which versions before 4 (KIP-588) call INVALID_PRODUCER_EPOCH.
 //!
 //! v6 exists in Kafka's schema for KIP-939 (two-phase commit) but `kafka-protocol` 0.18
 //! cannot decode it and Kafka 4.1 does not enable it, so v5 is the highest offered.
@@ -28,14 +29,7 @@ use kafka_protocol::messages::{InitProducerIdRequest, InitProducerIdResponse};
 
 use super::{Api, Ctx, Names, Reply};
 
-/// Kafka's default `transaction.max.timeout.ms`.
-const TRANSACTION_MAX_TIMEOUT_MS: i32 = 900_000;
-
-fn serve(
-    ctx: &Ctx<'_>,
-    request: InitProducerIdRequest,
-) -> InitProducerIdResponse {
-    let mut state = ctx.shared.lock();
+fn serve(ctx: &Ctx<'_>, request: InitProducerIdRequest) -> InitProducerIdResponse {
     let refuse = |code: ResponseError| {
         InitProducerIdResponse::default()
             .with_error_code(code.code())
@@ -46,24 +40,38 @@ fn serve(
     if (producer_id == -1) != (producer_epoch == -1) {
         return refuse(ResponseError::InvalidRequest);
     }
-    let transactional_id = request.transactional_id.as_deref().map(|t| t.to_string());
-    if let Some(tid) = &transactional_id {
-        if tid.is_empty() {
-            return refuse(ResponseError::InvalidRequest);
-        }
-        if request.transaction_timeout_ms <= 0
-            || request.transaction_timeout_ms > TRANSACTION_MAX_TIMEOUT_MS
-        {
-            return refuse(ResponseError::InvalidTransactionTimeout);
-        }
-        if !state.is_coordinator(tid, ctx.broker_id) {
-            return refuse(ResponseError::NotCoordinator);
-        }
+    let Some(tid) = request.transactional_id.as_deref() else {
+        let (id, epoch) = ctx.shared.lock().init_producer_id();
+        return InitProducerIdResponse::default()
+            .with_producer_id(id.into())
+            .with_producer_epoch(epoch);
+    };
+    if tid.is_empty() {
+        return refuse(ResponseError::InvalidRequest);
     }
-    let (id, epoch) = state.init_producer_id(transactional_id.as_deref());
-    InitProducerIdResponse::default()
-        .with_producer_id(id.into())
-        .with_producer_epoch(epoch)
+    let max_timeout = ctx.shared.lock().config.transactions.max_timeout_ms;
+    if request.transaction_timeout_ms <= 0 || request.transaction_timeout_ms > max_timeout {
+        return refuse(ResponseError::InvalidTransactionTimeout);
+    }
+    let expected = (producer_id != -1).then_some((producer_id, producer_epoch));
+    let result = ctx.coordinated(tid, |state, now| {
+        state.init_transactional_producer(tid, request.transaction_timeout_ms, expected, now)
+    });
+    match result {
+        Ok((id, epoch)) => InitProducerIdResponse::default()
+            .with_producer_id(id.into())
+            .with_producer_epoch(epoch),
+        Err(e) => refuse(fenced_before(ctx.version, 4, e.code)),
+    }
+}
+
+/// PRODUCER_FENCED as versions before `first` know it: INVALID_PRODUCER_EPOCH (KIP-588).
+pub(crate) fn fenced_before(version: i16, first: i16, code: ResponseError) -> ResponseError {
+    if code == ResponseError::ProducerFenced && version < first {
+        ResponseError::InvalidProducerEpoch
+    } else {
+        code
+    }
 }
 
 pub(crate) struct InitProducerId;

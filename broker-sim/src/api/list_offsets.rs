@@ -4,7 +4,9 @@
 //! with the largest timestamp (v7+), -4 earliest local (v8+, the log start: everything is
 //! local). -5 latest tiered and -6 earliest pending upload have no tiered storage to look
 //! at and answer offset -1. Any other timestamp finds the first record at or after it, or
-//! offset -1 when there is none. Only the partition's leader answers.
+//! offset -1 when there is none. Only the partition's leader answers. A read_committed
+//! request (`isolation_level` 1) sees the log only up to the last stable offset: latest is
+//! the LSO, and a timestamp found at or past it is not found.
 
 use kafka_protocol::messages::ApiKey;
 use kafka_protocol::messages::list_offsets_request::{ListOffsetsPartition, ListOffsetsTopic};
@@ -40,7 +42,12 @@ fn serve(ctx: &Ctx<'_>, request: ListOffsetsRequest) -> ListOffsetsResponse {
                     let found = state
                         .led_partition(&topic.name, lp.partition_index, ctx.broker_id)
                         .and_then(|p| {
-                            lookup(p, lp.current_leader_epoch, lp.timestamp)
+                            let end = if request.isolation_level == READ_COMMITTED {
+                                p.last_stable_offset()
+                            } else {
+                                p.high_watermark()
+                            };
+                            lookup(p, lp.current_leader_epoch, lp.timestamp, end)
                                 .map(|r| (r, p.leader_epoch))
                         });
                     match found {
@@ -64,19 +71,28 @@ fn serve(ctx: &Ctx<'_>, request: ListOffsetsRequest) -> ListOffsetsResponse {
     ListOffsetsResponse::default().with_topics(topics)
 }
 
-/// (offset, timestamp) for one partition and requested timestamp.
-fn lookup(p: &Partition, client_epoch: i32, timestamp: i64) -> Result<(i64, i64), KafkaError> {
+/// `isolation_level` of a read_committed consumer.
+const READ_COMMITTED: i8 = 1;
+
+/// (offset, timestamp) for one partition and requested timestamp; `end` is the last
+/// offset the isolation level may see.
+fn lookup(
+    p: &Partition,
+    client_epoch: i32,
+    timestamp: i64,
+    end: i64,
+) -> Result<(i64, i64), KafkaError> {
     p.check_leader_epoch(client_epoch)?;
     const NONE: (i64, i64) = (-1, -1);
     Ok(match timestamp {
-        LATEST => (p.high_watermark(), -1),
+        LATEST => (end, -1),
         EARLIEST | EARLIEST_LOCAL => (p.log.log_start_offset(), -1),
         MAX_TIMESTAMP => p.log.max_timestamp_record().unwrap_or(NONE),
         LATEST_TIERED | EARLIEST_PENDING_UPLOAD => NONE,
         t => p
             .log
             .offset_for_timestamp(t)
-            .filter(|(offset, _)| *offset < p.high_watermark())
+            .filter(|(offset, _)| *offset < end)
             .unwrap_or(NONE),
     })
 }

@@ -334,11 +334,19 @@ registry! {
     delete_records::DeleteRecords,
     init_producer_id::InitProducerId,
     offset_for_leader_epoch::OffsetForLeaderEpoch,
+    add_partitions_to_txn::AddPartitionsToTxn,
+    add_offsets_to_txn::AddOffsetsToTxn,
+    end_txn::EndTxn,
+    write_txn_markers::WriteTxnMarkers,
+    txn_offset_commit::TxnOffsetCommit,
     describe_configs::DescribeConfigs,
     create_partitions::CreatePartitions,
     delete_groups::DeleteGroups,
     offset_delete::OffsetDelete,
     describe_cluster::DescribeCluster,
+    describe_producers::DescribeProducers,
+    describe_transactions::DescribeTransactions,
+    list_transactions::ListTransactions,
 }
 
 /// The supported range for `key`, if broker-sim serves it at all.

@@ -29,6 +29,7 @@ fn serve(ctx: &Ctx<'_>, r: OffsetCommitRequest) -> OffsetCommitResponse {
         member_id: r.member_id.to_string(),
         instance_id: r.group_instance_id.as_ref().map(|s| s.to_string()),
         version: ctx.version,
+        transactional: false,
     };
     let offsets = r
         .topics

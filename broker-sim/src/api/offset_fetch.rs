@@ -4,8 +4,10 @@
 //! partition the group has committed. A partition without a commit gets offset -1 and no
 //! error, as does every partition of an unknown group. v1–7 ask for one group (a
 //! group-level error is top-level from v2, per partition in v1); v8+ ask for several at
-//! once. `require_stable` (v7+) never finds pending transactional offsets, since
-//! broker-sim has no transactions yet; v9's member id and epoch are accepted unchecked.
+//! once. With `require_stable` (v7+) a partition for which an open transaction holds
+//! offsets (TxnOffsetCommit) is UNSTABLE_OFFSET_COMMIT with offset -1, so the consumer
+//! retries once the transaction ends (KIP-447); v9's member id and epoch are accepted
+//! unchecked.
 
 use kafka_protocol::ResponseError;
 use kafka_protocol::messages::ApiKey;
@@ -25,6 +27,7 @@ use crate::state::groups::CommittedOffset;
 type Row = (i32, i64, i32, String, i16);
 
 fn serve(ctx: &Ctx<'_>, r: OffsetFetchRequest) -> OffsetFetchResponse {
+    let stable = r.require_stable;
     if ctx.version >= 8 {
         let groups = r
             .groups
@@ -36,7 +39,7 @@ fn serve(ctx: &Ctx<'_>, r: OffsetFetchRequest) -> OffsetFetchResponse {
                         .map(|t| (t.name.to_string(), t.partition_indexes))
                         .collect()
                 });
-                let (error, rows) = fetch(ctx, &g.group_id, topics);
+                let (error, rows) = fetch(ctx, &g.group_id, topics, stable);
                 let topics = rows
                     .into_iter()
                     .map(|(topic, rows)| {
@@ -70,7 +73,7 @@ fn serve(ctx: &Ctx<'_>, r: OffsetFetchRequest) -> OffsetFetchResponse {
             .map(|t| (t.name.to_string(), t.partition_indexes))
             .collect()
     });
-    let (error, rows) = fetch(ctx, &r.group_id, topics);
+    let (error, rows) = fetch(ctx, &r.group_id, topics, stable);
     let topics = rows
         .into_iter()
         .map(|(topic, rows)| {
@@ -112,11 +115,38 @@ fn fetch(
     ctx: &Ctx<'_>,
     group_id: &str,
     topics: Option<Vec<(String, Vec<i32>)>>,
+    require_stable: bool,
 ) -> (i16, Vec<(String, Vec<Row>)>) {
     let result = ctx.coordinated(group_id, |state, _| {
-        state.fetch_offsets(group_id, topics.clone())
+        let found = state.fetch_offsets(group_id, topics.clone())?;
+        Ok(found
+            .into_iter()
+            .map(|(topic, offsets)| {
+                let rows = offsets
+                    .into_iter()
+                    .map(|(p, c)| {
+                        if require_stable && state.has_pending_txn_offset(group_id, &topic, p) {
+                            (p, -1, -1, String::new(), ResponseError::UnstableOffsetCommit.code())
+                        } else {
+                            row(p, c)
+                        }
+                    })
+                    .collect();
+                (topic, rows)
+            })
+            .collect())
     });
-    let row = |p: i32, committed: Option<CommittedOffset>| match committed {
+    match result {
+        Ok(found) => (0, found),
+        // From v2 a group-level error stands alone, with no partitions.
+        Err(e) if ctx.version >= 2 => (e.code(), Vec::new()),
+        Err(e) => (e.code(), error_rows(topics, e.code)),
+    }
+}
+
+/// One partition's row: its committed offset, or -1 when nothing is committed.
+fn row(p: i32, committed: Option<CommittedOffset>) -> Row {
+    match committed {
         Some(c) => (
             p,
             c.offset,
@@ -125,20 +155,6 @@ fn fetch(
             0,
         ),
         None => (p, -1, -1, String::new(), 0),
-    };
-    match result {
-        Ok(found) => (
-            0,
-            found
-                .into_iter()
-                .map(|(topic, offsets)| {
-                    (topic, offsets.into_iter().map(|(p, c)| row(p, c)).collect())
-                })
-                .collect(),
-        ),
-        // From v2 a group-level error stands alone, with no partitions.
-        Err(e) if ctx.version >= 2 => (e.code(), Vec::new()),
-        Err(e) => (e.code(), error_rows(topics, e.code)),
     }
 }
 

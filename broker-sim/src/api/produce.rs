@@ -11,7 +11,8 @@
 //! does, so the client notices. A NOT_LEADER_OR_FOLLOWER answer carries the current
 //! leader (v10+, KIP-951) so clients can redirect without a metadata round trip.
 //!
-//! Not yet: transactions.
+//! Transactional batches are checked against their transaction (`state/append.rs`); from
+//! v12 the partition joins the transaction implicitly (KIP-890, transaction version 2).
 
 use std::pin::pin;
 use std::sync::Arc;
@@ -40,6 +41,8 @@ async fn serve(ctx: &Ctx<'_>, request: ProduceRequest) -> Reply<ProduceResponse>
         acks,
         now_ms: ctx.shared.clock.now_ms(),
         allow_zstd: v >= 7,
+        transactional_id: request.transactional_id.as_deref().map(|t| &**t),
+        version: v,
     };
     let timeout_ms = request.timeout_ms;
     let mut awaiting = Vec::new();
@@ -121,8 +124,9 @@ async fn serve(ctx: &Ctx<'_>, request: ProduceRequest) -> Reply<ProduceResponse>
         let lagging = state.replication.can_lag();
         (responses, node_endpoints, lagging)
     };
-    if lagging {
-        // Followers copy later: the timer task must learn of the new deadline.
+    if lagging || options.transactional_id.is_some() {
+        // Followers copy later, or a transaction began (its timeout is a deadline): the
+        // timer task must learn of the new deadline.
         ctx.shared.wake_timers();
     }
     wait_for_replicas(ctx, awaiting, timeout_ms, &mut responses).await;

@@ -206,6 +206,29 @@ impl ClusterBuilder {
         self
     }
 
+    /// The `transaction.version` feature level the cluster finalizes (0–2). Default 2, as
+    /// a fresh Kafka 4.1 cluster: the Java client 4.x then uses KIP-890 transactions
+    /// (an epoch bump per transaction, partitions added by the broker). 1 runs the
+    /// transaction protocol of Kafka 3.x clusters.
+    pub fn transaction_version(mut self, level: i16) -> Self {
+        self.config.transactions.version = level.clamp(0, 2);
+        self
+    }
+
+    /// Kafka's `transaction.max.timeout.ms`: the longest `transaction.timeout.ms` a
+    /// producer may ask for. Default 15 minutes.
+    pub fn transaction_max_timeout(mut self, max: Duration) -> Self {
+        self.config.transactions.max_timeout_ms = max.as_millis().clamp(1, i32::MAX as u128) as i32;
+        self
+    }
+
+    /// Kafka's `transactional.id.expiration.ms`: a transactional id unused this long is
+    /// forgotten. Default 7 days.
+    pub fn transactional_id_expiration(mut self, after: Duration) -> Self {
+        self.config.transactions.id_expiration_ms = (after.as_millis() as i64).max(1);
+        self
+    }
+
     /// Worker threads of the cluster's runtime. Default 2.
     pub fn worker_threads(mut self, n: usize) -> Self {
         self.worker_threads = n.max(1);

@@ -7,7 +7,9 @@ use bytes::Bytes;
 use kafka_protocol::ResponseError;
 
 use super::builder::{bootstrap, to_config_map};
-use super::{Cluster, ClusterBuilder, GroupInfo, GroupOffset, MemberInfo, PartitionInfo, Record};
+use super::{
+    Cluster, ClusterBuilder, GroupInfo, GroupOffset, MemberInfo, PartitionInfo, Record, TxnStatus,
+};
 use crate::error::KafkaError;
 use crate::state::counters::TopicStats;
 use crate::state::groups::{OffsetReset, decode_assignment};
@@ -117,16 +119,28 @@ impl Cluster {
 
     /// The records of one partition, in offset order.
     pub fn partition_records(&self, topic: &str, partition: i32) -> Vec<Record> {
-        let decoded = {
+        let decoded: Vec<_> = {
             let state = self.shared().lock();
-            match state.topic(topic).and_then(|t| t.partition(partition)) {
-                Some(p) => p.log.records(),
-                None => return Vec::new(),
-            }
+            let Some(p) = state.topic(topic).and_then(|t| t.partition(partition)) else {
+                return Vec::new();
+            };
+            p.log
+                .records_with_producers()
+                .into_iter()
+                .map(|(r, producer)| {
+                    let status = match producer {
+                        None => TxnStatus::None,
+                        Some(id) if p.producers.is_aborted(id, r.offset) => TxnStatus::Aborted,
+                        Some(id) if p.producers.is_open(id, r.offset) => TxnStatus::Open,
+                        Some(_) => TxnStatus::Committed,
+                    };
+                    (r, status)
+                })
+                .collect()
         };
         decoded
             .into_iter()
-            .map(|r| Record {
+            .map(|(r, transaction)| Record {
                 topic: topic.to_string(),
                 partition,
                 offset: r.offset,
@@ -134,6 +148,30 @@ impl Cluster {
                 key: r.key,
                 value: r.value,
                 headers: r.headers,
+                transaction,
+            })
+            .collect()
+    }
+
+    /// What a read_committed consumer of `topic` reads, by partition then offset: every
+    /// record but those of aborted transactions, and only up to the first record of a
+    /// transaction still open (the last stable offset), as Kafka's consumers see it.
+    pub fn committed_records(&self, topic: &str) -> Vec<Record> {
+        let count = self.partitions(topic).map_or(0, |p| p.len() as i32);
+        (0..count)
+            .flat_map(|p| {
+                let stable = {
+                    let state = self.shared().lock();
+                    state
+                        .topic(topic)
+                        .and_then(|t| t.partition(p))
+                        .map_or(0, |p| p.last_stable_offset())
+                };
+                self.partition_records(topic, p)
+                    .into_iter()
+                    .filter(move |r| {
+                        r.offset < stable && r.transaction.is_visible_to_read_committed()
+                    })
             })
             .collect()
     }
@@ -213,6 +251,8 @@ impl Cluster {
             acks: 1,
             now_ms: self.shared().clock.now_ms(),
             allow_zstd: true,
+            transactional_id: None,
+            version: 13,
         };
         let appended = self
             .shared()

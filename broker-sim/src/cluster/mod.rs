@@ -6,16 +6,20 @@
 //!
 //! Layout: `builder` has the settings and `start`; `views` the values inspection returns;
 //! `inspect` reading and seeding topics, records and groups; `lifecycle` failures and
-//! time; `faults` the fault-rule calls.
+//! time; `faults` the fault-rule calls; `transactions` transactions and producers.
 
 mod builder;
 mod faults;
 mod inspect;
 mod lifecycle;
+mod transactions;
 mod views;
 
 pub use builder::ClusterBuilder;
-pub use views::{BrokerStatus, GroupInfo, GroupOffset, MemberInfo, PartitionInfo, Record};
+pub use views::{
+    BrokerStatus, GroupInfo, GroupOffset, MemberInfo, PartitionInfo, ProducerInfo, Record,
+    TransactionInfo, TxnStatus,
+};
 
 use crate::runtime::Runtime;
 use crate::shared::Shared;

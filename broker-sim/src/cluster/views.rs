@@ -38,6 +38,62 @@ pub struct Record {
     pub key: Option<Bytes>,
     pub value: Option<Bytes>,
     pub headers: Vec<(String, Option<Bytes>)>,
+    /// Whether it was written in a transaction, and how that transaction ended.
+    pub transaction: TxnStatus,
+}
+
+/// A record's place in transactions: what decides whether a read_committed consumer sees
+/// it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TxnStatus {
+    /// Not written in a transaction: every consumer sees it.
+    None,
+    /// Its transaction committed: every consumer sees it.
+    Committed,
+    /// Its transaction aborted: read_committed consumers never see it.
+    Aborted,
+    /// Its transaction is still open: read_committed consumers wait for it to end.
+    Open,
+}
+
+impl TxnStatus {
+    /// Whether a read_committed consumer gets the record (once the transaction is over).
+    pub fn is_visible_to_read_committed(self) -> bool {
+        matches!(self, TxnStatus::None | TxnStatus::Committed)
+    }
+}
+
+/// A transactional id as its coordinator sees it ([`Cluster::transaction`]).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct TransactionInfo {
+    pub transactional_id: String,
+    pub producer_id: i64,
+    pub producer_epoch: i16,
+    /// Kafka's state name: Empty, Ongoing, PrepareCommit, PrepareAbort, CompleteCommit,
+    /// CompleteAbort.
+    pub state: String,
+    pub timeout_ms: i32,
+    /// When the current (or last) transaction started, in cluster time; -1 if none has.
+    pub start_ms: i64,
+    /// The partitions in the open transaction, (topic, partition) in order.
+    pub partitions: Vec<(String, i32)>,
+    /// Groups whose offsets the open transaction commits.
+    pub groups: Vec<String>,
+    /// The transaction version the producer uses (2: KIP-890).
+    pub version: i16,
+}
+
+/// A producer a partition knows ([`Cluster::producers`]).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ProducerInfo {
+    pub producer_id: i64,
+    pub producer_epoch: i16,
+    /// The sequence of its last retained batch, -1 if none.
+    pub last_sequence: i32,
+    pub last_timestamp: i64,
+    /// The first offset of its open transaction here, if one is open.
+    pub current_txn_start_offset: Option<i64>,
 }
 
 impl Record {
@@ -167,6 +223,7 @@ mod tests {
             key: Some(Bytes::from_static(b"plain key")),
             value: Some(Bytes::from_static(&[0, 0, 0, 1, 44, 2, 4])),
             headers: Vec::new(),
+            transaction: TxnStatus::None,
         };
         assert_eq!(record.value_schema_id(), Some(300));
         assert_eq!(record.key_schema_id(), None);

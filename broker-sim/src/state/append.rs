@@ -18,24 +18,38 @@
 //!
 //! Topics with `message.timestamp.type=LogAppendTime` get the broker's time stamped on the
 //! batch.
+//!
+//! A transactional batch is also checked against its transaction (KIP-890), after the
+//! leadership and ISR checks and before the batch itself, as Kafka's leader does before it
+//! appends: with transaction version 2 (Produce v12+) the partition is added to the
+//! producer's transaction implicitly; before that, the partition must already be in it
+//! (AddPartitionsToTxn), unless the producer's transaction is already open here — else
+//! INVALID_TXN_STATE, so a zombie or a confused client cannot write outside a transaction.
 
 use broker_sim_protocol::batch::{self, BatchError, BatchView, Codec};
 use kafka_protocol::ResponseError;
 
 use super::producers::{Check, ProducerBatch};
+use super::transactions::Caller;
 use super::{Partition, State, Topic};
 use crate::config::BrokerConfig;
 use crate::error::KafkaError;
 
 /// How the batch arrived.
 #[derive(Debug, Clone, Copy)]
-pub struct AppendOptions {
+pub struct AppendOptions<'a> {
     /// The producer's acks; only -1 (all) is held to `min.insync.replicas`.
     pub acks: i16,
     /// The broker's time, for timestamp checks and LogAppendTime.
     pub now_ms: i64,
     /// Produce v7+ may carry zstd batches.
     pub allow_zstd: bool,
+    /// The request's transactional id, if any.
+    pub transactional_id: Option<&'a str>,
+    /// The Produce version: from v12 the client uses transaction version 2, so the
+    /// broker adds the partition to the transaction itself; v11 understands
+    /// TRANSACTION_ABORTABLE.
+    pub version: i16,
 }
 
 /// Where an appended batch went.
@@ -65,7 +79,7 @@ impl State {
         partition: i32,
         broker: Option<i32>,
         records: &[u8],
-        options: AppendOptions,
+        options: AppendOptions<'_>,
     ) -> Result<Appended, KafkaError> {
         let view = check_request_shape(records, options.allow_zstd)?;
         let t = self
@@ -79,13 +93,30 @@ impl State {
         // A seeded record (no broker) goes to whoever leads, if anyone does.
         super::check_leader(p, topic, broker.unwrap_or(p.leader))?;
         check_in_sync_replicas(p, &limits, options.acks)?;
+        let producer = ProducerBatch::of(&view);
+        if view.is_transactional() && !p.producers.in_transaction(producer.producer_id) {
+            if let Some(current) = p.producers.epoch_of(producer.producer_id)
+                && current > producer.epoch
+            {
+                return Err(KafkaError::new(
+                    ResponseError::InvalidProducerEpoch,
+                    format!(
+                        "producer {} wrote with epoch {}, but its current epoch here is {current}",
+                        producer.producer_id, producer.epoch
+                    ),
+                ));
+            }
+            self.check_transaction(topic, partition, &producer, options)?;
+        }
+        let p = self
+            .partition_mut(topic, partition)
+            .ok_or_else(|| State::unknown_topic(&format!("{topic}-{partition}")))?;
         let max_timestamp = validate_batch(&view, &limits, options.now_ms)?;
         let stamp = limits.log_append_time.then_some(options.now_ms);
         // -- Idempotent producers (state/producers.rs): Kafka checks sequences and epochs
         // last, once the batch itself is valid. A retried batch is acknowledged with its
         // original offsets (and, as Kafka does, its timestamp as log append time) and is
         // not written again.
-        let producer = ProducerBatch::of(&view);
         if let Check::Duplicate(original) = p.producers.check(&producer)? {
             return Ok(Appended {
                 base_offset: original.base_offset,
@@ -121,6 +152,57 @@ impl State {
         appended.replicated =
             self.replicate(topic, partition, options.now_ms) > appended.last_offset;
         Ok(appended)
+    }
+
+    /// The transaction check of a producer's first transactional batch on a partition
+    /// (see the module doc).
+    fn check_transaction(
+        &mut self,
+        topic: &str,
+        partition: i32,
+        producer: &ProducerBatch,
+        options: AppendOptions<'_>,
+    ) -> Result<(), KafkaError> {
+        let Some(id) = options.transactional_id else {
+            return Err(KafkaError::new(
+                ResponseError::InvalidTxnState,
+                format!(
+                    "producer {} sent a transactional batch without a transactional id",
+                    producer.producer_id
+                ),
+            ));
+        };
+        let key = (topic.to_string(), partition);
+        let caller = Caller {
+            id,
+            producer_id: producer.producer_id,
+            epoch: producer.epoch,
+        };
+        let implicit = options.version >= 12;
+        let checked = if implicit {
+            self.add_to_transaction(caller, std::slice::from_ref(&key), None, 2, options.now_ms)
+        } else {
+            self.verify_in_transaction(caller, &key)
+        };
+        // The coordinator's answer as the partition leader passes it on (Kafka's
+        // AddPartitionsToTxnManager and ReplicaManager): errors the producer retries
+        // become NOT_ENOUGH_REPLICAS, which every client version retries.
+        checked.map_err(|e| {
+            let code = match e.code {
+                ResponseError::ProducerFenced => ResponseError::InvalidProducerEpoch,
+                ResponseError::TransactionAbortable if options.version <= 10 => {
+                    ResponseError::InvalidTxnState
+                }
+                ResponseError::ConcurrentTransactions if !implicit => {
+                    ResponseError::NotEnoughReplicas
+                }
+                ResponseError::CoordinatorNotAvailable | ResponseError::NotCoordinator => {
+                    ResponseError::NotEnoughReplicas
+                }
+                code => code,
+            };
+            KafkaError::new(code, e.message)
+        })
     }
 
     /// The `min.insync.replicas` an acks=all write to `topic` needs, capped at the

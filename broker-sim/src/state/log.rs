@@ -36,6 +36,8 @@ pub struct LogRead {
     pub bytes: usize,
     /// Records in those batches (their offset spans).
     pub records: u64,
+    /// The offset after the last batch returned (0 when none is).
+    pub end: i64,
 }
 
 impl LogRead {
@@ -138,7 +140,7 @@ impl PartitionLog {
     }
 
     /// Whole batches from the one holding `offset`, up to `max_bytes` and below `until`
-    /// (the high watermark). With `min_one`, the first batch is returned even if it alone is
+    /// (the high watermark, or the last stable offset for read_committed). With `min_one`, the first batch is returned even if it alone is
     /// larger than `max_bytes`, so a consumer can always make progress (KIP-74).
     pub fn read(&self, offset: i64, until: i64, max_bytes: usize, min_one: bool) -> LogRead {
         let mut read = LogRead::default();
@@ -153,6 +155,7 @@ impl PartitionLog {
             }
             read.bytes += b.bytes.len();
             read.records += (b.last_offset - b.base_offset + 1) as u64;
+            read.end = b.last_offset + 1;
             read.batches.push(b.bytes.clone());
         }
         read
@@ -240,12 +243,28 @@ impl PartitionLog {
     }
 
     /// Every data record from the log start on, decoded.
+    #[cfg(test)]
     pub fn records(&self) -> Vec<DecodedRecord> {
+        self.records_with_producers()
+            .into_iter()
+            .map(|(r, _)| r)
+            .collect()
+    }
+
+    /// Every data record from the log start on, decoded, with the producer id of its batch
+    /// when the batch is transactional.
+    pub fn records_with_producers(&self) -> Vec<(DecodedRecord, Option<i64>)> {
         self.batches_from(self.log_start_offset)
             .iter()
             .filter(|b| !b.is_control)
-            .flat_map(decode)
-            .filter(|r| r.offset >= self.log_start_offset)
+            .flat_map(|b| {
+                let producer = BatchView::parse(&b.bytes)
+                    .ok()
+                    .filter(|v| v.is_transactional())
+                    .map(|v| v.producer_id());
+                decode(b).into_iter().map(move |r| (r, producer))
+            })
+            .filter(|(r, _)| r.offset >= self.log_start_offset)
             .collect()
     }
 }

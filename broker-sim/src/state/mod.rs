@@ -13,6 +13,7 @@ pub mod log;
 pub mod producers;
 mod replication;
 pub mod topic;
+pub mod transactions;
 pub mod waiters;
 
 use std::collections::BTreeMap;
@@ -86,7 +87,7 @@ pub struct State {
     topic_ids: BTreeMap<uuid::Uuid, String>,
     rng: SimRng,
     next_producer_id: i64,
-    transactional_producers: BTreeMap<String, (i64, i16)>,
+    transactions: transactions::Transactions,
     unkeyed_next: BTreeMap<String, i32>,
     pub groups: groups::Groups,
     pub(crate) replication: Replication,
@@ -107,7 +108,7 @@ impl State {
             topic_ids: BTreeMap::new(),
             rng,
             next_producer_id: 0,
-            transactional_producers: BTreeMap::new(),
+            transactions: transactions::Transactions::default(),
             unkeyed_next: BTreeMap::new(),
             groups: groups::Groups::new(group_config),
             replication: Replication::default(),
@@ -120,11 +121,12 @@ impl State {
     /// changed, so long-polling requests should look again.
     pub fn tick(&mut self, now: i64) -> bool {
         self.groups.tick(now);
+        let ended = self.tick_transactions(now);
         let retained = now >= self.next_retention_check && {
             self.next_retention_check = now + self.config.log_retention_check_interval_ms;
             self.apply_retention(now)
         };
-        self.tick_replication(now) || retained
+        self.tick_replication(now) || retained || ended
     }
 
     /// Deletes what `retention.ms` and `retention.bytes` no longer keep, from every
@@ -168,6 +170,7 @@ impl State {
             self.groups.next_deadline(),
             self.next_replication_deadline(),
             Some(self.next_retention_check),
+            self.next_transaction_deadline(),
         ]
         .into_iter()
         .flatten()
@@ -502,36 +505,14 @@ impl State {
         Ok(p)
     }
 
-    /// A new producer id (idempotent producers), or the id of a transactional id with its
-    /// epoch bumped, as InitProducerId does.
-    pub fn init_producer_id(&mut self, transactional_id: Option<&str>) -> (i64, i16) {
-        let fresh = |next: &mut i64| {
-            let id = *next;
-            *next += 1;
-            id
-        };
-        match transactional_id {
-            None => (fresh(&mut self.next_producer_id), 0),
-            Some(tid) => {
-                let next = &mut self.next_producer_id;
-                let entry = self
-                    .transactional_producers
-                    .entry(tid.to_string())
-                    .and_modify(|(_, epoch)| *epoch += 1)
-                    .or_insert_with(|| (fresh(next), 0));
-                if entry.1 == i16::MAX {
-                    *entry = (fresh(next), 0);
-                }
-                *entry
-            }
-        }
+    /// A new producer id with epoch 0, for an idempotent producer (InitProducerId without
+    /// a transactional id).
+    pub fn init_producer_id(&mut self) -> (i64, i16) {
+        let id = self.next_producer_id;
+        self.next_producer_id += 1;
+        (id, 0)
     }
 
-    /// The coordinator of a group or transactional id. Kafka hashes the id (Java's
-    /// `String.hashCode`) onto one of 50 partitions of `__consumer_offsets` /
-    /// `__transaction_state` and picks that partition's leader; broker-sim hashes the same
-    /// way and spreads those 50 virtual partitions over the brokers round robin (there is
-    /// no internal topic to lead).
     /// JoinGroup (see `groups::membership`); member ids come from the seeded generator.
     pub fn join_group(
         &mut self,
@@ -541,13 +522,13 @@ impl State {
         self.groups.join(request, now, &mut self.rng)
     }
 
+    /// The coordinator of a group or transactional id. Kafka hashes the id (Java's
+    /// `String.hashCode`) onto one of 50 partitions of `__consumer_offsets` /
+    /// `__transaction_state` and picks that partition's leader; broker-sim hashes the same
+    /// way and spreads those 50 virtual partitions over the brokers round robin (there is
+    /// no internal topic to lead).
     pub fn coordinator_for(&self, key: &str) -> Option<&BrokerInfo> {
-        let hash = key
-            .encode_utf16()
-            .fold(0i32, |h, c| h.wrapping_mul(31).wrapping_add(c as i32));
-        // Kafka's Utils.abs maps i32::MIN to 0 rather than overflowing.
-        let partition =
-            (if hash == i32::MIN { 0 } else { hash.abs() } % COORDINATOR_PARTITIONS) as usize;
+        let partition = coordinator_partition(key) as usize;
         // The internal partition's replicas sit on consecutive brokers; its leader, and so
         // the coordinator, is the first of them that is up.
         let n = self.brokers.len();
@@ -582,6 +563,16 @@ impl State {
             self.groups.refresh_sessions(&g, now);
         }
     }
+}
+
+/// The `__consumer_offsets` / `__transaction_state` partition of a group or transactional
+/// id: Java's `String.hashCode`, made non-negative with Kafka's `Utils.abs` (which maps
+/// `i32::MIN` to 0), modulo 50.
+pub fn coordinator_partition(key: &str) -> i32 {
+    let hash = key
+        .encode_utf16()
+        .fold(0i32, |h, c| h.wrapping_mul(31).wrapping_add(c as i32));
+    (if hash == i32::MIN { 0 } else { hash.abs() }) % COORDINATOR_PARTITIONS
 }
 
 fn check_leader(p: &Partition, topic: &str, broker: i32) -> Result<(), KafkaError> {

@@ -23,16 +23,31 @@
 //!    state may have been removed (retention, DeleteRecords, expiry), and since KIP-360
 //!    Kafka no longer answers UNKNOWN_PRODUCER_ID for that.
 //!
-//! Transactional batches are checked the same way (transactions are not supported yet).
+//! Transactional batches are checked the same way, and then (Kafka's `ProducerAppendInfo`):
+//!
+//! 8. A producer's first transactional batch opens its transaction on this partition at
+//!    the batch's base offset; while it is open, a non-transactional batch of the same
+//!    producer is INVALID_TXN_STATE.
+//! 9. The transaction coordinator's marker (a control batch, `append_marker`) closes it:
+//!    a marker of an older epoch than the producer's is INVALID_PRODUCER_EPOCH, one of an
+//!    older coordinator epoch TRANSACTION_COORDINATOR_FENCED. A marker of a newer epoch
+//!    (transaction version 2 bumps the epoch at every commit or abort) becomes the
+//!    producer's epoch, whose sequences start again at 0.
+//!
+//! The transactions kept here decide what read_committed consumers see: the last stable
+//! offset (LSO) is the first offset of the oldest transaction that is still open, or whose
+//! marker is not yet below the high watermark, and never past the high watermark; the
+//! aborted-transaction index lists every aborted transaction's first and last (marker)
+//! offset, which Fetch hands to read_committed consumers so they drop those records.
 //!
 //! Differences from Kafka: producer ids never expire (`producer.id.expiration.ms`), and a
-//! log truncation drops the retained batches at or after the truncation point instead of
-//! rebuilding the state from a snapshot. A producer left with no retained batch is
+//! log truncation drops the retained batches, transactions and aborted-index entries at or
+//! after the truncation point instead of rebuilding the state from a snapshot. A producer left with no retained batch is
 //! forgotten, and so accepted at any sequence, where Kafka would still expect the
 //! sequence after its last surviving batch; a well-behaved producer's retry starts there
 //! anyway.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use broker_sim_protocol::batch::BatchView;
 use kafka_protocol::ResponseError;
@@ -54,6 +69,7 @@ pub struct ProducerBatch {
     pub epoch: i16,
     pub first_seq: i32,
     pub last_seq: i32,
+    pub transactional: bool,
 }
 
 impl ProducerBatch {
@@ -63,6 +79,7 @@ impl ProducerBatch {
             epoch: view.producer_epoch(),
             first_seq: view.base_sequence(),
             last_seq: last_sequence(view.base_sequence(), view.last_offset_delta()),
+            transactional: view.is_transactional(),
         }
     }
 
@@ -107,11 +124,17 @@ pub struct ProducerEntry {
     pub epoch: i16,
     /// Oldest first; at most [`BATCHES_TO_RETAIN`], all of `epoch`.
     batches: VecDeque<BatchMetadata>,
+    /// The first offset of the producer's open transaction here, if one is open.
+    pub txn_first_offset: Option<i64>,
+    /// The epoch of the coordinator that wrote the producer's last marker (-1: none).
+    pub coordinator_epoch: i32,
+    /// The timestamp of the producer's last batch or marker.
+    pub last_timestamp: i64,
 }
 
 impl ProducerEntry {
     /// The retained batches, oldest first.
-    #[allow(dead_code, reason = "inspection; no public API reads it yet")]
+    #[cfg(test)]
     pub fn batches(&self) -> impl Iterator<Item = &BatchMetadata> {
         self.batches.iter()
     }
@@ -131,10 +154,29 @@ pub enum Check {
     Duplicate(BatchMetadata),
 }
 
-/// Per producer id, its epoch and last batches on one partition.
+/// A transaction whose marker is in the log, as the partition remembers it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CompletedTxn {
+    pub producer_id: i64,
+    /// Its first record here.
+    pub first_offset: i64,
+    /// Its marker.
+    pub last_offset: i64,
+    pub aborted: bool,
+}
+
+/// Per producer id, its epoch and last batches on one partition; the partition's open
+/// transactions and its aborted-transaction index.
 #[derive(Debug, Clone, Default)]
 pub struct ProducerStates {
     producers: BTreeMap<i64, ProducerEntry>,
+    /// (first offset, producer id) of every open transaction, oldest first.
+    open: BTreeSet<(i64, i64)>,
+    /// Completed transactions whose marker may not be below the high watermark yet: they
+    /// hold the LSO back until it is (Kafka's `unreplicatedTxns`).
+    unreplicated: VecDeque<CompletedTxn>,
+    /// Every aborted transaction still in the log, in marker order.
+    aborted: Vec<CompletedTxn>,
 }
 
 impl ProducerStates {
@@ -189,14 +231,37 @@ impl ProducerStates {
         match entry.last_seq() {
             // A gap (a lost batch) or a retry too old to be recognised as a duplicate.
             Some(last) if entry.epoch != -1 && !in_sequence(last, b.first_seq) => {
-                Err(out_of_order(format!(
+                return Err(out_of_order(format!(
                     "producer {} sent sequence {} after {last} (epoch {})",
                     b.producer_id, b.first_seq, b.epoch
-                )))
+                )));
             }
             // No epoch yet (-1): Kafka accepts any sequence.
-            _ => Ok(Check::Append),
+            _ => {}
         }
+        if entry.txn_first_offset.is_some() && !b.transactional {
+            return Err(KafkaError::new(
+                ResponseError::InvalidTxnState,
+                format!(
+                    "Expected transactional write from producer {} at offset {}",
+                    b.producer_id,
+                    entry.txn_first_offset.unwrap_or_default()
+                ),
+            ));
+        }
+        Ok(Check::Append)
+    }
+
+    /// The epoch this partition knows for `producer_id`.
+    pub fn epoch_of(&self, producer_id: i64) -> Option<i16> {
+        self.producers.get(&producer_id).map(|e| e.epoch)
+    }
+
+    /// Whether `producer_id` has a transaction open here.
+    pub fn in_transaction(&self, producer_id: i64) -> bool {
+        self.producers
+            .get(&producer_id)
+            .is_some_and(|e| e.txn_first_offset.is_some())
     }
 
     /// Remembers a batch [`check`](Self::check) let through, once it is in the log at
@@ -211,17 +276,13 @@ impl ProducerStates {
         if !b.has_producer_id() {
             return;
         }
-        let entry = self
-            .producers
-            .entry(b.producer_id)
-            .or_insert_with(|| ProducerEntry {
-                epoch: b.epoch,
-                batches: VecDeque::with_capacity(BATCHES_TO_RETAIN),
-            });
-        if entry.epoch != b.epoch {
-            entry.epoch = b.epoch;
-            entry.batches.clear();
+        let entry = self.entry(b.producer_id, b.epoch);
+        entry.last_timestamp = timestamp;
+        if b.transactional && entry.txn_first_offset.is_none() {
+            entry.txn_first_offset = Some(base_offset);
+            self.open.insert((base_offset, b.producer_id));
         }
+        let entry = self.entry(b.producer_id, b.epoch);
         if entry.batches.len() == BATCHES_TO_RETAIN {
             entry.batches.pop_front();
         }
@@ -234,10 +295,155 @@ impl ProducerStates {
         });
     }
 
-    /// Forgets the batches at or after `end_offset`, as the log was truncated there.
-    /// Producers left with no batch are forgotten (see the module doc).
+    /// The producer's entry, created at `epoch` if new; a new epoch forgets the batches
+    /// of the old one.
+    fn entry(&mut self, producer_id: i64, epoch: i16) -> &mut ProducerEntry {
+        let entry = self
+            .producers
+            .entry(producer_id)
+            .or_insert_with(|| ProducerEntry {
+                epoch,
+                batches: VecDeque::with_capacity(BATCHES_TO_RETAIN),
+                txn_first_offset: None,
+                coordinator_epoch: -1,
+                last_timestamp: -1,
+            });
+        if entry.epoch != epoch {
+            entry.epoch = epoch;
+            entry.batches.clear();
+        }
+        entry
+    }
+
+    /// Checks a transaction marker of `producer_id` before it is appended (rule 9 of the
+    /// module doc).
+    pub fn check_marker(
+        &self,
+        producer_id: i64,
+        epoch: i16,
+        coordinator_epoch: i32,
+    ) -> Result<(), KafkaError> {
+        let Some(entry) = self.producers.get(&producer_id) else {
+            return Ok(());
+        };
+        if epoch < entry.epoch {
+            return Err(KafkaError::new(
+                ResponseError::InvalidProducerEpoch,
+                format!(
+                    "transaction marker of producer {producer_id} has epoch {epoch}, older than its current epoch {}",
+                    entry.epoch
+                ),
+            ));
+        }
+        if coordinator_epoch < entry.coordinator_epoch {
+            return Err(KafkaError::new(
+                ResponseError::TransactionCoordinatorFenced,
+                format!(
+                    "transaction marker of producer {producer_id} comes from coordinator epoch {coordinator_epoch}, older than {}",
+                    entry.coordinator_epoch
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Records a marker [`check_marker`](Self::check_marker) let through, appended at
+    /// `offset`: the producer's transaction here (if any) is complete.
+    pub fn record_marker(
+        &mut self,
+        producer_id: i64,
+        epoch: i16,
+        coordinator_epoch: i32,
+        offset: i64,
+        aborted: bool,
+        timestamp: i64,
+    ) -> CompletedTxn {
+        let entry = self.entry(producer_id, epoch);
+        entry.coordinator_epoch = coordinator_epoch;
+        entry.last_timestamp = timestamp;
+        let first_offset = entry.txn_first_offset.take();
+        if let Some(first) = first_offset {
+            self.open.remove(&(first, producer_id));
+        }
+        let txn = CompletedTxn {
+            producer_id,
+            first_offset: first_offset.unwrap_or(offset),
+            last_offset: offset,
+            aborted,
+        };
+        self.unreplicated.push_back(txn);
+        if aborted {
+            self.aborted.push(txn);
+        }
+        txn
+    }
+
+    /// The first offset a read_committed consumer may not read yet, given the high
+    /// watermark: the LSO (see the module doc).
+    pub fn last_stable_offset(&self, high_watermark: i64) -> i64 {
+        let open = self.open.first().map(|(first, _)| *first);
+        let unreplicated = self
+            .unreplicated
+            .iter()
+            .filter(|t| t.last_offset >= high_watermark)
+            .map(|t| t.first_offset)
+            .min();
+        [open, unreplicated]
+            .into_iter()
+            .flatten()
+            .fold(high_watermark, i64::min)
+    }
+
+    /// Forgets the completed transactions whose markers are below the high watermark:
+    /// they no longer hold the LSO back.
+    pub fn replicated_to(&mut self, high_watermark: i64) {
+        while self
+            .unreplicated
+            .front()
+            .is_some_and(|t| t.last_offset < high_watermark)
+        {
+            self.unreplicated.pop_front();
+        }
+    }
+
+    /// The aborted transactions a read_committed fetch of `from..until` must list: those
+    /// whose marker is at or after `from` and whose first record is before `until`.
+    pub fn aborted_between(&self, from: i64, until: i64) -> impl Iterator<Item = &CompletedTxn> {
+        let start = self.aborted.partition_point(|t| t.last_offset < from);
+        self.aborted[start..]
+            .iter()
+            .filter(move |t| t.first_offset < until)
+    }
+
+    /// Whether the transactional batch at `offset` from `producer_id` was aborted.
+    pub fn is_aborted(&self, producer_id: i64, offset: i64) -> bool {
+        let start = self.aborted.partition_point(|t| t.last_offset < offset);
+        self.aborted[start..]
+            .iter()
+            .any(|t| t.producer_id == producer_id && t.first_offset <= offset)
+    }
+
+    /// Whether the transactional batch at `offset` from `producer_id` belongs to a
+    /// transaction still open.
+    pub fn is_open(&self, producer_id: i64, offset: i64) -> bool {
+        self.producers
+            .get(&producer_id)
+            .and_then(|e| e.txn_first_offset)
+            .is_some_and(|first| first <= offset)
+    }
+
+    /// Drops aborted-index entries whose marker is below the new log start: nothing they
+    /// cover can be fetched any more.
+    pub fn log_start_moved(&mut self, log_start: i64) {
+        let gone = self.aborted.partition_point(|t| t.last_offset < log_start);
+        self.aborted.drain(..gone);
+    }
+
+    /// Forgets the batches, transactions and markers at or after `end_offset`, as the log
+    /// was truncated there. Producers left with nothing are forgotten (see the module doc).
     pub fn truncate(&mut self, end_offset: i64) {
         self.producers.retain(|_, entry| {
+            let had_batches = !entry.batches.is_empty();
             while entry
                 .batches
                 .back()
@@ -245,17 +451,22 @@ impl ProducerStates {
             {
                 entry.batches.pop_back();
             }
-            !entry.batches.is_empty()
+            if entry.txn_first_offset.is_some_and(|f| f >= end_offset) {
+                entry.txn_first_offset = None;
+            }
+            !(had_batches && entry.batches.is_empty() && entry.txn_first_offset.is_none())
         });
+        self.open.retain(|(first, _)| *first < end_offset);
+        self.unreplicated.retain(|t| t.last_offset < end_offset);
+        self.aborted.retain(|t| t.last_offset < end_offset);
     }
 
     /// Every producer id with state here, in id order.
-    #[allow(dead_code, reason = "inspection; no public API reads it yet")]
     pub fn iter(&self) -> impl Iterator<Item = (i64, &ProducerEntry)> {
         self.producers.iter().map(|(id, e)| (*id, e))
     }
 
-    #[allow(dead_code, reason = "inspection; no public API reads it yet")]
+    #[cfg(test)]
     pub fn get(&self, producer_id: i64) -> Option<&ProducerEntry> {
         self.producers.get(&producer_id)
     }
@@ -275,6 +486,7 @@ mod tests {
             epoch,
             first_seq,
             last_seq: last_sequence(first_seq, records - 1),
+            transactional: false,
         }
     }
 

@@ -335,6 +335,7 @@ impl State {
         }
         self.controller_id = self.first_live_broker();
         self.coordinators_moved(&coordinators, now);
+        self.retry_markers(now);
         tracing::info!(broker, "broker fenced");
         Ok(())
     }
@@ -364,6 +365,8 @@ impl State {
         }
         self.controller_id = self.first_live_broker();
         self.coordinators_moved(&coordinators, now);
+        // Transactions waiting for a leader to take their markers may finish now.
+        self.retry_markers(now);
         tracing::info!(broker, "broker unfenced");
         Ok(())
     }

@@ -70,7 +70,8 @@ pub struct Partition {
     /// whose copy is older than `replica.lag.time.max.ms` leaves the ISR.
     pub(crate) caught_up_at: BTreeMap<i32, i64>,
     pub(crate) high_watermark: i64,
-    /// Idempotent producers' epochs and last batches, checked on every append.
+    /// Idempotent producers' epochs and last batches, checked on every append; open
+    /// transactions and aborted ones.
     pub producers: ProducerStates,
     /// Where each leader epoch began in the log (OffsetForLeaderEpoch).
     pub epochs: LeaderEpochCache,
@@ -142,6 +143,7 @@ impl Partition {
     /// partition's long polls: Kafka's delayed fetches answer when the log start moves.
     pub(crate) fn delete_before(&mut self, offset: i64) {
         self.log.delete_before(offset);
+        self.producers.log_start_moved(self.log.log_start_offset());
         self.epochs.truncate_to_start(offset);
         self.waiters.wake();
     }
@@ -160,8 +162,15 @@ impl Partition {
             .unwrap_or(self.high_watermark);
         if lowest > self.high_watermark {
             self.high_watermark = lowest;
+            self.producers.replicated_to(lowest);
             self.waiters.wake();
         }
+    }
+
+    /// Records below this offset are visible to read_committed consumers: no transaction
+    /// at or before it is open (see `state::producers`).
+    pub fn last_stable_offset(&self) -> i64 {
+        self.producers.last_stable_offset(self.high_watermark)
     }
 }
 

@@ -485,3 +485,42 @@ fn producer_fields_are_written_inside_the_crc() {
     tampered[50] ^= 0x01; // last byte of the producer id (bytes 43..51)
     assert!(BatchView::parse(&tampered).unwrap().verify_crc().is_err());
 }
+
+#[test]
+fn control_batches_decode_as_markers_with_kafka_protocols_own_decoder() {
+    let bytes = encode_control_batch(ControlType::Commit, 7, 2, 5, 1_000);
+    let view = BatchView::parse(&bytes).unwrap();
+    view.verify_crc().unwrap();
+    assert!(view.is_control() && view.is_transactional());
+    assert_eq!(
+        (
+            view.producer_id(),
+            view.producer_epoch(),
+            view.base_sequence()
+        ),
+        (7, 2, -1)
+    );
+    let key = view.records().unwrap()[0].key.clone().unwrap();
+    assert_eq!(control_type(&key), Some(ControlType::Commit));
+    // An independent decoder agrees on the attributes and the producer fields.
+    let mut buf = bytes.clone();
+    let decoded = kafka_protocol::records::RecordBatchDecoder::decode(&mut buf).unwrap();
+    let r = &decoded.records[0];
+    assert!(r.control && r.transactional);
+    assert_eq!((r.producer_id, r.producer_epoch, r.sequence), (7, 2, -1));
+    let abort = encode_control_batch(ControlType::Abort, 7, 2, 5, 1_000);
+    let view = BatchView::parse(&abort).unwrap();
+    assert_eq!(
+        control_type(&view.records().unwrap()[0].key.clone().unwrap()),
+        Some(ControlType::Abort)
+    );
+}
+
+#[test]
+fn transactional_batches_carry_the_transactional_bit_only() {
+    let bytes = encode_transactional_batch(&sample(), Codec::None, 3, 0, 0).unwrap();
+    let view = BatchView::parse(&bytes).unwrap();
+    view.verify_crc().unwrap();
+    assert!(view.is_transactional() && !view.is_control());
+    assert_eq!(view.codec().unwrap(), Codec::None);
+}

@@ -254,6 +254,9 @@ pub struct Group {
     sync_deadline: Option<i64>,
     next_join_seq: u64,
     pub offsets: BTreeMap<(String, i32), CommittedOffset>,
+    /// Offsets committed inside transactions not yet ended, by producer id
+    /// (TxnOffsetCommit): they become `offsets` when the transaction commits.
+    pub pending_txn_offsets: BTreeMap<i64, BTreeMap<(String, i32), CommittedOffset>>,
 }
 
 impl Group {
@@ -273,6 +276,7 @@ impl Group {
             sync_deadline: None,
             next_join_seq: 0,
             offsets: BTreeMap::new(),
+            pending_txn_offsets: BTreeMap::new(),
         }
     }
 

@@ -1,5 +1,11 @@
-//! Committed offsets: OffsetCommit, OffsetFetch and OffsetDelete as Kafka 4.1's coordinator
-//! applies them, and the embedding API's offset reset.
+//! Committed offsets: OffsetCommit, TxnOffsetCommit, OffsetFetch and OffsetDelete as Kafka
+//! 4.1's coordinator applies them, and the embedding API's offset reset.
+//!
+//! Offsets committed in a transaction (TxnOffsetCommit) wait beside the group's offsets,
+//! per producer id, until the transaction ends: a commit marker makes them the group's
+//! offsets, an abort drops them. While any wait for a partition, OffsetFetch with
+//! `require_stable` answers UNSTABLE_OFFSET_COMMIT for it (KIP-447), so a consumer that
+//! takes the partition over does not start from an offset that may yet be rolled back.
 //!
 //! Offsets belong to a group. A standalone consumer (generation -1, no member id) may
 //! commit to a group that has no members, creating it if need be, as Kafka lets admin
@@ -22,6 +28,9 @@ pub struct CommitRequest {
     pub instance_id: Option<String>,
     /// The OffsetCommit version: v9+ names a missing group GROUP_ID_NOT_FOUND.
     pub version: i16,
+    /// TxnOffsetCommit: a commit without member information is accepted even by a group
+    /// with members (as before KIP-447), and a rebalance does not stop it.
+    pub transactional: bool,
 }
 
 /// Where [`State::reset_group_offsets`] moves a group's offsets, like the
@@ -52,11 +61,13 @@ impl Group {
             if req.generation != self.generation {
                 return Err(ResponseError::IllegalGeneration.into());
             }
+        } else if req.transactional {
+            return Ok(());
         } else {
             return Err(ResponseError::UnknownMemberId.into());
         }
         // Only a current member is told to wait for the assignment.
-        if self.state == GroupState::CompletingRebalance {
+        if self.state == GroupState::CompletingRebalance && !req.transactional {
             return Err(ResponseError::RebalanceInProgress.into());
         }
         Ok(())
@@ -64,6 +75,18 @@ impl Group {
 }
 
 impl Groups {
+    /// Ends a transaction's offset commits in `group`: kept on commit, dropped on abort.
+    pub fn complete_transaction(&mut self, group: &str, producer_id: i64, commit: bool) {
+        let Some(g) = self.groups.get_mut(group) else {
+            return;
+        };
+        if let Some(pending) = g.pending_txn_offsets.remove(&producer_id)
+            && commit
+        {
+            g.offsets.extend(pending);
+        }
+    }
+
     /// Checks a commit and returns the group to store into, creating an empty group for a
     /// standalone committer. A member's commit also counts as a sign of life.
     fn group_for_commit(
@@ -76,7 +99,7 @@ impl Groups {
         }
         if !self.groups.contains_key(&req.group_id) {
             if req.generation >= 0 {
-                return Err(if req.version >= 9 {
+                return Err(if req.version >= 9 && !req.transactional {
                     ResponseError::GroupIdNotFound.into()
                 } else {
                     ResponseError::IllegalGeneration.into()
@@ -150,6 +173,59 @@ impl State {
                 Ok(())
             })
             .collect()
+    }
+
+    /// TxnOffsetCommit, once the group coordinator was found and the transaction checked:
+    /// the offsets wait in the group until the transaction of `producer_id` ends. The
+    /// member checks are OffsetCommit's (KIP-447: a zombie of an old generation is
+    /// refused); unknown partitions are UNKNOWN_TOPIC_OR_PARTITION.
+    pub fn commit_transactional_offsets(
+        &mut self,
+        req: &CommitRequest,
+        producer_id: i64,
+        offsets: Vec<(String, i32, CommittedOffset)>,
+        now: i64,
+    ) -> Vec<Result<(), KafkaError>> {
+        let known: Vec<bool> = offsets
+            .iter()
+            .map(|(topic, partition, _)| self.has_partition(topic, *partition))
+            .collect();
+        let group = match self.groups.group_for_commit(req, now) {
+            Ok(group) => group,
+            Err(e) => return vec![Err(e); offsets.len()],
+        };
+        offsets
+            .into_iter()
+            .zip(known)
+            .map(|((topic, partition, committed), known)| {
+                if !known {
+                    return Err(ResponseError::UnknownTopicOrPartition.into());
+                }
+                if committed
+                    .metadata
+                    .as_ref()
+                    .is_some_and(|m| m.encode_utf16().count() > OFFSET_METADATA_MAX_BYTES)
+                {
+                    return Err(ResponseError::OffsetMetadataTooLarge.into());
+                }
+                group
+                    .pending_txn_offsets
+                    .entry(producer_id)
+                    .or_default()
+                    .insert((topic, partition), committed);
+                Ok(())
+            })
+            .collect()
+    }
+
+    /// Whether an open transaction holds offsets of `group` for the partition.
+    pub fn has_pending_txn_offset(&self, group_id: &str, topic: &str, partition: i32) -> bool {
+        let key = (topic.to_string(), partition);
+        self.groups.get(group_id).is_some_and(|g| {
+            g.pending_txn_offsets
+                .values()
+                .any(|offsets| offsets.contains_key(&key))
+        })
     }
 
     /// OffsetFetch for the given partitions, or every committed partition when `topics`
