@@ -8,7 +8,16 @@
 //!   Metadata's topics and partitions are put in name and index order, because Kafka
 //!   lists them in the order of its internal hash maps and clients key them by name and
 //!   index; and ApiVersions lists only the APIs broker-sim serves (the README's table
-//!   shows which), so that their version ranges are compared exactly;
+//!   shows which), so that their version ranges are compared exactly; ListTransactions
+//!   keeps only the scenario's transactional ids; AddPartitionsToTxn's topics and
+//!   partitions, ListTransactions' ids, DescribeTransactions' topics and WriteTxnMarkers'
+//!   partitions are put in order,
+//!   because Kafka lists them in its hash maps' order;
+//! - **clock**: times a broker reads from its own clock (a transaction's start time, a
+//!   producer's last timestamp) are compared as set (0) or not (-1), and the broker-made
+//!   control batches in Fetch answers have their timestamps (and so their CRC) zeroed;
+//!   the producer id inside fetched batches is zeroed too, as the `producer_id` field is
+//!   normalised below;
 //! - **normalise**: the values of the fields in [`NORMALISED`] are replaced by a
 //!   placeholder.
 
@@ -82,6 +91,53 @@ pub fn scope(answer: &mut ResponseKind, prefix: &str) {
             }
         }
         ResponseKind::ListGroups(l) => l.groups.retain(|g| g.group_id.starts_with(prefix)),
+        // Kafka answers from a hash map of partitions; clients key the results by name.
+        ResponseKind::AddPartitionsToTxn(a) => {
+            a.results_by_topic_v3_and_below
+                .sort_by(|x, y| x.name.cmp(&y.name));
+            for t in &mut a.results_by_transaction {
+                t.topic_results.sort_by(|x, y| x.name.cmp(&y.name));
+            }
+            let topics = a.results_by_topic_v3_and_below.iter_mut().chain(
+                a.results_by_transaction
+                    .iter_mut()
+                    .flat_map(|t| &mut t.topic_results),
+            );
+            for t in topics {
+                t.results_by_partition.sort_by_key(|p| p.partition_index);
+            }
+        }
+        ResponseKind::ListTransactions(l) => {
+            l.transaction_states
+                .retain(|t| t.transactional_id.starts_with(prefix));
+            l.transaction_states
+                .sort_by(|x, y| x.transactional_id.cmp(&y.transactional_id));
+        }
+        ResponseKind::WriteTxnMarkers(w) => {
+            for t in w.markers.iter_mut().flat_map(|m| m.topics.iter_mut()) {
+                t.partitions.sort_by_key(|p| p.partition_index);
+            }
+        }
+        ResponseKind::DescribeTransactions(d) => {
+            for t in &mut d.transaction_states {
+                t.transaction_start_time_ms = t.transaction_start_time_ms.min(0);
+                t.topics.sort_by(|x, y| x.topic.cmp(&y.topic));
+            }
+        }
+        ResponseKind::DescribeProducers(d) => {
+            for p in d.topics.iter_mut().flat_map(|t| t.partitions.iter_mut()) {
+                for producer in &mut p.active_producers {
+                    producer.last_timestamp = producer.last_timestamp.min(0);
+                }
+            }
+        }
+        ResponseKind::Fetch(f) => {
+            for p in f.responses.iter_mut().flat_map(|t| t.partitions.iter_mut()) {
+                if let Some(records) = &mut p.records {
+                    *records = without_clock(records);
+                }
+            }
+        }
         ResponseKind::ApiVersions(a) => a.api_keys.retain(|k| {
             broker_sim::SUPPORTED_APIS
                 .iter()
@@ -89,6 +145,38 @@ pub fn scope(answer: &mut ResponseKind, prefix: &str) {
         }),
         _ => {}
     }
+}
+
+/// Fetched batches with their producer id zeroed, and control batches (which the broker
+/// writes at its own time) with their timestamps zeroed; a batch changed so has its CRC
+/// zeroed too.
+fn without_clock(records: &bytes::Bytes) -> bytes::Bytes {
+    const PRODUCER_ID_AT: usize = 43;
+    let mut out = bytes::BytesMut::from(&records[..]);
+    let mut at = 0;
+    while at + 61 <= out.len() {
+        let len = i32::from_be_bytes(out[at + 8..at + 12].try_into().expect("4 bytes")) as usize;
+        let end = at + 12 + len;
+        if len < 49 || end > out.len() {
+            break;
+        }
+        let attributes = i16::from_be_bytes(out[at + 21..at + 23].try_into().expect("2 bytes"));
+        let producer = at + PRODUCER_ID_AT..at + PRODUCER_ID_AT + 8;
+        let mut changed = false;
+        if i64::from_be_bytes(out[producer.clone()].try_into().expect("8 bytes")) >= 0 {
+            out[producer].fill(0);
+            changed = true;
+        }
+        if attributes & 0x20 != 0 {
+            out[at + 27..at + 43].fill(0);
+            changed = true;
+        }
+        if changed {
+            out[at + 17..at + 21].fill(0);
+        }
+        at = end;
+    }
+    out.freeze()
 }
 
 /// One line of printed answer, with the path of fields that leads to it.

@@ -160,7 +160,7 @@ fn sim(port: u16) -> Cluster {
             .brokers(1)
             .port(port)
             .seed(SEED)
-            .manual_clock(1_700_000_000_000)
+            .manual_clock(corpus::corpus_time())
             .start()
         {
             Ok(cluster) => return cluster,
@@ -189,11 +189,21 @@ fn play(conn: &mut Conn, steps: &[Step]) -> Vec<Outcome> {
                 let outcome = conn.exchange_announcing(step.key, step.version, announced, &request);
                 if let Outcome::Answer(answer, _) = &outcome {
                     seen.topic_id = last_topic_id(answer).unwrap_or(seen.topic_id);
-                    if let kafka_protocol::messages::ResponseKind::JoinGroup(j) = answer.as_ref()
-                        && !j.member_id.is_empty()
-                    {
-                        seen.member_id = j.member_id.to_string();
-                        seen.generation = j.generation_id;
+                    use kafka_protocol::messages::ResponseKind as R;
+                    match answer.as_ref() {
+                        R::JoinGroup(j) if !j.member_id.is_empty() => {
+                            seen.member_id = j.member_id.to_string();
+                            seen.generation = j.generation_id;
+                        }
+                        R::InitProducerId(i) if i.error_code == 0 => {
+                            seen.producer_id = i.producer_id.0;
+                            seen.producer_epoch = i.producer_epoch;
+                        }
+                        R::EndTxn(e) if e.error_code == 0 && e.producer_id.0 >= 0 => {
+                            seen.producer_id = e.producer_id.0;
+                            seen.producer_epoch = e.producer_epoch;
+                        }
+                        _ => {}
                     }
                 }
                 let settled = match (&outcome, step.until) {

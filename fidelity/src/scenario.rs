@@ -40,6 +40,9 @@ pub struct Seen {
     /// The member id and generation of the latest JoinGroup answer.
     pub member_id: String,
     pub generation: i32,
+    /// The producer id and epoch of the latest InitProducerId (or EndTxn v5) answer.
+    pub producer_id: i64,
+    pub producer_epoch: i16,
 }
 
 impl Step {

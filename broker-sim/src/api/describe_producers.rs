@@ -6,7 +6,8 @@
 //! before any), and the first offset of its open transaction (-1 when none). Any replica
 //! answers, as in Kafka (a replica's state is the leader's here); a broker without a
 //! replica of the partition is NOT_LEADER_OR_FOLLOWER, an unknown topic or partition
-//! UNKNOWN_TOPIC_OR_PARTITION.
+//! UNKNOWN_TOPIC_OR_PARTITION (with Kafka's message for an unknown topic only, as Kafka
+//! does).
 
 use kafka_protocol::ResponseError;
 use kafka_protocol::messages::ApiKey;
@@ -33,7 +34,18 @@ fn serve(ctx: &Ctx<'_>, request: DescribeProducersRequest) -> DescribeProducersR
                     Ok(active) => PartitionResponse::default()
                         .with_partition_index(index)
                         .with_active_producers(active),
-                    Err(e) => error_entry(index, e.code),
+                    Err(e) => {
+                        let mut entry = error_entry(index, e.code);
+                        // Kafka explains a topic it does not know; a missing
+                        // partition of a known topic gets the bare code.
+                        if e.code == ResponseError::UnknownTopicOrPartition
+                            && state.topic(&t.name).is_none()
+                        {
+                            entry.error_message =
+                                Some(str_bytes(crate::error::kafka_message(e.code)));
+                        }
+                        entry
+                    }
                 })
                 .collect();
             TopicResponse::default()
@@ -75,7 +87,6 @@ fn error_entry(index: i32, code: ResponseError) -> PartitionResponse {
     PartitionResponse::default()
         .with_partition_index(index)
         .with_error_code(code.code())
-        .with_error_message(Some(str_bytes(crate::error::kafka_message(code))))
 }
 
 pub(crate) struct DescribeProducers;

@@ -27,12 +27,9 @@ fn serve(ctx: &Ctx<'_>, request: DescribeTransactionsRequest) -> DescribeTransac
         .transactional_ids
         .into_iter()
         .map(|id| {
-            let answer = TransactionState::default()
-                .with_transactional_id(id.clone())
-                .with_transaction_state(str_bytes(""))
-                .with_transaction_start_time_ms(-1)
-                .with_producer_id((-1).into())
-                .with_producer_epoch(-1);
+            // An id that cannot be described has every other field at its default (0, ""),
+            // as in Kafka.
+            let answer = TransactionState::default().with_transactional_id(id.clone());
             if id.is_empty() {
                 return answer.with_error_code(ResponseError::InvalidRequest.code());
             }
@@ -112,10 +109,6 @@ impl Api for DescribeTransactions {
                 TransactionState::default()
                     .with_transactional_id(id.clone())
                     .with_error_code(code.code())
-                    .with_transaction_state(str_bytes(""))
-                    .with_transaction_start_time_ms(-1)
-                    .with_producer_id((-1).into())
-                    .with_producer_epoch(-1)
             })
             .collect();
         DescribeTransactionsResponse::default().with_transaction_states(states)

@@ -30,7 +30,7 @@ use super::partitioned::{self, indexed, topic};
 use super::{Api, Ctx, Names, Refusal, Reply, str_bytes};
 use crate::error::{CloseReason, KafkaError};
 use crate::faults::rules::Fired;
-use crate::state::AppendOptions;
+use crate::state::{AppendError, AppendOptions};
 
 async fn serve(ctx: &Ctx<'_>, request: ProduceRequest) -> Reply<ProduceResponse> {
     let v = ctx.version;
@@ -58,14 +58,16 @@ async fn serve(ctx: &Ctx<'_>, request: ProduceRequest) -> Reply<ProduceResponse>
             let mut partition_responses = Vec::with_capacity(topic.partition_data.len());
             for (partition_index, data) in topic.partition_data.into_iter().enumerate() {
                 let result = match (&name, data.records.as_deref()) {
-                    (None, _) => Err(KafkaError::new(
+                    (None, _) => Err(AppendError::from(KafkaError::new(
                         ResponseError::UnknownTopicId,
                         "unknown topic id",
-                    )),
-                    (Some(_), _) if !matches!(acks, -1..=1) => Err(KafkaError::new(
-                        ResponseError::InvalidRequiredAcks,
-                        format!("acks must be -1, 0 or 1, not {acks}"),
-                    )),
+                    ))),
+                    (Some(_), _) if !matches!(acks, -1..=1) => {
+                        Err(AppendError::from(KafkaError::new(
+                            ResponseError::InvalidRequiredAcks,
+                            format!("acks must be -1, 0 or 1, not {acks}"),
+                        )))
+                    }
                     (Some(name), records) => state.append(
                         name,
                         data.index,
@@ -90,13 +92,14 @@ async fn serve(ctx: &Ctx<'_>, request: ProduceRequest) -> Reply<ProduceResponse>
                         response.log_start_offset = appended.log_start_offset;
                         response.log_append_time_ms = appended.log_append_time;
                     }
-                    Err(e) => {
+                    Err(refused) => {
+                        let e = refused.error;
                         response.base_offset = -1;
-                        response.log_start_offset = -1;
+                        response.log_start_offset = refused.log_start_offset;
                         tracing::debug!(topic = ?name, partition = data.index, error = %e, "produce refused");
                         response.error_code = e.code();
-                        if v >= 8 {
-                            response.error_message = wire_message(&e);
+                        if v >= 8 && refused.send_message {
+                            response.error_message = Some(str_bytes(e.message.clone()));
                         }
                         let leader = super::current_leader(&state, name.as_deref(), data.index)
                             .filter(|_| v >= 10 && e.code == ResponseError::NotLeaderOrFollower);
@@ -143,17 +146,6 @@ async fn serve(ctx: &Ctx<'_>, request: ProduceRequest) -> Reply<ProduceResponse>
     )
 }
 
-/// What a failed partition's `error_message` carries: Kafka sets it only for records it
-/// rejected one by one (INVALID_RECORD, INVALID_TIMESTAMP); every other error goes without,
-/// and broker-sim's explanation goes to the log.
-fn wire_message(e: &KafkaError) -> Option<kafka_protocol::protocol::StrBytes> {
-    matches!(
-        e.code,
-        ResponseError::InvalidRecord | ResponseError::InvalidTimestamp
-    )
-    .then(|| str_bytes(e.message.clone()))
-}
-
 /// An acks=all write waiting for the ISR to copy it.
 struct Awaiting {
     topic: String,
@@ -183,10 +175,8 @@ async fn wait_for_replicas(
         let r = &mut responses[at.0].partition_responses[at.1];
         tracing::debug!(partition = r.index, error = %e, "acks=all produce failed while waiting");
         r.error_code = e.code();
+        // These errors carry no message in Kafka's answers.
         r.base_offset = -1;
-        if ctx.version >= 8 {
-            r.error_message = wire_message(&e);
-        }
     };
     // Woken when a partition it waits on moves its high watermark (`state::waiters`), or
     // by a cluster-wide change (the ISR shrinking, leadership moving).

@@ -5,8 +5,10 @@
 //! directly (`state::transactions`), so this serves tools, such as
 //! `kafka-transactions.sh abort` closing a hanging transaction the coordinator no longer
 //! knows. Per partition: UNKNOWN_TOPIC_OR_PARTITION, NOT_LEADER_OR_FOLLOWER on a broker
-//! that does not lead it, INVALID_PRODUCER_EPOCH for an epoch older than the producer's,
-//! TRANSACTION_COORDINATOR_FENCED for an older coordinator epoch (`state::producers`).
+//! that does not lead it, TRANSACTION_COORDINATOR_FENCED for an older coordinator epoch
+//! (`state::producers`),
+//! UNKNOWN_SERVER_ERROR for a marker older than the producer's epoch (Kafka 4.1's
+//! answer, where the partition's own check says INVALID_PRODUCER_EPOCH).
 //! v0 was removed in Kafka 4.0 (KIP-896). Kafka requires CLUSTER_ACTION; broker-sim has
 //! no authorizer.
 
@@ -50,9 +52,19 @@ fn serve(ctx: &Ctx<'_>, request: WriteTxnMarkersRequest) -> WriteTxnMarkersRespo
                                 control,
                                 now,
                             );
+                            let code = match written {
+                                Ok(()) => 0,
+                                // Kafka 4.1 answers a marker older than the producer's
+                                // epoch with UNKNOWN_SERVER_ERROR, as the differential
+                                // suite shows.
+                                Err(e) if e.code == ResponseError::InvalidProducerEpoch => {
+                                    ResponseError::UnknownServerError.code()
+                                }
+                                Err(e) => e.code(),
+                            };
                             WritableTxnMarkerPartitionResult::default()
                                 .with_partition_index(p)
-                                .with_error_code(written.err().map_or(0, |e| e.code()))
+                                .with_error_code(code)
                         })
                         .collect();
                     WritableTxnMarkerTopicResult::default()

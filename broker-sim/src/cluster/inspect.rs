@@ -257,7 +257,8 @@ impl Cluster {
         let appended = self
             .shared()
             .lock()
-            .append(topic, partition, None, &bytes, options)?;
+            .append(topic, partition, None, &bytes, options)
+            .map_err(|e| e.error)?;
         self.shared().wake_all();
         Ok(appended.base_offset)
     }

@@ -52,6 +52,44 @@ pub struct AppendOptions<'a> {
     pub version: i16,
 }
 
+/// Why a batch was not appended, and what Kafka tells the producer besides the code.
+#[derive(Debug, Clone)]
+pub struct AppendError {
+    pub error: KafkaError,
+    /// The partition's log start offset when the batch reached the log and was refused
+    /// there (record validation, producer state), as Kafka reports it; -1 for refusals
+    /// before (leadership, size, CRC, the transaction check), as Kafka's
+    /// `UNKNOWN_LOG_APPEND_INFO`.
+    pub log_start_offset: i64,
+    /// Whether Kafka sends the message to the client (Produce v8+): for record validation
+    /// failures and a partition that is not in the transaction.
+    pub send_message: bool,
+}
+
+impl From<KafkaError> for AppendError {
+    fn from(error: KafkaError) -> Self {
+        AppendError {
+            error,
+            log_start_offset: -1,
+            send_message: false,
+        }
+    }
+}
+
+impl AppendError {
+    fn in_log(error: KafkaError, log_start_offset: i64) -> Self {
+        let send_message = matches!(
+            error.code,
+            ResponseError::InvalidRecord | ResponseError::InvalidTimestamp
+        );
+        AppendError {
+            error,
+            log_start_offset,
+            send_message,
+        }
+    }
+}
+
 /// Where an appended batch went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Appended {
@@ -80,7 +118,7 @@ impl State {
         broker: Option<i32>,
         records: &[u8],
         options: AppendOptions<'_>,
-    ) -> Result<Appended, KafkaError> {
+    ) -> Result<Appended, AppendError> {
         let view = check_request_shape(records, options.allow_zstd)?;
         let t = self
             .topics
@@ -104,20 +142,37 @@ impl State {
                         "producer {} wrote with epoch {}, but its current epoch here is {current}",
                         producer.producer_id, producer.epoch
                     ),
-                ));
+                )
+                .into());
             }
             self.check_transaction(topic, partition, &producer, options)?;
         }
         let p = self
             .partition_mut(topic, partition)
             .ok_or_else(|| State::unknown_topic(&format!("{topic}-{partition}")))?;
-        let max_timestamp = validate_batch(&view, &limits, options.now_ms)?;
+        let log_start = p.log.log_start_offset();
+        // Kafka reports the log start offset with refusals from the log itself, except
+        // the ones it raises before validating records (size, CRC).
+        let max_timestamp = validate_batch(&view, &limits, options.now_ms).map_err(|e| {
+            if matches!(
+                e.code,
+                ResponseError::MessageTooLarge | ResponseError::CorruptMessage
+            ) {
+                AppendError::from(e)
+            } else {
+                AppendError::in_log(e, log_start)
+            }
+        })?;
         let stamp = limits.log_append_time.then_some(options.now_ms);
         // -- Idempotent producers (state/producers.rs): Kafka checks sequences and epochs
         // last, once the batch itself is valid. A retried batch is acknowledged with its
         // original offsets (and, as Kafka does, its timestamp as log append time) and is
         // not written again.
-        if let Check::Duplicate(original) = p.producers.check(&producer)? {
+        let check = p
+            .producers
+            .check(&producer)
+            .map_err(|e| AppendError::in_log(e, log_start))?;
+        if let Check::Duplicate(original) = check {
             return Ok(Appended {
                 base_offset: original.base_offset,
                 last_offset: original.last_offset,
@@ -162,7 +217,7 @@ impl State {
         partition: i32,
         producer: &ProducerBatch,
         options: AppendOptions<'_>,
-    ) -> Result<(), KafkaError> {
+    ) -> Result<(), AppendError> {
         let Some(id) = options.transactional_id else {
             return Err(KafkaError::new(
                 ResponseError::InvalidTxnState,
@@ -170,7 +225,8 @@ impl State {
                     "producer {} sent a transactional batch without a transactional id",
                     producer.producer_id
                 ),
-            ));
+            )
+            .into());
         };
         let key = (topic.to_string(), partition);
         let caller = Caller {
@@ -188,6 +244,7 @@ impl State {
         // AddPartitionsToTxnManager and ReplicaManager): errors the producer retries
         // become NOT_ENOUGH_REPLICAS, which every client version retries.
         checked.map_err(|e| {
+            let not_added = matches!(e.code, ResponseError::TransactionAbortable);
             let code = match e.code {
                 ResponseError::ProducerFenced => ResponseError::InvalidProducerEpoch,
                 ResponseError::TransactionAbortable if options.version <= 10 => {
@@ -201,7 +258,16 @@ impl State {
                 }
                 code => code,
             };
-            KafkaError::new(code, e.message)
+            if not_added {
+                // Kafka's words, sent to clients that read messages.
+                AppendError {
+                    error: KafkaError::new(code, "Partition was not added to the transaction"),
+                    log_start_offset: -1,
+                    send_message: code == ResponseError::InvalidTxnState,
+                }
+            } else {
+                KafkaError::new(code, e.message).into()
+            }
         })
     }
 

@@ -23,7 +23,7 @@ use kafka_protocol::ResponseError;
 use crate::config::{self, BrokerConfig};
 use crate::error::KafkaError;
 use crate::rng::SimRng;
-pub use append::AppendOptions;
+pub use append::{AppendError, AppendOptions};
 pub use replication::Replication;
 pub use topic::{Partition, Topic};
 

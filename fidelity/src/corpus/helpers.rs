@@ -30,6 +30,17 @@ pub fn versions(key: ApiKey) -> std::ops::RangeInclusive<i16> {
     a.min..=a.max
 }
 
+/// When this run built its corpus (ms since the epoch): where broker-sim's manual clock
+/// starts, and the timestamp of records that must be close to the brokers' clocks.
+pub fn corpus_time() -> i64 {
+    static NOW: std::sync::OnceLock<i64> = std::sync::OnceLock::new();
+    *NOW.get_or_init(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64)
+    })
+}
+
 /// This run's token, the first part of every name: a reference Kafka kept from an earlier
 /// run then holds none of this run's topics or groups.
 fn run_token() -> &'static str {

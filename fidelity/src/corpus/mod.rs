@@ -7,6 +7,9 @@ mod helpers;
 mod members;
 mod misc;
 mod records;
+mod transactions;
+
+pub use helpers::corpus_time;
 
 use crate::scenario::Scenario;
 
@@ -17,5 +20,6 @@ pub fn all() -> Vec<Scenario> {
     all.extend(records::scenarios());
     all.extend(groups::scenarios());
     all.extend(members::scenarios());
+    all.extend(transactions::scenarios());
     all
 }

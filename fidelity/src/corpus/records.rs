@@ -23,7 +23,7 @@ use crate::scenario::{Scenario, Step};
 /// Record timestamps: fixed, so batches are byte-identical on both clusters.
 const TIMESTAMP: i64 = 1_700_000_000_000;
 
-fn batch(values: &[&str]) -> Bytes {
+pub(super) fn batch(values: &[&str]) -> Bytes {
     let records: Vec<NewRecord> = values
         .iter()
         .enumerate()
@@ -37,7 +37,7 @@ fn batch(values: &[&str]) -> Bytes {
     encode_batch(&records, Codec::None).expect("batch encodes")
 }
 
-fn produce(v: i16, name: &str, partition: i32, acks: i16, records: Bytes) -> Step {
+pub(super) fn produce(v: i16, name: &str, partition: i32, acks: i16, records: Bytes) -> Step {
     let data = TopicProduceData::default().with_partition_data(vec![
         PartitionProduceData::default()
             .with_index(partition)
@@ -64,7 +64,7 @@ fn produce(v: i16, name: &str, partition: i32, acks: i16, records: Bytes) -> Ste
     }
 }
 
-fn fetch(v: i16, name: &str, partition: i32, offset: i64) -> Step {
+pub(super) fn fetch(v: i16, name: &str, partition: i32, offset: i64) -> Step {
     let t = FetchTopic::default().with_partitions(vec![
         FetchPartition::default()
             .with_partition(partition)
@@ -100,7 +100,7 @@ fn topic_with_records(name: &str) -> Vec<Step> {
     steps
 }
 
-fn list_offsets(v: i16, name: &str, partition: i32, timestamp: i64) -> Step {
+pub(super) fn list_offsets(v: i16, name: &str, partition: i32, timestamp: i64) -> Step {
     let r = ListOffsetsRequest::default()
         .with_replica_id((-1).into())
         .with_topics(vec![
