@@ -294,18 +294,19 @@ fn records_read_back_as_utf8_or_base64_with_headers_and_nulls() {
                         { "key": "bin", "value": "//4=", "value_encoding": "base64" },
                         { "key": "none", "value": null, "value_encoding": null },
                     ],
+                    "transaction": "none",
                 },
                 {
                     "partition": 0, "offset": 1, "timestamp": BASE_TIMESTAMP + 1,
                     "key": null, "key_encoding": null,
                     "value": "AAAAAAH/", "value_encoding": "base64",
-                    "headers": [],
+                    "headers": [], "transaction": "none",
                 },
                 {
                     "partition": 0, "offset": 2, "timestamp": BASE_TIMESTAMP + 2,
                     "key": "wyg=", "key_encoding": "base64",
                     "value": null, "value_encoding": null,
-                    "headers": [],
+                    "headers": [], "transaction": "none",
                 },
             ],
         })
@@ -789,5 +790,85 @@ fn leadership_moves_to_a_named_replica_and_preferred_election_moves_it_back() {
     assert_eq!(
         sim.get_ok("/v1/topics/t")["partitions"][0]["leader"],
         preferred
+    );
+}
+
+#[test]
+fn transactions_producers_and_record_status_are_shown_and_a_transaction_aborted() {
+    let sim = BrokerSim::start_with(&["--brokers", "1", "--topic", "t:1"]);
+    let mut conn = Conn::connect(sim.bootstrap.as_str());
+    let init = kafka_protocol::messages::InitProducerIdRequest::default()
+        .with_transactional_id(Some(str_bytes("tx").into()))
+        .with_transaction_timeout_ms(60_000);
+    let producer = conn.send(5, &init);
+    assert_no_error(producer.error_code, "InitProducerId");
+    let add = kafka_protocol::messages::AddPartitionsToTxnRequest::default()
+        .with_v3_and_below_transactional_id(str_bytes("tx").into())
+        .with_v3_and_below_producer_id(producer.producer_id)
+        .with_v3_and_below_producer_epoch(producer.producer_epoch)
+        .with_v3_and_below_topics(vec![
+            kafka_protocol::messages::add_partitions_to_txn_request::AddPartitionsToTxnTopic::default()
+                .with_name(name("t"))
+                .with_partitions(vec![0]),
+        ]);
+    let added = conn.send(3, &add);
+    assert_no_error(
+        added.results_by_topic_v3_and_below[0].results_by_partition[0].partition_error_code,
+        "add",
+    );
+    let bytes = batch::encode_transactional_batch(
+        &[record("in-flight", BASE_TIMESTAMP)],
+        Codec::None,
+        producer.producer_id.0,
+        producer.producer_epoch,
+        0,
+    )
+    .unwrap();
+    let mut produce = produce_request("t", 0, bytes);
+    produce.transactional_id = Some(str_bytes("tx").into());
+    let produced = conn.send(9, &produce);
+    assert_no_error(
+        produced.responses[0].partition_responses[0].error_code,
+        "produce",
+    );
+
+    let txn = sim.get_ok("/v1/transactions/tx");
+    assert_eq!(txn["state"], "Ongoing");
+    assert_eq!(txn["partitions"], json!([["t", 0]]));
+    assert_eq!(
+        sim.get_ok("/v1/transactions")["transactions"][0]["transactional_id"],
+        "tx"
+    );
+    let records = sim.get_ok("/v1/topics/t/records");
+    assert_eq!(records["records"][0]["transaction"], "open");
+    let committed = sim.get_ok("/v1/topics/t/records?isolation=read_committed");
+    assert_eq!(committed["records"], json!([]));
+    assert_eq!(
+        sim.get_ok("/v1/topics/t")["partitions"][0]["last_stable_offset"],
+        0
+    );
+    let producers = sim.get_ok("/v1/producers?topic=t");
+    assert_eq!(
+        producers["partitions"][0]["producers"][0]["current_txn_start_offset"],
+        0
+    );
+
+    let aborted = sim.post("/v1/transactions/tx/abort", "");
+    assert_eq!(aborted.0, 200, "{}", aborted.1);
+    assert_eq!(aborted.1["state"], "CompleteAbort");
+    assert_eq!(
+        sim.get_ok("/v1/topics/t/records")["records"][0]["transaction"],
+        "aborted"
+    );
+    assert_error_answer(
+        sim.post("/v1/transactions/tx/abort", ""),
+        409,
+        "not Ongoing",
+    );
+    assert_error_answer(sim.get("/v1/transactions/nope"), 404, "nope");
+    assert_error_answer(
+        sim.get("/v1/topics/t/records?isolation=snapshot"),
+        400,
+        "snapshot",
     );
 }

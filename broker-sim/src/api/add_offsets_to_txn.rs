@@ -57,7 +57,7 @@ impl Api for AddOffsetsToTxn {
     }
 
     fn names(_: &Ctx<'_>, request: &AddOffsetsToTxnRequest) -> Names {
-        Names::group(&request.group_id)
+        Names::group(&request.group_id).with_transactional_id(Some(&request.transactional_id))
     }
 
     fn error_response(_: &AddOffsetsToTxnRequest, _: i16, code: ResponseError) -> AddOffsetsToTxnResponse {

@@ -156,7 +156,18 @@ impl Api for AddPartitionsToTxn {
             .v3_and_below_topics
             .iter()
             .chain(request.transactions.iter().flat_map(|t| t.topics.iter()));
-        Names::partitions(topics.map(|t| (t.name.to_string(), t.partitions.clone())))
+        let mut names =
+            Names::partitions(topics.map(|t| (t.name.to_string(), t.partitions.clone())));
+        if request.transactions.is_empty() {
+            names.transactional_ids = vec![request.v3_and_below_transactional_id.to_string()];
+        } else {
+            names.transactional_ids = request
+                .transactions
+                .iter()
+                .map(|t| t.transactional_id.to_string())
+                .collect();
+        }
+        names
     }
 
     /// Every partition answered with `code` (v0–3); from v4 the top-level error code.

@@ -45,6 +45,7 @@ impl Api for DeleteGroups {
         Names {
             topics: Vec::new(),
             groups: request.groups_names.iter().map(|g| g.to_string()).collect(),
+            transactional_ids: Vec::new(),
         }
     }
 

@@ -94,6 +94,7 @@ impl Api for DescribeGroups {
         Names {
             topics: Vec::new(),
             groups: request.groups.iter().map(|g| g.to_string()).collect(),
+            transactional_ids: Vec::new(),
         }
     }
 

@@ -93,8 +93,15 @@ impl Api for DescribeTransactions {
         Reply::Response(serve(ctx, request))
     }
 
-    fn names(_: &Ctx<'_>, _: &DescribeTransactionsRequest) -> Names {
-        Names::default()
+    fn names(_: &Ctx<'_>, request: &DescribeTransactionsRequest) -> Names {
+        Names {
+            transactional_ids: request
+                .transactional_ids
+                .iter()
+                .map(|t| t.to_string())
+                .collect(),
+            ..Names::default()
+        }
     }
 
     fn error_response(

@@ -61,8 +61,8 @@ impl Api for EndTxn {
         Reply::Response(serve(ctx, request))
     }
 
-    fn names(_: &Ctx<'_>, _: &EndTxnRequest) -> Names {
-        Names::default()
+    fn names(_: &Ctx<'_>, request: &EndTxnRequest) -> Names {
+        Names::default().with_transactional_id(Some(&request.transactional_id))
     }
 
     fn error_response(_: &EndTxnRequest, _: i16, code: ResponseError) -> EndTxnResponse {

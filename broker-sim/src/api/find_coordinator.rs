@@ -89,14 +89,20 @@ impl Api for FindCoordinator {
 
     fn names(ctx: &Ctx<'_>, request: &FindCoordinatorRequest) -> Names {
         // Only a group coordinator lookup names a group (key type 1 is transactional ids).
-        let groups = match request.key_type {
-            GROUP if ctx.version < 4 => vec![request.key.to_string()],
-            GROUP => request.coordinator_keys.iter().map(|k| k.to_string()).collect(),
-            _ => Vec::new(),
+        let keys: Vec<String> = if ctx.version < 4 {
+            vec![request.key.to_string()]
+        } else {
+            request.coordinator_keys.iter().map(|k| k.to_string()).collect()
+        };
+        let (groups, transactional_ids) = match request.key_type {
+            GROUP => (keys, Vec::new()),
+            TRANSACTION => (Vec::new(), keys),
+            _ => (Vec::new(), Vec::new()),
         };
         Names {
             topics: Vec::new(),
             groups,
+            transactional_ids,
         }
     }
 

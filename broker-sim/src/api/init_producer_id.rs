@@ -86,8 +86,8 @@ impl Api for InitProducerId {
         Reply::Response(serve(ctx, request))
     }
 
-    fn names(_: &Ctx<'_>, _: &InitProducerIdRequest) -> Names {
-        Names::default()
+    fn names(_: &Ctx<'_>, request: &InitProducerIdRequest) -> Names {
+        Names::default().with_transactional_id(request.transactional_id.as_deref().map(|t| &**t))
     }
 
     fn error_response(_: &InitProducerIdRequest, _: i16, code: ResponseError) -> InitProducerIdResponse {

@@ -187,7 +187,7 @@ impl Api for Metadata {
         };
         Names {
             topics,
-            groups: Vec::new(),
+            ..Names::default()
         }
     }
 

@@ -94,13 +94,21 @@ pub(crate) trait Api: 'static {
 pub(crate) struct Names {
     pub topics: Vec<TopicRef>,
     pub groups: Vec<String>,
+    pub transactional_ids: Vec<String>,
 }
 
 impl Names {
+    /// The same, also naming a transactional id.
+    pub fn with_transactional_id(mut self, id: Option<&str>) -> Self {
+        self.transactional_ids.extend(id.map(str::to_string));
+        self
+    }
+
     pub fn group(group: &str) -> Self {
         Names {
             topics: Vec::new(),
             groups: vec![group.to_string()],
+            transactional_ids: Vec::new(),
         }
     }
 
@@ -116,6 +124,7 @@ impl Names {
                 })
                 .collect(),
             groups: Vec::new(),
+            transactional_ids: Vec::new(),
         }
     }
 
@@ -131,6 +140,7 @@ impl Names {
                 })
                 .collect(),
             groups: Vec::new(),
+            transactional_ids: Vec::new(),
         }
     }
 }

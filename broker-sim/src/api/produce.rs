@@ -287,6 +287,7 @@ impl Api for Produce {
             let partitions = t.partition_data.iter().map(|p| p.index).collect();
             (ctx.topic_name(&t.name, &t.topic_id), partitions)
         }))
+        .with_transactional_id(request.transactional_id.as_deref().map(|t| &**t))
     }
 
     fn error_response(request: &ProduceRequest, _version: i16, code: ResponseError) -> ProduceResponse {

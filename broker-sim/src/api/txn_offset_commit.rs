@@ -163,7 +163,7 @@ impl Api for TxnOffsetCommit {
             (t.name.to_string(), partitions)
         }));
         names.groups.push(request.group_id.to_string());
-        names
+        names.with_transactional_id(Some(&request.transactional_id))
     }
 
     fn set_throttle(response: &mut TxnOffsetCommitResponse, ms: i32) {

@@ -83,6 +83,7 @@ impl Cluster {
                     isr: p.isr.clone(),
                     log_start_offset: p.log.log_start_offset(),
                     high_watermark: p.high_watermark(),
+                    last_stable_offset: p.last_stable_offset(),
                 })
                 .collect(),
         )

@@ -26,6 +26,9 @@ pub struct PartitionInfo {
     pub isr: Vec<i32>,
     pub log_start_offset: i64,
     pub high_watermark: i64,
+    /// Where read_committed consumers stop: the first record of the oldest open
+    /// transaction, else the high watermark.
+    pub last_stable_offset: i64,
 }
 
 /// A stored record, decoded.

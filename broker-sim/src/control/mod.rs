@@ -23,7 +23,8 @@
 //! UNKNOWN_SERVER_ERROR (500: a broker bug).
 //!
 //! One file per resource: `brokers` (the cluster, broker lifecycle), `topics` (partitions,
-//! records, leadership), `faults`, `groups`, `clock`, `metrics`.
+//! records, leadership), `faults`, `groups`, `transactions` (and producers), `clock`,
+//! `metrics`.
 
 mod brokers;
 mod clock;
@@ -31,6 +32,7 @@ mod faults;
 mod groups;
 mod metrics;
 mod topics;
+mod transactions;
 
 use std::sync::Arc;
 
@@ -91,6 +93,10 @@ fn router(cluster: Arc<Cluster>) -> Router {
             "/v1/groups/{group}/reset-offsets",
             post(groups::reset_offsets),
         )
+        .route("/v1/transactions", get(transactions::list))
+        .route("/v1/transactions/{id}", get(transactions::describe))
+        .route("/v1/transactions/{id}/{action}", post(transactions::abort))
+        .route("/v1/producers", get(transactions::producers))
         .route("/v1/clock", get(clock::now))
         .route("/v1/clock/advance", post(clock::advance))
         .route("/metrics", get(metrics::scrape))
@@ -152,9 +158,11 @@ impl From<KafkaError> for ApiError {
     fn from(e: KafkaError) -> Self {
         use ResponseError::*;
         let status = match e.code {
-            UnknownTopicOrPartition | UnknownTopicId | GroupIdNotFound | UnknownMemberId => {
-                StatusCode::NOT_FOUND
-            }
+            UnknownTopicOrPartition
+            | UnknownTopicId
+            | GroupIdNotFound
+            | UnknownMemberId
+            | TransactionalIdNotFound => StatusCode::NOT_FOUND,
             InvalidRequest
             | InvalidTopicException
             | InvalidPartitions

@@ -66,9 +66,13 @@ fn traffic_json(records_in: u64, bytes_in: u64, records_out: u64, bytes_out: u64
     })
 }
 
-/// `?partition=P&offset=O&limit=N`: the records of partition P (every partition, in
-/// partition order, when absent) from offset O on (default 0), at most N of them in all
-/// (default 100). `next_offset` is where to continue in a one-partition read.
+/// `?partition=P&offset=O&limit=N&isolation=I`: the records of partition P (every
+/// partition, in partition order, when absent) from offset O on (default 0), at most N of
+/// them in all (default 100). `next_offset` is where to continue in a one-partition read.
+/// Each record says its `transaction` status (`none`, `committed`, `aborted`, `open`);
+/// `isolation=read_committed` lists only what a read_committed consumer reads (no
+/// aborted record, nothing at or past the last stable offset), `read_uncommitted` (the
+/// default) everything. Control batches (transaction markers) are never listed.
 pub(super) async fn records(
     State(cluster): State<Arc<Cluster>>,
     Params(topic): Params<String>,
@@ -76,19 +80,32 @@ pub(super) async fn records(
 ) -> ApiResult {
     let Query(query) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let (mut partition, mut offset, mut limit) = (None, 0i64, DEFAULT_LIMIT);
+    let mut committed_only = false;
     for (name, value) in &query {
         match name.as_str() {
             "partition" => partition = Some(parse_number::<i32>(value, "partition")?),
             "offset" => offset = parse_number(value, "offset")?,
             "limit" => limit = parse_number(value, "limit")?,
+            "isolation" => {
+                committed_only = match value.as_str() {
+                    "read_committed" => true,
+                    "read_uncommitted" => false,
+                    other => {
+                        return Err(ApiError::bad_request(format!(
+                            "isolation {other:?} is neither read_committed nor read_uncommitted"
+                        )));
+                    }
+                }
+            }
             _ => {
                 return Err(ApiError::bad_request(format!(
-                    "unknown parameter {name:?} (expected partition, offset or limit)"
+                    "unknown parameter {name:?} (expected partition, offset, limit or isolation)"
                 )));
             }
         }
     }
-    let count = partitions(&cluster, &topic)?.len() as i32;
+    let infos = partitions(&cluster, &topic)?;
+    let count = infos.len() as i32;
     let read: Vec<i32> = match partition {
         Some(p) if (0..count).contains(&p) => vec![p],
         Some(p) => return Err(unknown_partition(&topic, p)),
@@ -98,6 +115,11 @@ pub(super) async fn records(
         .iter()
         .flat_map(|p| cluster.partition_records(&topic, *p))
         .filter(|r| r.offset >= offset)
+        .filter(|r| {
+            !committed_only
+                || (r.transaction.is_visible_to_read_committed()
+                    && r.offset < infos[r.partition as usize].last_stable_offset)
+        })
         .take(limit)
         .collect();
     let mut body = json!({
@@ -264,6 +286,7 @@ fn partition_json(p: &PartitionInfo) -> Value {
         "isr": p.isr,
         "log_start_offset": p.log_start_offset,
         "high_watermark": p.high_watermark,
+        "last_stable_offset": p.last_stable_offset,
     })
 }
 
@@ -287,6 +310,7 @@ fn record_json(r: &Record) -> Value {
         "value": value,
         "value_encoding": value_encoding,
         "headers": headers,
+        "transaction": r.transaction,
     })
 }
 

@@ -51,6 +51,11 @@ pub struct Selector {
     /// The request header's client id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
+    /// The transactional id the request is about (InitProducerId, AddPartitionsToTxn,
+    /// AddOffsetsToTxn, EndTxn, TxnOffsetCommit, a transactional Produce,
+    /// DescribeTransactions, FindCoordinator for a transaction coordinator).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transactional_id: Option<String>,
 }
 
 /// What a rule does to a request it matches.
@@ -172,6 +177,11 @@ impl Selector {
 
     pub fn client_id(mut self, client_id: impl Into<String>) -> Self {
         self.client_id = Some(client_id.into());
+        self
+    }
+
+    pub fn transactional_id(mut self, id: impl Into<String>) -> Self {
+        self.transactional_id = Some(id.into());
         self
     }
 

@@ -34,6 +34,8 @@ pub(crate) struct Target<'a> {
     pub topics: Vec<TopicRef>,
     /// Groups the request names.
     pub groups: Vec<String>,
+    /// Transactional ids the request names.
+    pub transactional_ids: Vec<String>,
 }
 
 /// One topic a request names.
@@ -268,7 +270,10 @@ fn matches(fault: &Fault, target: &Target<'_>) -> bool {
         && s.client_id.as_deref().is_none_or(|c| c == target.client_id)
         && s.group
             .as_deref()
-            .is_none_or(|g| target.groups.iter().any(|t| t == g));
+            .is_none_or(|g| target.groups.iter().any(|t| t == g))
+        && s.transactional_id
+            .as_deref()
+            .is_none_or(|id| target.transactional_ids.iter().any(|t| t == id));
     if !plain {
         return false;
     }
@@ -302,6 +307,7 @@ mod tests {
                 partitions: Some(partitions.to_vec()),
             }],
             groups: vec![],
+            transactional_ids: vec![],
         }
     }
 
@@ -353,6 +359,7 @@ mod tests {
             client_id: "",
             topics: vec![],
             groups: vec!["other".into()],
+            transactional_ids: vec![],
         };
         assert!(rules.fire(&join).is_none(), "no topic, another group");
         let create = Target {
@@ -365,6 +372,7 @@ mod tests {
                 partitions: None,
             }],
             groups: vec![],
+            transactional_ids: vec![],
         };
         assert!(
             rules.fire(&create).is_none(),
@@ -395,6 +403,7 @@ mod tests {
             client_id: "",
             topics: vec![named("a", "u"), named("b", "t")],
             groups: vec!["a".into(), "b".into()],
+            transactional_ids: vec![],
         };
         assert!(rules.fire(&target).is_none());
         target.topics.push(named("a", "t"));

@@ -35,6 +35,7 @@ pub(super) async fn serve<A: Api>(ctx: &Ctx<'_>, request: A::Request) -> Served<
         client_id: ctx.client_id,
         topics: names.topics,
         groups: names.groups,
+        transactional_ids: names.transactional_ids,
     };
     let Some(fired) = ctx.shared.faults.fire(&target) else {
         return Served::Reply(A::handle(ctx, request).await);

@@ -790,3 +790,189 @@ pub fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
         std::thread::sleep(Duration::from_millis(2));
     }
 }
+
+// Transactional producers and read_committed consumers, at the wire level.
+
+/// A transactional producer speaking the protocol itself, as a client on transaction
+/// version 1 (AddPartitionsToTxn v3, Produce v9, EndTxn v4) or 2 (no AddPartitionsToTxn,
+/// Produce v12, EndTxn v5 handing back the bumped epoch). Every request goes to the broker
+/// the cluster names (coordinator, leader), as a client's would after FindCoordinator and
+/// Metadata. Answers are returned as error codes for the test to assert.
+pub struct TxnProducer {
+    pub id: String,
+    pub producer_id: i64,
+    pub epoch: i16,
+    pub version2: bool,
+    /// The base offset of the last batch sent successfully.
+    pub last_offset: i64,
+    /// The next sequence per (topic, partition).
+    sequences: std::collections::BTreeMap<(String, i32), i32>,
+    added: std::collections::BTreeSet<(String, i32)>,
+}
+
+impl TxnProducer {
+    /// InitProducerId at the coordinator, retried while it answers CONCURRENT_TRANSACTIONS
+    /// (an open transaction of a previous instance being aborted): a new instance.
+    pub fn init(cluster: &Cluster, id: &str, timeout_ms: i32, version2: bool) -> TxnProducer {
+        let request = kafka_protocol::messages::InitProducerIdRequest::default()
+            .with_transactional_id(Some(str_bytes(id).into()))
+            .with_transaction_timeout_ms(timeout_ms);
+        for _ in 0..10 {
+            let coordinator = cluster.coordinator(id).expect("a coordinator is up");
+            let response = Conn::to_broker(cluster, coordinator).send(5, &request);
+            if response.error_code == ResponseError::ConcurrentTransactions.code() {
+                continue;
+            }
+            assert_no_error(response.error_code, "InitProducerId");
+            return TxnProducer {
+                id: id.to_string(),
+                producer_id: response.producer_id.0,
+                epoch: response.producer_epoch,
+                version2,
+                last_offset: -1,
+                sequences: Default::default(),
+                added: Default::default(),
+            };
+        }
+        panic!("InitProducerId for {id} kept answering CONCURRENT_TRANSACTIONS");
+    }
+
+    fn coordinator(&self, cluster: &Cluster) -> Conn {
+        Conn::to_broker(
+            cluster,
+            cluster.coordinator(&self.id).expect("a coordinator is up"),
+        )
+    }
+
+    /// Sends `values` to `topic`-`partition` in the open transaction (adding the partition
+    /// first on version 1); the produce error code.
+    pub fn send(&mut self, cluster: &Cluster, topic: &str, partition: i32, values: &[&str]) -> i16 {
+        let key = (topic.to_string(), partition);
+        if !self.version2 && !self.added.contains(&key) {
+            let request = kafka_protocol::messages::AddPartitionsToTxnRequest::default()
+                .with_v3_and_below_transactional_id(str_bytes(&self.id).into())
+                .with_v3_and_below_producer_id(self.producer_id.into())
+                .with_v3_and_below_producer_epoch(self.epoch)
+                .with_v3_and_below_topics(vec![
+                    kafka_protocol::messages::add_partitions_to_txn_request::AddPartitionsToTxnTopic::default()
+                        .with_name(name(topic))
+                        .with_partitions(vec![partition]),
+                ]);
+            let response = self.coordinator(cluster).send(3, &request);
+            let code = response.results_by_topic_v3_and_below[0].results_by_partition[0]
+                .partition_error_code;
+            if code != 0 {
+                return code;
+            }
+            self.added.insert(key.clone());
+        }
+        let sequence = *self.sequences.get(&key).unwrap_or(&0);
+        let records: Vec<NewRecord> = values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| record(v, BASE_TIMESTAMP + i as i64))
+            .collect();
+        let bytes = batch::encode_transactional_batch(
+            &records,
+            Codec::None,
+            self.producer_id,
+            self.epoch,
+            sequence,
+        )
+        .expect("batch encodes");
+        let mut request = produce_request(topic, partition, bytes);
+        request.transactional_id = Some(str_bytes(&self.id).into());
+        let version = if self.version2 { 12 } else { 9 };
+        let leader = cluster
+            .partition(topic, partition)
+            .expect("partition")
+            .leader;
+        let response = Conn::to_broker(cluster, leader).send(version, &request);
+        let answer = &response.responses[0].partition_responses[0];
+        if answer.error_code == 0 {
+            self.sequences.insert(key, sequence + values.len() as i32);
+            self.last_offset = answer.base_offset;
+        }
+        answer.error_code
+    }
+
+    /// EndTxn; on version 2 the answer's producer id and epoch are taken, and sequences
+    /// start again. The error code.
+    pub fn end(&mut self, cluster: &Cluster, commit: bool) -> i16 {
+        let request = kafka_protocol::messages::EndTxnRequest::default()
+            .with_transactional_id(str_bytes(&self.id).into())
+            .with_producer_id(self.producer_id.into())
+            .with_producer_epoch(self.epoch)
+            .with_committed(commit);
+        let version = if self.version2 { 5 } else { 4 };
+        let response = self.coordinator(cluster).send(version, &request);
+        if response.error_code == 0 {
+            self.added.clear();
+            if self.version2 {
+                self.producer_id = response.producer_id.0;
+                self.epoch = response.producer_epoch;
+                self.sequences.clear();
+            }
+        }
+        response.error_code
+    }
+}
+
+/// What a read_committed consumer of `topic`-`partition` gets, as Kafka's consumers do it:
+/// fetches with `isolation_level` 1 from offset 0 up to the last stable offset, drops
+/// control batches and every batch of a producer inside one of the aborted transactions
+/// the answers list. Values as text, in offset order; also the LSO the last answer gave.
+pub fn read_committed(cluster: &Cluster, topic: &str, partition: i32) -> (Vec<String>, i64) {
+    let leader = cluster
+        .partition(topic, partition)
+        .expect("partition")
+        .leader;
+    let mut conn = Conn::to_broker(cluster, leader);
+    let mut offset = 0;
+    let mut values = Vec::new();
+    // Producers inside an aborted transaction, as Kafka's consumer tracks them: a producer
+    // enters when a batch reaches the first offset of one of its aborted transactions and
+    // leaves at its next control batch (the abort marker).
+    let mut skipping: std::collections::BTreeSet<i64> = Default::default();
+    loop {
+        let mut request = fetch_request(topic, partition, offset);
+        request.isolation_level = 1;
+        request.max_wait_ms = 0;
+        let response: kafka_protocol::messages::FetchResponse = conn.send(11, &request);
+        let p = &response.responses[0].partitions[0];
+        assert_no_error(p.error_code, "read_committed fetch");
+        let mut aborted: Vec<(i64, i64)> = p
+            .aborted_transactions
+            .iter()
+            .flatten()
+            .map(|a| (a.first_offset, a.producer_id.0))
+            .collect();
+        aborted.sort();
+        let records = p.records.clone().unwrap_or_default();
+        if records.is_empty() {
+            return (values, p.last_stable_offset);
+        }
+        for view in batch::batches(&records) {
+            let view = view.expect("a valid batch");
+            offset = view.last_offset() + 1;
+            let pid = view.producer_id();
+            aborted.retain(|(first, producer)| {
+                let started = *first <= view.last_offset();
+                if started {
+                    skipping.insert(*producer);
+                }
+                !started
+            });
+            if view.is_control() {
+                skipping.remove(&pid);
+                continue;
+            }
+            if view.is_transactional() && skipping.contains(&pid) {
+                continue;
+            }
+            for r in view.records().expect("records") {
+                values.push(String::from_utf8_lossy(&r.value.unwrap_or_default()).into_owned());
+            }
+        }
+    }
+}
