@@ -4,7 +4,9 @@ The compatibility steps (admin create, keyed acks=all produce, a group of two re
 record once and committing, resuming after the coordinator restarts), then produce with
 acks=all and read back, a consumer group of three sharing six partitions,
 resuming from committed offsets, a cooperative-sticky group that a third member joins,
-and the AdminClient's group calls.
+and the AdminClient's group calls; transactions: commit and abort as read_committed and
+read_uncommitted consumers see them, send_offsets_to_transaction, a fenced zombie, and the
+transaction coordinator's broker restarting mid-transaction.
 """
 
 import confluent_kafka
@@ -21,7 +23,7 @@ from confluent_kafka import (
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from support import (DEADLINE_S, RECORD_COUNT, check_group_committed_everything, check_keyed_records_stored,
-                     check_topic_created, evenly_split, restart_coordinator, wait_until)
+                     check_topic_created, control, evenly_split, restart_coordinator, wait_until)
 
 CLIENT = ("confluent-kafka", f"{confluent_kafka.__version__} (librdkafka {confluent_kafka.libversion()[0]})")
 
@@ -326,3 +328,104 @@ def test_admin_lists_group_offsets_and_deletes_only_empty_groups(bootstrap, uniq
     future.result()
     listed = admin.list_consumer_groups(request_timeout=DEADLINE_S).result()
     assert group not in [g.group_id for g in listed.valid]
+
+
+# Transactions (librdkafka's transactional producer, transaction version 1).
+
+def transactional_producer(bootstrap, transactional_id):
+    producer = Producer({"bootstrap.servers": bootstrap, "transactional.id": transactional_id,
+                         "transaction.timeout.ms": 60000, "client.id": "confluent-txn"})
+    producer.init_transactions(DEADLINE_S)
+    return producer
+
+
+def read_values(bootstrap, topic, isolation, until):
+    """The values of partition 0 of `topic` up to and including `until`, as a consumer with
+    `isolation` reads them."""
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "never-commits",
+                         "enable.auto.commit": False, "isolation.level": isolation})
+    try:
+        consumer.assign([TopicPartition(topic, 0, OFFSET_BEGINNING)])
+        read = []
+        wait_until(lambda: poll_into(consumer, read), lambda: until in [m.value() for m in read],
+                   f"{until!r} read {isolation}")
+        return [m.value() for m in read]
+    finally:
+        consumer.close()
+
+
+def test_transactional_producer_commits_and_aborts_for_read_committed(bootstrap, unique):
+    topic = unique("topic")
+    create_topic(bootstrap, topic, 1)
+    producer = transactional_producer(bootstrap, unique("txn"))
+    producer.begin_transaction()
+    producer.produce(topic, value=b"rolled-back", partition=0)
+    # Delivered before the abort (which would otherwise purge it unsent).
+    assert producer.flush(DEADLINE_S) == 0
+    producer.abort_transaction(DEADLINE_S)
+    producer.begin_transaction()
+    producer.produce(topic, value=b"kept", partition=0)
+    producer.commit_transaction(DEADLINE_S)
+    assert read_values(bootstrap, topic, "read_committed", b"kept") == [b"kept"]
+    assert read_values(bootstrap, topic, "read_uncommitted", b"kept") == [b"rolled-back", b"kept"]
+    statuses = [r["transaction"] for r in control("GET", f"/v1/topics/{topic}/records")["records"]]
+    assert statuses == ["aborted", "committed"], statuses
+
+
+def test_send_offsets_to_transaction_commits_them_with_the_output(bootstrap, unique):
+    source, sink, group = unique("in"), unique("out"), unique("group")
+    create_topic(bootstrap, source, 1)
+    create_topic(bootstrap, sink, 1)
+    produce(bootstrap, source, [(None, f"v{i}".encode(), 0) for i in range(3)])
+    consumer = group_consumer(bootstrap, group, f"{group}-0", **{"isolation.level": "read_committed"})
+    producer = transactional_producer(bootstrap, unique("txn"))
+    try:
+        consumer.subscribe([source])
+        read = []
+        wait_until(lambda: poll_into(consumer, read), lambda: len(read) == 3, "three records")
+        producer.begin_transaction()
+        for m in read:
+            producer.produce(sink, value=m.value().upper(), partition=0)
+        producer.send_offsets_to_transaction([TopicPartition(source, 0, 3)],
+                                             consumer.consumer_group_metadata(), DEADLINE_S)
+        producer.commit_transaction(DEADLINE_S)
+        committed = consumer.committed([TopicPartition(source, 0)], timeout=DEADLINE_S)
+        assert committed[0].offset == 3
+    finally:
+        consumer.close()
+    assert read_values(bootstrap, sink, "read_committed", b"V2") == [b"V0", b"V1", b"V2"]
+
+
+def test_a_second_instance_fences_the_first(bootstrap, unique):
+    topic, transactional_id = unique("topic"), unique("txn")
+    create_topic(bootstrap, topic, 1)
+    zombie = transactional_producer(bootstrap, transactional_id)
+    zombie.begin_transaction()
+    zombie.produce(topic, value=b"zombie", partition=0)
+    zombie.flush(DEADLINE_S)
+    successor = transactional_producer(bootstrap, transactional_id)
+    successor.begin_transaction()
+    successor.produce(topic, value=b"successor", partition=0)
+    successor.commit_transaction(DEADLINE_S)
+    try:
+        zombie.commit_transaction(DEADLINE_S)
+        raise AssertionError("the zombie committed")
+    except KafkaException as e:
+        assert e.args[0].fatal() or "fenced" in str(e).lower(), e
+    assert read_values(bootstrap, topic, "read_committed", b"successor") == [b"successor"]
+
+
+def test_the_coordinators_broker_restarting_mid_transaction(bootstrap, unique):
+    topic, transactional_id = unique("topic"), unique("txn")
+    create_topic(bootstrap, topic, 3)
+    producer = transactional_producer(bootstrap, transactional_id)
+    producer.begin_transaction()
+    for p in range(3):
+        producer.produce(topic, value=f"v{p}".encode(), partition=p)
+    producer.flush(DEADLINE_S)
+    coordinator = control("GET", f"/v1/transactions/{transactional_id}")["coordinator"]
+    control("POST", f"/v1/brokers/{coordinator}/restart")
+    producer.commit_transaction(DEADLINE_S)
+    assert control("GET", f"/v1/transactions/{transactional_id}")["state"] == "CompleteCommit"
+    statuses = sorted(r["transaction"] for r in control("GET", f"/v1/topics/{topic}/records")["records"])
+    assert statuses == ["committed"] * 3, statuses

@@ -5,19 +5,27 @@
 
 use super::{Cluster, ProducerInfo, TransactionInfo};
 use crate::error::KafkaError;
+use crate::state::State;
 use crate::state::transactions::Transaction;
 
 impl Cluster {
     /// Every transactional id the cluster knows, in id order.
     pub fn transactions(&self) -> Vec<TransactionInfo> {
         let state = self.shared().lock();
-        state.transactions().iter().map(info).collect()
+        state
+            .transactions()
+            .iter()
+            .map(|t| info(t, &state))
+            .collect()
     }
 
     /// One transactional id, if the coordinator knows it.
     pub fn transaction(&self, transactional_id: &str) -> Option<TransactionInfo> {
         let state = self.shared().lock();
-        state.transactions().get(transactional_id).map(info)
+        state
+            .transactions()
+            .get(transactional_id)
+            .map(|t| info(t, &state))
     }
 
     /// Aborts the open transaction of `transactional_id` now: its producer is fenced (its
@@ -71,7 +79,7 @@ impl Cluster {
     }
 }
 
-fn info(t: &Transaction) -> TransactionInfo {
+fn info(t: &Transaction, state: &State) -> TransactionInfo {
     TransactionInfo {
         transactional_id: t.transactional_id.clone(),
         producer_id: t.producer_id,
@@ -82,5 +90,8 @@ fn info(t: &Transaction) -> TransactionInfo {
         partitions: t.partitions.iter().cloned().collect(),
         groups: t.groups.iter().cloned().collect(),
         version: t.version,
+        coordinator: state
+            .coordinator_for(&t.transactional_id)
+            .map_or(-1, |b| b.id),
     }
 }

@@ -85,6 +85,8 @@ pub struct TransactionInfo {
     pub groups: Vec<String>,
     /// The transaction version the producer uses (2: KIP-890).
     pub version: i16,
+    /// The broker coordinating it now (FindCoordinator's answer), -1 if none is up.
+    pub coordinator: i32,
 }
 
 /// A producer a partition knows ([`Cluster::producers`]).
