@@ -381,6 +381,9 @@ impl Groups {
     pub fn forget_topic(&mut self, topic: &str) {
         for group in self.groups.values_mut() {
             group.offsets.retain(|(t, _), _| t != topic);
+            for pending in group.pending_txn_offsets.values_mut() {
+                pending.retain(|(t, _), _| t != topic);
+            }
         }
     }
 
