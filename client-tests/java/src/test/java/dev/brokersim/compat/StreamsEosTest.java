@@ -21,7 +21,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.LongDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
-import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.common.utils.AppInfoParser;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -32,7 +32,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * count update exactly once — for each key 1, 2, … n, no repeat and no gap.
  */
 @ExtendWith(CompatRows.class)
-@CompatRows.Client(value = "kafka-streams", versionOf = KafkaStreams.class)
+@CompatRows.Client(value = "kafka-streams", versionOf = AppInfoParser.class)
 class StreamsEosTest {
     private static final int KEYS = 8;
     private static final int PER_KEY = 40;
