@@ -6,8 +6,10 @@ and checks its condition after every step, until a deadline; on timeout it fails
 what it was waiting for and the state it saw.
 """
 
+import contextlib
 import json
 import os
+import subprocess
 import time
 import urllib.request
 
@@ -52,14 +54,32 @@ def evenly_split(assignments, partitions):
 # The cluster's control API (the binary's HTTP/JSON API; run.sh exports its address): what
 # the tests read to check the broker's side of each step, and how they restart brokers.
 
-def control(method, path, body=None):
-    base = os.environ["BROKER_SIM_CONTROL"]
+def control(method, path, body=None, base=None):
+    base = base or os.environ["BROKER_SIM_CONTROL"]
     data = None if body is None else json.dumps(body).encode()
     request = urllib.request.Request(base + path, data=data, method=method,
                                      headers={"content-type": "application/json"})
     with urllib.request.urlopen(request, timeout=DEADLINE_S) as response:
         text = response.read()
     return json.loads(text) if text else None
+
+
+@contextlib.contextmanager
+def own_cluster(*args):
+    """A cluster of the test's own: the broker-sim binary run.sh built, on free ports,
+    with `args` (`--manual-clock`, say); yields (bootstrap, control API base URL) and
+    stops it afterwards."""
+    binary = os.path.join(os.environ.get("CARGO_TARGET_DIR", "target"), "debug", "broker-sim")
+    process = subprocess.Popen([binary, "--port", "0", "--control-port", "0", "--log-level", "warn", *args],
+                               stdout=subprocess.PIPE, text=True)
+    try:
+        bootstrap = process.stdout.readline().strip()
+        base = process.stdout.readline().strip().removeprefix("control=")
+        assert bootstrap and base.startswith("http"), (bootstrap, base)
+        yield bootstrap, base
+    finally:
+        process.kill()
+        process.wait()
 
 
 def check_topic_created(topic, partitions, replicas=3):

@@ -6,7 +6,8 @@ acks=all and read back, a consumer group of three sharing six partitions,
 resuming from committed offsets, a cooperative-sticky group that a third member joins,
 and the AdminClient's group calls; transactions: commit and abort as read_committed and
 read_uncommitted consumers see them, send_offsets_to_transaction, a fenced zombie, and the
-transaction coordinator's broker restarting mid-transaction.
+transaction coordinator's broker restarting mid-transaction, and a transaction timed out
+on a manual clock (a cluster of its own).
 """
 
 import confluent_kafka
@@ -23,14 +24,15 @@ from confluent_kafka import (
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from support import (DEADLINE_S, RECORD_COUNT, check_group_committed_everything, check_keyed_records_stored,
-                     check_topic_created, control, evenly_split, restart_coordinator, wait_until)
+                     check_topic_created, control, evenly_split, own_cluster, restart_coordinator, wait_until)
 
 CLIENT = ("confluent-kafka", f"{confluent_kafka.__version__} (librdkafka {confluent_kafka.libversion()[0]})")
 
 
-def create_topic(bootstrap, topic, partitions):
+def create_topic(bootstrap, topic, partitions, replication_factor=3):
     admin = AdminClient({"bootstrap.servers": bootstrap})
-    [future] = admin.create_topics([NewTopic(topic, num_partitions=partitions, replication_factor=3)]).values()
+    [future] = admin.create_topics([NewTopic(topic, num_partitions=partitions,
+                                             replication_factor=replication_factor)]).values()
     future.result(timeout=DEADLINE_S)
 
 
@@ -429,3 +431,26 @@ def test_the_coordinators_broker_restarting_mid_transaction(bootstrap, unique):
     assert control("GET", f"/v1/transactions/{transactional_id}")["state"] == "CompleteCommit"
     statuses = sorted(r["transaction"] for r in control("GET", f"/v1/topics/{topic}/records")["records"])
     assert statuses == ["committed"] * 3, statuses
+
+
+def test_a_transaction_left_open_past_its_timeout_is_aborted_when_the_manual_clock_passes_it(unique):
+    # Its own cluster on a manual clock (the shared one runs on the system clock).
+    with own_cluster("--brokers", "1", "--manual-clock") as (bootstrap, base):
+        topic, transactional_id = unique("topic"), unique("txn")
+        create_topic(bootstrap, topic, 1, replication_factor=1)
+        producer = Producer({"bootstrap.servers": bootstrap, "transactional.id": transactional_id,
+                             "transaction.timeout.ms": 60000})
+        producer.init_transactions(DEADLINE_S)
+        producer.begin_transaction()
+        producer.produce(topic, value=b"abandoned", partition=0)
+        assert producer.flush(DEADLINE_S) == 0
+        control("POST", "/v1/clock/advance", {"ms": 60001}, base=base)
+        txn = control("GET", f"/v1/transactions/{transactional_id}", base=base)
+        assert txn["state"] == "CompleteAbort", txn
+        records = control("GET", f"/v1/topics/{topic}/records", base=base)["records"]
+        assert [r["transaction"] for r in records] == ["aborted"]
+        try:
+            producer.commit_transaction(DEADLINE_S)
+            raise AssertionError("a timed-out transaction committed")
+        except KafkaException as e:
+            assert e.args[0].fatal() or e.args[0].txn_requires_abort(), e
