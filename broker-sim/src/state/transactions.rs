@@ -349,20 +349,9 @@ impl State {
         version: i16,
         now: i64,
     ) -> Result<(), KafkaError> {
-        let Caller {
-            id,
-            producer_id,
-            epoch,
-        } = caller;
-        let t = self
-            .transactions
-            .txns
-            .get_mut(id)
-            .ok_or_else(|| unknown_id(id))?;
-        check_producer(t, producer_id, epoch)?;
-        if t.preparing() {
-            return Err(concurrent(id, t.state));
-        }
+        let id = caller.id;
+        self.check_caller(caller)?;
+        let t = self.transactions.txns.get_mut(id).expect("checked");
         let already = t.state == TxnState::Ongoing
             && partitions.iter().all(|p| t.partitions.contains(p))
             && group.is_none_or(|g| t.groups.contains(g));
@@ -403,31 +392,34 @@ impl State {
             .map_err(|e| e.with_context(&format!("the offsets of group {group}")))
     }
 
-    fn verify(
-        &self,
-        caller: Caller<'_>,
-        contains: impl Fn(&Transaction) -> bool,
-    ) -> Result<(), KafkaError> {
-        let Caller {
-            id,
-            producer_id,
-            epoch,
-        } = caller;
+    /// The transaction `caller` may add to: its id known, its producer id and epoch
+    /// current, not in the middle of ending (Kafka's order of checks).
+    fn check_caller(&self, caller: Caller<'_>) -> Result<&Transaction, KafkaError> {
+        let id = caller.id;
         let t = self
             .transactions
             .txns
             .get(id)
             .ok_or_else(|| unknown_id(id))?;
-        check_producer(t, producer_id, epoch)?;
-        if matches!(t.state, TxnState::PrepareCommit | TxnState::PrepareAbort) {
+        check_producer(t, caller.producer_id, caller.epoch)?;
+        if t.preparing() {
             return Err(concurrent(id, t.state));
         }
+        Ok(t)
+    }
+
+    fn verify(
+        &self,
+        caller: Caller<'_>,
+        contains: impl Fn(&Transaction) -> bool,
+    ) -> Result<(), KafkaError> {
+        let t = self.check_caller(caller)?;
         if contains(t) {
             Ok(())
         } else {
             Err(error(
                 ResponseError::TransactionAbortable,
-                format!("not added to transaction {id}"),
+                format!("not added to transaction {}", caller.id),
             ))
         }
     }

@@ -160,6 +160,16 @@ fn fill_other_producer(r: &mut RequestKind, seen: &Seen) {
     set_producer(r, seen.producer_id + 1, seen.producer_epoch);
 }
 
+/// The ways a request can name the wrong producer: an epoch a newer instance replaced
+/// (two InitProducerId, then the first one's epoch), or a producer id that is not the
+/// transactional id's: (scenario name, InitProducerId calls first, how the request is
+/// filled).
+type Fill = fn(&mut RequestKind, &Seen);
+const WRONG_PRODUCER: [(&str, usize, Fill); 2] = [
+    ("stale-epoch", 2, fill_previous_epoch),
+    ("other-producer-id", 1, fill_other_producer),
+];
+
 fn add_partitions(v: i16, id: &str, topics: &[(&str, &[i32])], verify_only: bool) -> Step {
     let topics: Vec<_> = topics
         .iter()
@@ -437,37 +447,18 @@ fn add_partitions_to_txn(out: &mut Vec<Scenario>) {
                 steps
             },
         ));
-        out.push(scenario(
-            ApiKey::AddPartitionsToTxn,
-            v,
-            "stale-epoch",
-            |p| {
+        for (what, inits, fill) in WRONG_PRODUCER {
+            out.push(scenario(ApiKey::AddPartitionsToTxn, v, what, |p| {
                 let name = format!("{p}t");
                 let id = format!("{p}tx");
                 let mut steps = create_topic(&name, 1);
-                steps.push(init(5, &id).setup());
-                steps.push(init(5, &id).setup());
-                steps.push(
-                    add_partitions(v, &id, &[(&name, &[0])], false).fill(fill_previous_epoch),
-                );
+                for _ in 0..inits {
+                    steps.push(init(5, &id).setup());
+                }
+                steps.push(add_partitions(v, &id, &[(&name, &[0])], false).fill(fill));
                 steps
-            },
-        ));
-        out.push(scenario(
-            ApiKey::AddPartitionsToTxn,
-            v,
-            "other-producer-id",
-            |p| {
-                let name = format!("{p}t");
-                let id = format!("{p}tx");
-                let mut steps = create_topic(&name, 1);
-                steps.push(init(5, &id).setup());
-                steps.push(
-                    add_partitions(v, &id, &[(&name, &[0])], false).fill(fill_other_producer),
-                );
-                steps
-            },
-        ));
+            }));
+        }
         out.push(scenario(
             ApiKey::AddPartitionsToTxn,
             v,
