@@ -23,8 +23,9 @@
 //! replication, groups) and its rules; `faults`, the fault rules; `shared`, the runtime
 //! core (state lock, clock, wake-ups); `api`, one file per Kafka API and the registry;
 //! `pipeline`, the layers every request passes; `net`, sockets; `runtime`, the cluster's
-//! thread; `cluster`, the embedding API; `control`, the binary's HTTP API. The embedding
-//! API, the fault types and the control server are public.
+//! thread; `cluster`, the embedding API; `schedule`, fault schedules as values (with
+//! proptest strategies behind the `proptest` feature); `control`, the binary's HTTP API.
+//! The embedding API, the fault types, the schedules and the control server are public.
 
 // In layer order: each module uses only those above it (`tests/layers.rs` checks).
 mod api;
@@ -38,6 +39,7 @@ mod net;
 mod pipeline;
 mod rng;
 mod runtime;
+pub mod schedule;
 mod shared;
 mod state;
 
