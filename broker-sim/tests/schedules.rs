@@ -170,3 +170,72 @@ mod generated {
         }
     }
 }
+
+#[test]
+fn a_runner_applies_each_step_when_its_record_count_or_cluster_time_comes() {
+    let cluster = Cluster::builder()
+        .brokers(3)
+        .topic("orders", 3)
+        .manual_clock(1_700_000_000_000)
+        .start()
+        .unwrap();
+    let schedule = Schedule {
+        steps: vec![
+            Step {
+                at: At::Records(3),
+                event: Event::StopBroker { broker: 2 },
+            },
+            Step {
+                at: At::Ms(5_000),
+                event: Event::StartBroker { broker: 2 },
+            },
+        ],
+    };
+    let mut runner = broker_sim::schedule::Runner::new(&schedule, &cluster);
+    for i in 0..2 {
+        cluster
+            .produce("orders", None, format!("{i}").as_bytes())
+            .unwrap();
+    }
+    assert_eq!(runner.poll(&cluster), 0, "two records: not yet");
+    cluster.produce("orders", None, b"2").unwrap();
+    assert_eq!(runner.poll(&cluster), 1);
+    assert!(!cluster.broker_status()[1].up);
+    cluster.advance(std::time::Duration::from_millis(4_999));
+    assert_eq!(runner.poll(&cluster), 0, "the clock has not reached 5 s");
+    cluster.advance(std::time::Duration::from_millis(1));
+    assert_eq!(runner.poll(&cluster), 1);
+    assert!(runner.done() && cluster.broker_status()[1].up);
+    assert!(runner.applied().iter().all(|a| a.outcome.is_ok()));
+}
+
+#[test]
+fn run_while_applies_the_schedule_while_the_code_under_test_runs() {
+    let cluster = Cluster::builder()
+        .brokers(3)
+        .topic("orders", 3)
+        .start()
+        .unwrap();
+    let schedule = Schedule {
+        steps: vec![Step {
+            at: At::Records(5),
+            event: Event::StopBroker { broker: 1 },
+        }],
+    };
+    let (written, runner) = schedule.run_while(&cluster, || {
+        for i in 0..10 {
+            cluster
+                .produce("orders", None, format!("{i}").as_bytes())
+                .unwrap();
+        }
+        // The code under test goes on until it sees the broker go (bounded).
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while cluster.broker_status()[0].up && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        cluster.records("orders").len()
+    });
+    assert_eq!(written, 10);
+    assert!(runner.done(), "pending: {:?}", runner.pending());
+    assert!(!cluster.broker_status()[0].up);
+}

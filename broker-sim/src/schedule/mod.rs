@@ -244,3 +244,106 @@ impl fmt::Display for Schedule {
         Ok(())
     }
 }
+
+/// Applies a schedule's steps as their moments come: `poll` applies every step that is
+/// due (in order; a step waits for every step before it), measured from when the runner
+/// was made — cluster time for [`At::Ms`] (so on a manual clock, `Cluster::advance` moves
+/// a schedule on), records appended to the cluster for [`At::Records`].
+/// [`Schedule::run_while`] polls one from a thread of its own while the code under test
+/// runs.
+#[derive(Debug)]
+pub struct Runner {
+    steps: Vec<Step>,
+    next: usize,
+    start_ms: i64,
+    start_records: u64,
+    applied: Vec<Applied>,
+}
+
+impl Runner {
+    pub fn new(schedule: &Schedule, cluster: &Cluster) -> Runner {
+        Runner {
+            steps: schedule.steps.clone(),
+            next: 0,
+            start_ms: cluster.now_ms(),
+            start_records: records_appended(cluster),
+            applied: Vec::new(),
+        }
+    }
+
+    /// Applies the steps now due; returns how many it applied.
+    pub fn poll(&mut self, cluster: &Cluster) -> usize {
+        let before = self.next;
+        while let Some(step) = self.steps.get(self.next) {
+            let due = match step.at {
+                At::Ms(ms) => cluster.now_ms() - self.start_ms >= ms as i64,
+                At::Records(n) => records_appended(cluster) - self.start_records >= n,
+            };
+            if !due {
+                break;
+            }
+            tracing::info!(step = %step.event, at = %step.at, "schedule step");
+            self.applied.push(Applied {
+                step: step.clone(),
+                outcome: apply_event(cluster, &step.event),
+            });
+            self.next += 1;
+        }
+        self.next - before
+    }
+
+    /// Whether every step was applied.
+    pub fn done(&self) -> bool {
+        self.next == self.steps.len()
+    }
+
+    /// The steps applied so far, with their outcomes.
+    pub fn applied(&self) -> &[Applied] {
+        &self.applied
+    }
+
+    /// The steps not applied yet.
+    pub fn pending(&self) -> &[Step] {
+        &self.steps[self.next..]
+    }
+}
+
+impl Schedule {
+    /// Runs `body` (the code under test) while a thread applies the schedule's steps as
+    /// they come due (polled every millisecond); returns what `body` returned and the
+    /// runner, which says what was applied and what was still pending when `body`
+    /// finished.
+    pub fn run_while<T: Send>(
+        &self,
+        cluster: &Cluster,
+        body: impl FnOnce() -> T + Send,
+    ) -> (T, Runner) {
+        let stop = std::sync::atomic::AtomicBool::new(false);
+        // Made before `body` starts, so its moments count from there.
+        let mut runner = Runner::new(self, cluster);
+        std::thread::scope(|scope| {
+            let poller = scope.spawn(|| {
+                while !stop.load(std::sync::atomic::Ordering::Acquire) && !runner.done() {
+                    runner.poll(cluster);
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                runner.poll(cluster);
+                runner
+            });
+            let result = body();
+            stop.store(true, std::sync::atomic::Ordering::Release);
+            let runner = poller.join().expect("the schedule runner does not panic");
+            (result, runner)
+        })
+    }
+}
+
+/// Records appended to every partition of the cluster since it started.
+fn records_appended(cluster: &Cluster) -> u64 {
+    cluster
+        .topics()
+        .iter()
+        .filter_map(|t| cluster.topic_stats(t))
+        .map(|s| s.records_in)
+        .sum()
+}
