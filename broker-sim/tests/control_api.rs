@@ -872,3 +872,52 @@ fn transactions_producers_and_record_status_are_shown_and_a_transaction_aborted(
         "snapshot",
     );
 }
+
+#[test]
+fn a_schedule_posted_as_json_runs_server_side_and_reports_each_step() {
+    let sim = BrokerSim::start();
+    let (status, body) = sim.post(
+        "/v1/schedules",
+        r#"{"steps": [
+            {"at": {"records": 2}, "type": "stop_broker", "broker": 2},
+            {"at": {"records": 2}, "type": "stop_broker", "broker": 2},
+            {"at": {"ms": 3600000}, "type": "start_broker", "broker": 2}
+        ]}"#,
+    );
+    assert_eq!(status, 201, "{body}");
+    let id = body["id"].as_u64().unwrap();
+    assert_eq!(body["steps"], 3);
+    let (error, _) = sim.produce("t", 0, &[new_record(None, Some(b"a"), &[], BASE_TIMESTAMP)]);
+    assert_no_error(error, "first record");
+    let status = sim.get_ok(&format!("/v1/schedules/{id}"));
+    assert_eq!(status["applied"], json!([]), "one record: nothing due yet");
+    let (error, _) = sim.produce("t", 1, &[new_record(None, Some(b"b"), &[], BASE_TIMESTAMP)]);
+    assert_no_error(error, "second record");
+    let deadline = std::time::Instant::now() + DEADLINE;
+    let status = loop {
+        let status = sim.get_ok(&format!("/v1/schedules/{id}"));
+        if status["applied"].as_array().unwrap().len() == 2 || std::time::Instant::now() > deadline
+        {
+            break status;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    assert_eq!(status["applied"][0]["outcome"], "ok", "{status}");
+    assert_eq!(
+        status["applied"][1]["outcome"]["code"], "BROKER_NOT_AVAILABLE",
+        "{status}"
+    );
+    assert_eq!(status["pending"][0]["type"], "start_broker");
+    assert_eq!(status["done"], false);
+    assert_eq!(sim.get_ok("/v1/cluster")["brokers"][1]["up"], false);
+    assert_eq!(sim.delete(&format!("/v1/schedules/{id}")).0, 204);
+    assert_error_answer(sim.get(&format!("/v1/schedules/{id}")), 404, "schedule");
+    assert_error_answer(
+        sim.post(
+            "/v1/schedules",
+            r#"{"steps": [{"at": {"ms": 1}, "type": "explode"}]}"#,
+        ),
+        400,
+        "explode",
+    );
+}

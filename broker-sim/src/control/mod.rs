@@ -23,14 +23,15 @@
 //! UNKNOWN_SERVER_ERROR (500: a broker bug).
 //!
 //! One file per resource: `brokers` (the cluster, broker lifecycle), `topics` (partitions,
-//! records, leadership), `faults`, `groups`, `transactions` (and producers), `clock`,
-//! `metrics`.
+//! records, leadership), `faults`, `groups`, `transactions` (and producers),
+//! `schedules`, `clock`, `metrics`.
 
 mod brokers;
 mod clock;
 mod faults;
 mod groups;
 mod metrics;
+mod schedules;
 mod topics;
 mod transactions;
 
@@ -97,11 +98,17 @@ fn router(cluster: Arc<Cluster>) -> Router {
         .route("/v1/transactions/{id}", get(transactions::describe))
         .route("/v1/transactions/{id}/{action}", post(transactions::abort))
         .route("/v1/producers", get(transactions::producers))
+        .route("/v1/schedules", post(schedules::start))
+        .route(
+            "/v1/schedules/{id}",
+            get(schedules::status).delete(schedules::stop),
+        )
         .route("/v1/clock", get(clock::now))
         .route("/v1/clock/advance", post(clock::advance))
         .route("/metrics", get(metrics::scrape))
         .fallback(unknown_path)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::Extension(Arc::new(schedules::Schedules::default())))
         .with_state(cluster)
 }
 
