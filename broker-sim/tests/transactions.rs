@@ -539,3 +539,31 @@ fn a_fault_selects_requests_by_transactional_id() {
     assert_eq!(a.end(&cluster, true), 0, "the retry goes through");
     assert_eq!(read_committed(&cluster, "t", 0).0, ["a", "b"]);
 }
+
+#[test]
+fn deleting_the_start_of_an_open_transaction_leaves_the_last_stable_offset_there() {
+    let cluster = Cluster::builder().brokers(1).topic("t", 1).start().unwrap();
+    let mut p = TxnProducer::init(&cluster, "tx", 60_000, false);
+    assert_eq!(p.send(&cluster, "t", 0, &["open-1", "open-2"]), 0); // offsets 0-1
+    cluster.produce("t", None, b"plain").unwrap(); // offset 2
+    assert_eq!(cluster.last_stable_offset("t", 0), Some(0));
+    let request = kafka_protocol::messages::DeleteRecordsRequest::default()
+        .with_timeout_ms(10_000)
+        .with_topics(vec![
+            kafka_protocol::messages::delete_records_request::DeleteRecordsTopic::default()
+                .with_name(name("t"))
+                .with_partitions(vec![
+                    kafka_protocol::messages::delete_records_request::DeleteRecordsPartition::default()
+                        .with_partition_index(0)
+                        .with_offset(1),
+                ]),
+        ]);
+    let answer = Conn::to_leader(&cluster, "t", 0).send(2, &request);
+    assert_no_error(answer.topics[0].partitions[0].error_code, "DeleteRecords");
+    // As Kafka 4.1 answers it (the differential suite's
+    // list_offsets/*/read-committed-after-delete-records): below the new log start.
+    assert_eq!(cluster.last_stable_offset("t", 0), Some(0));
+    assert_eq!(read_committed(&cluster, "t", 0).0, Vec::<String>::new());
+    assert_eq!(p.end(&cluster, true), 0);
+    assert_eq!(read_committed(&cluster, "t", 0).0, ["open-2", "plain"]);
+}

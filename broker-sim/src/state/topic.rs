@@ -168,7 +168,9 @@ impl Partition {
     }
 
     /// Records below this offset are visible to read_committed consumers: no transaction
-    /// at or before it is open (see `state::producers`).
+    /// at or before it is open (see `state::producers`). It may be below the log start:
+    /// when DeleteRecords removes the start of an open transaction, Kafka 4.1 still
+    /// answers the transaction's first offset (the differential suite shows it).
     pub fn last_stable_offset(&self) -> i64 {
         self.producers.last_stable_offset(self.high_watermark)
     }

@@ -919,16 +919,14 @@ impl TxnProducer {
 }
 
 /// What a read_committed consumer of `topic`-`partition` gets, as Kafka's consumers do it:
-/// fetches with `isolation_level` 1 from offset 0 up to the last stable offset, drops
+/// fetches with `isolation_level` 1 from the log start up to the last stable offset
+/// (skipping records before its position in a batch that straddles it), drops
 /// control batches and every batch of a producer inside one of the aborted transactions
 /// the answers list. Values as text, in offset order; also the LSO the last answer gave.
 pub fn read_committed(cluster: &Cluster, topic: &str, partition: i32) -> (Vec<String>, i64) {
-    let leader = cluster
-        .partition(topic, partition)
-        .expect("partition")
-        .leader;
-    let mut conn = Conn::to_broker(cluster, leader);
-    let mut offset = 0;
+    let info = cluster.partition(topic, partition).expect("partition");
+    let mut conn = Conn::to_broker(cluster, info.leader);
+    let mut offset = info.log_start_offset;
     let mut values = Vec::new();
     // Producers inside an aborted transaction, as Kafka's consumer tracks them: a producer
     // enters when a batch reaches the first offset of one of its aborted transactions and
@@ -952,6 +950,7 @@ pub fn read_committed(cluster: &Cluster, topic: &str, partition: i32) -> (Vec<St
         if records.is_empty() {
             return (values, p.last_stable_offset);
         }
+        let position = offset;
         for view in batch::batches(&records) {
             let view = view.expect("a valid batch");
             offset = view.last_offset() + 1;
@@ -971,7 +970,9 @@ pub fn read_committed(cluster: &Cluster, topic: &str, partition: i32) -> (Vec<St
                 continue;
             }
             for r in view.records().expect("records") {
-                values.push(String::from_utf8_lossy(&r.value.unwrap_or_default()).into_owned());
+                if r.offset >= position {
+                    values.push(String::from_utf8_lossy(&r.value.unwrap_or_default()).into_owned());
+                }
             }
         }
     }

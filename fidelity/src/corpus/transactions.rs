@@ -11,6 +11,9 @@ use bytes::Bytes;
 use kafka_protocol::messages::add_partitions_to_txn_request::{
     AddPartitionsToTxnTopic, AddPartitionsToTxnTransaction,
 };
+use kafka_protocol::messages::delete_records_request::{
+    DeleteRecordsPartition, DeleteRecordsTopic,
+};
 use kafka_protocol::messages::describe_producers_request::TopicRequest;
 use kafka_protocol::messages::offset_fetch_request::{
     OffsetFetchRequestGroup, OffsetFetchRequestTopic, OffsetFetchRequestTopics,
@@ -22,10 +25,10 @@ use kafka_protocol::messages::write_txn_markers_request::{
     WritableTxnMarker, WritableTxnMarkerTopic,
 };
 use kafka_protocol::messages::{
-    AddOffsetsToTxnRequest, AddPartitionsToTxnRequest, ApiKey, DescribeProducersRequest,
-    DescribeTransactionsRequest, EndTxnRequest, FindCoordinatorRequest, InitProducerIdRequest,
-    ListTransactionsRequest, OffsetFetchRequest, RequestKind, ResponseKind, TxnOffsetCommitRequest,
-    WriteTxnMarkersRequest,
+    AddOffsetsToTxnRequest, AddPartitionsToTxnRequest, ApiKey, DeleteRecordsRequest,
+    DescribeProducersRequest, DescribeTransactionsRequest, EndTxnRequest, FindCoordinatorRequest,
+    InitProducerIdRequest, ListTransactionsRequest, OffsetFetchRequest, RequestKind, ResponseKind,
+    TxnOffsetCommitRequest, WriteTxnMarkersRequest,
 };
 
 use super::helpers::{create_topic, group, s, scenario, topic, topic_ready, versions};
@@ -769,6 +772,34 @@ fn records(out: &mut Vec<Scenario>) {
             }
             steps
         }));
+        out.push(scenario(
+            ApiKey::ListOffsets,
+            v,
+            "read-committed-after-delete-records",
+            |p| {
+                // DeleteRecords past the first record of an open transaction: Kafka's last
+                // stable offset stays at the transaction's first offset, below the log start.
+                let name = format!("{p}t");
+                let mut steps = open_transaction(&name);
+                steps.push(transactional(9, &name, &["open-1", "open-2"], 0).setup());
+                steps.push(produce(9, &name, 0, -1, batch(&["after"])).setup());
+                let delete = DeleteRecordsRequest::default()
+                    .with_timeout_ms(30_000)
+                    .with_topics(vec![
+                        DeleteRecordsTopic::default()
+                            .with_name(topic(&name))
+                            .with_partitions(vec![
+                                DeleteRecordsPartition::default()
+                                    .with_partition_index(0)
+                                    .with_offset(1),
+                            ]),
+                    ]);
+                steps.push(Step::new(ApiKey::DeleteRecords, 2, delete).setup());
+                steps.push(read_committed(list_offsets(v, &name, 0, -1)));
+                steps.push(read_committed(list_offsets(v, &name, 0, -2)));
+                steps
+            },
+        ));
     }
 }
 
