@@ -6,7 +6,10 @@
 //! Requests that carry the producer id and epoch take them from the same cluster's last
 //! InitProducerId or EndTxn answer (`Seen`), through the `fill_*` functions.
 
-use broker_sim_protocol::batch::{BatchView, Codec, encode_transactional_batch};
+use broker_sim_protocol::batch::{
+    BatchView, Codec, NewRecord, encode_batch, encode_batch_with_producer,
+    encode_transactional_batch,
+};
 use bytes::Bytes;
 use kafka_protocol::messages::add_partitions_to_txn_request::{
     AddPartitionsToTxnTopic, AddPartitionsToTxnTransaction,
@@ -51,19 +54,41 @@ fn now() -> i64 {
     super::helpers::corpus_time()
 }
 
-/// A plain batch of `values`, stamped [`now`], the same bytes for both clusters.
-fn batch(values: &[&str]) -> Bytes {
-    let records: Vec<_> = values
+/// Records `values` (keys k0, k1, …), stamped [`now`]: the same bytes for both clusters.
+fn new_records(values: &[&str]) -> Vec<NewRecord> {
+    values
         .iter()
         .enumerate()
-        .map(|(i, v)| broker_sim_protocol::batch::NewRecord {
+        .map(|(i, v)| NewRecord {
             timestamp: now() + i as i64,
             key: Some(Bytes::from(format!("k{i}"))),
             value: Some(Bytes::copy_from_slice(v.as_bytes())),
             headers: Vec::new(),
         })
+        .collect()
+}
+
+/// A plain batch of `values` (see [`new_records`]).
+fn batch(values: &[&str]) -> Bytes {
+    encode_batch(&new_records(values), Codec::None).expect("batch encodes")
+}
+
+/// The records of a scenario's own one-batch record set, and its base sequence, to encode
+/// them again as a producer the cluster handed out.
+fn records_of(records: &Bytes) -> (Vec<NewRecord>, i32) {
+    let view = BatchView::parse(records).expect("the scenario's own batch");
+    let decoded = view
+        .records()
+        .expect("the scenario's own records")
+        .into_iter()
+        .map(|r| NewRecord {
+            timestamp: r.timestamp,
+            key: r.key,
+            value: r.value,
+            headers: r.headers,
+        })
         .collect();
-    broker_sim_protocol::batch::encode_batch(&records, Codec::None).expect("batch encodes")
+    (decoded, view.base_sequence().max(0))
 }
 
 fn init(v: i16, id: &str) -> Step {
@@ -130,25 +155,8 @@ fn set_producer(r: &mut RequestKind, id: i64, epoch: i16) {
 /// A one-batch record set encoded again as `producer`'s transactional batch, keeping its
 /// records and base sequence.
 fn as_transactional(records: &Bytes, id: i64, epoch: i16) -> Bytes {
-    let view = BatchView::parse(records).expect("the scenario's own batch");
-    let decoded = view.records().expect("the scenario's own records");
-    let records: Vec<_> = decoded
-        .into_iter()
-        .map(|r| broker_sim_protocol::batch::NewRecord {
-            timestamp: r.timestamp,
-            key: r.key,
-            value: r.value,
-            headers: r.headers,
-        })
-        .collect();
-    encode_transactional_batch(
-        &records,
-        Codec::None,
-        id,
-        epoch,
-        view.base_sequence().max(0),
-    )
-    .expect("batch encodes")
+    let (records, sequence) = records_of(records);
+    encode_transactional_batch(&records, Codec::None, id, epoch, sequence).expect("batch encodes")
 }
 
 fn fill_producer(r: &mut RequestKind, seen: &Seen) {
@@ -220,19 +228,7 @@ fn end(v: i16, id: &str, commit: bool) -> Step {
 
 /// A transactional batch of `values` starting at sequence `sequence`.
 fn transactional(v: i16, name: &str, values: &[&str], sequence: i32) -> Step {
-    let template = batch(values);
-    let view = BatchView::parse(&template).expect("batch");
-    let records: Vec<_> = view
-        .records()
-        .expect("records")
-        .into_iter()
-        .map(|r| broker_sim_protocol::batch::NewRecord {
-            timestamp: r.timestamp,
-            key: r.key,
-            value: r.value,
-            headers: r.headers,
-        })
-        .collect();
+    let records = new_records(values);
     let bytes =
         encode_transactional_batch(&records, Codec::None, -1, -1, sequence).expect("batch encodes");
     let mut step = produce(v, name, 0, -1, bytes);
@@ -806,20 +802,9 @@ fn records(out: &mut Vec<Scenario>) {
 /// A record set encoded again as an idempotent (not transactional) batch of the producer
 /// the cluster handed out.
 fn idempotent(records: &Bytes, seen: &Seen) -> Bytes {
-    let view = BatchView::parse(records).expect("the scenario's own batch");
-    let decoded: Vec<_> = view
-        .records()
-        .expect("records")
-        .into_iter()
-        .map(|r| broker_sim_protocol::batch::NewRecord {
-            timestamp: r.timestamp,
-            key: r.key,
-            value: r.value,
-            headers: r.headers,
-        })
-        .collect();
-    broker_sim_protocol::batch::encode_batch_with_producer(
-        &decoded,
+    let (records, _) = records_of(records);
+    encode_batch_with_producer(
+        &records,
         Codec::None,
         seen.producer_id,
         seen.producer_epoch,
