@@ -200,6 +200,10 @@ pub fn topic_entries(
         .collect()
 }
 
+/// Events the cluster's history keeps by default (`state::history`): about 100 bytes
+/// each, so tens of MB at most.
+pub const DEFAULT_HISTORY_LIMIT: usize = 500_000;
+
 /// Cluster-wide settings that Kafka keeps in broker configs.
 #[derive(Debug, Clone)]
 pub struct BrokerConfig {
@@ -222,6 +226,9 @@ pub struct BrokerConfig {
     /// as Kafka's default). At the limit a broker accepts nothing more until one closes.
     pub max_connections: Option<usize>,
     pub transactions: TransactionConfig,
+    /// Events the cluster's history keeps for the checkers (`state::history`); 0 turns
+    /// recording off.
+    pub history_limit: usize,
 }
 
 /// The transaction coordinator's settings.
@@ -418,6 +425,7 @@ mod tests {
             log_retention_check_interval_ms: 300_000,
             max_connections: None,
             transactions: TransactionConfig::default(),
+            history_limit: DEFAULT_HISTORY_LIMIT,
         };
         let entries = topic_entries(&o, &broker);
         let r = entries.iter().find(|e| e.name == "retention.ms").unwrap();
@@ -474,6 +482,7 @@ impl Default for BrokerConfig {
             log_retention_check_interval_ms: 300_000,
             max_connections: None,
             transactions: TransactionConfig::default(),
+            history_limit: DEFAULT_HISTORY_LIMIT,
         }
     }
 }

@@ -24,11 +24,13 @@
 //! core (state lock, clock, wake-ups); `api`, one file per Kafka API and the registry;
 //! `pipeline`, the layers every request passes; `net`, sockets; `runtime`, the cluster's
 //! thread; `cluster`, the embedding API; `schedule`, fault schedules as values (with
-//! proptest strategies behind the `proptest` feature); `control`, the binary's HTTP API.
-//! The embedding API, the fault types, the schedules and the control server are public.
+//! proptest strategies behind the `proptest` feature); `checks`, the history checkers;
+//! `control`, the binary's HTTP API. The embedding API, the fault types, the schedules,
+//! the checkers and the control server are public.
 
 // In layer order: each module uses only those above it (`tests/layers.rs` checks).
 mod api;
+pub mod checks;
 mod clock;
 mod cluster;
 mod config;
@@ -48,8 +50,8 @@ pub use broker_sim_protocol::batch::NewRecord;
 pub use broker_sim_protocol::partitioner::partition_for_key;
 pub use broker_sim_protocol::versions::ApiSupport;
 pub use cluster::{
-    BrokerStatus, Cluster, ClusterBuilder, GroupInfo, GroupOffset, MemberInfo, PartitionInfo,
-    ProducerInfo, Record, TransactionInfo, TxnStatus,
+    BatchInfo, BrokerStatus, Cluster, ClusterBuilder, GroupInfo, GroupOffset, MemberInfo,
+    PartitionInfo, ProducerInfo, Record, TransactionInfo, TxnStatus,
 };
 pub use error::KafkaError;
 pub use faults::{Fault, FaultAction, FaultId, FaultStatus, Selector};
@@ -57,4 +59,5 @@ pub use kafka_protocol::ResponseError;
 pub use kafka_protocol::messages::ApiKey;
 pub use state::counters::{PartitionStats, TopicStats};
 pub use state::groups::{GroupState, OffsetReset};
+pub use state::history::{AssignedMember, CommitSource, History, HistoryEvent};
 pub use state::{BrokerInfo, TopicSpec};

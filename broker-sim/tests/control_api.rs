@@ -921,3 +921,77 @@ fn a_schedule_posted_as_json_runs_server_side_and_reports_each_step() {
         "explode",
     );
 }
+
+#[test]
+fn checks_run_over_http_and_answer_violations_as_json() {
+    let sim = BrokerSim::start();
+    let (status, written) = sim.post(
+        "/v1/topics/t/records",
+        r#"{"records": [{"partition": 0, "key": "k", "value": "first"},
+                        {"partition": 0, "key": "k", "value": "second"}]}"#,
+    );
+    assert_eq!(status, 200, "{written}");
+    let history = sim.get_ok("/v1/history");
+    assert_eq!(history["truncated"], false);
+    assert_eq!(history["events"][0]["type"], "acked", "{history}");
+    assert_eq!(history["events"][1]["base_offset"], 1, "{history}");
+
+    let all = sim.get_ok("/v1/checks");
+    assert_eq!(all["ok"], true, "{all}");
+    assert_eq!(
+        all["checks"],
+        json!([
+            "lost_acks",
+            "duplicates",
+            "log_order",
+            "delivery",
+            "coverage",
+            "commits"
+        ])
+    );
+    assert_eq!(sim.get_ok("/v1/checks/commits")["ok"], true);
+
+    // The application handled offset 1 before offset 0 of the same key, and never 0 again.
+    let (status, report) = sim.post(
+        "/v1/checks/handled",
+        r#"{"topic": "t", "records": [[0, 1]]}"#,
+    );
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(report["ok"], false);
+    assert_eq!(report["violations"][0]["check"], "handled");
+    assert_eq!(report["violations"][0]["offsets"], json!([0]));
+    assert_eq!(report["violations"][0]["records"][0]["value"], "first");
+
+    // Sent in the other order than the log holds.
+    let (status, report) = sim.post(
+        "/v1/checks/sent_order",
+        r#"{"topic": "t", "sent": [{"key": "k", "value": "second"}, {"key": "k", "value": "first"}]}"#,
+    );
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(report["violations"][0]["check"], "sent_order", "{report}");
+
+    let (status, report) = sim.post(
+        "/v1/checks/exactly_once",
+        r#"{"input": "t", "output": "t", "group": "nobody", "input_id": "header:id"}"#,
+    );
+    assert_eq!(status, 200, "{report}");
+    // No input carries an "id" header, so every output is one without an input.
+    assert_eq!(
+        report["violations"].as_array().unwrap().len(),
+        2,
+        "{report}"
+    );
+    let message = report["violations"][0]["message"].as_str().unwrap();
+    assert!(message.contains("no input record"), "{report}");
+
+    assert_error_answer(sim.get("/v1/checks/everything"), 404, "everything");
+    assert_error_answer(sim.get("/v1/checks?schedule=99"), 404, "schedule 99");
+    assert_error_answer(
+        sim.post(
+            "/v1/checks/exactly_once",
+            r#"{"input": "t", "output_id": "nonsense"}"#,
+        ),
+        400,
+        "exactly_once",
+    );
+}

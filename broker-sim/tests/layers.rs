@@ -29,12 +29,13 @@ const LAYERS: &[(&str, u32)] = &[
     ("runtime", 8),
     ("cluster", 9),
     ("schedule", 10),
-    ("control", 11),
+    ("checks", 11),
+    ("control", 12),
 ];
 
-/// Public modules: the control API and the schedules may use these besides the crate
+/// Public modules: the control API, the schedules and the checkers may use these besides the crate
 /// root's exports.
-const PUBLIC_MODULES: &[&str] = &["faults", "schedule", "control"];
+const PUBLIC_MODULES: &[&str] = &["faults", "schedule", "checks", "control"];
 
 type ModPath = Vec<String>;
 

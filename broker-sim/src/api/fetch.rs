@@ -71,7 +71,7 @@ async fn serve(ctx: &Ctx<'_>, request: FetchRequest) -> FetchResponse {
             let waited = tokio::time::Instant::now() >= deadline
                 || (clock.is_manual() && clock.now_ms() >= cluster_deadline);
             if pass.any_error || pass.bytes >= min_bytes || waited {
-                count_handed_out(&mut state, &pass.handed_out);
+                count_handed_out(ctx, &mut state, pass.handed_out);
                 return pass.response;
             }
             wait_on(ctx, &mut state, &request, &waker);
@@ -92,7 +92,7 @@ struct Pass {
     any_error: bool,
     /// (topic, partition, records, bytes) of every partition that returned records, for
     /// the traffic counters once this pass is the answer.
-    handed_out: Vec<(String, i32, u64, u64)>,
+    handed_out: Vec<HandedOut>,
 }
 
 fn read(ctx: &Ctx<'_>, state: &State, request: &FetchRequest) -> Pass {
@@ -140,8 +140,14 @@ fn read(ctx: &Ctx<'_>, state: &State, request: &FetchRequest) -> Pass {
                         data.aborted_transactions = Some(aborted(p, fp.fetch_offset, read.end));
                     }
                     if read.records > 0 {
-                        let topic = name.clone().unwrap_or_default();
-                        handed_out.push((topic, p.index, read.records, read.bytes as u64));
+                        handed_out.push(HandedOut {
+                            topic: name.clone().unwrap_or_default(),
+                            partition: p.index,
+                            records: read.records,
+                            bytes: read.bytes as u64,
+                            range: (fp.fetch_offset, read.start, read.end),
+                            read_committed: committed,
+                        });
                     }
                     remaining = remaining.saturating_sub(read.bytes);
                     total += read.bytes;
@@ -224,13 +230,28 @@ fn wait_on(ctx: &Ctx<'_>, state: &mut State, request: &FetchRequest, waker: &Arc
     }
 }
 
-/// Adds what an answer carries to its partitions' traffic counters, in the lock the
-/// answer was read under. Counted once the pass is the answer, because a pass that finds
-/// too little is thrown away and read again.
-fn count_handed_out(state: &mut State, handed_out: &[(String, i32, u64, u64)]) {
-    for (topic, partition, records, bytes) in handed_out {
-        if let Some(p) = state.partition_mut(topic, *partition) {
-            p.counters.fetched(*records, *bytes);
+/// What an answer hands out of one partition.
+struct HandedOut {
+    topic: String,
+    partition: i32,
+    records: u64,
+    bytes: u64,
+    /// (fetch offset, first batch's base offset, offset after the last batch).
+    range: (i64, i64, i64),
+    read_committed: bool,
+}
+
+/// Adds what an answer carries to its partitions' traffic counters and to the cluster's
+/// history (for the checkers), in the lock the answer was read under. Counted once the
+/// pass is the answer, because a pass that finds too little is thrown away and read again.
+fn count_handed_out(ctx: &Ctx<'_>, state: &mut State, handed_out: Vec<HandedOut>) {
+    let now = ctx.shared.clock.now_ms();
+    for h in handed_out {
+        if let Some(p) = state.partition_mut(&h.topic, h.partition) {
+            p.counters.fetched(h.records, h.bytes);
+        }
+        if !ctx.answer_lost {
+            state.record_fetch(ctx.client_id, &h.topic, h.partition, h.range, h.read_committed, now);
         }
     }
 }

@@ -47,6 +47,7 @@ fn ctx(shared: &Shared, broker_id: i32, version: i16) -> Ctx<'_> {
         version,
         client_id: "unit-test",
         client_host: "/127.0.0.1",
+        answer_lost: false,
     }
 }
 

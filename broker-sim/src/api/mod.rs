@@ -177,6 +177,7 @@ impl<'a, A: Api + ?Sized> Refusal<'a, A> {
 }
 
 /// Who is asking, and of which broker.
+#[derive(Clone, Copy)]
 pub(crate) struct Ctx<'a> {
     pub shared: &'a Shared,
     pub broker_id: i32,
@@ -185,6 +186,9 @@ pub(crate) struct Ctx<'a> {
     pub client_id: &'a str,
     /// The peer's address as Kafka prints it ("/127.0.0.1").
     pub client_host: &'a str,
+    /// A fault rule will replace or drop the answer after processing: the client never
+    /// learns what was done, so the history does not count it as acknowledged or handed.
+    pub answer_lost: bool,
 }
 
 impl Ctx<'_> {

@@ -23,8 +23,8 @@ fn serve(ctx: &Ctx<'_>, r: OffsetDeleteRequest) -> OffsetDeleteResponse {
                 .map(|p| (t.name.to_string(), p.partition_index))
         })
         .collect();
-    let result = ctx.coordinated(&r.group_id, |state, _| {
-        state.delete_offsets(&r.group_id, partitions)
+    let result = ctx.coordinated(&r.group_id, |state, now| {
+        state.delete_offsets(&r.group_id, partitions, now)
     });
     let results = match result {
         Ok(results) => results,

@@ -79,14 +79,19 @@ async fn serve(ctx: &Ctx<'_>, request: ProduceRequest) -> Reply<ProduceResponse>
                 let mut response = PartitionProduceResponse::default().with_index(data.index);
                 match result {
                     Ok(appended) => {
-                        // Only a write the ISR does not have yet waits.
+                        let topic = name.clone().unwrap_or_default();
+                        let range = (appended.base_offset, appended.last_offset);
+                        // Only a write the ISR does not have yet waits; the others are
+                        // acknowledged now (acks=0 never is).
                         if acks == -1 && !appended.replicated {
                             awaiting.push(Awaiting {
-                                topic: name.clone().unwrap_or_default(),
+                                topic,
                                 partition: data.index,
-                                last_offset: appended.last_offset,
+                                range,
                                 at: (topic_index, partition_index),
                             });
+                        } else if acks != 0 && !ctx.answer_lost {
+                            state.record_ack(&topic, data.index, range, acks, options.now_ms);
                         }
                         response.base_offset = appended.base_offset;
                         response.log_start_offset = appended.log_start_offset;
@@ -150,7 +155,8 @@ async fn serve(ctx: &Ctx<'_>, request: ProduceRequest) -> Reply<ProduceResponse>
 struct Awaiting {
     topic: String,
     partition: i32,
-    last_offset: i64,
+    /// Its first and last offsets.
+    range: (i64, i64),
     /// (topic, partition) index of its answer.
     at: (usize, usize),
 }
@@ -186,9 +192,15 @@ async fn wait_for_replicas(
         everything.as_mut().enable();
         {
             let mut state = ctx.shared.lock();
+            let now = ctx.shared.clock.now_ms();
             awaiting.retain(|w| match replicated(&state, ctx.broker_id, w) {
                 None => true,
-                Some(Ok(())) => false,
+                Some(Ok(())) => {
+                    if !ctx.answer_lost {
+                        state.record_ack(&w.topic, w.partition, w.range, -1, now);
+                    }
+                    false
+                }
                 Some(Err(e)) => {
                     fail(w.at, e);
                     false
@@ -209,7 +221,7 @@ async fn wait_for_replicas(
                     w.at,
                     KafkaError::new(
                         ResponseError::RequestTimedOut,
-                        format!("the ISR did not copy offset {} in time", w.last_offset),
+                        format!("the ISR did not copy offset {} in time", w.range.1),
                     ),
                 );
             }
@@ -230,7 +242,7 @@ fn replicated(
     w: &Awaiting,
 ) -> Option<Result<(), KafkaError>> {
     let p = state.topic(&w.topic)?.partition(w.partition)?;
-    if p.leader != broker || p.log.log_end_offset() <= w.last_offset {
+    if p.leader != broker || p.log.log_end_offset() <= w.range.1 {
         return Some(Err(KafkaError::new(
             ResponseError::NotLeaderOrFollower,
             format!(
@@ -239,7 +251,7 @@ fn replicated(
             ),
         )));
     }
-    if p.high_watermark() <= w.last_offset {
+    if p.high_watermark() <= w.range.1 {
         return None;
     }
     let min_isr = state.min_insync_replicas(&w.topic, w.partition);

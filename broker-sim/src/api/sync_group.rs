@@ -27,7 +27,11 @@ async fn serve(ctx: &Ctx<'_>, r: SyncGroupRequest) -> SyncGroupResponse {
             .collect(),
     };
     let group_id = request.group_id.clone();
-    let pending = ctx.coordinated(&group_id, |state, now| Ok(state.groups.sync(request, now)));
+    let pending = ctx.coordinated(&group_id, |state, now| {
+        let pending = state.groups.sync(request, now);
+        state.record_assignments(&group_id, now);
+        Ok(pending)
+    });
     let result = match pending {
         Err(e) => SyncResult::error(e.code),
         Ok(Pending::Ready(result)) => result,

@@ -229,6 +229,15 @@ impl ClusterBuilder {
         self
     }
 
+    /// How many events the cluster's history keeps for the checkers
+    /// ([`crate::checks`]): acknowledged produces, fetch answers, assignments, commits and
+    /// transaction outcomes. Default 500,000; 0 turns recording off. Past the limit
+    /// recording stops and checks report the history as truncated.
+    pub fn history_limit(mut self, events: usize) -> Self {
+        self.config.history_limit = events;
+        self
+    }
+
     /// Worker threads of the cluster's runtime. Default 2.
     pub fn worker_threads(mut self, n: usize) -> Self {
         self.worker_threads = n.max(1);

@@ -255,11 +255,15 @@ impl Cluster {
             transactional_id: None,
             version: 13,
         };
-        let appended = self
-            .shared()
-            .lock()
-            .append(topic, partition, None, &bytes, options)
-            .map_err(|e| e.error)?;
+        let appended = {
+            let mut state = self.shared().lock();
+            let appended = state
+                .append(topic, partition, None, &bytes, options)
+                .map_err(|e| e.error)?;
+            let range = (appended.base_offset, appended.last_offset);
+            state.record_ack(topic, partition, range, 1, options.now_ms);
+            appended
+        };
         self.shared().wake_all();
         Ok(appended.base_offset)
     }

@@ -6,10 +6,12 @@
 //!
 //! Layout: `builder` has the settings and `start`; `views` the values inspection returns;
 //! `inspect` reading and seeding topics, records and groups; `lifecycle` failures and
-//! time; `faults` the fault-rule calls; `transactions` transactions and producers.
+//! time; `faults` the fault-rule calls; `transactions` transactions and producers;
+//! `history` what the checkers read.
 
 mod builder;
 mod faults;
+mod history;
 mod inspect;
 mod lifecycle;
 mod transactions;
@@ -17,8 +19,8 @@ mod views;
 
 pub use builder::ClusterBuilder;
 pub use views::{
-    BrokerStatus, GroupInfo, GroupOffset, MemberInfo, PartitionInfo, ProducerInfo, Record,
-    TransactionInfo, TxnStatus,
+    BatchInfo, BrokerStatus, GroupInfo, GroupOffset, MemberInfo, PartitionInfo, ProducerInfo,
+    Record, TransactionInfo, TxnStatus,
 };
 
 use crate::runtime::Runtime;

@@ -31,6 +31,22 @@ pub struct PartitionInfo {
     pub last_stable_offset: i64,
 }
 
+/// A batch in a partition's log ([`Cluster::batches`](super::Cluster::batches)): where it
+/// is, who wrote it, and its CRC, which names its content.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct BatchInfo {
+    pub base_offset: i64,
+    pub last_offset: i64,
+    /// -1 for a producer without an id.
+    pub producer_id: i64,
+    pub producer_epoch: i16,
+    pub base_sequence: i32,
+    pub crc: u32,
+    /// A transaction marker.
+    pub control: bool,
+    pub transactional: bool,
+}
+
 /// A stored record, decoded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Record {

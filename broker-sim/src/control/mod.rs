@@ -24,9 +24,10 @@
 //!
 //! One file per resource: `brokers` (the cluster, broker lifecycle), `topics` (partitions,
 //! records, leadership), `faults`, `groups`, `transactions` (and producers),
-//! `schedules`, `clock`, `metrics`.
+//! `schedules`, `checks` (and the history), `clock`, `metrics`.
 
 mod brokers;
+mod checks;
 mod clock;
 mod faults;
 mod groups;
@@ -102,6 +103,12 @@ fn router(cluster: Arc<Cluster>) -> Router {
         .route(
             "/v1/schedules/{id}",
             get(schedules::status).delete(schedules::stop),
+        )
+        .route("/v1/history", get(checks::history))
+        .route("/v1/checks", get(checks::all))
+        .route(
+            "/v1/checks/{name}",
+            get(checks::one).post(checks::with_input),
         )
         .route("/v1/clock", get(clock::now))
         .route("/v1/clock/advance", post(clock::advance))

@@ -67,6 +67,20 @@ pub(super) async fn start(
         .into_response())
 }
 
+impl Schedules {
+    /// What schedule `id` applied so far, if it exists.
+    pub(super) fn applied(&self, id: u64) -> Option<Vec<Applied>> {
+        let runner = self
+            .runners
+            .lock()
+            .expect("schedules lock")
+            .get(&id)
+            .cloned()?;
+        let applied = runner.lock().expect("runner lock").applied().to_vec();
+        Some(applied)
+    }
+}
+
 pub(super) async fn status(
     Extension(schedules): Extension<Arc<Schedules>>,
     Params(id): Params<String>,
@@ -109,6 +123,7 @@ fn step_json(step: &Step) -> Value {
 /// A step with `"outcome": "ok"`, or the cluster's refusal.
 fn applied_json(a: &Applied) -> Value {
     let mut v = step_json(&a.step);
+    v["at_ms"] = json!(a.at_ms);
     v["outcome"] = match &a.outcome {
         Ok(()) => json!("ok"),
         Err(e) => json!({ "error": e.message, "code": kafka_name(e.code) }),

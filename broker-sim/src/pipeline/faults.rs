@@ -56,6 +56,10 @@ pub(super) async fn serve<A: Api>(ctx: &Ctx<'_>, request: A::Request) -> Served<
             what: what.to_string(),
         })
     };
+    let lost = Ctx {
+        answer_lost: true,
+        ..*ctx
+    };
     match fired.action.clone() {
         FaultAction::CloseConnection => closed("close_connection"),
         FaultAction::NoResponse => Served::Hang,
@@ -75,15 +79,15 @@ pub(super) async fn serve<A: Api>(ctx: &Ctx<'_>, request: A::Request) -> Served<
         FaultAction::Throttle { ms } => Served::Throttled(A::handle(ctx, request).await, ms),
         FaultAction::ApplyThenError { code } => {
             let copy = request.clone();
-            let reply = A::handle(ctx, request).await;
+            let reply = A::handle(&lost, request).await;
             Served::Reply(A::fail(ctx, &copy, reply, &fired, code))
         }
         FaultAction::ApplyThenNoResponse => {
-            A::handle(ctx, request).await;
+            A::handle(&lost, request).await;
             Served::Hang
         }
         FaultAction::ApplyThenClose => {
-            A::handle(ctx, request).await;
+            A::handle(&lost, request).await;
             closed("applied, then closed")
         }
     }

@@ -86,6 +86,7 @@ pub(crate) async fn process(shared: &Shared, origin: Origin<'_>, request: Reques
         version,
         client_id: header.client_id.as_deref().unwrap_or_default(),
         client_host: origin.client_host,
+        answer_lost: false,
     };
     let serve = Serve {
         ctx: &ctx,

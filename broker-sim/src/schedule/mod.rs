@@ -116,6 +116,8 @@ pub struct Schedule {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Applied {
     pub step: Step,
+    /// The cluster time it was applied.
+    pub at_ms: i64,
     /// `Err` when the cluster refused the event (a broker already down, …).
     pub outcome: Result<(), KafkaError>,
 }
@@ -127,6 +129,7 @@ impl Schedule {
             .iter()
             .map(|step| Applied {
                 step: step.clone(),
+                at_ms: cluster.now_ms(),
                 outcome: apply_event(cluster, &step.event),
             })
             .collect()
@@ -285,6 +288,7 @@ impl Runner {
             tracing::info!(step = %step.event, at = %step.at, "schedule step");
             self.applied.push(Applied {
                 step: step.clone(),
+                at_ms: cluster.now_ms(),
                 outcome: apply_event(cluster, &step.event),
             });
             self.next += 1;

@@ -36,6 +36,8 @@ pub struct LogRead {
     pub bytes: usize,
     /// Records in those batches (their offset spans).
     pub records: u64,
+    /// The base offset of the first batch returned (0 when none is).
+    pub start: i64,
     /// The offset after the last batch returned (0 when none is).
     pub end: i64,
 }
@@ -152,6 +154,9 @@ impl PartitionLog {
             let first_of_min_one = min_one && read.batches.is_empty();
             if !fits && !first_of_min_one {
                 break;
+            }
+            if read.batches.is_empty() {
+                read.start = b.base_offset;
             }
             read.bytes += b.bytes.len();
             read.records += (b.last_offset - b.base_offset + 1) as u64;

@@ -9,6 +9,7 @@ mod append;
 pub mod counters;
 pub mod epochs;
 pub mod groups;
+pub mod history;
 pub mod log;
 pub mod producers;
 mod replication;
@@ -93,13 +94,17 @@ pub struct State {
     pub(crate) replication: Replication,
     /// When retention next runs (`log.retention.check.interval.ms`).
     next_retention_check: i64,
+    /// What the checkers judge a run by (`history.rs`).
+    pub(crate) history: history::History,
 }
 
 impl State {
     pub fn new(seed: u64, brokers: Vec<BrokerInfo>, config: BrokerConfig) -> Self {
         let mut rng = SimRng::new(seed);
         let group_config = config.group;
+        let history = history::History::with_limit(config.history_limit);
         State {
+            history,
             cluster_id: rng.cluster_id(),
             controller_id: brokers.first().map_or(-1, |b| b.id),
             brokers,

@@ -34,6 +34,7 @@ use broker_sim_protocol::batch::{self, BatchView, ControlType};
 use kafka_protocol::ResponseError;
 
 use super::State;
+use super::history::{CommitSource, HistoryEvent};
 use crate::error::KafkaError;
 
 /// The epoch of every coordinator (see the module doc).
@@ -536,6 +537,21 @@ impl State {
             producer_epoch: t.producer_epoch,
         };
         tracing::info!(transactional_id = %id, commit, partitions = t.partitions.len(), "ending transaction");
+        let (written_pid, written_epoch) = if t.version >= 2 {
+            (t.last_producer_id, t.last_producer_epoch)
+        } else {
+            (t.producer_id, t.producer_epoch)
+        };
+        let outcome = HistoryEvent::TxnEnded {
+            at_ms: now,
+            transactional_id: id.to_string(),
+            producer_id: written_pid,
+            producer_epoch: written_epoch,
+            committed: commit,
+            partitions: t.partitions.iter().cloned().collect(),
+            groups: t.groups.iter().cloned().collect(),
+        };
+        self.record_txn_end(outcome);
         self.write_markers(id, now);
         ended
     }
@@ -595,7 +611,11 @@ impl State {
             }
         }
         for group in groups {
-            self.groups.complete_transaction(&group, marker_pid, commit);
+            let applied = self.groups.complete_transaction(&group, marker_pid, commit);
+            let source = CommitSource::Transaction {
+                producer_id: marker_pid,
+            };
+            self.record_commits(&group, applied, &source, now);
         }
         let t = self.transactions.txns.get_mut(id).expect("present above");
         for p in written {

@@ -19,7 +19,7 @@
 //! sleeps; `tick(now)` fires whatever deadline has passed, and `next_deadline()` tells the
 //! timer task (in `server`) when to call it next.
 
-mod consumer_protocol;
+pub(crate) mod consumer_protocol;
 mod join;
 mod leave;
 mod membership;

@@ -18,6 +18,7 @@ use kafka_protocol::ResponseError;
 use super::{CommittedOffset, Group, GroupState, Groups, OFFSET_METADATA_MAX_BYTES};
 use crate::error::KafkaError;
 use crate::state::State;
+use crate::state::history::CommitSource;
 
 /// Who is committing.
 #[derive(Debug, Clone)]
@@ -76,15 +77,26 @@ impl Group {
 
 impl Groups {
     /// Ends a transaction's offset commits in `group`: kept on commit, dropped on abort.
-    pub fn complete_transaction(&mut self, group: &str, producer_id: i64, commit: bool) {
+    /// Returns those that took effect: (topic, partition, offset).
+    pub fn complete_transaction(
+        &mut self,
+        group: &str,
+        producer_id: i64,
+        commit: bool,
+    ) -> Vec<(String, i32, i64)> {
         let Some(g) = self.groups.get_mut(group) else {
-            return;
+            return Vec::new();
         };
+        let mut applied = Vec::new();
         if let Some(pending) = g.pending_txn_offsets.remove(&producer_id)
             && commit
         {
-            g.offsets.extend(pending);
+            for ((topic, partition), committed) in pending {
+                applied.push((topic.clone(), partition, committed.offset));
+                g.offsets.insert((topic, partition), committed);
+            }
         }
+        applied
     }
 
     /// Checks a commit and returns the group to store into, creating an empty group for a
@@ -155,7 +167,8 @@ impl State {
                     .collect();
             }
         };
-        offsets
+        let mut took_effect = Vec::new();
+        let results = offsets
             .into_iter()
             .zip(known)
             .map(|((topic, partition, committed), known)| {
@@ -169,10 +182,21 @@ impl State {
                 {
                     return Err(ResponseError::OffsetMetadataTooLarge.into());
                 }
+                took_effect.push((topic.clone(), partition, committed.offset));
                 group.offsets.insert((topic, partition), committed);
                 Ok(())
             })
-            .collect()
+            .collect();
+        let source = if req.generation >= 0 {
+            CommitSource::Member {
+                generation: req.generation,
+                member_id: req.member_id.clone(),
+            }
+        } else {
+            CommitSource::Standalone
+        };
+        self.record_commits(&req.group_id, took_effect, &source, now);
+        results
     }
 
     /// TxnOffsetCommit, once the group coordinator was found and the transaction checked:
@@ -274,6 +298,7 @@ impl State {
         &mut self,
         group_id: &str,
         partitions: Vec<(String, i32)>,
+        now: i64,
     ) -> Result<Vec<Result<(), KafkaError>>, KafkaError> {
         let known: Vec<bool> = partitions
             .iter()
@@ -294,7 +319,8 @@ impl State {
         } else {
             group.subscribed_topics()
         };
-        Ok(partitions
+        let mut deleted = Vec::new();
+        let results = partitions
             .into_iter()
             .zip(known)
             .map(|((topic, partition), known)| {
@@ -304,10 +330,14 @@ impl State {
                 if subscribed.contains(&topic) {
                     return Err(ResponseError::GroupSubscribedToTopic.into());
                 }
-                group.offsets.remove(&(topic, partition));
+                if group.offsets.remove(&(topic.clone(), partition)).is_some() {
+                    deleted.push((topic, partition, -1));
+                }
                 Ok(())
             })
-            .collect())
+            .collect();
+        self.record_commits(group_id, deleted, &CommitSource::Deleted, now);
+        Ok(results)
     }
 
     /// Moves a memberless group's committed offsets for every partition of `topic`
@@ -356,7 +386,7 @@ impl State {
                 ),
             ));
         }
-        for (partition, offset) in targets {
+        for &(partition, offset) in &targets {
             group.offsets.insert(
                 (topic.to_string(), partition),
                 CommittedOffset {
@@ -368,6 +398,22 @@ impl State {
             );
         }
         tracing::info!(group = %group_id, topic, ?to, "offsets reset");
+        let reset = targets.into_iter().map(|(p, o)| (topic.to_string(), p, o));
+        self.record_commits(group_id, reset, &CommitSource::Reset, now);
+        Ok(())
+    }
+}
+
+impl State {
+    /// DeleteGroups: deletes an empty group and records its offsets as deleted.
+    pub fn delete_group(&mut self, id: &str, now: i64) -> Result<(), crate::error::KafkaError> {
+        let offsets: Vec<(String, i32, i64)> = self
+            .groups
+            .get(id)
+            .map(|g| g.offsets.keys().map(|(t, p)| (t.clone(), *p, -1)).collect())
+            .unwrap_or_default();
+        self.groups.delete(id)?;
+        self.record_commits(id, offsets, &CommitSource::Deleted, now);
         Ok(())
     }
 }

@@ -5,7 +5,9 @@ use bytes::Bytes;
 use kafka_protocol::ResponseError;
 use tokio::sync::oneshot;
 
+use super::consumer_protocol::decode_assignment;
 use super::{Group, GroupState, Groups, Pending, SyncRequest, SyncResult};
+use crate::state::history::{AssignedMember, HistoryEvent};
 
 impl Groups {
     /// SyncGroup.
@@ -105,5 +107,44 @@ impl Group {
         if self.pending_sync.is_empty() {
             self.sync_deadline = None;
         }
+    }
+}
+
+impl crate::state::State {
+    /// Records a group's assignment once per generation, when it is Stable (called after
+    /// every SyncGroup; only the one that completed the rebalance records).
+    pub fn record_assignments(&mut self, group_id: &str, now: i64) {
+        if !self.history.is_on() {
+            return;
+        }
+        let Some(group) = self.groups.get(group_id) else {
+            return;
+        };
+        if group.state != GroupState::Stable || group.protocol_type.as_deref() != Some("consumer") {
+            return;
+        }
+        let generation = group.generation;
+        let members = group
+            .members
+            .values()
+            .map(|m| AssignedMember {
+                member_id: m.id.clone(),
+                client_id: m.client_id.clone(),
+                partitions: decode_assignment(&m.assignment)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .flat_map(|(t, ps)| ps.into_iter().map(move |p| (t.clone(), p)))
+                    .collect(),
+            })
+            .collect();
+        if !self.history.first_assignment_of(group_id, generation) {
+            return;
+        }
+        self.history.record(HistoryEvent::Assigned {
+            at_ms: now,
+            group: group_id.to_string(),
+            generation,
+            members,
+        });
     }
 }
