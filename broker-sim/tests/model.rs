@@ -1,10 +1,10 @@
 //! A model-based property test of the whole cluster: proptest draws sequences of what
 //! clients and operators do — produce (three producers, two idempotent; codecs, sizes,
 //! acks, an injected refusal, a write whose answer is lost, latency), resend, fetch from
-//! anywhere in or outside the log, consumer-group joins, leaves, crashes and commits,
-//! broker stops and starts, leader moves — applies them over the wire to a 3-broker
-//! cluster, keeps a small reference model of what was acknowledged, and after every step
-//! checks what Kafka promises:
+//! anywhere in or outside the log, consumer-group joins, leaves, crashes and commits, and
+//! things happening to the cluster — applies them over the wire to a 3-broker cluster,
+//! keeps a small reference model of what was acknowledged, and after every step checks
+//! what Kafka promises:
 //!
 //! - every acks=all record is in the log at the offset it was acknowledged with, once for
 //!   an idempotent producer, at least once for a plain one; an idempotent producer's
@@ -17,11 +17,31 @@
 //! - once a group has rebalanced, every partition has exactly one owner, and the
 //!   coordinator's view agrees with what the members were handed.
 //!
+//! What happens to the cluster (`Op::Cluster`) comes from the crate's fault schedules,
+//! not from this test: an [`Event`] drawn by `broker_sim::schedule::strategy::events`
+//! (what `schedules` draws from) for this cluster's [`Shape`], kept to at most two
+//! brokers down at once by the `DownBrokers` bound schedules use (so one broker always
+//! answers), and applied with `schedule::apply_event`. That is broker stops, starts,
+//! restarts, isolation and healing, paused replication, leader moves and elections, the
+//! expiry of every group member, and fault rules (refusals, lost answers, latency, closed
+//! connections, a few times each; rules on heartbeats and metadata, which these clients
+//! do not send, never fire) that stay in force across operations until spent or cleared.
+//!
+//! The clients cope with those rules as Kafka's do: a failed produce is not acknowledged
+//! (an idempotent producer resends it before anything new), a fetch or commit is retried,
+//! and a rebalance cut short starts over, every member rejoining with the id it has. A
+//! failure is excused only if a fault rule fired during the request. Rules that lose a
+//! JoinGroup's answer are left out: a new member that never learns its id keeps the
+//! group waiting for its session to time out (30 s, in Kafka as here). The refusal, lost
+//! answer and latency of a `Produce` are injected on that one request, so that they hit
+//! the write the model tracks.
+//!
 //! Elections are clean (the default), so acks=1 records may be lost when a leader goes
 //! down before its followers copy them, as in Kafka; the model demands presence only for
-//! acks=all.
+//! acks=all. A paused follower leaves the ISR after `replica.lag.time.max.ms`, shortened
+//! here so acks=all writes wait for it briefly rather than for Kafka's 30 s.
 //!
-//! Cases: `BROKER_SIM_MODEL_CASES` (default 200, about 5 s in a debug build). Seed:
+//! Cases: `BROKER_SIM_MODEL_CASES` (default 200, about 7 s in a debug build). Seed:
 //! `BROKER_SIM_MODEL_SEED` (default fixed, so `cargo test` runs the same cases every time;
 //! `random` draws one and prints it). A failure prints the seed, the replay command and
 //! proptest's shrunk sequence of operations; the same seed replays the same cases.
@@ -32,18 +52,21 @@ mod support;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use broker_sim::{ApiKey, Cluster, Fault, ResponseError};
+use broker_sim::schedule::strategy::{DownBrokers, Shape, events};
+use broker_sim::schedule::{Event, apply_event};
+use broker_sim::{ApiKey, Cluster, Fault, FaultAction, FaultId, ResponseError};
 use broker_sim_protocol::batch::{self, BatchView, Codec, NewRecord};
 use bytes::Bytes;
 use kafka_protocol::messages::leave_group_request::MemberIdentity;
 use kafka_protocol::messages::{
-    ConsumerProtocolAssignment, FindCoordinatorRequest, LeaveGroupRequest,
+    ConsumerProtocolAssignment, FindCoordinatorRequest, JoinGroupResponse, LeaveGroupRequest,
 };
 use kafka_protocol::protocol::Decodable;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed, TestCaseError, TestError, TestRunner};
 use support::*;
 
+const BROKERS: i32 = 3;
 const TOPIC: &str = "t";
 const PARTITIONS: i32 = 3;
 const GROUP: &str = "model-group";
@@ -52,6 +75,13 @@ const PRODUCERS: usize = 3;
 const MEMBERS: usize = 3;
 const DEFAULT_CASES: u32 = 200;
 const DEFAULT_SEED: u64 = 0x6b61_666b_6121;
+/// How often a client tries a request again after an injected failure. Every generated
+/// rule fires at most three times, so only a broker that keeps failing on its own gets
+/// near this.
+const RETRIES: usize = 100;
+/// `replica.lag.time.max.ms`: how long an acks=all write waits for a paused follower
+/// before the follower leaves the ISR.
+const REPLICA_LAG_MS: u64 = 50;
 
 #[derive(Debug, Clone, Copy)]
 enum Injected {
@@ -86,12 +116,8 @@ enum Op {
         at: f64,
         past: i64,
     },
-    StopBroker(i32),
-    StartBroker(i32),
-    MoveLeader {
-        partition: i32,
-        to: i32,
-    },
+    /// Something happens to the cluster (see the module docs).
+    Cluster(Event),
     Join(usize),
     Leave(usize),
     Crash(usize),
@@ -137,14 +163,55 @@ fn op() -> impl Strategy<Value = Op> {
         2 => (0..PRODUCERS, 0..PARTITIONS).prop_map(|(producer, partition)| Op::Resend { producer, partition }),
         3 => (0..PARTITIONS, 0.0..=1.0f64, prop_oneof![3 => Just(0i64), 1 => 1i64..5, 1 => Just(-1i64)])
             .prop_map(|(partition, at, past)| Op::Fetch { partition, at, past }),
-        1 => (1..=3i32).prop_map(Op::StopBroker),
-        1 => (1..=3i32).prop_map(Op::StartBroker),
-        1 => (0..PARTITIONS, 1..=3i32).prop_map(|(partition, to)| Op::MoveLeader { partition, to }),
+        5 => events(&shape())
+            .prop_filter("a lost JoinGroup answer stalls the group for a session timeout", |e| {
+                !loses_a_join_answer(e)
+            })
+            .prop_map(Op::Cluster),
         2 => (0..MEMBERS).prop_map(Op::Join),
         1 => (0..MEMBERS).prop_map(Op::Leave),
         1 => (0..MEMBERS).prop_map(Op::Crash),
         2 => (0..MEMBERS).prop_map(Op::Commit),
     ]
+}
+
+/// Sequences of operations, their cluster events kept to the shape's down-broker bound.
+fn ops() -> impl Strategy<Value = Vec<Op>> {
+    proptest::collection::vec(op(), 1..40).prop_map(|ops| {
+        let mut down = DownBrokers::new(shape().max_down);
+        ops.into_iter()
+            .map(|op| match op {
+                Op::Cluster(event) => Op::Cluster(down.admit(event)),
+                op => op,
+            })
+            .collect()
+    })
+}
+
+/// The cluster as the schedule strategies see it. Every broker but one may be down at
+/// once: with `min.insync.replicas` 1, acks=all writes still succeed, and there is always
+/// a broker to ask for the group's coordinator.
+fn shape() -> Shape {
+    Shape::new(BROKERS)
+        .topic(TOPIC, PARTITIONS)
+        .group(GROUP)
+        .max_down(BROKERS - 1)
+}
+
+/// A JoinGroup rule that processes the request and loses the answer. On a new member's
+/// first join (KIP-394's MEMBER_ID_REQUIRED round trip) it leaves a pending member the
+/// client never learns about, and the group waits for it until its session times out.
+fn loses_a_join_answer(event: &Event) -> bool {
+    let Event::InjectFault { fault } = event else {
+        return false;
+    };
+    fault.selector.api == Some(ApiKey::JoinGroup)
+        && matches!(
+            fault.action,
+            FaultAction::ApplyThenError { .. }
+                | FaultAction::ApplyThenNoResponse
+                | FaultAction::ApplyThenClose
+        )
 }
 
 /// A batch a producer sent: its records' values, how it was sent, and where the broker
@@ -183,21 +250,68 @@ struct Model {
 
 fn cluster(seed: u64) -> Cluster {
     Cluster::builder()
-        .brokers(3)
+        .brokers(BROKERS as usize)
         .topic(TOPIC, PARTITIONS)
-        .default_replication_factor(3)
+        .default_replication_factor(BROKERS as i16)
+        .replica_lag_time_max(Duration::from_millis(REPLICA_LAG_MS))
         .seed(seed)
         .start()
         .expect("cluster starts")
 }
 
-fn up(cluster: &Cluster) -> Vec<i32> {
+/// The brokers a client can talk to: up and not cut off.
+fn reachable(cluster: &Cluster) -> Vec<i32> {
     cluster
         .broker_status()
         .iter()
-        .filter(|b| b.up)
+        .filter(|b| b.up && !b.isolated)
         .map(|b| b.id)
         .collect()
+}
+
+/// Each fault rule's hits at one moment. Taken before a request, it tells afterwards
+/// whether a failure was injected (a rule fired meanwhile), which a client retries, or
+/// the broker's own, which fails the test.
+struct Hits(BTreeMap<FaultId, u64>);
+
+impl Hits {
+    fn now(cluster: &Cluster) -> Hits {
+        Hits(
+            cluster
+                .faults()
+                .into_iter()
+                .map(|f| (f.id, f.hits))
+                .collect(),
+        )
+    }
+
+    /// What the rules that fired since did.
+    fn fired_since(&self, cluster: &Cluster) -> Vec<FaultAction> {
+        cluster
+            .faults()
+            .into_iter()
+            .filter(|f| f.hits > self.0.get(&f.id).copied().unwrap_or(0))
+            .map(|f| f.fault.action)
+            .collect()
+    }
+
+    fn any_fired_since(&self, cluster: &Cluster) -> bool {
+        !self.fired_since(cluster).is_empty()
+    }
+
+    /// Whether a rule that answers nothing (closing the connection, or never answering)
+    /// fired since: a request may be waiting on a connection that will not answer.
+    fn silenced_since(&self, cluster: &Cluster) -> bool {
+        self.fired_since(cluster).iter().any(|a| {
+            matches!(
+                a,
+                FaultAction::CloseConnection
+                    | FaultAction::NoResponse
+                    | FaultAction::ApplyThenNoResponse
+                    | FaultAction::ApplyThenClose
+            )
+        })
+    }
 }
 
 fn apply(cluster: &Cluster, model: &mut Model, op: &Op) -> Result<(), TestCaseError> {
@@ -258,22 +372,16 @@ fn apply(cluster: &Cluster, model: &mut Model, op: &Op) -> Result<(), TestCaseEr
             at,
             past,
         } => fetch(cluster, partition, at, past),
-        Op::StopBroker(id) => {
-            // One broker stays up, so the cluster can always answer.
-            if up(cluster).len() > 1 && up(cluster).contains(&id) {
-                cluster.stop_broker(id).unwrap();
+        Op::Cluster(ref event) => {
+            // A refusal (stopping a stopped broker, moving a leader to a replica out of
+            // the ISR) changes nothing, on the cluster or in the model.
+            let outcome = apply_event(cluster, event);
+            if std::env::var_os("BROKER_SIM_MODEL_TRACE").is_some() {
+                eprintln!("  {event}: {outcome:?}");
             }
-            Ok(())
-        }
-        Op::StartBroker(id) => {
-            if !up(cluster).contains(&id) {
-                cluster.start_broker(id).unwrap();
+            if matches!(event, Event::ExpireMembers { group } if group == GROUP) {
+                model.members.iter_mut().for_each(|m| *m = None);
             }
-            Ok(())
-        }
-        Op::MoveLeader { partition, to } => {
-            // Refused unless `to` is an in-sync replica that is up: a clean election.
-            let _ = cluster.move_leader(TOPIC, partition, to);
             Ok(())
         }
         Op::Join(slot) => {
@@ -324,21 +432,33 @@ fn apply(cluster: &Cluster, model: &mut Model, op: &Op) -> Result<(), TestCaseEr
                     )
                 })
                 .collect();
-            let answer = to_coordinator(cluster).send(
-                8,
-                &commit_request(GROUP, member.generation, &member.id, &offsets, None, -1),
-            );
-            for t in &answer.topics {
-                for p in &t.partitions {
-                    prop_assert_eq!(
-                        p.error_code,
-                        0,
-                        "OffsetCommit of partition {}",
-                        p.partition_index
-                    );
+            let request = commit_request(GROUP, member.generation, &member.id, &offsets, None, -1);
+            // A consumer retries a commit that failed (the same offsets: committing them
+            // twice is harmless).
+            for _ in 0..RETRIES {
+                let before = Hits::now(cluster);
+                let answer = to_coordinator(cluster).try_send(8, &request);
+                let errors: Vec<(i32, i16)> = match &answer {
+                    Ok(answer) => answer
+                        .topics
+                        .iter()
+                        .flat_map(|t| &t.partitions)
+                        .filter(|p| p.error_code != 0)
+                        .map(|p| (p.partition_index, p.error_code))
+                        .collect(),
+                    Err(_) => vec![(-1, -1)],
+                };
+                if errors.is_empty() {
+                    return Ok(());
                 }
+                prop_assert!(
+                    before.any_fired_since(cluster),
+                    "OffsetCommit failed (partition, error): {:?} {:?}",
+                    errors,
+                    answer.err()
+                );
             }
-            Ok(())
+            Err(TestCaseError::fail("OffsetCommit kept failing"))
         }
     }
 }
@@ -368,12 +488,22 @@ fn send(
         });
         let mut request = produce_request(TOPIC, partition, sent.bytes.clone());
         request.acks = sent.acks;
-        let answer = Conn::to_broker(cluster, leader).send(9, &request);
+        let before = Hits::now(cluster);
+        let answer = Conn::to_broker(cluster, leader).try_send(9, &request);
+        // A connection closed instead of an answer is a write not acknowledged, but only
+        // a fault rule may close it.
+        prop_assert!(
+            answer.is_ok() || before.any_fired_since(cluster),
+            "Produce: {:?}",
+            answer.as_ref().err()
+        );
         if let Some(rule) = rule {
             cluster.remove_fault(rule);
         }
-        let p = only_partition(&answer);
-        (p.error_code == 0).then_some(p.base_offset)
+        answer.ok().and_then(|answer| {
+            let p = only_partition(&answer);
+            (p.error_code == 0).then_some(p.base_offset)
+        })
     };
     if let Some(base) = outcome {
         if let Some(first) = sent.base_offset {
@@ -392,6 +522,8 @@ fn send(
     Ok(())
 }
 
+/// Fetches from the partition's leader, as a consumer does (retrying a fetch that a fault
+/// rule failed), and checks the answer against the stored log.
 fn fetch(cluster: &Cluster, partition: i32, at: f64, past: i64) -> Result<(), TestCaseError> {
     let info = cluster.partition(TOPIC, partition).unwrap();
     if info.leader < 0 {
@@ -403,10 +535,28 @@ fn fetch(cluster: &Cluster, partition: i32, at: f64, past: i64) -> Result<(), Te
         -1 => start - 1,
         n => hw + n,
     };
-    let answer =
-        Conn::to_broker(cluster, info.leader).send(11, &fetch_request(TOPIC, partition, offset));
+    let expected = if offset < start || offset > hw {
+        ResponseError::OffsetOutOfRange.code()
+    } else {
+        0
+    };
+    let request = fetch_request(TOPIC, partition, offset);
+    let mut retries = 0;
+    let answer = loop {
+        let before = Hits::now(cluster);
+        let answer = Conn::to_broker(cluster, info.leader).try_send(11, &request);
+        let as_expected = answer.as_ref().is_ok_and(|a| {
+            a.error_code == 0 && a.responses[0].partitions[0].error_code == expected
+        });
+        if as_expected || retries == RETRIES || !before.any_fired_since(cluster) {
+            break answer;
+        }
+        retries += 1;
+    };
+    let answer = answer.map_err(|e| TestCaseError::fail(format!("fetch at {offset}: {e}")))?;
+    prop_assert_eq!(answer.error_code, 0, "fetch at {}", offset);
     let p = &answer.responses[0].partitions[0];
-    if offset < start || offset > hw {
+    if expected != 0 {
         prop_assert_eq!(
             p.error_code,
             ResponseError::OffsetOutOfRange.code(),
@@ -445,7 +595,7 @@ fn fetch(cluster: &Cluster, partition: i32, at: f64, past: i64) -> Result<(), Te
 }
 
 fn to_coordinator(cluster: &Cluster) -> Conn {
-    let broker = up(cluster)[0];
+    let broker = reachable(cluster)[0];
     let find = FindCoordinatorRequest::default()
         .with_key_type(0)
         .with_key(str_bytes(GROUP));
@@ -455,7 +605,9 @@ fn to_coordinator(cluster: &Cluster) -> Conn {
 }
 
 /// Every current member (re)joins; the leader assigns partitions by range; everyone syncs.
-/// Then the owners are checked against the members' answers and the coordinator's view.
+/// A round that an injected fault cuts short starts over, as consumers do: every member
+/// rejoins, on a new connection, with the id it has. Then the owners are checked against
+/// the members' answers and the coordinator's view.
 fn rebalance(cluster: &Cluster, model: &mut Model) -> Result<(), TestCaseError> {
     // New members first: their joins put the group into a rebalance that then waits for
     // the existing members, whose joins complete it. The other way round, an existing
@@ -467,8 +619,28 @@ fn rebalance(cluster: &Cluster, model: &mut Model) -> Result<(), TestCaseError> 
     if slots.is_empty() {
         return Ok(());
     }
+    for _ in 0..RETRIES {
+        if rebalance_round(cluster, model, &slots)? {
+            return check_owners(cluster, model, &slots);
+        }
+    }
+    Err(TestCaseError::fail(format!(
+        "the group never finished a rebalance: {:?}",
+        cluster.group(GROUP)
+    )))
+}
+
+/// One round of joins and syncs; false if an injected fault cut it short.
+fn rebalance_round(
+    cluster: &Cluster,
+    model: &mut Model,
+    slots: &[usize],
+) -> Result<bool, TestCaseError> {
+    let before = Hits::now(cluster);
     let mut conns: Vec<Conn> = slots.iter().map(|_| to_coordinator(cluster)).collect();
-    let joined = join_all(cluster, model, &slots, &mut conns)?;
+    let Some(joined) = join_all(cluster, model, slots, &mut conns, &before)? else {
+        return Ok(false);
+    };
     let mut ids: Vec<String> = joined.iter().map(|j| j.member_id.to_string()).collect();
     for (&s, id) in slots.iter().zip(&ids) {
         let member = model.members[s].as_mut().unwrap();
@@ -505,11 +677,21 @@ fn rebalance(cluster: &Cluster, model: &mut Model) -> Result<(), TestCaseError> 
             .iter()
             .map(|(id, a)| (id.as_str(), a.clone()))
             .collect();
-        let synced = conns[i].send(
+        let synced = conns[i].try_send(
             5,
             &sync_request(GROUP, member.generation, &member.id, &refs),
         );
-        prop_assert_eq!(synced.error_code, 0, "SyncGroup");
+        let synced = match synced {
+            Ok(synced) if synced.error_code == 0 => synced,
+            _ if before.any_fired_since(cluster) => return Ok(false),
+            Ok(synced) => {
+                return Err(TestCaseError::fail(format!(
+                    "SyncGroup: error {}",
+                    synced.error_code
+                )));
+            }
+            Err(e) => return Err(TestCaseError::fail(format!("SyncGroup: {e}"))),
+        };
         let mut bytes = synced.assignment.clone();
         let _version = bytes::Buf::get_i16(&mut bytes);
         let decoded = ConsumerProtocolAssignment::decode(&mut bytes, 3).unwrap();
@@ -520,7 +702,11 @@ fn rebalance(cluster: &Cluster, model: &mut Model) -> Result<(), TestCaseError> 
             .collect();
         model.members[slots[i]].as_mut().unwrap().assigned = mine;
     }
-    // Exactly one owner per partition, as the members and as the coordinator see it.
+    Ok(true)
+}
+
+/// Exactly one owner per partition, as the members and as the coordinator see it.
+fn check_owners(cluster: &Cluster, model: &Model, slots: &[usize]) -> Result<(), TestCaseError> {
     let mut owned: Vec<i32> = slots
         .iter()
         .flat_map(|&s| model.members[s].as_ref().unwrap().assigned.clone())
@@ -533,7 +719,7 @@ fn rebalance(cluster: &Cluster, model: &mut Model) -> Result<(), TestCaseError> 
     );
     let group = cluster.group(GROUP).unwrap();
     prop_assert_eq!(group.state, broker_sim::GroupState::Stable);
-    for &s in &slots {
+    for &s in slots {
         let member = model.members[s].as_ref().unwrap();
         let seen = group.member(&member.id).map(|m| m.partitions());
         let want: Vec<(String, i32)> = member
@@ -549,27 +735,36 @@ fn rebalance(cluster: &Cluster, model: &mut Model) -> Result<(), TestCaseError> 
 /// Every member in `slots` joins, as clients do: each sends JoinGroup; a member whose join
 /// was answered while the group is rebalancing again (someone joined after it) rejoins,
 /// as its next heartbeat would tell it to; until every member holds an answer of the
-/// same generation. The answers, in `slots` order.
+/// same generation. The answers, in `slots` order; None if a fault rule fired since
+/// `before` and failed a join or closed a connection a join was waiting on.
 fn join_all(
     cluster: &Cluster,
     model: &mut Model,
     slots: &[usize],
     conns: &mut [Conn],
-) -> Result<Vec<kafka_protocol::messages::JoinGroupResponse>, TestCaseError> {
+    before: &Hits,
+) -> Result<Option<Vec<JoinGroupResponse>>, TestCaseError> {
     let mut pending: Vec<Option<PendingJoin>> = Vec::new();
-    let mut answers: Vec<Option<kafka_protocol::messages::JoinGroupResponse>> = Vec::new();
+    let mut answers: Vec<Option<JoinGroupResponse>> = Vec::new();
     for (&s, conn) in slots.iter().zip(conns.iter_mut()) {
-        let id = model.members[s].as_ref().unwrap().id.clone();
-        pending.push(Some(
-            conn.start_join(7, join_request(GROUP, &id, &["range"])),
-        ));
+        let Some(join) = start_join(cluster, model, s, conn, before)? else {
+            return Ok(None);
+        };
+        pending.push(Some(join));
         answers.push(None);
     }
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     loop {
+        // A join on a connection a rule closed is never answered.
+        if before.silenced_since(cluster) {
+            return Ok(None);
+        }
         for i in 0..slots.len() {
             if pending[i].is_some() && conns[i].answer_pending(Duration::from_millis(1)) {
                 let answer = conns[i].finish_join(pending[i].take().unwrap());
+                if answer.error_code != 0 && before.any_fired_since(cluster) {
+                    return Ok(None);
+                }
                 prop_assert_eq!(answer.error_code, 0, "JoinGroup");
                 model.members[slots[i]].as_mut().unwrap().id = answer.member_id.to_string();
                 answers[i] = Some(answer);
@@ -583,13 +778,16 @@ fn join_all(
             && generations.iter().all(|&g| g == generations[0])
             && !rebalancing
         {
-            return Ok(answers.into_iter().flatten().collect());
+            return Ok(Some(answers.into_iter().flatten().collect()));
         }
         if rebalancing {
             for i in 0..slots.len() {
                 if pending[i].is_none() {
-                    let id = model.members[slots[i]].as_ref().unwrap().id.clone();
-                    pending[i] = Some(conns[i].start_join(7, join_request(GROUP, &id, &["range"])));
+                    let Some(join) = start_join(cluster, model, slots[i], &mut conns[i], before)?
+                    else {
+                        return Ok(None);
+                    };
+                    pending[i] = Some(join);
                     answers[i] = None;
                 }
             }
@@ -600,6 +798,37 @@ fn join_all(
             cluster.group(GROUP)
         );
     }
+}
+
+/// Sends the JoinGroup of the member in `slot` without reading the answer, which may wait
+/// for other members. A new member first asks for its id (the MEMBER_ID_REQUIRED round
+/// trip of v4+) and keeps it at once, so it rejoins with that id whatever happens next.
+/// None if a fault rule fired since `before` and answered instead.
+fn start_join(
+    cluster: &Cluster,
+    model: &mut Model,
+    slot: usize,
+    conn: &mut Conn,
+    before: &Hits,
+) -> Result<Option<PendingJoin>, TestCaseError> {
+    let member = model.members[slot].as_mut().unwrap();
+    if member.id.is_empty() {
+        match conn.try_send(7, &join_request(GROUP, "", &["range"])) {
+            Ok(answer) if answer.error_code == ResponseError::MemberIdRequired.code() => {
+                member.id = answer.member_id.to_string();
+            }
+            _ if before.any_fired_since(cluster) => return Ok(None),
+            answer => {
+                return Err(TestCaseError::fail(format!(
+                    "JoinGroup without a member id: {answer:?}"
+                )));
+            }
+        }
+    }
+    Ok(Some(conn.start_join(
+        7,
+        join_request(GROUP, &member.id, &["range"]),
+    )))
 }
 
 /// The invariants, checked after every operation.
@@ -753,7 +982,7 @@ fn the_cluster_keeps_order_and_every_acknowledged_record_under_any_sequence_of_o
         ..Config::default()
     };
     let mut runner = TestRunner::new(config);
-    let strategy = (any::<u64>(), proptest::collection::vec(op(), 1..40));
+    let strategy = (any::<u64>(), ops());
     match runner.run(&strategy, |(cluster_seed, ops)| {
         run_case(cluster_seed, &ops)
     }) {

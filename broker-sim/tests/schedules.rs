@@ -1,9 +1,8 @@
 //! Fault schedules as values (`broker_sim::schedule`): their JSON is the control API's
 //! vocabulary, they print one line per step, applying one does to a cluster what its
 //! events say (a refused event is reported, not fatal), and the same schedule on two
-//! clusters with the same seed leaves them the same. With the `proptest` feature (on in
-//! `cargo test --workspace`, which client-tests enables), generated schedules respect
-//! their shape's bounds.
+//! clusters with the same seed leaves them the same; generated schedules (the `proptest`
+//! feature, which the crate's own tests turn on) respect their shape's bounds.
 
 use broker_sim::schedule::{At, Event, Schedule, Step};
 use broker_sim::{ApiKey, Cluster, Fault, ResponseError};
@@ -131,7 +130,6 @@ fn the_same_schedule_on_two_clusters_with_one_seed_leaves_them_the_same() {
     assert_eq!(run(), run());
 }
 
-#[cfg(feature = "proptest")]
 mod generated {
     use broker_sim::schedule::strategy::{Shape, schedules};
     use broker_sim::schedule::{At, Event};

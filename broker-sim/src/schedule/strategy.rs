@@ -4,6 +4,13 @@
 //! accept acks=all writes unless asked otherwise. Shrinking goes towards fewer events
 //! (proptest drops steps from the list), earlier-listed and simpler ones (each event
 //! shrinks to its first variant: a broker restart) and smaller numbers.
+//!
+//! [`schedules`] draws whole timed schedules. A test that interleaves cluster events with
+//! its own operations (the crate's model test does) draws single ones from [`events`] and
+//! keeps its sequence within the shape's down-broker bound with [`DownBrokers`], the same
+//! bound `schedules` applies, so there is one definition of what may happen to a cluster.
+
+use std::collections::BTreeSet;
 
 use proptest::prelude::*;
 
@@ -55,6 +62,12 @@ impl Shape {
         self
     }
 
+    /// At most `n` brokers down (stopped or isolated) at once.
+    pub fn max_down(mut self, n: i32) -> Shape {
+        self.max_down = n;
+        self
+    }
+
     /// Any number of brokers may be down at once.
     pub fn anything_goes(mut self) -> Shape {
         self.max_down = self.brokers;
@@ -62,8 +75,10 @@ impl Shape {
     }
 }
 
-/// One event for `shape`, before the down-broker bound is applied.
-fn event(shape: &Shape) -> BoxedStrategy<Event> {
+/// Single events for `shape`, with the weights and shrinking of [`schedules`], drawn
+/// without regard to `max_down`: pass a sequence of them through [`DownBrokers::admit`]
+/// to keep it within the bound.
+pub fn events(shape: &Shape) -> BoxedStrategy<Event> {
     let broker = 1..=shape.brokers.max(1);
     let mut choices: Vec<(u32, BoxedStrategy<Event>)> = vec![
         (
@@ -203,47 +218,136 @@ fn fault(shape: &Shape) -> BoxedStrategy<Event> {
 
 /// Schedules for `shape`: up to `max_steps` events at increasing moments within
 /// `span_ms`, never more than `max_down` brokers down at once (an event that would pass
-/// the bound becomes a restart of the same broker).
+/// the bound becomes a restart of the same broker, see [`DownBrokers`]).
 pub fn schedules(shape: Shape) -> impl Strategy<Value = Schedule> {
     let max_steps = shape.max_steps;
     let span = shape.span_ms.max(1);
     let max_down = shape.max_down;
-    prop::collection::vec((0..span, event(&shape)), 0..=max_steps).prop_map(move |mut drawn| {
+    prop::collection::vec((0..span, events(&shape)), 0..=max_steps).prop_map(move |mut drawn| {
         drawn.sort_by_key(|(at, _)| *at);
-        let mut down: Vec<i32> = Vec::new();
+        let mut down = DownBrokers::new(max_down);
         let steps = drawn
             .into_iter()
-            .map(|(at, event)| {
-                let event = within_bound(event, &mut down, max_down);
-                Step {
-                    at: At::Ms(at),
-                    event,
-                }
+            .map(|(at, event)| Step {
+                at: At::Ms(at),
+                event: down.admit(event),
             })
             .collect();
         Schedule { steps }
     })
 }
 
-/// `event`, or a restart of its broker where it would take one broker too many down;
-/// keeps `down` up to date.
-fn within_bound(event: Event, down: &mut Vec<i32>, max_down: i32) -> Event {
-    match event {
-        Event::StopBroker { broker } | Event::IsolateBroker { broker }
-            if !down.contains(&broker) && down.len() as i32 >= max_down =>
-        {
-            Event::RestartBroker { broker }
+/// Which brokers a sequence of events, applied in order to a cluster whose brokers are
+/// all up, has taken down (stopped or isolated), so that the sequence can be kept to a
+/// bound: [`DownBrokers::admit`] passes each event through, or replaces one that would
+/// take one broker too many down.
+///
+/// Refused events change nothing, as on the cluster: healing a stopped broker leaves it
+/// down, isolating a stopped one is refused. The count errs only on the safe side: a
+/// restart of an isolated broker brings it back, but it stays counted until it is
+/// started or healed.
+#[derive(Debug, Clone)]
+pub struct DownBrokers {
+    max_down: i32,
+    stopped: BTreeSet<i32>,
+    isolated: BTreeSet<i32>,
+}
+
+impl DownBrokers {
+    /// No broker down yet; at most `max_down` at once.
+    pub fn new(max_down: i32) -> DownBrokers {
+        DownBrokers {
+            max_down,
+            stopped: BTreeSet::new(),
+            isolated: BTreeSet::new(),
         }
-        Event::StopBroker { broker } | Event::IsolateBroker { broker } => {
-            if !down.contains(&broker) {
-                down.push(broker);
+    }
+
+    /// `event`, or a restart of its broker where it would take one broker too many down;
+    /// counts what it lets through.
+    pub fn admit(&mut self, event: Event) -> Event {
+        match event {
+            Event::StopBroker { broker } | Event::IsolateBroker { broker }
+                if !self.is_down(broker) && self.down() as i32 >= self.max_down =>
+            {
+                Event::RestartBroker { broker }
             }
-            event
+            Event::StopBroker { broker } => {
+                self.isolated.remove(&broker);
+                self.stopped.insert(broker);
+                event
+            }
+            Event::IsolateBroker { broker } => {
+                // A stopped broker cannot be isolated.
+                if !self.is_down(broker) {
+                    self.isolated.insert(broker);
+                }
+                event
+            }
+            // Starting an isolated broker heals it.
+            Event::StartBroker { broker } => {
+                self.stopped.remove(&broker);
+                self.isolated.remove(&broker);
+                event
+            }
+            Event::HealBroker { broker } => {
+                self.isolated.remove(&broker);
+                event
+            }
+            other => other,
         }
-        Event::StartBroker { broker } | Event::HealBroker { broker } => {
-            down.retain(|b| *b != broker);
-            event
-        }
-        other => other,
+    }
+
+    fn is_down(&self, broker: i32) -> bool {
+        self.stopped.contains(&broker) || self.isolated.contains(&broker)
+    }
+
+    fn down(&self) -> usize {
+        self.stopped.len() + self.isolated.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn admitted(max_down: i32, events: Vec<Event>) -> Vec<Event> {
+        let mut down = DownBrokers::new(max_down);
+        events.into_iter().map(|e| down.admit(e)).collect()
+    }
+
+    #[test]
+    fn a_stop_or_isolation_past_the_bound_becomes_a_restart() {
+        let got = admitted(
+            1,
+            vec![
+                Event::StopBroker { broker: 1 },
+                Event::IsolateBroker { broker: 2 },
+                Event::StartBroker { broker: 1 },
+                Event::IsolateBroker { broker: 2 },
+            ],
+        );
+        assert_eq!(
+            got,
+            vec![
+                Event::StopBroker { broker: 1 },
+                Event::RestartBroker { broker: 2 },
+                Event::StartBroker { broker: 1 },
+                Event::IsolateBroker { broker: 2 },
+            ]
+        );
+    }
+
+    #[test]
+    fn healing_a_stopped_broker_is_refused_so_it_stays_down() {
+        let got = admitted(
+            1,
+            vec![
+                Event::StopBroker { broker: 1 },
+                Event::HealBroker { broker: 1 },
+                Event::StopBroker { broker: 2 },
+            ],
+        );
+        assert_eq!(got[2], Event::RestartBroker { broker: 2 });
     }
 }

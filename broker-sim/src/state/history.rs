@@ -14,7 +14,6 @@ use std::collections::BTreeMap;
 use broker_sim_protocol::batch::BatchView;
 use serde::{Deserialize, Serialize};
 
-
 /// One thing the brokers did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
