@@ -124,6 +124,7 @@ fn a_clean_run_passes_every_check_and_the_history_records_what_happened() {
             HistoryEvent::Assigned { .. } => "assigned",
             HistoryEvent::Committed { .. } => "committed",
             HistoryEvent::TxnEnded { .. } => "txn",
+            HistoryEvent::TopicDeleted { .. } => "deleted",
         })
         .collect();
     assert_eq!(
@@ -566,5 +567,35 @@ fn violations_name_the_schedule_steps_around_them() {
         report.to_string().contains("schedule: ")
             && report.to_string().contains("restart broker 2"),
         "{report}"
+    );
+}
+
+#[test]
+fn a_deleted_and_recreated_topic_starts_a_new_history() {
+    let cluster = Cluster::builder().topic("t", 1).start().unwrap();
+    produce(&cluster, "t", 0, batch_of(&["a", "b", "c"]));
+    let mut member = join(&cluster, &[0]);
+    fetch(&cluster, 0, 0);
+    member.commit(0, 3);
+    drop(member);
+    cluster
+        .expire_member(GROUP, &cluster.group(GROUP).unwrap().members[0].member_id)
+        .unwrap();
+    cluster.delete_topic("t").unwrap();
+    cluster.create_topic("t", 1).unwrap();
+    // Other records at the acknowledged offsets, and a commit below the old one: both
+    // belong to the new topic.
+    produce(&cluster, "t", 0, batch_of(&["x"]));
+    let mut member = join(&cluster, &[0]);
+    fetch(&cluster, 0, 0);
+    member.commit(0, 1);
+    let snapshot = Snapshot::of(&cluster);
+    checks::all(&snapshot).assert_ok();
+    assert!(
+        snapshot
+            .history
+            .events
+            .iter()
+            .any(|e| matches!(e, HistoryEvent::TopicDeleted { .. }))
     );
 }

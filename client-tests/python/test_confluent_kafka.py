@@ -7,7 +7,8 @@ resuming from committed offsets, a cooperative-sticky group that a third member 
 and the AdminClient's group calls; transactions: commit and abort as read_committed and
 read_uncommitted consumers see them, send_offsets_to_transaction, a fenced zombie, and the
 transaction coordinator's broker restarting mid-transaction, and a transaction timed out
-on a manual clock (a cluster of its own).
+on a manual clock (a cluster of its own); and the history checkers over HTTP judging a
+group and the application's account of what it handled (a cluster of its own).
 """
 
 import confluent_kafka
@@ -454,3 +455,36 @@ def test_a_transaction_left_open_past_its_timeout_is_aborted_when_the_manual_clo
             raise AssertionError("a timed-out transaction committed")
         except KafkaException as e:
             assert e.args[0].fatal() or e.args[0].txn_requires_abort(), e
+
+
+def test_the_history_checks_pass_a_group_that_commits_what_it_handled_and_catch_a_lost_record(unique):
+    """The history checkers over HTTP (a cluster of its own, so no other test's group is
+    judged): a group that handles every record and then commits passes every check and its
+    account; the same account missing a committed record is caught, naming the record."""
+    with own_cluster("--topic", "orders:2") as (bootstrap, base):
+        sent = [(f"order-{i % 3}".encode(), f"v{i}".encode(), None) for i in range(12)]
+        produce(bootstrap, "orders", sent, **{"enable.idempotence": True})
+        consumer = group_consumer(bootstrap, "store", "store-1")
+        read = []
+        try:
+            consumer.subscribe(["orders"])
+            wait_until(lambda: poll_into(consumer, read), lambda: len(read) >= len(sent), "every record",
+                       lambda: len(read))
+            consumer.commit(asynchronous=False)
+        finally:
+            consumer.close()
+        handled = [[m.partition(), m.offset()] for m in read]
+
+        report = control("GET", "/v1/checks", base=base)
+        assert report["ok"], report
+        account = {"topic": "orders", "group": "store", "records": handled}
+        report = control("POST", "/v1/checks/handled", account, base=base)
+        assert report["ok"], report
+
+        missing = read[0]
+        report = control("POST", "/v1/checks/handled", {**account, "records": handled[1:]}, base=base)
+        assert not report["ok"]
+        [violation] = report["violations"]
+        assert (violation["check"], violation["partition"], violation["offsets"]) == (
+            "handled", missing.partition(), [missing.offset()]), violation
+        assert violation["records"][0]["value"] == missing.value().decode()

@@ -144,6 +144,17 @@ pub struct Processed {
 pub struct OrderConsumer {
     pub store: OrderStore,
     dlq: FutureProducer,
+    /// (partition, offset) of every record handled, in order.
+    handled: Mutex<Vec<(i32, i64)>>,
+}
+
+/// When the consumer commits a batch relative to processing it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommitOrder {
+    /// Store, then commit: at least once.
+    AfterProcessing,
+    /// Commit, then store: a crash in between loses the batch.
+    BeforeProcessing,
 }
 
 impl OrderConsumer {
@@ -152,10 +163,65 @@ impl OrderConsumer {
         OrderConsumer {
             store: OrderStore::default(),
             dlq,
+            handled: Mutex::new(Vec::new()),
         }
     }
 
     pub async fn process(&self, member: &GroupMember, messages: &[OwnedMessage]) -> Processed {
+        let (outcome, handled) = self.handle(messages).await;
+        // Offsets are per partition: this commits, in each partition, the position after
+        // its last handled record. Records from the failed one on are not handled, so they
+        // come again after a restart.
+        member.commit_after(&handled).expect("commit");
+        outcome
+    }
+
+    /// One poll's records as the service in production runs them: in the commit order
+    /// given, and, with `crash`, dying between the two steps (the process killed
+    /// mid-batch: the second step never happens). `Err` when the instance is gone — it
+    /// crashed, or its commit failed and it exits to be restarted — and a new instance
+    /// must take over.
+    ///
+    /// [`CommitOrder::AfterProcessing`] is the correct order: a crash leaves the batch
+    /// uncommitted, so it comes again and the store's idempotent insert absorbs the
+    /// repeat. [`CommitOrder::BeforeProcessing`] is the classic bug the property test in
+    /// `tests/checklist_6_properties.rs` exists to catch: a crash after the commit loses
+    /// the batch.
+    pub async fn process_in_order(
+        &self,
+        member: &GroupMember,
+        messages: &[OwnedMessage],
+        order: CommitOrder,
+        crash: bool,
+    ) -> Result<Processed, String> {
+        match order {
+            CommitOrder::AfterProcessing => {
+                let (outcome, handled) = self.handle(messages).await;
+                if crash {
+                    return Err("crashed after processing, before committing".into());
+                }
+                member.commit_after(&handled).map_err(|e| e.to_string())?;
+                Ok(outcome)
+            }
+            CommitOrder::BeforeProcessing => {
+                member.commit_after(messages).map_err(|e| e.to_string())?;
+                if crash {
+                    return Err("crashed after committing, before processing".into());
+                }
+                Ok(self.handle(messages).await.0)
+            }
+        }
+    }
+
+    /// Every (partition, offset) this consumer handled, in order: what the application
+    /// reports to `broker_sim::checks::handled`.
+    pub fn handled(&self) -> Vec<(i32, i64)> {
+        self.handled.lock().unwrap().clone()
+    }
+
+    /// Stores or dead-letters each record until one fails; returns the outcome and the
+    /// records handled.
+    async fn handle(&self, messages: &[OwnedMessage]) -> (Processed, Vec<OwnedMessage>) {
         let mut outcome = Processed::default();
         let mut handled = Vec::new();
         for message in messages {
@@ -172,13 +238,13 @@ impl OrderConsumer {
                     outcome.dead_lettered += 1;
                 }
             }
+            self.handled
+                .lock()
+                .unwrap()
+                .push((message.partition(), message.offset()));
             handled.push(message.clone());
         }
-        // Offsets are per partition: this commits, in each partition, the position after
-        // its last handled record. Records from the failed one on are not handled, so they
-        // come again after a restart.
-        member.commit_after(&handled).expect("commit");
-        outcome
+        (outcome, handled)
     }
 
     async fn dead_letter(&self, message: &OwnedMessage, reason: &str) {

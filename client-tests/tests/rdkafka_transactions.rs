@@ -238,6 +238,28 @@ async fn consume_transform_produce_commits_offsets_with_the_output() {
         values(&consume(&out, 4, DEADLINE).await),
         ["N0", "N1", "N2", "N3"]
     );
+    // The history agrees: the group was handed all four inputs, its offset arrived with
+    // the committed transaction (not the aborted one), and nothing moved backwards.
+    let snapshot = broker_sim::checks::Snapshot::of(&cluster);
+    broker_sim::checks::all(&snapshot).assert_ok();
+    let commits: Vec<_> = snapshot
+        .history
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            broker_sim::HistoryEvent::Committed { offset, source, .. } => {
+                Some((*offset, source.clone()))
+            }
+            _ => None,
+        })
+        .collect();
+    assert!(
+        matches!(
+            commits.as_slice(),
+            [(4, broker_sim::CommitSource::Transaction { .. })]
+        ),
+        "{commits:?}"
+    );
 }
 
 fn next_offsets(batch: &[OwnedMessage]) -> TopicPartitionList {

@@ -70,7 +70,7 @@ fn serve(
             // Kafka answers these with the codes' own descriptions.
             let error = match name {
                 None => Some(ResponseError::UnknownTopicId),
-                Some(name) => match state.delete_topic(&name) {
+                Some(name) => match state.delete_topic(&name, ctx.shared.clock.now_ms()) {
                     Ok(deleted_id) => {
                         result.topic_id = deleted_id;
                         None

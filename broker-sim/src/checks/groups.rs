@@ -83,6 +83,19 @@ pub(super) fn timelines(snapshot: &Snapshot) -> BTreeMap<Key, Vec<Step<'_>>> {
                         source,
                     });
             }
+            HistoryEvent::TopicDeleted { topic, .. } => {
+                // A topic of the same name starts a new history: the old one is judged
+                // on its own, under the name "T (deleted)".
+                let old: Vec<Key> = out.keys().filter(|k| k.1 == *topic).cloned().collect();
+                for key in old {
+                    let steps = out.remove(&key).unwrap_or_default();
+                    let mut retired = (key.0, format!("{} (deleted)", key.1), key.2);
+                    while out.contains_key(&retired) {
+                        retired.1.push_str(" (deleted)");
+                    }
+                    out.insert(retired, steps);
+                }
+            }
             _ => {}
         }
     }

@@ -11,7 +11,19 @@ use crate::HistoryEvent;
 /// Every acks=all write still in the log at its acknowledged offsets (see the module docs).
 pub fn lost_acks(snapshot: &Snapshot) -> Vec<Violation> {
     let mut out = Vec::new();
-    for e in &snapshot.history.events {
+    // Where each topic was last deleted: acks before it are moot (a topic of the same
+    // name may exist again, with other records at those offsets).
+    let deleted: BTreeMap<&str, usize> = snapshot
+        .history
+        .events
+        .iter()
+        .enumerate()
+        .filter_map(|(i, e)| match e {
+            HistoryEvent::TopicDeleted { topic, .. } => Some((topic.as_str(), i)),
+            _ => None,
+        })
+        .collect();
+    for (i, e) in snapshot.history.events.iter().enumerate() {
         let HistoryEvent::Acked {
             at_ms,
             topic,
@@ -25,7 +37,7 @@ pub fn lost_acks(snapshot: &Snapshot) -> Vec<Violation> {
         else {
             continue;
         };
-        if *acks != -1 {
+        if *acks != -1 || deleted.get(topic.as_str()).is_some_and(|d| *d > i) {
             continue;
         }
         // A deleted topic took its records with it.

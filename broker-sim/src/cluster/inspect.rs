@@ -53,7 +53,8 @@ impl Cluster {
     }
 
     pub fn delete_topic(&self, name: &str) -> Result<(), KafkaError> {
-        self.shared().lock().delete_topic(name)?;
+        let now = self.now_ms();
+        self.shared().lock().delete_topic(name, now)?;
         // Long-polling fetches on the topic answer now, as Kafka's delayed fetches do.
         self.shared().wake_all();
         Ok(())

@@ -64,6 +64,9 @@ pub enum HistoryEvent {
         offset: i64,
         source: CommitSource,
     },
+    /// A topic was deleted, with its records and committed offsets: what was acknowledged
+    /// or committed of it before is moot.
+    TopicDeleted { at_ms: i64, topic: String },
     /// A transaction's outcome was decided (PrepareCommit / PrepareAbort), whether by
     /// EndTxn, a timeout, a fence or an operator.
     TxnEnded {
@@ -86,6 +89,7 @@ impl HistoryEvent {
             | HistoryEvent::Fetched { at_ms, .. }
             | HistoryEvent::Assigned { at_ms, .. }
             | HistoryEvent::Committed { at_ms, .. }
+            | HistoryEvent::TopicDeleted { at_ms, .. }
             | HistoryEvent::TxnEnded { at_ms, .. } => *at_ms,
         }
     }

@@ -392,7 +392,7 @@ impl State {
         Ok(())
     }
 
-    pub fn delete_topic(&mut self, name: &str) -> Result<uuid::Uuid, KafkaError> {
+    pub fn delete_topic(&mut self, name: &str, now: i64) -> Result<uuid::Uuid, KafkaError> {
         let topic = self
             .topics
             .remove(name)
@@ -400,6 +400,10 @@ impl State {
         self.topic_ids.remove(&topic.id);
         self.unkeyed_next.remove(name);
         self.groups.forget_topic(name);
+        self.history.record(history::HistoryEvent::TopicDeleted {
+            at_ms: now,
+            topic: name.to_string(),
+        });
         tracing::info!(topic = %name, "deleted topic");
         Ok(topic.id)
     }
