@@ -995,3 +995,35 @@ fn checks_run_over_http_and_answer_violations_as_json() {
         "exactly_once",
     );
 }
+
+#[test]
+fn topic_configs_change_over_http_and_show_in_the_topic() {
+    let sim = BrokerSim::start();
+    assert_eq!(sim.get_ok("/v1/topics/t")["configs"], json!({}));
+    let (status, topic) = sim.post(
+        "/v1/topics/t/configs",
+        r#"{"configs": {"retention.ms": "60000", "cleanup.policy": "compact"}}"#,
+    );
+    assert_eq!(status, 200, "{topic}");
+    assert_eq!(
+        topic["configs"],
+        json!({"cleanup.policy": "compact", "retention.ms": "60000"})
+    );
+    let (status, topic) = sim.post(
+        "/v1/topics/t/configs",
+        r#"{"configs": {"retention.ms": null}}"#,
+    );
+    assert_eq!(status, 200, "{topic}");
+    assert_eq!(topic["configs"], json!({"cleanup.policy": "compact"}));
+    let refused = sim.post(
+        "/v1/topics/t/configs",
+        r#"{"configs": {"retention.ms": "soon"}}"#,
+    );
+    assert_eq!(refused.1["code"], "INVALID_CONFIG", "{}", refused.1);
+    assert_error_answer(refused, 400, "Not a number of type LONG");
+    assert_error_answer(
+        sim.post("/v1/topics/missing/configs", r#"{"configs": {}}"#),
+        404,
+        "missing",
+    );
+}

@@ -45,6 +45,10 @@ use kafka_protocol::messages::{
     ListTransactionsRequest, MetadataRequest, OffsetDeleteRequest, OffsetForLeaderEpochRequest,
     ProduceRequest, ProduceResponse, TxnOffsetCommitRequest, WriteTxnMarkersRequest,
 };
+use kafka_protocol::messages::{
+    AlterConfigsRequest, IncrementalAlterConfigsRequest, alter_configs_request,
+    incremental_alter_configs_request,
+};
 use kafka_protocol::protocol::Request;
 use support::*;
 
@@ -882,6 +886,34 @@ fn sweep_request(
                     .with_resource_type(2)
                     .with_resource_name(str_bytes("t"))
                     .with_configuration_keys(None),
+            ]),
+        ),
+        ApiKey::AlterConfigs => exchange(
+            cluster,
+            v,
+            &AlterConfigsRequest::default().with_resources(vec![
+                alter_configs_request::AlterConfigsResource::default()
+                    .with_resource_type(2)
+                    .with_resource_name(str_bytes("t"))
+                    .with_configs(vec![
+                        alter_configs_request::AlterableConfig::default()
+                            .with_name(str_bytes("retention.ms"))
+                            .with_value(Some(str_bytes("86400000"))),
+                    ]),
+            ]),
+        ),
+        ApiKey::IncrementalAlterConfigs => exchange(
+            cluster,
+            v,
+            &IncrementalAlterConfigsRequest::default().with_resources(vec![
+                incremental_alter_configs_request::AlterConfigsResource::default()
+                    .with_resource_type(2)
+                    .with_resource_name(str_bytes("t"))
+                    .with_configs(vec![
+                        incremental_alter_configs_request::AlterableConfig::default()
+                            .with_name(str_bytes("retention.ms"))
+                            .with_value(Some(str_bytes("86400000"))),
+                    ]),
             ]),
         ),
         ApiKey::CreatePartitions => {

@@ -135,6 +135,8 @@ fn check(cluster: &Cluster, key: ApiKey, v: i16) -> Check {
         ApiKey::InitProducerId => init_producer_id(cluster, v),
         ApiKey::OffsetForLeaderEpoch => offset_for_leader_epoch(cluster, v),
         ApiKey::DescribeConfigs => describe_configs(cluster, v),
+        ApiKey::AlterConfigs => alter_configs(cluster, v),
+        ApiKey::IncrementalAlterConfigs => incremental_alter_configs(cluster, v),
         ApiKey::CreatePartitions => create_partitions(cluster, v),
         ApiKey::DescribeCluster => describe_cluster(cluster, v),
         ApiKey::OffsetCommit => offset_commit(cluster, v),
@@ -351,6 +353,52 @@ fn describe_configs(cluster: &Cluster, v: i16) -> Check {
         ensure(!r.configs.is_empty(), || format!("{what}: no configs"))?;
     }
     Ok(())
+}
+
+fn alter_configs(cluster: &Cluster, v: i16) -> Check {
+    use kafka_protocol::messages::alter_configs_request::{AlterConfigsResource, AlterableConfig};
+    let value = format!("{}", 86_400_000 + i64::from(v));
+    let request = kafka_protocol::messages::AlterConfigsRequest::default().with_resources(vec![
+        AlterConfigsResource::default()
+            .with_resource_type(2)
+            .with_resource_name(str_bytes("t"))
+            .with_configs(vec![
+                AlterableConfig::default()
+                    .with_name(str_bytes("retention.ms"))
+                    .with_value(Some(str_bytes(&value))),
+            ]),
+    ]);
+    let response = Conn::to_broker(cluster, 1).exchange(v, &request)?;
+    no_error(response.responses[0].error_code, "resource")?;
+    let now = cluster.topic_configs("t").unwrap_or_default();
+    ensure(now.get("retention.ms") == Some(&value), || {
+        format!("configs now {now:?}")
+    })
+}
+
+fn incremental_alter_configs(cluster: &Cluster, v: i16) -> Check {
+    use kafka_protocol::messages::incremental_alter_configs_request::{
+        AlterConfigsResource, AlterableConfig,
+    };
+    let value = format!("{}", 3_600_000 + i64::from(v));
+    let request = kafka_protocol::messages::IncrementalAlterConfigsRequest::default()
+        .with_resources(vec![
+            AlterConfigsResource::default()
+                .with_resource_type(2)
+                .with_resource_name(str_bytes("t"))
+                .with_configs(vec![
+                    AlterableConfig::default()
+                        .with_name(str_bytes("segment.ms"))
+                        .with_config_operation(0)
+                        .with_value(Some(str_bytes(&value))),
+                ]),
+        ]);
+    let response = Conn::to_broker(cluster, 1).exchange(v, &request)?;
+    no_error(response.responses[0].error_code, "resource")?;
+    let now = cluster.topic_configs("t").unwrap_or_default();
+    ensure(now.get("segment.ms") == Some(&value), || {
+        format!("configs now {now:?}")
+    })
 }
 
 fn create_partitions(cluster: &Cluster, v: i16) -> Check {

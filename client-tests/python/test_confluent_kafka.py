@@ -7,7 +7,8 @@ resuming from committed offsets, a cooperative-sticky group that a third member 
 and the AdminClient's group calls; transactions: commit and abort as read_committed and
 read_uncommitted consumers see them, send_offsets_to_transaction, a fenced zombie, and the
 transaction coordinator's broker restarting mid-transaction, and a transaction timed out
-on a manual clock (a cluster of its own); and the history checkers over HTTP judging a
+on a manual clock (a cluster of its own); incremental config changes and a retention
+change deleting old records on a manual clock; and the history checkers over HTTP judging a
 group and the application's account of what it handled (a cluster of its own).
 """
 
@@ -22,7 +23,8 @@ from confluent_kafka import (
     Producer,
     TopicPartition,
 )
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka.admin import (AdminClient, AlterConfigOpType, ConfigEntry, ConfigResource, NewTopic,
+                                   ResourceType)
 
 from support import (DEADLINE_S, RECORD_COUNT, check_group_committed_everything, check_keyed_records_stored,
                      check_topic_created, control, evenly_split, own_cluster, restart_coordinator, wait_until)
@@ -488,3 +490,37 @@ def test_the_history_checks_pass_a_group_that_commits_what_it_handled_and_catch_
         assert (violation["check"], violation["partition"], violation["offsets"]) == (
             "handled", missing.partition(), [missing.offset()]), violation
         assert violation["records"][0]["value"] == missing.value().decode()
+
+
+def test_incremental_alter_configs_sets_appends_and_deletes_and_retention_applies(unique):
+    """On a manual clock (a cluster of its own): incremental_alter_configs sets, appends to
+    and deletes topic configs, describe_configs reads them back, and a lowered retention.ms
+    deletes an old record at the next retention check."""
+    with own_cluster("--manual-clock", "--topic", "events:1") as (bootstrap, base):
+        now = control("GET", "/v1/clock", base=base)["now_ms"]
+        control("POST", "/v1/topics/events/records", {"records": [
+            {"partition": 0, "value": "old", "timestamp": now - 3_600_000},
+            {"partition": 0, "value": "new", "timestamp": now}]}, base=base)
+        admin = AdminClient({"bootstrap.servers": bootstrap})
+        resource = ConfigResource(ResourceType.TOPIC, "events", incremental_configs=[
+            ConfigEntry("retention.ms", "1800000", incremental_operation=AlterConfigOpType.SET),
+            ConfigEntry("cleanup.policy", "compact", incremental_operation=AlterConfigOpType.APPEND),
+        ])
+        [future] = admin.incremental_alter_configs([resource]).values()
+        future.result(timeout=DEADLINE_S)
+        [described] = admin.describe_configs([ConfigResource(ResourceType.TOPIC, "events")]).values()
+        configs = described.result(timeout=DEADLINE_S)
+        assert configs["retention.ms"].value == "1800000" and not configs["retention.ms"].is_default
+        assert configs["cleanup.policy"].value == "delete,compact"
+
+        # The next retention check (every 5 minutes) deletes the hour-old record only.
+        control("POST", "/v1/clock/advance", {"ms": 300_001}, base=base)
+        records = control("GET", "/v1/topics/events/records", base=base)["records"]
+        assert [r["value"] for r in records] == ["new"], records
+
+        resource = ConfigResource(ResourceType.TOPIC, "events", incremental_configs=[
+            ConfigEntry("cleanup.policy", None, incremental_operation=AlterConfigOpType.DELETE),
+        ])
+        [future] = admin.incremental_alter_configs([resource]).values()
+        future.result(timeout=DEADLINE_S)
+        assert control("GET", "/v1/topics/events", base=base)["configs"] == {"retention.ms": "1800000"}

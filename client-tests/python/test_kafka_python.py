@@ -2,19 +2,20 @@
 
 The compatibility steps (admin create, keyed acks=all produce, a group of two reading each
 record once and committing, resuming after the coordinator restarts), then a group of
-three sharing six partitions, resuming from committed offsets, and the group admin calls
-of KafkaAdminClient. Runs in both venvs: the latest kafka-python and the pinned 2.0.2.
+three sharing six partitions, resuming from committed offsets, the group admin calls of
+KafkaAdminClient, and a topic config changed through alter_configs that takes effect. Runs in both venvs: the latest kafka-python and the pinned 2.0.2.
 """
 
 from concurrent.futures import ThreadPoolExecutor
 
 import kafka
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
-from kafka.admin import NewTopic
-from kafka.errors import GroupIdNotFoundError, NonEmptyGroupError, NoError, TopicAlreadyExistsError
+from kafka.admin import ConfigResource, ConfigResourceType, NewTopic
+from kafka.errors import (GroupIdNotFoundError, MessageSizeTooLargeError, NonEmptyGroupError, NoError,
+                          TopicAlreadyExistsError)
 
 from support import (DEADLINE_S, RECORD_COUNT, check_group_committed_everything, check_keyed_records_stored,
-                     check_topic_created, evenly_split, restart_coordinator, wait_until)
+                     check_topic_created, control, evenly_split, restart_coordinator, wait_until)
 
 CLIENT = ("kafka-python", kafka.__version__)
 
@@ -315,3 +316,32 @@ def check_deleted_group_v3(admin, group):
     assert group not in [g["group_id"] for g in admin.list_groups()]
     assert admin.list_group_offsets({group: None}) == {group: {}}
     assert admin.delete_groups([group]) == {group: "GroupIdNotFoundError"}
+
+
+def test_admin_alter_configs_changes_a_topic_config_that_takes_effect(bootstrap, unique):
+    topic = unique("topic")
+    create_topic(bootstrap, topic, 1)
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="kafka-python-admin")
+    try:
+        result = admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, topic,
+                                                     configs={"max.message.bytes": "2000"})])
+        # kafka-python 3 uses IncrementalAlterConfigs and answers {"topic": {name: "OK"}};
+        # 2.0.2 sends AlterConfigs and hands back the response.
+        if isinstance(result, dict):
+            assert result == {"topic": {topic: "OK"}}, result
+        else:
+            assert [r[0] for r in result.resources] == [0], result
+    finally:
+        admin.close()
+    assert control("GET", f"/v1/topics/{topic}")["configs"] == {"max.message.bytes": "2000"}
+
+    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", retries=0, client_id="kafka-python-producer")
+    try:
+        producer.send(topic, b"small").get(timeout=DEADLINE_S)
+        try:
+            producer.send(topic, b"x" * 3000).get(timeout=DEADLINE_S)
+            raise AssertionError("a 3000-byte record passed max.message.bytes=2000")
+        except MessageSizeTooLargeError:
+            pass
+    finally:
+        producer.close()

@@ -2,7 +2,8 @@
 //! with MESSAGE_TOO_LARGE), `message.timestamp.type` (LogAppendTime restamps records),
 //! `message.timestamp.after.max.ms` (records too far in the future are refused with
 //! INVALID_TIMESTAMP) and `min.insync.replicas` (acks=all needs that many in-sync
-//! replicas, else NOT_ENOUGH_REPLICAS).
+//! replicas, else NOT_ENOUGH_REPLICAS); and a limit changed by the admin client's
+//! `alter_configs` applying to the next send.
 
 use broker_sim::Cluster;
 use client_tests::{
@@ -263,4 +264,41 @@ async fn acks_leader_ignores_min_insync_replicas() {
         .map_err(|(e, _)| e)
         .expect("acks=1 only needs the leader");
     assert_eq!(cluster.records("fragile").len(), 1);
+}
+
+#[tokio::test]
+async fn a_max_message_bytes_set_by_the_admin_client_applies_to_the_next_send() {
+    use rdkafka::admin::{AdminClient, AdminOptions, AlterConfig, ResourceSpecifier};
+    use rdkafka::client::DefaultClientContext;
+    init_tracing();
+    let cluster = Cluster::builder().brokers(1).topic("t", 1).start().unwrap();
+    let producer = large_message_producer(&cluster);
+    send_value_of(&producer, "t", 50_000)
+        .await
+        .expect("under the default");
+
+    let admin: AdminClient<DefaultClientContext> = producer_config(&cluster.bootstrap_servers())
+        .create()
+        .expect("admin client");
+    let change = AlterConfig::new(ResourceSpecifier::Topic("t")).set("max.message.bytes", "10000");
+    let results = admin
+        .alter_configs(
+            &[change],
+            &AdminOptions::new().request_timeout(Some(DEADLINE)),
+        )
+        .await
+        .expect("alter_configs answered");
+    assert!(results.iter().all(|r| r.is_ok()), "{results:?}");
+    assert_eq!(
+        cluster
+            .topic_configs("t")
+            .unwrap()
+            .get("max.message.bytes")
+            .map(String::as_str),
+        Some("10000")
+    );
+    match send_value_of(&producer, "t", 50_000).await {
+        Err(KafkaError::MessageProduction(RDKafkaErrorCode::MessageSizeTooLarge)) => {}
+        other => panic!("expected MESSAGE_TOO_LARGE, got {other:?}"),
+    }
 }

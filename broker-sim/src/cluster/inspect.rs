@@ -52,6 +52,25 @@ impl Cluster {
         self.shared().lock().create_topic(&spec).map(|_| ())
     }
 
+    /// Changes topic configs as `kafka-configs --alter` does: `Some(value)` sets one,
+    /// `None` removes its override. Validated like CreateTopics' configs, all or nothing;
+    /// in effect at once (the next produce, fetch or retention check reads them).
+    pub fn alter_topic_configs(
+        &self,
+        topic: &str,
+        changes: &[(&str, Option<&str>)],
+    ) -> Result<(), KafkaError> {
+        self.shared().lock().change_topic_configs(topic, changes)?;
+        // A retention change may already have something to delete.
+        self.shared().wake_timers();
+        Ok(())
+    }
+
+    /// Topic `topic`'s config overrides (what differs from the defaults), by name.
+    pub fn topic_configs(&self, topic: &str) -> Option<std::collections::BTreeMap<String, String>> {
+        self.shared().lock().topic(topic).map(|t| t.configs.clone())
+    }
+
     pub fn delete_topic(&self, name: &str) -> Result<(), KafkaError> {
         let now = self.now_ms();
         self.shared().lock().delete_topic(name, now)?;

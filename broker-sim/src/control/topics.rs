@@ -53,7 +53,32 @@ pub(super) async fn describe(
         // Keyed records not in the partition Java's murmur2 gives their key.
         "misplaced": cluster.misplaced_records(&topic).len(),
         "partitions": partitions,
+        // The topic's own config overrides; the rest are Kafka's defaults.
+        "configs": cluster.topic_configs(&topic).unwrap_or_default(),
     }))
+}
+
+/// `POST /v1/topics/{topic}/configs` `{"configs": {"retention.ms": "60000", "x": null}}`:
+/// sets each config given a value and removes the override of each given `null`, all or
+/// nothing (as `Cluster::alter_topic_configs`); answers the topic.
+pub(super) async fn alter_configs(
+    State(cluster): State<Arc<Cluster>>,
+    Params(topic): Params<String>,
+    body: Bytes,
+) -> ApiResult {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Change {
+        configs: std::collections::BTreeMap<String, Option<String>>,
+    }
+    let change: Change = parse_body(&body, "config change")?;
+    let changes: Vec<(&str, Option<&str>)> = change
+        .configs
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_deref()))
+        .collect();
+    cluster.alter_topic_configs(&topic, &changes)?;
+    describe(State(cluster), Params(topic)).await
 }
 
 /// Traffic totals as `Cluster::topic_stats` counts them.

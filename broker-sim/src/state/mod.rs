@@ -6,6 +6,7 @@
 //! direct call fails exactly as a client's request would.
 
 mod append;
+mod configs;
 pub mod counters;
 pub mod epochs;
 pub mod groups;

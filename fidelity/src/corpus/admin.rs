@@ -1,12 +1,15 @@
-//! CreateTopics, DeleteTopics, CreatePartitions, DescribeConfigs.
+//! CreateTopics, DeleteTopics, CreatePartitions, DescribeConfigs, AlterConfigs,
+//! IncrementalAlterConfigs.
 
+use kafka_protocol::messages::alter_configs_request::{AlterConfigsResource, AlterableConfig};
 use kafka_protocol::messages::create_partitions_request::CreatePartitionsTopic;
 use kafka_protocol::messages::create_topics_request::{CreatableTopic, CreatableTopicConfig};
 use kafka_protocol::messages::delete_topics_request::DeleteTopicState;
 use kafka_protocol::messages::describe_configs_request::DescribeConfigsResource;
+use kafka_protocol::messages::incremental_alter_configs_request as incremental;
 use kafka_protocol::messages::{
-    ApiKey, CreatePartitionsRequest, CreateTopicsRequest, DeleteTopicsRequest,
-    DescribeConfigsRequest,
+    AlterConfigsRequest, ApiKey, CreatePartitionsRequest, CreateTopicsRequest, DeleteTopicsRequest,
+    DescribeConfigsRequest, IncrementalAlterConfigsRequest,
 };
 
 use super::helpers::{create_topic, s, scenario, topic, versions};
@@ -249,5 +252,282 @@ pub fn scenarios() -> Vec<Scenario> {
             vec![describe(4, "7", None)]
         }));
     }
+    alter_configs(&mut out);
+    incremental_alter_configs(&mut out);
     out
+}
+
+/// DescribeConfigs v4 of a topic's `keys`: what a change did.
+fn describe_topic(name: &str, keys: &[&str]) -> Step {
+    let r = DescribeConfigsRequest::default().with_resources(vec![
+        DescribeConfigsResource::default()
+            .with_resource_type(2)
+            .with_resource_name(s(name))
+            .with_configuration_keys(Some(keys.iter().map(|k| s(*k)).collect())),
+    ]);
+    Step::new(ApiKey::DescribeConfigs, 4, r)
+}
+
+const WATCHED: &[&str] = &["cleanup.policy", "max.message.bytes", "retention.ms"];
+
+/// Whether a DescribeConfigs answer shows `key` = `value`. Kafka applies a config change
+/// through its controller and answers DescribeConfigs from the broker's metadata cache a
+/// moment later, so a scenario describes until the change shows.
+fn shows(answer: &kafka_protocol::messages::ResponseKind, key: &str, value: &str) -> bool {
+    match answer {
+        kafka_protocol::messages::ResponseKind::DescribeConfigs(d) => d.results.iter().any(|r| {
+            r.configs
+                .iter()
+                .any(|c| c.name.as_str() == key && c.value.as_deref() == Some(value))
+        }),
+        _ => true,
+    }
+}
+
+fn retention_is_1000(a: &kafka_protocol::messages::ResponseKind) -> bool {
+    shows(a, "retention.ms", "1000")
+}
+
+fn max_message_bytes_is_2000(a: &kafka_protocol::messages::ResponseKind) -> bool {
+    shows(a, "max.message.bytes", "2000")
+}
+
+fn policy_is_delete_compact(a: &kafka_protocol::messages::ResponseKind) -> bool {
+    shows(a, "cleanup.policy", "delete,compact")
+}
+
+fn policy_is_compact(a: &kafka_protocol::messages::ResponseKind) -> bool {
+    shows(a, "cleanup.policy", "compact")
+}
+
+fn alter_configs(out: &mut Vec<Scenario>) {
+    for v in versions(ApiKey::AlterConfigs) {
+        let alter =
+            move |kind: i8, name: &str, configs: &[(&str, Option<&str>)], validate_only: bool| {
+                let r = AlterConfigsRequest::default()
+                    .with_validate_only(validate_only)
+                    .with_resources(vec![
+                        AlterConfigsResource::default()
+                            .with_resource_type(kind)
+                            .with_resource_name(s(name))
+                            .with_configs(
+                                configs
+                                    .iter()
+                                    .map(|(k, v)| {
+                                        AlterableConfig::default()
+                                            .with_name(s(*k))
+                                            .with_value(v.map(s))
+                                    })
+                                    .collect(),
+                            ),
+                    ]);
+                Step::new(ApiKey::AlterConfigs, v, r)
+            };
+        out.push(scenario(ApiKey::AlterConfigs, v, "set-then-replace", |p| {
+            let name = format!("{p}t");
+            let mut steps = create_topic(&name, 1);
+            steps.push(alter(
+                2,
+                &name,
+                &[
+                    ("retention.ms", Some("1000")),
+                    ("cleanup.policy", Some("compact,delete")),
+                ],
+                false,
+            ));
+            steps.push(describe_topic(&name, WATCHED).until(retention_is_1000));
+            // Not incremental: what is not named goes back to its default.
+            steps.push(alter(
+                2,
+                &name,
+                &[("max.message.bytes", Some("2000"))],
+                false,
+            ));
+            steps.push(describe_topic(&name, WATCHED).until(max_message_bytes_is_2000));
+            steps
+        }));
+        out.push(scenario(ApiKey::AlterConfigs, v, "validate-only", |p| {
+            let name = format!("{p}t");
+            let mut steps = create_topic(&name, 1);
+            steps.push(alter(2, &name, &[("retention.ms", Some("1000"))], true));
+            steps.push(describe_topic(&name, WATCHED));
+            steps
+        }));
+        out.push(scenario(ApiKey::AlterConfigs, v, "invalid", |p| {
+            let name = format!("{p}t");
+            let mut steps = create_topic(&name, 1);
+            steps.push(alter(2, &name, &[("no.such.config", Some("1"))], false));
+            steps.push(alter(2, &name, &[("retention.ms", Some("soon"))], false));
+            steps.push(alter(2, &name, &[("cleanup.policy", Some("never"))], false));
+            steps.push(alter(
+                2,
+                &name,
+                &[("min.insync.replicas", Some("0"))],
+                false,
+            ));
+            steps.push(describe_topic(&name, WATCHED));
+            steps
+        }));
+        out.push(scenario(ApiKey::AlterConfigs, v, "unknown-topic", |p| {
+            vec![alter(
+                2,
+                &format!("{p}missing"),
+                &[("retention.ms", Some("1000"))],
+                false,
+            )]
+        }));
+        out.push(scenario(ApiKey::AlterConfigs, v, "other-resources", |_| {
+            vec![
+                alter(4, "7", &[("log.retention.ms", Some("1000"))], false),
+                alter(3, "g", &[("retention.ms", Some("1000"))], false),
+            ]
+        }));
+        out.push(scenario(
+            ApiKey::AlterConfigs,
+            v,
+            "dynamic-broker-configs",
+            |_| {
+                vec![
+                    alter(4, "1", &[("num.io.threads", Some("4"))], true),
+                    alter(4, "", &[("log.retention.ms", Some("1000"))], true),
+                ]
+            },
+        ));
+    }
+}
+
+fn incremental_alter_configs(out: &mut Vec<Scenario>) {
+    for v in versions(ApiKey::IncrementalAlterConfigs) {
+        let alter =
+            move |kind: i8, name: &str, ops: &[(&str, i8, Option<&str>)], validate_only: bool| {
+                let r = IncrementalAlterConfigsRequest::default()
+                    .with_validate_only(validate_only)
+                    .with_resources(vec![
+                        incremental::AlterConfigsResource::default()
+                            .with_resource_type(kind)
+                            .with_resource_name(s(name))
+                            .with_configs(
+                                ops.iter()
+                                    .map(|(k, op, v)| {
+                                        incremental::AlterableConfig::default()
+                                            .with_name(s(*k))
+                                            .with_config_operation(*op)
+                                            .with_value(v.map(s))
+                                    })
+                                    .collect(),
+                            ),
+                    ]);
+                Step::new(ApiKey::IncrementalAlterConfigs, v, r)
+            };
+        out.push(scenario(
+            ApiKey::IncrementalAlterConfigs,
+            v,
+            "set-append-subtract-delete",
+            |p| {
+                let name = format!("{p}t");
+                let mut steps = create_topic(&name, 1);
+                steps.push(alter(
+                    2,
+                    &name,
+                    &[
+                        ("retention.ms", 0, Some("1000")),
+                        ("max.message.bytes", 0, Some("2000")),
+                    ],
+                    false,
+                ));
+                steps.push(describe_topic(&name, WATCHED).until(retention_is_1000));
+                steps.push(alter(
+                    2,
+                    &name,
+                    &[("cleanup.policy", 2, Some("compact"))],
+                    false,
+                ));
+                steps.push(describe_topic(&name, WATCHED).until(policy_is_delete_compact));
+                steps.push(alter(
+                    2,
+                    &name,
+                    &[
+                        ("cleanup.policy", 3, Some("delete")),
+                        ("retention.ms", 1, None),
+                    ],
+                    false,
+                ));
+                steps.push(describe_topic(&name, WATCHED).until(policy_is_compact));
+                steps
+            },
+        ));
+        out.push(scenario(
+            ApiKey::IncrementalAlterConfigs,
+            v,
+            "validate-only",
+            |p| {
+                let name = format!("{p}t");
+                let mut steps = create_topic(&name, 1);
+                steps.push(alter(2, &name, &[("retention.ms", 0, Some("1000"))], true));
+                steps.push(describe_topic(&name, WATCHED));
+                steps
+            },
+        ));
+        out.push(scenario(
+            ApiKey::IncrementalAlterConfigs,
+            v,
+            "invalid",
+            |p| {
+                let name = format!("{p}t");
+                let mut steps = create_topic(&name, 1);
+                steps.push(alter(2, &name, &[("retention.ms", 2, Some("1000"))], false));
+                steps.push(alter(2, &name, &[("retention.ms", 3, Some("1000"))], false));
+                steps.push(alter(
+                    2,
+                    &name,
+                    &[
+                        ("retention.ms", 0, Some("1")),
+                        ("retention.ms", 0, Some("2")),
+                    ],
+                    false,
+                ));
+                steps.push(alter(2, &name, &[("no.such.config", 0, Some("1"))], false));
+                steps.push(alter(2, &name, &[("retention.ms", 0, Some("soon"))], false));
+                steps.push(alter(2, &name, &[("retention.ms", 7, Some("1"))], false));
+                steps.push(alter(2, &name, &[("no.such.config", 1, None)], false));
+                steps.push(describe_topic(&name, WATCHED));
+                steps
+            },
+        ));
+        out.push(scenario(
+            ApiKey::IncrementalAlterConfigs,
+            v,
+            "unknown-topic",
+            |p| {
+                vec![alter(
+                    2,
+                    &format!("{p}missing"),
+                    &[("retention.ms", 0, Some("1000"))],
+                    false,
+                )]
+            },
+        ));
+        out.push(scenario(
+            ApiKey::IncrementalAlterConfigs,
+            v,
+            "other-resources",
+            |_| {
+                vec![
+                    alter(4, "7", &[("log.retention.ms", 0, Some("1000"))], false),
+                    alter(3, "g", &[("retention.ms", 0, Some("1000"))], false),
+                ]
+            },
+        ));
+        out.push(scenario(
+            ApiKey::IncrementalAlterConfigs,
+            v,
+            "dynamic-broker-configs",
+            |_| {
+                vec![
+                    alter(4, "1", &[("num.io.threads", 0, Some("4"))], true),
+                    alter(4, "", &[("log.retention.ms", 0, Some("1000"))], true),
+                ]
+            },
+        ));
+    }
 }

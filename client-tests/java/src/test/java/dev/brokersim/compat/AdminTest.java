@@ -28,7 +28,6 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.errors.TopicExistsException;
-import org.apache.kafka.common.errors.UnsupportedVersionException;
 import org.apache.kafka.common.utils.AppInfoParser;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -93,17 +92,28 @@ class AdminTest {
         try (Admin admin = Admin.create(props())) {
             admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1))).all().get();
             ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic);
-            try {
-                admin.incrementalAlterConfigs(Map.of(resource, List.of(
-                        new AlterConfigOp(new ConfigEntry("retention.ms", "1000"), AlterConfigOp.OpType.SET))))
-                        .all().get();
-            } catch (ExecutionException e) {
-                if (e.getCause() instanceof UnsupportedVersionException) {
-                    throw expectedFailure("IncrementalAlterConfigs (key 44)");
-                }
-                throw e;
-            }
-            assertEquals("1000", admin.describeConfigs(List.of(resource)).all().get().get(resource).get("retention.ms").value());
+            admin.incrementalAlterConfigs(Map.of(resource, List.of(
+                    new AlterConfigOp(new ConfigEntry("retention.ms", "1000"), AlterConfigOp.OpType.SET),
+                    new AlterConfigOp(new ConfigEntry("cleanup.policy", "compact"), AlterConfigOp.OpType.APPEND))))
+                    .all().get();
+            Config config = admin.describeConfigs(List.of(resource)).all().get().get(resource);
+            assertEquals("1000", config.get("retention.ms").value());
+            assertEquals(ConfigEntry.ConfigSource.DYNAMIC_TOPIC_CONFIG, config.get("retention.ms").source());
+            assertEquals("delete,compact", config.get("cleanup.policy").value());
+
+            admin.incrementalAlterConfigs(Map.of(resource, List.of(
+                    new AlterConfigOp(new ConfigEntry("retention.ms", null), AlterConfigOp.OpType.DELETE))))
+                    .all().get();
+            ConfigEntry retention = admin.describeConfigs(List.of(resource)).all().get().get(resource).get("retention.ms");
+            assertEquals("604800000", retention.value());
+            assertEquals(ConfigEntry.ConfigSource.DEFAULT_CONFIG, retention.source());
+
+            ExecutionException invalid = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
+                    () -> admin.incrementalAlterConfigs(Map.of(resource, List.of(
+                            new AlterConfigOp(new ConfigEntry("retention.ms", "soon"), AlterConfigOp.OpType.SET))))
+                            .all().get());
+            assertTrue(invalid.getCause() instanceof org.apache.kafka.common.errors.InvalidConfigurationException,
+                    invalid.toString());
         }
     }
 
