@@ -46,8 +46,9 @@ use kafka_protocol::messages::{
     ProduceRequest, ProduceResponse, TxnOffsetCommitRequest, WriteTxnMarkersRequest,
 };
 use kafka_protocol::messages::{
-    AlterConfigsRequest, IncrementalAlterConfigsRequest, alter_configs_request,
-    incremental_alter_configs_request,
+    AlterConfigsRequest, DescribeLogDirsRequest, ElectLeadersRequest,
+    IncrementalAlterConfigsRequest, alter_configs_request, describe_log_dirs_request,
+    elect_leaders_request, incremental_alter_configs_request,
 };
 use kafka_protocol::protocol::Request;
 use support::*;
@@ -887,6 +888,26 @@ fn sweep_request(
                     .with_resource_name(str_bytes("t"))
                     .with_configuration_keys(None),
             ]),
+        ),
+        ApiKey::ElectLeaders => exchange(
+            cluster,
+            v,
+            &ElectLeadersRequest::default()
+                .with_timeout_ms(10_000)
+                .with_topic_partitions(Some(vec![
+                    elect_leaders_request::TopicPartitions::default()
+                        .with_topic(name("t"))
+                        .with_partitions(vec![0]),
+                ])),
+        ),
+        ApiKey::DescribeLogDirs => exchange(
+            cluster,
+            v,
+            &DescribeLogDirsRequest::default().with_topics(Some(vec![
+                describe_log_dirs_request::DescribableLogDirTopic::default()
+                    .with_topic(name("t"))
+                    .with_partitions(vec![0]),
+            ])),
         ),
         ApiKey::AlterConfigs => exchange(
             cluster,

@@ -136,6 +136,8 @@ fn check(cluster: &Cluster, key: ApiKey, v: i16) -> Check {
         ApiKey::OffsetForLeaderEpoch => offset_for_leader_epoch(cluster, v),
         ApiKey::DescribeConfigs => describe_configs(cluster, v),
         ApiKey::AlterConfigs => alter_configs(cluster, v),
+        ApiKey::ElectLeaders => elect_leaders(cluster, v),
+        ApiKey::DescribeLogDirs => describe_log_dirs(cluster, v),
         ApiKey::IncrementalAlterConfigs => incremental_alter_configs(cluster, v),
         ApiKey::CreatePartitions => create_partitions(cluster, v),
         ApiKey::DescribeCluster => describe_cluster(cluster, v),
@@ -353,6 +355,36 @@ fn describe_configs(cluster: &Cluster, v: i16) -> Check {
         ensure(!r.configs.is_empty(), || format!("{what}: no configs"))?;
     }
     Ok(())
+}
+
+fn elect_leaders(cluster: &Cluster, v: i16) -> Check {
+    use kafka_protocol::messages::elect_leaders_request::TopicPartitions;
+    let request = kafka_protocol::messages::ElectLeadersRequest::default()
+        .with_timeout_ms(10_000)
+        .with_topic_partitions(Some(vec![
+            TopicPartitions::default()
+                .with_topic(name("t"))
+                .with_partitions(vec![0]),
+        ]));
+    let response = Conn::to_broker(cluster, 1).exchange(v, &request)?;
+    let p = &response.replica_election_results[0].partition_result[0];
+    // Every leader is already the preferred one.
+    ensure(
+        p.error_code == ResponseError::ElectionNotNeeded.code(),
+        || format!("error {}", p.error_code),
+    )
+}
+
+fn describe_log_dirs(cluster: &Cluster, v: i16) -> Check {
+    let request = kafka_protocol::messages::DescribeLogDirsRequest::default().with_topics(None);
+    let response = Conn::to_broker(cluster, 1).exchange(v, &request)?;
+    no_error(response.error_code, "top level")?;
+    ensure(response.results.len() == 1, || {
+        format!("{} log dirs", response.results.len())
+    })?;
+    ensure(!response.results[0].topics.is_empty(), || {
+        "no replicas".to_string()
+    })
 }
 
 fn alter_configs(cluster: &Cluster, v: i16) -> Check {

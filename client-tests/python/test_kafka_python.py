@@ -3,12 +3,14 @@
 The compatibility steps (admin create, keyed acks=all produce, a group of two reading each
 record once and committing, resuming after the coordinator restarts), then a group of
 three sharing six partitions, resuming from committed offsets, the group admin calls of
-KafkaAdminClient, and a topic config changed through alter_configs that takes effect. Runs in both venvs: the latest kafka-python and the pinned 2.0.2.
+KafkaAdminClient, a topic config changed through alter_configs that takes effect, and
+(kafka-python 3) describe_log_dirs and elect_leaders. Runs in both venvs: the latest kafka-python and the pinned 2.0.2.
 """
 
 from concurrent.futures import ThreadPoolExecutor
 
 import kafka
+import pytest
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import ConfigResource, ConfigResourceType, NewTopic
 from kafka.errors import (GroupIdNotFoundError, MessageSizeTooLargeError, NonEmptyGroupError, NoError,
@@ -345,3 +347,31 @@ def test_admin_alter_configs_changes_a_topic_config_that_takes_effect(bootstrap,
             pass
     finally:
         producer.close()
+
+
+def test_admin_describes_log_dirs_and_elects_leaders(bootstrap, unique):
+    """kafka-python 3's describe_log_dirs and elect_leaders (2.0.2 has neither call)."""
+    topic = unique("topic")
+    create_topic(bootstrap, topic, 2)
+    produce(bootstrap, topic, [(None, b"value", 0)])
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="kafka-python-admin")
+    try:
+        if not hasattr(admin, "describe_log_dirs"):
+            pytest.skip(f"kafka-python {kafka.__version__} has no describe_log_dirs")
+        by_broker = admin.describe_log_dirs({topic: [0, 1]})
+        sizes = {}
+        for broker in by_broker:
+            [log_dir] = broker["log_dirs"]
+            assert log_dir["error_code"] == 0 and log_dir["log_dir"], log_dir
+            for t in log_dir["topics"]:
+                for p in t["partitions"]:
+                    sizes.setdefault(p["partition_index"], []).append(p["partition_size"])
+        # Replication factor 3: every broker holds both partitions; only partition 0 has data.
+        assert len(sizes[0]) == 3 and min(sizes[0]) > 0 and sizes[1] == [0, 0, 0], sizes
+
+        answer = admin.elect_leaders(0, {topic: [0]}, raise_errors=False)
+        [result] = answer.replica_election_results
+        election_not_needed = 84
+        assert [(p.partition_id, p.error_code) for p in result.partition_result] == [(0, election_not_needed)]
+    finally:
+        admin.close()

@@ -37,6 +37,18 @@ pub const NORMALISED: &[(&str, &str)] = &[
     ),
     ("port", "the two clusters listen on different ports"),
     (
+        "log_dir",
+        "DescribeLogDirs names each cluster's own directory (broker-sim: /var/lib/broker-sim/broker-<id>)",
+    ),
+    (
+        "total_bytes",
+        "DescribeLogDirs v4 reports the disk under Kafka's log directory; broker-sim holds its logs in memory and reports the bytes it holds",
+    ),
+    (
+        "usable_bytes",
+        "DescribeLogDirs v4 reports the free space of Kafka's disk; broker-sim reports i64::MAX",
+    ),
+    (
         "producer_id",
         "producer ids are handed out in order, and one Kafka serves every scenario of a run",
     ),
@@ -91,6 +103,26 @@ pub fn scope(answer: &mut ResponseKind, prefix: &str) {
             }
         }
         ResponseKind::ListGroups(l) => l.groups.retain(|g| g.group_id.starts_with(prefix)),
+        // Kafka lists a log directory's replicas from hash maps.
+        ResponseKind::DescribeLogDirs(d) => {
+            for dir in &mut d.results {
+                dir.topics.sort_by(|x, y| x.name.cmp(&y.name));
+                for t in &mut dir.topics {
+                    t.partitions.sort_by_key(|p| p.partition_index);
+                }
+            }
+        }
+        // An election over every partition answers for every topic of the cluster, in
+        // the order of Kafka's hash maps.
+        ResponseKind::ElectLeaders(e) => {
+            e.replica_election_results
+                .retain(|t| t.topic.starts_with(prefix));
+            e.replica_election_results
+                .sort_by(|x, y| x.topic.cmp(&y.topic));
+            for t in &mut e.replica_election_results {
+                t.partition_result.sort_by_key(|p| p.partition_id);
+            }
+        }
         // Kafka answers from a hash map of partitions; clients key the results by name.
         ResponseKind::AddPartitionsToTxn(a) => {
             a.results_by_topic_v3_and_below

@@ -166,6 +166,16 @@ impl PartitionLog {
         read
     }
 
+    /// The bytes of the batches below `end`: what a replica that copied up to `end` holds
+    /// (DescribeLogDirs' partition size).
+    pub fn size_below(&self, end: i64) -> u64 {
+        self.batches
+            .iter()
+            .take_while(|b| b.base_offset < end)
+            .map(|b| b.bytes.len() as u64)
+            .sum()
+    }
+
     /// The batches that hold records at or after `from`, for inspection.
     pub fn batches_from(&self, from: i64) -> &[StoredBatch] {
         &self.batches[self.index_of(from)..]

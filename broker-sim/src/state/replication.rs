@@ -403,6 +403,90 @@ impl State {
         Ok(())
     }
 
+    /// ElectLeaders for one partition, as Kafka's controller decides it. PREFERRED
+    /// (`unclean` false): the first replica leads again if it is up and in sync
+    /// (ELECTION_NOT_NEEDED if it already leads, PREFERRED_LEADER_NOT_AVAILABLE if it
+    /// cannot). UNCLEAN: only a leaderless partition gets a leader — an in-sync replica
+    /// that is up if there is one, else any replica that is up, losing what it never
+    /// copied, whatever `unclean.leader.election.enable` says (ELECTION_NOT_NEEDED while
+    /// it has a leader, ELIGIBLE_LEADERS_NOT_AVAILABLE with no replica up).
+    pub fn elect_leader(
+        &mut self,
+        topic: &str,
+        partition: i32,
+        unclean: bool,
+        now: i64,
+    ) -> Result<(), KafkaError> {
+        let max_lag = self.max_lag_ms();
+        let known_topic = self.topics.contains_key(topic);
+        let fenced = &self.replication.fenced;
+        let p = self
+            .topics
+            .get_mut(topic)
+            .and_then(|t| t.partition_mut(partition))
+            .ok_or_else(|| {
+                KafkaError::new(
+                    ResponseError::UnknownTopicOrPartition,
+                    if known_topic {
+                        format!("No such partition as {topic}-{partition}")
+                    } else {
+                        format!("No such topic as {topic}")
+                    },
+                )
+            })?;
+        let not_needed = || {
+            KafkaError::new(
+                ResponseError::ElectionNotNeeded,
+                "Leader election not needed for topic partition.",
+            )
+        };
+        let new = if unclean {
+            if p.leader >= 0 {
+                return Err(not_needed());
+            }
+            let up = |r: &i32| !fenced.contains(r);
+            let clean = p
+                .replicas
+                .iter()
+                .copied()
+                .find(|r| p.isr.contains(r) && up(r));
+            let any = p.replicas.iter().copied().find(up);
+            let Some(new) = clean.or(any) else {
+                return Err(KafkaError::new(
+                    ResponseError::EligibleLeadersNotAvailable,
+                    format!("Unable to find any eligible leader for {topic}-{partition}"),
+                ));
+            };
+            if !p.isr.contains(&new) {
+                tracing::warn!(
+                    topic,
+                    partition,
+                    leader = new,
+                    "unclean leader election (ElectLeaders)"
+                );
+                p.isr = vec![new];
+            }
+            new
+        } else {
+            let preferred = p.replicas[0];
+            if p.leader == preferred {
+                return Err(not_needed());
+            }
+            if !p.isr.contains(&preferred) || fenced.contains(&preferred) {
+                return Err(KafkaError::new(
+                    ResponseError::PreferredLeaderNotAvailable,
+                    format!(
+                        "Failed to elect leader for partition {topic}-{partition} under strategy PREFERRED"
+                    ),
+                ));
+            }
+            preferred
+        };
+        change_leader(p, topic, new);
+        sync_followers(p, &self.replication, max_lag, now);
+        Ok(())
+    }
+
     /// Preferred leader election over every partition (Kafka's ElectLeaders with type
     /// PREFERRED, and what `auto.leader.rebalance.enable` eventually does): the first
     /// replica leads again wherever it is up and in sync. Returns the partitions moved.

@@ -6,6 +6,7 @@ mod groups;
 mod helpers;
 mod members;
 mod misc;
+mod operations;
 mod records;
 mod transactions;
 
@@ -21,5 +22,6 @@ pub fn all() -> Vec<Scenario> {
     all.extend(groups::scenarios());
     all.extend(members::scenarios());
     all.extend(transactions::scenarios());
+    all.extend(operations::scenarios());
     all
 }

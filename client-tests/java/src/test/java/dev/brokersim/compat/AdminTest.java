@@ -118,6 +118,40 @@ class AdminTest {
     }
 
     @Test
+    void admin_elects_preferred_leaders_and_describes_log_dirs() throws Exception {
+        String topic = unique("admin-elect");
+        TopicPartition tp = new TopicPartition(topic, 0);
+        try (Admin admin = Admin.create(props())) {
+            admin.createTopics(List.of(new NewTopic(topic, 1, (short) 3))).all().get();
+            List<Integer> replicas = admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic)
+                    .partitions().get(0).replicas().stream().map(n -> n.id()).toList();
+            // Leadership moved away from the preferred (first) replica, by the cluster's hand.
+            Cluster.controlPost("/v1/topics/" + topic + "/partitions/0/leader", "{\"broker\": " + replicas.get(1) + "}");
+            Map<TopicPartition, java.util.Optional<Throwable>> elected =
+                    admin.electLeaders(org.apache.kafka.common.ElectionType.PREFERRED, Set.of(tp)).partitions().get();
+            assertEquals(java.util.Optional.empty(), elected.get(tp));
+            assertEquals((int) replicas.get(0), admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic)
+                    .partitions().get(0).leader().id());
+            java.util.Optional<Throwable> again =
+                    admin.electLeaders(org.apache.kafka.common.ElectionType.PREFERRED, Set.of(tp)).partitions().get().get(tp);
+            assertTrue(again.isPresent()
+                    && again.get() instanceof org.apache.kafka.common.errors.ElectionNotNeededException, again.toString());
+
+            try (KafkaProducer<String, String> producer = ClientsTest.producer(Map.of())) {
+                ClientsTest.send(producer, topic, 0, 5);
+            }
+            var dirs = admin.describeLogDirs(replicas).allDescriptions().get();
+            for (int broker : replicas) {
+                var infos = dirs.get(broker).values().stream()
+                        .flatMap(d -> d.replicaInfos().entrySet().stream())
+                        .filter(e -> e.getKey().equals(tp)).toList();
+                assertEquals(1, infos.size(), "broker " + broker + ": " + dirs.get(broker));
+                assertTrue(infos.get(0).getValue().size() > 0, "broker " + broker + " holds the records");
+            }
+        }
+    }
+
+    @Test
     void admin_lists_offsets_and_deletes_records() throws Exception {
         String topic = unique("admin-records");
         ClientsTest.createTopic(topic, 1);

@@ -60,6 +60,24 @@ final class Cluster {
         }
     }
 
+    /** POST of a JSON `body` on the control API; the answer's body (JSON). */
+    static String controlPost(String path, String body) {
+        String base = System.getenv("BROKER_SIM_CONTROL");
+        try {
+            HttpResponse<String> r = HTTP.send(
+                    HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(10))
+                            .header("content-type", "application/json")
+                            .POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            if (r.statusCode() != 200) {
+                throw new AssertionError("POST " + path + ": " + r.statusCode() + " " + r.body());
+            }
+            return r.body();
+        } catch (java.io.IOException | InterruptedException e) {
+            throw new AssertionError("POST " + path + ": " + e, e);
+        }
+    }
+
     /** Waits until `done` holds, or fails with `what` at the deadline. */
     static void waitUntil(String what, BooleanSupplier done) {
         Instant deadline = Instant.now().plus(DEADLINE);
