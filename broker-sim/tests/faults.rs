@@ -46,9 +46,14 @@ use kafka_protocol::messages::{
     ProduceRequest, ProduceResponse, TxnOffsetCommitRequest, WriteTxnMarkersRequest,
 };
 use kafka_protocol::messages::{
-    AlterConfigsRequest, DescribeLogDirsRequest, ElectLeadersRequest,
-    IncrementalAlterConfigsRequest, alter_configs_request, describe_log_dirs_request,
-    elect_leaders_request, incremental_alter_configs_request,
+    AlterConfigsRequest, DescribeLogDirsRequest, DescribeTopicPartitionsRequest,
+    ElectLeadersRequest, IncrementalAlterConfigsRequest, alter_configs_request,
+    describe_log_dirs_request, describe_topic_partitions_request, elect_leaders_request,
+    incremental_alter_configs_request,
+};
+use kafka_protocol::messages::{
+    AlterPartitionReassignmentsRequest, ListPartitionReassignmentsRequest,
+    alter_partition_reassignments_request,
 };
 use kafka_protocol::protocol::Request;
 use support::*;
@@ -888,6 +893,37 @@ fn sweep_request(
                     .with_resource_name(str_bytes("t"))
                     .with_configuration_keys(None),
             ]),
+        ),
+        ApiKey::AlterPartitionReassignments => exchange(
+            cluster,
+            v,
+            &AlterPartitionReassignmentsRequest::default()
+                .with_timeout_ms(10_000)
+                .with_topics(vec![
+                    alter_partition_reassignments_request::ReassignableTopic::default()
+                        .with_name(name("t"))
+                        .with_partitions(vec![
+                            alter_partition_reassignments_request::ReassignablePartition::default()
+                                .with_partition_index(0)
+                                .with_replicas(None),
+                        ]),
+                ]),
+        ),
+        ApiKey::ListPartitionReassignments => exchange(
+            cluster,
+            v,
+            &ListPartitionReassignmentsRequest::default()
+                .with_timeout_ms(10_000)
+                .with_topics(None),
+        ),
+        ApiKey::DescribeTopicPartitions => exchange(
+            cluster,
+            v,
+            &DescribeTopicPartitionsRequest::default()
+                .with_response_partition_limit(100)
+                .with_topics(vec![
+                    describe_topic_partitions_request::TopicRequest::default().with_name(name("t")),
+                ]),
         ),
         ApiKey::ElectLeaders => exchange(
             cluster,

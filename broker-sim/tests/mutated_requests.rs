@@ -6,7 +6,7 @@
 //! overwritten with hostile lengths, and sent to a live cluster. Whatever the broker makes
 //! of each one (an answer with an error code, or a closed connection), it must stay up:
 //! after every case no broker thread has panicked, a fresh connection still gets an
-//! ApiVersions answer, and data acknowledged before the storm is still readable. Case count: `PROPTEST_CASES` (default 64).
+//! ApiVersions answer, and data acknowledged before the storm is still readable. Case count: `PROPTEST_CASES` (default 64); seed: `MUTATED_REQUESTS_SEED` (default fixed, `random` for a fresh one, printed).
 
 mod support;
 
@@ -303,10 +303,35 @@ fn still_serving(cluster: &Cluster) {
     );
 }
 
+/// The cases drawn: `PROPTEST_CASES` (default 64) from `MUTATED_REQUESTS_SEED` (default
+/// fixed, so every run throws the same requests; `random` draws one and prints it).
+fn config() -> ProptestConfig {
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(64);
+    let seed = match std::env::var("MUTATED_REQUESTS_SEED").as_deref() {
+        Ok("random") => {
+            let seed = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(1, |d| d.as_nanos() as u64);
+            eprintln!("MUTATED_REQUESTS_SEED={seed}");
+            seed
+        }
+        Ok(s) => s
+            .parse()
+            .expect("MUTATED_REQUESTS_SEED is a number or `random`"),
+        Err(_) => 0x6d75_7461_7465,
+    };
+    ProptestConfig {
+        rng_seed: proptest::test_runner::RngSeed::Fixed(seed),
+        failure_persistence: None,
+        ..ProptestConfig::with_cases(cases)
+    }
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(
-        std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(64)
-    ))]
+    #![proptest_config(config())]
 
     #[test]
     fn mutated_requests_never_take_the_broker_down(

@@ -1,6 +1,7 @@
 //! The operations APIs over the wire: ElectLeaders (preferred and unclean elections that
-//! really move leaders, and Kafka's per-partition refusals) and DescribeLogDirs (each
-//! broker's own replicas, their sizes and how far a paused follower lags).
+//! really move leaders, and Kafka's per-partition refusals), DescribeLogDirs (each
+//! broker's own replicas, their sizes and how far a paused follower lags) and
+//! DescribeTopicPartitions (paging through topics, offline replicas).
 
 mod support;
 
@@ -186,5 +187,191 @@ fn each_broker_describes_its_own_log_dir_with_replica_sizes_and_lag() {
                 "broker {broker}"
             );
         }
+    }
+}
+
+#[test]
+fn describe_topic_partitions_pages_through_topics_in_name_order() {
+    use kafka_protocol::messages::DescribeTopicPartitionsRequest;
+    use kafka_protocol::messages::describe_topic_partitions_request::{Cursor, TopicRequest};
+    let cluster = Cluster::builder()
+        .brokers(3)
+        .topic("b", 2)
+        .topic("a", 3)
+        .default_replication_factor(3)
+        .start()
+        .unwrap();
+    cluster.stop_broker(2).unwrap();
+    let page = |cursor: Option<(&str, i32)>| {
+        let request = DescribeTopicPartitionsRequest::default()
+            .with_topics(vec![
+                TopicRequest::default().with_name(name("b")),
+                TopicRequest::default().with_name(name("a")),
+            ])
+            .with_response_partition_limit(2)
+            .with_cursor(cursor.map(|(t, p)| {
+                Cursor::default()
+                    .with_topic_name(name(t))
+                    .with_partition_index(p)
+            }));
+        let response = Conn::to_broker(&cluster, 1).send(0, &request);
+        let listed: Vec<(String, i32, Vec<i32>)> = response
+            .topics
+            .iter()
+            .flat_map(|t| {
+                t.partitions.iter().map(move |p| {
+                    let offline = p.offline_replicas.iter().map(|b| b.0).collect();
+                    (
+                        t.name.as_ref().unwrap().to_string(),
+                        p.partition_index,
+                        offline,
+                    )
+                })
+            })
+            .collect();
+        let next = response
+            .next_cursor
+            .map(|c| (c.topic_name.to_string(), c.partition_index));
+        (listed, next)
+    };
+    let a = |p| ("a".to_string(), p, vec![2]);
+    let b = |p| ("b".to_string(), p, vec![2]);
+    assert_eq!(page(None), (vec![a(0), a(1)], Some(("a".into(), 2))));
+    assert_eq!(
+        page(Some(("a", 2))),
+        (vec![a(2), b(0)], Some(("b".into(), 1)))
+    );
+    assert_eq!(page(Some(("b", 1))), (vec![b(1)], None));
+}
+
+mod reassignments {
+    use super::*;
+    use kafka_protocol::messages::alter_partition_reassignments_request::{
+        ReassignablePartition, ReassignableTopic,
+    };
+    use kafka_protocol::messages::{
+        AlterPartitionReassignmentsRequest, ListPartitionReassignmentsRequest,
+    };
+
+    /// AlterPartitionReassignments v0 of "t"-0 to `target` (None: cancel): the partition's
+    /// error code and message.
+    fn reassign(cluster: &Cluster, target: Option<&[i32]>) -> (i16, Option<String>) {
+        let request = AlterPartitionReassignmentsRequest::default()
+            .with_timeout_ms(10_000)
+            .with_topics(vec![
+                ReassignableTopic::default()
+                    .with_name(name("t"))
+                    .with_partitions(vec![
+                        ReassignablePartition::default()
+                            .with_partition_index(0)
+                            .with_replicas(target.map(|t| t.iter().map(|&b| b.into()).collect())),
+                    ]),
+            ]);
+        let response = Conn::to_broker(cluster, 1).send(0, &request);
+        let p = &response.responses[0].partitions[0];
+        (
+            p.error_code,
+            p.error_message.as_ref().map(|m| m.to_string()),
+        )
+    }
+
+    /// ListPartitionReassignments: (replicas, adding, removing) of "t"-0, if moving.
+    fn ongoing(cluster: &Cluster) -> Option<(Vec<i32>, Vec<i32>, Vec<i32>)> {
+        let response = Conn::to_broker(cluster, 1).send(
+            0,
+            &ListPartitionReassignmentsRequest::default()
+                .with_timeout_ms(10_000)
+                .with_topics(None),
+        );
+        let ids =
+            |v: &[kafka_protocol::messages::BrokerId]| v.iter().map(|b| b.0).collect::<Vec<_>>();
+        response.topics.first().map(|t| {
+            let p = &t.partitions[0];
+            (
+                ids(&p.replicas),
+                ids(&p.adding_replicas),
+                ids(&p.removing_replicas),
+            )
+        })
+    }
+
+    fn cluster() -> Cluster {
+        let cluster = Cluster::builder().brokers(3).start().unwrap();
+        cluster
+            .create_topic_with(broker_sim::TopicSpec {
+                assignments: Some(vec![vec![1]]),
+                ..broker_sim::TopicSpec::new("t", -1)
+            })
+            .unwrap();
+        produce(&cluster, "t", 0, batch_of(&["a", "b"]));
+        cluster
+    }
+
+    #[test]
+    fn a_partition_moves_to_its_target_replicas_and_keeps_its_records() {
+        let cluster = cluster();
+        assert_eq!(reassign(&cluster, Some(&[2, 3])), (0, None));
+        let p = cluster.partition("t", 0).unwrap();
+        assert_eq!(
+            (p.replicas.clone(), p.isr.clone(), p.leader),
+            (vec![2, 3], vec![2, 3], 2)
+        );
+        assert_eq!(ongoing(&cluster), None, "copied at once, so already done");
+        let values: Vec<_> = cluster
+            .records("t")
+            .iter()
+            .map(|r| r.value_str().unwrap().to_string())
+            .collect();
+        assert_eq!(values, ["a", "b"]);
+        assert_no_error(
+            try_produce(&cluster, "t", 0, batch_of(&["c"])).error_code,
+            "the new leader",
+        );
+    }
+
+    #[test]
+    fn a_move_waits_for_a_paused_replica_and_can_be_cancelled() {
+        let cluster = cluster();
+        cluster.pause_replication(2).unwrap();
+        assert_eq!(reassign(&cluster, Some(&[2])), (0, None));
+        assert_eq!(ongoing(&cluster), Some((vec![2, 1], vec![2], vec![1])));
+        assert_eq!(
+            cluster.partition("t", 0).unwrap().leader,
+            1,
+            "the old leader until it completes"
+        );
+        assert_eq!(reassign(&cluster, None), (0, None));
+        assert_eq!(ongoing(&cluster), None);
+        assert_eq!(cluster.partition("t", 0).unwrap().replicas, vec![1]);
+
+        assert_eq!(reassign(&cluster, Some(&[2])), (0, None));
+        cluster.resume_replication(2).unwrap();
+        assert_eq!(
+            ongoing(&cluster),
+            None,
+            "done once the new replica caught up"
+        );
+        let p = cluster.partition("t", 0).unwrap();
+        assert_eq!((p.replicas.clone(), p.leader), (vec![2], 2));
+    }
+
+    #[test]
+    fn bad_targets_and_cancelling_nothing_are_refused_as_kafka_refuses_them() {
+        let cluster = cluster();
+        let invalid = ResponseError::InvalidReplicaAssignment.code();
+        assert_eq!(reassign(&cluster, Some(&[])).0, invalid);
+        assert_eq!(reassign(&cluster, Some(&[2, 2])).0, invalid);
+        let (code, message) = reassign(&cluster, Some(&[7]));
+        assert_eq!(code, invalid);
+        assert!(message.unwrap().contains("broker 7"));
+        assert_eq!(
+            reassign(&cluster, None).0,
+            ResponseError::NoReassignmentInProgress.code()
+        );
+        assert_eq!(
+            cluster.partition("t", 0).unwrap().replicas,
+            vec![1],
+            "nothing moved"
+        );
     }
 }

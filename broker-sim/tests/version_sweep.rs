@@ -137,6 +137,9 @@ fn check(cluster: &Cluster, key: ApiKey, v: i16) -> Check {
         ApiKey::DescribeConfigs => describe_configs(cluster, v),
         ApiKey::AlterConfigs => alter_configs(cluster, v),
         ApiKey::ElectLeaders => elect_leaders(cluster, v),
+        ApiKey::AlterPartitionReassignments => alter_partition_reassignments(cluster, v),
+        ApiKey::ListPartitionReassignments => list_partition_reassignments(cluster, v),
+        ApiKey::DescribeTopicPartitions => describe_topic_partitions(cluster, v),
         ApiKey::DescribeLogDirs => describe_log_dirs(cluster, v),
         ApiKey::IncrementalAlterConfigs => incremental_alter_configs(cluster, v),
         ApiKey::CreatePartitions => create_partitions(cluster, v),
@@ -355,6 +358,61 @@ fn describe_configs(cluster: &Cluster, v: i16) -> Check {
         ensure(!r.configs.is_empty(), || format!("{what}: no configs"))?;
     }
     Ok(())
+}
+
+fn describe_topic_partitions(cluster: &Cluster, v: i16) -> Check {
+    use kafka_protocol::messages::describe_topic_partitions_request::TopicRequest;
+    let request = kafka_protocol::messages::DescribeTopicPartitionsRequest::default()
+        .with_response_partition_limit(100)
+        .with_topics(vec![TopicRequest::default().with_name(name("t"))]);
+    let response = Conn::to_broker(cluster, 1).exchange(v, &request)?;
+    let [t] = &response.topics[..] else {
+        return Err(format!("{} topics", response.topics.len()));
+    };
+    no_error(t.error_code, "topic")?;
+    ensure(
+        !t.partitions.is_empty() && response.next_cursor.is_none(),
+        || {
+            format!(
+                "{} partitions, cursor {:?}",
+                t.partitions.len(),
+                response.next_cursor
+            )
+        },
+    )
+}
+
+fn alter_partition_reassignments(cluster: &Cluster, v: i16) -> Check {
+    use kafka_protocol::messages::alter_partition_reassignments_request::{
+        ReassignablePartition, ReassignableTopic,
+    };
+    let replicas = cluster.partition("t", 0).unwrap().replicas;
+    // The same replicas in the same order: a reassignment with nothing to move.
+    let request = kafka_protocol::messages::AlterPartitionReassignmentsRequest::default()
+        .with_timeout_ms(10_000)
+        .with_topics(vec![
+            ReassignableTopic::default()
+                .with_name(name("t"))
+                .with_partitions(vec![
+                    ReassignablePartition::default()
+                        .with_partition_index(0)
+                        .with_replicas(Some(replicas.iter().map(|&b| b.into()).collect())),
+                ]),
+        ]);
+    let response = Conn::to_broker(cluster, 1).exchange(v, &request)?;
+    no_error(response.error_code, "top level")?;
+    no_error(response.responses[0].partitions[0].error_code, "partition")
+}
+
+fn list_partition_reassignments(cluster: &Cluster, v: i16) -> Check {
+    let request = kafka_protocol::messages::ListPartitionReassignmentsRequest::default()
+        .with_timeout_ms(10_000)
+        .with_topics(None);
+    let response = Conn::to_broker(cluster, 1).exchange(v, &request)?;
+    no_error(response.error_code, "top level")?;
+    ensure(response.topics.is_empty(), || {
+        format!("ongoing: {:?}", response.topics)
+    })
 }
 
 fn elect_leaders(cluster: &Cluster, v: i16) -> Check {

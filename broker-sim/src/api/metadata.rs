@@ -16,15 +16,10 @@ use kafka_protocol::messages::metadata_response::{
 use kafka_protocol::messages::{MetadataRequest, MetadataResponse};
 
 use super::partitioned::{self, take_first};
-use super::{ALL_CLUSTER_OPERATIONS, Api, Ctx, Names, Refusal, Reply, str_bytes, topic_name};
+use super::{ALL_TOPIC_OPERATIONS, ALL_CLUSTER_OPERATIONS, Api, Ctx, Names, Refusal, Reply, str_bytes, topic_name};
 use crate::error::KafkaError;
 use crate::faults::rules::{Fired, TopicRef};
 use crate::state::{State, Topic, topic::validate_topic_name};
-
-/// Every topic operation, as the authorized-operations bit set reports it with no ACLs:
-/// READ, WRITE, CREATE, DELETE, ALTER, DESCRIBE, DESCRIBE_CONFIGS, ALTER_CONFIGS.
-const ALL_TOPIC_OPERATIONS: i32 =
-    (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 7) | (1 << 8) | (1 << 10) | (1 << 11);
 
 fn serve(ctx: &Ctx<'_>, request: MetadataRequest) -> MetadataResponse {
     let v = ctx.version;

@@ -176,6 +176,12 @@ impl<'a, A: Api + ?Sized> Refusal<'a, A> {
     }
 }
 
+/// Every topic operation, as the authorized-operations bit set reports it with no ACLs:
+/// READ, WRITE, CREATE, DELETE, ALTER, DESCRIBE, DESCRIBE_CONFIGS, ALTER_CONFIGS
+/// (Metadata and DescribeTopicPartitions).
+pub(crate) const ALL_TOPIC_OPERATIONS: i32 =
+    (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 7) | (1 << 8) | (1 << 10) | (1 << 11);
+
 /// Who is asking, and of which broker.
 #[derive(Clone, Copy)]
 pub(crate) struct Ctx<'a> {
@@ -360,11 +366,14 @@ registry! {
     delete_groups::DeleteGroups,
     elect_leaders::ElectLeaders,
     incremental_alter_configs::IncrementalAlterConfigs,
+    alter_partition_reassignments::AlterPartitionReassignments,
+    list_partition_reassignments::ListPartitionReassignments,
     offset_delete::OffsetDelete,
     describe_cluster::DescribeCluster,
     describe_producers::DescribeProducers,
     describe_transactions::DescribeTransactions,
     list_transactions::ListTransactions,
+    describe_topic_partitions::DescribeTopicPartitions,
 }
 
 /// The supported range for `key`, if broker-sim serves it at all.

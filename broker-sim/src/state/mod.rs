@@ -13,6 +13,7 @@ pub mod groups;
 pub mod history;
 pub mod log;
 pub mod producers;
+mod reassignment;
 mod replication;
 pub mod topic;
 pub mod transactions;

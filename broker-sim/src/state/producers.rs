@@ -92,11 +92,16 @@ impl ProducerBatch {
 
 /// The sequence of a batch's last record: `base + delta`, wrapping past `i32::MAX` to 0 as
 /// Kafka's `DefaultRecordBatch.incrementSequence` does.
+///
+/// In Java's `int` arithmetic, which wraps: a corrupt batch (a negative delta) must not
+/// panic here; the append's checks refuse it afterwards.
 pub fn last_sequence(base: i32, delta: i32) -> i32 {
-    if base > i32::MAX - delta {
-        delta - (i32::MAX - base) - 1
+    if base > i32::MAX.wrapping_sub(delta) {
+        delta
+            .wrapping_sub(i32::MAX.wrapping_sub(base))
+            .wrapping_sub(1)
     } else {
-        base + delta
+        base.wrapping_add(delta)
     }
 }
 
@@ -515,6 +520,9 @@ mod tests {
         assert_eq!(last_sequence(i32::MAX, 0), i32::MAX);
         assert_eq!(last_sequence(i32::MAX - 1, 3), 1);
         assert_eq!(last_sequence(i32::MAX, 1), 0);
+        // A corrupt negative delta wraps as Java's int arithmetic does, without a panic.
+        assert_eq!(last_sequence(5, -10), 2_147_483_643);
+        assert_eq!(last_sequence(0, i32::MIN), 0);
         assert!(in_sequence(i32::MAX, 0));
         assert!(!in_sequence(i32::MAX, 1));
     }

@@ -44,7 +44,13 @@ impl Replication {
 }
 
 /// Brings `p`'s followers up to date as of `now`, then its ISR and high watermark.
-pub(super) fn sync_followers(p: &mut Partition, r: &Replication, max_lag_ms: i64, now: i64) {
+pub(super) fn sync_followers(
+    p: &mut Partition,
+    topic: &str,
+    r: &Replication,
+    max_lag_ms: i64,
+    now: i64,
+) {
     if p.leader < 0 {
         return;
     }
@@ -89,6 +95,39 @@ pub(super) fn sync_followers(p: &mut Partition, r: &Replication, max_lag_ms: i64
         tracing::info!(partition = p.index, from = ?p.isr, to = ?isr, "ISR changed");
         p.isr = isr;
     }
+    p.update_high_watermark();
+    finish_reassignment(p, topic, r);
+}
+
+/// Completes `p`'s reassignment once every added replica is in sync, as Kafka's
+/// controller does: the replicas become the target, the removed ones leave the ISR and
+/// stop following, and a removed leader hands over to the first in-sync target replica.
+fn finish_reassignment(p: &mut Partition, topic: &str, r: &Replication) {
+    let Some(re) = &p.reassignment else {
+        return;
+    };
+    if !re.adding.iter().all(|a| p.isr.contains(a)) {
+        return;
+    }
+    let re = p.reassignment.take().expect("checked");
+    tracing::info!(topic, partition = p.index, replicas = ?re.target, "reassignment completed");
+    p.replicas = re.target.clone();
+    for gone in &re.removing {
+        p.follower_ends.remove(gone);
+        p.caught_up_at.remove(gone);
+    }
+    if !p.replicas.contains(&p.leader) {
+        let next = p
+            .replicas
+            .iter()
+            .copied()
+            .find(|c| p.isr.contains(c) && !r.fenced.contains(c))
+            .unwrap_or(-1);
+        change_leader(p, topic, next);
+    }
+    let replicas = p.replicas.clone();
+    p.isr.retain(|i| replicas.contains(i));
+    p.isr.sort_by_key(|i| replicas.iter().position(|r| r == i));
     p.update_high_watermark();
 }
 
@@ -169,7 +208,7 @@ fn truncate_derived(p: &mut Partition, offset: i64) {
 }
 
 impl State {
-    fn max_lag_ms(&self) -> i64 {
+    pub(super) fn max_lag_ms(&self) -> i64 {
         self.config.replica_lag_time_max_ms
     }
 
@@ -206,7 +245,7 @@ impl State {
             .and_then(|t| t.partition_mut(partition))
         {
             Some(p) => {
-                sync_followers(p, &self.replication, max_lag, now);
+                sync_followers(p, topic, &self.replication, max_lag, now);
                 p.high_watermark()
             }
             None => -1,
@@ -260,9 +299,9 @@ impl State {
 
     fn sync_all(&mut self, now: i64) {
         let max_lag = self.max_lag_ms();
-        for t in self.topics.values_mut() {
+        for (name, t) in &mut self.topics {
             for p in &mut t.partitions {
-                sync_followers(p, &self.replication, max_lag, now);
+                sync_followers(p, name, &self.replication, max_lag, now);
             }
         }
     }
@@ -330,7 +369,7 @@ impl State {
                         None => change_leader(p, &name, -1),
                     }
                 }
-                sync_followers(p, &self.replication, max_lag, now);
+                sync_followers(p, &name, &self.replication, max_lag, now);
             }
         }
         self.controller_id = self.first_live_broker();
@@ -360,7 +399,7 @@ impl State {
                 if p.leader < 0 && p.isr.contains(&broker) {
                     change_leader(p, name, broker);
                 }
-                sync_followers(p, &self.replication, max_lag, now);
+                sync_followers(p, name, &self.replication, max_lag, now);
             }
         }
         self.controller_id = self.first_live_broker();
@@ -398,7 +437,7 @@ impl State {
         }
         if p.leader != broker {
             change_leader(p, topic, broker);
-            sync_followers(p, &self.replication, max_lag, now);
+            sync_followers(p, topic, &self.replication, max_lag, now);
         }
         Ok(())
     }
@@ -483,7 +522,7 @@ impl State {
             preferred
         };
         change_leader(p, topic, new);
-        sync_followers(p, &self.replication, max_lag, now);
+        sync_followers(p, topic, &self.replication, max_lag, now);
         Ok(())
     }
 
@@ -501,7 +540,7 @@ impl State {
                     && !self.replication.fenced.contains(&preferred)
                 {
                     change_leader(p, name, preferred);
-                    sync_followers(p, &self.replication, max_lag, now);
+                    sync_followers(p, name, &self.replication, max_lag, now);
                     moved.push((name.clone(), p.index));
                 }
             }

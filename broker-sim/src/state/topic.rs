@@ -79,6 +79,19 @@ pub struct Partition {
     pub(crate) counters: Counters,
     /// Requests waiting for this partition's log or high watermark to move.
     pub(crate) waiters: Waiters,
+    /// A replica reassignment in progress (AlterPartitionReassignments).
+    pub reassignment: Option<Reassignment>,
+}
+
+/// A reassignment in progress: while the added replicas catch up, the replica list is the
+/// target followed by the replicas being removed, as in Kafka.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reassignment {
+    pub target: Vec<i32>,
+    /// The replicas before it began, for a cancellation.
+    pub original: Vec<i32>,
+    pub adding: Vec<i32>,
+    pub removing: Vec<i32>,
 }
 
 impl Partition {
@@ -97,6 +110,7 @@ impl Partition {
             epochs: LeaderEpochCache::new(0, 0),
             counters: Counters::default(),
             waiters: Waiters::default(),
+            reassignment: None,
         }
     }
 
