@@ -85,11 +85,10 @@ fn partitions(
             return (out, Some(p.index));
         }
         *budget -= 1;
-        let offline = p
-            .replicas
-            .iter()
-            .filter(|&&b| state.is_fenced(b))
-            .map(|&b| b.into())
+        let offline = state
+            .offline_replicas(p)
+            .into_iter()
+            .map(Into::into)
             .collect();
         out.push(
             DescribeTopicPartitionsResponsePartition::default()

@@ -107,11 +107,10 @@ fn describe(state: &State, topic: &Topic, with_ops: bool) -> MetadataResponseTop
         .partitions
         .iter()
         .map(|p| {
-            let offline = p
-                .replicas
-                .iter()
-                .filter(|&&b| state.is_fenced(b))
-                .map(|&b| b.into())
+            let offline = state
+                .offline_replicas(p)
+                .into_iter()
+                .map(Into::into)
                 .collect();
             let error = if p.leader < 0 {
                 ResponseError::LeaderNotAvailable.code()

@@ -213,6 +213,16 @@ impl State {
     }
 
     /// Whether `broker` is fenced (stopped or isolated).
+    /// The replicas of `p` on brokers that are down: what Metadata and
+    /// DescribeTopicPartitions list as offline.
+    pub fn offline_replicas(&self, p: &Partition) -> Vec<i32> {
+        p.replicas
+            .iter()
+            .copied()
+            .filter(|&b| self.is_fenced(b))
+            .collect()
+    }
+
     pub fn is_fenced(&self, broker: i32) -> bool {
         self.replication.fenced.contains(&broker)
     }
