@@ -79,19 +79,19 @@ async fn serve(ctx: &Ctx<'_>, request: ProduceRequest) -> Reply<ProduceResponse>
                 let mut response = PartitionProduceResponse::default().with_index(data.index);
                 match result {
                     Ok(appended) => {
-                        let topic = name.clone().unwrap_or_default();
                         let range = (appended.base_offset, appended.last_offset);
                         // Only a write the ISR does not have yet waits; the others are
                         // acknowledged now (acks=0 never is).
                         if acks == -1 && !appended.replicated {
                             awaiting.push(Awaiting {
-                                topic,
+                                topic: name.clone().unwrap_or_default(),
                                 partition: data.index,
                                 range,
                                 at: (topic_index, partition_index),
                             });
                         } else if acks != 0 && !ctx.answer_lost {
-                            state.record_ack(&topic, data.index, range, acks, options.now_ms);
+                            let topic = name.as_deref().unwrap_or_default();
+                            state.record_ack(topic, data.index, range, acks, options.now_ms);
                         }
                         response.base_offset = appended.base_offset;
                         response.log_start_offset = appended.log_start_offset;

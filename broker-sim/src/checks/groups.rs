@@ -9,7 +9,10 @@ use super::{Check, Snapshot, Violation};
 use crate::{AssignedMember, CommitSource, HistoryEvent};
 
 /// (group, topic, partition)
-type Key = (String, String, i32);
+pub(super) type Key = (String, String, i32);
+
+/// What happened to each (group, topic, partition), as [`timelines`] builds it.
+pub(super) type Timelines<'a> = BTreeMap<Key, Vec<Step<'a>>>;
 
 /// A fetch answer as one group's member received it.
 pub(super) struct Handed {
@@ -32,7 +35,7 @@ pub(super) enum Step<'a> {
 
 /// The history per (group, topic, partition): fetch answers attributed to the group and
 /// its commits, interleaved in the order they happened.
-pub(super) fn timelines(snapshot: &Snapshot) -> BTreeMap<Key, Vec<Step<'_>>> {
+pub(super) fn timelines(snapshot: &Snapshot) -> Timelines<'_> {
     let mut assigned: BTreeMap<&str, &[AssignedMember]> = BTreeMap::new();
     let mut out: BTreeMap<Key, Vec<Step<'_>>> = BTreeMap::new();
     for e in &snapshot.history.events {

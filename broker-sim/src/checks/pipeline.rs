@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
-use super::groups::{Step, timelines};
+use super::groups::{Step, Timelines, timelines};
 use super::{Check, Involved, PartitionSnapshot, Snapshot, Violation};
 use crate::Record;
 
@@ -112,9 +112,9 @@ impl ExactlyOnce {
 
 /// Where `group` started reading each partition of `topic` (its first fetch offset or
 /// explicit position), if it did.
-fn starts(snapshot: &Snapshot, group: &str, topic: &str) -> BTreeMap<i32, i64> {
+fn starts(timelines: &Timelines<'_>, group: &str, topic: &str) -> BTreeMap<i32, i64> {
     let mut starts = BTreeMap::new();
-    for ((g, t, partition), steps) in timelines(snapshot) {
+    for ((g, t, partition), steps) in timelines {
         if g != group || t != topic {
             continue;
         }
@@ -126,7 +126,7 @@ fn starts(snapshot: &Snapshot, group: &str, topic: &str) -> BTreeMap<i32, i64> {
             Step::Committed { .. } => None,
         });
         if let Some(first) = first {
-            starts.insert(partition, first);
+            starts.insert(*partition, first);
         }
     }
     starts
@@ -145,7 +145,7 @@ fn visible(p: &PartitionSnapshot) -> impl Iterator<Item = &Record> {
 /// whose offset is not committed (see the module docs of `checks`).
 pub fn exactly_once(snapshot: &Snapshot, spec: &ExactlyOnce) -> Vec<Violation> {
     let committed = snapshot.committed(&spec.group);
-    let starts = starts(snapshot, &spec.group, &spec.input);
+    let starts = starts(&timelines(snapshot), &spec.group, &spec.input);
     // id → the committed inputs that carry it, and the uncommitted ones.
     let mut expected: BTreeMap<Bytes, Vec<&Record>> = BTreeMap::new();
     let mut uncommitted: BTreeMap<Bytes, &Record> = BTreeMap::new();
@@ -299,18 +299,23 @@ impl Handled {
 pub fn handled(snapshot: &Snapshot, spec: &Handled) -> Vec<Violation> {
     let topic = spec.topic.as_str();
     let committed = spec.group.as_ref().map(|g| snapshot.committed(g));
+    let timelines = if spec.group.is_some() {
+        timelines(snapshot)
+    } else {
+        Timelines::new()
+    };
     let starts = spec
         .group
         .as_ref()
-        .map(|g| starts(snapshot, g, topic))
+        .map(|g| starts(&timelines, g, topic))
         .unwrap_or_default();
     // How often the group was handed each offset, per partition.
     let mut handed: BTreeMap<i32, Vec<(i64, i64)>> = BTreeMap::new();
     if let Some(group) = &spec.group {
-        for ((g, t, partition), steps) in timelines(snapshot) {
-            if g == *group && t == topic {
+        for ((g, t, partition), steps) in &timelines {
+            if g == group && t == topic {
                 handed.insert(
-                    partition,
+                    *partition,
                     steps
                         .iter()
                         .filter_map(|s| match s {

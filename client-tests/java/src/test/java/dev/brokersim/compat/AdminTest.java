@@ -31,17 +31,11 @@ import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.utils.AppInfoParser;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
-import org.opentest4j.TestAbortedException;
 
-/** kafka-clients' AdminClient: topics, partitions, configs, groups, offsets, records. */
+/** kafka-clients' AdminClient: topics, partitions, configs, leaders, log dirs, reassignments, groups, offsets, records. */
 @ExtendWith(CompatRows.class)
 @CompatRows.Client(value = "kafka-clients (Java)", versionOf = AppInfoParser.class)
 class AdminTest {
-
-    /** Records that the call needs an API broker-sim does not serve yet: the table shows the gap. */
-    static TestAbortedException expectedFailure(String api) {
-        return new TestAbortedException(CompatRows.EXPECTED_FAILURE + "needs " + api + ", which broker-sim does not serve yet");
-    }
 
     @Test
     void admin_creates_describes_and_deletes_topics() throws Exception {
@@ -147,6 +141,32 @@ class AdminTest {
                         .filter(e -> e.getKey().equals(tp)).toList();
                 assertEquals(1, infos.size(), "broker " + broker + ": " + dirs.get(broker));
                 assertTrue(infos.get(0).getValue().size() > 0, "broker " + broker + " holds the records");
+            }
+        }
+    }
+
+    @Test
+    void admin_reassigns_a_partition_to_other_brokers() throws Exception {
+        String topic = unique("admin-reassign");
+        TopicPartition tp = new TopicPartition(topic, 0);
+        try (Admin admin = Admin.create(props())) {
+            admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1))).all().get();
+            try (KafkaProducer<String, String> producer = ClientsTest.producer(Map.of())) {
+                ClientsTest.send(producer, topic, 0, 5);
+            }
+            int from = admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic)
+                    .partitions().get(0).replicas().get(0).id();
+            List<Integer> target = List.of(1, 2, 3).stream().filter(b -> b != from).toList();
+            admin.alterPartitionReassignments(Map.of(tp, java.util.Optional.of(
+                    new org.apache.kafka.clients.admin.NewPartitionReassignment(target)))).all().get();
+            // Followers copy at once here, so the move is complete when the call returns.
+            assertTrue(admin.listPartitionReassignments().reassignments().get().isEmpty());
+            var partition = admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).partitions().get(0);
+            assertEquals(target, partition.replicas().stream().map(n -> n.id()).toList());
+            assertEquals((int) target.get(0), partition.leader().id());
+            try (KafkaConsumer<String, String> consumer = ClientsTest.consumer(null, Map.of())) {
+                consumer.assign(List.of(tp));
+                assertEquals(5, ClientsTest.read(consumer, 5).size(), "the records moved with the replicas");
             }
         }
     }
