@@ -45,7 +45,7 @@ pub mod schedule;
 mod shared;
 mod state;
 
-pub use api::SUPPORTED_APIS;
+pub use api::{NOT_SERVED, SUPPORTED_APIS, not_served_markdown};
 pub use broker_sim_protocol::batch::NewRecord;
 pub use broker_sim_protocol::partitioner::partition_for_key;
 pub use broker_sim_protocol::versions::ApiSupport;

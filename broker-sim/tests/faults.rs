@@ -1081,6 +1081,87 @@ fn sweep_request(
                 .with_transactional_ids(vec![str_bytes(&group).into()]),
         ),
         ApiKey::ListTransactions => exchange(cluster, v, &ListTransactionsRequest::default()),
+        other => sweep_request_more(cluster, other, v),
+    }
+}
+
+/// Requests for the APIs of issue 17's later steps, each naming at least one item so an
+/// error lands somewhere in the answer.
+fn sweep_request_more(cluster: &Cluster, key: ApiKey, v: i16) -> Result<String, String> {
+    use kafka_protocol::messages::*;
+    match key {
+        ApiKey::SaslHandshake => exchange(
+            cluster,
+            v,
+            &SaslHandshakeRequest::default().with_mechanism(str_bytes("PLAIN")),
+        ),
+        ApiKey::SaslAuthenticate => exchange(cluster, v, &SaslAuthenticateRequest::default()),
+        ApiKey::DescribeAcls => exchange(cluster, v, &DescribeAclsRequest::default()),
+        ApiKey::CreateAcls => exchange(
+            cluster,
+            v,
+            &CreateAclsRequest::default()
+                .with_creations(vec![create_acls_request::AclCreation::default()]),
+        ),
+        ApiKey::DeleteAcls => exchange(
+            cluster,
+            v,
+            &DeleteAclsRequest::default()
+                .with_filters(vec![delete_acls_request::DeleteAclsFilter::default()]),
+        ),
+        ApiKey::CreateDelegationToken => {
+            exchange(cluster, v, &CreateDelegationTokenRequest::default())
+        }
+        ApiKey::RenewDelegationToken => {
+            exchange(cluster, v, &RenewDelegationTokenRequest::default())
+        }
+        ApiKey::ExpireDelegationToken => {
+            exchange(cluster, v, &ExpireDelegationTokenRequest::default())
+        }
+        ApiKey::DescribeDelegationToken => {
+            exchange(cluster, v, &DescribeDelegationTokenRequest::default())
+        }
+        ApiKey::AlterReplicaLogDirs => exchange(
+            cluster,
+            v,
+            &AlterReplicaLogDirsRequest::default().with_dirs(vec![
+                alter_replica_log_dirs_request::AlterReplicaLogDir::default()
+                    .with_path(str_bytes("/var/lib/broker-sim/broker-1"))
+                    .with_topics(vec![
+                        alter_replica_log_dirs_request::AlterReplicaLogDirTopic::default()
+                            .with_name(name("t"))
+                            .with_partitions(vec![0]),
+                    ]),
+            ]),
+        ),
+        ApiKey::UpdateFeatures => exchange(
+            cluster,
+            v,
+            &UpdateFeaturesRequest::default().with_feature_updates(vec![
+                update_features_request::FeatureUpdateKey::default()
+                    .with_feature(str_bytes("transaction.version"))
+                    .with_max_version_level(2)
+                    .with_upgrade_type(1),
+            ]),
+        ),
+        ApiKey::UnregisterBroker => exchange(
+            cluster,
+            v,
+            &UnregisterBrokerRequest::default().with_broker_id(1.into()),
+        ),
+        ApiKey::ListConfigResources => exchange(cluster, v, &ListConfigResourcesRequest::default()),
+        ApiKey::DescribeUserScramCredentials => {
+            exchange(cluster, v, &DescribeUserScramCredentialsRequest::default())
+        }
+        ApiKey::AlterUserScramCredentials => exchange(
+            cluster,
+            v,
+            &AlterUserScramCredentialsRequest::default().with_deletions(vec![
+                alter_user_scram_credentials_request::ScramCredentialDeletion::default()
+                    .with_name(str_bytes("u"))
+                    .with_mechanism(1),
+            ]),
+        ),
         other => Err(format!("no request for {other:?}: add one to faults.rs")),
     }
 }
@@ -1106,8 +1187,17 @@ fn every_supported_api_version_answers_injected_errors_and_throttles() {
         for api in SUPPORTED_APIS {
             for v in api.min..=api.max {
                 let expected = match tag {
-                    // WriteTxnMarkers (broker to broker) has no throttle time to report.
-                    "throttle" if v == api.max && api.key != ApiKey::WriteTxnMarkers => {
+                    // WriteTxnMarkers (broker to broker) and the SASL exchange have no
+                    // throttle time to report.
+                    "throttle"
+                        if v == api.max
+                            && ![
+                                ApiKey::WriteTxnMarkers,
+                                ApiKey::SaslHandshake,
+                                ApiKey::SaslAuthenticate,
+                            ]
+                            .contains(&api.key) =>
+                    {
                         Some("throttle_time_ms: 7".to_string())
                     }
                     "throttle" => None,

@@ -162,6 +162,22 @@ fn check(cluster: &Cluster, key: ApiKey, v: i16) -> Check {
         ApiKey::DescribeProducers => describe_producers(cluster, v),
         ApiKey::DescribeTransactions => describe_transactions(cluster, v),
         ApiKey::ListTransactions => list_transactions(cluster, v),
+        ApiKey::SaslHandshake
+        | ApiKey::SaslAuthenticate
+        | ApiKey::DescribeAcls
+        | ApiKey::CreateAcls
+        | ApiKey::DeleteAcls
+        | ApiKey::CreateDelegationToken
+        | ApiKey::RenewDelegationToken
+        | ApiKey::ExpireDelegationToken
+        | ApiKey::DescribeDelegationToken => no_security(cluster, key, v),
+        ApiKey::AlterReplicaLogDirs => alter_replica_log_dirs(cluster, v),
+        ApiKey::UpdateFeatures => update_features(cluster, v),
+        ApiKey::UnregisterBroker => unregister_broker(cluster, v),
+        ApiKey::ListConfigResources => list_config_resources(cluster, v),
+        ApiKey::DescribeUserScramCredentials | ApiKey::AlterUserScramCredentials => {
+            scram_credentials(cluster, v)
+        }
         other => Err(format!(
             "the sweep has no request for {other:?}: add one to version_sweep.rs"
         )),
@@ -918,4 +934,170 @@ fn list_transactions(cluster: &Cluster, v: i16) -> Check {
             .any(|t| *t.transactional_id == *id),
         || format!("{id} not listed in {:?}", response.transaction_states),
     )
+}
+
+// A PLAINTEXT listener without an authorizer: the security APIs answer the codes Kafka
+// gives there.
+
+fn no_security(cluster: &Cluster, key: ApiKey, v: i16) -> Check {
+    use kafka_protocol::messages::*;
+    let mut conn = Conn::to_broker(cluster, 1);
+    let (code, wanted) = match key {
+        ApiKey::SaslHandshake => (
+            (&mut conn)
+                .exchange(
+                    v,
+                    &SaslHandshakeRequest::default().with_mechanism(str_bytes("PLAIN")),
+                )?
+                .error_code,
+            ResponseError::IllegalSaslState,
+        ),
+        ApiKey::SaslAuthenticate => (
+            (&mut conn)
+                .exchange(v, &SaslAuthenticateRequest::default())?
+                .error_code,
+            ResponseError::IllegalSaslState,
+        ),
+        ApiKey::DescribeAcls => (
+            (&mut conn)
+                .exchange(v, &DescribeAclsRequest::default())?
+                .error_code,
+            ResponseError::SecurityDisabled,
+        ),
+        ApiKey::CreateAcls => (
+            (&mut conn)
+                .exchange(
+                    v,
+                    &CreateAclsRequest::default()
+                        .with_creations(vec![create_acls_request::AclCreation::default()]),
+                )?
+                .results[0]
+                .error_code,
+            ResponseError::SecurityDisabled,
+        ),
+        ApiKey::DeleteAcls => (
+            (&mut conn)
+                .exchange(
+                    v,
+                    &DeleteAclsRequest::default()
+                        .with_filters(vec![delete_acls_request::DeleteAclsFilter::default()]),
+                )?
+                .filter_results[0]
+                .error_code,
+            ResponseError::SecurityDisabled,
+        ),
+        ApiKey::CreateDelegationToken => (
+            (&mut conn)
+                .exchange(v, &CreateDelegationTokenRequest::default())?
+                .error_code,
+            ResponseError::DelegationTokenRequestNotAllowed,
+        ),
+        ApiKey::RenewDelegationToken => (
+            (&mut conn)
+                .exchange(v, &RenewDelegationTokenRequest::default())?
+                .error_code,
+            ResponseError::DelegationTokenRequestNotAllowed,
+        ),
+        ApiKey::ExpireDelegationToken => (
+            (&mut conn)
+                .exchange(v, &ExpireDelegationTokenRequest::default())?
+                .error_code,
+            ResponseError::DelegationTokenRequestNotAllowed,
+        ),
+        ApiKey::DescribeDelegationToken => (
+            (&mut conn)
+                .exchange(v, &DescribeDelegationTokenRequest::default())?
+                .error_code,
+            ResponseError::DelegationTokenRequestNotAllowed,
+        ),
+        other => return Err(format!("{other:?} is not a security API")),
+    };
+    ensure(code == wanted.code(), || {
+        format!("error code {code} instead of {wanted:?}")
+    })
+}
+
+fn alter_replica_log_dirs(cluster: &Cluster, v: i16) -> Check {
+    use kafka_protocol::messages::alter_replica_log_dirs_request::{
+        AlterReplicaLogDir, AlterReplicaLogDirTopic,
+    };
+    let request = kafka_protocol::messages::AlterReplicaLogDirsRequest::default().with_dirs(vec![
+        AlterReplicaLogDir::default()
+            .with_path(str_bytes("/var/lib/broker-sim/broker-1"))
+            .with_topics(vec![
+                AlterReplicaLogDirTopic::default()
+                    .with_name(name("t"))
+                    .with_partitions(vec![0]),
+            ]),
+    ]);
+    let response = Conn::to_broker(cluster, 1).exchange(v, &request)?;
+    no_error(response.results[0].partitions[0].error_code, "partition")
+}
+
+fn update_features(cluster: &Cluster, v: i16) -> Check {
+    use kafka_protocol::messages::update_features_request::FeatureUpdateKey;
+    // Finalize transaction.version at the level it has: accepted, nothing changes.
+    let request = kafka_protocol::messages::UpdateFeaturesRequest::default()
+        .with_timeout_ms(10_000)
+        .with_feature_updates(vec![
+            FeatureUpdateKey::default()
+                .with_feature(str_bytes("transaction.version"))
+                .with_max_version_level(2)
+                .with_upgrade_type(1),
+        ]);
+    let response = Conn::to_broker(cluster, 1).exchange(v, &request)?;
+    no_error(response.error_code, "top level")?;
+    ensure(v >= 2 || response.results.len() == 1, || {
+        format!("{} feature results", response.results.len())
+    })
+}
+
+fn unregister_broker(cluster: &Cluster, v: i16) -> Check {
+    let request =
+        kafka_protocol::messages::UnregisterBrokerRequest::default().with_broker_id(42.into());
+    let response = Conn::to_broker(cluster, 1).exchange(v, &request)?;
+    ensure(
+        response.error_code == ResponseError::BrokerIdNotRegistered.code(),
+        || format!("error code {} for an unknown broker", response.error_code),
+    )
+}
+
+fn list_config_resources(cluster: &Cluster, v: i16) -> Check {
+    let request = kafka_protocol::messages::ListConfigResourcesRequest::default();
+    let response = Conn::to_broker(cluster, 1).exchange(v, &request)?;
+    no_error(response.error_code, "top level")?;
+    // v0 lists client-metrics subscriptions (none); v1 with no types lists everything.
+    let topics = response
+        .config_resources
+        .iter()
+        .filter(|r| r.resource_type == 2 && r.resource_name.as_str() == "t")
+        .count();
+    ensure(topics == usize::from(v >= 1), || {
+        format!("{:?}", response.config_resources)
+    })
+}
+
+fn scram_credentials(cluster: &Cluster, v: i16) -> Check {
+    use kafka_protocol::messages::alter_user_scram_credentials_request::ScramCredentialUpsertion;
+    use kafka_protocol::messages::describe_user_scram_credentials_request::UserName;
+    let user = format!("sweep-{v}");
+    let mut conn = Conn::to_broker(cluster, 1);
+    let alter = kafka_protocol::messages::AlterUserScramCredentialsRequest::default()
+        .with_upsertions(vec![
+            ScramCredentialUpsertion::default()
+                .with_name(str_bytes(&user))
+                .with_mechanism(1)
+                .with_iterations(4096)
+                .with_salt(bytes::Bytes::from_static(b"salt"))
+                .with_salted_password(bytes::Bytes::from_static(&[1; 32])),
+        ]);
+    let altered = (&mut conn).exchange(v, &alter)?;
+    no_error(altered.results[0].error_code, "upsertion")?;
+    let describe = kafka_protocol::messages::DescribeUserScramCredentialsRequest::default()
+        .with_users(Some(vec![UserName::default().with_name(str_bytes(&user))]));
+    let described = (&mut conn).exchange(v, &describe)?;
+    no_error(described.results[0].error_code, "user")?;
+    ensure(described.results[0].credential_infos.len() == 1, || {
+        format!("{:?}", described.results[0])
+    })
 }

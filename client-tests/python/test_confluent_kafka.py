@@ -524,3 +524,46 @@ def test_incremental_alter_configs_sets_appends_and_deletes_and_retention_applie
         [future] = admin.incremental_alter_configs([resource]).values()
         future.result(timeout=DEADLINE_S)
         assert control("GET", "/v1/topics/events", base=base)["configs"] == {"retention.ms": "1800000"}
+
+
+def test_admin_stores_describes_and_deletes_scram_credentials(bootstrap, unique):
+    """alter_user_scram_credentials stores a user's SCRAM-SHA-256 credential,
+    describe_user_scram_credentials lists its mechanism and iterations, and a deletion
+    leaves the user unknown (RESOURCE_NOT_FOUND)."""
+    from confluent_kafka.admin import (ScramCredentialInfo, ScramMechanism, UserScramCredentialDeletion,
+                                       UserScramCredentialUpsertion)
+    user = unique("scram-user")
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    info = ScramCredentialInfo(ScramMechanism.SCRAM_SHA_256, 4096)
+    for future in admin.alter_user_scram_credentials(
+            [UserScramCredentialUpsertion(user, info, b"secret", b"salt-salt")]).values():
+        future.result(timeout=DEADLINE_S)
+    [described] = admin.describe_user_scram_credentials([user]).values()
+    infos = described.result(timeout=DEADLINE_S).scram_credential_infos
+    assert [(i.mechanism, i.iterations) for i in infos] == [(ScramMechanism.SCRAM_SHA_256, 4096)]
+
+    for future in admin.alter_user_scram_credentials(
+            [UserScramCredentialDeletion(user, ScramMechanism.SCRAM_SHA_256)]).values():
+        future.result(timeout=DEADLINE_S)
+    [described] = admin.describe_user_scram_credentials([user]).values()
+    try:
+        described.result(timeout=DEADLINE_S)
+        raise AssertionError("a deleted user is still described")
+    except KafkaException as e:
+        assert e.args[0].code() == KafkaError.RESOURCE_NOT_FOUND, e
+
+
+def test_admin_without_an_authorizer_is_told_security_is_disabled(bootstrap, unique):
+    """broker-sim runs without an authorizer, as a Kafka broker with no
+    authorizer.class.name: create_acls fails with SECURITY_DISABLED. (describe_acls gets
+    the same code, which librdkafka 2.12 reports as an empty list, against Kafka too.)"""
+    from confluent_kafka.admin import AclBinding, AclOperation, AclPermissionType, ResourcePatternType
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    binding = AclBinding(ResourceType.TOPIC, unique("acl-topic"), ResourcePatternType.LITERAL, "User:alice", "*",
+                         AclOperation.READ, AclPermissionType.ALLOW)
+    [future] = admin.create_acls([binding]).values()
+    try:
+        future.result(timeout=DEADLINE_S)
+        raise AssertionError("create_acls succeeded without an authorizer")
+    except KafkaException as e:
+        assert e.args[0].code() == KafkaError.SECURITY_DISABLED, e

@@ -375,3 +375,44 @@ def test_admin_describes_log_dirs_and_elects_leaders(bootstrap, unique):
         assert [(p.partition_id, p.error_code) for p in result.partition_result] == [(0, election_not_needed)]
     finally:
         admin.close()
+
+
+def test_admin_features_config_resources_scram_and_acls(bootstrap, unique):
+    """kafka-python 3's describe_features and a validate-only update_features, its
+    list_config_resources, SCRAM credentials stored and described, and describe_acls told
+    SECURITY_DISABLED (2.0.2 has none of these calls but describe_acls)."""
+    from kafka.admin import ACLFilter, ACLOperation, ACLPermissionType, ACLResourcePatternType, ResourcePatternFilter
+    from kafka.admin import ResourceType
+    from kafka.errors import SecurityDisabledError
+    topic = unique("topic")
+    create_topic(bootstrap, topic, 1)
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="kafka-python-admin")
+    try:
+        acl_filter = ACLFilter(principal=None, host="*", operation=ACLOperation.ANY,
+                               permission_type=ACLPermissionType.ANY,
+                               resource_pattern=ResourcePatternFilter(ResourceType.ANY, None,
+                                                                      ACLResourcePatternType.ANY))
+        with pytest.raises(SecurityDisabledError):
+            admin.describe_acls(acl_filter)
+        if not hasattr(admin, "describe_features"):
+            pytest.skip(f"kafka-python {kafka.__version__} has no describe_features")
+
+        features = admin.describe_features()
+        assert features["transaction.version"]["finalized"] == (2, 2), features
+        admin.update_features({"transaction.version": ("SAFE_DOWNGRADE", 1)}, validate_only=True)
+        assert admin.describe_features()["transaction.version"]["finalized"] == (2, 2)
+
+        resources = admin.list_config_resources(["TOPIC"])
+        assert topic in resources["topic"], resources
+
+        from kafka.admin import ScramMechanism, UserScramCredentialUpsertion
+        user = unique("scram-user")
+        errors = admin.alter_user_scram_credentials(
+            [UserScramCredentialUpsertion(user, ScramMechanism.SCRAM_SHA_512, "secret", iterations=8192)])
+        assert errors == {user: None}, errors
+        described = admin.describe_user_scram_credentials([user])
+        assert described[user]["error"] is None, described
+        assert [(i["mechanism"], i["iterations"]) for i in described[user]["credential_infos"]] == [
+            (ScramMechanism.SCRAM_SHA_512, 8192)], described
+    finally:
+        admin.close()

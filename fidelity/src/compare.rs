@@ -7,11 +7,13 @@
 //!   scenario of a run (and has its internal topics) while broker-sim is fresh; and
 //!   Metadata's topics and partitions are put in name and index order, because Kafka
 //!   lists them in the order of its internal hash maps and clients key them by name and
-//!   index; and ApiVersions lists only the APIs broker-sim serves (the README's table
-//!   shows which), so that their version ranges are compared exactly; ListTransactions
+//!   index; and ApiVersions drops the APIs listed as not served (`broker_sim::NOT_SERVED`,
+//!   each with its reason in the README), so that every other key and version range is
+//!   compared exactly; ListTransactions
 //!   keeps only the scenario's transactional ids; AddPartitionsToTxn's topics and
-//!   partitions, ListTransactions' ids, DescribeTransactions' topics and WriteTxnMarkers'
-//!   partitions are put in order,
+//!   partitions, ListTransactions' ids, DescribeTransactions' topics, WriteTxnMarkers'
+//!   partitions, AlterReplicaLogDirs' results and the SCRAM APIs' users are put in order
+//!   (DescribeUserScramCredentials of every user keeps the scenario's users),
 //!   because Kafka lists them in its hash maps' order;
 //! - **clock**: times a broker reads from its own clock (a transaction's start time, a
 //!   producer's last timestamp) are compared as set (0) or not (-1), and the broker-made
@@ -112,6 +114,23 @@ pub fn scope(answer: &mut ResponseKind, prefix: &str) {
                 }
             }
         }
+        // Kafka answers from hash maps of users and mechanisms, and lists every user of
+        // the cluster when none is named; clients key the results by user.
+        ResponseKind::DescribeUserScramCredentials(d) => {
+            d.results.retain(|r| r.user.starts_with(prefix));
+            d.results.sort_by(|x, y| x.user.cmp(&y.user));
+            for r in &mut d.results {
+                r.credential_infos.sort_by_key(|c| c.mechanism);
+            }
+        }
+        ResponseKind::AlterUserScramCredentials(a) => a.results.sort_by(|x, y| x.user.cmp(&y.user)),
+        // Kafka groups its answer from a hash map of partitions; clients key it by name.
+        ResponseKind::AlterReplicaLogDirs(a) => {
+            a.results.sort_by(|x, y| x.topic_name.cmp(&y.topic_name));
+            for t in &mut a.results {
+                t.partitions.sort_by_key(|p| p.partition_index);
+            }
+        }
         // An election over every partition answers for every topic of the cluster, in
         // the order of Kafka's hash maps.
         ResponseKind::ElectLeaders(e) => {
@@ -170,10 +189,12 @@ pub fn scope(answer: &mut ResponseKind, prefix: &str) {
                 }
             }
         }
+        // The APIs listed as not served (with their reasons) are dropped; any other API
+        // Kafka advertises and broker-sim does not shows as a difference.
         ResponseKind::ApiVersions(a) => a.api_keys.retain(|k| {
-            broker_sim::SUPPORTED_APIS
+            !broker_sim::NOT_SERVED
                 .iter()
-                .any(|s| s.key as i16 == k.api_key)
+                .any(|(key, _)| *key as i16 == k.api_key)
         }),
         _ => {}
     }

@@ -12,7 +12,8 @@
 //! whose minimum is 0 (KAFKA-17492), and a feature finalized at level 0 is not listed.
 //! Kafka's other features (`metadata.version`, `group.version`, …) are left out:
 //! broker-sim has no KRaft metadata log, nor KIP-848 groups yet. The finalized-features
-//! epoch is 1: clients only look at features with an epoch of 0 or more.
+//! epoch starts at 1 (clients only look at features with an epoch of 0 or more) and grows
+//! with each UpdateFeatures that changes a level.
 
 use kafka_protocol::ResponseError;
 use kafka_protocol::messages::ApiKey;
@@ -24,10 +25,13 @@ use kafka_protocol::messages::{ApiVersionsRequest, ApiVersionsResponse};
 use super::{Api, Ctx, Names, Reply, Visitor, str_bytes};
 
 /// The feature naming the transaction protocol version (KIP-890).
-const TRANSACTION_VERSION: &str = "transaction.version";
+pub(crate) const TRANSACTION_VERSION: &str = "transaction.version";
 
 fn serve(ctx: &Ctx<'_>, _request: ApiVersionsRequest) -> ApiVersionsResponse {
-    let level = ctx.shared.lock().config.transactions.version;
+    let (level, epoch) = {
+        let state = ctx.shared.lock();
+        (state.config.transactions.version, state.features_epoch)
+    };
     let supported = if ctx.version >= 4 {
         vec![
             SupportedFeatureKey::default()
@@ -51,7 +55,7 @@ fn serve(ctx: &Ctx<'_>, _request: ApiVersionsRequest) -> ApiVersionsResponse {
         .with_api_keys(api_keys())
         .with_supported_features(supported)
         .with_finalized_features(finalized)
-        .with_finalized_features_epoch(1)
+        .with_finalized_features_epoch(epoch)
 }
 
 /// The answer to an ApiVersions request in a version we do not support.

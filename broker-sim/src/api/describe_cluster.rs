@@ -4,6 +4,7 @@
 //! is reported authorized when asked. Brokers are never fenced here. Asking a broker
 //! for controller endpoints (endpoint type 2, v1+) is UNSUPPORTED_ENDPOINT_TYPE, as in Kafka:
 //! that question is for the controller listener, which broker-sim does not expose.
+//! A stopped broker whose registration UnregisterBroker removed is not listed at all.
 
 use kafka_protocol::ResponseError;
 use kafka_protocol::messages::ApiKey;
@@ -51,6 +52,7 @@ fn serve(
         state
             .brokers
             .iter()
+            .filter(|b| state.is_registered(b.id))
             .filter(|b| include_fenced || !state.is_fenced(b.id))
             .map(|b| {
                 DescribeClusterBroker::default()

@@ -348,6 +348,7 @@ registry! {
     sync_group::SyncGroup,
     describe_groups::DescribeGroups,
     list_groups::ListGroups,
+    sasl_handshake::SaslHandshake,
     api_versions::ApiVersions,
     create_topics::CreateTopics,
     delete_topics::DeleteTopics,
@@ -359,21 +360,80 @@ registry! {
     end_txn::EndTxn,
     write_txn_markers::WriteTxnMarkers,
     txn_offset_commit::TxnOffsetCommit,
+    describe_acls::DescribeAcls,
+    create_acls::CreateAcls,
+    delete_acls::DeleteAcls,
     describe_configs::DescribeConfigs,
     alter_configs::AlterConfigs,
+    alter_replica_log_dirs::AlterReplicaLogDirs,
     describe_log_dirs::DescribeLogDirs,
+    sasl_authenticate::SaslAuthenticate,
     create_partitions::CreatePartitions,
+    create_delegation_token::CreateDelegationToken,
+    renew_delegation_token::RenewDelegationToken,
+    expire_delegation_token::ExpireDelegationToken,
+    describe_delegation_token::DescribeDelegationToken,
     delete_groups::DeleteGroups,
     elect_leaders::ElectLeaders,
     incremental_alter_configs::IncrementalAlterConfigs,
     alter_partition_reassignments::AlterPartitionReassignments,
     list_partition_reassignments::ListPartitionReassignments,
     offset_delete::OffsetDelete,
+    describe_user_scram_credentials::DescribeUserScramCredentials,
+    alter_user_scram_credentials::AlterUserScramCredentials,
+    update_features::UpdateFeatures,
     describe_cluster::DescribeCluster,
     describe_producers::DescribeProducers,
+    unregister_broker::UnregisterBroker,
     describe_transactions::DescribeTransactions,
     list_transactions::ListTransactions,
+    list_config_resources::ListConfigResources,
     describe_topic_partitions::DescribeTopicPartitions,
+}
+
+/// The APIs a Kafka 4.1 broker advertises that broker-sim does not serve, each with the
+/// reason. The README lists them (a test keeps it in step), and the differential suite
+/// checks that these and [`SUPPORTED_APIS`] are exactly what the reference Kafka
+/// advertises.
+pub const NOT_SERVED: &[(ApiKey, &str)] = &[
+    (ApiKey::DescribeClientQuotas, QUOTAS),
+    (ApiKey::AlterClientQuotas, QUOTAS),
+    (
+        ApiKey::DescribeQuorum,
+        "not yet: broker-sim models the controller as one of its brokers, with no KRaft quorum log to describe",
+    ),
+    (ApiKey::ConsumerGroupHeartbeat, KIP_848),
+    (ApiKey::ConsumerGroupDescribe, KIP_848),
+    (ApiKey::ShareGroupHeartbeat, SHARE_GROUPS),
+    (ApiKey::ShareGroupDescribe, SHARE_GROUPS),
+    (ApiKey::ShareFetch, SHARE_GROUPS),
+    (ApiKey::ShareAcknowledge, SHARE_GROUPS),
+    (ApiKey::AddRaftVoter, RAFT_VOTERS),
+    (ApiKey::RemoveRaftVoter, RAFT_VOTERS),
+    (ApiKey::InitializeShareGroupState, SHARE_STATE),
+    (ApiKey::ReadShareGroupState, SHARE_STATE),
+    (ApiKey::WriteShareGroupState, SHARE_STATE),
+    (ApiKey::DeleteShareGroupState, SHARE_STATE),
+    (ApiKey::ReadShareGroupStateSummary, SHARE_STATE),
+    (ApiKey::DescribeShareGroupOffsets, SHARE_GROUPS),
+    (ApiKey::AlterShareGroupOffsets, SHARE_GROUPS),
+    (ApiKey::DeleteShareGroupOffsets, SHARE_GROUPS),
+];
+
+const QUOTAS: &str = "not yet: client quotas, enforced on produce and fetch, are planned";
+const KIP_848: &str = "not yet: KIP-848 consumer groups are planned; classic groups are served";
+const SHARE_GROUPS: &str = "share groups (KIP-932) are a preview in Kafka 4.1, which answers them only once `share.version` is enabled; broker-sim does not simulate them";
+const SHARE_STATE: &str =
+    "share-group state kept between brokers (KIP-932): sent by brokers, never by clients";
+const RAFT_VOTERS: &str = "changes the KRaft controller quorum, which broker-sim does not simulate (its controller is one of its brokers)";
+
+/// The README section listing [`NOT_SERVED`].
+pub fn not_served_markdown() -> String {
+    let mut out = String::from("| API | key | why not |\n|---|---|---|\n");
+    for (key, why) in NOT_SERVED {
+        out.push_str(&format!("| {key:?} | {} | {why} |\n", *key as i16));
+    }
+    out
 }
 
 /// The supported range for `key`, if broker-sim serves it at all.
@@ -412,6 +472,17 @@ mod tests {
             readme.contains(&table),
             "README's supported-API table is stale; replace it with:\n{table}"
         );
+        let not_served = not_served_markdown();
+        assert!(
+            readme.contains(&not_served),
+            "README's table of APIs not served is stale; replace it with:\n{not_served}"
+        );
+        for (key, _) in NOT_SERVED {
+            assert!(
+                supported(*key).is_none(),
+                "{key:?} is served and listed as not served"
+            );
+        }
     }
 
     #[test]

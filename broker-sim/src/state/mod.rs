@@ -15,6 +15,7 @@ pub mod log;
 pub mod producers;
 mod reassignment;
 mod replication;
+pub mod scram;
 pub mod topic;
 pub mod transactions;
 pub mod waiters;
@@ -98,6 +99,10 @@ pub struct State {
     next_retention_check: i64,
     /// What the checkers judge a run by (`history.rs`).
     pub(crate) history: history::History,
+    /// The finalized-features epoch ApiVersions reports: 1 at start, one more for each
+    /// UpdateFeatures that changed a level.
+    pub features_epoch: i64,
+    scram: scram::ScramCredentials,
 }
 
 impl State {
@@ -120,6 +125,8 @@ impl State {
             groups: groups::Groups::new(group_config),
             replication: Replication::default(),
             next_retention_check: i64::MAX,
+            features_epoch: 1,
+            scram: scram::ScramCredentials::default(),
         }
     }
 

@@ -34,6 +34,9 @@ pub struct Replication {
     pub paused: BTreeSet<i32>,
     /// Brokers the controller has fenced: stopped or isolated.
     pub fenced: BTreeSet<i32>,
+    /// Fenced brokers whose registration an UnregisterBroker removed: not even listed as
+    /// fenced, until they start again and register anew.
+    pub unregistered: BTreeSet<i32>,
 }
 
 impl Replication {
@@ -326,6 +329,29 @@ impl State {
         }
     }
 
+    /// Whether `broker` is registered with the controller: every broker is, except a
+    /// stopped one an UnregisterBroker removed.
+    pub fn is_registered(&self, broker: i32) -> bool {
+        self.broker(broker).is_some() && !self.replication.unregistered.contains(&broker)
+    }
+
+    /// UnregisterBroker: the controller forgets `broker`'s registration. A stopped broker
+    /// then disappears from DescribeCluster until it starts and registers again; a running
+    /// one registers again at once (its next heartbeat), so nothing changes for it.
+    pub fn unregister_broker(&mut self, broker: i32) -> Result<(), KafkaError> {
+        if !self.is_registered(broker) {
+            return Err(KafkaError::new(
+                ResponseError::BrokerIdNotRegistered,
+                format!("Broker ID {broker} is not currently registered"),
+            ));
+        }
+        if self.is_fenced(broker) {
+            self.replication.unregistered.insert(broker);
+        }
+        tracing::info!(broker, "broker unregistered");
+        Ok(())
+    }
+
     /// The controller fences `broker`: it leaves every ISR it is not the last member of,
     /// and every partition it led elects a new leader. Returns an error for an unknown or
     /// already fenced broker.
@@ -399,6 +425,7 @@ impl State {
                 format!("broker {broker} is already up"),
             ));
         }
+        self.replication.unregistered.remove(&broker);
         let coordinators = self.coordinator_map();
         let max_lag = self.max_lag_ms();
         for (name, t) in &mut self.topics {

@@ -2,12 +2,14 @@
 //! broker-sim advertises of the APIs it covers; `helpers` has the requests they share.
 
 mod admin;
+mod cluster;
 mod groups;
 mod helpers;
 mod members;
 mod misc;
 mod operations;
 mod records;
+mod security;
 mod transactions;
 
 pub use helpers::corpus_time;
@@ -23,5 +25,8 @@ pub fn all() -> Vec<Scenario> {
     all.extend(members::scenarios());
     all.extend(transactions::scenarios());
     all.extend(operations::scenarios());
+    all.extend(cluster::scenarios());
+    all.extend(security::scenarios());
+    all.extend(security::scram_scenarios());
     all
 }

@@ -223,4 +223,94 @@ class AdminTest {
             assertFalse(left.contains(group));
         }
     }
+
+    @Test
+    void admin_stores_describes_and_deletes_scram_credentials() throws Exception {
+        String user = unique("scram-user");
+        var sha256 = new org.apache.kafka.clients.admin.ScramCredentialInfo(
+                org.apache.kafka.clients.admin.ScramMechanism.SCRAM_SHA_256, 4096);
+        var sha512 = new org.apache.kafka.clients.admin.ScramCredentialInfo(
+                org.apache.kafka.clients.admin.ScramMechanism.SCRAM_SHA_512, 8192);
+        try (Admin admin = Admin.create(props())) {
+            admin.alterUserScramCredentials(List.of(
+                    new org.apache.kafka.clients.admin.UserScramCredentialUpsertion(user, sha256, "secret"),
+                    new org.apache.kafka.clients.admin.UserScramCredentialUpsertion(user + "-2", sha512, "other")))
+                    .all().get();
+            var described = admin.describeUserScramCredentials(List.of(user)).description(user).get();
+            assertEquals(List.of(sha256).toString(), described.credentialInfos().toString());
+            assertTrue(admin.describeUserScramCredentials().users().get().containsAll(List.of(user, user + "-2")));
+
+            admin.alterUserScramCredentials(List.of(new org.apache.kafka.clients.admin.UserScramCredentialDeletion(
+                    user, org.apache.kafka.clients.admin.ScramMechanism.SCRAM_SHA_256))).all().get();
+            ExecutionException gone = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
+                    () -> admin.describeUserScramCredentials(List.of(user)).description(user).get());
+            assertTrue(gone.getCause() instanceof org.apache.kafka.common.errors.ResourceNotFoundException, gone.toString());
+            ExecutionException tooFew = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
+                    () -> admin.alterUserScramCredentials(List.of(new org.apache.kafka.clients.admin.UserScramCredentialUpsertion(
+                            user, new org.apache.kafka.clients.admin.ScramCredentialInfo(
+                                    org.apache.kafka.clients.admin.ScramMechanism.SCRAM_SHA_256, 100), "secret")))
+                            .all().get());
+            assertTrue(tooFew.getCause() instanceof org.apache.kafka.common.errors.UnacceptableCredentialException,
+                    tooFew.toString());
+        }
+    }
+
+    @Test
+    void admin_describes_features_and_validates_a_feature_update() throws Exception {
+        try (Admin admin = Admin.create(props())) {
+            var finalized = admin.describeFeatures().featureMetadata().get().finalizedFeatures();
+            assertEquals(2, finalized.get("transaction.version").maxVersionLevel(), finalized.toString());
+            // A dry run of a downgrade: accepted, and nothing changes.
+            admin.updateFeatures(Map.of("transaction.version", new org.apache.kafka.clients.admin.FeatureUpdate(
+                            (short) 1, org.apache.kafka.clients.admin.FeatureUpdate.UpgradeType.SAFE_DOWNGRADE)),
+                    new org.apache.kafka.clients.admin.UpdateFeaturesOptions().validateOnly(true)).all().get();
+            assertEquals(2, admin.describeFeatures().featureMetadata().get().finalizedFeatures()
+                    .get("transaction.version").maxVersionLevel());
+            ExecutionException tooHigh = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
+                    () -> admin.updateFeatures(Map.of("transaction.version", new org.apache.kafka.clients.admin.FeatureUpdate(
+                            (short) 3, org.apache.kafka.clients.admin.FeatureUpdate.UpgradeType.UPGRADE)),
+                            new org.apache.kafka.clients.admin.UpdateFeaturesOptions()).all().get());
+            assertTrue(tooHigh.getCause() instanceof org.apache.kafka.common.errors.InvalidUpdateVersionException,
+                    tooHigh.toString());
+        }
+    }
+
+    @Test
+    void admin_without_an_authorizer_is_told_security_is_disabled() throws Exception {
+        try (Admin admin = Admin.create(props())) {
+            ExecutionException acls = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
+                    () -> admin.describeAcls(org.apache.kafka.common.acl.AclBindingFilter.ANY).values().get());
+            assertTrue(acls.getCause() instanceof org.apache.kafka.common.errors.SecurityDisabledException, acls.toString());
+            ExecutionException token = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
+                    () -> admin.createDelegationToken().delegationToken().get());
+            assertTrue(token.getCause() instanceof org.apache.kafka.common.errors.UnsupportedByAuthenticationException,
+                    token.toString());
+        }
+    }
+
+    @Test
+    void admin_lists_config_resources_moves_replicas_within_their_dir_and_unregisters_brokers() throws Exception {
+        String topic = unique("admin-resources");
+        try (Admin admin = Admin.create(props())) {
+            admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1))).all().get();
+            var resources = admin.listConfigResources(Set.of(ConfigResource.Type.TOPIC, ConfigResource.Type.BROKER),
+                    new org.apache.kafka.clients.admin.ListConfigResourcesOptions()).all().get();
+            assertTrue(resources.contains(new ConfigResource(ConfigResource.Type.TOPIC, topic)), resources.toString());
+            assertTrue(resources.contains(new ConfigResource(ConfigResource.Type.BROKER, "1")), resources.toString());
+
+            int broker = admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic)
+                    .partitions().get(0).leader().id();
+            String dir = admin.describeLogDirs(List.of(broker)).allDescriptions().get().get(broker).keySet().iterator().next();
+            var replica = new org.apache.kafka.common.TopicPartitionReplica(topic, 0, broker);
+            admin.alterReplicaLogDirs(Map.of(replica, dir)).all().get();
+            ExecutionException nowhere = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
+                    () -> admin.alterReplicaLogDirs(Map.of(replica, "/nowhere")).all().get());
+            assertTrue(nowhere.getCause() instanceof org.apache.kafka.common.errors.LogDirNotFoundException, nowhere.toString());
+
+            ExecutionException unknown = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
+                    () -> admin.unregisterBroker(42).all().get());
+            assertTrue(unknown.getCause() instanceof org.apache.kafka.common.errors.BrokerIdNotRegisteredException,
+                    unknown.toString());
+        }
+    }
 }

@@ -1,0 +1,36 @@
+//! RenewDelegationToken (key 39), v1–2, on a PLAINTEXT listener: answered
+//! DELEGATION_TOKEN_REQUEST_NOT_ALLOWED with no expiry, as Kafka answers a client that did
+//! not authenticate over SASL (see `create_delegation_token.rs`).
+
+use kafka_protocol::ResponseError;
+use kafka_protocol::messages::ApiKey;
+use kafka_protocol::messages::{RenewDelegationTokenRequest, RenewDelegationTokenResponse};
+
+use super::{Api, Ctx, Names, Reply};
+
+pub(crate) struct RenewDelegationToken;
+
+impl Api for RenewDelegationToken {
+    const KEY: ApiKey = ApiKey::RenewDelegationToken;
+    const VERSIONS: (i16, i16) = (1, 2);
+    type Request = RenewDelegationTokenRequest;
+    type Response = RenewDelegationTokenResponse;
+
+    async fn handle(ctx: &Ctx<'_>, request: RenewDelegationTokenRequest) -> Reply<RenewDelegationTokenResponse> {
+        Reply::Response(Self::error_response(&request, ctx.version, ResponseError::DelegationTokenRequestNotAllowed))
+    }
+
+    fn names(_: &Ctx<'_>, _: &RenewDelegationTokenRequest) -> Names {
+        Names::default()
+    }
+
+    fn error_response(_: &RenewDelegationTokenRequest, _: i16, code: ResponseError) -> RenewDelegationTokenResponse {
+        RenewDelegationTokenResponse::default()
+            .with_error_code(code.code())
+            .with_expiry_timestamp_ms(-1)
+    }
+
+    fn set_throttle(response: &mut RenewDelegationTokenResponse, ms: i32) {
+        response.throttle_time_ms = ms;
+    }
+}

@@ -1,0 +1,299 @@
+//! The cluster-level APIs over the wire: UpdateFeatures (a transaction.version change
+//! that ApiVersions reports at once), UnregisterBroker (a stopped broker forgotten until
+//! it starts again), ListConfigResources (live brokers and topics) and the SCRAM
+//! credential APIs (stored, described, deleted, with Kafka's refusals).
+
+mod support;
+
+use broker_sim::Cluster;
+use kafka_protocol::ResponseError;
+use kafka_protocol::messages::alter_user_scram_credentials_request::{
+    ScramCredentialDeletion, ScramCredentialUpsertion,
+};
+use kafka_protocol::messages::describe_user_scram_credentials_request::UserName;
+use kafka_protocol::messages::update_features_request::FeatureUpdateKey;
+use kafka_protocol::messages::{
+    AlterUserScramCredentialsRequest, ApiVersionsRequest, DescribeClusterRequest,
+    DescribeUserScramCredentialsRequest, ListConfigResourcesRequest, UnregisterBrokerRequest,
+    UpdateFeaturesRequest,
+};
+use support::*;
+
+const UPGRADE: i8 = 1;
+const SAFE_DOWNGRADE: i8 = 2;
+
+/// transaction.version's finalized level and the features epoch, as ApiVersions v4 says.
+fn finalized(cluster: &Cluster) -> (Option<i16>, i64) {
+    let response = Conn::to_broker(cluster, 1).send(4, &ApiVersionsRequest::default());
+    let level = response
+        .finalized_features
+        .iter()
+        .find(|f| f.name.as_str() == "transaction.version")
+        .map(|f| f.max_version_level);
+    (level, response.finalized_features_epoch)
+}
+
+fn update_transaction_version(
+    cluster: &Cluster,
+    level: i16,
+    kind: i8,
+    validate_only: bool,
+) -> (i16, Option<String>) {
+    let request = UpdateFeaturesRequest::default()
+        .with_timeout_ms(10_000)
+        .with_validate_only(validate_only)
+        .with_feature_updates(vec![
+            FeatureUpdateKey::default()
+                .with_feature(str_bytes("transaction.version"))
+                .with_max_version_level(level)
+                .with_upgrade_type(kind),
+        ]);
+    let response = Conn::to_broker(cluster, 1).send(2, &request);
+    (
+        response.error_code,
+        response.error_message.map(|m| m.to_string()),
+    )
+}
+
+#[test]
+fn update_features_changes_the_transaction_version_that_api_versions_reports() {
+    let cluster = Cluster::builder().brokers(1).start().unwrap();
+    assert_eq!(finalized(&cluster), (Some(2), 1));
+
+    // A downgrade must say so; validate_only changes nothing.
+    let (code, message) = update_transaction_version(&cluster, 1, UPGRADE, false);
+    assert_eq!(code, ResponseError::InvalidUpdateVersion.code());
+    assert!(message.unwrap().contains("Can't downgrade"));
+    assert_eq!(
+        update_transaction_version(&cluster, 1, SAFE_DOWNGRADE, true).0,
+        0
+    );
+    assert_eq!(finalized(&cluster), (Some(2), 1));
+
+    assert_eq!(
+        update_transaction_version(&cluster, 1, SAFE_DOWNGRADE, false).0,
+        0
+    );
+    assert_eq!(finalized(&cluster), (Some(1), 2));
+    // Level 0 is finalized by not being listed.
+    assert_eq!(
+        update_transaction_version(&cluster, 0, SAFE_DOWNGRADE, false).0,
+        0
+    );
+    assert_eq!(finalized(&cluster), (None, 3));
+    assert_eq!(update_transaction_version(&cluster, 2, UPGRADE, false).0, 0);
+    assert_eq!(finalized(&cluster), (Some(2), 4));
+    // Beyond what broker-sim supports.
+    let (code, message) = update_transaction_version(&cluster, 3, UPGRADE, false);
+    assert_eq!(code, ResponseError::InvalidUpdateVersion.code());
+    assert!(message.unwrap().contains("only supports versions 0-2"));
+}
+
+/// (broker id, fenced) of DescribeCluster v2, fenced brokers included.
+fn registered(cluster: &Cluster, via: i32) -> Vec<(i32, bool)> {
+    let response = Conn::to_broker(cluster, via).send(
+        2,
+        &DescribeClusterRequest::default().with_include_fenced_brokers(true),
+    );
+    response
+        .brokers
+        .iter()
+        .map(|b| (b.broker_id.0, b.is_fenced))
+        .collect()
+}
+
+fn unregister(cluster: &Cluster, id: i32) -> i16 {
+    Conn::to_broker(cluster, 1)
+        .send(
+            0,
+            &UnregisterBrokerRequest::default().with_broker_id(id.into()),
+        )
+        .error_code
+}
+
+#[test]
+fn an_unregistered_stopped_broker_disappears_until_it_starts_again() {
+    let cluster = Cluster::builder().brokers(3).start().unwrap();
+    assert_eq!(
+        unregister(&cluster, 42),
+        ResponseError::BrokerIdNotRegistered.code()
+    );
+    // A running broker registers again at once: nothing changes.
+    assert_eq!(unregister(&cluster, 2), 0);
+    assert_eq!(
+        registered(&cluster, 1),
+        vec![(1, false), (2, false), (3, false)]
+    );
+
+    cluster.stop_broker(3).unwrap();
+    assert_eq!(
+        registered(&cluster, 1),
+        vec![(1, false), (2, false), (3, true)]
+    );
+    assert_eq!(unregister(&cluster, 3), 0);
+    assert_eq!(registered(&cluster, 1), vec![(1, false), (2, false)]);
+    assert_eq!(
+        unregister(&cluster, 3),
+        ResponseError::BrokerIdNotRegistered.code()
+    );
+
+    cluster.start_broker(3).unwrap();
+    assert_eq!(
+        registered(&cluster, 1),
+        vec![(1, false), (2, false), (3, false)]
+    );
+}
+
+#[test]
+fn list_config_resources_lists_live_brokers_and_topics() {
+    let cluster = Cluster::builder()
+        .brokers(2)
+        .topic("a", 1)
+        .topic("b", 1)
+        .start()
+        .unwrap();
+    cluster.stop_broker(2).unwrap();
+    let response = Conn::to_broker(&cluster, 1).send(1, &ListConfigResourcesRequest::default());
+    let listed: Vec<(i8, String)> = response
+        .config_resources
+        .iter()
+        .map(|r| (r.resource_type, r.resource_name.to_string()))
+        .collect();
+    let expected: Vec<(i8, String)> = [(8, "1"), (4, "1"), (2, "a"), (2, "b")]
+        .iter()
+        .map(|(t, n)| (*t, n.to_string()))
+        .collect();
+    assert_eq!(listed, expected);
+
+    let unsupported = Conn::to_broker(&cluster, 1).send(
+        1,
+        &ListConfigResourcesRequest::default().with_resource_types(vec![2, 1]),
+    );
+    assert_eq!(
+        unsupported.error_code,
+        ResponseError::UnsupportedVersion.code()
+    );
+    assert!(unsupported.config_resources.is_empty());
+}
+
+fn upsert(user: &str, mechanism: i8, iterations: i32) -> ScramCredentialUpsertion {
+    ScramCredentialUpsertion::default()
+        .with_name(str_bytes(user))
+        .with_mechanism(mechanism)
+        .with_iterations(iterations)
+        .with_salt(bytes::Bytes::from_static(b"salt"))
+        .with_salted_password(bytes::Bytes::from_static(&[9; 32]))
+}
+
+fn delete(user: &str, mechanism: i8) -> ScramCredentialDeletion {
+    ScramCredentialDeletion::default()
+        .with_name(str_bytes(user))
+        .with_mechanism(mechanism)
+}
+
+/// (user, error code) of an AlterUserScramCredentials.
+fn alter(
+    cluster: &Cluster,
+    deletions: Vec<ScramCredentialDeletion>,
+    upsertions: Vec<ScramCredentialUpsertion>,
+) -> Vec<(String, i16)> {
+    let request = AlterUserScramCredentialsRequest::default()
+        .with_deletions(deletions)
+        .with_upsertions(upsertions);
+    Conn::to_broker(cluster, 1)
+        .send(0, &request)
+        .results
+        .iter()
+        .map(|r| (r.user.to_string(), r.error_code))
+        .collect()
+}
+
+/// A described user: (name, error code, [(mechanism, iterations)]).
+type Described = (String, i16, Vec<(i8, i32)>);
+
+/// The users a DescribeUserScramCredentials describes.
+fn describe(cluster: &Cluster, users: Option<&[&str]>) -> Vec<Described> {
+    let request = DescribeUserScramCredentialsRequest::default().with_users(users.map(|us| {
+        us.iter()
+            .map(|u| UserName::default().with_name(str_bytes(u)))
+            .collect()
+    }));
+    Conn::to_broker(cluster, 1)
+        .send(0, &request)
+        .results
+        .iter()
+        .map(|r| {
+            (
+                r.user.to_string(),
+                r.error_code,
+                r.credential_infos
+                    .iter()
+                    .map(|c| (c.mechanism, c.iterations))
+                    .collect(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn scram_credentials_are_stored_described_and_deleted_as_kafka_does() {
+    let cluster = Cluster::builder().brokers(1).start().unwrap();
+    let ok = |u: &str| (u.to_string(), 0);
+    assert_eq!(
+        alter(
+            &cluster,
+            vec![],
+            vec![upsert("alice", 1, 4096), upsert("bob", 2, 8192)]
+        ),
+        vec![ok("alice"), ok("bob")]
+    );
+    assert_eq!(
+        alter(&cluster, vec![], vec![upsert("alice", 2, 10_000)]),
+        vec![ok("alice")]
+    );
+    assert_eq!(
+        describe(&cluster, None),
+        vec![
+            ("alice".to_string(), 0, vec![(1, 4096), (2, 10_000)]),
+            ("bob".to_string(), 0, vec![(2, 8192)]),
+        ]
+    );
+
+    // Refusals: the user altered twice fails as a whole, the others are applied.
+    let not_found = ResponseError::ResourceNotFound.code();
+    let twice = ResponseError::DuplicateResource.code();
+    let unacceptable = ResponseError::UnacceptableCredential.code();
+    assert_eq!(
+        alter(
+            &cluster,
+            vec![delete("alice", 1), delete("carol", 1)],
+            vec![
+                upsert("alice", 1, 4096),
+                upsert("dave", 1, 100),
+                upsert("bob", 1, 4096)
+            ],
+        ),
+        vec![
+            ok("bob"),
+            ("carol".to_string(), not_found),
+            ("alice".to_string(), twice),
+            ("dave".to_string(), unacceptable),
+        ]
+    );
+    assert_eq!(
+        describe(&cluster, Some(&["alice", "bob", "carol", "bob"])),
+        vec![
+            ("alice".to_string(), 0, vec![(1, 4096), (2, 10_000)]),
+            ("bob".to_string(), twice, vec![]),
+            ("carol".to_string(), not_found, vec![]),
+        ]
+    );
+    assert_eq!(
+        alter(&cluster, vec![delete("alice", 1),], vec![]),
+        vec![ok("alice")]
+    );
+    assert_eq!(
+        describe(&cluster, Some(&["alice"])),
+        vec![("alice".to_string(), 0, vec![(2, 10_000)])]
+    );
+}
