@@ -60,4 +60,5 @@ pub use kafka_protocol::messages::ApiKey;
 pub use state::counters::{PartitionStats, TopicStats};
 pub use state::groups::{GroupState, OffsetReset};
 pub use state::history::{AssignedMember, CommitSource, History, HistoryEvent};
+pub use state::log::Compaction;
 pub use state::{BrokerInfo, TopicSpec};

@@ -302,3 +302,87 @@ async fn a_max_message_bytes_set_by_the_admin_client_applies_to_the_next_send() 
         other => panic!("expected MESSAGE_TOO_LARGE, got {other:?}"),
     }
 }
+
+/// A compacted topic (`cleanup.policy=compact`): an idempotent lz4 producer writes three
+/// versions of each key and a tombstone; after `compact_now` a consumer from the
+/// beginning reads only the latest record of each key, tombstone included, at their
+/// original offsets; a record without a key is refused.
+#[tokio::test]
+async fn a_compacted_topic_keeps_the_latest_value_of_each_key_after_compact_now() {
+    init_tracing();
+    let cluster = Cluster::builder()
+        .brokers(3)
+        .topic_with_configs("latest", 1, &[("cleanup.policy", "compact")])
+        .start()
+        .unwrap();
+    let producer: FutureProducer = producer_config(&cluster.bootstrap_servers())
+        .set("enable.idempotence", "true")
+        .set("compression.type", "lz4")
+        .set("linger.ms", "5")
+        .create()
+        .expect("producer");
+    for version in 1..=3 {
+        for key in ["a", "b", "c"] {
+            let value = format!("{key}{version}");
+            producer
+                .send(
+                    FutureRecord::to("latest")
+                        .key(key)
+                        .payload(&value)
+                        .partition(0),
+                    Timeout::Never,
+                )
+                .await
+                .expect("delivered");
+        }
+    }
+    producer
+        .send(
+            FutureRecord::<_, ()>::to("latest").key("b").partition(0),
+            Timeout::Never,
+        )
+        .await
+        .expect("tombstone delivered");
+    match producer
+        .send(
+            FutureRecord::<(), _>::to("latest")
+                .payload("no key")
+                .partition(0),
+            Timeout::Never,
+        )
+        .await
+    {
+        Err((KafkaError::MessageProduction(code), _)) => {
+            assert_eq!(code, RDKafkaErrorCode::InvalidRecord)
+        }
+        other => panic!("a record without a key was not refused: {other:?}"),
+    }
+
+    let done = cluster.compact_now("latest").unwrap();
+    // a1..a2, b1..b3 (the tombstone supersedes b3), c1..c2.
+    assert_eq!(done.records_removed, 7, "{done:?}");
+
+    let consumer: StreamConsumer = consumer_config(&cluster.bootstrap_servers())
+        .create()
+        .expect("consumer");
+    assign_from_beginning(&consumer, "latest", 1);
+    let read: Vec<(i64, String, Option<String>)> = consume(&consumer, 3, DEADLINE)
+        .await
+        .iter()
+        .map(|m| {
+            (
+                m.offset(),
+                String::from_utf8_lossy(m.key().unwrap_or_default()).into_owned(),
+                m.payload().map(|v| String::from_utf8_lossy(v).into_owned()),
+            )
+        })
+        .collect();
+    assert_eq!(
+        read,
+        vec![
+            (6, "a".to_string(), Some("a3".to_string())),
+            (8, "c".to_string(), Some("c3".to_string())),
+            (9, "b".to_string(), None),
+        ]
+    );
+}

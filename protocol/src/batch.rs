@@ -587,23 +587,63 @@ fn encode(
     base_sequence: i32,
     attributes: i16,
 ) -> Result<Bytes, BatchError> {
-    let first = records
+    if records.is_empty() {
+        return Err(BatchError::Encode(
+            "a record batch needs at least one record".into(),
+        ));
+    }
+    let count = wire_len(records.len(), "record count")?;
+    let numbered: Vec<(i32, &NewRecord)> = (0..count).zip(records).collect();
+    encode_header(
+        &numbered,
+        &Header {
+            base_offset: 0,
+            leader_epoch: -1,
+            attributes: i16::from(codec.id()) | attributes,
+            last_offset_delta: count - 1,
+            max_timestamp: None,
+            producer_id,
+            producer_epoch,
+            base_sequence,
+        },
+    )
+}
+
+/// The header fields of a batch being encoded.
+struct Header {
+    base_offset: i64,
+    leader_epoch: i32,
+    /// Codec bits included.
+    attributes: i16,
+    last_offset_delta: i32,
+    /// The batch's max timestamp, when it is not the records' (LogAppendTime).
+    max_timestamp: Option<i64>,
+    producer_id: i64,
+    producer_epoch: i16,
+    base_sequence: i32,
+}
+
+/// Encodes `records`, each with its offset delta, under `header`.
+fn encode_header(records: &[(i32, &NewRecord)], header: &Header) -> Result<Bytes, BatchError> {
+    let (_, first) = records
         .first()
         .ok_or_else(|| BatchError::Encode("a record batch needs at least one record".into()))?;
     let count = wire_len(records.len(), "record count")?;
     let base_timestamp = first.timestamp;
-    let max_timestamp = records
-        .iter()
-        .map(|r| r.timestamp)
-        .fold(base_timestamp, i64::max);
+    let max_timestamp = header.max_timestamp.unwrap_or_else(|| {
+        records
+            .iter()
+            .map(|(_, r)| r.timestamp)
+            .fold(base_timestamp, i64::max)
+    });
 
     let mut body = BytesMut::new();
     let mut record = BytesMut::new();
-    for (offset_delta, r) in (0..count).zip(records) {
+    for (offset_delta, r) in records {
         record.clear();
         record.put_i8(0);
         put_varlong(&mut record, r.timestamp.wrapping_sub(base_timestamp));
-        put_varint(&mut record, offset_delta);
+        put_varint(&mut record, *offset_delta);
         put_nullable_bytes(&mut record, r.key.as_deref())?;
         put_nullable_bytes(&mut record, r.value.as_deref())?;
         put_varint(&mut record, wire_len(r.headers.len(), "header count")?);
@@ -615,29 +655,78 @@ fn encode(
         body.extend_from_slice(&record);
     }
 
+    let codec = Codec::from_id((header.attributes & CODEC_MASK) as u8)?;
     let payload = compress(codec, &body)?;
     let batch_length = wire_len(
         payload.len() + BATCH_HEADER_LEN - LOG_OVERHEAD,
         "batch length",
     )?;
     let mut out = BytesMut::with_capacity(BATCH_HEADER_LEN + payload.len());
-    out.put_i64(0);
+    out.put_i64(header.base_offset);
     out.put_i32(batch_length);
-    out.put_i32(-1);
+    out.put_i32(header.leader_epoch);
     out.put_i8(MAGIC_V2);
     out.put_u32(0); // CRC, filled in below once the covered bytes exist
-    out.put_i16(i16::from(codec.id()) | attributes);
-    out.put_i32(count - 1);
+    out.put_i16(header.attributes);
+    out.put_i32(header.last_offset_delta);
     out.put_i64(base_timestamp);
     out.put_i64(max_timestamp);
-    out.put_i64(producer_id);
-    out.put_i16(producer_epoch);
-    out.put_i32(base_sequence);
+    out.put_i64(header.producer_id);
+    out.put_i16(header.producer_epoch);
+    out.put_i32(header.base_sequence);
     out.put_i32(count);
     out.extend_from_slice(&payload);
     let crc = crc32c::crc32c(&out[ATTRIBUTES_AT..]);
     out[CRC_AT..ATTRIBUTES_AT].copy_from_slice(&crc.to_be_bytes());
     Ok(out.freeze())
+}
+
+/// The batch with only the records `keep` selects, as Kafka's log cleaner rewrites a batch
+/// (`MemoryRecords.filterTo`): the same base offset, last offset delta (so the producer's
+/// last sequence survives), producer fields, attributes, leader epoch and codec, each kept
+/// record at its original offset and timestamp. `None` when no record is kept.
+pub fn retain_records(
+    view: &BatchView<'_>,
+    mut keep: impl FnMut(&DecodedRecord) -> bool,
+) -> Result<Option<Bytes>, BatchError> {
+    let kept: Vec<(i32, NewRecord)> = view
+        .records()?
+        .into_iter()
+        .filter(|r| keep(r))
+        .map(|r| {
+            let delta = i32::try_from(r.offset.wrapping_sub(view.base_offset()))
+                .map_err(|_| malformed(format!("offset {} outside its batch", r.offset)))?;
+            Ok((
+                delta,
+                NewRecord {
+                    timestamp: r.timestamp,
+                    key: r.key,
+                    value: r.value,
+                    headers: r.headers,
+                },
+            ))
+        })
+        .collect::<Result<_, BatchError>>()?;
+    if kept.is_empty() {
+        return Ok(None);
+    }
+    let numbered: Vec<(i32, &NewRecord)> = kept.iter().map(|(d, r)| (*d, r)).collect();
+    encode_header(
+        &numbered,
+        &Header {
+            base_offset: view.base_offset(),
+            leader_epoch: view.partition_leader_epoch(),
+            attributes: view.attributes(),
+            last_offset_delta: view.last_offset_delta(),
+            max_timestamp: view
+                .timestamp_type_log_append()
+                .then(|| view.max_timestamp()),
+            producer_id: view.producer_id(),
+            producer_epoch: view.producer_epoch(),
+            base_sequence: view.base_sequence(),
+        },
+    )
+    .map(Some)
 }
 
 /// Copies a slice whose length the caller has already established into an array.

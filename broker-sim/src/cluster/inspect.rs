@@ -66,6 +66,19 @@ impl Cluster {
         Ok(())
     }
 
+    /// Runs the log cleaner over `topic` now instead of waiting for it: each partition's
+    /// active segment is rolled and everything below the last stable offset, the high
+    /// watermark and `min.compaction.lag.ms` is compacted, keeping the latest record of
+    /// each key and the tombstones younger than their `delete.retention.ms` horizon
+    /// (`state/cleaner.rs`). Fails for an unknown topic, or one whose `cleanup.policy`
+    /// lacks `compact`.
+    pub fn compact_now(&self, topic: &str) -> Result<crate::Compaction, KafkaError> {
+        let now = self.now_ms();
+        let done = self.shared().lock().compact_now(topic, now)?;
+        self.shared().wake_all();
+        Ok(done)
+    }
+
     /// Topic `topic`'s config overrides (what differs from the defaults), by name.
     pub fn topic_configs(&self, topic: &str) -> Option<std::collections::BTreeMap<String, String>> {
         self.shared().lock().topic(topic).map(|t| t.configs.clone())

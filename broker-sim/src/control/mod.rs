@@ -69,6 +69,7 @@ fn router(cluster: Arc<Cluster>) -> Router {
         .route("/v1/topics", get(topics::list))
         .route("/v1/topics/{topic}", get(topics::describe))
         .route("/v1/topics/{topic}/configs", post(topics::alter_configs))
+        .route("/v1/topics/{topic}/compact", post(topics::compact))
         .route(
             "/v1/topics/{topic}/records",
             get(topics::records).post(topics::produce),

@@ -1,7 +1,8 @@
 //! Topics: `GET /v1/topics`, `GET /v1/topics/{topic}` (partitions, leaders, offsets,
 //! traffic counters),
 //! `GET /v1/topics/{topic}/records` and seeding through `POST` to it, and leadership:
-//! `POST /v1/topics/{topic}/partitions/{p}/leader`, `POST /v1/elect-preferred-leaders`.
+//! `POST /v1/topics/{topic}/partitions/{p}/leader`, `POST /v1/elect-preferred-leaders`;
+//! compaction on demand: `POST /v1/topics/{topic}/compact`.
 //!
 //! Records are decoded as [`Cluster::partition_records`] gives them. Keys, values and
 //! header values are bytes on the wire; JSON has no bytes, so each is sent as a string
@@ -79,6 +80,21 @@ pub(super) async fn alter_configs(
         .collect();
     cluster.alter_topic_configs(&topic, &changes)?;
     describe(State(cluster), Params(topic)).await
+}
+
+/// `POST /v1/topics/{topic}/compact`: runs the log cleaner over the topic now
+/// (`Cluster::compact_now`); answers what it removed.
+pub(super) async fn compact(
+    State(cluster): State<Arc<Cluster>>,
+    Params(topic): Params<String>,
+) -> ApiResult {
+    let done = cluster.compact_now(&topic)?;
+    ok(json!({
+        "records_removed": done.records_removed,
+        "batches_removed": done.batches_removed,
+        "bytes_before": done.bytes_before,
+        "bytes_after": done.bytes_after,
+    }))
 }
 
 /// Traffic totals as `Cluster::topic_stats` counts them.

@@ -29,6 +29,7 @@
 use broker_sim_protocol::batch::{self, BatchError, BatchView, Codec};
 use kafka_protocol::ResponseError;
 
+use super::log::SegmentLimits;
 use super::producers::{Check, ProducerBatch};
 use super::transactions::Caller;
 use super::{Partition, State, Topic};
@@ -182,6 +183,7 @@ impl State {
             });
         }
         // -- end idempotent producers
+        p.log.segment_limits = limits.segments;
         let base_offset = p.log.append(
             &view,
             p.leader_epoch,
@@ -290,6 +292,7 @@ struct TopicLimits {
     compacted: bool,
     after_max_ms: i64,
     before_max_ms: i64,
+    segments: SegmentLimits,
 }
 
 impl TopicLimits {
@@ -309,6 +312,11 @@ impl TopicLimits {
                 .is_some_and(|p| p.split(',').any(|p| p.trim() == "compact")),
             after_max_ms: long("message.timestamp.after.max.ms").unwrap_or(i64::MAX),
             before_max_ms: long("message.timestamp.before.max.ms").unwrap_or(i64::MAX),
+            segments: SegmentLimits {
+                bytes: long("segment.bytes")
+                    .map_or(SegmentLimits::default().bytes, |b| b.max(1) as u64),
+                ms: long("segment.ms").unwrap_or(SegmentLimits::default().ms),
+            },
         }
     }
 }

@@ -20,6 +20,27 @@ pub struct StoredBatch {
     /// much later.
     pub appended_at: i64,
     pub bytes: Bytes,
+    /// When the log cleaner may drop this batch's tombstones: set, `delete.retention.ms`
+    /// ahead, the first time it cleans a batch holding any (Kafka's delete horizon,
+    /// KIP-534).
+    pub delete_horizon: Option<i64>,
+}
+
+/// When the active segment rolls (Kafka's `segment.bytes` and `segment.ms`). Segments
+/// matter only to the log cleaner, which never touches the active one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SegmentLimits {
+    pub bytes: u64,
+    pub ms: i64,
+}
+
+impl Default for SegmentLimits {
+    fn default() -> Self {
+        SegmentLimits {
+            bytes: 1 << 30,
+            ms: 7 * 24 * 3_600_000,
+        }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -27,6 +48,23 @@ pub struct PartitionLog {
     batches: Vec<StoredBatch>,
     log_start_offset: i64,
     log_end_offset: i64,
+    pub(crate) segment_limits: SegmentLimits,
+    /// The active segment: its base offset, when its first batch was appended, its bytes.
+    active_base: i64,
+    active_since: i64,
+    active_bytes: u64,
+    /// The cleaner's checkpoint: everything below it has been compacted once.
+    cleaned_to: i64,
+}
+
+/// What one compaction did: records and whole batches removed, and the bytes of the
+/// batches it looked at, before and after.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Compaction {
+    pub records_removed: u64,
+    pub batches_removed: u64,
+    pub bytes_before: u64,
+    pub bytes_after: u64,
 }
 
 /// What a read returns: whole batches, in offset order.
@@ -90,6 +128,19 @@ impl PartitionLog {
             batch::set_log_append_time(&mut owned, timestamp);
         }
         let last_offset = base_offset + view.last_offset_delta() as i64;
+        let len = owned.len() as u64;
+        let limits = self.segment_limits;
+        if self.active_bytes > 0
+            && (self.active_bytes + len > limits.bytes
+                || now.saturating_sub(self.active_since) >= limits.ms)
+        {
+            self.roll(now);
+        }
+        if self.active_bytes == 0 {
+            self.active_base = base_offset;
+            self.active_since = now;
+        }
+        self.active_bytes += len;
         self.batches.push(StoredBatch {
             base_offset,
             last_offset,
@@ -99,6 +150,7 @@ impl PartitionLog {
             // monotonically.
             appended_at: self.batches.last().map_or(now, |b| b.appended_at.max(now)),
             bytes: owned.freeze(),
+            delete_horizon: None,
         });
         self.log_end_offset = last_offset + 1;
         base_offset
@@ -134,6 +186,167 @@ impl PartitionLog {
         let keep = self.batches.partition_point(|b| b.base_offset < offset);
         self.batches.truncate(keep);
         self.log_end_offset = offset.max(self.log_start_offset);
+        if self.active_base > self.log_end_offset {
+            self.active_base = self.log_end_offset;
+        }
+        self.active_bytes = self.size_from(self.active_base);
+        self.cleaned_to = self.cleaned_to.min(self.log_end_offset);
+    }
+
+    /// Closes the active segment: the next append starts a new one.
+    pub fn roll(&mut self, now: i64) {
+        self.active_base = self.log_end_offset;
+        self.active_since = now;
+        self.active_bytes = 0;
+    }
+
+    /// The base offset of the active segment, which the cleaner leaves alone.
+    pub fn active_segment_base(&self) -> i64 {
+        self.active_base
+    }
+
+    /// Where the last compaction ended: offsets from here on are dirty.
+    pub fn cleaned_to(&self) -> i64 {
+        self.cleaned_to.max(self.log_start_offset)
+    }
+
+    /// The bytes of the batches holding offsets in `from..until`.
+    pub fn size_between(&self, from: i64, until: i64) -> u64 {
+        self.batches_from(from)
+            .iter()
+            .take_while(|b| b.base_offset < until)
+            .map(|b| b.bytes.len() as u64)
+            .sum()
+    }
+
+    fn size_from(&self, from: i64) -> u64 {
+        self.size_between(from, i64::MAX)
+    }
+
+    /// The base offset of the first live batch whose newest record is younger than
+    /// `min_timestamp`: what `min.compaction.lag.ms` keeps from the cleaner.
+    pub fn first_younger_than(&self, min_timestamp: i64) -> i64 {
+        self.batches_from(self.log_start_offset)
+            .iter()
+            .find(|b| b.max_timestamp > min_timestamp)
+            .map_or(self.log_end_offset, |b| b.base_offset)
+    }
+
+    /// The newest record time of the first dirty batch, if any is below `until`: how long
+    /// the oldest uncompacted record has waited (`max.compaction.lag.ms`).
+    pub fn oldest_dirty_timestamp(&self, until: i64) -> Option<i64> {
+        self.batches_from(self.cleaned_to())
+            .first()
+            .filter(|b| b.base_offset < until && !b.is_control)
+            .map(|b| b.max_timestamp)
+    }
+
+    /// Whether a cleaned batch holds tombstones whose delete horizon has passed.
+    pub fn tombstones_expired(&self, now: i64) -> bool {
+        self.batches_from(self.log_start_offset)
+            .iter()
+            .take_while(|b| b.base_offset < self.cleaned_to)
+            .any(|b| b.delete_horizon.is_some_and(|h| now >= h))
+    }
+
+    /// Kafka's log cleaner over the batches wholly below `end`: of each key, only the
+    /// record at its latest offset stays; a tombstone (null value) stays until the delete
+    /// horizon its batch got when first cleaned (`now + delete_retention_ms`) has passed;
+    /// records of aborted transactions (`aborted(producer id, offset)`) and records
+    /// without a key go. Kept records keep their offsets, so the log has gaps, and a batch
+    /// left empty is dropped. Control batches (transaction markers) are kept.
+    pub fn compact(
+        &mut self,
+        end: i64,
+        now: i64,
+        delete_retention_ms: i64,
+        aborted: &dyn Fn(i64, i64) -> bool,
+    ) -> Compaction {
+        let start = self.log_start_offset;
+        let first = self.index_of(start);
+        let limit = self.batches.partition_point(|b| b.last_offset < end);
+        let mut done = Compaction::default();
+        if limit <= first {
+            return done;
+        }
+        // The latest offset of every key in the cleanable range.
+        let mut latest: std::collections::HashMap<Bytes, i64> = std::collections::HashMap::new();
+        let mut decoded: Vec<Option<(Vec<DecodedRecord>, Option<i64>)>> =
+            Vec::with_capacity(limit - first);
+        for b in &self.batches[first..limit] {
+            if b.is_control {
+                decoded.push(None);
+                continue;
+            }
+            let producer = BatchView::parse(&b.bytes)
+                .ok()
+                .filter(|v| v.is_transactional())
+                .map(|v| v.producer_id());
+            let records = decode(b);
+            for r in &records {
+                let dropped =
+                    r.offset < start || producer.is_some_and(|pid| aborted(pid, r.offset));
+                if let (false, Some(key)) = (dropped, &r.key) {
+                    latest.insert(key.clone(), r.offset);
+                }
+            }
+            decoded.push(Some((records, producer)));
+        }
+        let horizon = now.saturating_add(delete_retention_ms);
+        let mut kept_batches = Vec::with_capacity(self.batches.len());
+        let old = std::mem::take(&mut self.batches);
+        for (i, mut b) in old.into_iter().enumerate() {
+            let Some(Some((records, producer))) =
+                (i >= first && i < limit).then(|| decoded[i - first].take())
+            else {
+                kept_batches.push(b);
+                continue;
+            };
+            let expired = b.delete_horizon.is_some_and(|h| now >= h);
+            let keep = |r: &DecodedRecord| {
+                r.offset >= start
+                    && !producer.is_some_and(|pid| aborted(pid, r.offset))
+                    && r.key
+                        .as_ref()
+                        .is_some_and(|k| latest.get(k) == Some(&r.offset))
+                    && !(r.value.is_none() && expired)
+            };
+            let kept = records.iter().filter(|r| keep(r)).count();
+            done.bytes_before += b.bytes.len() as u64;
+            done.records_removed += (records.len() - kept) as u64;
+            let tombstones = records.iter().any(|r| keep(r) && r.value.is_none());
+            if kept == 0 {
+                done.batches_removed += 1;
+                continue;
+            }
+            if kept < records.len() {
+                let rewritten =
+                    BatchView::parse(&b.bytes).and_then(|v| batch::retain_records(&v, |r| keep(r)));
+                match rewritten {
+                    Ok(Some(bytes)) => {
+                        b.max_timestamp =
+                            BatchView::parse(&bytes).map_or(b.max_timestamp, |v| v.max_timestamp());
+                        b.bytes = bytes;
+                    }
+                    Ok(None) => {
+                        done.batches_removed += 1;
+                        continue;
+                    }
+                    Err(e) => {
+                        tracing::warn!(base_offset = b.base_offset, error = %e, "cannot compact a stored batch; kept whole");
+                    }
+                }
+            }
+            if tombstones && b.delete_horizon.is_none() {
+                b.delete_horizon = Some(horizon);
+            }
+            done.bytes_after += b.bytes.len() as u64;
+            kept_batches.push(b);
+        }
+        self.batches = kept_batches;
+        self.cleaned_to = self.cleaned_to.max(end.min(self.log_end_offset));
+        self.active_bytes = self.size_from(self.active_base);
+        done
     }
 
     /// Index of the first batch holding offsets at or after `offset`.
@@ -392,5 +605,69 @@ mod tests {
         let one = log.batches_from(0)[0].bytes.len() as u64;
         assert_eq!(log.retention_point(None, Some(one), 3), 2);
         assert_eq!(log.retention_point(None, Some(2 * one), 3), 1);
+    }
+
+    fn keyed(key: &str, value: Option<&str>) -> NewRecord {
+        NewRecord {
+            timestamp: 100,
+            key: Some(Bytes::copy_from_slice(key.as_bytes())),
+            value: value.map(|v| Bytes::copy_from_slice(v.as_bytes())),
+            headers: vec![],
+        }
+    }
+
+    fn append_bytes(log: &mut PartitionLog, bytes: &Bytes) -> i64 {
+        let view = BatchView::parse(bytes).unwrap();
+        log.append(&view, 0, view.max_timestamp(), None, 100)
+    }
+
+    #[test]
+    fn compaction_drops_aborted_records_and_keeps_markers() {
+        use broker_sim_protocol::batch::{
+            ControlType, encode_control_batch, encode_transactional_batch,
+        };
+        let mut log = PartitionLog::default();
+        append_bytes(
+            &mut log,
+            &encode_batch(&[keyed("a", Some("a1"))], Codec::None).unwrap(),
+        ); // 0
+        let txn = encode_transactional_batch(&[keyed("a", Some("aborted"))], Codec::None, 5, 0, 0)
+            .unwrap();
+        append_bytes(&mut log, &txn); // 1
+        append_bytes(
+            &mut log,
+            &encode_control_batch(ControlType::Abort, 5, 0, 0, 100),
+        ); // 2
+        let done = log.compact(3, 100, 1000, &|pid, offset| pid == 5 && offset == 1);
+        assert_eq!((done.records_removed, done.batches_removed), (1, 1));
+        let offsets: Vec<(i64, bool)> = log
+            .batches_from(0)
+            .iter()
+            .map(|b| (b.base_offset, b.is_control))
+            .collect();
+        // a1 is still the latest committed value of "a"; the marker stays.
+        assert_eq!(offsets, vec![(0, false), (2, true)]);
+        assert_eq!(log.cleaned_to(), 3);
+        assert_eq!(log.log_end_offset(), 3);
+    }
+
+    #[test]
+    fn segments_roll_on_size_and_age() {
+        let mut log = PartitionLog {
+            segment_limits: SegmentLimits {
+                bytes: 200,
+                ms: 1000,
+            },
+            ..PartitionLog::default()
+        };
+        let one = batch_of(&["x"], 0).len() as u64;
+        assert!(one * 2 <= 200 && one * 3 > 200, "batch of {one} bytes");
+        append(&mut log, &["x"], 0);
+        append(&mut log, &["x"], 10);
+        assert_eq!(log.active_segment_base(), 0);
+        append(&mut log, &["x"], 20); // would pass 200 bytes: a new segment
+        assert_eq!(log.active_segment_base(), 2);
+        append(&mut log, &["x"], 1020); // a second after the segment began
+        assert_eq!(log.active_segment_base(), 3);
     }
 }

@@ -6,6 +6,7 @@
 //! direct call fails exactly as a client's request would.
 
 mod append;
+pub mod cleaner;
 mod configs;
 pub mod counters;
 pub mod epochs;
@@ -97,6 +98,8 @@ pub struct State {
     pub(crate) replication: Replication,
     /// When retention next runs (`log.retention.check.interval.ms`).
     next_retention_check: i64,
+    /// When the log cleaner next looks for work (`cleaner.rs`).
+    next_cleaner_run: i64,
     /// What the checkers judge a run by (`history.rs`).
     pub(crate) history: history::History,
     /// The finalized-features epoch ApiVersions reports: 1 at start, one more for each
@@ -125,6 +128,7 @@ impl State {
             groups: groups::Groups::new(group_config),
             replication: Replication::default(),
             next_retention_check: i64::MAX,
+            next_cleaner_run: i64::MAX,
             features_epoch: 1,
             scram: scram::ScramCredentials::default(),
         }
@@ -140,7 +144,11 @@ impl State {
             self.next_retention_check = now + self.config.log_retention_check_interval_ms;
             self.apply_retention(now)
         };
-        self.tick_replication(now) || retained || ended
+        let cleaned = now >= self.next_cleaner_run && {
+            self.next_cleaner_run = now + cleaner::LOG_CLEANER_BACKOFF_MS;
+            self.run_cleaner(now)
+        };
+        self.tick_replication(now) || retained || ended || cleaned
     }
 
     /// Deletes what `retention.ms` and `retention.bytes` no longer keep, from every
@@ -176,6 +184,7 @@ impl State {
     /// Schedules the first retention run one interval after `now` (cluster start).
     pub fn start_retention(&mut self, now: i64) {
         self.next_retention_check = now.saturating_add(self.config.log_retention_check_interval_ms);
+        self.next_cleaner_run = now.saturating_add(cleaner::LOG_CLEANER_BACKOFF_MS);
     }
 
     /// The earliest cluster time at which `tick` has something to do.
@@ -184,6 +193,7 @@ impl State {
             self.groups.next_deadline(),
             self.next_replication_deadline(),
             Some(self.next_retention_check),
+            Some(self.next_cleaner_run),
             self.next_transaction_deadline(),
         ]
         .into_iter()

@@ -524,3 +524,48 @@ fn transactional_batches_carry_the_transactional_bit_only() {
     assert!(view.is_transactional() && !view.is_control());
     assert_eq!(view.codec().unwrap(), Codec::None);
 }
+
+#[test]
+fn retain_records_keeps_offsets_producer_fields_and_the_last_offset_delta() {
+    let records: Vec<NewRecord> = (0..4)
+        .map(|i| NewRecord {
+            timestamp: 1_000 + i,
+            key: Some(Bytes::from(format!("k{i}"))),
+            value: (i != 3).then(|| Bytes::from(format!("v{i}"))),
+            headers: vec![("h".into(), Some(Bytes::from_static(b"x")))],
+        })
+        .collect();
+    for codec in [Codec::None, Codec::Zstd] {
+        let mut bytes =
+            BytesMut::from(&encode_batch_with_producer(&records, codec, 7, 2, 40).unwrap()[..]);
+        set_base_offset(&mut bytes, 10);
+        let view = BatchView::parse(&bytes).unwrap();
+        let rewritten = retain_records(&view, |r| r.offset % 2 == 1)
+            .unwrap()
+            .unwrap();
+        let kept = BatchView::parse(&rewritten).unwrap();
+        kept.verify_crc().unwrap();
+        assert_eq!(kept.base_offset(), 10);
+        assert_eq!(kept.last_offset(), 13, "{codec:?}");
+        assert_eq!(
+            (
+                kept.producer_id(),
+                kept.producer_epoch(),
+                kept.base_sequence()
+            ),
+            (7, 2, 40)
+        );
+        assert_eq!(kept.codec().unwrap(), codec);
+        let got: Vec<(i64, i64, Option<Bytes>)> = kept
+            .records()
+            .unwrap()
+            .into_iter()
+            .map(|r| (r.offset, r.timestamp, r.value))
+            .collect();
+        assert_eq!(
+            got,
+            vec![(11, 1_001, Some(Bytes::from("v1"))), (13, 1_003, None)]
+        );
+        assert!(retain_records(&view, |_| false).unwrap().is_none());
+    }
+}
