@@ -1153,6 +1153,20 @@ fn sweep_request_more(cluster: &Cluster, key: ApiKey, v: i16) -> Result<String, 
         ApiKey::DescribeUserScramCredentials => {
             exchange(cluster, v, &DescribeUserScramCredentialsRequest::default())
         }
+        ApiKey::DescribeClientQuotas => {
+            exchange(cluster, v, &DescribeClientQuotasRequest::default())
+        }
+        ApiKey::AlterClientQuotas => exchange(
+            cluster,
+            v,
+            &AlterClientQuotasRequest::default().with_entries(vec![
+                alter_client_quotas_request::EntryData::default().with_entity(vec![
+                    alter_client_quotas_request::EntityData::default()
+                        .with_entity_type(str_bytes("client-id"))
+                        .with_entity_name(Some(str_bytes("c"))),
+                ]),
+            ]),
+        ),
         ApiKey::AlterUserScramCredentials => exchange(
             cluster,
             v,

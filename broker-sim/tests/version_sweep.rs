@@ -175,6 +175,7 @@ fn check(cluster: &Cluster, key: ApiKey, v: i16) -> Check {
         ApiKey::UpdateFeatures => update_features(cluster, v),
         ApiKey::UnregisterBroker => unregister_broker(cluster, v),
         ApiKey::ListConfigResources => list_config_resources(cluster, v),
+        ApiKey::DescribeClientQuotas | ApiKey::AlterClientQuotas => client_quotas(cluster, v),
         ApiKey::DescribeUserScramCredentials | ApiKey::AlterUserScramCredentials => {
             scram_credentials(cluster, v)
         }
@@ -1099,5 +1100,40 @@ fn scram_credentials(cluster: &Cluster, v: i16) -> Check {
     no_error(described.results[0].error_code, "user")?;
     ensure(described.results[0].credential_infos.len() == 1, || {
         format!("{:?}", described.results[0])
+    })
+}
+
+fn client_quotas(cluster: &Cluster, v: i16) -> Check {
+    use kafka_protocol::messages::alter_client_quotas_request::{EntityData, EntryData, OpData};
+    use kafka_protocol::messages::describe_client_quotas_request::ComponentData;
+    let client = format!("sweep-quota-{v}");
+    let mut conn = Conn::to_broker(cluster, 1);
+    let alter = kafka_protocol::messages::AlterClientQuotasRequest::default().with_entries(vec![
+        EntryData::default()
+            .with_entity(vec![
+                EntityData::default()
+                    .with_entity_type(str_bytes("client-id"))
+                    .with_entity_name(Some(str_bytes(&client))),
+            ])
+            .with_ops(vec![
+                OpData::default()
+                    .with_key(str_bytes("consumer_byte_rate"))
+                    .with_value(1_048_576.0),
+            ]),
+    ]);
+    let altered = (&mut conn).exchange(v, &alter)?;
+    no_error(altered.entries[0].error_code, "entity")?;
+    let describe = kafka_protocol::messages::DescribeClientQuotasRequest::default()
+        .with_components(vec![
+            ComponentData::default()
+                .with_entity_type(str_bytes("client-id"))
+                .with_match_type(0)
+                .with_match(Some(str_bytes(&client))),
+        ]);
+    let described = (&mut conn).exchange(v, &describe)?;
+    no_error(described.error_code, "top level")?;
+    let entries = described.entries.unwrap_or_default();
+    ensure(entries.len() == 1 && entries[0].values.len() == 1, || {
+        format!("{entries:?}")
     })
 }

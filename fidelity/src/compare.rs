@@ -12,8 +12,9 @@
 //!   compared exactly; ListTransactions
 //!   keeps only the scenario's transactional ids; AddPartitionsToTxn's topics and
 //!   partitions, ListTransactions' ids, DescribeTransactions' topics, WriteTxnMarkers'
-//!   partitions, AlterReplicaLogDirs' results and the SCRAM APIs' users are put in order
-//!   (DescribeUserScramCredentials of every user keeps the scenario's users),
+//!   partitions, AlterReplicaLogDirs' results, the SCRAM APIs' users and the client-quota
+//!   APIs' entities are put in order (describing every user keeps the scenario's users,
+//!   describing quotas by type keeps the scenario's entities),
 //!   because Kafka lists them in its hash maps' order;
 //! - **clock**: times a broker reads from its own clock (a transaction's start time, a
 //!   producer's last timestamp) are compared as set (0) or not (-1), and the broker-made
@@ -124,6 +125,28 @@ pub fn scope(answer: &mut ResponseKind, prefix: &str) {
             }
         }
         ResponseKind::AlterUserScramCredentials(a) => a.results.sort_by(|x, y| x.user.cmp(&y.user)),
+        // Kafka answers from hash maps of entities and quota keys, and a filter of any
+        // name lists every entity of the cluster; clients key the answer by entity.
+        ResponseKind::DescribeClientQuotas(d) => {
+            if let Some(entries) = &mut d.entries {
+                entries.retain(|e| {
+                    e.entity
+                        .iter()
+                        .all(|x| x.entity_name.as_ref().is_none_or(|n| n.starts_with(prefix)))
+                });
+                for e in entries.iter_mut() {
+                    e.entity.sort_by(|x, y| x.entity_type.cmp(&y.entity_type));
+                    e.values.sort_by(|x, y| x.key.cmp(&y.key));
+                }
+                entries.sort_by_key(|e| format!("{:?}", e.entity));
+            }
+        }
+        ResponseKind::AlterClientQuotas(a) => {
+            for e in &mut a.entries {
+                e.entity.sort_by(|x, y| x.entity_type.cmp(&y.entity_type));
+            }
+            a.entries.sort_by_key(|e| format!("{:?}", e.entity));
+        }
         // Kafka groups its answer from a hash map of partitions; clients key it by name.
         ResponseKind::AlterReplicaLogDirs(a) => {
             a.results.sort_by(|x, y| x.topic_name.cmp(&y.topic_name));

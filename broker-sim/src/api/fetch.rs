@@ -32,6 +32,7 @@ use kafka_protocol::messages::{FetchRequest, FetchResponse};
 use tokio::sync::Notify;
 
 use super::partitioned::{self, indexed, topic};
+use crate::state::quotas::QuotaKind;
 use super::{Api, Ctx, Names, Refusal, Reply, str_bytes, topic_name};
 use crate::error::KafkaError;
 use crate::faults::rules::Fired;
@@ -71,6 +72,13 @@ async fn serve(ctx: &Ctx<'_>, request: FetchRequest) -> FetchResponse {
             let waited = tokio::time::Instant::now() >= deadline
                 || (clock.is_manual() && clock.now_ms() >= cluster_deadline);
             if pass.any_error || pass.bytes >= min_bytes || waited {
+                // As Kafka: the answer counts against `consumer_byte_rate`; one that takes
+                // the client over it is taken back and answered empty, with the throttle.
+                if ctx.quota(&mut state, QuotaKind::Fetch, pass.bytes) > 0 {
+                    let now = clock.now_ms();
+                    state.quotas.unrecord(QuotaKind::Fetch, ctx.client_id, pass.bytes as f64, now);
+                    return FetchResponse::default().with_error_code(pass.response.error_code);
+                }
                 count_handed_out(ctx, &mut state, pass.handed_out);
                 return pass.response;
             }
@@ -97,7 +105,14 @@ struct Pass {
 
 fn read(ctx: &Ctx<'_>, state: &State, request: &FetchRequest) -> Pass {
     let v = ctx.version;
-    let mut remaining = request.max_bytes.clamp(0, FETCH_MAX_BYTES) as usize;
+    // A consumer under a byte-rate quota gets at most what the quota allows in its
+    // window (Kafka's `getMaxValueInQuotaWindow`), so an answer can stay within it.
+    let mut remaining = (request.max_bytes.clamp(0, FETCH_MAX_BYTES) as usize).min(
+        state
+            .quotas
+            .max_in_window(QuotaKind::Fetch, ctx.client_id)
+            .unwrap_or(usize::MAX),
+    );
     let mut total = 0usize;
     let mut any_error = false;
     let mut leaders = Vec::new();

@@ -40,6 +40,8 @@ fn shared() -> Shared {
     Shared::new(state, Clock::manual(1_000), 7)
 }
 
+static NO_THROTTLE: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
+
 fn ctx(shared: &Shared, broker_id: i32, version: i16) -> Ctx<'_> {
     Ctx {
         shared,
@@ -48,6 +50,8 @@ fn ctx(shared: &Shared, broker_id: i32, version: i16) -> Ctx<'_> {
         client_id: "unit-test",
         client_host: "/127.0.0.1",
         answer_lost: false,
+        request_bytes: 0,
+        quota_throttle: &NO_THROTTLE,
     }
 }
 

@@ -195,9 +195,37 @@ pub(crate) struct Ctx<'a> {
     /// A fault rule will replace or drop the answer after processing: the client never
     /// learns what was done, so the history does not count it as acknowledged or handed.
     pub answer_lost: bool,
+    /// The request's size in bytes (header and body), what a produce quota counts.
+    pub request_bytes: usize,
+    /// The throttle time a client quota asks for this request (`Ctx::quota`); the
+    /// pipeline reports it on the answer and mutes the connection for as long.
+    pub quota_throttle: &'a std::sync::atomic::AtomicI32,
 }
 
 impl Ctx<'_> {
+    /// Counts `value` against this client's quota of `kind` (`state/quotas.rs`) and asks
+    /// for the throttle time it earns; returns it (0 within the quota).
+    pub fn quota(
+        &self,
+        state: &mut State,
+        kind: crate::state::quotas::QuotaKind,
+        value: usize,
+    ) -> i32 {
+        let now = self.shared.clock.now_ms();
+        let ms = state.quotas.record(kind, self.client_id, value as f64, now);
+        if ms > 0 {
+            tracing::debug!(
+                client_id = self.client_id,
+                ?kind,
+                ms,
+                "client quota exceeded: throttled"
+            );
+            self.quota_throttle
+                .fetch_max(ms, std::sync::atomic::Ordering::Relaxed);
+        }
+        ms
+    }
+
     /// Runs `op` on the state if this broker coordinates `group_id`, in the same lock
     /// acquisition as the check, so the coordinator cannot move in between;
     /// NOT_COORDINATOR otherwise (group requests must go where FindCoordinator sent the
@@ -379,6 +407,8 @@ registry! {
     alter_partition_reassignments::AlterPartitionReassignments,
     list_partition_reassignments::ListPartitionReassignments,
     offset_delete::OffsetDelete,
+    describe_client_quotas::DescribeClientQuotas,
+    alter_client_quotas::AlterClientQuotas,
     describe_user_scram_credentials::DescribeUserScramCredentials,
     alter_user_scram_credentials::AlterUserScramCredentials,
     update_features::UpdateFeatures,
@@ -396,8 +426,6 @@ registry! {
 /// checks that these and [`SUPPORTED_APIS`] are exactly what the reference Kafka
 /// advertises.
 pub const NOT_SERVED: &[(ApiKey, &str)] = &[
-    (ApiKey::DescribeClientQuotas, QUOTAS),
-    (ApiKey::AlterClientQuotas, QUOTAS),
     (
         ApiKey::DescribeQuorum,
         "not yet: broker-sim models the controller as one of its brokers, with no KRaft quorum log to describe",
@@ -420,7 +448,6 @@ pub const NOT_SERVED: &[(ApiKey, &str)] = &[
     (ApiKey::DeleteShareGroupOffsets, SHARE_GROUPS),
 ];
 
-const QUOTAS: &str = "not yet: client quotas, enforced on produce and fetch, are planned";
 const KIP_848: &str = "not yet: KIP-848 consumer groups are planned; classic groups are served";
 const SHARE_GROUPS: &str = "share groups (KIP-932) are a preview in Kafka 4.1, which answers them only once `share.version` is enabled; broker-sim does not simulate them";
 const SHARE_STATE: &str =

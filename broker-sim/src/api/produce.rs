@@ -291,7 +291,12 @@ impl Api for Produce {
     type Response = ProduceResponse;
 
     async fn handle(ctx: &Ctx<'_>, request: ProduceRequest) -> Reply<ProduceResponse> {
-        serve(ctx, request).await
+        let reply = serve(ctx, request).await;
+        // Kafka counts the whole request against `producer_byte_rate` once it is handled,
+        // whatever became of it, acks=0 included (whose channel is muted all the same).
+        let mut state = ctx.shared.lock();
+        ctx.quota(&mut state, crate::state::quotas::QuotaKind::Produce, ctx.request_bytes);
+        reply
     }
 
     fn names(ctx: &Ctx<'_>, request: &ProduceRequest) -> Names {

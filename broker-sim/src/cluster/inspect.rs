@@ -79,6 +79,29 @@ impl Cluster {
         Ok(done)
     }
 
+    /// Sets a client quota as `kafka-configs --alter --add-config` does, or removes it
+    /// with `None`: `entity` names a user, a client id, both, or an IP (`None` for the
+    /// default), e.g. `&[("client-id", Some("billing"))]`, and `key` is
+    /// `producer_byte_rate`, `consumer_byte_rate`, `request_percentage`… Validated as
+    /// AlterClientQuotas; the byte rates throttle the next produce or fetch
+    /// (`state/quotas.rs`).
+    pub fn set_client_quota(
+        &self,
+        entity: &[(&str, Option<&str>)],
+        key: &str,
+        value: Option<f64>,
+    ) -> Result<(), KafkaError> {
+        let alteration = crate::state::quotas::QuotaAlteration {
+            entity: entity
+                .iter()
+                .map(|(t, n)| (t.to_string(), n.map(str::to_string)))
+                .collect(),
+            ops: vec![(key.to_string(), value)],
+        };
+        let mut results = self.shared().lock().quotas.alter(&[alteration], false);
+        results.pop().map_or(Ok(()), |(_, result)| result)
+    }
+
     /// Topic `topic`'s config overrides (what differs from the defaults), by name.
     pub fn topic_configs(&self, topic: &str) -> Option<std::collections::BTreeMap<String, String>> {
         self.shared().lock().topic(topic).map(|t| t.configs.clone())

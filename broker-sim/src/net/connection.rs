@@ -83,6 +83,7 @@ pub(super) async fn serve(
                 return;
             }
         };
+        let request_bytes = frame.len();
         let request = match decode_request(frame.freeze()) {
             Ok(request) => request,
             Err(e) => {
@@ -102,7 +103,7 @@ pub(super) async fn serve(
             return reset(&writer);
         }
         let reply = tokio::select! {
-            reply = pipeline::process(&shared, origin(broker_id, &client_host), request).instrument(span.clone()) => reply,
+            reply = pipeline::process(&shared, origin(broker_id, &client_host, request_bytes), request).instrument(span.clone()) => reply,
             _ = shutdown.wait_for(|stop| *stop) => return,
             _ = down(&mut mode) => return reset(&writer),
         };
@@ -162,9 +163,10 @@ async fn hang(
     }
 }
 
-fn origin(broker_id: i32, client_host: &str) -> Origin<'_> {
+fn origin(broker_id: i32, client_host: &str, request_bytes: usize) -> Origin<'_> {
     Origin {
         broker_id,
         client_host,
+        request_bytes,
     }
 }

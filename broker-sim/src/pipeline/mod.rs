@@ -9,7 +9,8 @@
 //!    answered with the API's own error answer, so authentication and ACLs slot in
 //!    without touching a handler;
 //! 4. **fault rules** (`faults`): the rule that fires decides what becomes of the request;
-//! 5. **throttle** (`throttle`): a throttle time on the answer and a muted connection;
+//! 5. **throttle** (`throttle`): a throttle time on the answer and a muted connection,
+//!    for a fault rule or a client quota the handler found exceeded (`Ctx::quota`);
 //! 6. the API's **handler**, then the answer is encoded.
 //!
 //! The connection (`crate::net`) carries the resulting [`Outcome`] out.
@@ -49,6 +50,8 @@ pub(crate) struct Origin<'a> {
     pub broker_id: i32,
     /// The peer's address as Kafka prints it ("/127.0.0.1").
     pub client_host: &'a str,
+    /// The request frame's size (header and body).
+    pub request_bytes: usize,
 }
 
 /// Runs one request through every layer.
@@ -80,6 +83,7 @@ pub(crate) async fn process(shared: &Shared, origin: Origin<'_>, request: Reques
             Reply::Response(answer),
         );
     }
+    let quota_throttle = std::sync::atomic::AtomicI32::new(0);
     let ctx = Ctx {
         shared,
         broker_id: origin.broker_id,
@@ -87,6 +91,8 @@ pub(crate) async fn process(shared: &Shared, origin: Origin<'_>, request: Reques
         client_id: header.client_id.as_deref().unwrap_or_default(),
         client_host: origin.client_host,
         answer_lost: false,
+        request_bytes: origin.request_bytes,
+        quota_throttle: &quota_throttle,
     };
     let serve = Serve {
         ctx: &ctx,
@@ -131,7 +137,17 @@ async fn serve<A: Api>(ctx: &Ctx<'_>, mut body: Bytes, correlation_id: i32) -> O
         let answer = A::error_response(&request, v, code);
         return encode::<A>(v, correlation_id, Reply::Response(answer));
     }
-    match faults::serve::<A>(ctx, request).await {
+    let served = faults::serve::<A>(ctx, request).await;
+    // A client quota's throttle (set by the handler) and a fault's: the longer one.
+    let quota = ctx
+        .quota_throttle
+        .load(std::sync::atomic::Ordering::Relaxed);
+    let served = match served {
+        faults::Served::Reply(reply) if quota > 0 => faults::Served::Throttled(reply, quota),
+        faults::Served::Throttled(reply, ms) => faults::Served::Throttled(reply, ms.max(quota)),
+        other => other,
+    };
+    match served {
         faults::Served::Reply(reply) => encode::<A>(v, correlation_id, reply),
         faults::Served::Throttled(reply, ms) => match throttle::apply::<A>(reply, ms).await {
             (reply, None) => encode::<A>(v, correlation_id, reply),

@@ -14,6 +14,7 @@ pub mod groups;
 pub mod history;
 pub mod log;
 pub mod producers;
+pub mod quotas;
 mod reassignment;
 mod replication;
 pub mod scram;
@@ -106,6 +107,8 @@ pub struct State {
     /// UpdateFeatures that changed a level.
     pub features_epoch: i64,
     scram: scram::ScramCredentials,
+    /// Client quotas and the usage they are measured against.
+    pub quotas: quotas::ClientQuotas,
 }
 
 impl State {
@@ -131,6 +134,7 @@ impl State {
             next_cleaner_run: i64::MAX,
             features_epoch: 1,
             scram: scram::ScramCredentials::default(),
+            quotas: quotas::ClientQuotas::default(),
         }
     }
 

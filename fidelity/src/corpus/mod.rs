@@ -8,6 +8,7 @@ mod helpers;
 mod members;
 mod misc;
 mod operations;
+mod quotas;
 mod records;
 mod security;
 mod transactions;
@@ -26,6 +27,7 @@ pub fn all() -> Vec<Scenario> {
     all.extend(transactions::scenarios());
     all.extend(operations::scenarios());
     all.extend(cluster::scenarios());
+    all.extend(quotas::scenarios());
     all.extend(security::scenarios());
     all.extend(security::scram_scenarios());
     all

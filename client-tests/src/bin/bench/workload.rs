@@ -262,3 +262,53 @@ pub fn latency(
     }
     Ok(latencies)
 }
+
+/// Produces 1 KiB values as fast as the client may, as client id `client_id`, for
+/// `duration`; returns the acknowledged bytes per second between `from` and the end.
+pub fn produce_under_quota(
+    bootstrap: &str,
+    topic: &str,
+    client_id: &str,
+    duration: Duration,
+    from: Duration,
+) -> Result<f64, String> {
+    const LEN: usize = 1024;
+    let producer: BaseProducer<Deliveries> = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("client.id", client_id)
+        .set("linger.ms", "5")
+        .set("acks", "all")
+        // A small local queue, so the client waits on the broker rather than buffering
+        // the whole run.
+        .set("queue.buffering.max.kbytes", "2048")
+        .create_with_context(Deliveries::default())
+        .map_err(|e| format!("producer: {e}"))?;
+    let value = vec![b'q'; LEN];
+    let started = Instant::now();
+    let mut at_from = None;
+    while started.elapsed() < duration {
+        if at_from.is_none() && started.elapsed() >= from {
+            // Counted from the first send when `from` is zero.
+            at_from = Some((
+                Instant::now(),
+                producer.context().ok.load(Ordering::Relaxed),
+            ));
+        }
+        match producer.send(BaseRecord::<(), _>::to(topic).payload(&value)) {
+            Ok(()) => {}
+            Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), _)) => {
+                producer.poll(Duration::from_millis(5));
+            }
+            Err((e, _)) => return Err(format!("send: {e}")),
+        }
+        producer.poll(Duration::ZERO);
+    }
+    let (t0, n0) = at_from.ok_or("the run ended before its measured part")?;
+    let n1 = producer.context().ok.load(Ordering::Relaxed);
+    let elapsed = t0.elapsed().as_secs_f64();
+    let failed = producer.context().failed.load(Ordering::Relaxed);
+    if failed > 0 {
+        return Err(format!("{failed} records failed"));
+    }
+    Ok((n1 - n0) as f64 * LEN as f64 / elapsed)
+}

@@ -313,4 +313,41 @@ class AdminTest {
                     unknown.toString());
         }
     }
+
+    @Test
+    void admin_sets_client_quotas_and_a_producer_over_its_byte_rate_is_throttled() throws Exception {
+        String client = unique("quota-producer");
+        var entity = new org.apache.kafka.common.quota.ClientQuotaEntity(
+                Map.of(org.apache.kafka.common.quota.ClientQuotaEntity.CLIENT_ID, client));
+        try (Admin admin = Admin.create(props())) {
+            admin.alterClientQuotas(List.of(new org.apache.kafka.common.quota.ClientQuotaAlteration(entity, List.of(
+                    new org.apache.kafka.common.quota.ClientQuotaAlteration.Op("producer_byte_rate", 100_000.0)))))
+                    .all().get();
+            var filter = org.apache.kafka.common.quota.ClientQuotaFilter.containsOnly(List.of(
+                    org.apache.kafka.common.quota.ClientQuotaFilterComponent.ofEntity(
+                            org.apache.kafka.common.quota.ClientQuotaEntity.CLIENT_ID, client)));
+            assertEquals(Map.of(entity, Map.of("producer_byte_rate", 100_000.0)),
+                    admin.describeClientQuotas(filter).entities().get());
+
+            // 1.1 MB in well under ten seconds: over 100 kB/s, so the broker reports a throttle
+            // time, which the producer records in its metrics.
+            String topic = unique("quota-topic");
+            admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1))).all().get();
+            try (KafkaProducer<String, String> producer = ClientsTest.producer(Map.of("client.id", client))) {
+                String value = "x".repeat(100_000);
+                for (int i = 0; i < 11; i++) {
+                    producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(topic, value)).get();
+                }
+                double throttled = producer.metrics().entrySet().stream()
+                        .filter(e -> e.getKey().name().equals("produce-throttle-time-max"))
+                        .mapToDouble(e -> ((Number) e.getValue().metricValue()).doubleValue())
+                        .max().orElse(0);
+                assertTrue(throttled > 0, "produce-throttle-time-max " + throttled);
+            }
+            admin.alterClientQuotas(List.of(new org.apache.kafka.common.quota.ClientQuotaAlteration(entity, List.of(
+                    new org.apache.kafka.common.quota.ClientQuotaAlteration.Op("producer_byte_rate", null)))))
+                    .all().get();
+            assertTrue(admin.describeClientQuotas(filter).entities().get().isEmpty());
+        }
+    }
 }
