@@ -45,7 +45,10 @@ pub mod schedule;
 mod shared;
 mod state;
 
-pub use api::{NOT_SERVED, SUPPORTED_APIS, not_served_markdown};
+pub use api::{
+    BEYOND_DEFAULT_KAFKA, NOT_SERVED, SUPPORTED_APIS, beyond_default_kafka_markdown,
+    not_served_markdown,
+};
 pub use broker_sim_protocol::batch::NewRecord;
 pub use broker_sim_protocol::partitioner::partition_for_key;
 pub use broker_sim_protocol::versions::ApiSupport;
@@ -61,4 +64,5 @@ pub use state::counters::{PartitionStats, TopicStats};
 pub use state::groups::{GroupState, OffsetReset};
 pub use state::history::{AssignedMember, CommitSource, History, HistoryEvent};
 pub use state::log::Compaction;
+pub use state::telemetry::{ClientTelemetry, Subscription as ClientMetricsSubscription};
 pub use state::{BrokerInfo, TopicSpec};

@@ -297,3 +297,84 @@ fn scram_credentials_are_stored_described_and_deleted_as_kafka_does() {
         vec![("alice".to_string(), 0, vec![(2, 10_000)])]
     );
 }
+
+/// GetTelemetrySubscriptions then PushTelemetry of `payload`, as one client.
+mod telemetry {
+    use super::*;
+    use kafka_protocol::messages::{GetTelemetrySubscriptionsRequest, PushTelemetryRequest};
+
+    fn subscriptions(conn: &mut Conn) -> (uuid::Uuid, i32, Vec<String>, i32) {
+        let got = conn.send(0, &GetTelemetrySubscriptionsRequest::default());
+        assert_eq!(got.error_code, 0);
+        (
+            got.client_instance_id,
+            got.subscription_id,
+            got.requested_metrics
+                .iter()
+                .map(|m| m.to_string())
+                .collect(),
+            got.push_interval_ms,
+        )
+    }
+
+    fn push(conn: &mut Conn, id: uuid::Uuid, subscription: i32, payload: &'static [u8]) -> i16 {
+        conn.send(
+            0,
+            &PushTelemetryRequest::default()
+                .with_client_instance_id(id)
+                .with_subscription_id(subscription)
+                .with_metrics(bytes::Bytes::from_static(payload)),
+        )
+        .error_code
+    }
+
+    #[test]
+    fn pushes_follow_the_subscription_and_its_interval_on_the_cluster_clock() {
+        let cluster = Cluster::builder()
+            .brokers(1)
+            .manual_clock(1_800_000_000_000)
+            .start()
+            .unwrap();
+        let mut conn = Conn::to_broker(&cluster, 1);
+        // No subscription: nothing to push, ask again in five minutes.
+        let (_, _, metrics, interval) = subscriptions(&mut conn);
+        assert_eq!((metrics.len(), interval), (0, 300_000));
+
+        cluster
+            .subscribe_client_metrics("all", &["*"], 10_000)
+            .unwrap();
+        let (id, subscription, metrics, interval) = subscriptions(&mut conn);
+        assert_eq!((metrics, interval), (vec![String::new()], 10_000));
+        assert_eq!(push(&mut conn, id, subscription, b""), 0);
+        // Too soon: before half the interval.
+        assert_eq!(
+            push(&mut conn, id, subscription, b""),
+            ResponseError::ThrottlingQuotaExceeded.code()
+        );
+        cluster.advance(std::time::Duration::from_secs(5));
+        assert_eq!(push(&mut conn, id, subscription, b""), 0);
+        // Not an OTLP message.
+        cluster.advance(std::time::Duration::from_secs(10));
+        assert_eq!(
+            push(&mut conn, id, subscription, b"\xff\xff"),
+            ResponseError::InvalidRecord.code()
+        );
+
+        // A changed subscription makes the old id unknown.
+        cluster
+            .subscribe_client_metrics("producers", &["org.apache.kafka.producer."], 5_000)
+            .unwrap();
+        cluster.advance(std::time::Duration::from_secs(10));
+        assert_eq!(
+            push(&mut conn, id, subscription, b""),
+            ResponseError::UnknownSubscriptionId.code()
+        );
+        assert_eq!(
+            push(&mut conn, uuid::Uuid::nil(), subscription, b""),
+            ResponseError::InvalidRequest.code()
+        );
+        let clients = cluster.client_metrics();
+        assert_eq!(clients.len(), 1);
+        assert_eq!((clients[0].client_instance_id, clients[0].pushes), (id, 2));
+    }
+}

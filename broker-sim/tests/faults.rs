@@ -1153,6 +1153,10 @@ fn sweep_request_more(cluster: &Cluster, key: ApiKey, v: i16) -> Result<String, 
         ApiKey::DescribeUserScramCredentials => {
             exchange(cluster, v, &DescribeUserScramCredentialsRequest::default())
         }
+        ApiKey::GetTelemetrySubscriptions => {
+            exchange(cluster, v, &GetTelemetrySubscriptionsRequest::default())
+        }
+        ApiKey::PushTelemetry => exchange(cluster, v, &PushTelemetryRequest::default()),
         ApiKey::DescribeClientQuotas => {
             exchange(cluster, v, &DescribeClientQuotasRequest::default())
         }

@@ -176,6 +176,7 @@ fn check(cluster: &Cluster, key: ApiKey, v: i16) -> Check {
         ApiKey::UnregisterBroker => unregister_broker(cluster, v),
         ApiKey::ListConfigResources => list_config_resources(cluster, v),
         ApiKey::DescribeClientQuotas | ApiKey::AlterClientQuotas => client_quotas(cluster, v),
+        ApiKey::GetTelemetrySubscriptions | ApiKey::PushTelemetry => telemetry(cluster, v),
         ApiKey::DescribeUserScramCredentials | ApiKey::AlterUserScramCredentials => {
             scram_credentials(cluster, v)
         }
@@ -1136,4 +1137,29 @@ fn client_quotas(cluster: &Cluster, v: i16) -> Check {
     ensure(entries.len() == 1 && entries[0].values.len() == 1, || {
         format!("{entries:?}")
     })
+}
+
+/// Subscribed, a client gets an instance id and pushes an (empty) metrics payload.
+fn telemetry(cluster: &Cluster, v: i16) -> Check {
+    cluster
+        .subscribe_client_metrics("sweep", &["*"], 60_000)
+        .map_err(|e| e.to_string())?;
+    let mut conn = Conn::to_broker(cluster, 1);
+    let got = (&mut conn).exchange(
+        v,
+        &kafka_protocol::messages::GetTelemetrySubscriptionsRequest::default(),
+    )?;
+    no_error(got.error_code, "subscriptions")?;
+    ensure(
+        !got.client_instance_id.is_nil() && got.requested_metrics.len() == 1,
+        || format!("{got:?}"),
+    )?;
+    let pushed = (&mut conn).exchange(
+        v,
+        &kafka_protocol::messages::PushTelemetryRequest::default()
+            .with_client_instance_id(got.client_instance_id)
+            .with_subscription_id(got.subscription_id)
+            .with_terminating(true),
+    )?;
+    no_error(pushed.error_code, "push")
 }

@@ -567,3 +567,27 @@ def test_admin_without_an_authorizer_is_told_security_is_disabled(bootstrap, uni
         raise AssertionError("create_acls succeeded without an authorizer")
     except KafkaException as e:
         assert e.args[0].code() == KafkaError.SECURITY_DISABLED, e
+
+
+def test_a_subscribed_producer_pushes_its_metrics(bootstrap, unique):
+    """KIP-714: with a metrics subscription in place, a confluent-kafka (librdkafka)
+    producer pushes its own metrics, which GET /v1/telemetry shows for its client id."""
+    client_id = unique("telemetry-producer")
+    subscription = unique("py-telemetry")
+    control("POST", "/v1/telemetry/subscriptions",
+            {"name": subscription, "metrics": ["org.apache.kafka.producer."], "interval_ms": 500})
+    try:
+        topic = unique("telemetry-topic")
+        create_topic(bootstrap, topic, 1)
+        producer = Producer({"bootstrap.servers": bootstrap, "client.id": client_id})
+        producer.produce(topic, value=b"v")
+        assert producer.flush(DEADLINE_S) == 0
+
+        def pushed():
+            clients = control("GET", "/v1/telemetry")["clients"]
+            return [m["name"] for c in clients if c["client_id"] == client_id for m in c["metrics"]]
+
+        wait_until(lambda: None, lambda: bool(pushed()), f"{client_id} pushes its metrics")
+        assert all(name.startswith("org.apache.kafka.producer.") for name in pushed())
+    finally:
+        control("DELETE", f"/v1/telemetry/subscriptions/{subscription}")

@@ -7,9 +7,10 @@
 //!   scenario of a run (and has its internal topics) while broker-sim is fresh; and
 //!   Metadata's topics and partitions are put in name and index order, because Kafka
 //!   lists them in the order of its internal hash maps and clients key them by name and
-//!   index; and ApiVersions drops the APIs listed as not served (`broker_sim::NOT_SERVED`,
-//!   each with its reason in the README), so that every other key and version range is
-//!   compared exactly; ListTransactions
+//!   index; and ApiVersions drops the APIs listed as not served (`broker_sim::NOT_SERVED`)
+//!   and as served beyond a default Kafka (`broker_sim::BEYOND_DEFAULT_KAFKA`), each with
+//!   its reason in the README, so that every other key and version range is compared
+//!   exactly; ListTransactions
 //!   keeps only the scenario's transactional ids; AddPartitionsToTxn's topics and
 //!   partitions, ListTransactions' ids, DescribeTransactions' topics, WriteTxnMarkers'
 //!   partitions, AlterReplicaLogDirs' results, the SCRAM APIs' users and the client-quota
@@ -214,9 +215,12 @@ pub fn scope(answer: &mut ResponseKind, prefix: &str) {
         }
         // The APIs listed as not served (with their reasons) are dropped; any other API
         // Kafka advertises and broker-sim does not shows as a difference.
+        // and so are the ones broker-sim serves beyond a default Kafka (each listed with
+        // its reason too).
         ResponseKind::ApiVersions(a) => a.api_keys.retain(|k| {
             !broker_sim::NOT_SERVED
                 .iter()
+                .chain(broker_sim::BEYOND_DEFAULT_KAFKA)
                 .any(|(key, _)| *key as i16 == k.api_key)
         }),
         _ => {}

@@ -750,6 +750,12 @@ fn wire_len(len: usize, what: &str) -> Result<i32, BatchError> {
 /// gigabytes: past this the batch is refused as corrupt.
 pub const MAX_DECOMPRESSED_BYTES: u64 = 256 * 1024 * 1024;
 
+/// Decompresses `data` (any codec but `None`) to at most `limit` bytes: for payloads
+/// other than record batches that use the same codecs (KIP-714 telemetry).
+pub fn decompress_limited(codec: Codec, data: &[u8], limit: u64) -> Result<Bytes, BatchError> {
+    decompress_bounded(codec, data, limit)
+}
+
 fn decompress(codec: Codec, data: &[u8]) -> Result<Bytes, BatchError> {
     decompress_bounded(codec, data, MAX_DECOMPRESSED_BYTES)
 }

@@ -10,6 +10,7 @@
 pub mod batch;
 pub mod frame;
 pub mod header;
+pub mod otlp;
 pub mod partitioner;
 pub mod versions;
 

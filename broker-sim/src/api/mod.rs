@@ -417,6 +417,8 @@ registry! {
     unregister_broker::UnregisterBroker,
     describe_transactions::DescribeTransactions,
     list_transactions::ListTransactions,
+    get_telemetry_subscriptions::GetTelemetrySubscriptions,
+    push_telemetry::PushTelemetry,
     list_config_resources::ListConfigResources,
     describe_topic_partitions::DescribeTopicPartitions,
 }
@@ -454,10 +456,29 @@ const SHARE_STATE: &str =
     "share-group state kept between brokers (KIP-932): sent by brokers, never by clients";
 const RAFT_VOTERS: &str = "changes the KRaft controller quorum, which broker-sim does not simulate (its controller is one of its brokers)";
 
+/// The APIs broker-sim serves that a Kafka 4.1 broker with its default settings does not
+/// advertise, each with the reason; the differential suite leaves them out of the
+/// ApiVersions comparison, and the README lists them.
+pub const BEYOND_DEFAULT_KAFKA: &[(ApiKey, &str)] = &[
+    (ApiKey::GetTelemetrySubscriptions, TELEMETRY),
+    (ApiKey::PushTelemetry, TELEMETRY),
+];
+
+const TELEMETRY: &str = "Kafka advertises the client-telemetry APIs (KIP-714) only when a metrics reporter that receives client telemetry is configured, and none is by default; broker-sim always serves them, so a test can subscribe clients and read the metrics they push";
+
 /// The README section listing [`NOT_SERVED`].
 pub fn not_served_markdown() -> String {
     let mut out = String::from("| API | key | why not |\n|---|---|---|\n");
     for (key, why) in NOT_SERVED {
+        out.push_str(&format!("| {key:?} | {} | {why} |\n", *key as i16));
+    }
+    out
+}
+
+/// The README section listing [`BEYOND_DEFAULT_KAFKA`].
+pub fn beyond_default_kafka_markdown() -> String {
+    let mut out = String::from("| API | key | why |\n|---|---|---|\n");
+    for (key, why) in BEYOND_DEFAULT_KAFKA {
         out.push_str(&format!("| {key:?} | {} | {why} |\n", *key as i16));
     }
     out
@@ -508,6 +529,17 @@ mod tests {
             assert!(
                 supported(*key).is_none(),
                 "{key:?} is served and listed as not served"
+            );
+        }
+        let beyond = beyond_default_kafka_markdown();
+        assert!(
+            readme.contains(&beyond),
+            "README's table of APIs served beyond a default Kafka is stale; replace it with:\n{beyond}"
+        );
+        for (key, _) in BEYOND_DEFAULT_KAFKA {
+            assert!(
+                supported(*key).is_some(),
+                "{key:?} is listed as served but is not"
             );
         }
     }

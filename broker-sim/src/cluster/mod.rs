@@ -7,13 +7,14 @@
 //! Layout: `builder` has the settings and `start`; `views` the values inspection returns;
 //! `inspect` reading and seeding topics, records and groups; `lifecycle` failures and
 //! time; `faults` the fault-rule calls; `transactions` transactions and producers;
-//! `history` what the checkers read.
+//! `history` what the checkers read; `telemetry` client metrics (KIP-714).
 
 mod builder;
 mod faults;
 mod history;
 mod inspect;
 mod lifecycle;
+mod telemetry;
 mod transactions;
 mod views;
 

@@ -1,7 +1,8 @@
 //! `GET /metrics`: every topic's traffic counters and offsets and every group's committed
 //! offsets and lag in Prometheus's text format, so the Prometheus + Grafana setup users
 //! point at Kafka can scrape the binary instead. The traffic counters mirror Kafka's
-//! broker-topic metrics; the offset and lag gauges carry kafka_exporter's names.
+//! broker-topic metrics; the offset and lag gauges carry kafka_exporter's names; the
+//! metrics clients push (KIP-714) follow as `kafka_client_metric`.
 
 use std::fmt::Write;
 use std::sync::Arc;
@@ -27,11 +28,9 @@ pub(super) async fn scrape(State(cluster): State<Arc<Cluster>>) -> Response {
         .iter()
         .filter_map(|g| cluster.group(g))
         .collect();
-    (
-        [(CONTENT_TYPE, CONTENT_TYPE_TEXT)],
-        prometheus_text(&topics, &groups),
-    )
-        .into_response()
+    let mut text = prometheus_text(&topics, &groups);
+    client_metrics_text(&mut text, &cluster.client_metrics());
+    ([(CONTENT_TYPE, CONTENT_TYPE_TEXT)], text).into_response()
 }
 
 /// One metric family: its name, help text, type and how to read a value off a row.
@@ -167,6 +166,40 @@ fn prometheus_text(topics: &[(TopicStats, Vec<PartitionInfo>)], groups: &[GroupI
         family.write(&mut out, rows);
     }
     out
+}
+
+/// What clients pushed (KIP-714): one gauge, `kafka_client_metric`, labelled with the
+/// client, the metric's name and its attributes (dots and other characters a label name
+/// cannot hold become `_`).
+fn client_metrics_text(out: &mut String, clients: &[crate::ClientTelemetry]) {
+    if clients.iter().all(|c| c.metrics.is_empty()) {
+        return;
+    }
+    out.push_str(
+        "# HELP kafka_client_metric The latest value of a metric a client pushed (KIP-714).\n",
+    );
+    out.push_str("# TYPE kafka_client_metric gauge\n");
+    for c in clients {
+        for ((name, attributes), value) in &c.metrics {
+            let mut labels = format!(
+                "client_id=\"{}\",client_instance_id=\"{}\",name=\"{}\"",
+                escape(&c.client_id),
+                c.client_instance_id,
+                escape(name)
+            );
+            for (k, v) in attributes {
+                let key: String = k
+                    .chars()
+                    .map(|ch| if ch.is_ascii_alphanumeric() { ch } else { '_' })
+                    .collect();
+                if ["client_id", "client_instance_id", "name"].contains(&key.as_str()) {
+                    continue;
+                }
+                let _ = write!(labels, ",{key}=\"{}\"", escape(v));
+            }
+            let _ = writeln!(out, "kafka_client_metric{{{labels}}} {value}");
+        }
+    }
 }
 
 /// Group ids may hold any character; topic names are `[a-zA-Z0-9._-]` and need no escape.

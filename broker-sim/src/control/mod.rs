@@ -24,7 +24,7 @@
 //!
 //! One file per resource: `brokers` (the cluster, broker lifecycle), `topics` (partitions,
 //! records, leadership), `faults`, `groups`, `transactions` (and producers),
-//! `schedules`, `checks` (and the history), `clock`, `metrics`.
+//! `schedules`, `checks` (and the history), `clock`, `metrics`, `telemetry`.
 
 mod brokers;
 mod checks;
@@ -33,6 +33,7 @@ mod faults;
 mod groups;
 mod metrics;
 mod schedules;
+mod telemetry;
 mod topics;
 mod transactions;
 
@@ -111,6 +112,12 @@ fn router(cluster: Arc<Cluster>) -> Router {
         .route(
             "/v1/checks/{name}",
             get(checks::one).post(checks::with_input),
+        )
+        .route("/v1/telemetry", get(telemetry::describe))
+        .route("/v1/telemetry/subscriptions", post(telemetry::subscribe))
+        .route(
+            "/v1/telemetry/subscriptions/{name}",
+            axum::routing::delete(telemetry::unsubscribe),
         )
         .route("/v1/clock", get(clock::now))
         .route("/v1/clock/advance", post(clock::advance))

@@ -18,6 +18,7 @@ pub mod quotas;
 mod reassignment;
 mod replication;
 pub mod scram;
+pub mod telemetry;
 pub mod topic;
 pub mod transactions;
 pub mod waiters;
@@ -109,6 +110,8 @@ pub struct State {
     scram: scram::ScramCredentials,
     /// Client quotas and the usage they are measured against.
     pub quotas: quotas::ClientQuotas,
+    /// Client metrics subscriptions and what clients pushed (KIP-714).
+    pub telemetry: telemetry::Telemetry,
 }
 
 impl State {
@@ -135,6 +138,7 @@ impl State {
             features_epoch: 1,
             scram: scram::ScramCredentials::default(),
             quotas: quotas::ClientQuotas::default(),
+            telemetry: telemetry::Telemetry::default(),
         }
     }
 

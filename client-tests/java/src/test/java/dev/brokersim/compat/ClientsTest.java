@@ -267,4 +267,25 @@ class ClientsTest {
             assertEquals(0, read(c, 1).get(0).offset(), "resumed from the beginning");
         }
     }
+
+    /** KIP-714: subscribed, a Java producer pushes its own metrics, which broker-sim shows. */
+    @Test
+    void producer_pushes_its_metrics_when_subscribed() throws Exception {
+        String client = unique("telemetry-producer");
+        String subscription = unique("java-telemetry");
+        Cluster.controlPost("/v1/telemetry/subscriptions", "{\"name\": \"" + subscription
+                + "\", \"metrics\": [\"org.apache.kafka.producer.\"], \"interval_ms\": 500}");
+        try (KafkaProducer<String, String> producer = producer(Map.of("client.id", client))) {
+            String topic = unique("telemetry-topic");
+            createTopic(topic, 1);
+            producer.send(new ProducerRecord<>(topic, "k", "v")).get();
+            Cluster.waitUntil("the producer pushes org.apache.kafka.producer. metrics", () -> {
+                String telemetry = Cluster.control("/v1/telemetry");
+                int at = telemetry.indexOf("\"client_id\":\"" + client + "\"");
+                return at >= 0 && telemetry.indexOf("\"name\":\"org.apache.kafka.producer.", at) >= 0;
+            });
+        } finally {
+            Cluster.controlDelete("/v1/telemetry/subscriptions/" + subscription);
+        }
+    }
 }

@@ -78,6 +78,22 @@ final class Cluster {
         }
     }
 
+    /** DELETE on the control API; the answer's body (JSON). */
+    static String controlDelete(String path) {
+        String base = System.getenv("BROKER_SIM_CONTROL");
+        try {
+            HttpResponse<String> r = HTTP.send(
+                    HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(10)).DELETE().build(),
+                    HttpResponse.BodyHandlers.ofString());
+            if (r.statusCode() != 200) {
+                throw new AssertionError("DELETE " + path + ": " + r.statusCode() + " " + r.body());
+            }
+            return r.body();
+        } catch (java.io.IOException | InterruptedException e) {
+            throw new AssertionError("DELETE " + path + ": " + e, e);
+        }
+    }
+
     /** Waits until `done` holds, or fails with `what` at the deadline. */
     static void waitUntil(String what, BooleanSupplier done) {
         Instant deadline = Instant.now().plus(DEADLINE);

@@ -1,0 +1,247 @@
+//! Client telemetry (KIP-714): the metrics subscriptions clients are asked to push, and
+//! what each client pushed. GetTelemetrySubscriptions hands a client its instance id and
+//! the subscribed metric prefixes; PushTelemetry brings its OTLP metrics, decoded by
+//! `broker_sim_protocol::otlp` and kept per client instance, latest value per metric
+//! and attribute set, so a test can read a client's own producer and consumer metrics.
+//!
+//! With no subscription (the default) clients are told to push nothing, so they only
+//! ask again every five minutes. `Cluster::subscribe_client_metrics` (or
+//! `POST /v1/telemetry/subscriptions`) adds one; every subscription applies to every
+//! client, and any change gives a new subscription id, which makes clients ask again
+//! (UNKNOWN_SUBSCRIPTION_ID on their next push), as in Kafka.
+//!
+//! Sums are asked for cumulatively (`delta_temporality` false), so the value kept is
+//! the client's running total.
+
+use std::collections::BTreeMap;
+
+use broker_sim_protocol::otlp::MetricPoint;
+use kafka_protocol::ResponseError;
+use uuid::Uuid;
+
+use super::State;
+use crate::error::KafkaError;
+
+/// How often a client with no subscription asks again (Kafka's default `interval.ms`).
+pub const DEFAULT_PUSH_INTERVAL_MS: i32 = 300_000;
+/// The largest payload accepted (Kafka's `telemetry.max.bytes`).
+pub const TELEMETRY_MAX_BYTES: i32 = 1024 * 1024;
+/// The most a compressed payload may expand to.
+const MAX_DECOMPRESSED: u64 = 16 * 1024 * 1024;
+
+/// A metrics subscription: metric name prefixes ("" or "*" for every metric) and how
+/// often to push them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subscription {
+    pub metrics: Vec<String>,
+    pub interval_ms: i32,
+}
+
+/// One client instance, as its pushes describe it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClientTelemetry {
+    pub client_instance_id: Uuid,
+    /// The client id of the request that made the instance.
+    pub client_id: String,
+    pub pushes: u64,
+    /// Whether its last push said the client is closing.
+    pub terminated: bool,
+    /// The latest value of each metric, by name and attributes.
+    pub metrics: BTreeMap<(String, Vec<(String, String)>), f64>,
+    last_push_ms: Option<i64>,
+}
+
+#[derive(Debug, Default)]
+pub struct Telemetry {
+    subscriptions: BTreeMap<String, Subscription>,
+    /// Grows with every change to the subscriptions; the subscription id clients see.
+    generation: i32,
+    clients: BTreeMap<Uuid, ClientTelemetry>,
+}
+
+impl Telemetry {
+    /// The metric prefixes requested (`[""]` for every metric) and the push interval.
+    fn requested(&self) -> (Vec<String>, i32) {
+        if self.subscriptions.is_empty() {
+            return (Vec::new(), DEFAULT_PUSH_INTERVAL_MS);
+        }
+        let mut metrics: Vec<String> = Vec::new();
+        for s in self.subscriptions.values() {
+            for m in &s.metrics {
+                let m = if m == "*" { "" } else { m.as_str() };
+                if !metrics.iter().any(|x| x == m) {
+                    metrics.push(m.to_string());
+                }
+            }
+        }
+        if metrics.iter().any(String::is_empty) {
+            metrics = vec![String::new()];
+        }
+        let interval = self
+            .subscriptions
+            .values()
+            .map(|s| s.interval_ms)
+            .min()
+            .unwrap_or(DEFAULT_PUSH_INTERVAL_MS);
+        (metrics, interval)
+    }
+
+    /// Client instance `id`, made on first sight (as Kafka's `ClientMetricsManager`).
+    fn client(&mut self, id: Uuid, client_id: &str) -> &mut ClientTelemetry {
+        self.clients.entry(id).or_insert_with(|| ClientTelemetry {
+            client_instance_id: id,
+            client_id: client_id.to_string(),
+            pushes: 0,
+            terminated: false,
+            metrics: BTreeMap::new(),
+            last_push_ms: None,
+        })
+    }
+
+    /// Every client instance asked to push, or that pushed, by id.
+    pub fn clients(&self) -> impl Iterator<Item = &ClientTelemetry> {
+        self.clients.values()
+    }
+
+    pub fn subscriptions(&self) -> &BTreeMap<String, Subscription> {
+        &self.subscriptions
+    }
+
+    /// Adds or replaces subscription `name`; `None` removes it.
+    pub fn subscribe(
+        &mut self,
+        name: &str,
+        subscription: Option<Subscription>,
+    ) -> Result<(), KafkaError> {
+        if let Some(s) = &subscription
+            && s.interval_ms <= 0
+        {
+            return Err(KafkaError::new(
+                ResponseError::InvalidConfig,
+                format!("interval.ms must be positive, not {}", s.interval_ms),
+            ));
+        }
+        match subscription {
+            Some(s) => self.subscriptions.insert(name.to_string(), s),
+            None => self.subscriptions.remove(name),
+        };
+        self.generation = self.generation.wrapping_add(1);
+        tracing::info!(name, "client metrics subscription changed");
+        Ok(())
+    }
+}
+
+/// What GetTelemetrySubscriptions answers.
+pub struct SubscriptionAnswer {
+    pub client_instance_id: Uuid,
+    pub subscription_id: i32,
+    pub push_interval_ms: i32,
+    pub requested_metrics: Vec<String>,
+}
+
+impl State {
+    /// GetTelemetrySubscriptions: the client's instance (a new one, with an id from the
+    /// seeded generator, when it sends the nil id) and what it should push.
+    pub fn telemetry_subscriptions(
+        &mut self,
+        client_instance_id: Uuid,
+        client_id: &str,
+    ) -> SubscriptionAnswer {
+        let id = if client_instance_id.is_nil() {
+            self.rng.uuid()
+        } else {
+            client_instance_id
+        };
+        // Only clients asked to push are kept: with no subscription every client that asks
+        // would otherwise stay listed.
+        if !self.telemetry.subscriptions.is_empty() {
+            self.telemetry.client(id, client_id);
+        }
+        let (requested_metrics, push_interval_ms) = self.telemetry.requested();
+        SubscriptionAnswer {
+            client_instance_id: id,
+            subscription_id: self.telemetry.generation,
+            push_interval_ms,
+            requested_metrics,
+        }
+    }
+
+    /// PushTelemetry: checks the instance, the subscription id, the size and the pace
+    /// (no sooner than half the push interval after the last push, unless the client is
+    /// closing), then keeps the decoded metrics.
+    #[allow(clippy::too_many_arguments)]
+    pub fn push_telemetry(
+        &mut self,
+        client_id: &str,
+        client_instance_id: Uuid,
+        subscription_id: i32,
+        terminating: bool,
+        compression_type: i8,
+        payload: &bytes::Bytes,
+        now: i64,
+    ) -> Result<usize, KafkaError> {
+        if client_instance_id.is_nil() {
+            return Err(KafkaError::new(
+                ResponseError::InvalidRequest,
+                "Invalid client instance id",
+            ));
+        }
+        if subscription_id != self.telemetry.generation {
+            return Err(KafkaError::new(
+                ResponseError::UnknownSubscriptionId,
+                format!("Unknown client subscription id for the client: {client_instance_id}"),
+            ));
+        }
+        if payload.len() > TELEMETRY_MAX_BYTES as usize {
+            return Err(KafkaError::new(
+                ResponseError::TelemetryTooLarge,
+                format!(
+                    "Telemetry request from [{client_instance_id}] is larger than the maximum allowed size [{TELEMETRY_MAX_BYTES}]"
+                ),
+            ));
+        }
+        let (_, interval) = self.telemetry.requested();
+        let client = self.telemetry.client(client_instance_id, client_id);
+        if !terminating
+            && client
+                .last_push_ms
+                .is_some_and(|last| now - last < i64::from(interval) / 2)
+        {
+            return Err(KafkaError::new(
+                ResponseError::ThrottlingQuotaExceeded,
+                format!(
+                    "Request from the client [{client_instance_id}] arrived before the next push interval time"
+                ),
+            ));
+        }
+        let points: Vec<MetricPoint> = if payload.is_empty() {
+            Vec::new()
+        } else {
+            broker_sim_protocol::otlp::decode_metrics(compression_type, payload, MAX_DECOMPRESSED)
+                .map_err(|e| {
+                let code = if matches!(
+                    e,
+                    broker_sim_protocol::otlp::TelemetryError::Decompress(
+                        broker_sim_protocol::batch::BatchError::UnknownCodec(_)
+                    )
+                ) {
+                    ResponseError::UnsupportedCompressionType
+                } else {
+                    ResponseError::InvalidRecord
+                };
+                KafkaError::new(
+                    code,
+                    format!("Error decoding the telemetry of {client_instance_id}: {e}"),
+                )
+            })?
+        };
+        client.last_push_ms = Some(now);
+        client.pushes += 1;
+        client.terminated = terminating;
+        let count = points.len();
+        for p in points {
+            client.metrics.insert((p.name, p.attributes), p.value);
+        }
+        Ok(count)
+    }
+}
