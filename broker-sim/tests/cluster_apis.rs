@@ -378,3 +378,91 @@ mod telemetry {
         assert_eq!((clients[0].client_instance_id, clients[0].pushes), (id, 2));
     }
 }
+
+/// DescribeQuorum: (leader, epoch, high watermark, [(voter, log end offset)]).
+fn quorum(cluster: &Cluster, via: i32) -> (i32, i32, i64, Vec<(i32, i64)>) {
+    use kafka_protocol::messages::DescribeQuorumRequest;
+    use kafka_protocol::messages::describe_quorum_request::{PartitionData, TopicData};
+    let request = DescribeQuorumRequest::default().with_topics(vec![
+        TopicData::default()
+            .with_topic_name(name("__cluster_metadata"))
+            .with_partitions(vec![PartitionData::default().with_partition_index(0)]),
+    ]);
+    let response = Conn::to_broker(cluster, via).send(2, &request);
+    let p = &response.topics[0].partitions[0];
+    assert_eq!(p.error_code, 0);
+    (
+        p.leader_id.0,
+        p.leader_epoch,
+        p.high_watermark,
+        p.current_voters
+            .iter()
+            .map(|r| (r.replica_id.0, r.log_end_offset))
+            .collect(),
+    )
+}
+
+#[test]
+fn the_metadata_quorum_follows_the_controller_and_stopped_voters_lag() {
+    let cluster = Cluster::builder().brokers(3).start().unwrap();
+    let (leader, epoch, hw, voters) = quorum(&cluster, 2);
+    assert_eq!((leader, epoch), (1, 1));
+    assert_eq!(voters, vec![(1, hw), (2, hw), (3, hw)]);
+
+    cluster.create_topic("t", 1).unwrap();
+    cluster.stop_broker(1).unwrap();
+    let (leader, epoch, after, voters) = quorum(&cluster, 2);
+    assert_eq!((leader, epoch), (2, 2), "the next broker leads the quorum");
+    assert!(
+        after > hw,
+        "creating a topic and fencing a broker are metadata changes"
+    );
+    assert_eq!(voters, vec![(1, after), (2, after), (3, after)]);
+
+    cluster.delete_topic("t").unwrap();
+    let (_, _, later, voters) = quorum(&cluster, 2);
+    assert_eq!(
+        voters,
+        vec![(1, after), (2, later), (3, later)],
+        "the stopped voter lags"
+    );
+}
+
+#[test]
+fn the_static_quorum_refuses_voter_changes_as_kafka_does() {
+    use kafka_protocol::messages::add_raft_voter_request::Listener;
+    use kafka_protocol::messages::{AddRaftVoterRequest, RemoveRaftVoterRequest};
+    let cluster = Cluster::builder().brokers(1).start().unwrap();
+    let dir = uuid::Uuid::from_u128(1);
+    let add = |cluster_id: Option<&str>| {
+        let request = AddRaftVoterRequest::default()
+            .with_cluster_id(cluster_id.map(str_bytes))
+            .with_voter_id(4)
+            .with_voter_directory_id(dir)
+            .with_listeners(vec![
+                Listener::default()
+                    .with_name(str_bytes("CONTROLLER"))
+                    .with_host(str_bytes("127.0.0.1"))
+                    .with_port(1),
+            ]);
+        let r = Conn::to_broker(&cluster, 1).send(0, &request);
+        (
+            r.error_code,
+            r.error_message.map(|m| m.to_string()).unwrap_or_default(),
+        )
+    };
+    let (code, message) = add(Some(cluster.cluster_id().as_str()));
+    assert_eq!(code, ResponseError::UnsupportedVersion.code());
+    assert!(message.contains("kraft.version feature is 0"), "{message}");
+    let (code, message) = add(Some("elsewhere"));
+    assert_eq!(code, ResponseError::InconsistentClusterId.code());
+    assert!(message.contains("elsewhere"), "{message}");
+    let removed = Conn::to_broker(&cluster, 1).send(
+        0,
+        &RemoveRaftVoterRequest::default()
+            .with_cluster_id(None)
+            .with_voter_id(1)
+            .with_voter_directory_id(dir),
+    );
+    assert_eq!(removed.error_code, ResponseError::UnsupportedVersion.code());
+}

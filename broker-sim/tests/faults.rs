@@ -1157,6 +1157,19 @@ fn sweep_request_more(cluster: &Cluster, key: ApiKey, v: i16) -> Result<String, 
             exchange(cluster, v, &GetTelemetrySubscriptionsRequest::default())
         }
         ApiKey::PushTelemetry => exchange(cluster, v, &PushTelemetryRequest::default()),
+        ApiKey::DescribeQuorum => exchange(
+            cluster,
+            v,
+            &DescribeQuorumRequest::default().with_topics(vec![
+                describe_quorum_request::TopicData::default()
+                    .with_topic_name(name("__cluster_metadata"))
+                    .with_partitions(vec![
+                        describe_quorum_request::PartitionData::default().with_partition_index(0),
+                    ]),
+            ]),
+        ),
+        ApiKey::AddRaftVoter => exchange(cluster, v, &AddRaftVoterRequest::default()),
+        ApiKey::RemoveRaftVoter => exchange(cluster, v, &RemoveRaftVoterRequest::default()),
         ApiKey::DescribeClientQuotas => {
             exchange(cluster, v, &DescribeClientQuotasRequest::default())
         }
@@ -1205,14 +1218,16 @@ fn every_supported_api_version_answers_injected_errors_and_throttles() {
         for api in SUPPORTED_APIS {
             for v in api.min..=api.max {
                 let expected = match tag {
-                    // WriteTxnMarkers (broker to broker) and the SASL exchange have no
-                    // throttle time to report.
+                    // WriteTxnMarkers (broker to broker), the SASL exchange and
+                    // DescribeQuorum (answered by the controller) have no throttle time
+                    // to report.
                     "throttle"
                         if v == api.max
                             && ![
                                 ApiKey::WriteTxnMarkers,
                                 ApiKey::SaslHandshake,
                                 ApiKey::SaslAuthenticate,
+                                ApiKey::DescribeQuorum,
                             ]
                             .contains(&api.key) =>
                     {

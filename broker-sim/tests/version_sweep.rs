@@ -177,6 +177,8 @@ fn check(cluster: &Cluster, key: ApiKey, v: i16) -> Check {
         ApiKey::ListConfigResources => list_config_resources(cluster, v),
         ApiKey::DescribeClientQuotas | ApiKey::AlterClientQuotas => client_quotas(cluster, v),
         ApiKey::GetTelemetrySubscriptions | ApiKey::PushTelemetry => telemetry(cluster, v),
+        ApiKey::DescribeQuorum => describe_quorum(cluster, v),
+        ApiKey::AddRaftVoter | ApiKey::RemoveRaftVoter => raft_voters(cluster, v),
         ApiKey::DescribeUserScramCredentials | ApiKey::AlterUserScramCredentials => {
             scram_credentials(cluster, v)
         }
@@ -1162,4 +1164,38 @@ fn telemetry(cluster: &Cluster, v: i16) -> Check {
             .with_terminating(true),
     )?;
     no_error(pushed.error_code, "push")
+}
+
+fn describe_quorum(cluster: &Cluster, v: i16) -> Check {
+    use kafka_protocol::messages::describe_quorum_request::{PartitionData, TopicData};
+    let request = kafka_protocol::messages::DescribeQuorumRequest::default().with_topics(vec![
+        TopicData::default()
+            .with_topic_name(name("__cluster_metadata"))
+            .with_partitions(vec![PartitionData::default().with_partition_index(0)]),
+    ]);
+    let response = Conn::to_broker(cluster, 1).exchange(v, &request)?;
+    let p = &response.topics[0].partitions[0];
+    no_error(p.error_code, "partition")?;
+    ensure(p.current_voters.len() == 3 && p.leader_id.0 == 1, || {
+        format!("{p:?}")
+    })?;
+    ensure(v < 2 || response.nodes.len() == 3, || {
+        format!("{:?}", response.nodes)
+    })
+}
+
+/// A static quorum refuses voter changes with UNSUPPORTED_VERSION, as Kafka's does.
+fn raft_voters(cluster: &Cluster, v: i16) -> Check {
+    let dir = uuid::Uuid::from_u128(1);
+    let removed = Conn::to_broker(cluster, 1).exchange(
+        v,
+        &kafka_protocol::messages::RemoveRaftVoterRequest::default()
+            .with_cluster_id(None)
+            .with_voter_id(2)
+            .with_voter_directory_id(dir),
+    )?;
+    ensure(
+        removed.error_code == ResponseError::UnsupportedVersion.code(),
+        || format!("{removed:?}"),
+    )
 }

@@ -379,8 +379,9 @@ def test_admin_describes_log_dirs_and_elects_leaders(bootstrap, unique):
 
 def test_admin_features_config_resources_scram_and_acls(bootstrap, unique):
     """kafka-python 3's describe_features and a validate-only update_features, its
-    list_config_resources, SCRAM credentials stored and described, and describe_acls told
-    SECURITY_DISABLED (2.0.2 has none of these calls but describe_acls)."""
+    list_config_resources, SCRAM credentials stored and described, the metadata quorum,
+    and describe_acls told SECURITY_DISABLED (2.0.2 has none of these calls but
+    describe_acls)."""
     from kafka.admin import ACLFilter, ACLOperation, ACLPermissionType, ACLResourcePatternType, ResourcePatternFilter
     from kafka.admin import ResourceType
     from kafka.errors import SecurityDisabledError
@@ -412,6 +413,11 @@ def test_admin_features_config_resources_scram_and_acls(bootstrap, unique):
         assert errors == {user: None}, errors
         described = admin.describe_user_scram_credentials([user])
         assert described[user]["error"] is None, described
+
+        # Every broker is a combined broker and controller, all voters of the quorum.
+        quorum = admin.describe_metadata_quorum()
+        [partition] = quorum["topics"][0]["partitions"]
+        assert partition["error"] is None and len(partition["current_voters"]) == 3, quorum
         assert [(i["mechanism"], i["iterations"]) for i in described[user]["credential_infos"]] == [
             (ScramMechanism.SCRAM_SHA_512, 8192)], described
     finally:

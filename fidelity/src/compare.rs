@@ -21,7 +21,8 @@
 //!   producer's last timestamp) are compared as set (0) or not (-1), and the broker-made
 //!   control batches in Fetch answers have their timestamps (and so their CRC) zeroed;
 //!   the producer id inside fetched batches is zeroed too, as the `producer_id` field is
-//!   normalised below;
+//!   normalised below; DescribeQuorum's epoch, high watermark, log end offsets and fetch
+//!   times are zeroed (broker-sim has no metadata log: it counts metadata changes);
 //! - **normalise**: the values of the fields in [`NORMALISED`] are replaced by a
 //!   placeholder.
 
@@ -126,6 +127,21 @@ pub fn scope(answer: &mut ResponseKind, prefix: &str) {
             }
         }
         ResponseKind::AlterUserScramCredentials(a) => a.results.sort_by(|x, y| x.user.cmp(&y.user)),
+        // broker-sim has no metadata log: its quorum's epoch and offsets count changes,
+        // and its voters' fetch times are the cluster clock's.
+        ResponseKind::DescribeQuorum(d) => {
+            for p in d.topics.iter_mut().flat_map(|t| t.partitions.iter_mut()) {
+                if p.error_code == 0 {
+                    p.leader_epoch = 0;
+                    p.high_watermark = 0;
+                }
+                for r in p.current_voters.iter_mut().chain(p.observers.iter_mut()) {
+                    r.log_end_offset = 0;
+                    r.last_fetch_timestamp = r.last_fetch_timestamp.min(0);
+                    r.last_caught_up_timestamp = r.last_caught_up_timestamp.min(0);
+                }
+            }
+        }
         // Kafka answers from hash maps of entities and quota keys, and a filter of any
         // name lists every entity of the cluster; clients key the answer by entity.
         ResponseKind::DescribeClientQuotas(d) => {

@@ -411,6 +411,7 @@ registry! {
     alter_client_quotas::AlterClientQuotas,
     describe_user_scram_credentials::DescribeUserScramCredentials,
     alter_user_scram_credentials::AlterUserScramCredentials,
+    describe_quorum::DescribeQuorum,
     update_features::UpdateFeatures,
     describe_cluster::DescribeCluster,
     describe_producers::DescribeProducers,
@@ -421,6 +422,8 @@ registry! {
     push_telemetry::PushTelemetry,
     list_config_resources::ListConfigResources,
     describe_topic_partitions::DescribeTopicPartitions,
+    add_raft_voter::AddRaftVoter,
+    remove_raft_voter::RemoveRaftVoter,
 }
 
 /// The APIs a Kafka 4.1 broker advertises that broker-sim does not serve, each with the
@@ -428,18 +431,12 @@ registry! {
 /// checks that these and [`SUPPORTED_APIS`] are exactly what the reference Kafka
 /// advertises.
 pub const NOT_SERVED: &[(ApiKey, &str)] = &[
-    (
-        ApiKey::DescribeQuorum,
-        "not yet: broker-sim models the controller as one of its brokers, with no KRaft quorum log to describe",
-    ),
     (ApiKey::ConsumerGroupHeartbeat, KIP_848),
     (ApiKey::ConsumerGroupDescribe, KIP_848),
     (ApiKey::ShareGroupHeartbeat, SHARE_GROUPS),
     (ApiKey::ShareGroupDescribe, SHARE_GROUPS),
     (ApiKey::ShareFetch, SHARE_GROUPS),
     (ApiKey::ShareAcknowledge, SHARE_GROUPS),
-    (ApiKey::AddRaftVoter, RAFT_VOTERS),
-    (ApiKey::RemoveRaftVoter, RAFT_VOTERS),
     (ApiKey::InitializeShareGroupState, SHARE_STATE),
     (ApiKey::ReadShareGroupState, SHARE_STATE),
     (ApiKey::WriteShareGroupState, SHARE_STATE),
@@ -454,7 +451,6 @@ const KIP_848: &str = "not yet: KIP-848 consumer groups are planned; classic gro
 const SHARE_GROUPS: &str = "share groups (KIP-932) are a preview in Kafka 4.1, which answers them only once `share.version` is enabled; broker-sim does not simulate them";
 const SHARE_STATE: &str =
     "share-group state kept between brokers (KIP-932): sent by brokers, never by clients";
-const RAFT_VOTERS: &str = "changes the KRaft controller quorum, which broker-sim does not simulate (its controller is one of its brokers)";
 
 /// The APIs broker-sim serves that a Kafka 4.1 broker with its default settings does not
 /// advertise, each with the reason; the differential suite leaves them out of the

@@ -14,6 +14,7 @@ pub mod groups;
 pub mod history;
 pub mod log;
 pub mod producers;
+pub mod quorum;
 pub mod quotas;
 mod reassignment;
 mod replication;
@@ -112,6 +113,8 @@ pub struct State {
     pub quotas: quotas::ClientQuotas,
     /// Client metrics subscriptions and what clients pushed (KIP-714).
     pub telemetry: telemetry::Telemetry,
+    /// The controller quorum DescribeQuorum shows (`quorum.rs`).
+    quorum: quorum::Quorum,
 }
 
 impl State {
@@ -139,6 +142,7 @@ impl State {
             scram: scram::ScramCredentials::default(),
             quotas: quotas::ClientQuotas::default(),
             telemetry: telemetry::Telemetry::default(),
+            quorum: quorum::Quorum::default(),
         }
     }
 
@@ -370,6 +374,7 @@ impl State {
 
     pub fn create_topic(&mut self, spec: &TopicSpec) -> Result<&Topic, KafkaError> {
         let replicas = self.plan_topic(spec)?;
+        self.metadata_changed();
         let id = self.rng.uuid();
         let topic = Topic {
             name: spec.name.clone(),
@@ -424,6 +429,7 @@ impl State {
             .topics
             .remove(name)
             .ok_or_else(|| Self::unknown_topic(name))?;
+        self.metadata_changed();
         self.topic_ids.remove(&topic.id);
         self.unkeyed_next.remove(name);
         self.groups.forget_topic(name);

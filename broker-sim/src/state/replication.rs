@@ -408,7 +408,9 @@ impl State {
                 sync_followers(p, &name, &self.replication, max_lag, now);
             }
         }
+        let old_controller = self.controller_id;
         self.controller_id = self.first_live_broker();
+        self.quorum_member_changed(broker, true, old_controller, now);
         self.coordinators_moved(&coordinators, now);
         self.retry_markers(now);
         tracing::info!(broker, "broker fenced");
@@ -439,7 +441,9 @@ impl State {
                 sync_followers(p, name, &self.replication, max_lag, now);
             }
         }
+        let old_controller = self.controller_id;
         self.controller_id = self.first_live_broker();
+        self.quorum_member_changed(broker, false, old_controller, now);
         self.coordinators_moved(&coordinators, now);
         // Transactions waiting for a leader to take their markers may finish now.
         self.retry_markers(now);

@@ -160,3 +160,99 @@ pub fn scenarios() -> Vec<Scenario> {
     }
     out
 }
+
+/// DescribeQuorum: the metadata quorum, and a question about another topic or partition.
+pub fn quorum_scenarios() -> Vec<Scenario> {
+    use kafka_protocol::messages::DescribeQuorumRequest;
+    use kafka_protocol::messages::describe_quorum_request::{PartitionData, TopicData};
+    let describe = |v: i16, topic_name: &str, partition: i32| {
+        Step::new(
+            ApiKey::DescribeQuorum,
+            v,
+            DescribeQuorumRequest::default().with_topics(vec![
+                TopicData::default()
+                    .with_topic_name(topic(topic_name))
+                    .with_partitions(vec![
+                        PartitionData::default().with_partition_index(partition),
+                    ]),
+            ]),
+        )
+    };
+    let mut out = Vec::new();
+    for v in versions(ApiKey::DescribeQuorum) {
+        out.push(scenario(
+            ApiKey::DescribeQuorum,
+            v,
+            "metadata-quorum",
+            |_| vec![describe(v, "__cluster_metadata", 0)],
+        ));
+        out.push(scenario(
+            ApiKey::DescribeQuorum,
+            v,
+            "other-partition",
+            |_| vec![describe(v, "__cluster_metadata", 1)],
+        ));
+        out.push(scenario(ApiKey::DescribeQuorum, v, "other-topic", |p| {
+            vec![describe(v, &format!("{p}t"), 0)]
+        }));
+    }
+    out
+}
+
+/// AddRaftVoter and RemoveRaftVoter against a static quorum (the reference Kafka's
+/// `controller.quorum.voters`, broker-sim's model): refused, with the checks before.
+pub fn voter_scenarios() -> Vec<Scenario> {
+    use kafka_protocol::messages::add_raft_voter_request::Listener;
+    use kafka_protocol::messages::{AddRaftVoterRequest, RemoveRaftVoterRequest};
+    let directory = uuid::Uuid::from_u128(0x5eed_0000_0000_0000_0000_0000_0000_0001);
+    let mut out = Vec::new();
+    for v in versions(ApiKey::AddRaftVoter) {
+        let add = move |dir: uuid::Uuid, listener: &str| {
+            Step::new(
+                ApiKey::AddRaftVoter,
+                v,
+                AddRaftVoterRequest::default()
+                    .with_cluster_id(None)
+                    .with_timeout_ms(10_000)
+                    .with_voter_id(7)
+                    .with_voter_directory_id(dir)
+                    .with_listeners(vec![
+                        Listener::default()
+                            .with_name(s(listener))
+                            .with_host(s("127.0.0.1"))
+                            .with_port(1),
+                    ]),
+            )
+        };
+        out.push(scenario(ApiKey::AddRaftVoter, v, "static-quorum", |_| {
+            vec![add(directory, "CONTROLLER")]
+        }));
+        out.push(scenario(ApiKey::AddRaftVoter, v, "no-directory", |_| {
+            vec![add(uuid::Uuid::nil(), "CONTROLLER")]
+        }));
+        // Another cluster's id is refused naming both ids, which differ between the two
+        // clusters; broker-sim/tests/cluster_apis.rs checks it.
+    }
+    for v in versions(ApiKey::RemoveRaftVoter) {
+        let remove = move |dir: uuid::Uuid| {
+            Step::new(
+                ApiKey::RemoveRaftVoter,
+                v,
+                RemoveRaftVoterRequest::default()
+                    .with_cluster_id(None)
+                    .with_voter_id(1)
+                    .with_voter_directory_id(dir),
+            )
+        };
+        out.push(scenario(
+            ApiKey::RemoveRaftVoter,
+            v,
+            "static-quorum",
+            |_| vec![remove(directory)],
+        ));
+        out.push(scenario(ApiKey::RemoveRaftVoter, v, "no-directory", |_| {
+            vec![remove(uuid::Uuid::nil())]
+        }));
+    }
+    out
+}

@@ -27,6 +27,8 @@ pub fn all() -> Vec<Scenario> {
     all.extend(transactions::scenarios());
     all.extend(operations::scenarios());
     all.extend(cluster::scenarios());
+    all.extend(cluster::quorum_scenarios());
+    all.extend(cluster::voter_scenarios());
     all.extend(quotas::scenarios());
     all.extend(security::scenarios());
     all.extend(security::scram_scenarios());

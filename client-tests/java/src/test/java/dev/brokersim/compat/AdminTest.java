@@ -350,4 +350,24 @@ class AdminTest {
             assertTrue(admin.describeClientQuotas(filter).entities().get().isEmpty());
         }
     }
+
+    @Test
+    void admin_describes_the_metadata_quorum_and_cannot_change_its_voters() throws Exception {
+        try (Admin admin = Admin.create(props())) {
+            var quorum = admin.describeMetadataQuorum().quorumInfo().get();
+            int controller = admin.describeCluster().controller().get().id();
+            assertEquals(controller, quorum.leaderId());
+            assertEquals(List.of(1, 2, 3), quorum.voters().stream().map(v -> v.replicaId()).sorted().toList());
+            assertTrue(quorum.voters().stream().allMatch(v -> v.logEndOffset() == quorum.highWatermark()),
+                    quorum.toString());
+            assertEquals(3, quorum.nodes().size(), quorum.toString());
+            // A static quorum, as `controller.quorum.voters` makes: voters cannot change.
+            ExecutionException added = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
+                    () -> admin.addRaftVoter(4, org.apache.kafka.common.Uuid.randomUuid(), Set.of(
+                            new org.apache.kafka.clients.admin.RaftVoterEndpoint("CONTROLLER", "127.0.0.1", 1)))
+                            .all().get());
+            assertTrue(added.getCause() instanceof org.apache.kafka.common.errors.UnsupportedVersionException,
+                    added.toString());
+        }
+    }
 }

@@ -1,0 +1,71 @@
+//! AddRaftVoter (key 80), v0: add a controller to the KRaft quorum. broker-sim's quorum is
+//! static (`state/quorum.rs`: every broker a voter, as with `controller.quorum.voters`),
+//! and a Kafka controller quorum with a static voter set (`kraft.version` 0) cannot
+//! change: after Kafka's own checks — the cluster id, a voter with a directory id, an
+//! endpoint on the `CONTROLLER` listener — the answer is UNSUPPORTED_VERSION, with
+//! Kafka's message.
+
+use kafka_protocol::ResponseError;
+use kafka_protocol::messages::ApiKey;
+use kafka_protocol::messages::{AddRaftVoterRequest, AddRaftVoterResponse};
+
+use super::{Api, Ctx, Names, Reply, str_bytes};
+
+fn answer(code: ResponseError, message: String) -> AddRaftVoterResponse {
+    AddRaftVoterResponse::default()
+        .with_error_code(code.code())
+        .with_error_message(Some(str_bytes(message)))
+}
+
+fn serve(ctx: &Ctx<'_>, request: AddRaftVoterRequest) -> AddRaftVoterResponse {
+    let cluster_id = ctx.shared.lock().cluster_id.clone();
+    if let Some(asked) = request.cluster_id.as_deref().filter(|id| **id != *cluster_id) {
+        return answer(
+            ResponseError::InconsistentClusterId,
+            format!("The given id \"{asked}\" doesn't match the cluster id \"{cluster_id}\""),
+        );
+    }
+    if request.voter_id < 0 || request.voter_directory_id.is_nil() {
+        return answer(
+            ResponseError::InvalidRequest,
+            "Add voter request didn't include a valid voter".to_string(),
+        );
+    }
+    if !request.listeners.iter().any(|l| l.name.as_str() == "CONTROLLER") {
+        return answer(
+            ResponseError::InvalidRequest,
+            "Add voter request didn't include the endpoint for the default listener CONTROLLER".to_string(),
+        );
+    }
+    answer(
+        ResponseError::UnsupportedVersion,
+        "Cluster doesn't support adding voter because the kraft.version feature is 0".to_string(),
+    )
+}
+
+pub(crate) struct AddRaftVoter;
+
+impl Api for AddRaftVoter {
+    const KEY: ApiKey = ApiKey::AddRaftVoter;
+    const VERSIONS: (i16, i16) = (0, 0);
+    type Request = AddRaftVoterRequest;
+    type Response = AddRaftVoterResponse;
+
+    async fn handle(ctx: &Ctx<'_>, request: AddRaftVoterRequest) -> Reply<AddRaftVoterResponse> {
+        Reply::Response(serve(ctx, request))
+    }
+
+    fn names(_: &Ctx<'_>, _: &AddRaftVoterRequest) -> Names {
+        Names::default()
+    }
+
+    fn error_response(_: &AddRaftVoterRequest, _: i16, code: ResponseError) -> AddRaftVoterResponse {
+        AddRaftVoterResponse::default()
+            .with_error_code(code.code())
+            .with_error_message(None)
+    }
+
+    fn set_throttle(response: &mut AddRaftVoterResponse, ms: i32) {
+        response.throttle_time_ms = ms;
+    }
+}
