@@ -228,8 +228,10 @@ impl ClientQuotas {
         validate_only: bool,
     ) -> Vec<(QuotaEntity, Result<(), KafkaError>)> {
         let mut results: Vec<(QuotaEntity, Result<(), KafkaError>)> = Vec::new();
+        // Where each entity's result is, so a long request costs one pass.
+        let mut at: BTreeMap<QuotaEntity, usize> = BTreeMap::new();
         for a in alterations {
-            let seen = results.iter().position(|(e, _)| *e == a.entity);
+            let seen = at.get(&a.entity).copied();
             let mut keys: BTreeMap<&str, Option<f64>> = BTreeMap::new();
             let mut duplicate_key = None;
             for (key, value) in &a.ops {
@@ -253,7 +255,10 @@ impl ClientQuotas {
             };
             match seen {
                 Some(i) => results[i].1 = result,
-                None => results.push((a.entity.clone(), result)),
+                None => {
+                    at.insert(a.entity.clone(), results.len());
+                    results.push((a.entity.clone(), result));
+                }
             }
         }
         results

@@ -28,6 +28,12 @@ pub const DEFAULT_PUSH_INTERVAL_MS: i32 = 300_000;
 pub const TELEMETRY_MAX_BYTES: i32 = 1024 * 1024;
 /// The most a compressed payload may expand to.
 const MAX_DECOMPRESSED: u64 = 16 * 1024 * 1024;
+/// The most metric series (name and attributes) kept per client instance: a client that
+/// pushes ever new names cannot grow the broker without bound.
+const MAX_SERIES: usize = 10_000;
+/// The most client instances kept: past it, the one that pushed least recently (or never)
+/// is forgotten, as Kafka's client-instance cache forgets idle clients.
+const MAX_CLIENTS: usize = 10_000;
 
 /// A metrics subscription: metric name prefixes ("" or "*" for every metric) and how
 /// often to push them.
@@ -88,6 +94,16 @@ impl Telemetry {
 
     /// Client instance `id`, made on first sight (as Kafka's `ClientMetricsManager`).
     fn client(&mut self, id: Uuid, client_id: &str) -> &mut ClientTelemetry {
+        if self.clients.len() >= MAX_CLIENTS && !self.clients.contains_key(&id) {
+            let idle = self
+                .clients
+                .values()
+                .min_by_key(|c| c.last_push_ms.unwrap_or(i64::MIN))
+                .map(|c| c.client_instance_id);
+            if let Some(idle) = idle {
+                self.clients.remove(&idle);
+            }
+        }
         self.clients.entry(id).or_insert_with(|| ClientTelemetry {
             client_instance_id: id,
             client_id: client_id.to_string(),
@@ -240,7 +256,10 @@ impl State {
         client.terminated = terminating;
         let count = points.len();
         for p in points {
-            client.metrics.insert((p.name, p.attributes), p.value);
+            let key = (p.name, p.attributes);
+            if client.metrics.len() < MAX_SERIES || client.metrics.contains_key(&key) {
+                client.metrics.insert(key, p.value);
+            }
         }
         Ok(count)
     }
