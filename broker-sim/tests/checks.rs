@@ -300,6 +300,7 @@ fn part(
         log_start_offset: 0,
         high_watermark: end,
         last_stable_offset: end,
+        cleaned_to: 0,
         batches,
         records,
     }

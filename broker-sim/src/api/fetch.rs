@@ -56,9 +56,18 @@ async fn serve(ctx: &Ctx<'_>, request: FetchRequest) -> FetchResponse {
     // wakes every waiter); real time still bounds it so an idle consumer is answered.
     let clock = &ctx.shared.clock;
     let cluster_deadline = clock.now_ms() + i64::from(request.max_wait_ms.max(0));
-    let min_bytes = request
+    // Capped, as Kafka caps it, by the most an answer may carry: the request's maximum,
+    // the broker's, and what the client's byte-rate quota allows in its window.
+    let quota_cap = ctx
+        .shared
+        .lock()
+        .quotas
+        .max_in_window(QuotaKind::Fetch, ctx.client_id)
+        .unwrap_or(usize::MAX);
+    let min_bytes = (request
         .min_bytes
-        .clamp(0, request.max_bytes.clamp(0, FETCH_MAX_BYTES)) as usize;
+        .clamp(0, request.max_bytes.clamp(0, FETCH_MAX_BYTES)) as usize)
+        .min(quota_cap);
     // This request's own wake-up, registered with every partition it waits on: an append
     // to another partition never wakes it (see `state::waiters`).
     let waker = Arc::new(Notify::new());
@@ -76,7 +85,13 @@ async fn serve(ctx: &Ctx<'_>, request: FetchRequest) -> FetchResponse {
                 // the client over it is taken back and answered empty, with the throttle.
                 if ctx.quota(&mut state, QuotaKind::Fetch, pass.bytes) > 0 {
                     let now = clock.now_ms();
-                    state.quotas.unrecord(QuotaKind::Fetch, ctx.client_id, pass.bytes as f64, now);
+                    state.quotas.unrecord(
+                        ctx.broker_id,
+                        QuotaKind::Fetch,
+                        ctx.client_id,
+                        pass.bytes as f64,
+                        now,
+                    );
                     return FetchResponse::default().with_error_code(pass.response.error_code);
                 }
                 count_handed_out(ctx, &mut state, pass.handed_out);

@@ -212,7 +212,9 @@ impl Ctx<'_> {
         value: usize,
     ) -> i32 {
         let now = self.shared.clock.now_ms();
-        let ms = state.quotas.record(kind, self.client_id, value as f64, now);
+        let ms = state
+            .quotas
+            .record(self.broker_id, kind, self.client_id, value as f64, now);
         if ms > 0 {
             tracing::debug!(
                 client_id = self.client_id,

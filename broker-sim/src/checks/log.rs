@@ -44,7 +44,9 @@ pub fn lost_acks(snapshot: &Snapshot) -> Vec<Violation> {
         let Some(p) = snapshot.partition(topic, *partition) else {
             continue;
         };
-        if *last_offset < p.log_start_offset {
+        // Below the log start the records were deleted; below the cleaner's checkpoint
+        // of a compacted topic, superseded ones were removed and batches rewritten.
+        if *last_offset < p.log_start_offset || *base_offset < p.cleaned_to {
             continue;
         }
         let stored = p.batches.iter().find(|b| b.base_offset == *base_offset);

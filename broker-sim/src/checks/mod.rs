@@ -76,6 +76,8 @@ pub struct PartitionSnapshot {
     pub log_start_offset: i64,
     pub high_watermark: i64,
     pub last_stable_offset: i64,
+    /// Offsets below this have been compacted (`PartitionInfo::cleaned_to`).
+    pub cleaned_to: i64,
     pub batches: Vec<BatchInfo>,
     /// Its records, decoded, in offset order.
     pub records: Vec<Record>,
@@ -96,6 +98,7 @@ impl Snapshot {
                     log_start_offset: info.log_start_offset,
                     high_watermark: info.high_watermark,
                     last_stable_offset: info.last_stable_offset,
+                    cleaned_to: info.cleaned_to,
                 });
             }
         }

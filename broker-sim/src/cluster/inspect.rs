@@ -140,6 +140,7 @@ impl Cluster {
                     log_start_offset: p.log.log_start_offset(),
                     high_watermark: p.high_watermark(),
                     last_stable_offset: p.last_stable_offset(),
+                    cleaned_to: p.log.cleaned_through(),
                 })
                 .collect(),
         )

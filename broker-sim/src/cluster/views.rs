@@ -29,6 +29,9 @@ pub struct PartitionInfo {
     /// Where read_committed consumers stop: the first record of the oldest open
     /// transaction, else the high watermark.
     pub last_stable_offset: i64,
+    /// Offsets below this have been through the log cleaner (compacted topics; 0
+    /// otherwise): records superseded by a later one of their key may be gone.
+    pub cleaned_to: i64,
 }
 
 /// A batch in a partition's log ([`Cluster::batches`](super::Cluster::batches)): where it

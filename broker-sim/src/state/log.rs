@@ -210,6 +210,11 @@ impl PartitionLog {
         self.cleaned_to.max(self.log_start_offset)
     }
 
+    /// Where the cleaner's work ends: 0 for a log it never compacted.
+    pub fn cleaned_through(&self) -> i64 {
+        self.cleaned_to
+    }
+
     /// The bytes of the batches holding offsets in `from..until`.
     pub fn size_between(&self, from: i64, until: i64) -> u64 {
         self.batches_from(from)
@@ -236,8 +241,9 @@ impl PartitionLog {
     /// the oldest uncompacted record has waited (`max.compaction.lag.ms`).
     pub fn oldest_dirty_timestamp(&self, until: i64) -> Option<i64> {
         self.batches_from(self.cleaned_to())
-            .first()
-            .filter(|b| b.base_offset < until && !b.is_control)
+            .iter()
+            .take_while(|b| b.base_offset < until)
+            .find(|b| !b.is_control)
             .map(|b| b.max_timestamp)
     }
 
@@ -269,43 +275,52 @@ impl PartitionLog {
         if limit <= first {
             return done;
         }
-        // The latest offset of every key in the cleanable range.
+        // Two passes, one batch decoded at a time, so a large log never sits decoded in
+        // memory at once. First: the latest offset of every key in the cleanable range
+        // (keys copied out of their batches, so no payload stays alive).
+        // A batch whose records do not decode is kept whole, and counts for nothing.
+        let decoded_batch = |b: &StoredBatch| -> Option<(Vec<DecodedRecord>, bool)> {
+            let view = BatchView::parse(&b.bytes).ok()?;
+            let records = view.records().ok()?;
+            // Every record of a transactional batch belongs to one transaction.
+            let aborted_batch =
+                view.is_transactional() && aborted(view.producer_id(), b.base_offset);
+            Some((records, aborted_batch))
+        };
         let mut latest: std::collections::HashMap<Bytes, i64> = std::collections::HashMap::new();
-        let mut decoded: Vec<Option<(Vec<DecodedRecord>, Option<i64>)>> =
-            Vec::with_capacity(limit - first);
-        for b in &self.batches[first..limit] {
-            if b.is_control {
-                decoded.push(None);
+        for b in self.batches[first..limit].iter().filter(|b| !b.is_control) {
+            let Some((records, aborted_batch)) = decoded_batch(b) else {
+                continue;
+            };
+            if aborted_batch {
                 continue;
             }
-            let producer = BatchView::parse(&b.bytes)
-                .ok()
-                .filter(|v| v.is_transactional())
-                .map(|v| v.producer_id());
-            let records = decode(b);
-            for r in &records {
-                let dropped =
-                    r.offset < start || producer.is_some_and(|pid| aborted(pid, r.offset));
-                if let (false, Some(key)) = (dropped, &r.key) {
-                    latest.insert(key.clone(), r.offset);
+            for r in records.iter().filter(|r| r.offset >= start) {
+                if let Some(key) = &r.key {
+                    latest.insert(Bytes::copy_from_slice(key), r.offset);
                 }
             }
-            decoded.push(Some((records, producer)));
         }
         let horizon = now.saturating_add(delete_retention_ms);
         let mut kept_batches = Vec::with_capacity(self.batches.len());
         let old = std::mem::take(&mut self.batches);
         for (i, mut b) in old.into_iter().enumerate() {
-            let Some(Some((records, producer))) =
-                (i >= first && i < limit).then(|| decoded[i - first].take())
-            else {
+            if i < first || i >= limit || b.is_control {
+                kept_batches.push(b);
+                continue;
+            }
+            let Some((records, aborted_batch)) = decoded_batch(&b) else {
+                tracing::warn!(
+                    base_offset = b.base_offset,
+                    "cannot decode a stored batch; the cleaner keeps it whole"
+                );
                 kept_batches.push(b);
                 continue;
             };
             let expired = b.delete_horizon.is_some_and(|h| now >= h);
             let keep = |r: &DecodedRecord| {
                 r.offset >= start
-                    && !producer.is_some_and(|pid| aborted(pid, r.offset))
+                    && !aborted_batch
                     && r.key
                         .as_ref()
                         .is_some_and(|k| latest.get(k) == Some(&r.offset))
@@ -315,11 +330,13 @@ impl PartitionLog {
             done.bytes_before += b.bytes.len() as u64;
             done.records_removed += (records.len() - kept) as u64;
             let tombstones = records.iter().any(|r| keep(r) && r.value.is_none());
+            let total = records.len();
+            drop(records);
             if kept == 0 {
                 done.batches_removed += 1;
                 continue;
             }
-            if kept < records.len() {
+            if kept < total {
                 let rewritten =
                     BatchView::parse(&b.bytes).and_then(|v| batch::retain_records(&v, |r| keep(r)));
                 match rewritten {
@@ -337,9 +354,8 @@ impl PartitionLog {
                     }
                 }
             }
-            if tombstones && b.delete_horizon.is_none() {
-                b.delete_horizon = Some(horizon);
-            }
+            // A batch keeps a delete horizon only while it holds tombstones (KIP-534).
+            b.delete_horizon = tombstones.then(|| b.delete_horizon.unwrap_or(horizon));
             done.bytes_after += b.bytes.len() as u64;
             kept_batches.push(b);
         }

@@ -12,13 +12,16 @@
 //! IP's `connection_creation_rate`) are stored and described but not enforced: they
 //! measure broker thread time and controller work, which broker-sim does not model.
 //!
+//! Each broker measures and enforces a quota on its own, as Kafka's brokers do: a client
+//! writing to three leaders may send three times its quota in all.
+//!
 //! Usage is measured as Kafka's sensors measure it, on the cluster clock: a rate over 11
-//! samples of one second (`quota.window.num`, `quota.window.size.seconds`), whose window
-//! is at least ten seconds plus the current sample. A request that takes the rate over
+//! samples of one second (`quota.window.num`, `quota.window.size.seconds`, see [`Rate`]),
+//! whose window is at least ten seconds plus the current sample. A request that takes the rate over
 //! the bound is throttled for `(rate - bound) / bound × window`, the time after which
 //! the rate would be back at the bound.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap};
 
 use kafka_protocol::ResponseError;
 
@@ -65,45 +68,74 @@ const CLIENT_KEYS: [(&str, bool); 4] = [
 ];
 const IP_KEYS: [(&str, bool); 1] = [("connection_creation_rate", true)];
 
+/// `quota.window.num` and `quota.window.size.seconds`.
 const SAMPLES: usize = 11;
 const SAMPLE_MS: i64 = 1000;
 
-/// Kafka's `Rate` over `SampledStat`: recent samples of one second each.
+/// One sample of a [`Rate`].
+#[derive(Debug)]
+struct Sample {
+    start: i64,
+    last_event: i64,
+    value: f64,
+}
+
+impl Sample {
+    fn new(now: i64) -> Self {
+        Sample {
+            start: now,
+            last_event: now,
+            value: 0.0,
+        }
+    }
+
+    fn reset(&mut self, now: i64) {
+        self.start = now;
+        self.value = 0.0;
+    }
+}
+
+/// Kafka's `Rate` over a `SampledStat` (as of Kafka 3.8): up to `SAMPLES + 1` samples of
+/// one second used in turn — the extra one holds a sample that overlaps the window — a
+/// sample forgotten once its last event is `SAMPLES` seconds old, and a window measured
+/// from the oldest sample's start, at least `SAMPLES - 1` whole samples long.
 #[derive(Debug, Default)]
 struct Rate {
-    /// (start, total) of each sample, oldest first.
-    samples: VecDeque<(i64, f64)>,
+    samples: Vec<Sample>,
+    current: usize,
 }
 
 impl Rate {
     fn purge(&mut self, now: i64) {
         let expire = SAMPLES as i64 * SAMPLE_MS;
-        while self
-            .samples
-            .front()
-            .is_some_and(|(start, _)| *start <= now - expire)
-        {
-            self.samples.pop_front();
-        }
-    }
-
-    fn record(&mut self, value: f64, now: i64) {
-        self.purge(now);
-        match self.samples.back_mut() {
-            Some((start, total)) if now < *start + SAMPLE_MS => *total += value,
-            _ => {
-                self.samples.push_back((now, value));
-                if self.samples.len() > SAMPLES {
-                    self.samples.pop_front();
-                }
+        for s in &mut self.samples {
+            if now - s.last_event >= expire {
+                s.reset(now);
             }
         }
     }
 
-    /// The window the rate divides by, in ms: since the oldest sample, but at least
-    /// `SAMPLES - 1` whole samples.
+    fn record(&mut self, value: f64, now: i64) {
+        if self.samples.is_empty() {
+            self.samples.push(Sample::new(now));
+            self.current = 0;
+        }
+        if now - self.samples[self.current].start >= SAMPLE_MS {
+            self.current = (self.current + 1) % (SAMPLES + 1);
+            if self.current >= self.samples.len() {
+                self.samples.push(Sample::new(now));
+            } else {
+                self.samples[self.current].reset(now);
+            }
+        }
+        let sample = &mut self.samples[self.current];
+        sample.value += value;
+        sample.last_event = now;
+    }
+
+    /// The window the rate divides by, in ms.
     fn window_ms(&self, now: i64) -> i64 {
-        let oldest = self.samples.front().map_or(now, |(start, _)| *start);
+        let oldest = self.samples.iter().map(|s| s.start).min().unwrap_or(now);
         let elapsed = now - oldest;
         let full = elapsed / SAMPLE_MS;
         let min_full = SAMPLES as i64 - 1;
@@ -117,17 +149,32 @@ impl Rate {
     /// Per second.
     fn measure(&mut self, now: i64) -> f64 {
         self.purge(now);
-        let total: f64 = self.samples.iter().map(|(_, v)| v).sum();
-        total * 1000.0 / self.window_ms(now) as f64
+        let total: f64 = self.samples.iter().map(|s| s.value).sum();
+        total * 1000.0 / self.window_ms(now).max(1) as f64
+    }
+
+    /// When anything was last recorded.
+    fn last_event(&self) -> i64 {
+        self.samples
+            .iter()
+            .map(|s| s.last_event)
+            .max()
+            .unwrap_or(i64::MIN)
     }
 }
+
+/// How long a meter nobody records to is kept (Kafka expires idle quota sensors after an
+/// hour), and how many meters may exist before idle ones are looked for.
+const METER_IDLE_MS: i64 = 3_600_000;
+const METERS_BEFORE_SWEEP: usize = 1024;
 
 /// The stored quotas, and the meters of the clients they apply to.
 #[derive(Debug, Default)]
 pub struct ClientQuotas {
     quotas: BTreeMap<QuotaEntity, BTreeMap<String, f64>>,
-    /// By kind and metric tags (user, client id), as Kafka's sensors are.
-    meters: HashMap<(QuotaKind, String, String), Rate>,
+    /// By broker, kind and metric tags (user, client id), as Kafka's sensors are: each
+    /// broker measures and enforces a quota on its own.
+    meters: HashMap<(i32, QuotaKind, String, String), Rate>,
 }
 
 fn invalid(message: impl Into<String>) -> KafkaError {
@@ -384,16 +431,27 @@ impl ClientQuotas {
         !self.quotas.is_empty()
     }
 
-    /// Records `value` of `kind` for `client_id` at `now`; the throttle time in ms (0
-    /// within the quota, or with none).
-    pub fn record(&mut self, kind: QuotaKind, client_id: &str, value: f64, now: i64) -> i32 {
+    /// Records `value` of `kind` for `client_id` on `broker` at `now`; the throttle time
+    /// in ms (0 within the quota, or with none).
+    pub fn record(
+        &mut self,
+        broker: i32,
+        kind: QuotaKind,
+        client_id: &str,
+        value: f64,
+        now: i64,
+    ) -> i32 {
         if !self.any() {
             return 0;
         }
         let Some((bound, user, client)) = self.limit(kind, client_id) else {
             return 0;
         };
-        let rate = self.meters.entry((kind, user, client)).or_default();
+        if self.meters.len() >= METERS_BEFORE_SWEEP {
+            self.meters
+                .retain(|_, rate| now - rate.last_event() < METER_IDLE_MS);
+        }
+        let rate = self.meters.entry((broker, kind, user, client)).or_default();
         rate.record(value, now);
         let measured = rate.measure(now);
         if measured <= bound {
@@ -404,9 +462,16 @@ impl ClientQuotas {
     }
 
     /// Takes back a recorded `value` (a fetch answered empty because it was throttled).
-    pub fn unrecord(&mut self, kind: QuotaKind, client_id: &str, value: f64, now: i64) {
+    pub fn unrecord(
+        &mut self,
+        broker: i32,
+        kind: QuotaKind,
+        client_id: &str,
+        value: f64,
+        now: i64,
+    ) {
         if let Some((_, user, client)) = self.limit(kind, client_id)
-            && let Some(rate) = self.meters.get_mut(&(kind, user, client))
+            && let Some(rate) = self.meters.get_mut(&(broker, kind, user, client))
         {
             rate.record(-value, now);
         }
