@@ -1,6 +1,6 @@
 //! The cluster-level APIs over the wire: UpdateFeatures (a transaction.version change
 //! that ApiVersions reports at once), UnregisterBroker (a stopped broker forgotten until
-//! it starts again), ListConfigResources (live brokers and topics) and the SCRAM
+//! it starts again), ListConfigResources (client-metrics subscriptions, live brokers and topics) and the SCRAM
 //! credential APIs (stored, described, deleted, with Kafka's refusals).
 
 mod support;
@@ -145,7 +145,7 @@ fn an_unregistered_stopped_broker_disappears_until_it_starts_again() {
 }
 
 #[test]
-fn list_config_resources_lists_live_brokers_and_topics() {
+fn list_config_resources_lists_subscriptions_live_brokers_and_topics() {
     let cluster = Cluster::builder()
         .brokers(2)
         .topic("a", 1)
@@ -153,17 +153,28 @@ fn list_config_resources_lists_live_brokers_and_topics() {
         .start()
         .unwrap();
     cluster.stop_broker(2).unwrap();
+    cluster
+        .subscribe_client_metrics("producers", &["org.apache.kafka.producer."], 1000)
+        .unwrap();
     let response = Conn::to_broker(&cluster, 1).send(1, &ListConfigResourcesRequest::default());
     let listed: Vec<(i8, String)> = response
         .config_resources
         .iter()
         .map(|r| (r.resource_type, r.resource_name.to_string()))
         .collect();
-    let expected: Vec<(i8, String)> = [(8, "1"), (4, "1"), (2, "a"), (2, "b")]
+    let expected: Vec<(i8, String)> = [(16, "producers"), (8, "1"), (4, "1"), (2, "a"), (2, "b")]
         .iter()
         .map(|(t, n)| (*t, n.to_string()))
         .collect();
     assert_eq!(listed, expected);
+    // v0 (ListClientMetricsResources) lists the subscriptions only.
+    let v0 = Conn::to_broker(&cluster, 1).send(0, &ListConfigResourcesRequest::default());
+    let names: Vec<String> = v0
+        .config_resources
+        .iter()
+        .map(|r| r.resource_name.to_string())
+        .collect();
+    assert_eq!(names, ["producers"]);
 
     let unsupported = Conn::to_broker(&cluster, 1).send(
         1,

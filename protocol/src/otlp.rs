@@ -153,14 +153,21 @@ pub enum TelemetryError {
     Decompress(#[from] BatchError),
     #[error("not an OTLP MetricsData message: {0}")]
     Decode(#[from] prost::DecodeError),
+    #[error("the data points' names and attributes exceed {0} bytes")]
+    TooLarge(usize),
 }
 
 /// Decompresses (with `compression_type`, a record-batch codec id, decompressing at
 /// most `limit` bytes) and decodes a PushTelemetry payload into its data points.
+///
+/// Flattening repeats a resource's attributes and a metric's name in each of its points,
+/// so a small payload of many points under many attributes would expand without bound:
+/// the points' names and attributes together may take at most `budget` bytes.
 pub fn decode_metrics(
     compression_type: i8,
     payload: &Bytes,
     limit: u64,
+    budget: usize,
 ) -> Result<Vec<MetricPoint>, TelemetryError> {
     use prost::Message;
     let codec = Codec::from_id(compression_type as u8)?;
@@ -169,19 +176,25 @@ pub fn decode_metrics(
         other => crate::batch::decompress_limited(other, payload, limit)?,
     };
     let data = MetricsData::decode(raw)?;
+    let text = |kv: &KeyValue| {
+        (
+            kv.key.clone(),
+            kv.value.as_ref().map(AnyValue::text).unwrap_or_default(),
+        )
+    };
+    let size = |attributes: &[(String, String)]| -> usize {
+        attributes.iter().map(|(k, v)| k.len() + v.len()).sum()
+    };
     let mut points = Vec::new();
+    let mut spent = 0usize;
     for rm in &data.resource_metrics {
         let resource: Vec<(String, String)> = rm
             .resource
             .iter()
             .flat_map(|r| &r.attributes)
-            .map(|kv| {
-                (
-                    kv.key.clone(),
-                    kv.value.as_ref().map(AnyValue::text).unwrap_or_default(),
-                )
-            })
+            .map(text)
             .collect();
+        let resource_size = size(&resource);
         for metric in rm.scope_metrics.iter().flat_map(|s| &s.metrics) {
             let data_points = match &metric.data {
                 Some(metric::Data::Gauge(g)) => &g.data_points,
@@ -194,13 +207,19 @@ pub fn decode_metrics(
                     Some(number_data_point::Value::AsInt(i)) => i as f64,
                     None => continue,
                 };
+                // Counted before anything is copied: the point's own attributes are in
+                // the decoded message already; the copies are what the budget bounds.
+                let own: usize = p
+                    .attributes
+                    .iter()
+                    .map(|kv| kv.key.len() + kv.value.as_ref().map_or(0, |v| v.encoded_len()))
+                    .sum();
+                spent = spent.saturating_add(metric.name.len() + resource_size + own + 1);
+                if spent > budget {
+                    return Err(TelemetryError::TooLarge(budget));
+                }
                 let mut attributes = resource.clone();
-                attributes.extend(p.attributes.iter().map(|kv| {
-                    (
-                        kv.key.clone(),
-                        kv.value.as_ref().map(AnyValue::text).unwrap_or_default(),
-                    )
-                }));
+                attributes.extend(p.attributes.iter().map(text));
                 points.push(MetricPoint {
                     name: metric.name.clone(),
                     attributes,
@@ -265,7 +284,7 @@ mod tests {
             }],
         };
         let bytes = Bytes::from(data.encode_to_vec());
-        let points = decode_metrics(0, &bytes, 1 << 20).unwrap();
+        let points = decode_metrics(0, &bytes, 1 << 20, 1 << 20).unwrap();
         assert_eq!(points.len(), 2);
         assert_eq!(points[0].value, 1.5);
         assert_eq!(
@@ -277,7 +296,12 @@ mod tests {
             points[1].attributes[1],
             ("node.id".to_string(), "1".to_string())
         );
-        assert!(decode_metrics(0, &Bytes::from_static(b"\xff\xff\xff"), 1 << 20).is_err());
-        assert!(decode_metrics(9, &bytes, 1 << 20).is_err());
+        assert!(decode_metrics(0, &Bytes::from_static(b"\xff\xff\xff"), 1 << 20, 1 << 20).is_err());
+        assert!(decode_metrics(9, &bytes, 1 << 20, 1 << 20).is_err());
+        // The two points' names and attributes are about 110 bytes.
+        assert!(matches!(
+            decode_metrics(0, &bytes, 1 << 20, 100),
+            Err(TelemetryError::TooLarge(100))
+        ));
     }
 }

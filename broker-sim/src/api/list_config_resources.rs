@@ -5,9 +5,9 @@
 //! a broker logger, each live broker, and every topic. A type Kafka does not list
 //! (anything but those five) fails the whole request with UNSUPPORTED_VERSION.
 //!
-//! broker-sim keeps no group configs nor client-metrics subscriptions, so those two are
-//! always empty. Topics come in name order and brokers in id order, where Kafka's order
-//! follows its metadata image.
+//! broker-sim keeps no group configs, so groups are never listed. Client-metrics
+//! subscriptions (`Cluster::subscribe_client_metrics`) come in name order, brokers in id
+//! order and topics in name order, where Kafka's order follows its metadata image.
 
 use kafka_protocol::ResponseError;
 use kafka_protocol::messages::ApiKey;
@@ -46,6 +46,15 @@ fn serve(ctx: &Ctx<'_>, request: ListConfigResourcesRequest) -> ListConfigResour
     };
     let brokers: Vec<i32> = state.live_brokers().map(|b| b.id).collect();
     let mut out = Vec::new();
+    if wants(CLIENT_METRICS) {
+        out.extend(
+            state
+                .telemetry
+                .subscriptions()
+                .keys()
+                .map(|name| resource(CLIENT_METRICS, name.clone())),
+        );
+    }
     for kind in [BROKER_LOGGER, BROKER] {
         if wants(kind) {
             out.extend(brokers.iter().map(|id| resource(kind, id.to_string())));

@@ -9,6 +9,7 @@ use kafka_protocol::messages::ApiKey;
 use kafka_protocol::messages::{PushTelemetryRequest, PushTelemetryResponse};
 
 use super::{Api, Ctx, Names, Reply};
+use crate::state::telemetry::decode_push;
 
 pub(crate) struct PushTelemetry;
 
@@ -20,15 +21,29 @@ impl Api for PushTelemetry {
 
     async fn handle(ctx: &Ctx<'_>, request: PushTelemetryRequest) -> Reply<PushTelemetryResponse> {
         let now = ctx.shared.clock.now_ms();
-        let pushed = ctx.shared.lock().push_telemetry(
-            ctx.client_id,
-            request.client_instance_id,
+        let id = request.client_instance_id;
+        // Checked under the lock, decoded outside it (a megabyte of OTLP may take a while),
+        // kept under it again.
+        let checked = ctx.shared.lock().check_telemetry_push(
+            id,
             request.subscription_id,
             request.terminating,
-            request.compression_type,
-            &request.metrics,
+            request.metrics.len(),
             now,
         );
+        let pushed = checked
+            .and_then(|()| decode_push(id, request.compression_type, &request.metrics))
+            .map(|points| {
+                let count = points.len();
+                ctx.shared.lock().store_telemetry_push(
+                    ctx.client_id,
+                    id,
+                    request.terminating,
+                    points,
+                    now,
+                );
+                count
+            });
         Reply::Response(match pushed {
             Ok(points) => {
                 tracing::debug!(client_id = ctx.client_id, points, "client telemetry pushed");

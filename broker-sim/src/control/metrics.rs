@@ -187,18 +187,46 @@ fn client_metrics_text(out: &mut String, clients: &[crate::ClientTelemetry]) {
                 c.client_instance_id,
                 escape(name)
             );
+            let mut seen: Vec<String> = ["client_id", "client_instance_id", "name"]
+                .map(String::from)
+                .to_vec();
             for (k, v) in attributes {
-                let key: String = k
-                    .chars()
-                    .map(|ch| if ch.is_ascii_alphanumeric() { ch } else { '_' })
-                    .collect();
-                if ["client_id", "client_instance_id", "name"].contains(&key.as_str()) {
+                let key = label_name(k);
+                // A label appears once: the first attribute to take a name keeps it.
+                if seen.contains(&key) {
                     continue;
                 }
                 let _ = write!(labels, ",{key}=\"{}\"", escape(v));
+                seen.push(key);
             }
-            let _ = writeln!(out, "kafka_client_metric{{{labels}}} {value}");
+            let _ = writeln!(out, "kafka_client_metric{{{labels}}} {}", sample(*value));
         }
+    }
+}
+
+/// An attribute key as a Prometheus label name (`[a-zA-Z_][a-zA-Z0-9_]*`, `__` reserved):
+/// other characters become `_`, and a name that would start with a digit, be empty or
+/// start with `__` gets an `attr_` prefix.
+fn label_name(key: &str) -> String {
+    let name: String = key
+        .chars()
+        .map(|ch| if ch.is_ascii_alphanumeric() { ch } else { '_' })
+        .collect();
+    if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) || name.starts_with("__") {
+        format!("attr_{name}")
+    } else {
+        name
+    }
+}
+
+/// A sample value as the text format writes it (`+Inf`, `-Inf`, `NaN`).
+fn sample(value: f64) -> String {
+    if value.is_nan() {
+        "NaN".into()
+    } else if value.is_infinite() {
+        if value > 0.0 { "+Inf" } else { "-Inf" }.into()
+    } else {
+        value.to_string()
     }
 }
 
@@ -208,4 +236,25 @@ fn escape(label: &str) -> String {
         .replace('\\', "\\\\")
         .replace('"', "\\\"")
         .replace('\n', "\\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attribute_keys_become_valid_label_names() {
+        assert_eq!(label_name("node.id"), "node_id");
+        assert_eq!(label_name("1st"), "attr_1st");
+        assert_eq!(label_name(""), "attr_");
+        assert_eq!(label_name("__name__"), "attr___name__");
+    }
+
+    #[test]
+    fn special_values_are_written_as_the_text_format_spells_them() {
+        assert_eq!(sample(f64::INFINITY), "+Inf");
+        assert_eq!(sample(f64::NEG_INFINITY), "-Inf");
+        assert_eq!(sample(f64::NAN), "NaN");
+        assert_eq!(sample(1.5), "1.5");
+    }
 }

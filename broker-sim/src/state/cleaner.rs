@@ -11,6 +11,11 @@
 //! (`delete.retention.ms`, KIP-534). How a partition is compacted is
 //! `PartitionLog::compact`.
 //!
+//! Two differences from Kafka's cleaner: transaction markers are never cleaned away
+//! (aborted records are), and a producer's last batch is not kept as an empty batch
+//! once all its records are superseded — broker-sim's producer state lives outside the
+//! log, so nothing needs it.
+//!
 //! A test need not wait for any of that: [`State::compact_now`] rolls each partition's
 //! active segment and cleans everything the other bounds allow, at once.
 

@@ -141,7 +141,7 @@ impl State {
             features_epoch: 1,
             scram: scram::ScramCredentials::default(),
             quotas: quotas::ClientQuotas::default(),
-            telemetry: telemetry::Telemetry::default(),
+            telemetry: telemetry::Telemetry::new(seed),
             quorum: quorum::Quorum::default(),
         }
     }

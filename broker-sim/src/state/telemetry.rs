@@ -21,13 +21,20 @@ use uuid::Uuid;
 
 use super::State;
 use crate::error::KafkaError;
+use crate::rng::SimRng;
 
 /// How often a client with no subscription asks again (Kafka's default `interval.ms`).
 pub const DEFAULT_PUSH_INTERVAL_MS: i32 = 300_000;
 /// The largest payload accepted (Kafka's `telemetry.max.bytes`).
 pub const TELEMETRY_MAX_BYTES: i32 = 1024 * 1024;
 /// The most a compressed payload may expand to.
-const MAX_DECOMPRESSED: u64 = 16 * 1024 * 1024;
+pub const MAX_DECOMPRESSED: u64 = 16 * 1024 * 1024;
+/// The most bytes of metric names and attributes one push may decode to (each point
+/// carries its resource's attributes).
+pub const MAX_DECODED: usize = 32 * 1024 * 1024;
+/// Mixed into the cluster seed for the client instance ids: a stream of their own, so
+/// whether (and when) clients ask for telemetry never changes topic or member ids.
+const RNG_SALT: u64 = 0x7e1e_4e7a_c11e_0714;
 /// The most metric series (name and attributes) kept per client instance: a client that
 /// pushes ever new names cannot grow the broker without bound.
 const MAX_SERIES: usize = 10_000;
@@ -57,8 +64,10 @@ pub struct ClientTelemetry {
     last_push_ms: Option<i64>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Telemetry {
+    /// Client instance ids, from the cluster seed (see [`RNG_SALT`]).
+    rng: SimRng,
     subscriptions: BTreeMap<String, Subscription>,
     /// Grows with every change to the subscriptions; the subscription id clients see.
     generation: i32,
@@ -66,6 +75,15 @@ pub struct Telemetry {
 }
 
 impl Telemetry {
+    pub fn new(seed: u64) -> Self {
+        Telemetry {
+            rng: SimRng::new(seed ^ RNG_SALT),
+            subscriptions: BTreeMap::new(),
+            generation: 0,
+            clients: BTreeMap::new(),
+        }
+    }
+
     /// The metric prefixes requested (`[""]` for every metric) and the push interval.
     fn requested(&self) -> (Vec<String>, i32) {
         if self.subscriptions.is_empty() {
@@ -164,7 +182,7 @@ impl State {
         client_id: &str,
     ) -> SubscriptionAnswer {
         let id = if client_instance_id.is_nil() {
-            self.rng.uuid()
+            self.telemetry.rng.uuid()
         } else {
             client_instance_id
         };
@@ -182,20 +200,17 @@ impl State {
         }
     }
 
-    /// PushTelemetry: checks the instance, the subscription id, the size and the pace
-    /// (no sooner than half the push interval after the last push, unless the client is
-    /// closing), then keeps the decoded metrics.
-    #[allow(clippy::too_many_arguments)]
-    pub fn push_telemetry(
-        &mut self,
-        client_id: &str,
+    /// PushTelemetry's checks, before its payload is decoded (outside the state lock):
+    /// the instance, the subscription id, the size and the pace (no sooner than half the
+    /// push interval after the last push, unless the client is closing).
+    pub fn check_telemetry_push(
+        &self,
         client_instance_id: Uuid,
         subscription_id: i32,
         terminating: bool,
-        compression_type: i8,
-        payload: &bytes::Bytes,
+        payload_len: usize,
         now: i64,
-    ) -> Result<usize, KafkaError> {
+    ) -> Result<(), KafkaError> {
         if client_instance_id.is_nil() {
             return Err(KafkaError::new(
                 ResponseError::InvalidRequest,
@@ -208,7 +223,7 @@ impl State {
                 format!("Unknown client subscription id for the client: {client_instance_id}"),
             ));
         }
-        if payload.len() > TELEMETRY_MAX_BYTES as usize {
+        if payload_len > TELEMETRY_MAX_BYTES as usize {
             return Err(KafkaError::new(
                 ResponseError::TelemetryTooLarge,
                 format!(
@@ -217,12 +232,12 @@ impl State {
             ));
         }
         let (_, interval) = self.telemetry.requested();
-        let client = self.telemetry.client(client_instance_id, client_id);
-        if !terminating
-            && client
-                .last_push_ms
-                .is_some_and(|last| now - last < i64::from(interval) / 2)
-        {
+        let last = self
+            .telemetry
+            .clients
+            .get(&client_instance_id)
+            .and_then(|c| c.last_push_ms);
+        if !terminating && last.is_some_and(|last| now - last < i64::from(interval) / 2) {
             return Err(KafkaError::new(
                 ResponseError::ThrottlingQuotaExceeded,
                 format!(
@@ -230,37 +245,54 @@ impl State {
                 ),
             ));
         }
-        let points: Vec<MetricPoint> = if payload.is_empty() {
-            Vec::new()
-        } else {
-            broker_sim_protocol::otlp::decode_metrics(compression_type, payload, MAX_DECOMPRESSED)
-                .map_err(|e| {
-                let code = if matches!(
-                    e,
-                    broker_sim_protocol::otlp::TelemetryError::Decompress(
-                        broker_sim_protocol::batch::BatchError::UnknownCodec(_)
-                    )
-                ) {
-                    ResponseError::UnsupportedCompressionType
-                } else {
-                    ResponseError::InvalidRecord
-                };
-                KafkaError::new(
-                    code,
-                    format!("Error decoding the telemetry of {client_instance_id}: {e}"),
-                )
-            })?
-        };
+        Ok(())
+    }
+
+    /// Keeps a checked push's decoded points (the instance is made here if it is new).
+    pub fn store_telemetry_push(
+        &mut self,
+        client_id: &str,
+        client_instance_id: Uuid,
+        terminating: bool,
+        points: Vec<MetricPoint>,
+        now: i64,
+    ) {
+        let client = self.telemetry.client(client_instance_id, client_id);
         client.last_push_ms = Some(now);
         client.pushes += 1;
         client.terminated = terminating;
-        let count = points.len();
         for p in points {
             let key = (p.name, p.attributes);
             if client.metrics.len() < MAX_SERIES || client.metrics.contains_key(&key) {
                 client.metrics.insert(key, p.value);
             }
         }
-        Ok(count)
     }
+}
+
+/// Decodes a PushTelemetry payload (empty: no points) within the decompression and
+/// decoded-size bounds; the error names Kafka's code for it.
+pub fn decode_push(
+    client_instance_id: Uuid,
+    compression_type: i8,
+    payload: &bytes::Bytes,
+) -> Result<Vec<MetricPoint>, KafkaError> {
+    use broker_sim_protocol::{batch::BatchError, otlp};
+    if payload.is_empty() {
+        return Ok(Vec::new());
+    }
+    otlp::decode_metrics(compression_type, payload, MAX_DECOMPRESSED, MAX_DECODED).map_err(|e| {
+        let code = if matches!(
+            e,
+            otlp::TelemetryError::Decompress(BatchError::UnknownCodec(_))
+        ) {
+            ResponseError::UnsupportedCompressionType
+        } else {
+            ResponseError::InvalidRecord
+        };
+        KafkaError::new(
+            code,
+            format!("Error decoding the telemetry of {client_instance_id}: {e}"),
+        )
+    })
 }
