@@ -30,9 +30,15 @@ impl SimRng {
         uuid::Builder::from_random_bytes(bytes).into_uuid()
     }
 
-    /// A cluster id in Kafka's format: a UUID as 22 characters of URL-safe base64.
-    pub fn cluster_id(&mut self) -> String {
+    /// A UUID as Kafka's `Uuid.toString` writes it: 22 characters of URL-safe base64
+    /// (cluster ids, consumer group member ids).
+    pub fn uuid_base64(&mut self) -> String {
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(self.uuid().as_bytes())
+    }
+
+    /// A cluster id in Kafka's format.
+    pub fn cluster_id(&mut self) -> String {
+        self.uuid_base64()
     }
 }
 

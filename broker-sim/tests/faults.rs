@@ -809,6 +809,17 @@ fn sweep_request(
         }
         ApiKey::JoinGroup => exchange(cluster, v, &join_request(&group, "", &["range"])),
         ApiKey::Heartbeat => exchange(cluster, v, &heartbeat_request(&group, 1, "m")),
+        ApiKey::ConsumerGroupHeartbeat => exchange(
+            cluster,
+            v,
+            &consumer_join_request(&group, "m-sweep-member-0000000001", &["t"]),
+        ),
+        ApiKey::ConsumerGroupDescribe => exchange(
+            cluster,
+            v,
+            &kafka_protocol::messages::ConsumerGroupDescribeRequest::default()
+                .with_group_ids(vec![group_id(&group)]),
+        ),
         ApiKey::LeaveGroup => {
             let mut request = LeaveGroupRequest::default().with_group_id(group_id(&group));
             if v >= 3 {

@@ -178,6 +178,9 @@ fn check(cluster: &Cluster, key: ApiKey, v: i16) -> Check {
         ApiKey::DescribeClientQuotas | ApiKey::AlterClientQuotas => client_quotas(cluster, v),
         ApiKey::GetTelemetrySubscriptions | ApiKey::PushTelemetry => telemetry(cluster, v),
         ApiKey::DescribeQuorum => describe_quorum(cluster, v),
+        ApiKey::ConsumerGroupHeartbeat | ApiKey::ConsumerGroupDescribe => {
+            consumer_group(cluster, key, v)
+        }
         ApiKey::AddRaftVoter | ApiKey::RemoveRaftVoter => raft_voters(cluster, v),
         ApiKey::DescribeUserScramCredentials | ApiKey::AlterUserScramCredentials => {
             scram_credentials(cluster, v)
@@ -1164,6 +1167,41 @@ fn telemetry(cluster: &Cluster, v: i16) -> Check {
             .with_terminating(true),
     )?;
     no_error(pushed.error_code, "push")
+}
+
+/// A KIP-848 member joins (v1 picks its own id, v0 is given one), is assigned all of t,
+/// and ConsumerGroupDescribe shows it.
+fn consumer_group(cluster: &Cluster, key: ApiKey, v: i16) -> Check {
+    let group = format!("sweep-{key:?}-v{v}");
+    let mut conn = Conn::to_coordinator(cluster, &group);
+    let member = if v >= 1 { "sweep-member-id" } else { "" };
+    let joined = (&mut conn).exchange(v, &consumer_join_request(&group, member, &["t"]))?;
+    no_error(joined.error_code, "join")?;
+    let id = joined.member_id.clone().unwrap_or_default().to_string();
+    ensure(
+        joined.member_epoch == 1 && !id.is_empty() && (v == 0 || id == member),
+        || format!("{joined:?}"),
+    )?;
+    let assigned: Vec<i32> = joined
+        .assignment
+        .iter()
+        .flat_map(|a| &a.topic_partitions)
+        .flat_map(|tp| tp.partitions.iter().copied())
+        .collect();
+    ensure(assigned == [0, 1, 2], || format!("{joined:?}"))?;
+    let described = (&mut conn).exchange(
+        v,
+        &kafka_protocol::messages::ConsumerGroupDescribeRequest::default()
+            .with_group_ids(vec![group_id(&group)]),
+    )?;
+    let g = described.groups.first().ok_or("no group described")?;
+    no_error(g.error_code, "describe")?;
+    ensure(
+        g.group_state.as_str() == "Stable"
+            && g.members.len() == 1
+            && g.members[0].member_id.as_str() == id,
+        || format!("{g:?}"),
+    )
 }
 
 fn describe_quorum(cluster: &Cluster, v: i16) -> Check {

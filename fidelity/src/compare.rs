@@ -63,8 +63,37 @@ pub const NORMALISED: &[(&str, &str)] = &[
 /// UUID is replaced, the rest compared.
 pub const MEMBER_IDS: &[&str] = &["member_id", "leader"];
 
-/// `text` with every UUID (8-4-4-4-12 hex digits) replaced by `<uuid>`.
+/// `text` with every UUID (8-4-4-4-12 hex digits), and every quoted 22-character
+/// URL-safe base64 string (a UUID as Kafka's `Uuid.toString` writes it: the member ids a
+/// coordinator gives ConsumerGroupHeartbeat v0 members), replaced by `<uuid>`.
 fn without_uuids(text: &str) -> String {
+    without_hex_uuids(&without_base64_uuids(text))
+}
+
+fn without_base64_uuids(text: &str) -> String {
+    let is_b64 = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find('"') {
+        out.push_str(&rest[..=start]);
+        rest = &rest[start + 1..];
+        let Some(end) = rest.find('"') else {
+            break;
+        };
+        let inner = &rest[..end];
+        if inner.len() == 22 && inner.chars().all(is_b64) {
+            out.push_str("<uuid>");
+        } else {
+            out.push_str(inner);
+        }
+        out.push('"');
+        rest = &rest[end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+fn without_hex_uuids(text: &str) -> String {
     let bytes = text.as_bytes();
     let shape = [8, 4, 4, 4, 12];
     let mut out = String::with_capacity(text.len());
@@ -436,6 +465,10 @@ mod tests {
             "\"client-<uuid>\","
         );
         assert_eq!(without_uuids("\"not-a-uuid-1234\""), "\"not-a-uuid-1234\"");
+        assert_eq!(
+            without_uuids("member_id: Some(\"AbCdEfGhIjKlMnOpQrSt_-\"),"),
+            "member_id: Some(\"<uuid>\"),"
+        );
     }
 
     #[test]

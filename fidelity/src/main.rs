@@ -195,6 +195,16 @@ fn play(conn: &mut Conn, steps: &[Step]) -> Vec<Outcome> {
                             seen.member_id = j.member_id.to_string();
                             seen.generation = j.generation_id;
                         }
+                        R::ConsumerGroupHeartbeat(h)
+                            if h.error_code == 0 && h.member_epoch >= 0 =>
+                        {
+                            seen.member_id = h
+                                .member_id
+                                .as_ref()
+                                .map(|m| m.to_string())
+                                .unwrap_or_default();
+                            seen.generation = h.member_epoch;
+                        }
                         R::InitProducerId(i) if i.error_code == 0 => {
                             seen.producer_id = i.producer_id.0;
                             seen.producer_epoch = i.producer_epoch;

@@ -11,7 +11,8 @@
 //! use KIP-890 transactions. As Kafka does, a v3 request does not see supported features
 //! whose minimum is 0 (KAFKA-17492), and a feature finalized at level 0 is not listed.
 //! Kafka's other features (`metadata.version`, `group.version`, …) are left out:
-//! broker-sim has no KRaft metadata log, nor KIP-848 groups yet. The finalized-features
+//! broker-sim has no KRaft metadata log, and serves KIP-848 groups as at `group.version`
+//! 1 without listing it (clients go by the ConsumerGroupHeartbeat key). The finalized-features
 //! epoch starts at 1 (clients only look at features with an epoch of 0 or more) and grows
 //! with each UpdateFeatures that changes a level.
 

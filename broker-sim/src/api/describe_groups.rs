@@ -39,11 +39,19 @@ fn serve(ctx: &Ctx<'_>, r: DescribeGroupsRequest) -> DescribeGroupsResponse {
 }
 
 fn describe(state: &State, version: i16, id: GroupId, described: DescribedGroup) -> DescribedGroup {
-    let Some(group) = state.groups.get(&id) else {
+    // A consumer group (KIP-848) is described by ConsumerGroupDescribe; here it is
+    // reported as a group that is not there.
+    let group = state.groups.get(&id);
+    let Some(group) = group.filter(|g| g.consumer.is_none()) else {
         if version >= 6 {
+            let message = if group.is_some() {
+                format!("Group {} is not a classic group.", &*id)
+            } else {
+                format!("Group {} not found.", &*id)
+            };
             return described
                 .with_error_code(ResponseError::GroupIdNotFound.code())
-                .with_error_message(Some(str_bytes(format!("Group {} not found.", &*id))))
+                .with_error_message(Some(str_bytes(message)))
                 .with_group_state(str_bytes(GroupState::Dead.as_str()));
         }
         return described.with_group_state(str_bytes(GroupState::Dead.as_str()));

@@ -2,7 +2,7 @@
 //!
 //! Lists the groups this broker coordinates, as Kafka does (admin clients ask every
 //! broker and merge). v4+ filter by state and report it; v5+ filter by type and report
-//! it — every broker-sim group is "classic", so any other type filter matches nothing.
+//! it: "classic", or "consumer" for a group of the new protocol (KIP-848).
 //! Filters compare case-insensitively, like Kafka's.
 
 use kafka_protocol::ResponseError;
@@ -11,8 +11,6 @@ use kafka_protocol::messages::list_groups_response::ListedGroup;
 use kafka_protocol::messages::{GroupId, ListGroupsRequest, ListGroupsResponse};
 
 use super::{Api, Ctx, Names, Reply, str_bytes};
-
-const CLASSIC: &str = "classic";
 
 fn serve(ctx: &Ctx<'_>, r: ListGroupsRequest) -> ListGroupsResponse {
     let state = ctx.shared.lock();
@@ -23,19 +21,24 @@ fn serve(ctx: &Ctx<'_>, r: ListGroupsRequest) -> ListGroupsResponse {
         .groups
         .iter()
         .filter(|g| state.is_coordinator(&g.id, ctx.broker_id))
-        .filter(|g| wanted(&r.states_filter, g.state.as_str()))
-        .filter(|_| wanted(&r.types_filter, CLASSIC))
+        .filter(|g| wanted(&r.states_filter, g.state_name()))
+        .filter(|g| wanted(&r.types_filter, g.group_type()))
         .map(|g| {
+            let protocol_type = if g.consumer.is_some() {
+                Some("consumer".to_string())
+            } else {
+                g.protocol_type.clone()
+            };
             let listed = ListedGroup::default()
                 .with_group_id(GroupId(str_bytes(&g.id)))
-                .with_protocol_type(str_bytes(g.protocol_type.clone().unwrap_or_default()));
+                .with_protocol_type(str_bytes(protocol_type.unwrap_or_default()));
             let listed = if ctx.version >= 4 {
-                listed.with_group_state(str_bytes(g.state.as_str()))
+                listed.with_group_state(str_bytes(g.state_name()))
             } else {
                 listed
             };
             if ctx.version >= 5 {
-                listed.with_group_type(str_bytes(CLASSIC))
+                listed.with_group_type(str_bytes(g.group_type()))
             } else {
                 listed
             }

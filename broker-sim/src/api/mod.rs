@@ -420,6 +420,8 @@ registry! {
     unregister_broker::UnregisterBroker,
     describe_transactions::DescribeTransactions,
     list_transactions::ListTransactions,
+    consumer_group_heartbeat::ConsumerGroupHeartbeat,
+    consumer_group_describe::ConsumerGroupDescribe,
     get_telemetry_subscriptions::GetTelemetrySubscriptions,
     push_telemetry::PushTelemetry,
     list_config_resources::ListConfigResources,
@@ -433,8 +435,6 @@ registry! {
 /// checks that these and [`SUPPORTED_APIS`] are exactly what the reference Kafka
 /// advertises.
 pub const NOT_SERVED: &[(ApiKey, &str)] = &[
-    (ApiKey::ConsumerGroupHeartbeat, KIP_848),
-    (ApiKey::ConsumerGroupDescribe, KIP_848),
     (ApiKey::ShareGroupHeartbeat, SHARE_GROUPS),
     (ApiKey::ShareGroupDescribe, SHARE_GROUPS),
     (ApiKey::ShareFetch, SHARE_GROUPS),
@@ -449,7 +449,6 @@ pub const NOT_SERVED: &[(ApiKey, &str)] = &[
     (ApiKey::DeleteShareGroupOffsets, SHARE_GROUPS),
 ];
 
-const KIP_848: &str = "not yet: KIP-848 consumer groups are planned; classic groups are served";
 const SHARE_GROUPS: &str = "share groups (KIP-932) are a preview in Kafka 4.1, which answers them only once `share.version` is enabled; broker-sim does not simulate them";
 const SHARE_STATE: &str =
     "share-group state kept between brokers (KIP-932): sent by brokers, never by clients";

@@ -6,8 +6,9 @@
 //! group-level error is top-level from v2, per partition in v1); v8+ ask for several at
 //! once. With `require_stable` (v7+) a partition for which an open transaction holds
 //! offsets (TxnOffsetCommit) is UNSTABLE_OFFSET_COMMIT with offset -1, so the consumer
-//! retries once the transaction ends (KIP-447); v9's member id and epoch are accepted
-//! unchecked.
+//! retries once the transaction ends (KIP-447). v9's member id and epoch are checked for
+//! a consumer group of the new protocol (UNKNOWN_MEMBER_ID, STALE_MEMBER_EPOCH; none given
+//! is an admin's fetch), and accepted unchecked for a classic group.
 
 use kafka_protocol::ResponseError;
 use kafka_protocol::messages::ApiKey;
@@ -39,7 +40,8 @@ fn serve(ctx: &Ctx<'_>, r: OffsetFetchRequest) -> OffsetFetchResponse {
                         .map(|t| (t.name.to_string(), t.partition_indexes))
                         .collect()
                 });
-                let (error, rows) = fetch(ctx, &g.group_id, topics, stable);
+                let member = g.member_id.as_ref().map(|m| (m.to_string(), g.member_epoch));
+                let (error, rows) = fetch(ctx, &g.group_id, topics, stable, member);
                 let topics = rows
                     .into_iter()
                     .map(|(topic, rows)| {
@@ -73,7 +75,7 @@ fn serve(ctx: &Ctx<'_>, r: OffsetFetchRequest) -> OffsetFetchResponse {
             .map(|t| (t.name.to_string(), t.partition_indexes))
             .collect()
     });
-    let (error, rows) = fetch(ctx, &r.group_id, topics, stable);
+    let (error, rows) = fetch(ctx, &r.group_id, topics, stable, None);
     let topics = rows
         .into_iter()
         .map(|(topic, rows)| {
@@ -116,8 +118,12 @@ fn fetch(
     group_id: &str,
     topics: Option<Vec<(String, Vec<i32>)>>,
     require_stable: bool,
+    member: Option<(String, i32)>,
 ) -> (i16, Vec<(String, Vec<Row>)>) {
     let result = ctx.coordinated(group_id, |state, _| {
+        if let Some((member_id, epoch)) = &member {
+            state.groups.validate_consumer_fetch(group_id, member_id, *epoch)?;
+        }
         let found = state.fetch_offsets(group_id, topics.clone())?;
         Ok(found
             .into_iter()

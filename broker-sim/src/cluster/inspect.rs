@@ -7,12 +7,13 @@ use bytes::Bytes;
 use kafka_protocol::ResponseError;
 
 use super::builder::{bootstrap, to_config_map};
+use super::views::ConsumerGroupInfo;
 use super::{
     Cluster, ClusterBuilder, GroupInfo, GroupOffset, MemberInfo, PartitionInfo, Record, TxnStatus,
 };
 use crate::error::KafkaError;
 use crate::state::counters::TopicStats;
-use crate::state::groups::{OffsetReset, decode_assignment};
+use crate::state::groups::{GroupState, OffsetReset, decode_assignment};
 use crate::state::{AppendOptions, BrokerInfo, TopicSpec};
 
 impl Cluster {
@@ -339,23 +340,50 @@ impl Cluster {
     pub fn group(&self, group_id: &str) -> Option<GroupInfo> {
         let state = self.shared().lock();
         let g = state.groups.get(group_id)?;
-        let members = g
-            .members
-            .values()
-            .map(|m| MemberInfo {
-                member_id: m.id.clone(),
-                group_instance_id: m.instance_id.clone(),
-                client_id: m.client_id.clone(),
-                client_host: m.client_host.clone(),
-                session_timeout_ms: m.session_timeout_ms,
-                rebalance_timeout_ms: m.rebalance_timeout_ms,
-                assignment: if g.protocol_type.as_deref() == Some("consumer") {
-                    decode_assignment(&m.assignment).unwrap_or_default()
-                } else {
-                    Vec::new()
-                },
-            })
-            .collect();
+        let members: Vec<MemberInfo> = match &g.consumer {
+            None => g
+                .members
+                .values()
+                .map(|m| MemberInfo {
+                    member_id: m.id.clone(),
+                    group_instance_id: m.instance_id.clone(),
+                    client_id: m.client_id.clone(),
+                    client_host: m.client_host.clone(),
+                    session_timeout_ms: m.session_timeout_ms,
+                    rebalance_timeout_ms: m.rebalance_timeout_ms,
+                    assignment: if g.protocol_type.as_deref() == Some("consumer") {
+                        decode_assignment(&m.assignment).unwrap_or_default()
+                    } else {
+                        Vec::new()
+                    },
+                    member_epoch: None,
+                    member_state: None,
+                    target_assignment: Vec::new(),
+                })
+                .collect(),
+            Some(cg) => {
+                let listed = |a: &crate::state::groups::assignors::Assignment| {
+                    a.iter()
+                        .map(|(t, ps)| (t.clone(), ps.iter().copied().collect()))
+                        .collect()
+                };
+                cg.members
+                    .values()
+                    .map(|m| MemberInfo {
+                        member_id: m.id.clone(),
+                        group_instance_id: m.instance_id.clone(),
+                        client_id: m.client_id.clone(),
+                        client_host: m.client_host.clone(),
+                        session_timeout_ms: crate::state::groups::consumer::SESSION_TIMEOUT_MS,
+                        rebalance_timeout_ms: m.rebalance_timeout_ms,
+                        assignment: listed(&m.assigned),
+                        member_epoch: Some(m.member_epoch),
+                        member_state: Some(m.state.as_str().to_string()),
+                        target_assignment: cg.target.get(&m.id).map(listed).unwrap_or_default(),
+                    })
+                    .collect()
+            }
+        };
         let offsets = g
             .offsets
             .iter()
@@ -379,9 +407,23 @@ impl Cluster {
                 }
             })
             .collect();
+        let consumer = g.consumer.as_ref().map(|cg| ConsumerGroupInfo {
+            state: cg.state_name().to_string(),
+            group_epoch: cg.epoch,
+            assignment_epoch: cg.assignment_epoch,
+            assignor: cg.assignor.clone(),
+        });
+        let group_state = match consumer.as_ref().map(|c| c.state.as_str()) {
+            None => g.state,
+            Some("Empty") => GroupState::Empty,
+            Some("Stable") => GroupState::Stable,
+            Some(_) => GroupState::PreparingRebalance,
+        };
         Some(GroupInfo {
             group_id: g.id.clone(),
-            state: g.state,
+            state: group_state,
+            group_type: g.group_type().to_string(),
+            consumer,
             protocol_type: g.protocol_type.clone().unwrap_or_default(),
             protocol: g.protocol.clone(),
             generation: g.generation,

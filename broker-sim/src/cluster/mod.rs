@@ -20,8 +20,8 @@ mod views;
 
 pub use builder::ClusterBuilder;
 pub use views::{
-    BatchInfo, BrokerStatus, GroupInfo, GroupOffset, MemberInfo, PartitionInfo, ProducerInfo,
-    Record, TransactionInfo, TxnStatus,
+    BatchInfo, BrokerStatus, ConsumerGroupInfo, GroupInfo, GroupOffset, MemberInfo, PartitionInfo,
+    ProducerInfo, Record, TransactionInfo, TxnStatus,
 };
 
 use crate::runtime::Runtime;

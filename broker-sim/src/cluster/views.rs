@@ -158,7 +158,13 @@ fn confluent_schema_id(bytes: &[u8]) -> Option<i32> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GroupInfo {
     pub group_id: String,
+    /// For a consumer group of the new protocol: Empty, Stable, or PreparingRebalance
+    /// while it is assigning or reconciling (its own state is in `consumer`).
     pub state: GroupState,
+    /// "classic", or "consumer" for a group of the new protocol (KIP-848).
+    pub group_type: String,
+    /// The new protocol's group state, epochs and assignor; `None` for a classic group.
+    pub consumer: Option<ConsumerGroupInfo>,
     /// "consumer" for Kafka consumers; "" before anyone joined.
     pub protocol_type: String,
     /// The selected protocol (for consumers, the assignor: "range", "cooperative-sticky").
@@ -193,6 +199,17 @@ impl GroupInfo {
     }
 }
 
+/// What a consumer group of the new protocol (KIP-848) adds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsumerGroupInfo {
+    /// Empty, Assigning, Reconciling or Stable, as ConsumerGroupDescribe names it.
+    pub state: String,
+    pub group_epoch: i32,
+    pub assignment_epoch: i32,
+    /// The server-side assignor of the target assignment ("uniform", "range").
+    pub assignor: String,
+}
+
 /// A group member as the inspection API shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MemberInfo {
@@ -205,8 +222,16 @@ pub struct MemberInfo {
     pub rebalance_timeout_ms: i32,
     /// The member's assignment decoded as the consumer protocol: (topic, sorted
     /// partitions), topics sorted. Empty before the leader assigned, or for a group that
-    /// does not use the consumer protocol.
+    /// does not use the consumer protocol. For a member of a consumer group of the new
+    /// protocol, what it currently owns.
     pub assignment: Vec<(String, Vec<i32>)>,
+    /// New protocol only: the member's epoch (-2 for a static member that left for now).
+    pub member_epoch: Option<i32>,
+    /// New protocol only: "stable", "unrevoked_partitions" or "unreleased_partitions".
+    pub member_state: Option<String>,
+    /// New protocol only: what the assignor wants the member to own; `assignment` moves
+    /// towards it as the member reconciles.
+    pub target_assignment: Vec<(String, Vec<i32>)>,
 }
 
 impl MemberInfo {

@@ -1,5 +1,6 @@
 //! Consumer groups: `GET /v1/groups`, `GET /v1/groups/{group}` (state, members with their
-//! decoded assignments, committed offsets with lag) and
+//! decoded assignments — for a group of the new protocol also the group and member
+//! epochs and each member's target assignment — committed offsets with lag) and
 //! `POST /v1/groups/{group}/members/{member}/expire` (a consumer "crash" now),
 //! `POST /v1/groups/{group}/reset-offsets` (redelivery from a chosen point).
 
@@ -97,12 +98,13 @@ fn group_json(g: &GroupInfo) -> Value {
         .members
         .iter()
         .map(|m| {
-            let assignment: Map<String, Value> = m
-                .assignment
-                .iter()
-                .map(|(topic, partitions)| (topic.clone(), json!(partitions)))
-                .collect();
-            json!({
+            let by_topic = |a: &[(String, Vec<i32>)]| -> Map<String, Value> {
+                a.iter()
+                    .map(|(topic, partitions)| (topic.clone(), json!(partitions)))
+                    .collect()
+            };
+            let assignment = by_topic(&m.assignment);
+            let mut member = json!({
                 "member_id": m.member_id,
                 "group_instance_id": m.group_instance_id,
                 "client_id": m.client_id,
@@ -110,7 +112,13 @@ fn group_json(g: &GroupInfo) -> Value {
                 "session_timeout_ms": m.session_timeout_ms,
                 "rebalance_timeout_ms": m.rebalance_timeout_ms,
                 "assignment": assignment,
-            })
+            });
+            if let Some(epoch) = m.member_epoch {
+                member["member_epoch"] = json!(epoch);
+                member["member_state"] = json!(m.member_state);
+                member["target_assignment"] = Value::Object(by_topic(&m.target_assignment));
+            }
+            member
         })
         .collect();
     let offsets: Vec<Value> = g
@@ -128,9 +136,14 @@ fn group_json(g: &GroupInfo) -> Value {
             })
         })
         .collect();
-    json!({
+    let state = match &g.consumer {
+        Some(c) => c.state.as_str(),
+        None => g.state.as_str(),
+    };
+    let mut out = json!({
         "group_id": g.group_id,
-        "state": g.state.as_str(),
+        "type": g.group_type,
+        "state": state,
         "protocol_type": g.protocol_type,
         "protocol": g.protocol,
         "generation": g.generation,
@@ -139,5 +152,11 @@ fn group_json(g: &GroupInfo) -> Value {
         "members": members,
         "offsets": offsets,
         "total_lag": g.total_lag(),
-    })
+    });
+    if let Some(c) = &g.consumer {
+        out["group_epoch"] = json!(c.group_epoch);
+        out["assignment_epoch"] = json!(c.assignment_epoch);
+        out["assignor"] = json!(c.assignor);
+    }
+    out
 }

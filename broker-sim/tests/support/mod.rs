@@ -647,6 +647,39 @@ pub fn sync_request(
         )
 }
 
+/// A ConsumerGroupHeartbeat (KIP-848) joining `group` (epoch 0) as `member_id`
+/// subscribed to `topics`; set the epoch and fields for later heartbeats.
+pub fn consumer_join_request(
+    group: &str,
+    member_id: &str,
+    topics: &[&str],
+) -> kafka_protocol::messages::ConsumerGroupHeartbeatRequest {
+    kafka_protocol::messages::ConsumerGroupHeartbeatRequest::default()
+        .with_group_id(group_id(group))
+        .with_member_id(str_bytes(member_id))
+        .with_member_epoch(0)
+        .with_instance_id(None)
+        .with_rack_id(None)
+        .with_rebalance_timeout_ms(30_000)
+        .with_subscribed_topic_names(Some(topics.iter().map(|t| name(t)).collect()))
+        .with_subscribed_topic_regex(None)
+        .with_server_assignor(None)
+        .with_topic_partitions(Some(Vec::new()))
+}
+
+/// A ConsumerGroupHeartbeat with nothing changed, by `member_id` at `epoch`.
+pub fn consumer_heartbeat_request(
+    group: &str,
+    member_id: &str,
+    epoch: i32,
+) -> kafka_protocol::messages::ConsumerGroupHeartbeatRequest {
+    consumer_join_request(group, member_id, &[])
+        .with_member_epoch(epoch)
+        .with_rebalance_timeout_ms(-1)
+        .with_subscribed_topic_names(None)
+        .with_topic_partitions(None)
+}
+
 pub fn heartbeat_request(group: &str, generation: i32, member_id: &str) -> HeartbeatRequest {
     HeartbeatRequest::default()
         .with_group_id(group_id(group))

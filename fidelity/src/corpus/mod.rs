@@ -3,6 +3,7 @@
 
 mod admin;
 mod cluster;
+mod consumer_groups;
 mod groups;
 mod helpers;
 mod members;
@@ -24,6 +25,7 @@ pub fn all() -> Vec<Scenario> {
     all.extend(records::scenarios());
     all.extend(groups::scenarios());
     all.extend(members::scenarios());
+    all.extend(consumer_groups::scenarios());
     all.extend(transactions::scenarios());
     all.extend(operations::scenarios());
     all.extend(cluster::scenarios());

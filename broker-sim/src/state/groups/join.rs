@@ -35,6 +35,16 @@ impl Groups {
             return fail(ResponseError::InconsistentGroupProtocol);
         }
         let group = self.get_or_create(&req.group_id);
+        // A consumer group of the new protocol turns classic only while it has no members;
+        // broker-sim does not migrate one with members (see `consumer.rs`).
+        if let Some(cg) = &group.consumer {
+            if !cg.members.is_empty() {
+                tracing::info!(group = %req.group_id, "classic JoinGroup refused: a consumer group with members");
+                return fail(ResponseError::InconsistentGroupProtocol);
+            }
+            tracing::info!(group = %req.group_id, "empty consumer group converted to a classic group");
+            group.consumer = None;
+        }
         if group.state == GroupState::Dead {
             return fail(ResponseError::CoordinatorNotAvailable);
         }

@@ -77,6 +77,9 @@ impl Groups {
             .groups
             .get_mut(group_id)
             .ok_or(ResponseError::GroupIdNotFound)?;
+        if group.consumer.is_some() {
+            return Groups::expire_consumer_member(group, member_id);
+        }
         if group.pending_members.remove(member_id).is_some() {
             group.maybe_complete_join(now);
             return Ok(());

@@ -19,6 +19,8 @@
 //! sleeps; `tick(now)` fires whatever deadline has passed, and `next_deadline()` tells the
 //! timer task (in `server`) when to call it next.
 
+pub mod assignors;
+pub mod consumer;
 pub(crate) mod consumer_protocol;
 mod join;
 mod leave;
@@ -257,6 +259,9 @@ pub struct Group {
     /// Offsets committed inside transactions not yet ended, by producer id
     /// (TxnOffsetCommit): they become `offsets` when the transaction commits.
     pub pending_txn_offsets: BTreeMap<i64, BTreeMap<(String, i32), CommittedOffset>>,
+    /// Set for a consumer group of the new protocol (KIP-848, `consumer.rs`), whose
+    /// members and assignment live there; the classic fields above then stay empty.
+    pub consumer: Option<consumer::ConsumerGroup>,
 }
 
 impl Group {
@@ -277,12 +282,16 @@ impl Group {
             next_join_seq: 0,
             offsets: BTreeMap::new(),
             pending_txn_offsets: BTreeMap::new(),
+            consumer: None,
         }
     }
 
     /// The topics any member subscribes to, read from the selected protocol's metadata
     /// (consumer protocol only).
     pub fn subscribed_topics(&self) -> BTreeSet<String> {
+        if let Some(cg) = &self.consumer {
+            return cg.subscribed_topic_names();
+        }
         if self.protocol_type.as_deref() != Some("consumer") {
             return BTreeSet::new();
         }
@@ -319,6 +328,7 @@ impl Group {
             .chain(members)
             .chain(rebalance)
             .chain(self.sync_deadline)
+            .chain(self.consumer_next_deadline())
             .min()
     }
 }
@@ -368,7 +378,7 @@ impl Groups {
         match self.groups.get(id) {
             None => Err(ResponseError::GroupIdNotFound.into()),
             Some(g) if g.state == GroupState::Dead => Err(ResponseError::GroupIdNotFound.into()),
-            Some(g) if g.state != GroupState::Empty => Err(ResponseError::NonEmptyGroup.into()),
+            Some(g) if !g.is_empty() => Err(ResponseError::NonEmptyGroup.into()),
             Some(_) => {
                 self.groups.remove(id);
                 tracing::info!(group = %id, "deleted group");
@@ -393,7 +403,11 @@ impl Groups {
         let config = self.config;
         for group in self.groups.values_mut() {
             if group.next_deadline().is_some_and(|d| d <= now) {
-                group.fire_deadlines(now, &config);
+                if let Some(cg) = group.consumer.as_mut() {
+                    cg.fire_deadlines(&group.id, now);
+                } else {
+                    group.fire_deadlines(now, &config);
+                }
             }
         }
     }

@@ -51,6 +51,15 @@ pub enum OffsetReset {
 impl Group {
     /// Kafka's commit validation, in its order.
     fn validate_commit(&self, req: &CommitRequest) -> Result<(), KafkaError> {
+        if let Some(cg) = &self.consumer {
+            return Group::validate_consumer_offsets(
+                cg,
+                &req.member_id,
+                req.generation,
+                req.version,
+                req.transactional,
+            );
+        }
         if self.state == GroupState::Dead {
             return Err(ResponseError::CoordinatorNotAvailable.into());
         }

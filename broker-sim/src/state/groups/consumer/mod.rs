@@ -1,0 +1,499 @@
+//! Consumer groups of the new protocol (KIP-848, `group.protocol=consumer`), as Kafka
+//! 4.1's group coordinator runs them: ConsumerGroupHeartbeat's membership, epochs,
+//! target assignment and reconciliation, the timers, and what ConsumerGroupDescribe,
+//! ListGroups and the offset APIs read.
+//!
+//! A group has an epoch that grows with every change the assignment depends on: a member
+//! joining or leaving, a subscription or assignor change, a subscribed topic created,
+//! deleted or grown. When the group epoch passes the target assignment's epoch, the
+//! server-side assignor (`assignors.rs`) computes a new target for every member. Each
+//! member then reconciles towards its target, one heartbeat at a time, as Kafka's
+//! `CurrentAssignmentBuilder`:
+//!
+//! - a member that owns partitions outside its target keeps only the rest and must
+//!   revoke them first (UNREVOKED_PARTITIONS); its epoch stays until its heartbeat shows
+//!   it no longer owns them;
+//! - otherwise it moves to the target epoch and gets every target partition no other
+//!   member still owns (the rest stay UNRELEASED until their owner revokes them).
+//!
+//! A member whose epoch does not match is fenced (FENCED_MEMBER_EPOCH), except one
+//! resending its previous epoch with owned partitions it may still hold (a lost
+//! answer). Sessions (45 s) and revocations (the member's rebalance timeout) time out
+//! on the cluster clock. Static members (`group.instance.id`) that leave with epoch -2
+//! keep their assignment until their session ends, for a new process to take over.
+//!
+//! A regular-expression subscription (v1, a full match as Java's `Matcher.matches`) is
+//! resolved as Kafka resolves it, after the heartbeat that set it is answered: that
+//! answer carries no partitions of it, and the next heartbeat finds a new epoch.
+//!
+//! Not modelled: the online migration between classic and consumer groups (a group is
+//! converted only while it has no members; otherwise the other protocol is refused), and
+//! rack-aware assignment (`rack_id` is kept and described only).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use kafka_protocol::ResponseError;
+use regex::Regex;
+
+use super::assignors::{self, ASSIGNORS, Assignment, MemberSpec};
+use super::{Group, GroupState, Groups};
+use crate::error::KafkaError;
+mod heartbeat;
+
+pub use heartbeat::ConsumerHeartbeat;
+
+/// `group.consumer.session.timeout.ms`.
+pub const SESSION_TIMEOUT_MS: i32 = 45_000;
+/// `group.consumer.heartbeat.interval.ms`.
+pub const HEARTBEAT_INTERVAL_MS: i32 = 5_000;
+/// The epoch a member leaves with; -2 for a static member that will come back.
+pub const LEAVE_EPOCH: i32 = -1;
+pub const LEAVE_STATIC_EPOCH: i32 = -2;
+/// The largest regular expression compiled (RE2-style, linear-time matching, but its
+/// compiled size is bounded too).
+const REGEX_SIZE_LIMIT: usize = 1 << 20;
+
+/// Where a member is in its reconciliation (Kafka's `MemberState`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MemberState {
+    Stable,
+    /// Owns partitions outside its target: must revoke them before anything else.
+    UnrevokedPartitions,
+    /// At the target epoch, waiting for partitions other members still own.
+    UnreleasedPartitions,
+}
+
+impl MemberState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MemberState::Stable => "stable",
+            MemberState::UnrevokedPartitions => "unrevoked_partitions",
+            MemberState::UnreleasedPartitions => "unreleased_partitions",
+        }
+    }
+}
+
+/// One member of a consumer group.
+#[derive(Debug, Clone)]
+pub struct ConsumerMember {
+    pub id: String,
+    pub instance_id: Option<String>,
+    pub rack_id: Option<String>,
+    pub client_id: String,
+    pub client_host: String,
+    pub member_epoch: i32,
+    pub previous_epoch: i32,
+    pub state: MemberState,
+    pub subscribed_topic_names: Vec<String>,
+    pub subscribed_topic_regex: Option<String>,
+    regex: Option<Regex>,
+    /// Whether the expression has been resolved against the topics: as in Kafka, which
+    /// resolves expressions in the background, not before the heartbeat that set it is
+    /// answered.
+    regex_resolved: bool,
+    pub server_assignor: Option<String>,
+    pub rebalance_timeout_ms: i32,
+    /// What the member owns (or was told to own).
+    pub assigned: Assignment,
+    /// What it must give up before it moves on.
+    pub revoking: Assignment,
+    session_deadline: i64,
+    revocation_deadline: Option<i64>,
+}
+
+impl ConsumerMember {
+    fn new(id: &str, now: i64) -> Self {
+        ConsumerMember {
+            id: id.to_string(),
+            instance_id: None,
+            rack_id: None,
+            client_id: String::new(),
+            client_host: String::new(),
+            member_epoch: 0,
+            previous_epoch: 0,
+            state: MemberState::Stable,
+            subscribed_topic_names: Vec::new(),
+            subscribed_topic_regex: None,
+            regex: None,
+            regex_resolved: false,
+            server_assignor: None,
+            rebalance_timeout_ms: -1,
+            assigned: Assignment::new(),
+            revoking: Assignment::new(),
+            session_deadline: now + i64::from(SESSION_TIMEOUT_MS),
+            revocation_deadline: None,
+        }
+    }
+
+    /// The existing topics this member subscribes to, by name or by its expression (a
+    /// full match, as Java's `Matcher.matches`).
+    fn topics(&self, existing: &BTreeMap<String, i32>) -> BTreeSet<String> {
+        let mut out: BTreeSet<String> = self
+            .subscribed_topic_names
+            .iter()
+            .filter(|t| existing.contains_key(*t))
+            .cloned()
+            .collect();
+        if let Some(re) = self.regex.as_ref().filter(|_| self.regex_resolved) {
+            out.extend(existing.keys().filter(|t| re.is_match(t)).cloned());
+        }
+        out
+    }
+
+    fn is_left_static(&self) -> bool {
+        self.member_epoch == LEAVE_STATIC_EPOCH
+    }
+}
+
+/// A consumer group's own state, beside its committed offsets (which `Group` keeps for
+/// both protocols).
+#[derive(Debug, Clone, Default)]
+pub struct ConsumerGroup {
+    pub epoch: i32,
+    pub assignment_epoch: i32,
+    pub members: BTreeMap<String, ConsumerMember>,
+    /// The target assignment of each member, as of `assignment_epoch`.
+    pub target: BTreeMap<String, Assignment>,
+    /// The assignor that computed the target.
+    pub assignor: String,
+    /// group.instance.id → member id.
+    static_members: BTreeMap<String, String>,
+    /// The subscribed topics' partition counts the epoch was computed for.
+    subscribed: BTreeMap<String, i32>,
+}
+
+impl ConsumerGroup {
+    /// The group's state as ConsumerGroupDescribe and ListGroups name it.
+    pub fn state_name(&self) -> &'static str {
+        if self.members.is_empty() {
+            "Empty"
+        } else if self.epoch != self.assignment_epoch {
+            "Assigning"
+        } else if self
+            .members
+            .values()
+            .any(|m| m.member_epoch != self.assignment_epoch || m.state != MemberState::Stable)
+        {
+            "Reconciling"
+        } else {
+            "Stable"
+        }
+    }
+
+    /// The subscribed topics that existed at the last heartbeat.
+    pub fn subscribed_topic_names(&self) -> BTreeSet<String> {
+        self.subscribed.keys().cloned().collect()
+    }
+
+    /// Every existing topic some member subscribes to.
+    pub fn subscribed_topics(&self, existing: &BTreeMap<String, i32>) -> BTreeSet<String> {
+        self.members
+            .values()
+            .flat_map(|m| m.topics(existing))
+            .collect()
+    }
+
+    /// The assignor to use: the one most members asked for, else the default.
+    fn preferred_assignor(&self) -> &'static str {
+        let votes = |a: &str| {
+            self.members
+                .values()
+                .filter(|m| m.server_assignor.as_deref() == Some(a))
+                .count()
+        };
+        ASSIGNORS
+            .iter()
+            .copied()
+            .max_by_key(|a| {
+                (
+                    votes(a),
+                    std::cmp::Reverse(ASSIGNORS.iter().position(|x| x == a)),
+                )
+            })
+            .unwrap_or(assignors::UNIFORM)
+    }
+
+    /// Whether the subscribed topics' partitions changed since the epoch was computed
+    /// (remembering the new ones).
+    fn refresh_metadata(&mut self, existing: &BTreeMap<String, i32>) -> bool {
+        let subscribed: BTreeMap<String, i32> = self
+            .subscribed_topics(existing)
+            .into_iter()
+            .map(|t| {
+                let n = existing[&t];
+                (t, n)
+            })
+            .collect();
+        let changed = subscribed != self.subscribed;
+        self.subscribed = subscribed;
+        changed
+    }
+
+    fn compute_target(&mut self, existing: &BTreeMap<String, i32>) {
+        let assignor = self.preferred_assignor();
+        let topics: Vec<(String, BTreeSet<String>)> = self
+            .members
+            .values()
+            .map(|m| (m.id.clone(), m.topics(existing)))
+            .collect();
+        let specs: Vec<MemberSpec<'_>> = topics
+            .iter()
+            .map(|(id, topics)| MemberSpec {
+                id,
+                topics,
+                previous: self.target.get(id),
+            })
+            .collect();
+        let target = assignors::assign(assignor, &specs, &self.subscribed);
+        self.target = target;
+        self.assignor = assignor.to_string();
+        self.assignment_epoch = self.epoch;
+    }
+
+    /// Whether a member other than `member` owns or is still revoking `topic`-`p`.
+    fn held_by_other(&self, member: &str, topic: &str, p: i32) -> bool {
+        self.members.values().any(|m| {
+            m.id != member
+                && [&m.assigned, &m.revoking]
+                    .iter()
+                    .any(|a| a.get(topic).is_some_and(|ps| ps.contains(&p)))
+        })
+    }
+
+    /// One reconciliation step of `id` (Kafka's `CurrentAssignmentBuilder`), given the
+    /// partitions its heartbeat says it owns.
+    fn reconcile(&mut self, id: &str, owned: Option<&Assignment>, now: i64) {
+        let Some(member) = self.members.get(id) else {
+            return;
+        };
+        if member.state == MemberState::UnrevokedPartitions {
+            let revoked = owned.is_some_and(|owned| {
+                !member
+                    .revoking
+                    .iter()
+                    .any(|(t, ps)| owned.get(t).is_some_and(|o| !o.is_disjoint(ps)))
+            });
+            if !revoked {
+                return;
+            }
+        } else if member.member_epoch == self.assignment_epoch
+            && member.state == MemberState::Stable
+        {
+            return;
+        }
+        let target = self.target.get(id).cloned().unwrap_or_default();
+        let assigned = &member.assigned;
+        let to_revoke: Assignment = assigned
+            .iter()
+            .filter_map(|(t, ps)| {
+                let gone: BTreeSet<i32> = ps
+                    .iter()
+                    .filter(|p| !target.get(t).is_some_and(|tp| tp.contains(p)))
+                    .copied()
+                    .collect();
+                (!gone.is_empty()).then(|| (t.clone(), gone))
+            })
+            .collect();
+        let rebalance_timeout = i64::from(member.rebalance_timeout_ms.max(0));
+        if !to_revoke.is_empty() {
+            let kept: Assignment = assigned
+                .iter()
+                .filter_map(|(t, ps)| {
+                    let keep: BTreeSet<i32> = ps
+                        .iter()
+                        .filter(|p| !to_revoke.get(t).is_some_and(|r| r.contains(p)))
+                        .copied()
+                        .collect();
+                    (!keep.is_empty()).then(|| (t.clone(), keep))
+                })
+                .collect();
+            let m = self.members.get_mut(id).expect("checked");
+            m.assigned = kept;
+            m.revoking = to_revoke;
+            m.state = MemberState::UnrevokedPartitions;
+            m.revocation_deadline = Some(now + rebalance_timeout);
+            return;
+        }
+        let mut next = Assignment::new();
+        let mut unreleased = false;
+        for (t, ps) in &target {
+            for &p in ps {
+                let mine = assigned.get(t).is_some_and(|a| a.contains(&p));
+                if mine || !self.held_by_other(id, t, p) {
+                    next.entry(t.clone()).or_default().insert(p);
+                } else {
+                    unreleased = true;
+                }
+            }
+        }
+        let epoch = self.assignment_epoch;
+        let m = self.members.get_mut(id).expect("checked");
+        if m.member_epoch != epoch {
+            m.previous_epoch = m.member_epoch;
+            m.member_epoch = epoch;
+        }
+        m.assigned = next;
+        m.revoking.clear();
+        m.revocation_deadline = None;
+        m.state = if unreleased {
+            MemberState::UnreleasedPartitions
+        } else {
+            MemberState::Stable
+        };
+    }
+
+    /// Removes a member (left, fenced or timed out); the assignment follows at the next
+    /// heartbeat.
+    fn remove(&mut self, group: &str, id: &str, why: &str) {
+        if let Some(m) = self.members.remove(id) {
+            if let Some(instance) = &m.instance_id
+                && self.static_members.get(instance).is_some_and(|x| x == id)
+            {
+                self.static_members.remove(instance);
+            }
+            self.target.remove(id);
+            self.epoch += 1;
+            tracing::info!(
+                group,
+                member = id,
+                why,
+                epoch = self.epoch,
+                "consumer group member removed"
+            );
+        }
+    }
+
+    fn next_deadline(&self) -> Option<i64> {
+        self.members
+            .values()
+            .flat_map(|m| std::iter::once(m.session_deadline).chain(m.revocation_deadline))
+            .min()
+    }
+
+    /// Sessions and revocations that ran out by `now`.
+    pub(super) fn fire_deadlines(&mut self, group: &str, now: i64) {
+        let expired: Vec<(String, &'static str)> = self
+            .members
+            .values()
+            .filter_map(|m| {
+                if m.session_deadline <= now {
+                    Some((m.id.clone(), "session timed out"))
+                } else if m.revocation_deadline.is_some_and(|d| d <= now) {
+                    Some((m.id.clone(), "did not revoke within its rebalance timeout"))
+                } else {
+                    None
+                }
+            })
+            .collect();
+        for (id, why) in expired {
+            self.remove(group, &id, why);
+        }
+    }
+}
+
+impl Groups {
+    /// OffsetFetch v9's member check, for a consumer group only.
+    pub fn validate_consumer_fetch(
+        &self,
+        group_id: &str,
+        member_id: &str,
+        epoch: i32,
+    ) -> Result<(), KafkaError> {
+        if member_id.is_empty() && epoch < 0 {
+            return Ok(());
+        }
+        match self.groups.get(group_id).and_then(|g| g.consumer.as_ref()) {
+            Some(cg) => Group::validate_consumer_offsets(cg, member_id, epoch, 9, false),
+            None => Ok(()),
+        }
+    }
+
+    /// Removes a consumer group member at once (`Cluster::expire_member`).
+    pub(super) fn expire_consumer_member(
+        group: &mut Group,
+        member_id: &str,
+    ) -> Result<(), KafkaError> {
+        let id = group.id.clone();
+        let cg = group.consumer.as_mut().expect("a consumer group");
+        if !cg.members.contains_key(member_id) {
+            return Err(ResponseError::UnknownMemberId.into());
+        }
+        cg.remove(&id, member_id, "expired by the embedding API");
+        Ok(())
+    }
+}
+
+impl Group {
+    /// "consumer" for a KIP-848 group, "classic" otherwise.
+    pub fn group_type(&self) -> &'static str {
+        if self.consumer.is_some() {
+            "consumer"
+        } else {
+            "classic"
+        }
+    }
+
+    /// The state ListGroups and DescribeGroups show.
+    pub fn state_name(&self) -> &'static str {
+        match &self.consumer {
+            Some(cg) => cg.state_name(),
+            None => self.state.as_str(),
+        }
+    }
+
+    /// Whether the group has no members (of either protocol).
+    pub fn is_empty(&self) -> bool {
+        match &self.consumer {
+            Some(cg) => cg.members.is_empty(),
+            None => self.state == GroupState::Empty,
+        }
+    }
+
+    pub(super) fn consumer_next_deadline(&self) -> Option<i64> {
+        self.consumer
+            .as_ref()
+            .and_then(ConsumerGroup::next_deadline)
+    }
+
+    /// Offset commits and fetches by a consumer group member (OffsetCommit v9+ and
+    /// OffsetFetch v9+ carry the member epoch): the member must be known and its epoch
+    /// current; a commit with no member id and a negative epoch is an admin commit,
+    /// allowed only while the group is empty.
+    pub(super) fn validate_consumer_offsets(
+        cg: &ConsumerGroup,
+        member_id: &str,
+        epoch: i32,
+        version: i16,
+        transactional: bool,
+    ) -> Result<(), KafkaError> {
+        if epoch < 0 && member_id.is_empty() {
+            return if cg.members.is_empty() || transactional {
+                Ok(())
+            } else {
+                Err(ResponseError::UnknownMemberId.into())
+            };
+        }
+        let Some(m) = cg.members.get(member_id) else {
+            return Err(KafkaError::new(
+                ResponseError::UnknownMemberId,
+                format!("Member {member_id} is not a member of the group."),
+            ));
+        };
+        if !transactional && version < 9 {
+            return Err(KafkaError::new(
+                ResponseError::UnsupportedVersion,
+                format!("OffsetCommit version {version} is not supported by consumer groups."),
+            ));
+        }
+        if epoch != m.member_epoch {
+            return Err(KafkaError::new(
+                ResponseError::StaleMemberEpoch,
+                format!(
+                    "The received member epoch {epoch} does not match the current member epoch {}.",
+                    m.member_epoch
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
