@@ -452,6 +452,12 @@ pub struct GroupConfig {
     pub max_session_timeout_ms: i32,
     /// `group.max.size` (Kafka: unbounded).
     pub max_size: i32,
+    /// `group.consumer.session.timeout.ms`: how long a member of a consumer group of the
+    /// new protocol (KIP-848) lives without a heartbeat (Kafka: 45000).
+    pub consumer_session_timeout_ms: i32,
+    /// `group.consumer.heartbeat.interval.ms`: how often such members are told to
+    /// heartbeat (Kafka: 5000).
+    pub consumer_heartbeat_interval_ms: i32,
 }
 
 impl Default for GroupConfig {
@@ -461,6 +467,8 @@ impl Default for GroupConfig {
             min_session_timeout_ms: 6000,
             max_session_timeout_ms: 1_800_000,
             max_size: i32::MAX,
+            consumer_session_timeout_ms: 45_000,
+            consumer_heartbeat_interval_ms: 5_000,
         }
     }
 }

@@ -46,6 +46,12 @@ struct Args {
     /// Kafka's group.max.session.timeout.ms: longer consumer sessions are refused.
     #[arg(long, default_value_t = 1_800_000, value_parser = clap::value_parser!(i32).range(0..))]
     group_max_session_timeout_ms: i32,
+    /// Kafka's group.consumer.session.timeout.ms (KIP-848 groups).
+    #[arg(long, default_value_t = 45_000, value_parser = clap::value_parser!(i32).range(1..))]
+    group_consumer_session_timeout_ms: i32,
+    /// Kafka's group.consumer.heartbeat.interval.ms (KIP-848 groups).
+    #[arg(long, default_value_t = 5_000, value_parser = clap::value_parser!(i32).range(1..))]
+    group_consumer_heartbeat_interval_ms: i32,
     /// Kafka's group.max.size: members beyond it are refused (default: unbounded).
     #[arg(long, value_parser = clap::value_parser!(i32).range(1..))]
     group_max_size: Option<i32>,
@@ -184,6 +190,8 @@ fn cluster_builder(args: Args) -> ClusterBuilder {
         .default_partitions(args.default_partitions)
         .group_initial_rebalance_delay_ms(args.group_initial_rebalance_delay_ms)
         .group_min_session_timeout_ms(args.group_min_session_timeout_ms)
+        .group_consumer_session_timeout_ms(args.group_consumer_session_timeout_ms)
+        .group_consumer_heartbeat_interval_ms(args.group_consumer_heartbeat_interval_ms)
         .group_max_session_timeout_ms(args.group_max_session_timeout_ms)
         .seed(args.seed);
     if let Some(n) = args.group_max_size {

@@ -60,14 +60,18 @@ def produce(bootstrap, topic, records, **config):
 
 
 def group_consumer(bootstrap, group, name, **config):
+    # On the consumer protocol (KIP-848) the broker sets the session and heartbeat.
+    timing = {} if config.get("group.protocol") == "consumer" else {
+        "heartbeat.interval.ms": 500,
+        "session.timeout.ms": 10000,
+    }
     return Consumer({
         "bootstrap.servers": bootstrap,
         "group.id": group,
         "client.id": name,
         "auto.offset.reset": "earliest",
         "enable.auto.commit": False,
-        "heartbeat.interval.ms": 500,
-        "session.timeout.ms": 10000,
+        **timing,
         **config,
     })
 
@@ -221,6 +225,42 @@ def test_group_of_three_splits_six_partitions_and_reads_each_record_once(bootstr
     for ms, owned in zip(read, final):
         assert {m.partition() for m in ms} == owned
         assert len(ms) == RECORD_COUNT // 3
+
+
+def test_consumer_protocol_group_splits_partitions_reads_each_record_once_and_commits(bootstrap, unique):
+    """KIP-848 (group.protocol=consumer): the broker assigns, members reconcile by
+    heartbeat, commits carry the member epoch."""
+    topic, group = unique("topic"), unique("group")
+    create_topic(bootstrap, topic, 4)
+    consumers = [group_consumer(bootstrap, group, f"{group}-{i}", **{"group.protocol": "consumer"})
+                 for i in range(2)]
+    try:
+        for c in consumers:
+            c.subscribe([topic])
+        read = [[] for _ in consumers]
+
+        def poll_all():
+            for c, r in zip(consumers, read):
+                poll_into(c, r)
+
+        def assignments():
+            return [{tp.partition for tp in c.assignment()} for c in consumers]
+
+        wait_until(poll_all, lambda: evenly_split(assignments(), range(4)),
+                   "two partitions per member", assignments)
+        described = control("GET", f"/v1/groups/{group}")
+        assert described["type"] == "consumer" and described["assignor"] == "uniform", described
+        produce(bootstrap, topic, [(b"k", f"value-{i}".encode(), i % 4) for i in range(RECORD_COUNT)])
+        wait_until(poll_all, lambda: sum(map(len, read)) >= RECORD_COUNT, f"{RECORD_COUNT} records",
+                   lambda: [len(r) for r in read])
+        for c in consumers:
+            c.commit(asynchronous=False)
+    finally:
+        for c in consumers:
+            c.close()
+    values = [m.value() for ms in read for m in ms]
+    assert sorted(values) == sorted(f"value-{i}".encode() for i in range(RECORD_COUNT))
+    check_group_committed_everything(group, topic, 4)
 
 
 def test_new_consumer_in_group_resumes_from_committed_offset(bootstrap, unique):

@@ -138,6 +138,22 @@ impl ClusterBuilder {
         self
     }
 
+    /// Kafka's `group.consumer.session.timeout.ms`: how long a member of a consumer
+    /// group of the new protocol (KIP-848, `group.protocol=consumer`) lives without a
+    /// heartbeat. Default 45000.
+    pub fn group_consumer_session_timeout_ms(mut self, ms: i32) -> Self {
+        self.config.group.consumer_session_timeout_ms = ms.max(1);
+        self
+    }
+
+    /// Kafka's `group.consumer.heartbeat.interval.ms`: how often KIP-848 members
+    /// heartbeat, and so how soon they learn of a new assignment. Default 5000; lower it
+    /// for tests whose consumers join and leave.
+    pub fn group_consumer_heartbeat_interval_ms(mut self, ms: i32) -> Self {
+        self.config.group.consumer_heartbeat_interval_ms = ms.max(1);
+        self
+    }
+
     /// Kafka's `group.max.session.timeout.ms`. Default 1800000.
     pub fn group_max_session_timeout_ms(mut self, ms: i32) -> Self {
         self.config.group.max_session_timeout_ms = ms.max(0);

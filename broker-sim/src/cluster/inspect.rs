@@ -374,7 +374,7 @@ impl Cluster {
                         group_instance_id: m.instance_id.clone(),
                         client_id: m.client_id.clone(),
                         client_host: m.client_host.clone(),
-                        session_timeout_ms: crate::state::groups::consumer::SESSION_TIMEOUT_MS,
+                        session_timeout_ms: state.groups.config.consumer_session_timeout_ms,
                         rebalance_timeout_ms: m.rebalance_timeout_ms,
                         assignment: listed(&m.assigned),
                         member_epoch: Some(m.member_epoch),

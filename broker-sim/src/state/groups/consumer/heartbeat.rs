@@ -9,12 +9,10 @@ use regex::Regex;
 
 use super::super::assignors::{ASSIGNORS, Assignment};
 use super::super::{GroupState, Groups};
-use super::{
-    ConsumerGroup, ConsumerMember, HEARTBEAT_INTERVAL_MS, LEAVE_EPOCH, LEAVE_STATIC_EPOCH,
-    REGEX_SIZE_LIMIT, SESSION_TIMEOUT_MS,
-};
+use super::{ConsumerGroup, ConsumerMember, LEAVE_EPOCH, LEAVE_STATIC_EPOCH, REGEX_SIZE_LIMIT};
 use crate::error::KafkaError;
 use crate::rng::SimRng;
+use crate::state::history::{AssignedMember, HistoryEvent};
 
 /// A decoded ConsumerGroupHeartbeat; `None` fields did not change since the last one.
 #[derive(Debug, Clone, Default)]
@@ -184,6 +182,8 @@ impl Groups {
             _ => None,
         };
         let group_id = req.group_id.clone();
+        let session_timeout_ms = self.config.consumer_session_timeout_ms;
+        let heartbeat_interval_ms = self.config.consumer_heartbeat_interval_ms;
         if req.member_epoch == LEAVE_EPOCH || req.member_epoch == LEAVE_STATIC_EPOCH {
             return self.consumer_leave(&req);
         }
@@ -257,8 +257,10 @@ impl Groups {
                 }
                 _ => {
                     if !cg.members.contains_key(&member_id) {
-                        cg.members
-                            .insert(member_id.clone(), ConsumerMember::new(&member_id, now));
+                        cg.members.insert(
+                            member_id.clone(),
+                            ConsumerMember::new(&member_id, now, session_timeout_ms),
+                        );
                         bump = true;
                     }
                 }
@@ -304,7 +306,7 @@ impl Groups {
         };
         // What the member says of itself.
         let member = cg.members.get_mut(&member_id).expect("present");
-        member.session_deadline = now + i64::from(SESSION_TIMEOUT_MS);
+        member.session_deadline = now + i64::from(session_timeout_ms);
         if member.is_left_static() {
             member.member_epoch = member.previous_epoch.max(0);
         }
@@ -365,7 +367,7 @@ impl Groups {
         Ok(ConsumerHeartbeatAnswer {
             member_id,
             member_epoch: member.member_epoch,
-            heartbeat_interval_ms: HEARTBEAT_INTERVAL_MS,
+            heartbeat_interval_ms,
             assignment,
         })
     }
@@ -434,7 +436,46 @@ impl crate::state::State {
             .topics()
             .map(|t| (t.name.clone(), t.partitions.len() as i32))
             .collect();
-        self.groups
-            .consumer_heartbeat(req, &existing, now, &mut self.rng)
+        let group_id = req.group_id.clone();
+        let before = self.owners(&group_id);
+        let answer = self
+            .groups
+            .consumer_heartbeat(req, &existing, now, &mut self.rng)?;
+        let after = self.owners(&group_id);
+        if after != before && self.history.is_on() {
+            // What the checks attribute fetches by: each member's partitions, those
+            // still being revoked included (the member owns them until it says not).
+            let epoch = self
+                .groups
+                .get(&group_id)
+                .and_then(|g| g.consumer.as_ref())
+                .map_or(0, |cg| cg.epoch);
+            self.history.record(HistoryEvent::Assigned {
+                at_ms: now,
+                group: group_id,
+                generation: epoch,
+                members: after,
+            });
+        }
+        Ok(answer)
+    }
+
+    /// The partitions each member of consumer group `group_id` owns or is revoking.
+    fn owners(&self, group_id: &str) -> Vec<AssignedMember> {
+        let Some(cg) = self.groups.get(group_id).and_then(|g| g.consumer.as_ref()) else {
+            return Vec::new();
+        };
+        cg.members
+            .values()
+            .map(|m| AssignedMember {
+                member_id: m.id.clone(),
+                client_id: m.client_id.clone(),
+                partitions: [&m.assigned, &m.revoking]
+                    .into_iter()
+                    .flat_map(|a| a.iter())
+                    .flat_map(|(t, ps)| ps.iter().map(move |p| (t.clone(), *p)))
+                    .collect(),
+            })
+            .collect()
     }
 }

@@ -42,10 +42,6 @@ mod heartbeat;
 
 pub use heartbeat::ConsumerHeartbeat;
 
-/// `group.consumer.session.timeout.ms`.
-pub const SESSION_TIMEOUT_MS: i32 = 45_000;
-/// `group.consumer.heartbeat.interval.ms`.
-pub const HEARTBEAT_INTERVAL_MS: i32 = 5_000;
 /// The epoch a member leaves with; -2 for a static member that will come back.
 pub const LEAVE_EPOCH: i32 = -1;
 pub const LEAVE_STATIC_EPOCH: i32 = -2;
@@ -102,7 +98,7 @@ pub struct ConsumerMember {
 }
 
 impl ConsumerMember {
-    fn new(id: &str, now: i64) -> Self {
+    fn new(id: &str, now: i64, session_timeout_ms: i32) -> Self {
         ConsumerMember {
             id: id.to_string(),
             instance_id: None,
@@ -120,7 +116,7 @@ impl ConsumerMember {
             rebalance_timeout_ms: -1,
             assigned: Assignment::new(),
             revoking: Assignment::new(),
-            session_deadline: now + i64::from(SESSION_TIMEOUT_MS),
+            session_deadline: now + i64::from(session_timeout_ms),
             revocation_deadline: None,
         }
     }
@@ -143,6 +139,23 @@ impl ConsumerMember {
     fn is_left_static(&self) -> bool {
         self.member_epoch == LEAVE_STATIC_EPOCH
     }
+}
+
+/// `assigned` split into what `target` keeps and what it does not (to be revoked), each
+/// without empty topics.
+fn split(assigned: &Assignment, target: &Assignment) -> (Assignment, Assignment) {
+    let (mut kept, mut gone) = (Assignment::new(), Assignment::new());
+    for (t, ps) in assigned {
+        for &p in ps {
+            let side = if target.get(t).is_some_and(|tp| tp.contains(&p)) {
+                &mut kept
+            } else {
+                &mut gone
+            };
+            side.entry(t.clone()).or_default().insert(p);
+        }
+    }
+    (kept, gone)
 }
 
 /// A consumer group's own state, beside its committed offsets (which `Group` keeps for
@@ -283,30 +296,9 @@ impl ConsumerGroup {
         }
         let target = self.target.get(id).cloned().unwrap_or_default();
         let assigned = &member.assigned;
-        let to_revoke: Assignment = assigned
-            .iter()
-            .filter_map(|(t, ps)| {
-                let gone: BTreeSet<i32> = ps
-                    .iter()
-                    .filter(|p| !target.get(t).is_some_and(|tp| tp.contains(p)))
-                    .copied()
-                    .collect();
-                (!gone.is_empty()).then(|| (t.clone(), gone))
-            })
-            .collect();
+        let (kept, to_revoke) = split(assigned, &target);
         let rebalance_timeout = i64::from(member.rebalance_timeout_ms.max(0));
         if !to_revoke.is_empty() {
-            let kept: Assignment = assigned
-                .iter()
-                .filter_map(|(t, ps)| {
-                    let keep: BTreeSet<i32> = ps
-                        .iter()
-                        .filter(|p| !to_revoke.get(t).is_some_and(|r| r.contains(p)))
-                        .copied()
-                        .collect();
-                    (!keep.is_empty()).then(|| (t.clone(), keep))
-                })
-                .collect();
             let m = self.members.get_mut(id).expect("checked");
             m.assigned = kept;
             m.revoking = to_revoke;

@@ -268,6 +268,66 @@ class ClientsTest {
         }
     }
 
+    /**
+     * KIP-848: two consumers on the new group protocol (group.protocol=consumer) share the
+     * partitions by the broker's range assignor, commit with their member epochs, and the
+     * AdminClient describes the group with ConsumerGroupDescribe. A third consumer
+     * subscribes by pattern (server-side RE2J) and is given a topic created afterwards.
+     */
+    @Test
+    void consumer_protocol_group_shares_partitions_commits_and_is_described() throws Exception {
+        String topic = unique("kip848");
+        String group = unique("group");
+        createTopic(topic, 4);
+        Map<String, Object> protocol = Map.of("group.protocol", "consumer", "group.remote.assignor", "range");
+        Map<String, Integer> seen = new HashMap<>();
+        try (KafkaConsumer<String, String> first = consumer(group, protocol);
+                KafkaConsumer<String, String> second = consumer(group, protocol);
+                KafkaProducer<String, String> producer = producer(Map.of())) {
+            first.subscribe(List.of(topic));
+            second.subscribe(List.of(topic));
+            waitUntil("the partitions are shared two and two", () -> {
+                first.poll(Duration.ofMillis(20));
+                second.poll(Duration.ofMillis(20));
+                return first.assignment().size() == 2 && second.assignment().size() == 2;
+            });
+            // Written once the group has settled, so no partition changes hands while
+            // its records are read (a revoked partition's uncommitted records would be
+            // read again by its next owner: at-least-once).
+            send(producer, topic, 0, 40);
+            waitUntil("every record read", () -> {
+                for (KafkaConsumer<String, String> c : List.of(first, second)) {
+                    for (ConsumerRecord<String, String> r : c.poll(Duration.ofMillis(20))) {
+                        seen.merge(r.value(), 1, Integer::sum);
+                    }
+                }
+                return seen.size() == 40;
+            });
+            first.commitSync();
+            second.commitSync();
+            assertTrue(seen.values().stream().allMatch(n -> n == 1), "each record once: " + seen);
+            try (Admin admin = Admin.create(props())) {
+                var described = admin.describeConsumerGroups(List.of(group)).all().get().get(group);
+                assertEquals(org.apache.kafka.common.GroupType.CONSUMER, described.type());
+                assertEquals(org.apache.kafka.common.GroupState.STABLE, described.groupState());
+                assertEquals("range", described.partitionAssignor());
+                assertEquals(2, described.members().size());
+                var offsets = admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get();
+                long committed = offsets.values().stream().mapToLong(OffsetAndMetadata::offset).sum();
+                assertEquals(40, committed, "every partition committed at its end: " + offsets);
+            }
+        }
+        String orders = unique("kip848-orders");
+        try (KafkaConsumer<String, String> byPattern = consumer(unique("group"), Map.of("group.protocol", "consumer"))) {
+            byPattern.subscribe(new org.apache.kafka.clients.consumer.SubscriptionPattern(orders + "-.*"));
+            createTopic(orders + "-eu", 2);
+            waitUntil("the pattern's new topic is assigned", () -> {
+                byPattern.poll(Duration.ofMillis(50));
+                return byPattern.assignment().size() == 2;
+            });
+        }
+    }
+
     /** KIP-714: subscribed, a Java producer pushes its own metrics, which broker-sim shows. */
     @Test
     void producer_pushes_its_metrics_when_subscribed() throws Exception {

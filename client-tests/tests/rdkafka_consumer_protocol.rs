@@ -1,0 +1,165 @@
+//! librdkafka consumers on the new consumer group protocol (KIP-848,
+//! `group.protocol=consumer`, GA in librdkafka 2.12): they join with
+//! ConsumerGroupHeartbeat, the broker's `uniform` assignor splits the partitions, a new
+//! member gets partitions only as the old owner revokes them (librdkafka's rebalance
+//! callbacks are incremental), a member that leaves or is fenced out hands its
+//! partitions over, and a fenced member rejoins.
+//!
+//! Members are pumped from wait conditions, as in `rdkafka_groups.rs`; the cluster tells
+//! them to heartbeat every 200 ms (`group.consumer.heartbeat.interval.ms`) so that each
+//! step of a rebalance takes a fraction of Kafka's default 5 s.
+
+use broker_sim::{Cluster, GroupInfo};
+use client_tests::{
+    DEADLINE, GroupMember, RebalanceEvent, group_consumer_config, init_tracing, pump_all,
+    settle_group, wait_until,
+};
+use rdkafka::Message;
+use rdkafka::config::ClientConfig;
+
+const TOPIC: &str = "payments";
+const GROUP: &str = "ledger";
+
+fn cluster() -> Cluster {
+    Cluster::builder()
+        .brokers(3)
+        .topic(TOPIC, 4)
+        .group_consumer_heartbeat_interval_ms(200)
+        .start()
+        .unwrap()
+}
+
+/// [`group_consumer_config`] on the consumer protocol: the session timeout and heartbeat
+/// interval are the broker's to set, so they are left out.
+fn config(cluster: &Cluster) -> ClientConfig {
+    let mut config = group_consumer_config(&cluster.bootstrap_servers(), GROUP);
+    config
+        .remove("session.timeout.ms")
+        .remove("heartbeat.interval.ms")
+        .set("group.protocol", "consumer");
+    config
+}
+
+/// The group's own view: a consumer group, reconciled, every member at the target epoch.
+fn assert_reconciled(group: &GroupInfo) {
+    assert_eq!(group.group_type, "consumer");
+    let consumer = group.consumer.as_ref().expect("a consumer group");
+    assert_eq!(consumer.state, "Stable");
+    assert_eq!(consumer.assignor, "uniform");
+    for m in &group.members {
+        assert_eq!(m.member_epoch, Some(consumer.assignment_epoch), "{m:?}");
+        assert_eq!(m.target_assignment, m.assignment, "{m:?}");
+    }
+}
+
+#[tokio::test]
+async fn two_members_split_the_partitions_read_every_record_once_and_one_takes_over() {
+    init_tracing();
+    let cluster = cluster();
+    let config = config(&cluster);
+    let mut members = vec![GroupMember::subscribe(&config, "first", &[TOPIC])];
+    let group = settle_group(&cluster, GROUP, &mut members, TOPIC).await;
+    assert_reconciled(&group);
+    assert_eq!(members[0].assignment().len(), 4);
+
+    members.push(GroupMember::subscribe(&config, "second", &[TOPIC]));
+    let group = settle_group(&cluster, GROUP, &mut members, TOPIC).await;
+    assert_reconciled(&group);
+    for m in &members {
+        assert_eq!(m.assignment().len(), 2, "{}", m.name());
+    }
+    // The first member gave up two partitions and kept two: incremental callbacks, no
+    // partition revoked that it kept.
+    let first = members[0].rebalances();
+    let revoked: Vec<_> = first
+        .iter()
+        .filter_map(|e| match e {
+            RebalanceEvent::Revoked(ps) => Some(ps.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(revoked.len(), 1, "{first:?}");
+    assert_eq!(revoked[0].len(), 2, "{first:?}");
+    for kept in members[0].assignment() {
+        assert!(!revoked[0].contains(&kept), "{first:?}");
+    }
+
+    for i in 0..200 {
+        cluster
+            .produce(TOPIC, Some(format!("k{i}").as_bytes()), b"payment")
+            .unwrap();
+    }
+    wait_until(DEADLINE, "200 records consumed across the group", || {
+        pump_all(&mut members);
+        members.iter().map(|m| m.consumed().len()).sum::<usize>() >= 200
+    })
+    .await;
+    let mut read: Vec<(i32, i64)> = members
+        .iter()
+        .flat_map(|m| m.consumed().iter().map(|r| (r.partition(), r.offset())))
+        .collect();
+    read.sort_unstable();
+    let written: Vec<(i32, i64)> = cluster
+        .records(TOPIC)
+        .iter()
+        .map(|r| (r.partition, r.offset))
+        .collect();
+    assert_eq!(read, written, "every record exactly once");
+    for m in &members {
+        m.commit_after(m.consumed())
+            .expect("commit with the member epoch");
+    }
+    let committed = cluster.group(GROUP).unwrap();
+    assert_eq!(committed.total_lag(), 0);
+    // The history checks see the group's fetches through the epochs' assignments: every
+    // committed record was handed to a member, in order, nothing lost.
+    broker_sim::checks::all(&broker_sim::checks::Snapshot::of(&cluster)).assert_ok();
+
+    // The second member closes (a heartbeat with epoch -1): the first takes all four.
+    drop(members.pop());
+    let group = settle_group(&cluster, GROUP, &mut members, TOPIC).await;
+    assert_reconciled(&group);
+    assert_eq!(members[0].assignment().len(), 4);
+}
+
+#[tokio::test]
+async fn a_member_fenced_out_by_the_coordinator_rejoins() {
+    init_tracing();
+    let cluster = cluster();
+    let config = config(&cluster);
+    let mut members = vec![
+        GroupMember::subscribe(&config, "steady", &[TOPIC]),
+        GroupMember::subscribe(&config, "fenced", &[TOPIC]),
+    ];
+    let before = settle_group(&cluster, GROUP, &mut members, TOPIC).await;
+    let fenced = before
+        .members
+        .iter()
+        .find(|m| m.client_id == "fenced")
+        .expect("member")
+        .clone();
+
+    cluster.expire_member(GROUP, &fenced.member_id).unwrap();
+    let after = settle_group(&cluster, GROUP, &mut members, TOPIC).await;
+    assert_reconciled(&after);
+    // librdkafka keeps its member id (KIP-1082) and comes back at a later epoch.
+    let back = after
+        .members
+        .iter()
+        .find(|m| m.client_id == "fenced")
+        .expect("rejoined");
+    assert_eq!(back.member_id, fenced.member_id);
+    assert!(
+        back.member_epoch > fenced.member_epoch,
+        "{back:?} {fenced:?}"
+    );
+    let events = members[1].rebalances();
+    assert!(
+        events
+            .iter()
+            .filter(|e| matches!(e, RebalanceEvent::Assigned(_)))
+            .count()
+            >= 2,
+        "{events:?}"
+    );
+}
