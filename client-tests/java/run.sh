@@ -16,10 +16,14 @@ done
 . client-tests/broker.sh
 trap stop_broker EXIT
 log=/tmp/broker-sim-java.log
-# KIP-848 members heartbeat every 500 ms (Kafka's default is 5 s), so a rebalance of the
-# new protocol takes a second rather than ten.
+# The librdkafka consumer a Java test shares a KIP-848 group with (and kills).
+cargo build -q -p client-tests --bin crash-consumer || fail "crash-consumer does not build"
+CRASH_CONSUMER="$(pwd)/${CARGO_TARGET_DIR:-target}/debug/crash-consumer"
+export CRASH_CONSUMER
+# KIP-848 members heartbeat every 500 ms and are timed out after 3 s (Kafka: 5 s and
+# 45 s), so a rebalance of the new protocol takes a second rather than ten.
 start_broker "${JAVA_PORT:-19300}" "$log" --log-level "${BROKER_SIM_LOG_LEVEL:-info}" \
-  --group-consumer-heartbeat-interval-ms 500 \
+  --group-consumer-heartbeat-interval-ms 500 --group-consumer-session-timeout-ms 3000 \
   || fail "no cluster to test"
 
 reports=client-tests/java/target/surefire-reports

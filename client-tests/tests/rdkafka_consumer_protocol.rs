@@ -163,3 +163,176 @@ async fn a_member_fenced_out_by_the_coordinator_rejoins() {
         "{events:?}"
     );
 }
+
+/// Every record of [`TOPIC`], 20 per partition, as (partition, offset).
+fn seed_20(cluster: &Cluster) {
+    for p in 0..4 {
+        let records: Vec<broker_sim::NewRecord> = (0..20)
+            .map(|i| broker_sim::NewRecord {
+                timestamp: 1_000 + i,
+                key: None,
+                value: Some(bytes::Bytes::from(format!("p{p}-{i}"))),
+                headers: Vec::new(),
+            })
+            .collect();
+        cluster.produce_records(TOPIC, p, &records).unwrap();
+    }
+}
+
+/// The child commits the records below this offset of each partition, then dies.
+const CHILD_COMMITS_BELOW: i64 = 8;
+
+#[tokio::test]
+async fn a_killed_member_is_timed_out_and_the_survivor_resumes_from_its_commits() {
+    init_tracing();
+    let cluster = Cluster::builder()
+        .brokers(3)
+        .topic(TOPIC, 4)
+        .group_consumer_heartbeat_interval_ms(200)
+        .group_consumer_session_timeout_ms(1_000)
+        .start()
+        .unwrap();
+    let config = config(&cluster);
+    let mut survivor = [GroupMember::subscribe(&config, "survivor", &[TOPIC])];
+    settle_group(&cluster, GROUP, &mut survivor, TOPIC).await;
+    let mut child = client_tests::ChildProcess::start(
+        env!("CARGO_BIN_EXE_crash-consumer"),
+        &[
+            cluster.bootstrap_servers(),
+            GROUP.to_string(),
+            TOPIC.to_string(),
+            "doomed".to_string(),
+            "consumer".to_string(),
+            CHILD_COMMITS_BELOW.to_string(),
+        ],
+    );
+    let before = client_tests::wait_for_ok(DEADLINE, "the child to join and settle", || {
+        survivor[0].pump();
+        let info = cluster.group(GROUP).ok_or("no group")?;
+        let mine = info.members.iter().find(|m| m.client_id == "survivor");
+        let settled = info.state == broker_sim::GroupState::Stable
+            && info.members.len() == 2
+            && mine.is_some_and(|m| m.partitions() == survivor[0].assignment())
+            && info.members.iter().all(|m| m.partitions().len() == 2);
+        if settled {
+            Ok(info)
+        } else {
+            Err(format!("{info:?}"))
+        }
+    })
+    .await;
+    let dead: Vec<i32> = before
+        .members
+        .iter()
+        .find(|m| m.client_id == "doomed")
+        .expect("the child is a member")
+        .partitions()
+        .into_iter()
+        .map(|(_, p)| p)
+        .collect();
+
+    seed_20(&cluster);
+    let mut child_done = false;
+    wait_until(DEADLINE, "both members to commit what they process", || {
+        let fresh = survivor[0].pump();
+        survivor[0].commit_after(&fresh).expect("survivor commits");
+        child_done = child_done || child.printed(client_tests::CRASH_CONSUMER_COMMITTED);
+        let group = cluster.group(GROUP).unwrap();
+        child_done
+            && (0..4).all(|p| {
+                let want = if dead.contains(&p) {
+                    CHILD_COMMITS_BELOW
+                } else {
+                    20
+                };
+                group.offset(TOPIC, p) == Some(want)
+            })
+    })
+    .await;
+
+    // SIGKILL: no leaving heartbeat; the 1 s session runs out on the coordinator.
+    child.kill();
+    wait_until(
+        DEADLINE,
+        "the survivor to own and commit every partition",
+        || {
+            let fresh = survivor[0].pump();
+            survivor[0].commit_after(&fresh).expect("survivor commits");
+            let group = cluster.group(GROUP).unwrap();
+            survivor[0].assignment().len() == 4
+                && (0..4).all(|p| group.offset(TOPIC, p) == Some(20))
+        },
+    )
+    .await;
+    let mut read: Vec<(i32, i64)> = survivor[0]
+        .consumed()
+        .iter()
+        .map(|m| (m.partition(), m.offset()))
+        .collect();
+    read.sort_unstable();
+    let expected: Vec<(i32, i64)> = (0..4)
+        .flat_map(|p| {
+            let from = if dead.contains(&p) {
+                CHILD_COMMITS_BELOW
+            } else {
+                0
+            };
+            (from..20).map(move |o| (p, o))
+        })
+        .collect();
+    assert_eq!(
+        read, expected,
+        "the dead member's partitions resume at its commits"
+    );
+}
+
+#[tokio::test]
+async fn members_follow_their_coordinator_when_its_broker_stops() {
+    init_tracing();
+    let cluster = cluster();
+    let config = config(&cluster);
+    let mut members = vec![
+        GroupMember::subscribe(&config, "m1", &[TOPIC]),
+        GroupMember::subscribe(&config, "m2", &[TOPIC]),
+    ];
+    let before = settle_group(&cluster, GROUP, &mut members, TOPIC).await;
+    let coordinator = before.coordinator.expect("a coordinator");
+    seed_20(&cluster);
+    wait_until(DEADLINE, "80 records read and committed", || {
+        for m in &mut members {
+            let fresh = m.pump();
+            m.commit_after(&fresh).expect("commit");
+        }
+        cluster.group(GROUP).unwrap().total_lag() == 0
+            && members.iter().map(|m| m.consumed().len()).sum::<usize>() == 80
+    })
+    .await;
+
+    cluster.stop_broker(coordinator).unwrap();
+    let moved = cluster.group(GROUP).unwrap();
+    assert_ne!(moved.coordinator, Some(coordinator));
+    for p in 0..4 {
+        cluster
+            .produce(TOPIC, None, format!("after-{p}").as_bytes())
+            .unwrap();
+    }
+    // Polls report the stopped broker's closed connections as errors (taking the
+    // records fetched before them); everything consumed so far is committed each time.
+    wait_until(
+        DEADLINE,
+        "the records written after the move read and committed",
+        || {
+            for m in &mut members {
+                let _ = m.try_pump(std::time::Duration::ZERO);
+                let _ = m.commit_after(m.consumed());
+            }
+            let group = cluster.group(GROUP).unwrap();
+            group.total_lag() == 0 && group.members.len() == 2
+        },
+    )
+    .await;
+    let group = cluster.group(GROUP).unwrap();
+    assert_reconciled(&group);
+    let read: usize = members.iter().map(|m| m.consumed().len()).sum();
+    assert_eq!(read, 84, "each record once across the move");
+}

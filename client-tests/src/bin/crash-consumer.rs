@@ -2,7 +2,9 @@
 //! service does: SIGKILLed, so it never sends LeaveGroup and the kernel just closes its
 //! sockets (dropping an rdkafka consumer in-process always leaves the group cleanly).
 //!
-//! Usage: `crash-consumer BOOTSTRAP GROUP TOPIC CLIENT_ID SESSION_MS COMMIT_BELOW`. It joins
+//! Usage: `crash-consumer BOOTSTRAP GROUP TOPIC CLIENT_ID SESSION_MS COMMIT_BELOW`, where
+//! SESSION_MS `consumer` joins with the new group protocol (KIP-848), whose session the
+//! broker sets. It joins
 //! GROUP, "processes" and commits every record below offset COMMIT_BELOW in each
 //! partition it is assigned, prints [`CRASH_CONSUMER_COMMITTED`] once all of them are
 //! committed, and keeps polling (fetching, never committing more) until killed. It exits
@@ -28,7 +30,14 @@ fn main() {
     exit_when_parent_dies();
 
     let mut config = group_consumer_config(bootstrap, group);
-    config.set("session.timeout.ms", session_ms);
+    if session_ms == "consumer" {
+        config
+            .remove("session.timeout.ms")
+            .remove("heartbeat.interval.ms")
+            .set("group.protocol", "consumer");
+    } else {
+        config.set("session.timeout.ms", session_ms);
+    }
     let mut member = GroupMember::subscribe(&config, client_id, &[topic.as_str()]);
     let mut next_to_read: BTreeMap<i32, i64> = BTreeMap::new();
     let mut reported = false;

@@ -360,9 +360,13 @@ impl Groups {
     /// Every member of `id` gets a fresh session: what a coordinator that just loaded the
     /// group after a failover does, since it cannot know when members were last heard of.
     pub fn refresh_sessions(&mut self, id: &str, now: i64) {
+        let session_ms = i64::from(self.config.consumer_session_timeout_ms);
         if let Some(g) = self.groups.get_mut(id) {
             for m in g.members.values_mut() {
                 m.touch(now);
+            }
+            if let Some(cg) = g.consumer.as_mut() {
+                cg.refresh_sessions(now + session_ms);
             }
         }
     }

@@ -355,6 +355,14 @@ impl ConsumerGroup {
         }
     }
 
+    /// Every member's session starts again (a coordinator that just loaded the group),
+    /// to end at `deadline`.
+    pub(super) fn refresh_sessions(&mut self, deadline: i64) {
+        for m in self.members.values_mut() {
+            m.session_deadline = deadline;
+        }
+    }
+
     fn next_deadline(&self) -> Option<i64> {
         self.members
             .values()

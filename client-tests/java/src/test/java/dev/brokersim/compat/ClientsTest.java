@@ -328,6 +328,77 @@ class ClientsTest {
         }
     }
 
+    /**
+     * KIP-848 across clients: a Java consumer and a librdkafka consumer (the crash-consumer
+     * binary of client-tests, in its own process) share one group of the new protocol.
+     * The librdkafka process commits the first records of its partitions and is killed;
+     * once its session ends, the Java consumer owns every partition and reads the dead
+     * member's from its commits on.
+     */
+    @Test
+    void java_and_librdkafka_share_a_consumer_protocol_group_and_a_killed_member_is_replaced() throws Exception {
+        String topic = unique("kip848-mixed");
+        String group = unique("group");
+        int commitsBelow = 4;
+        createTopic(topic, 4);
+        try (KafkaProducer<String, String> producer = producer(Map.of())) {
+            for (int p = 0; p < 4; p++) {
+                for (int i = 0; i < 10; i++) {
+                    producer.send(new ProducerRecord<>(topic, p, "k", p + "-" + i)).get();
+                }
+            }
+        }
+        Process child = new ProcessBuilder(System.getenv("CRASH_CONSUMER"), Cluster.bootstrap(), group, topic,
+                "rdkafka-member", "consumer", Integer.toString(commitsBelow))
+                .redirectErrorStream(true).start();
+        var childOut = new java.io.BufferedReader(new java.io.InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
+        AtomicBoolean childCommitted = new AtomicBoolean();
+        Thread reader = new Thread(() -> {
+            try {
+                for (String line; (line = childOut.readLine()) != null; ) {
+                    if (line.contains("CRASH-CONSUMER-COMMITTED")) {
+                        childCommitted.set(true);
+                    }
+                }
+            } catch (java.io.IOException e) {
+                // the child died: nothing more to read
+            }
+        });
+        reader.setDaemon(true);
+        reader.start();
+        Map<TopicPartition, List<Long>> read = new HashMap<>();
+        try (KafkaConsumer<String, String> java = consumer(group, Map.of("group.protocol", "consumer"))) {
+            java.subscribe(List.of(topic));
+            waitUntil("both members hold two partitions, the librdkafka one has committed", () -> {
+                for (ConsumerRecord<String, String> r : java.poll(Duration.ofMillis(50))) {
+                    read.computeIfAbsent(new TopicPartition(topic, r.partition()), k -> new ArrayList<>()).add(r.offset());
+                }
+                return java.assignment().size() == 2 && childCommitted.get();
+            });
+            Set<TopicPartition> mine = new HashSet<>(java.assignment());
+            java.commitSync();
+            child.destroyForcibly().waitFor();
+            waitUntil("the Java consumer owns all four partitions and has read them to the end", () -> {
+                for (ConsumerRecord<String, String> r : java.poll(Duration.ofMillis(50))) {
+                    read.computeIfAbsent(new TopicPartition(topic, r.partition()), k -> new ArrayList<>()).add(r.offset());
+                }
+                return java.assignment().size() == 4
+                        && read.size() == 4
+                        && read.values().stream().allMatch(offsets -> offsets.get(offsets.size() - 1) == 9);
+            });
+            // The dead member's partitions resume at its commits. The Java consumer's own
+            // start at 0, or at the librdkafka member's commits if it held them first.
+            for (var e : read.entrySet()) {
+                long first = e.getValue().get(0);
+                boolean resumed = first == commitsBelow;
+                assertTrue(resumed || (mine.contains(e.getKey()) && first == 0),
+                        e.getKey() + " first read at " + first);
+            }
+        } finally {
+            child.destroyForcibly();
+        }
+    }
+
     /** KIP-714: subscribed, a Java producer pushes its own metrics, which broker-sim shows. */
     @Test
     void producer_pushes_its_metrics_when_subscribed() throws Exception {
