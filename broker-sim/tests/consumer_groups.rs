@@ -1,7 +1,8 @@
 //! Consumer groups of the new protocol (KIP-848) over the wire: members join with
 //! ConsumerGroupHeartbeat, partitions move only after their owner revokes them, sessions
 //! and revocations time out on the cluster clock, static members come back, regular
-//! expressions pick up new topics, and the offset and group APIs see the member epochs.
+//! expressions pick up new topics, the offset and group APIs see the member epochs, and
+//! a classic group is upgraded online with its members (and downgraded back).
 
 mod support;
 
@@ -317,11 +318,6 @@ fn offsets_groups_and_the_classic_apis_see_a_consumer_group() {
         ("consumer", "Stable", "consumer")
     );
 
-    let classic = conn.send(9, &join_request(G, "", &["range"]));
-    assert_eq!(
-        classic.error_code,
-        ResponseError::InconsistentGroupProtocol.code()
-    );
     let delete = || DeleteGroupsRequest::default().with_groups_names(vec![group_id(G)]);
     let busy = conn.send(2, &delete());
     assert_eq!(
@@ -335,4 +331,126 @@ fn offsets_groups_and_the_classic_apis_see_a_consumer_group() {
     let deleted = conn.send(2, &delete());
     assert_eq!(deleted.results[0].error_code, 0);
     assert!(cluster.group(G).is_none());
+}
+
+#[test]
+fn a_classic_group_is_upgraded_with_its_members_and_downgraded_when_the_new_protocol_leaves() {
+    let cluster = cluster(4);
+    let mut conn = Conn::to_coordinator(&cluster, G);
+    // A classic consumer joins (v9: given its id first) and assigns itself everything.
+    let first = conn.send(9, &join_request(G, "", &["range"]));
+    assert_eq!(first.error_code, ResponseError::MemberIdRequired.code());
+    let c = first.member_id.to_string();
+    let joined = conn.send(9, &join_request(G, &c, &["range"]));
+    assert_eq!((joined.error_code, joined.generation_id), (0, 1));
+    let all = assignment(&[("t", &[0, 1, 2, 3])]);
+    let synced = conn.send(5, &sync_request(G, 1, &c, &[(&c, all)]));
+    assert_eq!(synced.error_code, 0);
+
+    // A member of the new protocol joins: the group is upgraded with the classic member
+    // in it, at the classic generation, and the new member waits for partitions.
+    let n = beat(&cluster, &consumer_join_request(G, "n", &["t"]));
+    ok(&n);
+    assert_eq!((n.member_epoch, assigned(&n)), (2, Some(vec![])));
+    let group = cluster.group(G).unwrap();
+    assert_eq!(group.group_type, "consumer");
+    assert_eq!(group.member(&c).unwrap().member_epoch, Some(1));
+
+    // The classic member is told to rejoin; having revoked everything (eager), it is
+    // at the new epoch at once and syncs half of the partitions.
+    let hb = conn.send(4, &heartbeat_request(G, 1, &c));
+    assert_eq!(hb.error_code, ResponseError::RebalanceInProgress.code());
+    let rejoined = conn.send(9, &join_request(G, &c, &["range"]));
+    assert_eq!(rejoined.error_code, 0);
+    assert_eq!(rejoined.generation_id, 2);
+    assert_eq!(rejoined.leader.as_str(), "");
+    assert!(rejoined.members.is_empty());
+    let synced = conn.send(5, &sync_request(G, 2, &c, &[]));
+    assert_eq!(synced.error_code, 0);
+    let mine = decode_assignment(&synced.assignment);
+    assert_eq!(mine[0].1.len(), 2);
+    assert_eq!(conn.send(4, &heartbeat_request(G, 2, &c)).error_code, 0);
+    let n = beat(&cluster, &consumer_heartbeat_request(G, "n", 2));
+    let theirs = assigned(&n).unwrap();
+    let mut both: Vec<i32> = mine[0].1.iter().chain(&theirs).copied().collect();
+    both.sort_unstable();
+    assert_eq!(both, [0, 1, 2, 3]);
+    let described = conn.send(
+        1,
+        &ConsumerGroupDescribeRequest::default().with_group_ids(vec![group_id(G)]),
+    );
+    let types: Vec<(String, i8)> = described.groups[0]
+        .members
+        .iter()
+        .map(|m| (m.member_id.to_string(), m.member_type))
+        .collect();
+    assert!(types.contains(&(c.clone(), 0)) && types.contains(&("n".to_string(), 1)));
+    // The classic member commits under its generation.
+    let committed = conn.send(
+        8,
+        &commit_request(G, 2, &c, &[("t", mine[0].1[0], 5)], None, -1),
+    );
+    assert_eq!(committed.topics[0].partitions[0].error_code, 0);
+
+    // The new-protocol member leaves: back to a classic group, which rebalances.
+    ok(&beat(&cluster, &consumer_heartbeat_request(G, "n", -1)));
+    let group = cluster.group(G).unwrap();
+    assert_eq!(group.group_type, "classic");
+    assert_eq!(group.state, broker_sim::GroupState::PreparingRebalance);
+    let hb = conn.send(4, &heartbeat_request(G, 2, &c));
+    assert_eq!(hb.error_code, ResponseError::RebalanceInProgress.code());
+    let joined = conn.send(9, &join_request(G, &c, &["range"]));
+    assert_eq!((joined.error_code, joined.generation_id), (0, 3));
+    assert_eq!(joined.leader.as_str(), c);
+}
+
+/// A SyncGroup assignment's (topic, partitions).
+fn decode_assignment(bytes: &bytes::Bytes) -> Vec<(String, Vec<i32>)> {
+    use bytes::Buf;
+    use kafka_protocol::protocol::Decodable;
+    let mut buf = bytes.clone();
+    let version = buf.get_i16();
+    let a =
+        kafka_protocol::messages::ConsumerProtocolAssignment::decode(&mut buf, version).unwrap();
+    a.assigned_partitions
+        .into_iter()
+        .map(|tp| (tp.topic.to_string(), tp.partitions))
+        .collect()
+}
+
+#[test]
+fn instance_ids_are_released_with_their_member_and_a_replaced_process_is_fenced() {
+    let cluster = cluster(1);
+    let join = |member: &str, instance: &str| {
+        consumer_join_request(G, member, &["t"]).with_instance_id(Some(str_bytes(instance)))
+    };
+    ok(&beat(&cluster, &join("m", "a")));
+    // The same member comes back under another instance id, then leaves: both ids free.
+    ok(&beat(&cluster, &join("m", "b")));
+    ok(&beat(&cluster, &consumer_heartbeat_request(G, "m", -1)));
+    ok(&beat(&cluster, &join("n", "a")));
+    ok(&beat(&cluster, &join("o", "b")));
+
+    // n leaves for now (-2) and a new process takes "a" over: the old process, still
+    // heartbeating or leaving under its id, is fenced.
+    let left = beat(
+        &cluster,
+        &consumer_heartbeat_request(G, "n", -2).with_instance_id(Some(str_bytes("a"))),
+    );
+    ok(&left);
+    ok(&beat(&cluster, &join("n2", "a")));
+    let zombie = beat(
+        &cluster,
+        &consumer_heartbeat_request(G, "n", 1).with_instance_id(Some(str_bytes("a"))),
+    );
+    assert_eq!(zombie.error_code, ResponseError::FencedInstanceId.code());
+    let zombie_leave = beat(
+        &cluster,
+        &consumer_heartbeat_request(G, "n", -2).with_instance_id(Some(str_bytes("a"))),
+    );
+    assert_eq!(
+        zombie_leave.error_code,
+        ResponseError::FencedInstanceId.code()
+    );
+    assert!(cluster.group(G).unwrap().member("n2").is_some());
 }

@@ -336,3 +336,46 @@ async fn members_follow_their_coordinator_when_its_broker_stops() {
     let read: usize = members.iter().map(|m| m.consumed().len()).sum();
     assert_eq!(read, 84, "each record once across the move");
 }
+
+#[tokio::test]
+async fn a_classic_group_is_upgraded_online_and_downgraded_when_the_new_protocol_leaves() {
+    init_tracing();
+    let cluster = cluster();
+    let classic = group_consumer_config(&cluster.bootstrap_servers(), GROUP);
+    let mut members = vec![GroupMember::subscribe(&classic, "classic", &[TOPIC])];
+    let group = settle_group(&cluster, GROUP, &mut members, TOPIC).await;
+    assert_eq!(group.group_type, "classic");
+
+    // A member of the new protocol joins the live classic group: it is upgraded, the
+    // classic member rejoins as told and gives half of its partitions over.
+    members.push(GroupMember::subscribe(
+        &config(&cluster),
+        "modern",
+        &[TOPIC],
+    ));
+    let group = settle_group(&cluster, GROUP, &mut members, TOPIC).await;
+    assert_reconciled(&group);
+    for m in &members {
+        assert_eq!(m.assignment().len(), 2, "{}", m.name());
+    }
+    seed_20(&cluster);
+    wait_until(DEADLINE, "80 records read and committed", || {
+        for m in &mut members {
+            let fresh = m.pump();
+            m.commit_after(&fresh).expect("commit");
+        }
+        let group = cluster.group(GROUP).unwrap();
+        members.iter().map(|m| m.consumed().len()).sum::<usize>() >= 80
+            && group.offsets.len() == 4
+            && group.total_lag() == 0
+    })
+    .await;
+    let read: usize = members.iter().map(|m| m.consumed().len()).sum();
+    assert_eq!(read, 80, "each record once");
+
+    // The new-protocol member leaves: the group is classic again and rebalances.
+    drop(members.pop());
+    let group = settle_group(&cluster, GROUP, &mut members, TOPIC).await;
+    assert_eq!(group.group_type, "classic");
+    assert_eq!(members[0].assignment().len(), 4);
+}

@@ -5,7 +5,7 @@
 //! - **scope**: listings of the whole cluster (Metadata for all topics, ListGroups) keep
 //!   only the scenario's own names, because the reference Kafka is shared by every
 //!   scenario of a run (and has its internal topics) while broker-sim is fresh; and
-//!   Metadata's topics and partitions are put in name and index order, because Kafka
+//!   Metadata's topics and partitions (and ListGroups' groups) are put in name and index order, because Kafka
 //!   lists them in the order of its internal hash maps and clients key them by name and
 //!   index; and ApiVersions drops the APIs listed as not served (`broker_sim::NOT_SERVED`)
 //!   and as served beyond a default Kafka (`broker_sim::BEYOND_DEFAULT_KAFKA`), each with
@@ -136,7 +136,11 @@ pub fn scope(answer: &mut ResponseKind, prefix: &str) {
                 t.partitions.sort_by_key(|p| p.partition_index);
             }
         }
-        ResponseKind::ListGroups(l) => l.groups.retain(|g| g.group_id.starts_with(prefix)),
+        // Kafka lists groups from hash maps too.
+        ResponseKind::ListGroups(l) => {
+            l.groups.retain(|g| g.group_id.starts_with(prefix));
+            l.groups.sort_by(|x, y| x.group_id.cmp(&y.group_id));
+        }
         // Kafka lists a log directory's replicas from hash maps.
         ResponseKind::DescribeLogDirs(d) => {
             for dir in &mut d.results {

@@ -194,6 +194,8 @@ fn play(conn: &mut Conn, steps: &[Step]) -> Vec<Outcome> {
                         R::JoinGroup(j) if !j.member_id.is_empty() => {
                             seen.member_id = j.member_id.to_string();
                             seen.generation = j.generation_id;
+                            seen.classic_member_id = j.member_id.to_string();
+                            seen.classic_generation = j.generation_id;
                         }
                         R::ConsumerGroupHeartbeat(h)
                             if h.error_code == 0 && h.member_epoch >= 0 =>

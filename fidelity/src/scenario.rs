@@ -37,9 +37,14 @@ pub struct Step {
 pub struct Seen {
     /// The id of the topic made last (CreateTopics or Metadata).
     pub topic_id: uuid::Uuid,
-    /// The member id and generation of the latest JoinGroup answer.
+    /// The member id and generation (or member epoch) of the latest JoinGroup or
+    /// ConsumerGroupHeartbeat answer.
     pub member_id: String,
     pub generation: i32,
+    /// The member id and generation of the latest JoinGroup answer alone: a classic
+    /// member in a group that also has a member of the new protocol.
+    pub classic_member_id: String,
+    pub classic_generation: i32,
     /// The producer id and epoch of the latest InitProducerId (or EndTxn v5) answer.
     pub producer_id: i64,
     pub producer_epoch: i16,

@@ -18,8 +18,10 @@ use super::{ALL_GROUP_OPERATIONS, Api, Ctx, Names, Reply, str_bytes};
 use crate::state::State;
 use crate::state::groups::assignors;
 
-/// ConsumerGroupDescribe v1's `MemberType` of a member that speaks the new protocol.
+/// ConsumerGroupDescribe v1's `MemberType`: a member that speaks the new protocol, or
+/// the classic one (in a group upgraded online).
 const CONSUMER_MEMBER: i8 = 1;
+const CLASSIC_MEMBER: i8 = 0;
 
 fn assignment(a: &assignors::Assignment, ids: &BTreeMap<&str, uuid::Uuid>) -> Assignment {
     Assignment::default().with_topic_partitions(
@@ -76,7 +78,11 @@ fn describe(state: &State, version: i16, described: DescribedGroup) -> Described
                     &ids,
                 ));
             if version >= 1 {
-                member.with_member_type(CONSUMER_MEMBER)
+                member.with_member_type(if m.classic.is_some() {
+                    CLASSIC_MEMBER
+                } else {
+                    CONSUMER_MEMBER
+                })
             } else {
                 member
             }
@@ -87,7 +93,7 @@ fn describe(state: &State, version: i16, described: DescribedGroup) -> Described
         .with_group_state(str_bytes(cg.state_name()))
         .with_group_epoch(cg.epoch)
         .with_assignment_epoch(cg.assignment_epoch)
-        .with_assignor_name(str_bytes(cg.assignor.clone()))
+        .with_assignor_name(str_bytes(cg.assignor_name()))
         .with_members(members)
 }
 

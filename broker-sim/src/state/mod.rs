@@ -561,6 +561,13 @@ impl State {
         request: groups::JoinRequest,
         now: i64,
     ) -> groups::Pending<groups::JoinResult> {
+        if self
+            .groups
+            .get(&request.group_id)
+            .is_some_and(|g| g.consumer.as_ref().is_some_and(|cg| !cg.members.is_empty()))
+        {
+            return groups::Pending::Ready(self.classic_join_to_consumer_group(request, now));
+        }
         self.groups.join(request, now, &mut self.rng)
     }
 

@@ -346,8 +346,132 @@ fn member_fetch(g: &str, t: &str, epoch_delta: i32) -> Step {
     })
 }
 
+/// A classic consumer's JoinGroup v9 of `g` subscribing to `t` (its id and generation
+/// filled from its own last JoinGroup answer).
+fn classic_join(g: &str, t: &str) -> Step {
+    use kafka_protocol::messages::join_group_request::JoinGroupRequestProtocol;
+    use kafka_protocol::protocol::Encodable;
+    let subscription =
+        kafka_protocol::messages::ConsumerProtocolSubscription::default().with_topics(vec![s(t)]);
+    let mut metadata = bytes::BytesMut::new();
+    bytes::BufMut::put_i16(&mut metadata, 0);
+    subscription
+        .encode(&mut metadata, 0)
+        .expect("a subscription encodes");
+    let r = kafka_protocol::messages::JoinGroupRequest::default()
+        .with_group_id(group(g))
+        .with_session_timeout_ms(30_000)
+        .with_rebalance_timeout_ms(30_000)
+        .with_member_id(s(""))
+        .with_protocol_type(s("consumer"))
+        .with_protocols(vec![
+            JoinGroupRequestProtocol::default()
+                .with_name(s("range"))
+                .with_metadata(metadata.freeze()),
+        ]);
+    Step::new(ApiKey::JoinGroup, 9, r).fill(|r, seen| {
+        if let RequestKind::JoinGroup(j) = r {
+            j.member_id = s(seen.classic_member_id.clone());
+        }
+    })
+}
+
+/// The classic member's SyncGroup v5; as the leader of a classic group it assigns
+/// itself partitions 0 and 1 of `t`.
+fn classic_sync(g: &str, t: &str, leader: bool) -> Step {
+    use kafka_protocol::messages::consumer_protocol_assignment::TopicPartition;
+    use kafka_protocol::messages::sync_group_request::SyncGroupRequestAssignment;
+    use kafka_protocol::protocol::Encodable;
+    let mut bytes = bytes::BytesMut::new();
+    bytes::BufMut::put_i16(&mut bytes, 0);
+    kafka_protocol::messages::ConsumerProtocolAssignment::default()
+        .with_assigned_partitions(vec![
+            TopicPartition::default()
+                .with_topic(topic(t))
+                .with_partitions(vec![0, 1]),
+        ])
+        .encode(&mut bytes, 0)
+        .expect("an assignment encodes");
+    let assignments = if leader {
+        vec![SyncGroupRequestAssignment::default().with_assignment(bytes.freeze())]
+    } else {
+        Vec::new()
+    };
+    let r = kafka_protocol::messages::SyncGroupRequest::default()
+        .with_group_id(group(g))
+        .with_protocol_type(Some(s("consumer")))
+        .with_protocol_name(Some(s("range")))
+        .with_assignments(assignments);
+    Step::new(ApiKey::SyncGroup, 5, r).fill(|r, seen| {
+        if let RequestKind::SyncGroup(sg) = r {
+            sg.member_id = s(seen.classic_member_id.clone());
+            sg.generation_id = seen.classic_generation;
+            for a in &mut sg.assignments {
+                a.member_id = s(seen.classic_member_id.clone());
+            }
+        }
+    })
+}
+
+fn classic_heartbeat(g: &str) -> Step {
+    Step::new(
+        ApiKey::Heartbeat,
+        4,
+        kafka_protocol::messages::HeartbeatRequest::default().with_group_id(group(g)),
+    )
+    .fill(|r, seen| {
+        if let RequestKind::Heartbeat(h) = r {
+            h.member_id = s(seen.classic_member_id.clone());
+            h.generation_id = seen.classic_generation;
+        }
+    })
+}
+
 pub fn scenarios() -> Vec<Scenario> {
     let mut out = Vec::new();
+    // The online upgrade: a classic member is in the group when the first member of the
+    // new protocol joins; it is told to rejoin, and is then answered as a member of a
+    // consumer group. The new member leaves, and the group is classic again.
+    out.push(scenario(
+        ApiKey::ConsumerGroupHeartbeat,
+        1,
+        "upgrade-with-a-classic-member",
+        |p| {
+            let (g, t) = (format!("{p}g"), format!("{p}t"));
+            let mut steps = ready(&g, &t, 2);
+            // The first JoinGroup is answered MEMBER_ID_REQUIRED (so not a setup step).
+            steps.push(classic_join(&g, &t));
+            steps.push(classic_join(&g, &t).setup());
+            steps.push(classic_sync(&g, &t, true).setup());
+            steps.push(step(1, join_request(1, &g, &t, MEMBER)));
+            steps.push(describe(1, &g));
+            steps.push(classic_heartbeat(&g));
+            steps.push(classic_join(&g, &t));
+            steps.push(classic_sync(&g, &t, false));
+            steps.push(step(1, beat_request(&g, MEMBER, 2)));
+            steps.push(classic_heartbeat(&g));
+            steps.push(step(1, beat_request(&g, MEMBER, -1)));
+            steps.push(classic_heartbeat(&g));
+            steps.push(Step::new(
+                ApiKey::ListGroups,
+                5,
+                ListGroupsRequest::default(),
+            ));
+            steps
+        },
+    ));
+    // A known dynamic member that rejoins with epoch 0 under its id.
+    out.push(scenario(
+        ApiKey::ConsumerGroupHeartbeat,
+        1,
+        "known-member-rejoins-with-epoch-0",
+        |p| {
+            let (g, t) = (format!("{p}g"), format!("{p}t"));
+            let mut steps = joined(1, &g, &t, 2);
+            steps.push(join(1, &g, &t));
+            steps
+        },
+    ));
     for v in versions(ApiKey::ConsumerGroupHeartbeat) {
         heartbeat_scenarios(v, &mut out);
     }

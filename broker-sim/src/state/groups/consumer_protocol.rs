@@ -1,15 +1,36 @@
 //! The consumer protocol's bytes: what `protocol_type = "consumer"` members put in their
 //! JoinGroup metadata (the subscription) and what the leader hands out in SyncGroup (the
-//! assignment). The coordinator relays them untouched; broker-sim decodes them only to
-//! show assignments to a test and to check OffsetDelete against subscriptions.
+//! assignment). A classic group's coordinator relays them untouched; broker-sim decodes
+//! them to show assignments to a test and to check OffsetDelete against subscriptions,
+//! and a consumer group of the new protocol with classic members (after an online
+//! upgrade) reads their subscriptions and writes their assignments itself.
 //!
 //! Each is a big-endian i16 version followed by the body in that version. A version newer
 //! than `kafka-protocol` knows is read as the newest it knows, as Kafka's own
 //! `ConsumerProtocol` does: later versions only append fields.
 
-use bytes::{Buf, Bytes};
-use kafka_protocol::messages::{ConsumerProtocolAssignment, ConsumerProtocolSubscription};
-use kafka_protocol::protocol::{Decodable, Message};
+use std::collections::{BTreeMap, BTreeSet};
+
+use bytes::{Buf, BufMut, Bytes};
+use kafka_protocol::messages::consumer_protocol_assignment::TopicPartition;
+use kafka_protocol::messages::{
+    ConsumerProtocolAssignment, ConsumerProtocolSubscription, TopicName,
+};
+use kafka_protocol::protocol::{Decodable, Encodable, Message, StrBytes};
+
+/// The newest assignment version broker-sim writes.
+const MAX_ASSIGNMENT_VERSION: i16 = 3;
+
+/// The version of a consumer protocol message (its first two bytes): what a member's
+/// subscription was written in, and so what its assignment is written back in.
+pub fn version_of(bytes: &Bytes) -> i16 {
+    let mut buf = bytes.clone();
+    if buf.remaining() < 2 {
+        0
+    } else {
+        buf.get_i16()
+    }
+}
 
 fn decode<M: Decodable + Message>(bytes: &Bytes) -> Option<M> {
     let mut buf = bytes.clone();
@@ -24,6 +45,44 @@ fn decode<M: Decodable + Message>(bytes: &Bytes) -> Option<M> {
 pub fn decode_subscription(bytes: &Bytes) -> Option<Vec<String>> {
     let s: ConsumerProtocolSubscription = decode(bytes)?;
     Some(s.topics.into_iter().map(|t| t.to_string()).collect())
+}
+
+/// The partitions a subscription (v1+) says the member owns, by topic.
+pub fn decode_owned_partitions(bytes: &Bytes) -> BTreeMap<String, BTreeSet<i32>> {
+    let Some(s) = decode::<ConsumerProtocolSubscription>(bytes) else {
+        return BTreeMap::new();
+    };
+    let mut owned: BTreeMap<String, BTreeSet<i32>> = BTreeMap::new();
+    for tp in s.owned_partitions {
+        owned
+            .entry(tp.topic.to_string())
+            .or_default()
+            .extend(tp.partitions);
+    }
+    owned
+}
+
+/// An assignment as the consumer protocol's bytes, in `version` (as Kafka does, the
+/// version of the member's subscription, up to the newest known).
+pub fn encode_assignment(assigned: &BTreeMap<String, BTreeSet<i32>>, version: i16) -> Bytes {
+    let version = version.clamp(0, MAX_ASSIGNMENT_VERSION);
+    let body = ConsumerProtocolAssignment::default().with_assigned_partitions(
+        assigned
+            .iter()
+            .map(|(t, ps)| {
+                TopicPartition::default()
+                    .with_topic(TopicName(StrBytes::from_string(t.clone())))
+                    .with_partitions(ps.iter().copied().collect())
+            })
+            .collect(),
+    );
+    let mut buf = bytes::BytesMut::new();
+    buf.put_i16(version);
+    // Encoding a message built here cannot fail: every field is within its version.
+    if body.encode(&mut buf, version).is_err() {
+        return Bytes::new();
+    }
+    buf.freeze()
 }
 
 /// The assigned partitions: (topic, sorted partitions), topics sorted.
@@ -44,11 +103,6 @@ pub fn decode_assignment(bytes: &Bytes) -> Option<Vec<(String, Vec<i32>)>> {
 
 #[cfg(test)]
 mod tests {
-    use bytes::BufMut;
-    use kafka_protocol::messages::TopicName;
-    use kafka_protocol::messages::consumer_protocol_assignment::TopicPartition;
-    use kafka_protocol::protocol::{Encodable, StrBytes};
-
     use super::*;
 
     fn encode(version: i16, body: &impl Encodable) -> Bytes {
@@ -77,6 +131,16 @@ mod tests {
             );
         }
         assert_eq!(decode_assignment(&Bytes::from_static(&[0])), None);
+    }
+
+    #[test]
+    fn an_encoded_assignment_decodes_to_itself() {
+        let assigned: BTreeMap<String, BTreeSet<i32>> =
+            [("t".to_string(), BTreeSet::from([2, 0]))].into();
+        assert_eq!(
+            decode_assignment(&encode_assignment(&assigned, 0)),
+            Some(vec![("t".to_string(), vec![0, 2])])
+        );
     }
 
     #[test]

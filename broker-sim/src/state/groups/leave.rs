@@ -20,6 +20,9 @@ impl Groups {
             .groups
             .get_mut(group_id)
             .ok_or(ResponseError::UnknownMemberId)?;
+        if let Some(cg) = group.consumer.as_mut() {
+            return cg.classic_heartbeat(generation, member_id, instance_id, now);
+        }
         if group.state == GroupState::Dead {
             return Err(ResponseError::CoordinatorNotAvailable.into());
         }
@@ -52,10 +55,13 @@ impl Groups {
                 leaving.len()
             ]);
         };
+        let config = self.config;
+        if group.consumer.is_some() {
+            return Ok(group.classic_leave(leaving, now, &config));
+        }
         if group.state == GroupState::Dead {
             return Err(ResponseError::CoordinatorNotAvailable.into());
         }
-        let config = self.config;
         Ok(leaving
             .iter()
             .map(|(member_id, instance_id)| {
@@ -78,7 +84,7 @@ impl Groups {
             .get_mut(group_id)
             .ok_or(ResponseError::GroupIdNotFound)?;
         if group.consumer.is_some() {
-            return Groups::expire_consumer_member(group, member_id);
+            return Groups::expire_consumer_member(group, member_id, now, &config);
         }
         if group.pending_members.remove(member_id).is_some() {
             group.maybe_complete_join(now);

@@ -407,8 +407,10 @@ impl Groups {
         let config = self.config;
         for group in self.groups.values_mut() {
             if group.next_deadline().is_some_and(|d| d <= now) {
-                if let Some(cg) = group.consumer.as_mut() {
-                    cg.fire_deadlines(&group.id, now);
+                if let Some(cg) = &group.consumer {
+                    for (id, why) in cg.expired(now) {
+                        group.remove_consumer_member(&id, why, now, &config);
+                    }
                 } else {
                     group.fire_deadlines(now, &config);
                 }

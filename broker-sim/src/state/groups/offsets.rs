@@ -319,8 +319,10 @@ impl State {
             .get_mut(group_id)
             .filter(|g| g.state != GroupState::Dead)
             .ok_or(ResponseError::GroupIdNotFound)?;
-        let empty = group.state == GroupState::Empty;
-        if !empty && group.protocol_type.as_deref() != Some("consumer") {
+        let empty = group.is_empty();
+        let consumers =
+            group.consumer.is_some() || group.protocol_type.as_deref() == Some("consumer");
+        if !empty && !consumers {
             return Err(ResponseError::NonEmptyGroup.into());
         }
         let subscribed = if empty {
@@ -386,12 +388,12 @@ impl State {
             ));
         }
         let group = self.groups.get_or_create(group_id);
-        if group.state != GroupState::Empty || !group.members.is_empty() {
+        if !group.is_empty() || !group.members.is_empty() {
             return Err(KafkaError::new(
                 ResponseError::NonEmptyGroup,
                 format!(
                     "group {group_id} has members ({}): offsets can only be reset while it is empty",
-                    group.state
+                    group.state_name()
                 ),
             ));
         }

@@ -16,6 +16,9 @@ impl Groups {
         let Some(group) = self.groups.get_mut(&req.group_id) else {
             return fail(ResponseError::UnknownMemberId);
         };
+        if let Some(cg) = group.consumer.as_mut() {
+            return Pending::Ready(cg.classic_sync(&req, now));
+        }
         if group.state == GroupState::Dead {
             return fail(ResponseError::CoordinatorNotAvailable);
         }

@@ -51,7 +51,7 @@ fn invalid(message: impl Into<String>) -> KafkaError {
 
 /// Kafka's request checks, in its order.
 fn validate(req: &ConsumerHeartbeat) -> Result<(), KafkaError> {
-    if req.version >= 1 && req.member_id.is_empty() {
+    if (req.version >= 1 || req.member_epoch > 0) && req.member_id.is_empty() {
         return Err(invalid("MemberId can't be empty."));
     }
     if req.group_id.trim().is_empty() {
@@ -177,16 +177,16 @@ impl Groups {
         rng: &mut SimRng,
     ) -> Result<ConsumerHeartbeatAnswer, KafkaError> {
         validate(&req)?;
-        let regex = match req.subscribed_topic_regex.as_deref() {
-            Some(r) if !r.is_empty() => Some(compile(r)?),
-            _ => None,
-        };
         let group_id = req.group_id.clone();
         let session_timeout_ms = self.config.consumer_session_timeout_ms;
         let heartbeat_interval_ms = self.config.consumer_heartbeat_interval_ms;
         if req.member_epoch == LEAVE_EPOCH || req.member_epoch == LEAVE_STATIC_EPOCH {
-            return self.consumer_leave(&req);
+            return self.consumer_leave(&req, now);
         }
+        let regex = match req.subscribed_topic_regex.as_deref() {
+            Some(r) if !r.is_empty() => Some(compile(r)?),
+            _ => None,
+        };
         // The group: made by a first heartbeat; an empty classic group becomes a
         // consumer group; one with members keeps its protocol.
         match self.groups.get_mut(&group_id) {
@@ -206,6 +206,8 @@ impl Groups {
                     g.consumer = Some(ConsumerGroup::default());
                     g.protocol_type = None;
                     g.protocol = None;
+                } else if g.state != GroupState::Dead && req.member_epoch == 0 {
+                    g.upgrade_to_consumer(now)?;
                 } else {
                     return Err(KafkaError::new(
                         ResponseError::GroupIdNotFound,
@@ -233,6 +235,7 @@ impl Groups {
                 .instance_id
                 .as_ref()
                 .and_then(|i| cg.static_members.get(i))
+                .filter(|old| cg.members.contains_key(*old))
                 .cloned()
             {
                 Some(old) if old != member_id => {
@@ -248,6 +251,11 @@ impl Groups {
                     }
                     // A new process takes the static member's place, epoch and assignment.
                     let mut m = cg.members.remove(&old).expect("checked");
+                    for mapped in cg.static_members.values_mut() {
+                        if *mapped == old {
+                            mapped.clone_from(&member_id);
+                        }
+                    }
                     m.id = member_id.clone();
                     m.member_epoch = m.previous_epoch.max(0);
                     if let Some(t) = cg.target.remove(&old) {
@@ -270,6 +278,20 @@ impl Groups {
             }
             member_id
         } else {
+            // A static member is found by its instance id first: a process that was
+            // replaced is fenced, not unknown.
+            if let Some(i) = &req.instance_id
+                && let Some(owner) = cg.static_members.get(i)
+                && owner != &req.member_id
+            {
+                return Err(KafkaError::new(
+                    ResponseError::FencedInstanceId,
+                    format!(
+                        "Static member {} with instance id {i} was fenced by another member.",
+                        req.member_id
+                    ),
+                ));
+            }
             let Some(member) = cg.members.get(&req.member_id) else {
                 return Err(KafkaError::new(
                     ResponseError::UnknownMemberId,
@@ -339,9 +361,10 @@ impl Groups {
                 bump = true;
             }
         }
-        if req.server_assignor.is_some() && req.server_assignor != member.server_assignor {
+        // The assignor a member asks for counts from the next epoch (no bump of its own,
+        // as in Kafka).
+        if req.server_assignor.is_some() {
             member.server_assignor = req.server_assignor.clone();
-            bump = true;
         }
         let before = member.assigned.clone();
         // One bump for whatever changed: the member, or the subscribed topics — unless
@@ -376,10 +399,12 @@ impl Groups {
     fn consumer_leave(
         &mut self,
         req: &ConsumerHeartbeat,
+        now: i64,
     ) -> Result<ConsumerHeartbeatAnswer, KafkaError> {
         let group_id = &req.group_id;
-        let cg = match self.groups.get_mut(group_id) {
-            Some(g) if g.consumer.is_some() => g.consumer.as_mut().expect("checked"),
+        let config = self.config;
+        let group = match self.groups.get_mut(group_id) {
+            Some(g) if g.consumer.is_some() => g,
             Some(_) => {
                 return Err(KafkaError::new(
                     ResponseError::GroupIdNotFound,
@@ -393,12 +418,22 @@ impl Groups {
                 ));
             }
         };
-        // A static member may leave by its instance id alone.
+        let cg = group.consumer.as_mut().expect("checked");
+        // A static member is found by its instance id, and must be the one leaving.
         let member_id = match &req.instance_id {
-            Some(i) if req.member_epoch == LEAVE_STATIC_EPOCH || req.member_id.is_empty() => {
-                cg.static_members.get(i).cloned().unwrap_or_default()
-            }
-            _ => req.member_id.clone(),
+            Some(i) => match cg.static_members.get(i) {
+                Some(owner) if owner != &req.member_id => {
+                    return Err(KafkaError::new(
+                        ResponseError::FencedInstanceId,
+                        format!(
+                            "Static member {} with instance id {i} was fenced by another member.",
+                            req.member_id
+                        ),
+                    ));
+                }
+                _ => req.member_id.clone(),
+            },
+            None => req.member_id.clone(),
         };
         let Some(member) = cg.members.get_mut(&member_id) else {
             return Err(KafkaError::new(
@@ -410,11 +445,15 @@ impl Groups {
             ));
         };
         if req.member_epoch == LEAVE_STATIC_EPOCH && member.instance_id.is_some() {
+            // It gave up what it was revoking: nothing waits for it now.
             member.previous_epoch = member.member_epoch;
             member.member_epoch = LEAVE_STATIC_EPOCH;
+            member.revoking.clear();
+            member.revocation_deadline = None;
+            member.state = super::MemberState::Stable;
             tracing::info!(group = %group_id, member = %member_id, "static consumer group member left for now");
         } else {
-            cg.remove(group_id, &member_id, "left the group");
+            group.remove_consumer_member(&member_id, "left the group", now, &config);
         }
         Ok(ConsumerHeartbeatAnswer {
             member_id: req.member_id.clone(),
@@ -441,27 +480,56 @@ impl crate::state::State {
         let answer = self
             .groups
             .consumer_heartbeat(req, &existing, now, &mut self.rng)?;
-        let after = self.owners(&group_id);
+        self.record_owners(&group_id, before, now);
+        Ok(answer)
+    }
+
+    /// JoinGroup from a classic member of a consumer group (after an online upgrade).
+    pub(crate) fn classic_join_to_consumer_group(
+        &mut self,
+        req: super::super::JoinRequest,
+        now: i64,
+    ) -> super::super::JoinResult {
+        let existing: BTreeMap<String, i32> = self
+            .topics()
+            .map(|t| (t.name.clone(), t.partitions.len() as i32))
+            .collect();
+        let group_id = req.group_id.clone();
+        let before = self.owners(&group_id);
+        let Some(group) = self.groups.groups.get_mut(&group_id) else {
+            return super::super::JoinResult::error(ResponseError::UnknownMemberId, &req.member_id);
+        };
+        let result = group.classic_join_to_consumer(req, &existing, now, &mut self.rng);
+        self.record_owners(&group_id, before, now);
+        result
+    }
+
+    /// Records the group's assignment in the history when it changed from `before`.
+    fn record_owners(&mut self, group_id: &str, before: Vec<AssignedMember>, now: i64) {
+        let after = self.owners(group_id);
         if after != before && self.history.is_on() {
             // What the checks attribute fetches by: each member's partitions, those
             // still being revoked included (the member owns them until it says not).
             let epoch = self
                 .groups
-                .get(&group_id)
+                .get(group_id)
                 .and_then(|g| g.consumer.as_ref())
                 .map_or(0, |cg| cg.epoch);
             self.history.record(HistoryEvent::Assigned {
                 at_ms: now,
-                group: group_id,
+                group: group_id.to_string(),
                 generation: epoch,
                 members: after,
             });
         }
-        Ok(answer)
     }
 
-    /// The partitions each member of consumer group `group_id` owns or is revoking.
+    /// The partitions each member of consumer group `group_id` owns or is revoking (none
+    /// while the history is off: nothing would record them).
     fn owners(&self, group_id: &str) -> Vec<AssignedMember> {
+        if !self.history.is_on() {
+            return Vec::new();
+        }
         let Some(cg) = self.groups.get(group_id).and_then(|g| g.consumer.as_ref()) else {
             return Vec::new();
         };

@@ -26,9 +26,10 @@
 //! resolved as Kafka resolves it, after the heartbeat that set it is answered: that
 //! answer carries no partitions of it, and the next heartbeat finds a new epoch.
 //!
-//! Not modelled: the online migration between classic and consumer groups (a group is
-//! converted only while it has no members; otherwise the other protocol is refused), and
-//! rack-aware assignment (`rack_id` is kept and described only).
+//! A classic group of consumers is upgraded online when a member of the new protocol
+//! joins it, and downgraded when the last such member leaves (`classic.rs`); an empty
+//! group simply changes protocol. Not modelled: rack-aware assignment (`rack_id` is kept
+//! and described only).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -36,10 +37,12 @@ use kafka_protocol::ResponseError;
 use regex::Regex;
 
 use super::assignors::{self, ASSIGNORS, Assignment, MemberSpec};
-use super::{Group, GroupState, Groups};
+use super::{Group, GroupConfig, GroupState, Groups};
 use crate::error::KafkaError;
+mod classic;
 mod heartbeat;
 
+pub use classic::ClassicMeta;
 pub use heartbeat::ConsumerHeartbeat;
 
 /// The epoch a member leaves with; -2 for a static member that will come back.
@@ -95,6 +98,9 @@ pub struct ConsumerMember {
     pub revoking: Assignment,
     session_deadline: i64,
     revocation_deadline: Option<i64>,
+    /// Set for a member that speaks the classic protocol (JoinGroup, SyncGroup,
+    /// Heartbeat) in this group, after an online upgrade (`classic.rs`).
+    pub classic: Option<ClassicMeta>,
 }
 
 impl ConsumerMember {
@@ -118,6 +124,7 @@ impl ConsumerMember {
             revoking: Assignment::new(),
             session_deadline: now + i64::from(session_timeout_ms),
             revocation_deadline: None,
+            classic: None,
         }
     }
 
@@ -204,6 +211,16 @@ impl ConsumerGroup {
             .values()
             .flat_map(|m| m.topics(existing))
             .collect()
+    }
+
+    /// The assignor ConsumerGroupDescribe names: the one of the target assignment, or
+    /// before there is one, the one the next would use.
+    pub fn assignor_name(&self) -> String {
+        if self.assignor.is_empty() {
+            self.preferred_assignor().to_string()
+        } else {
+            self.assignor.clone()
+        }
     }
 
     /// The assignor to use: the one most members asked for, else the default.
@@ -298,7 +315,15 @@ impl ConsumerGroup {
         let assigned = &member.assigned;
         let (kept, to_revoke) = split(assigned, &target);
         let rebalance_timeout = i64::from(member.rebalance_timeout_ms.max(0));
-        if !to_revoke.is_empty() {
+        // Revocation is asked for only while the member may still own what goes: a
+        // request that lists what it owns (a classic member's JoinGroup after an eager
+        // revocation, say) without those partitions has already let them go.
+        let still_owned = owned.is_none_or(|owned| {
+            to_revoke
+                .iter()
+                .any(|(t, ps)| owned.get(t).is_some_and(|o| !o.is_disjoint(ps)))
+        });
+        if !to_revoke.is_empty() && still_owned {
             let m = self.members.get_mut(id).expect("checked");
             m.assigned = kept;
             m.revoking = to_revoke;
@@ -337,13 +362,7 @@ impl ConsumerGroup {
     /// Removes a member (left, fenced or timed out); the assignment follows at the next
     /// heartbeat.
     fn remove(&mut self, group: &str, id: &str, why: &str) {
-        if let Some(m) = self.members.remove(id) {
-            if let Some(instance) = &m.instance_id
-                && self.static_members.get(instance).is_some_and(|x| x == id)
-            {
-                self.static_members.remove(instance);
-            }
-            self.target.remove(id);
+        if self.forget(id) {
             self.epoch += 1;
             tracing::info!(
                 group,
@@ -363,6 +382,13 @@ impl ConsumerGroup {
         }
     }
 
+    /// Drops member `id` and every instance id mapped to it; whether it was a member.
+    fn forget(&mut self, id: &str) -> bool {
+        self.static_members.retain(|_, member| member != id);
+        self.target.remove(id);
+        self.members.remove(id).is_some()
+    }
+
     fn next_deadline(&self) -> Option<i64> {
         self.members
             .values()
@@ -370,10 +396,9 @@ impl ConsumerGroup {
             .min()
     }
 
-    /// Sessions and revocations that ran out by `now`.
-    pub(super) fn fire_deadlines(&mut self, group: &str, now: i64) {
-        let expired: Vec<(String, &'static str)> = self
-            .members
+    /// The members whose session or revocation ran out by `now`, and which.
+    pub(super) fn expired(&self, now: i64) -> Vec<(String, &'static str)> {
+        self.members
             .values()
             .filter_map(|m| {
                 if m.session_deadline <= now {
@@ -384,10 +409,7 @@ impl ConsumerGroup {
                     None
                 }
             })
-            .collect();
-        for (id, why) in expired {
-            self.remove(group, &id, why);
-        }
+            .collect()
     }
 }
 
@@ -399,9 +421,6 @@ impl Groups {
         member_id: &str,
         epoch: i32,
     ) -> Result<(), KafkaError> {
-        if member_id.is_empty() && epoch < 0 {
-            return Ok(());
-        }
         match self.groups.get(group_id).and_then(|g| g.consumer.as_ref()) {
             Some(cg) => Group::validate_consumer_offsets(cg, member_id, epoch, 9, false),
             None => Ok(()),
@@ -412,13 +431,14 @@ impl Groups {
     pub(super) fn expire_consumer_member(
         group: &mut Group,
         member_id: &str,
+        now: i64,
+        config: &GroupConfig,
     ) -> Result<(), KafkaError> {
-        let id = group.id.clone();
-        let cg = group.consumer.as_mut().expect("a consumer group");
+        let cg = group.consumer.as_ref().expect("a consumer group");
         if !cg.members.contains_key(member_id) {
             return Err(ResponseError::UnknownMemberId.into());
         }
-        cg.remove(&id, member_id, "expired by the embedding API");
+        group.remove_consumer_member(member_id, "expired by the embedding API", now, config);
         Ok(())
     }
 }
@@ -457,8 +477,10 @@ impl Group {
 
     /// Offset commits and fetches by a consumer group member (OffsetCommit v9+ and
     /// OffsetFetch v9+ carry the member epoch): the member must be known and its epoch
-    /// current; a commit with no member id and a negative epoch is an admin commit,
-    /// allowed only while the group is empty.
+    /// current (STALE_MEMBER_EPOCH; ILLEGAL_GENERATION for TxnOffsetCommit, which the
+    /// Java producer treats as an abortable commit failure); a commit with a negative
+    /// epoch to an empty group is an admin commit, and one with no member id either is
+    /// refused while the group has members (a transactional one is accepted).
     pub(super) fn validate_consumer_offsets(
         cg: &ConsumerGroup,
         member_id: &str,
@@ -466,8 +488,11 @@ impl Group {
         version: i16,
         transactional: bool,
     ) -> Result<(), KafkaError> {
+        if epoch < 0 && cg.members.is_empty() {
+            return Ok(());
+        }
         if epoch < 0 && member_id.is_empty() {
-            return if cg.members.is_empty() || transactional {
+            return if transactional {
                 Ok(())
             } else {
                 Err(ResponseError::UnknownMemberId.into())
@@ -479,6 +504,14 @@ impl Group {
                 format!("Member {member_id} is not a member of the group."),
             ));
         };
+        if m.classic.is_some() {
+            // A classic member commits under its generation, which is its epoch.
+            return if epoch == m.member_epoch {
+                Ok(())
+            } else {
+                Err(ResponseError::IllegalGeneration.into())
+            };
+        }
         if !transactional && version < 9 {
             return Err(KafkaError::new(
                 ResponseError::UnsupportedVersion,
@@ -486,8 +519,13 @@ impl Group {
             ));
         }
         if epoch != m.member_epoch {
+            let code = if transactional {
+                ResponseError::IllegalGeneration
+            } else {
+                ResponseError::StaleMemberEpoch
+            };
             return Err(KafkaError::new(
-                ResponseError::StaleMemberEpoch,
+                code,
                 format!(
                     "The received member epoch {epoch} does not match the current member epoch {}.",
                     m.member_epoch

@@ -399,6 +399,47 @@ class ClientsTest {
         }
     }
 
+    /**
+     * KIP-848 online upgrade: a classic Java consumer holds every partition of a group when
+     * a consumer of the new protocol joins; the group becomes a consumer group with both
+     * in it and the partitions are shared. When the new one leaves, the group is classic
+     * again and the classic consumer takes everything back.
+     */
+    @Test
+    void live_classic_group_is_upgraded_to_a_consumer_group_and_back() throws Exception {
+        String topic = unique("kip848-upgrade");
+        String group = unique("group");
+        createTopic(topic, 4);
+        try (KafkaConsumer<String, String> classic = consumer(group, Map.of())) {
+            classic.subscribe(List.of(topic));
+            waitUntil("the classic consumer holds every partition", () -> {
+                classic.poll(Duration.ofMillis(50));
+                return classic.assignment().size() == 4;
+            });
+            try (KafkaConsumer<String, String> modern = consumer(group, Map.of("group.protocol", "consumer"))) {
+                modern.subscribe(List.of(topic));
+                waitUntil("the partitions are shared two and two", () -> {
+                    classic.poll(Duration.ofMillis(20));
+                    modern.poll(Duration.ofMillis(20));
+                    return classic.assignment().size() == 2 && modern.assignment().size() == 2;
+                });
+                try (Admin admin = Admin.create(props())) {
+                    var described = admin.describeConsumerGroups(List.of(group)).all().get().get(group);
+                    assertEquals(org.apache.kafka.common.GroupType.CONSUMER, described.type());
+                    assertEquals(2, described.members().size());
+                }
+            }
+            waitUntil("the classic consumer holds every partition again", () -> {
+                classic.poll(Duration.ofMillis(50));
+                return classic.assignment().size() == 4;
+            });
+            try (Admin admin = Admin.create(props())) {
+                var described = admin.describeConsumerGroups(List.of(group)).all().get().get(group);
+                assertEquals(org.apache.kafka.common.GroupType.CLASSIC, described.type());
+            }
+        }
+    }
+
     /** KIP-714: subscribed, a Java producer pushes its own metrics, which broker-sim shows. */
     @Test
     void producer_pushes_its_metrics_when_subscribed() throws Exception {
