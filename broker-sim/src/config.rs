@@ -213,6 +213,8 @@ pub struct BrokerConfig {
     pub message_max_bytes: i32,
     pub max_request_size: usize,
     pub group: GroupConfig,
+    /// `replica.selector.class` is Kafka's `RackAwareReplicaSelector` (KIP-392).
+    pub rack_aware_replica_selector: bool,
     /// Kafka's broker-level `min.insync.replicas`, for topics that do not set their own.
     pub min_insync_replicas: i32,
     /// Kafka's broker-level `unclean.leader.election.enable`.
@@ -419,6 +421,7 @@ mod tests {
             message_max_bytes: DEFAULT_MAX_MESSAGE_BYTES,
             max_request_size: 100,
             group: Default::default(),
+            rack_aware_replica_selector: false,
             min_insync_replicas: 1,
             unclean_leader_election: false,
             replica_lag_time_max_ms: 30_000,
@@ -484,6 +487,7 @@ impl Default for BrokerConfig {
             message_max_bytes: DEFAULT_MAX_MESSAGE_BYTES,
             max_request_size: broker_sim_protocol::frame::DEFAULT_MAX_REQUEST_SIZE,
             group: GroupConfig::default(),
+            rack_aware_replica_selector: false,
             min_insync_replicas: 1,
             unclean_leader_election: false,
             replica_lag_time_max_ms: 30_000,

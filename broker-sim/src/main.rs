@@ -34,6 +34,13 @@ struct Args {
     /// Refuse unknown topics instead of creating them on first use.
     #[arg(long)]
     no_auto_create: bool,
+    /// A broker's broker.rack, as ID=RACK (repeatable; KIP-392).
+    #[arg(long = "rack", value_name = "ID=RACK", value_parser = parse_rack)]
+    racks: Vec<(i32, String)>,
+    /// replica.selector.class=RackAwareReplicaSelector: consumers with a client.rack read
+    /// from a replica in their rack.
+    #[arg(long)]
+    rack_aware_replica_selector: bool,
     /// Partitions of auto-created topics (Kafka's num.partitions).
     #[arg(long, default_value_t = 1)]
     default_partitions: i32,
@@ -105,6 +112,19 @@ struct Args {
     /// Log filter, e.g. info, debug, broker_sim=trace (RUST_LOG overrides it).
     #[arg(long, default_value = "info")]
     log_level: String,
+}
+
+fn parse_rack(s: &str) -> Result<(i32, String), String> {
+    let (id, rack) = s
+        .split_once('=')
+        .ok_or_else(|| format!("expected ID=RACK, got {s:?}"))?;
+    let id: i32 = id
+        .parse()
+        .map_err(|_| format!("broker id {id:?} is not a number"))?;
+    if id < 1 || rack.is_empty() {
+        return Err(format!("expected a broker id from 1 and a rack, got {s:?}"));
+    }
+    Ok((id, rack.to_string()))
 }
 
 fn parse_topic(s: &str) -> Result<(String, i32), String> {
@@ -193,7 +213,11 @@ fn cluster_builder(args: Args) -> ClusterBuilder {
         .group_consumer_session_timeout_ms(args.group_consumer_session_timeout_ms)
         .group_consumer_heartbeat_interval_ms(args.group_consumer_heartbeat_interval_ms)
         .group_max_session_timeout_ms(args.group_max_session_timeout_ms)
+        .rack_aware_replica_selector(args.rack_aware_replica_selector)
         .seed(args.seed);
+    for (id, rack) in args.racks {
+        builder = builder.broker_rack(id, rack);
+    }
     if let Some(n) = args.group_max_size {
         builder = builder.group_max_size(n);
     }

@@ -491,6 +491,7 @@ fn the_applications_account_is_checked_for_losses_duplicates_and_per_key_order()
         },
         HistoryEvent::Fetched {
             at_ms: T0,
+            broker: 1,
             client_id: "app".into(),
             topic: "t".into(),
             partition: 0,

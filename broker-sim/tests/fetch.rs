@@ -185,9 +185,19 @@ fn fetched_batch_is_the_produced_batch_with_offset_and_leader_epoch_filled_in() 
     }
 }
 
+/// Four brokers, three replicas of t-0: one broker has no copy of it.
+fn cluster_with_a_bystander() -> (Cluster, i32) {
+    let cluster = Cluster::builder().brokers(4).topic("t", 1).start().unwrap();
+    let replicas = cluster.partitions("t").unwrap()[0].replicas.clone();
+    let bystander = (1..=4)
+        .find(|b| !replicas.contains(b))
+        .expect("a broker without t-0");
+    (cluster, bystander)
+}
+
 #[test]
-fn fetch_from_a_follower_is_not_leader_or_follower_with_the_current_leader() {
-    let cluster = cluster();
+fn fetch_from_a_broker_without_a_copy_is_not_leader_or_follower_with_the_current_leader() {
+    let (cluster, bystander) = cluster_with_a_bystander();
     let leader_id = leader(&cluster, "t", 0);
     let epoch = cluster.partitions("t").unwrap()[0].leader_epoch;
     let id = topic_id(&cluster, "t");
@@ -197,8 +207,7 @@ fn fetch_from_a_follower_is_not_leader_or_follower_with_the_current_leader() {
         } else {
             fetch_request("t", 0, 0)
         };
-        let response =
-            Conn::to_broker(&cluster, follower(&cluster, "t", 0)).send(version, &request);
+        let response = Conn::to_broker(&cluster, bystander).send(version, &request);
         let p = only_partition(&response);
         assert_error(
             p.error_code,
@@ -213,11 +222,26 @@ fn fetch_from_a_follower_is_not_leader_or_follower_with_the_current_leader() {
 }
 
 #[test]
-fn fetch_v16_from_a_follower_lists_the_leaders_endpoint() {
+fn a_follower_serves_consumers_from_v11_only() {
     let cluster = cluster();
+    let follower = cluster.partitions("t").unwrap()[0].replicas[1];
+    let old = Conn::to_broker(&cluster, follower).send(10, &fetch_request("t", 0, 0));
+    assert_error(
+        only_partition(&old).error_code,
+        ResponseError::NotLeaderOrFollower,
+        "v10",
+    );
+    // KIP-392: a consumer fetch v11+ carries client metadata, and any replica answers it.
+    let new = Conn::to_broker(&cluster, follower).send(11, &fetch_request("t", 0, 0));
+    assert_no_error(only_partition(&new).error_code, "v11");
+}
+
+#[test]
+fn fetch_v16_from_a_broker_without_a_copy_lists_the_leaders_endpoint() {
+    let (cluster, bystander) = cluster_with_a_bystander();
     let leader_id = leader(&cluster, "t", 0);
     let request = fetch_request_by_id(topic_id(&cluster, "t"), 0, 0);
-    let response = Conn::to_broker(&cluster, follower(&cluster, "t", 0)).send(16, &request);
+    let response = Conn::to_broker(&cluster, bystander).send(16, &request);
     assert_error(
         only_partition(&response).error_code,
         ResponseError::NotLeaderOrFollower,

@@ -59,6 +59,7 @@ fn serve(
                     .with_broker_id(b.id.into())
                     .with_host(str_bytes(b.host.clone()))
                     .with_port(b.port)
+                    .with_rack(b.rack.clone().map(str_bytes))
                     .with_is_fenced(state.is_fenced(b.id))
             })
             .collect(),

@@ -133,6 +133,14 @@ fn read(ctx: &Ctx<'_>, state: &State, request: &FetchRequest) -> Pass {
     let mut leaders = Vec::new();
     let mut handed_out = Vec::new();
     let mut responses = Vec::with_capacity(request.topics.len());
+    // Replicas fetching (a replica id of 0 or more) are other brokers; broker-sim's
+    // followers copy without fetching, so every fetch is a consumer's in practice.
+    let replica_id = if v >= 15 {
+        request.replica_state.replica_id.0
+    } else {
+        request.replica_id.0
+    };
+    let consumer = replica_id < 0;
     for topic in &request.topics {
         let name = if v >= 13 {
             state.topic_name_by_id(&topic.topic_id).map(str::to_string)
@@ -152,16 +160,39 @@ fn read(ctx: &Ctx<'_>, state: &State, request: &FetchRequest) -> Pass {
                     ResponseError::UnknownTopicId,
                     "unknown topic id",
                 )),
-                Some(name) => state.led_partition(name, fp.partition, ctx.broker_id),
+                // A consumer (Fetch v11+) may read from a follower (KIP-392).
+                Some(name) => state.readable_partition(name, fp.partition, ctx.broker_id, v >= 11 && consumer),
             };
-            let result = found.and_then(|p| {
+            let result = found.and_then(|(p, as_follower)| {
                 check_position(p, fp.current_leader_epoch, fp.fetch_offset)?;
-                Ok(p)
+                Ok((p, as_follower))
             });
             match result {
-                Ok(p) => {
-                    let hw = p.high_watermark();
-                    let lso = p.last_stable_offset();
+                Ok((p, false))
+                    if v >= 11
+                        && consumer
+                        && let Some(replica) = state.preferred_read_replica(
+                            p,
+                            &request.rack_id,
+                            fp.fetch_offset,
+                        ) =>
+                {
+                    // The leader names the replica in the consumer's rack and sends no
+                    // records: the consumer fetches from that replica from now on.
+                    data.preferred_read_replica = replica.into();
+                    data.high_watermark = p.high_watermark();
+                    data.last_stable_offset = p.last_stable_offset();
+                    data.log_start_offset = p.log.log_start_offset();
+                }
+                Ok((p, as_follower)) => {
+                    // A follower serves what its own copy holds, below the high watermark.
+                    let copied = if as_follower {
+                        p.replica_end(ctx.broker_id)
+                    } else {
+                        i64::MAX
+                    };
+                    let hw = p.high_watermark().min(copied);
+                    let lso = p.last_stable_offset().min(copied);
                     let committed = request.isolation_level == READ_COMMITTED;
                     let limit = remaining.min(fp.partition_max_bytes.max(0) as usize);
                     let until = if committed { lso } else { hw };
@@ -281,7 +312,7 @@ fn count_handed_out(ctx: &Ctx<'_>, state: &mut State, handed_out: Vec<HandedOut>
             p.counters.fetched(h.records, h.bytes);
         }
         if !ctx.answer_lost {
-            state.record_fetch(ctx.client_id, &h.topic, h.partition, h.range, h.read_committed, now);
+            state.record_fetch(ctx.broker_id, ctx.client_id, &h.topic, h.partition, h.range, h.read_committed, now);
         }
     }
 }

@@ -31,6 +31,7 @@ fn shared() -> Shared {
             id,
             host: "127.0.0.1".into(),
             port: 9091 + id,
+            rack: None,
         })
         .collect();
     let mut state = State::new(7, brokers, BrokerConfig::default());

@@ -63,6 +63,7 @@ fn serve(ctx: &Ctx<'_>, request: MetadataRequest) -> MetadataResponse {
                 .with_node_id(b.id.into())
                 .with_host(str_bytes(b.host.clone()))
                 .with_port(b.port)
+                .with_rack(b.rack.clone().map(str_bytes))
         })
         .collect();
     let mut response = MetadataResponse::default();

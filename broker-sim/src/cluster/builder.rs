@@ -28,6 +28,8 @@ pub struct ClusterBuilder {
     worker_threads: usize,
     manual_clock: Option<i64>,
     replication_lag_ms: i64,
+    /// `broker.rack` of broker id `i + 1`, where set.
+    racks: Vec<Option<String>>,
 }
 
 impl Default for ClusterBuilder {
@@ -43,6 +45,7 @@ impl Default for ClusterBuilder {
             worker_threads: 2,
             manual_clock: None,
             replication_lag_ms: 0,
+            racks: Vec::new(),
         }
     }
 }
@@ -51,6 +54,28 @@ impl ClusterBuilder {
     /// Number of brokers (ids 1..=n). Default 3.
     pub fn brokers(mut self, n: usize) -> Self {
         self.brokers = n.max(1);
+        self
+    }
+
+    /// `broker.rack` of broker `id` (KIP-392): Metadata and DescribeCluster report it,
+    /// new topics spread their replicas over racks once every broker has one, and with
+    /// [`ClusterBuilder::rack_aware_replica_selector`] consumers that say their
+    /// `client.rack` read from a replica in it.
+    pub fn broker_rack(mut self, id: i32, rack: impl Into<String>) -> Self {
+        if let Ok(i) = usize::try_from(id - 1) {
+            if self.racks.len() <= i {
+                self.racks.resize(i + 1, None);
+            }
+            self.racks[i] = Some(rack.into());
+        }
+        self
+    }
+
+    /// `replica.selector.class=RackAwareReplicaSelector`: a leader tells a consumer whose
+    /// `client.rack` differs from its own to fetch from an in-sync replica in that rack
+    /// (Fetch's `preferred_read_replica`). Off by default, as in Kafka.
+    pub fn rack_aware_replica_selector(mut self, on: bool) -> Self {
+        self.config.rack_aware_replica_selector = on;
         self
     }
 
@@ -296,6 +321,7 @@ impl ClusterBuilder {
                 id: i as i32 + 1,
                 host: self.host.clone(),
                 port: addr.port() as i32,
+                rack: self.racks.get(i).cloned().flatten(),
             });
             listeners.push(listener);
         }

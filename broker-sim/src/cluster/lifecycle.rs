@@ -20,6 +20,7 @@ impl Cluster {
                 id: b.id,
                 host: b.host.clone(),
                 port: b.port,
+                rack: b.rack.clone(),
                 up: net.mode() != NetMode::Down,
                 isolated: net.mode() == NetMode::Isolated,
             })

@@ -11,6 +11,8 @@ pub struct BrokerStatus {
     pub id: i32,
     pub host: String,
     pub port: i32,
+    /// Its `broker.rack`, if it has one.
+    pub rack: Option<String>,
     /// Running (not stopped). An isolated broker is up but unreachable.
     pub up: bool,
     pub isolated: bool,

@@ -58,6 +58,7 @@ fn broker_json(b: &BrokerStatus) -> Value {
         "id": b.id,
         "host": b.host,
         "port": b.port,
+        "rack": b.rack,
         "up": b.up,
         "isolated": b.isolated,
     })

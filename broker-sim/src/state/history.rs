@@ -39,6 +39,10 @@ pub enum HistoryEvent {
     /// including) `end_offset`; the consumer reads from `fetch_offset`.
     Fetched {
         at_ms: i64,
+        /// The broker that answered: the leader, or a follower a consumer reads from
+        /// (KIP-392).
+        #[serde(default = "unknown_broker")]
+        broker: i32,
         client_id: String,
         topic: String,
         partition: i32,
@@ -93,6 +97,11 @@ impl HistoryEvent {
             | HistoryEvent::TxnEnded { at_ms, .. } => *at_ms,
         }
     }
+}
+
+/// The broker of a fetch recorded before the field existed.
+fn unknown_broker() -> i32 {
+    -1
 }
 
 /// A member's share of an assignment.
@@ -250,8 +259,10 @@ impl super::State {
     }
 
     /// Records what a fetch answer handed out: `(fetch_offset, first_offset, end_offset)`.
+    #[allow(clippy::too_many_arguments)]
     pub fn record_fetch(
         &mut self,
+        broker: i32,
         client_id: &str,
         topic: &str,
         partition: i32,
@@ -265,6 +276,7 @@ impl super::State {
         let (fetch_offset, first_offset, end_offset) = range;
         self.history.record(HistoryEvent::Fetched {
             at_ms: now,
+            broker,
             client_id: client_id.to_string(),
             topic: topic.to_string(),
             partition,

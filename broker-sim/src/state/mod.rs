@@ -58,6 +58,9 @@ pub struct BrokerInfo {
     pub id: i32,
     pub host: String,
     pub port: i32,
+    /// `broker.rack`: where replicas are spread and consumers with a `client.rack` may
+    /// read from (KIP-392).
+    pub rack: Option<String>,
 }
 
 /// What to create: the parameters of a CreateTopics entry.
@@ -278,6 +281,38 @@ impl State {
 
     /// The partition, if it exists and `broker` leads it; otherwise Kafka's error for a
     /// client that asked the wrong broker.
+    /// The brokers `ids` in the order replicas are placed over: as given, or when every
+    /// one has a rack (and there are two racks or more), alternating between racks as
+    /// Kafka's rack-aware placement does — the first broker of each rack in rack order,
+    /// then the second of each… — so a partition's consecutive replicas are in different
+    /// racks.
+    fn placement_order(&self, ids: &[i32]) -> Vec<i32> {
+        let mut by_rack: BTreeMap<&str, Vec<i32>> = BTreeMap::new();
+        for id in ids {
+            match self.broker(*id).and_then(|b| b.rack.as_deref()) {
+                Some(rack) => by_rack.entry(rack).or_default().push(*id),
+                None => return ids.to_vec(),
+            }
+        }
+        if by_rack.len() < 2 {
+            return ids.to_vec();
+        }
+        let mut lists: Vec<std::collections::VecDeque<i32>> = by_rack
+            .into_values()
+            .map(|mut v| {
+                v.sort_unstable();
+                v.into()
+            })
+            .collect();
+        let mut out = Vec::with_capacity(ids.len());
+        while out.len() < ids.len() {
+            for list in &mut lists {
+                out.extend(list.pop_front());
+            }
+        }
+        out
+    }
+
     pub fn led_partition(
         &self,
         topic: &str,
@@ -291,6 +326,53 @@ impl State {
             .ok_or_else(|| Self::unknown_topic(&format!("{topic}-{partition}")))?;
         check_leader(p, topic, broker)?;
         Ok(p)
+    }
+
+    /// A partition a consumer may read from this broker: one it leads, or, when
+    /// `followers_serve` (Fetch v11+, KIP-392), one it holds a live copy of. The flag says
+    /// whether it is read as a follower (up to its own copy).
+    pub fn readable_partition(
+        &self,
+        topic: &str,
+        partition: i32,
+        broker: i32,
+        followers_serve: bool,
+    ) -> Result<(&Partition, bool), KafkaError> {
+        let p = self
+            .topics
+            .get(topic)
+            .and_then(|t| t.partition(partition))
+            .ok_or_else(|| Self::unknown_topic(&format!("{topic}-{partition}")))?;
+        if followers_serve
+            && p.leader >= 0
+            && p.leader != broker
+            && p.replicas.contains(&broker)
+            && !self.is_fenced(broker)
+        {
+            return Ok((p, true));
+        }
+        check_leader(p, topic, broker)?;
+        Ok((p, false))
+    }
+
+    /// KIP-392's `RackAwareReplicaSelector`, when configured: the replica a consumer in
+    /// `rack` should read `p` from at `offset` — an in-sync, live replica in its rack
+    /// holding the offset (the one that holds the most), unless the leader is in that
+    /// rack. `None` means the leader.
+    pub fn preferred_read_replica(&self, p: &Partition, rack: &str, offset: i64) -> Option<i32> {
+        if !self.config.rack_aware_replica_selector || rack.is_empty() {
+            return None;
+        }
+        let rack_of = |id: i32| self.broker(id).and_then(|b| b.rack.as_deref());
+        if rack_of(p.leader) == Some(rack) {
+            return None;
+        }
+        p.isr
+            .iter()
+            .copied()
+            .filter(|&r| r != p.leader && !self.is_fenced(r) && rack_of(r) == Some(rack))
+            .filter(|&r| p.replica_end(r) >= offset && p.log.log_start_offset() <= offset)
+            .max_by_key(|&r| (p.replica_end(r), std::cmp::Reverse(r)))
     }
 
     pub fn led_partition_mut(
@@ -366,7 +448,8 @@ impl State {
                         ),
                     ));
                 }
-                topic::place_replicas(&spec.name, &live, 0, partitions, rf as usize)
+                let order = self.placement_order(&live);
+                topic::place_replicas(&spec.name, &order, 0, partitions, rf as usize)
             }
         };
         Ok(replicas)
@@ -513,7 +596,8 @@ impl State {
                         ),
                     ));
                 }
-                topic::place_replicas(name, &brokers, current, count - current, rf)
+                let order = self.placement_order(&brokers);
+                topic::place_replicas(name, &order, current, count - current, rf)
             }
         };
         if validate_only {
@@ -656,6 +740,7 @@ mod tests {
                 id,
                 host: "127.0.0.1".into(),
                 port: 9091 + id,
+                rack: None,
             })
             .collect();
         State::new(0, brokers, BrokerConfig::default())

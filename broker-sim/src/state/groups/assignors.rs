@@ -9,7 +9,8 @@
 //! - `uniform`: every subscribed partition goes to one member subscribed to its topic;
 //!   with identical subscriptions the counts differ by at most one; partitions stay
 //!   with their previous owner where balance allows (sticky), so a member joining or
-//!   leaving moves as few partitions as it can.
+//!   leaving moves as few partitions as it can; with mixed subscriptions, the topics
+//!   fewest members subscribe to are placed first, to the least loaded.
 //! - `range`: per topic, the members subscribed to it, in member id order, each get a
 //!   contiguous range; the first `partitions % members` get one more. Members subscribed
 //!   to the same co-partitioned topics get the same partition numbers of each.
@@ -127,8 +128,13 @@ fn uniform(
             extra -= 1;
         }
     }
-    // The rest go, one by one, to the least loaded member subscribed to the topic.
-    for &(t, p) in &all {
+    // The rest go, one by one, to the least loaded member subscribed to the topic: the
+    // topics fewest members can take first, so that members with a narrow subscription
+    // fill up on what only they can have and the others balance around them.
+    let subscribers = |t: &String| members.iter().filter(|m| m.topics.contains(t)).count();
+    let mut rest: Vec<(&String, i32)> = all.clone();
+    rest.sort_by_key(|&(t, p)| (subscribers(t), t, p));
+    for &(t, p) in &rest {
         if owner.contains_key(&(t, p)) {
             continue;
         }
@@ -194,6 +200,26 @@ mod tests {
         for (topic, ps) in &second["m1"] {
             assert!(ps.is_subset(&first["m1"][topic]));
         }
+    }
+
+    #[test]
+    fn uniform_balances_mixed_subscriptions() {
+        let both: BTreeSet<String> = ["x".to_string(), "y".to_string()].into();
+        let x: BTreeSet<String> = ["x".to_string()].into();
+        let members = [
+            MemberSpec {
+                id: "a",
+                topics: &both,
+                previous: None,
+            },
+            MemberSpec {
+                id: "b",
+                topics: &x,
+                previous: None,
+            },
+        ];
+        let out = assign(UNIFORM, &members, &topics(&[("x", 2), ("y", 2)]));
+        assert_eq!((count(&out["a"]), count(&out["b"])), (2, 2));
     }
 
     #[test]
