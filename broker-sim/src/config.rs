@@ -26,6 +26,8 @@ pub enum ConfigType {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ConfigSource {
     DynamicTopic = 1,
+    /// Set at run time for one broker.
+    DynamicBroker = 2,
     /// A cluster-wide dynamic default. Kafka 4.1 records `min.insync.replicas` so when a
     /// cluster is formatted (eligible leader replicas, KIP-966), and reports it so.
     DynamicDefaultBroker = 3,
@@ -174,17 +176,16 @@ pub struct ConfigEntry {
 /// `max.message.bytes`) is reported with the broker's value as STATIC_BROKER_CONFIG.
 pub fn topic_entries(
     overrides: &BTreeMap<std::string::String, std::string::String>,
+    inherited: &BTreeMap<std::string::String, std::string::String>,
     broker: &BrokerConfig,
 ) -> Vec<ConfigEntry> {
     TOPIC_CONFIGS
         .iter()
         .map(|d| {
-            let (value, source) = match overrides.get(d.name) {
-                Some(v) => (v.clone(), ConfigSource::DynamicTopic),
-                None => match broker.topic_default(d.name) {
-                    Some(v) if d.name == "min.insync.replicas" => {
-                        (v, ConfigSource::DynamicDefaultBroker)
-                    }
+            let (value, source) = match (overrides.get(d.name), inherited.get(d.name)) {
+                (Some(v), _) => (v.clone(), ConfigSource::DynamicTopic),
+                (None, Some(v)) => (v.clone(), ConfigSource::DynamicDefaultBroker),
+                (None, None) => match broker.topic_default(d.name) {
                     Some(v) if v != d.default => (v, ConfigSource::StaticBroker),
                     _ => (d.default.to_string(), ConfigSource::Default),
                 },
@@ -430,7 +431,7 @@ mod tests {
             transactions: TransactionConfig::default(),
             history_limit: DEFAULT_HISTORY_LIMIT,
         };
-        let entries = topic_entries(&o, &broker);
+        let entries = topic_entries(&o, &BTreeMap::new(), &broker);
         let r = entries.iter().find(|e| e.name == "retention.ms").unwrap();
         assert_eq!(r.source, ConfigSource::DynamicTopic);
         let m = entries

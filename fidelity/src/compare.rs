@@ -5,7 +5,8 @@
 //! - **scope**: listings of the whole cluster (Metadata for all topics, ListGroups) keep
 //!   only the scenario's own names, because the reference Kafka is shared by every
 //!   scenario of a run (and has its internal topics) while broker-sim is fresh; and
-//!   Metadata's topics and partitions (and ListGroups' groups) are put in name and index order, because Kafka
+//!   Metadata's topics and partitions (and ListGroups' groups, and DescribeConfigs' broker
+//!   configs) are put in name and index order, because Kafka
 //!   lists them in the order of its internal hash maps and clients key them by name and
 //!   index; and ApiVersions drops the APIs listed as not served (`broker_sim::NOT_SERVED`)
 //!   and as served beyond a default Kafka (`broker_sim::BEYOND_DEFAULT_KAFKA`), each with
@@ -134,6 +135,14 @@ pub fn scope(answer: &mut ResponseKind, prefix: &str) {
             m.topics.sort_by(|a, b| a.name.cmp(&b.name));
             for t in &mut m.topics {
                 t.partitions.sort_by_key(|p| p.partition_index);
+            }
+        }
+        // Kafka lists a broker's configs from a hash map (a topic's come sorted).
+        ResponseKind::DescribeConfigs(d) => {
+            for r in &mut d.results {
+                if r.resource_type == 4 {
+                    r.configs.sort_by(|x, y| x.name.cmp(&y.name));
+                }
             }
         }
         // Kafka lists groups from hash maps too.

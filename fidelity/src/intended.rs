@@ -13,20 +13,7 @@ pub struct Intended {
 /// Why ApiVersions' feature levels differ.
 const FEATURES: &str = "ApiVersions v3+ lists only transaction.version (supported 0-2, finalized 2, as Kafka 4.1), with finalized-features epoch 1: Kafka also lists metadata.version, group.version and eligible.leader.replicas.version, at the epoch of its metadata log; broker-sim has no KRaft metadata log, and serves KIP-848 groups as a cluster at group.version 1 (Kafka 4.1's default) does without listing the feature: clients choose the group protocol by the ConsumerGroupHeartbeat key, not by the feature";
 
-/// Why a dynamic broker config change is refused.
-const DYNAMIC_BROKER_CONFIGS: &str = "broker-sim keeps no dynamic broker configs yet (issue 17 continues with them), so it refuses a change to a broker resource with INVALID_REQUEST naming the configs, where Kafka accepts the dynamic ones (num.io.threads per broker, log.retention.ms as a cluster default) or, for a legacy AlterConfigs of the cluster default, refuses because that would remove min.insync.replicas; topic configs are served as Kafka serves them";
-
 pub const INTENDED: &[Intended] = &[
-    Intended {
-        scenarios: "alter_configs/*/dynamic-broker-configs",
-        field: "responses",
-        reason: DYNAMIC_BROKER_CONFIGS,
-    },
-    Intended {
-        scenarios: "incremental_alter_configs/*/dynamic-broker-configs",
-        field: "responses",
-        reason: DYNAMIC_BROKER_CONFIGS,
-    },
     Intended {
         scenarios: "api_versions/",
         field: "supported_features",

@@ -1,8 +1,8 @@
 //! AlterConfigs (key 33), v0–2: the legacy, non-incremental config change. A topic
 //! resource's configs become exactly the ones given (those not named go back to their
 //! defaults), validated as CreateTopics validates them; `validate_only` checks without
-//! changing. Broker resources: see `incremental_alter_configs.rs`, whose rules this API
-//! shares. Each resource gets its own error code and message.
+//! changing. A broker resource's dynamic configs become exactly the ones given (see
+//! `state/broker_configs.rs`). Each resource gets its own error code and message.
 
 use std::collections::BTreeMap;
 
@@ -37,7 +37,12 @@ fn serve(ctx: &Ctx<'_>, request: AlterConfigsRequest) -> AlterConfigsResponse {
                         .collect();
                     state.set_topic_configs(&name, overrides, request.validate_only)
                 }
-                BROKER => broker_resource(ctx.broker_id, &name, &configs),
+                // The legacy API replaces the resource's whole set.
+                BROKER => broker_resource(ctx.broker_id, &name).and_then(|()| {
+                    let ops: Vec<(String, i8, Option<String>)> =
+                        configs.into_iter().map(|(k, v)| (k, 0, v)).collect();
+                    state.alter_broker_configs(&name, &ops, true, request.validate_only)
+                }),
                 other => Err(unknown_resource(other)),
             };
             let (code, message) = result_message(outcome);

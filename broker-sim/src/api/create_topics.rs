@@ -98,7 +98,11 @@ fn serve(
                         result.replication_factor =
                             replicas.first().map_or(0, |r: &Vec<i32>| r.len() as i16);
                         result.configs = Some(
-                            topic_entries(&spec.configs, &state.config)
+                            topic_entries(
+                                &spec.configs,
+                                &state.broker_configs.topic_defaults(),
+                                &state.config,
+                            )
                                 .into_iter()
                                 .map(|e| {
                                     CreatableTopicConfigs::default()

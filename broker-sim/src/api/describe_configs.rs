@@ -2,9 +2,11 @@
 //!
 //! Topic resources list every Kafka topic config: overrides as DYNAMIC_TOPIC_CONFIG, the
 //! rest with Kafka's defaults as DEFAULT_CONFIG. A broker resource named by this broker's
-//! id lists the broker configs broker-sim models; "" asks for the dynamic cluster defaults,
-//! of which there are none; another broker's id is INVALID_REQUEST, as Kafka answers. Broker loggers have nothing to list. Synonyms, when
-//! asked for, hold just the entry itself; documentation is not provided.
+//! id lists the broker configs broker-sim models, with their dynamic values and
+//! synonyms (`state/broker_configs.rs`); "" lists the dynamic cluster-wide defaults;
+//! another broker's id is INVALID_REQUEST, as Kafka answers. Broker loggers have nothing
+//! to list. A topic config's synonyms hold just the entry itself; documentation is not
+//! provided.
 
 use kafka_protocol::ResponseError;
 use kafka_protocol::messages::ApiKey;
@@ -15,6 +17,7 @@ use kafka_protocol::messages::{DescribeConfigsRequest, DescribeConfigsResponse};
 
 use super::{Api, Ctx, Names, Reply, str_bytes};
 use crate::config::{ConfigEntry, topic_entries};
+use crate::state::broker_configs::Synonym;
 use crate::error::KafkaError;
 use crate::state::topic::validate_topic_name;
 
@@ -33,9 +36,18 @@ fn serve(
         .into_iter()
         .map(|r| {
             let name = r.resource_name.to_string();
-            let entries: Result<Vec<ConfigEntry>, KafkaError> = match r.resource_type {
+            let self_only = |entries: Vec<ConfigEntry>| -> Vec<(ConfigEntry, Vec<Synonym>)> {
+                entries
+                    .into_iter()
+                    .map(|e| {
+                        let own = (e.name.clone(), e.value.clone(), e.source);
+                        (e, vec![own])
+                    })
+                    .collect()
+            };
+            let entries: Result<Vec<(ConfigEntry, Vec<Synonym>)>, KafkaError> = match r.resource_type {
                 TOPIC => validate_topic_name(&name).and_then(|()| {
-                    state.topic(&name).map(|t| topic_entries(&t.configs, &state.config)).ok_or_else(|| {
+                    state.topic(&name).map(|t| self_only(topic_entries(&t.configs, &t.inherited, &state.config))).ok_or_else(|| {
                         KafkaError::new(ResponseError::UnknownTopicOrPartition, format!("Topic {name} does not exist"))
                     })
                 }),
@@ -45,9 +57,8 @@ fn serve(
                         format!("Unexpected broker id, expected {} or empty string, but received {name}", ctx.broker_id),
                     ))
                 }
-                // "" asks for the dynamic cluster-wide defaults, and none are ever set here.
-                BROKER if name.is_empty() => Ok(Vec::new()),
-                BROKER => Ok(state.config.entries(ctx.broker_id)),
+                // "" asks for the dynamic cluster-wide defaults.
+                BROKER => Ok(state.broker_config_entries(&name, ctx.broker_id)),
                 BROKER_LOGGER if name.is_empty() => Err(KafkaError::new(
                     ResponseError::InvalidRequest,
                     "Broker logger configs need a broker id",
@@ -65,13 +76,13 @@ fn serve(
                 Ok(entries) => result.with_configs(
                     entries
                         .into_iter()
-                        .filter(|e| {
+                        .filter(|(e, _)| {
                             // Kafka treats an empty key list like a null one: every config.
                             r.configuration_keys.as_ref().is_none_or(|keys| {
                                 keys.is_empty() || keys.iter().any(|k| k.as_str() == e.name)
                             })
                         })
-                        .map(|e| to_wire(e, v, request.include_synonyms))
+                        .map(|(e, synonyms)| to_wire(e, synonyms, v, request.include_synonyms))
                         .collect(),
                 ),
                 // Kafka reports an unknown topic with an empty message.
@@ -87,7 +98,12 @@ fn serve(
     DescribeConfigsResponse::default().with_results(results)
 }
 
-fn to_wire(e: ConfigEntry, version: i16, synonyms: bool) -> DescribeConfigsResourceResult {
+fn to_wire(
+    e: ConfigEntry,
+    synonyms: Vec<Synonym>,
+    version: i16,
+    with_synonyms: bool,
+) -> DescribeConfigsResourceResult {
     let mut out = DescribeConfigsResourceResult::default()
         .with_name(str_bytes(e.name.clone()))
         .with_value(e.value.clone().map(str_bytes))
@@ -95,13 +111,16 @@ fn to_wire(e: ConfigEntry, version: i16, synonyms: bool) -> DescribeConfigsResou
         .with_config_source(e.source as i8)
         // Only asked-for documentation is sent, and broker-sim has none to send.
         .with_documentation(None);
-    if synonyms {
-        out.synonyms = vec![
-            DescribeConfigsSynonym::default()
-                .with_name(str_bytes(e.name))
-                .with_value(e.value.map(str_bytes))
-                .with_source(e.source as i8),
-        ];
+    if with_synonyms {
+        out.synonyms = synonyms
+            .into_iter()
+            .map(|(name, value, source)| {
+                DescribeConfigsSynonym::default()
+                    .with_name(str_bytes(name))
+                    .with_value(value.map(str_bytes))
+                    .with_source(source as i8)
+            })
+            .collect();
     }
     if version >= 3 {
         out.config_type = e.kind as i8;

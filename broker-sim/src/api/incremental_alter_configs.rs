@@ -4,9 +4,9 @@
 //! validated as CreateTopics validates configs; `validate_only` checks without changing.
 //! A change takes effect with the next request or retention check that reads the config.
 //!
-//! Broker resources (this broker's id, or "" for the cluster-wide default): broker-sim
-//! keeps no dynamic broker configs, so every change is refused as Kafka refuses a config
-//! it cannot update dynamically.
+//! Broker resources (this broker's id, or "" for the cluster-wide default) change the
+//! dynamic broker configs (`state/broker_configs.rs`); another broker's id is refused as
+//! Kafka refuses it.
 
 use std::collections::BTreeMap;
 
@@ -49,11 +49,9 @@ fn serve(ctx: &Ctx<'_>, request: IncrementalAlterConfigsRequest) -> IncrementalA
                 .collect();
             let outcome = match r.resource_type {
                 TOPIC => alter_topic(&mut state, &name, &ops, request.validate_only),
-                BROKER => {
-                    let configs: Vec<(String, Option<String>)> =
-                        ops.into_iter().map(|(k, _, v)| (k, v)).collect();
-                    broker_resource(ctx.broker_id, &name, &configs)
-                }
+                BROKER => broker_resource(ctx.broker_id, &name).and_then(|()| {
+                    state.alter_broker_configs(&name, &ops, false, request.validate_only)
+                }),
                 other => Err(unknown_resource(other)),
             };
             let (code, message) = result_message(outcome);
@@ -150,25 +148,16 @@ fn apply(
     Ok(())
 }
 
-/// A broker resource's changes: refused, since broker-sim has no dynamic broker configs.
-pub(super) fn broker_resource(
-    broker_id: i32,
-    name: &str,
-    configs: &[(String, Option<String>)],
-) -> Result<(), KafkaError> {
+/// A broker resource must be this broker (a broker changes its own configs) or "",
+/// the cluster-wide default.
+pub(super) fn broker_resource(broker_id: i32, name: &str) -> Result<(), KafkaError> {
     if !(name.is_empty() || name == broker_id.to_string()) {
         return Err(KafkaError::new(
             ResponseError::InvalidRequest,
             format!("Unexpected broker id, expected {broker_id}, but received {name}"),
         ));
     }
-    match configs.first() {
-        None => Ok(()),
-        Some((key, _)) => Err(KafkaError::new(
-            ResponseError::InvalidRequest,
-            format!("Cannot update these configs dynamically: [{key}]"),
-        )),
-    }
+    Ok(())
 }
 
 /// A resource's outcome as (error code, message). Kafka sends no message with

@@ -301,6 +301,7 @@ impl TopicLimits {
         let min_isr = t
             .configs
             .get("min.insync.replicas")
+            .or_else(|| t.inherited.get("min.insync.replicas"))
             .and_then(|v| v.trim().parse::<i64>().ok())
             .unwrap_or(broker.min_insync_replicas.into());
         TopicLimits {

@@ -6,6 +6,7 @@
 //! direct call fails exactly as a client's request would.
 
 mod append;
+pub mod broker_configs;
 pub mod cleaner;
 mod configs;
 pub mod counters;
@@ -116,6 +117,8 @@ pub struct State {
     pub quotas: quotas::ClientQuotas,
     /// Client metrics subscriptions and what clients pushed (KIP-714).
     pub telemetry: telemetry::Telemetry,
+    /// Dynamic broker configs, per broker and cluster-wide (`broker_configs.rs`).
+    pub broker_configs: broker_configs::BrokerConfigs,
     /// The controller quorum DescribeQuorum shows (`quorum.rs`).
     quorum: quorum::Quorum,
 }
@@ -124,6 +127,7 @@ impl State {
     pub fn new(seed: u64, brokers: Vec<BrokerInfo>, config: BrokerConfig) -> Self {
         let mut rng = SimRng::new(seed);
         let group_config = config.group;
+        let broker_configs = broker_configs::BrokerConfigs::new(config.min_insync_replicas);
         let history = history::History::with_limit(config.history_limit);
         State {
             history,
@@ -145,6 +149,7 @@ impl State {
             scram: scram::ScramCredentials::default(),
             quotas: quotas::ClientQuotas::default(),
             telemetry: telemetry::Telemetry::new(seed),
+            broker_configs,
             quorum: quorum::Quorum::default(),
         }
     }
@@ -468,6 +473,7 @@ impl State {
                 .map(|(i, r)| self.new_partition(i as i32, r))
                 .collect(),
             configs: spec.configs.clone(),
+            inherited: std::sync::Arc::new(self.broker_configs.topic_defaults()),
         };
         tracing::info!(topic = %spec.name, partitions = topic.partitions.len(), "created topic");
         self.topic_ids.insert(id, spec.name.clone());

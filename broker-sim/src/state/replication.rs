@@ -243,7 +243,11 @@ impl State {
         let value = self
             .topics
             .get(topic)
-            .and_then(|t| t.configs.get("unclean.leader.election.enable"))
+            .and_then(|t| {
+                t.configs
+                    .get("unclean.leader.election.enable")
+                    .or_else(|| t.inherited.get("unclean.leader.election.enable"))
+            })
             .map(|v| v.trim().eq_ignore_ascii_case("true"));
         value.unwrap_or(self.config.unclean_leader_election)
     }

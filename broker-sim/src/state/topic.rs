@@ -197,6 +197,10 @@ pub struct Topic {
     pub partitions: Vec<Partition>,
     /// Only the configs set on this topic; defaults come from [`config::TOPIC_CONFIGS`].
     pub configs: BTreeMap<String, String>,
+    /// The topic configs the cluster-wide dynamic broker configs set (`log.retention.ms`
+    /// as `retention.ms`…), shared by every topic: what applies where the topic sets
+    /// nothing (`broker_configs.rs`).
+    pub inherited: std::sync::Arc<BTreeMap<String, String>>,
 }
 
 impl Topic {
@@ -217,6 +221,7 @@ impl Topic {
     pub fn max_message_bytes(&self, broker_default: i32) -> i32 {
         self.configs
             .get(MAX_MESSAGE_BYTES)
+            .or_else(|| self.inherited.get(MAX_MESSAGE_BYTES))
             .and_then(|v| v.trim().parse().ok())
             .unwrap_or(broker_default)
     }
@@ -225,6 +230,7 @@ impl Topic {
     pub fn config(&self, name: &str) -> Option<&str> {
         self.configs
             .get(name)
+            .or_else(|| self.inherited.get(name))
             .map(String::as_str)
             .or_else(|| config::topic_config_def(name).map(|d| d.default))
     }

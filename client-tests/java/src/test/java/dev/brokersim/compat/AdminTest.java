@@ -111,6 +111,45 @@ class AdminTest {
         }
     }
 
+    /** Dynamic broker configs: a cluster-wide default a topic inherits, and a broker's own. */
+    @Test
+    void admin_alters_dynamic_broker_configs() throws Exception {
+        String topic = unique("admin-broker-default");
+        try (Admin admin = Admin.create(props())) {
+            admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1))).all().get();
+            ConfigResource cluster = new ConfigResource(ConfigResource.Type.BROKER, "");
+            ConfigResource topicResource = new ConfigResource(ConfigResource.Type.TOPIC, topic);
+            admin.incrementalAlterConfigs(Map.of(cluster, List.of(
+                    new AlterConfigOp(new ConfigEntry("log.retention.ms", "604800001"), AlterConfigOp.OpType.SET))))
+                    .all().get();
+            try {
+                ConfigEntry inherited = admin.describeConfigs(List.of(topicResource)).all().get()
+                        .get(topicResource).get("retention.ms");
+                assertEquals("604800001", inherited.value());
+                assertEquals(ConfigEntry.ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG, inherited.source());
+                ConfigEntry clusterWide = admin.describeConfigs(List.of(cluster)).all().get()
+                        .get(cluster).get("log.retention.ms");
+                assertEquals("604800001", clusterWide.value());
+            } finally {
+                admin.incrementalAlterConfigs(Map.of(cluster, List.of(
+                        new AlterConfigOp(new ConfigEntry("log.retention.ms", null), AlterConfigOp.OpType.DELETE))))
+                        .all().get();
+            }
+            ConfigEntry back = admin.describeConfigs(List.of(topicResource)).all().get()
+                    .get(topicResource).get("retention.ms");
+            assertEquals(ConfigEntry.ConfigSource.DEFAULT_CONFIG, back.source());
+
+            String broker = Integer.toString(admin.describeCluster().nodes().get().iterator().next().id());
+            ConfigResource one = new ConfigResource(ConfigResource.Type.BROKER, broker);
+            ExecutionException refused = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
+                    () -> admin.incrementalAlterConfigs(Map.of(one, List.of(
+                            new AlterConfigOp(new ConfigEntry("broker.id", "9"), AlterConfigOp.OpType.SET))))
+                            .all().get());
+            assertTrue(refused.getCause() instanceof org.apache.kafka.common.errors.InvalidRequestException,
+                    refused.toString());
+        }
+    }
+
     @Test
     void admin_elects_preferred_leaders_and_describes_log_dirs() throws Exception {
         String topic = unique("admin-elect");
