@@ -33,6 +33,8 @@ pub enum ConfigSource {
     DynamicDefaultBroker = 3,
     StaticBroker = 4,
     Default = 5,
+    /// A client-metrics subscription's config (KIP-714).
+    ClientMetrics = 7,
 }
 
 /// One topic-level config Kafka knows, with its default.

@@ -477,3 +477,67 @@ fn the_static_quorum_refuses_voter_changes_as_kafka_does() {
     );
     assert_eq!(removed.error_code, ResponseError::UnsupportedVersion.code());
 }
+
+#[test]
+fn a_client_metrics_resource_subscribes_the_clients_it_matches() {
+    use kafka_protocol::messages::GetTelemetrySubscriptionsRequest;
+    use kafka_protocol::messages::incremental_alter_configs_request as incremental;
+    let cluster = Cluster::builder().brokers(1).start().unwrap();
+    let set = |ops: &[(&str, &str)]| {
+        let request = kafka_protocol::messages::IncrementalAlterConfigsRequest::default()
+            .with_resources(vec![
+                incremental::AlterConfigsResource::default()
+                    .with_resource_type(16)
+                    .with_resource_name(str_bytes("producers"))
+                    .with_configs(
+                        ops.iter()
+                            .map(|(k, v)| {
+                                incremental::AlterableConfig::default()
+                                    .with_name(str_bytes(k))
+                                    .with_config_operation(0)
+                                    .with_value(Some(str_bytes(v)))
+                            })
+                            .collect(),
+                    ),
+            ]);
+        let response = Conn::to_broker(&cluster, 1).send(1, &request);
+        (
+            response.responses[0].error_code,
+            response.responses[0].error_message.clone(),
+        )
+    };
+    assert_eq!(
+        set(&[
+            ("metrics", "org.apache.kafka.producer."),
+            ("interval.ms", "1000"),
+            ("match", &format!("client_id={CLIENT_ID}")),
+        ]),
+        (0, None)
+    );
+    let (code, message) = set(&[("match", "nope=x")]);
+    assert_eq!(code, ResponseError::InvalidConfig.code());
+    assert_eq!(
+        message.as_deref(),
+        Some("Illegal client matching pattern: nope=x")
+    );
+
+    let ask = || Conn::to_broker(&cluster, 1).send(0, &GetTelemetrySubscriptionsRequest::default());
+    let matched = ask();
+    let names: Vec<String> = matched
+        .requested_metrics
+        .iter()
+        .map(|m| m.to_string())
+        .collect();
+    assert_eq!(names, ["org.apache.kafka.producer."]);
+    assert_eq!(matched.push_interval_ms, 1000);
+    // Another client's subscription asks this one for nothing.
+    assert_eq!(set(&[("match", "client_id=someone-else")]), (0, None));
+    assert!(ask().requested_metrics.is_empty());
+    let listed = Conn::to_broker(&cluster, 1).send(1, &ListConfigResourcesRequest::default());
+    assert!(
+        listed
+            .config_resources
+            .iter()
+            .any(|r| r.resource_type == 16 && r.resource_name.as_str() == "producers")
+    );
+}

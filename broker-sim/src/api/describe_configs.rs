@@ -16,7 +16,7 @@ use kafka_protocol::messages::describe_configs_response::{
 use kafka_protocol::messages::{DescribeConfigsRequest, DescribeConfigsResponse};
 
 use super::{Api, Ctx, Names, Reply, str_bytes};
-use crate::config::{ConfigEntry, topic_entries};
+use crate::config::{ConfigEntry, ConfigSource, topic_entries};
 use crate::state::broker_configs::Synonym;
 use crate::error::KafkaError;
 use crate::state::topic::validate_topic_name;
@@ -24,6 +24,7 @@ use crate::state::topic::validate_topic_name;
 const TOPIC: i8 = 2;
 const BROKER: i8 = 4;
 const BROKER_LOGGER: i8 = 8;
+const CLIENT_METRICS: i8 = 16;
 
 fn serve(
     ctx: &Ctx<'_>,
@@ -64,6 +65,16 @@ fn serve(
                     "Broker logger configs need a broker id",
                 )),
                 BROKER_LOGGER => Ok(Vec::new()),
+                // A default has no synonyms here, as Kafka answers.
+                CLIENT_METRICS => Ok(state
+                    .client_metrics_entries(&name)
+                    .into_iter()
+                    .map(|e| {
+                        let own = (e.source != ConfigSource::Default)
+                            .then(|| (e.name.clone(), e.value.clone(), e.source));
+                        (e, own.into_iter().collect())
+                    })
+                    .collect()),
                 other => Err(KafkaError::new(
                     ResponseError::InvalidRequest,
                     format!("Unsupported resource type {other}"),

@@ -4,7 +4,9 @@
 //! validated as CreateTopics validates configs; `validate_only` checks without changing.
 //! A change takes effect with the next request or retention check that reads the config.
 //!
-//! Broker resources (this broker's id, or "" for the cluster-wide default) change the
+//! Client-metrics resources (type 16) are telemetry subscriptions
+//! (`state/client_metrics.rs`). Broker resources (this broker's id, or "" for the
+//! cluster-wide default) change the
 //! dynamic broker configs (`state/broker_configs.rs`); another broker's id is refused as
 //! Kafka refuses it.
 
@@ -23,6 +25,8 @@ use crate::state::State;
 
 pub(super) const TOPIC: i8 = 2;
 pub(super) const BROKER: i8 = 4;
+/// A client-metrics subscription (KIP-714), `state/client_metrics.rs`.
+pub(super) const CLIENT_METRICS: i8 = 16;
 
 const SET: i8 = 0;
 const DELETE: i8 = 1;
@@ -52,6 +56,9 @@ fn serve(ctx: &Ctx<'_>, request: IncrementalAlterConfigsRequest) -> IncrementalA
                 BROKER => broker_resource(ctx.broker_id, &name).and_then(|()| {
                     state.alter_broker_configs(&name, &ops, false, request.validate_only)
                 }),
+                CLIENT_METRICS => {
+                    state.alter_client_metrics(&name, &ops, request.validate_only)
+                }
                 other => Err(unknown_resource(other)),
             };
             let (code, message) = result_message(outcome);

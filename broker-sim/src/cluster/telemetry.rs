@@ -21,6 +21,7 @@ impl Cluster {
         let subscription = Subscription {
             metrics: prefixes.iter().map(|p| p.to_string()).collect(),
             interval_ms,
+            matches: Vec::new(),
         };
         self.shared()
             .lock()

@@ -8,6 +8,7 @@
 mod append;
 pub mod broker_configs;
 pub mod cleaner;
+mod client_metrics;
 mod configs;
 pub mod counters;
 pub mod epochs;

@@ -42,12 +42,48 @@ const MAX_SERIES: usize = 10_000;
 /// is forgotten, as Kafka's client-instance cache forgets idle clients.
 const MAX_CLIENTS: usize = 10_000;
 
-/// A metrics subscription: metric name prefixes ("" or "*" for every metric) and how
-/// often to push them.
+/// A metrics subscription: metric name prefixes ("" or "*" for every metric), how
+/// often to push them, and which clients it is for (`match`: selector and regular
+/// expression pairs, all of which a client must match; none for every client).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Subscription {
     pub metrics: Vec<String>,
     pub interval_ms: i32,
+    pub matches: Vec<(String, String)>,
+}
+
+/// The client selectors a `match` may use (KIP-714). broker-sim knows a client's id,
+/// instance id and address; a subscription that selects on the software name, version
+/// or port never matches.
+pub const SELECTORS: [&str; 6] = [
+    "client_instance_id",
+    "client_id",
+    "client_software_name",
+    "client_software_version",
+    "client_source_address",
+    "client_source_port",
+];
+
+/// Who asks for its subscriptions or pushes.
+pub struct Client<'a> {
+    pub client_id: &'a str,
+    pub instance_id: Uuid,
+}
+
+impl Subscription {
+    fn is_for(&self, client: &Client<'_>) -> bool {
+        self.matches.iter().all(|(selector, pattern)| {
+            let value = match selector.as_str() {
+                "client_id" => client.client_id.to_string(),
+                "client_instance_id" => client.instance_id.to_string(),
+                _ => return false,
+            };
+            regex::RegexBuilder::new(&format!("^(?:{pattern})$"))
+                .size_limit(1 << 20)
+                .build()
+                .is_ok_and(|re| re.is_match(&value))
+        })
+    }
 }
 
 /// One client instance, as its pushes describe it.
@@ -69,6 +105,9 @@ pub struct Telemetry {
     /// Client instance ids, from the cluster seed (see [`RNG_SALT`]).
     rng: SimRng,
     subscriptions: BTreeMap<String, Subscription>,
+    /// Which of a subscription's configs were set through its config resource
+    /// (`client_metrics.rs`); the others show their defaults there.
+    configured: BTreeMap<String, std::collections::BTreeSet<&'static str>>,
     /// Grows with every change to the subscriptions; the subscription id clients see.
     generation: i32,
     clients: BTreeMap<Uuid, ClientTelemetry>,
@@ -79,18 +118,25 @@ impl Telemetry {
         Telemetry {
             rng: SimRng::new(seed ^ RNG_SALT),
             subscriptions: BTreeMap::new(),
+            configured: BTreeMap::new(),
             generation: 0,
             clients: BTreeMap::new(),
         }
     }
 
-    /// The metric prefixes requested (`[""]` for every metric) and the push interval.
-    fn requested(&self) -> (Vec<String>, i32) {
-        if self.subscriptions.is_empty() {
+    /// The metric prefixes requested of `client` (`[""]` for every metric) and the push
+    /// interval, from the subscriptions for it.
+    fn requested(&self, client: &Client<'_>) -> (Vec<String>, i32) {
+        let mine: Vec<&Subscription> = self
+            .subscriptions
+            .values()
+            .filter(|s| s.is_for(client))
+            .collect();
+        if mine.is_empty() {
             return (Vec::new(), DEFAULT_PUSH_INTERVAL_MS);
         }
         let mut metrics: Vec<String> = Vec::new();
-        for s in self.subscriptions.values() {
+        for s in &mine {
             for m in &s.metrics {
                 let m = if m == "*" { "" } else { m.as_str() };
                 if !metrics.iter().any(|x| x == m) {
@@ -101,9 +147,8 @@ impl Telemetry {
         if metrics.iter().any(String::is_empty) {
             metrics = vec![String::new()];
         }
-        let interval = self
-            .subscriptions
-            .values()
+        let interval = mine
+            .iter()
             .map(|s| s.interval_ms)
             .min()
             .unwrap_or(DEFAULT_PUSH_INTERVAL_MS);
@@ -141,6 +186,28 @@ impl Telemetry {
         &self.subscriptions
     }
 
+    /// The configs of subscription `name` that were set through its config resource.
+    pub fn set_configs(&self, name: &str) -> Option<&std::collections::BTreeSet<&'static str>> {
+        self.configured.get(name)
+    }
+
+    /// Adds or replaces subscription `name` as a config resource with `keys` set; `None`
+    /// removes it.
+    pub fn subscribe_configured(
+        &mut self,
+        name: &str,
+        subscription: Option<Subscription>,
+        keys: std::collections::BTreeSet<&'static str>,
+    ) -> Result<(), KafkaError> {
+        self.subscribe(name, subscription)?;
+        if keys.is_empty() {
+            self.configured.remove(name);
+        } else {
+            self.configured.insert(name.to_string(), keys);
+        }
+        Ok(())
+    }
+
     /// Adds or replaces subscription `name`; `None` removes it.
     pub fn subscribe(
         &mut self,
@@ -156,8 +223,17 @@ impl Telemetry {
             ));
         }
         match subscription {
-            Some(s) => self.subscriptions.insert(name.to_string(), s),
-            None => self.subscriptions.remove(name),
+            Some(s) => {
+                // Set through the embedding or control API: metrics and interval.
+                self.configured
+                    .entry(name.to_string())
+                    .or_insert_with(|| ["metrics", "interval.ms"].into());
+                self.subscriptions.insert(name.to_string(), s)
+            }
+            None => {
+                self.configured.remove(name);
+                self.subscriptions.remove(name)
+            }
         };
         self.generation = self.generation.wrapping_add(1);
         tracing::info!(name, "client metrics subscription changed");
@@ -191,7 +267,10 @@ impl State {
         if !self.telemetry.subscriptions.is_empty() {
             self.telemetry.client(id, client_id);
         }
-        let (requested_metrics, push_interval_ms) = self.telemetry.requested();
+        let (requested_metrics, push_interval_ms) = self.telemetry.requested(&Client {
+            client_id,
+            instance_id: id,
+        });
         SubscriptionAnswer {
             client_instance_id: id,
             subscription_id: self.telemetry.generation,
@@ -231,7 +310,16 @@ impl State {
                 ),
             ));
         }
-        let (_, interval) = self.telemetry.requested();
+        let client_id = self
+            .telemetry
+            .clients
+            .get(&client_instance_id)
+            .map(|c| c.client_id.as_str())
+            .unwrap_or_default();
+        let (_, interval) = self.telemetry.requested(&Client {
+            client_id,
+            instance_id: client_instance_id,
+        });
         let last = self
             .telemetry
             .clients

@@ -537,6 +537,60 @@ fn incremental_alter_configs(out: &mut Vec<Scenario>) {
             },
         ));
         if v == 1 {
+            // Client-metrics subscriptions (KIP-714) as config resources, set, described
+            // and removed.
+            out.push(scenario(
+                ApiKey::IncrementalAlterConfigs,
+                v,
+                "client-metrics-subscription",
+                |p| {
+                    let d = |name: &str| {
+                        let r = DescribeConfigsRequest::default()
+                            .with_include_synonyms(true)
+                            .with_resources(vec![
+                                DescribeConfigsResource::default()
+                                    .with_resource_type(16)
+                                    .with_resource_name(s(name))
+                                    .with_configuration_keys(None),
+                            ]);
+                        Step::new(ApiKey::DescribeConfigs, 4, r)
+                    };
+                    let n = format!("{p}sub");
+                    vec![
+                        alter(
+                            16,
+                            &n,
+                            &[("metrics", 0, Some("org.apache.kafka.producer."))],
+                            true,
+                        ),
+                        alter(16, &n, &[("interval.ms", 0, Some("50"))], true),
+                        alter(16, &n, &[("interval.ms", 0, Some("abc"))], true),
+                        alter(16, &n, &[("match", 0, Some("client_id=app.*"))], true),
+                        alter(16, &n, &[("match", 0, Some("nope=app"))], true),
+                        alter(16, &n, &[("match", 0, Some("client_id"))], true),
+                        alter(16, &n, &[("no.such", 0, Some("x"))], true),
+                        alter(16, "", &[("metrics", 0, Some("x"))], true),
+                        alter(
+                            16,
+                            &n,
+                            &[
+                                ("metrics", 0, Some("org.apache.kafka.producer.")),
+                                ("interval.ms", 0, Some("1000")),
+                            ],
+                            false,
+                        ),
+                        d(&n).until(|a| shows(a, "interval.ms", "1000")),
+                        d(&format!("{p}none")),
+                        alter(
+                            16,
+                            &n,
+                            &[("metrics", 1, None), ("interval.ms", 1, None)],
+                            false,
+                        ),
+                        d(&n).until(|a| shows(a, "interval.ms", "300000")),
+                    ]
+                },
+            ));
             // A cluster-wide default set, described, inherited by a topic, and removed
             // (the reference Kafka is shared: the scenario leaves it as it was).
             out.push(scenario(
