@@ -96,8 +96,24 @@ pub fn scenarios() -> Vec<Scenario> {
             let mut steps = create_topic(&name, 2);
             steps.push(produce(9, &name, 0, -1, batch(&["a", "bb", "ccc"])).setup());
             steps.push(produce(9, &name, 0, -1, batch(&["dddd"])).setup());
-            // Partition 7 does not exist: left out.
-            steps.push(describe(Some(vec![(name.clone(), vec![0, 1, 7])])));
+            // Partition 7 does not exist: left out. Kafka makes a new partition's log
+            // when its broker applies the metadata, a moment after the topic is served:
+            // asked until both logs exist.
+            steps.push(
+                describe(Some(vec![(name.clone(), vec![0, 1, 7])])).until(|answer| {
+                    match answer {
+                        kafka_protocol::messages::ResponseKind::DescribeLogDirs(d) => {
+                            d.results
+                                .iter()
+                                .flat_map(|r| &r.topics)
+                                .map(|t| t.partitions.len())
+                                .sum::<usize>()
+                                == 2
+                        }
+                        _ => true,
+                    }
+                }),
+            );
             steps
         }));
         out.push(scenario(ApiKey::DescribeLogDirs, v, "unknown-topic", |p| {
