@@ -100,18 +100,16 @@ pub fn scenarios() -> Vec<Scenario> {
             // when its broker applies the metadata, a moment after the topic is served:
             // asked until both logs exist.
             steps.push(
-                describe(Some(vec![(name.clone(), vec![0, 1, 7])])).until(|answer| {
-                    match answer {
-                        kafka_protocol::messages::ResponseKind::DescribeLogDirs(d) => {
-                            d.results
-                                .iter()
-                                .flat_map(|r| &r.topics)
-                                .map(|t| t.partitions.len())
-                                .sum::<usize>()
-                                == 2
-                        }
-                        _ => true,
+                describe(Some(vec![(name.clone(), vec![0, 1, 7])])).until(|answer| match answer {
+                    kafka_protocol::messages::ResponseKind::DescribeLogDirs(d) => {
+                        d.results
+                            .iter()
+                            .flat_map(|r| &r.topics)
+                            .map(|t| t.partitions.len())
+                            .sum::<usize>()
+                            == 2
                     }
+                    _ => true,
                 }),
             );
             steps
