@@ -99,6 +99,30 @@ pub const TOPIC_CONFIGS: &[TopicConfigDef] = &[
     def("unclean.leader.election.enable", "false", Boolean),
 ];
 
+/// IncrementalAlterConfigs' APPEND (or SUBTRACT) of the comma-separated `items` to (from)
+/// list value `base`: appended items not already there go at the end, subtracted ones
+/// go wherever they are.
+pub fn list_op(base: &str, items: &str, append: bool) -> std::string::String {
+    let split = |v: &str| -> Vec<std::string::String> {
+        v.split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect()
+    };
+    let mut list = split(base);
+    for item in split(items) {
+        if append {
+            if !list.contains(&item) {
+                list.push(item);
+            }
+        } else {
+            list.retain(|i| *i != item);
+        }
+    }
+    list.join(",")
+}
+
 pub fn topic_config_def(name: &str) -> Option<&'static TopicConfigDef> {
     TOPIC_CONFIGS.iter().find(|d| d.name == name)
 }

@@ -10,10 +10,8 @@ use broker_sim::Cluster;
 use kafka_protocol::ResponseError;
 use kafka_protocol::messages::alter_configs_request::{AlterConfigsResource, AlterableConfig};
 use kafka_protocol::messages::describe_configs_request::DescribeConfigsResource;
-use kafka_protocol::messages::incremental_alter_configs_request as incremental;
 use kafka_protocol::messages::{
     AlterConfigsRequest, DescribeConfigsRequest, DescribeConfigsResponse,
-    IncrementalAlterConfigsRequest,
 };
 use support::*;
 
@@ -38,23 +36,7 @@ fn alter(
     ops: &[(&str, i8, Option<&str>)],
     validate_only: bool,
 ) -> (i16, Option<String>) {
-    let request = IncrementalAlterConfigsRequest::default()
-        .with_validate_only(validate_only)
-        .with_resources(vec![
-            incremental::AlterConfigsResource::default()
-                .with_resource_type(4)
-                .with_resource_name(str_bytes(name))
-                .with_configs(
-                    ops.iter()
-                        .map(|(k, op, v)| {
-                            incremental::AlterableConfig::default()
-                                .with_name(str_bytes(k))
-                                .with_config_operation(*op)
-                                .with_value(v.map(str_bytes))
-                        })
-                        .collect(),
-                ),
-        ]);
+    let request = incremental_alter_request(4, name, ops, validate_only);
     let response = Conn::to_broker(cluster, 1).send(1, &request);
     let r = &response.responses[0];
     (

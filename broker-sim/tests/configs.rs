@@ -10,9 +10,8 @@ use std::time::Duration;
 
 use broker_sim::Cluster;
 use kafka_protocol::ResponseError;
+use kafka_protocol::messages::AlterConfigsRequest;
 use kafka_protocol::messages::alter_configs_request::{AlterConfigsResource, AlterableConfig};
-use kafka_protocol::messages::incremental_alter_configs_request as incremental;
-use kafka_protocol::messages::{AlterConfigsRequest, IncrementalAlterConfigsRequest};
 use support::*;
 
 const T0: i64 = 1_800_000_000_000;
@@ -28,23 +27,7 @@ fn alter(
     ops: &[(&str, i8, Option<&str>)],
     validate_only: bool,
 ) -> (i16, Option<String>) {
-    let request = IncrementalAlterConfigsRequest::default()
-        .with_validate_only(validate_only)
-        .with_resources(vec![
-            incremental::AlterConfigsResource::default()
-                .with_resource_type(2)
-                .with_resource_name(str_bytes(topic))
-                .with_configs(
-                    ops.iter()
-                        .map(|(k, op, v)| {
-                            incremental::AlterableConfig::default()
-                                .with_name(str_bytes(k))
-                                .with_config_operation(*op)
-                                .with_value(v.map(str_bytes))
-                        })
-                        .collect(),
-                ),
-        ]);
+    let request = incremental_alter_request(2, topic, ops, validate_only);
     let up = cluster
         .broker_status()
         .into_iter()

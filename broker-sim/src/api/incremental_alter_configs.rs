@@ -124,25 +124,8 @@ fn apply(
             let current = overrides
                 .get(key)
                 .map_or(def.default.to_string(), Clone::clone);
-            let mut items: Vec<String> = current
-                .split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(str::to_string)
-                .collect();
-            for item in value.unwrap_or_default().split(',').map(str::trim) {
-                if item.is_empty() {
-                    continue;
-                }
-                if op == APPEND {
-                    if !items.iter().any(|i| i == item) {
-                        items.push(item.to_string());
-                    }
-                } else {
-                    items.retain(|i| i != item);
-                }
-            }
-            overrides.insert(key.to_string(), items.join(","));
+            let joined = crate::config::list_op(&current, value.unwrap_or_default(), op == APPEND);
+            overrides.insert(key.to_string(), joined);
         }
         other => {
             // Kafka fails to read the operation and answers UNKNOWN_SERVER_ERROR.

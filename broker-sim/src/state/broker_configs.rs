@@ -24,7 +24,7 @@ use kafka_protocol::ResponseError;
 
 use super::State;
 use crate::config::ConfigType::{self, Boolean, Double, Int, List, Long, String as Str};
-use crate::config::{ConfigEntry, ConfigSource};
+use crate::config::{ConfigEntry, ConfigSource, list_op};
 use crate::error::KafkaError;
 
 /// A DescribeConfigs synonym: a config name, its value, and where it comes from.
@@ -369,22 +369,7 @@ impl State {
                         .cloned()
                         .or_else(|| def.default.map(str::to_string))
                         .unwrap_or_default();
-                    let mut items: Vec<String> = base
-                        .split(',')
-                        .map(str::trim)
-                        .filter(|s| !s.is_empty())
-                        .map(str::to_string)
-                        .collect();
-                    for item in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-                        if *op == APPEND {
-                            if !items.iter().any(|i| i == item) {
-                                items.push(item.to_string());
-                            }
-                        } else {
-                            items.retain(|i| i != item);
-                        }
-                    }
-                    next.insert(key.clone(), items.join(","));
+                    next.insert(key.clone(), list_op(&base, &value, *op == APPEND));
                 }
                 other => {
                     return Err(KafkaError::new(

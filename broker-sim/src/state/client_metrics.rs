@@ -11,7 +11,7 @@ use kafka_protocol::ResponseError;
 
 use super::State;
 use super::telemetry::{DEFAULT_PUSH_INTERVAL_MS, SELECTORS, Subscription};
-use crate::config::{ConfigEntry, ConfigSource, ConfigType};
+use crate::config::{ConfigEntry, ConfigSource, ConfigType, list_op};
 use crate::error::KafkaError;
 
 const METRICS: &str = "metrics";
@@ -140,17 +140,8 @@ impl State {
                     configs.remove(key);
                 }
                 APPEND | SUBTRACT if key != INTERVAL => {
-                    let mut items = configs.get(key).map(|v| list(v)).unwrap_or_default();
-                    for item in list(&value) {
-                        if *op == APPEND {
-                            if !items.contains(&item) {
-                                items.push(item);
-                            }
-                        } else {
-                            items.retain(|i| *i != item);
-                        }
-                    }
-                    configs.insert(key, items.join(","));
+                    let base = configs.get(key).cloned().unwrap_or_default();
+                    configs.insert(key, list_op(&base, &value, *op == APPEND));
                 }
                 APPEND | SUBTRACT => {
                     let what = if *op == APPEND { "append" } else { "subtract" };

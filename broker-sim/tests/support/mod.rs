@@ -680,6 +680,34 @@ pub fn consumer_heartbeat_request(
         .with_topic_partitions(None)
 }
 
+/// An IncrementalAlterConfigs of one resource (`resource_type`: 2 topic, 4 broker, 16
+/// client metrics): (key, operation, value) each.
+pub fn incremental_alter_request(
+    resource_type: i8,
+    name: &str,
+    ops: &[(&str, i8, Option<&str>)],
+    validate_only: bool,
+) -> kafka_protocol::messages::IncrementalAlterConfigsRequest {
+    use kafka_protocol::messages::incremental_alter_configs_request as incremental;
+    kafka_protocol::messages::IncrementalAlterConfigsRequest::default()
+        .with_validate_only(validate_only)
+        .with_resources(vec![
+            incremental::AlterConfigsResource::default()
+                .with_resource_type(resource_type)
+                .with_resource_name(str_bytes(name))
+                .with_configs(
+                    ops.iter()
+                        .map(|(k, op, v)| {
+                            incremental::AlterableConfig::default()
+                                .with_name(str_bytes(k))
+                                .with_config_operation(*op)
+                                .with_value(v.map(str_bytes))
+                        })
+                        .collect(),
+                ),
+        ])
+}
+
 pub fn heartbeat_request(group: &str, generation: i32, member_id: &str) -> HeartbeatRequest {
     HeartbeatRequest::default()
         .with_group_id(group_id(group))

@@ -247,23 +247,9 @@ impl Group {
                 if !unknown {
                     return JoinResult::error(ResponseError::FencedInstanceId, &member_id);
                 }
-                let mut m = cg.members.remove(&old).expect("static members are members");
-                m.id = member_id.clone();
-                if let Some(t) = cg.target.remove(&old) {
-                    cg.target.insert(member_id.clone(), t);
-                }
-                cg.members.insert(member_id.clone(), m);
+                cg.take_over(&old, &member_id);
             }
-            _ => {
-                if !cg.members.contains_key(&member_id) {
-                    let session = req.session_timeout_ms;
-                    cg.members.insert(
-                        member_id.clone(),
-                        ConsumerMember::new(&member_id, now, session),
-                    );
-                    bump = true;
-                }
-            }
+            _ => bump = cg.join_member(&member_id, now, req.session_timeout_ms),
         }
         if let Some(i) = &req.instance_id {
             cg.static_members.insert(i.clone(), member_id.clone());

@@ -9,7 +9,7 @@ use regex::Regex;
 
 use super::super::assignors::{ASSIGNORS, Assignment};
 use super::super::{GroupState, Groups};
-use super::{ConsumerGroup, ConsumerMember, LEAVE_EPOCH, LEAVE_STATIC_EPOCH, REGEX_SIZE_LIMIT};
+use super::{ConsumerGroup, LEAVE_EPOCH, LEAVE_STATIC_EPOCH, REGEX_SIZE_LIMIT};
 use crate::error::KafkaError;
 use crate::rng::SimRng;
 use crate::state::history::{AssignedMember, HistoryEvent};
@@ -250,28 +250,9 @@ impl Groups {
                         ));
                     }
                     // A new process takes the static member's place, epoch and assignment.
-                    let mut m = cg.members.remove(&old).expect("checked");
-                    for mapped in cg.static_members.values_mut() {
-                        if *mapped == old {
-                            mapped.clone_from(&member_id);
-                        }
-                    }
-                    m.id = member_id.clone();
-                    m.member_epoch = m.previous_epoch.max(0);
-                    if let Some(t) = cg.target.remove(&old) {
-                        cg.target.insert(member_id.clone(), t);
-                    }
-                    cg.members.insert(member_id.clone(), m);
+                    cg.take_over(&old, &member_id);
                 }
-                _ => {
-                    if !cg.members.contains_key(&member_id) {
-                        cg.members.insert(
-                            member_id.clone(),
-                            ConsumerMember::new(&member_id, now, session_timeout_ms),
-                        );
-                        bump = true;
-                    }
-                }
+                _ => bump = cg.join_member(&member_id, now, session_timeout_ms),
             }
             if let Some(i) = &req.instance_id {
                 cg.static_members.insert(i.clone(), member_id.clone());

@@ -382,6 +382,40 @@ impl ConsumerGroup {
         }
     }
 
+    /// A new process takes static member `old`'s place under `new`: its epoch (the one
+    /// before it left), assignment, target and instance ids.
+    fn take_over(&mut self, old: &str, new: &str) {
+        let Some(mut m) = self.members.remove(old) else {
+            return;
+        };
+        for mapped in self.static_members.values_mut() {
+            if mapped == old {
+                *mapped = new.to_string();
+            }
+        }
+        m.id = new.to_string();
+        if m.is_left_static() {
+            m.member_epoch = m.previous_epoch.max(0);
+        }
+        if let Some(t) = self.target.remove(old) {
+            self.target.insert(new.to_string(), t);
+        }
+        self.members.insert(new.to_string(), m);
+    }
+
+    /// Member `id`, made (with a session of `session_timeout_ms`) if it is new; whether
+    /// it was.
+    fn join_member(&mut self, id: &str, now: i64, session_timeout_ms: i32) -> bool {
+        if self.members.contains_key(id) {
+            return false;
+        }
+        self.members.insert(
+            id.to_string(),
+            ConsumerMember::new(id, now, session_timeout_ms),
+        );
+        true
+    }
+
     /// Drops member `id` and every instance id mapped to it; whether it was a member.
     fn forget(&mut self, id: &str) -> bool {
         self.static_members.retain(|_, member| member != id);
