@@ -106,6 +106,9 @@ struct Args {
     /// Do not serve the control API.
     #[arg(long, conflicts_with = "control_port")]
     no_control: bool,
+    /// A token every control API request must carry as `Authorization: Bearer TOKEN`.
+    #[arg(long, env = "BROKER_SIM_CONTROL_TOKEN", hide_env_values = true)]
+    control_token: Option<String>,
     /// Seed for the identifiers the cluster makes up.
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -171,6 +174,9 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         Some(bind_control(&args.host, args.control_port)?)
     };
 
+    let options = broker_sim::control::ControlOptions {
+        token: args.control_token.clone().map(Into::into),
+    };
     let cluster = Arc::new(cluster_builder(args).start()?);
     // Scripts read the first line as the bootstrap list; keep it first and alone.
     println!("{}", cluster.bootstrap_servers());
@@ -187,7 +193,7 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         tracing::info!("control API listening on http://{addr}");
         let listener = tokio::net::TcpListener::from_std(listener)?;
         tokio::select! {
-            served = broker_sim::control::serve(cluster.clone(), listener) => served,
+            served = broker_sim::control::serve_with(cluster.clone(), listener, options) => served,
             signal = tokio::signal::ctrl_c() => signal,
         }
     })?;

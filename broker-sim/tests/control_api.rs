@@ -1027,3 +1027,59 @@ fn topic_configs_change_over_http_and_show_in_the_topic() {
         "missing",
     );
 }
+
+#[test]
+fn a_web_page_cannot_drive_the_cluster() {
+    let sim = BrokerSim::start();
+    let stop = format!("{}/v1/brokers/2/stop", sim.control);
+    // A form-like cross-site POST (no preflight in a browser): refused, broker up.
+    let text_plain = sim
+        .http
+        .post(&stop)
+        .header("content-type", "text/plain")
+        .header("origin", "http://evil.example")
+        .send("");
+    assert_error_answer(answer(text_plain), 403, "origin");
+    let no_json = sim
+        .http
+        .post(&stop)
+        .header("content-type", "text/plain")
+        .send("");
+    assert_error_answer(answer(no_json), 415, "application/json");
+    // A DNS-rebinding page reaches 127.0.0.1 under its own name.
+    let rebound = sim
+        .http
+        .get(format!("{}/v1/cluster", sim.control))
+        .header("host", "evil.example:80")
+        .call();
+    assert_error_answer(answer(rebound), 403, "Host");
+    assert_eq!(sim.get_ok("/v1/cluster")["brokers"][1]["up"], true);
+    // The API's own origin, with JSON, is fine.
+    let origin = sim.control.clone();
+    let own = sim
+        .http
+        .post(&stop)
+        .header("content-type", "application/json")
+        .header("origin", &origin)
+        .send("");
+    assert_eq!(answer(own).0, 200);
+}
+
+#[test]
+fn a_control_token_is_required_once_set() {
+    let sim = BrokerSim::start_with(&["--control-token", "s3cret"]);
+    let url = format!("{}/v1/cluster", sim.control);
+    assert_error_answer(answer(sim.http.get(&url).call()), 401, "Bearer");
+    let wrong = sim
+        .http
+        .get(&url)
+        .header("authorization", "Bearer nope")
+        .call();
+    assert_error_answer(answer(wrong), 401, "Bearer");
+    let right = sim
+        .http
+        .get(&url)
+        .header("authorization", "Bearer s3cret")
+        .call();
+    assert_eq!(answer(right).0, 200);
+}

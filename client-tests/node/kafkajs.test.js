@@ -228,7 +228,9 @@ test('admin fetches offsets, describes, lists and deletes groups', { timeout: 2 
 // The cluster's control API (run.sh exports its address): the broker's side of each step,
 // and broker restarts.
 async function control(method, path) {
-  const response = await fetch(`${process.env.BROKER_SIM_CONTROL}${path}`, { method });
+  // The control API takes changes only as JSON (see broker-sim's control/guard.rs).
+  const headers = method === 'GET' ? {} : { 'content-type': 'application/json' };
+  const response = await fetch(`${process.env.BROKER_SIM_CONTROL}${path}`, { method, headers });
   const text = await response.text();
   assert.ok(response.ok, `${method} ${path}: ${response.status} ${text}`);
   return text ? JSON.parse(text) : null;

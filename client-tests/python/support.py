@@ -57,8 +57,10 @@ def evenly_split(assignments, partitions):
 def control(method, path, body=None, base=None):
     base = base or os.environ["BROKER_SIM_CONTROL"]
     data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(base + path, data=data, method=method,
-                                     headers={"content-type": "application/json"})
+    headers = {"content-type": "application/json"}
+    if os.environ.get("BROKER_SIM_CONTROL_TOKEN"):
+        headers["authorization"] = "Bearer " + os.environ["BROKER_SIM_CONTROL_TOKEN"]
+    request = urllib.request.Request(base + path, data=data, method=method, headers=headers)
     with urllib.request.urlopen(request, timeout=DEADLINE_S) as response:
         text = response.read()
     return json.loads(text) if text else None

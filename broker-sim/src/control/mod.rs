@@ -6,7 +6,8 @@
 //! serves the same calls as `/v1/...` endpoints. HTTP/JSON because every language and
 //! `curl` speaks it with no client library, and because the JSON of a [`crate::Fault`] is
 //! already the serde form of the Rust type (see [`crate::faults`]). The API has no
-//! authentication, so it listens only where the brokers do (`--host`, loopback by default).
+//! authentication unless given a token, so it listens only where the brokers do (`--host`,
+//! loopback by default), and `guard` keeps web pages from driving it.
 //!
 //! The server is axum, on whatever runtime awaits [`serve`]; it never touches the cluster's
 //! own runtime. Calls that only take the state lock for microseconds (inspection, fault
@@ -31,6 +32,7 @@ mod checks;
 mod clock;
 mod faults;
 mod groups;
+mod guard;
 mod metrics;
 mod schedules;
 mod telemetry;
@@ -53,17 +55,29 @@ use crate::Cluster;
 use crate::KafkaError;
 use crate::faults::kafka_name;
 
+pub use guard::ControlOptions;
+
 /// Serves the control API for `cluster` on `listener` until the future is dropped (or the
 /// listener fails). Each connection holds a clone of the `Arc`.
 pub async fn serve(
     cluster: Arc<Cluster>,
     listener: tokio::net::TcpListener,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(cluster)).await
+    serve_with(cluster, listener, ControlOptions::default()).await
+}
+
+/// [`serve`], with a bearer token every request must carry (`options`).
+pub async fn serve_with(
+    cluster: Arc<Cluster>,
+    listener: tokio::net::TcpListener,
+    options: ControlOptions,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(cluster, options)).await
 }
 
 /// Every endpoint, in one table.
-fn router(cluster: Arc<Cluster>) -> Router {
+fn router(cluster: Arc<Cluster>, options: ControlOptions) -> Router {
+    let options = Arc::new(options);
     Router::new()
         .route("/v1/cluster", get(brokers::cluster))
         .route("/v1/brokers/{id}/{action}", post(brokers::act))
@@ -125,6 +139,9 @@ fn router(cluster: Arc<Cluster>) -> Router {
         .fallback(unknown_path)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::Extension(Arc::new(schedules::Schedules::default())))
+        .layer(axum::middleware::from_fn(move |request, next| {
+            guard::guard(Arc::clone(&options), request, next)
+        }))
         .with_state(cluster)
 }
 
