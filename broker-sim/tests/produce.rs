@@ -427,3 +427,57 @@ fn broker_message_max_bytes_is_the_default_topic_limit() {
         "the topic's own limit wins",
     );
 }
+
+#[test]
+fn timestamps_outside_kafkas_bounds_are_refused_record_by_record() {
+    let cluster = Cluster::builder().brokers(1).topic("t", 1).start().unwrap();
+    // -1 is "no timestamp" and passes; i64::MIN is below now − before.max.ms (which
+    // wraps as Java's longs do) and i64::MAX above now + after.max.ms.
+    let records = batch_with_timestamps(&[("none", -1), ("min", i64::MIN), ("max", i64::MAX)]);
+    let response = Conn::to_broker(&cluster, 1).send(9, &produce_request("t", 0, records));
+    let p = &response.responses[0].partition_responses[0];
+    assert_eq!(p.error_code, ResponseError::InvalidTimestamp.code());
+    assert_eq!(
+        p.error_message.as_deref(),
+        Some("One or more records have been rejected due to invalid timestamp")
+    );
+    let refused: Vec<i32> = p.record_errors.iter().map(|e| e.batch_index).collect();
+    assert_eq!(refused, [1, 2]);
+    assert!(
+        p.record_errors[0]
+            .batch_index_error_message
+            .as_deref()
+            .unwrap()
+            .starts_with(
+                "Timestamp -9223372036854775808 of message with offset 1 is out of range."
+            )
+    );
+    let fine = batch_with_timestamps(&[("none", -1), ("early", -5)]);
+    let response = Conn::to_broker(&cluster, 1).send(9, &produce_request("t", 0, fine));
+    assert_eq!(response.responses[0].partition_responses[0].error_code, 0);
+}
+
+#[test]
+fn transactional_records_without_a_transactional_id_are_refused_whole() {
+    let cluster = Cluster::builder().brokers(1).topic("t", 1).start().unwrap();
+    let records = batch::encode_transactional_batch(
+        &[broker_sim::NewRecord {
+            timestamp: 1_000,
+            key: None,
+            value: Some(Bytes::from_static(b"x")),
+            headers: Vec::new(),
+        }],
+        batch::Codec::None,
+        4242,
+        0,
+        0,
+    )
+    .unwrap();
+    let request = produce_request("t", 0, records).with_transactional_id(None);
+    let response = Conn::to_broker(&cluster, 1).send(9, &request);
+    assert_eq!(
+        response.responses[0].partition_responses[0].error_code,
+        ResponseError::TransactionalIdAuthorizationFailed.code()
+    );
+    assert_eq!(cluster.partitions("t").unwrap()[0].high_watermark, 0);
+}

@@ -25,7 +25,8 @@
 //!   normalised below; DescribeQuorum's epoch, high watermark, log end offsets and fetch
 //!   times are zeroed (broker-sim has no metadata log: it counts metadata changes);
 //! - **normalise**: the values of the fields in [`NORMALISED`] are replaced by a
-//!   placeholder.
+//!   placeholder, and the clock-derived bounds in Produce's invalid-timestamp messages
+//!   are hidden.
 
 use kafka_protocol::messages::ResponseKind;
 
@@ -63,6 +64,22 @@ pub const NORMALISED: &[(&str, &str)] = &[
 /// Fields holding a generated member id (the client id, a dash and a random UUID): the
 /// UUID is replaced, the rest compared.
 pub const MEMBER_IDS: &[&str] = &["member_id", "leader"];
+
+/// `text` with the bounds of Kafka's timestamp check ("The timestamp should be within
+/// [now − before, now + after]") hidden: each cluster computes them from its own clock.
+fn without_clock_bounds(text: &str) -> String {
+    const CHECK: &str = "The timestamp should be within [";
+    match text.find(CHECK) {
+        Some(at) => {
+            let start = at + CHECK.len();
+            match text[start..].find(']') {
+                Some(len) => format!("{}<clock bounds>{}", &text[..start], &text[start + len..]),
+                None => text.to_string(),
+            }
+        }
+        None => text.to_string(),
+    }
+}
 
 /// `text` with every UUID (8-4-4-4-12 hex digits), and every quoted 22-character
 /// URL-safe base64 string (a UUID as Kafka's `Uuid.toString` writes it: the member ids a
@@ -394,7 +411,7 @@ pub fn lines(outcome: &Outcome, prefix: &str) -> Vec<Line> {
             text: if in_member_id {
                 without_uuids(raw)
             } else {
-                raw.to_string()
+                without_clock_bounds(raw)
             },
         });
     }

@@ -440,6 +440,7 @@ fn report(results: &[(&Scenario, Verdict)], took: Duration) -> Report {
         let _ = writeln!(summary, "- `{field}`: {why}");
     }
     summary.push_str("- generated member ids (`member_id`, `leader`): the random UUID after the client id is replaced, the rest compared\n");
+    summary.push_str("- the bounds in Produce's invalid-timestamp messages (now − `message.timestamp.before.max.ms`, now + `message.timestamp.after.max.ms`): each cluster reads its own clock\n");
     summary.push_str("- listings of the whole cluster keep only the scenario's own topics and groups: one Kafka serves every scenario of a run, and holds internal topics\n");
     summary.push_str("- Metadata's topics and partitions are compared in name and index order: Kafka lists them in its hash maps' order\n");
     summary.push_str("- ApiVersions is compared without the APIs the README lists as not served, or as served beyond a default Kafka, each with its reason\n");

@@ -20,8 +20,10 @@ use std::sync::Arc;
 use kafka_protocol::ResponseError;
 use kafka_protocol::messages::ApiKey;
 use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
+use broker_sim_protocol::batch::BatchView;
 use kafka_protocol::messages::produce_response::{
-    LeaderIdAndEpoch, NodeEndpoint, PartitionProduceResponse, TopicProduceResponse,
+    BatchIndexAndErrorMessage, LeaderIdAndEpoch, NodeEndpoint, PartitionProduceResponse,
+    TopicProduceResponse,
 };
 use kafka_protocol::messages::{ProduceRequest, ProduceResponse};
 use tokio::sync::Notify;
@@ -34,6 +36,24 @@ use crate::state::{AppendError, AppendOptions};
 
 async fn serve(ctx: &Ctx<'_>, request: ProduceRequest) -> Reply<ProduceResponse> {
     let v = ctx.version;
+    // Transactional records are authorized against the request's transactional id; with
+    // none, Kafka refuses the whole request as TRANSACTIONAL_ID_AUTHORIZATION_FAILED.
+    let transactional = || {
+        request
+            .topic_data
+            .iter()
+            .flat_map(|t| &t.partition_data)
+            .filter_map(|p| p.records.as_deref())
+            .any(|r| BatchView::parse(r).is_ok_and(|b| b.is_transactional()))
+    };
+    if request.transactional_id.is_none() && transactional() {
+        tracing::info!("transactional records without a transactional id refused");
+        return Reply::Response(Produce::error_response(
+            &request,
+            v,
+            ResponseError::TransactionalIdAuthorizationFailed,
+        ));
+    }
     let acks = request.acks;
     let mut failures = Vec::new();
     let mut leaders = Vec::new();
@@ -105,6 +125,15 @@ async fn serve(ctx: &Ctx<'_>, request: ProduceRequest) -> Reply<ProduceResponse>
                         response.error_code = e.code();
                         if v >= 8 && refused.send_message {
                             response.error_message = Some(str_bytes(e.message.clone()));
+                            response.record_errors = refused
+                                .record_errors
+                                .iter()
+                                .map(|(index, why)| {
+                                    BatchIndexAndErrorMessage::default()
+                                        .with_batch_index(*index)
+                                        .with_batch_index_error_message(Some(str_bytes(why.clone())))
+                                })
+                                .collect();
                         }
                         let leader = super::current_leader(&state, name.as_deref(), data.index)
                             .filter(|_| v >= 10 && e.code == ResponseError::NotLeaderOrFollower);

@@ -65,6 +65,8 @@ pub struct AppendError {
     /// Whether Kafka sends the message to the client (Produce v8+): for record validation
     /// failures and a partition that is not in the transaction.
     pub send_message: bool,
+    /// Produce v8+'s `record_errors`: (index in the batch, why) of each record refused.
+    pub record_errors: Vec<(i32, String)>,
 }
 
 impl From<KafkaError> for AppendError {
@@ -73,6 +75,7 @@ impl From<KafkaError> for AppendError {
             error,
             log_start_offset: -1,
             send_message: false,
+            record_errors: Vec::new(),
         }
     }
 }
@@ -87,6 +90,7 @@ impl AppendError {
             error,
             log_start_offset,
             send_message,
+            record_errors: Vec::new(),
         }
     }
 }
@@ -154,16 +158,20 @@ impl State {
         let log_start = p.log.log_start_offset();
         // Kafka reports the log start offset with refusals from the log itself, except
         // the ones it raises before validating records (size, CRC).
-        let max_timestamp = validate_batch(&view, &limits, options.now_ms).map_err(|e| {
-            if matches!(
-                e.code,
-                ResponseError::MessageTooLarge | ResponseError::CorruptMessage
-            ) {
-                AppendError::from(e)
-            } else {
-                AppendError::in_log(e, log_start)
-            }
-        })?;
+        let max_timestamp =
+            validate_batch(&view, &limits, options.now_ms).map_err(|(e, records)| {
+                if matches!(
+                    e.code,
+                    ResponseError::MessageTooLarge | ResponseError::CorruptMessage
+                ) {
+                    AppendError::from(e)
+                } else {
+                    AppendError {
+                        record_errors: records,
+                        ..AppendError::in_log(e, log_start)
+                    }
+                }
+            })?;
         let stamp = limits.log_append_time.then_some(options.now_ms);
         // -- Idempotent producers (state/producers.rs): Kafka checks sequences and epochs
         // last, once the batch itself is valid. A retried batch is acknowledged with its
@@ -266,6 +274,7 @@ impl State {
                     error: KafkaError::new(code, "Partition was not added to the transaction"),
                     log_start_offset: -1,
                     send_message: code == ResponseError::InvalidTxnState,
+                    record_errors: Vec::new(),
                 }
             } else {
                 KafkaError::new(code, e.message).into()
@@ -375,7 +384,17 @@ fn check_request_shape(records: &[u8], allow_zstd: bool) -> Result<BatchView<'_>
 }
 
 /// Kafka's log validation of one batch; returns the largest record timestamp.
-fn validate_batch(view: &BatchView<'_>, limits: &TopicLimits, now: i64) -> Result<i64, KafkaError> {
+fn validate_batch(
+    view: &BatchView<'_>,
+    limits: &TopicLimits,
+    now: i64,
+) -> Result<i64, (KafkaError, Vec<(i32, String)>)> {
+    validate_whole_batch(view, limits).map_err(|e| (e, Vec::new()))?;
+    validate_records(view, limits, now)
+}
+
+/// The checks of a batch as a whole, before its records.
+fn validate_whole_batch(view: &BatchView<'_>, limits: &TopicLimits) -> Result<(), KafkaError> {
     if view.base_offset() != 0 {
         return Err(invalid(format!(
             "The baseOffset of a produced record batch should be 0, but it is {}",
@@ -403,36 +422,61 @@ fn validate_batch(view: &BatchView<'_>, limits: &TopicLimits, now: i64) -> Resul
     if view.is_control() {
         return Err(invalid("Clients may not produce control batches".into()));
     }
+    Ok(())
+}
+
+/// The records' checks: each is walked in place, and the first problem found decides the
+/// answer. A record timestamp out of range is reported per record (Produce v8+'s
+/// `record_errors`) with Kafka's bounds, computed in Java's wrapping arithmetic.
+fn validate_records(
+    view: &BatchView<'_>,
+    limits: &TopicLimits,
+    now: i64,
+) -> Result<i64, (KafkaError, Vec<(i32, String)>)> {
+    let invalid = |e: KafkaError| (e, Vec::new());
+    let invalid_record = self::invalid;
     // Every record is walked in place (nothing is copied or allocated for an uncompressed
     // batch); the first problem found decides the answer, in Kafka's order: framing, then
     // a null key on a compacted topic, then the timestamp bounds.
     let mut max_timestamp = None::<i64>;
-    let (mut null_key, mut bad_timestamp) = (false, None);
+    let mut null_key = false;
+    let mut bad_timestamps: Vec<(i32, String)> = Vec::new();
+    let (lowest, highest) = (
+        now.wrapping_sub(limits.before_max_ms),
+        now.wrapping_add(limits.after_max_ms),
+    );
+    let mut index = 0i32;
     view.check_records(|r| {
         null_key |= r.key_is_null;
         max_timestamp = max_timestamp.max(Some(r.timestamp));
         if !limits.log_append_time
             && r.timestamp != NO_TIMESTAMP
-            && bad_timestamp.is_none()
-            && (r.timestamp.saturating_sub(now) > limits.after_max_ms
-                || now.saturating_sub(r.timestamp) > limits.before_max_ms)
+            && (r.timestamp < lowest || r.timestamp > highest)
         {
-            bad_timestamp = Some(r.timestamp);
+            bad_timestamps.push((
+                index,
+                format!(
+                    "Timestamp {} of message with offset {} is out of range. The timestamp should be within [{lowest}, {highest}]",
+                    r.timestamp,
+                    view.base_offset().wrapping_add(i64::from(index))
+                ),
+            ));
         }
+        index = index.saturating_add(1);
     })
-    .map_err(|e| invalid(format!("Record batch cannot be decoded: {e}")))?;
+    .map_err(|e| invalid(invalid_record(format!("Record batch cannot be decoded: {e}"))))?;
     if limits.compacted && null_key {
-        return Err(invalid(
+        return Err(invalid(invalid_record(
             "Compacted topic cannot accept message without key".into(),
-        ));
+        )));
     }
-    if let Some(timestamp) = bad_timestamp {
-        return Err(KafkaError::new(
-            ResponseError::InvalidTimestamp,
-            format!(
-                "Timestamp {timestamp} of a record is out of range: now {now}, message.timestamp.before.max.ms {}, message.timestamp.after.max.ms {}",
-                limits.before_max_ms, limits.after_max_ms
+    if !bad_timestamps.is_empty() {
+        return Err((
+            KafkaError::new(
+                ResponseError::InvalidTimestamp,
+                "One or more records have been rejected due to invalid timestamp",
             ),
+            bad_timestamps,
         ));
     }
     Ok(max_timestamp.unwrap_or(NO_TIMESTAMP))

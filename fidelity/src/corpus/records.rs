@@ -128,6 +128,56 @@ pub fn scenarios() -> Vec<Scenario> {
             steps.push(produce(v, &name, 0, -1, batch(&["c"])));
             steps
         }));
+        // Timestamps Kafka's log validator has its own rules for: no timestamp (-1), the
+        // smallest and largest, and a record whose timestamp delta runs past i64.
+        for (what, timestamp) in [
+            ("no-timestamp", -1),
+            ("smallest-timestamp", i64::MIN),
+            ("largest-timestamp", i64::MAX),
+            ("negative-timestamp", -5),
+        ] {
+            out.push(scenario(ApiKey::Produce, v, what, |p| {
+                let name = format!("{p}t");
+                let mut steps = create_topic(&name, 1);
+                let record = NewRecord {
+                    timestamp,
+                    key: None,
+                    value: Some(Bytes::from_static(b"x")),
+                    headers: Vec::new(),
+                };
+                let records = encode_batch(&[record], Codec::None).expect("batch encodes");
+                steps.push(produce(v, &name, 0, -1, records));
+                steps
+            }));
+        }
+        if v >= 3 {
+            // Transactional records from a producer the coordinator never saw.
+            out.push(scenario(
+                ApiKey::Produce,
+                v,
+                "transactional-without-transaction",
+                |p| {
+                    let name = format!("{p}t");
+                    let mut steps = create_topic(&name, 1);
+                    let record = NewRecord {
+                        timestamp: TIMESTAMP,
+                        key: None,
+                        value: Some(Bytes::from_static(b"x")),
+                        headers: Vec::new(),
+                    };
+                    let records = broker_sim_protocol::batch::encode_transactional_batch(
+                        &[record],
+                        Codec::None,
+                        424_242,
+                        0,
+                        0,
+                    )
+                    .expect("batch encodes");
+                    steps.push(produce(v, &name, 0, -1, records));
+                    steps
+                },
+            ));
+        }
         out.push(scenario(ApiKey::Produce, v, "unknown-partition", |p| {
             let name = format!("{p}t");
             let mut steps = create_topic(&name, 1);
