@@ -277,3 +277,22 @@ fn long_poll_is_answered_when_its_topic_is_deleted() {
         "deleted topic",
     );
 }
+
+#[test]
+fn a_partition_named_many_times_is_read_and_answered_once() {
+    let cluster = cluster();
+    produce(&cluster, "t", 0, batch_of(&["only"]));
+    let mut request = fetch_request("t", 0, 0);
+    let one = request.topics[0].partitions[0].clone();
+    request.topics[0].partitions = std::iter::repeat_n(one, 10_000).collect();
+    let again = request.topics[0].clone();
+    request.topics.push(again);
+    let response = Conn::to_leader(&cluster, "t", 0).send(12, &request);
+    assert_eq!(response.responses.len(), 1);
+    assert_eq!(response.responses[0].partitions.len(), 1);
+    let records = response.responses[0].partitions[0]
+        .records
+        .as_ref()
+        .unwrap();
+    assert_eq!(values(records), ["only"]);
+}

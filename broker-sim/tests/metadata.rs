@@ -292,3 +292,17 @@ fn cluster_authorized_operations_are_reported_only_when_asked() {
         );
     }
 }
+
+#[test]
+fn a_topic_named_many_times_is_described_once() {
+    // An amplification reproducer: a small request naming a big topic again and again.
+    let cluster = Cluster::builder()
+        .brokers(1)
+        .topic("big", 1000)
+        .start()
+        .unwrap();
+    let names: Vec<&str> = std::iter::repeat_n("big", 400).collect();
+    let response = Conn::to_broker(&cluster, 1).send(12, &metadata_request(&names));
+    assert_eq!(response.topics.len(), 1);
+    assert_eq!(response.topics[0].partitions.len(), 1000);
+}

@@ -45,7 +45,20 @@ const FETCH_MAX_BYTES: i32 = 57_671_680;
 /// `isolation_level` of a read_committed consumer.
 const READ_COMMITTED: i8 = 1;
 
-async fn serve(ctx: &Ctx<'_>, request: FetchRequest) -> FetchResponse {
+async fn serve(ctx: &Ctx<'_>, mut request: FetchRequest) -> FetchResponse {
+    // A partition named twice is read and answered once, as Kafka keys a fetch by
+    // partition (the first entry's position and fields).
+    request.topics = super::merge_by(
+        std::mem::take(&mut request.topics),
+        |t| (t.topic.clone(), t.topic_id),
+        |first, later| first.partitions.extend(later.partitions),
+    )
+    .into_iter()
+    .map(|mut t| {
+        t.partitions = super::dedup_by(std::mem::take(&mut t.partitions), |p| p.partition, false);
+        t
+    })
+    .collect();
     if ctx.version >= 7 && request.session_id != 0 {
         return FetchResponse::default()
             .with_error_code(ResponseError::FetchSessionIdNotFound.code());

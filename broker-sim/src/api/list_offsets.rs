@@ -27,7 +27,27 @@ pub const EARLIEST_LOCAL: i64 = -4;
 pub const LATEST_TIERED: i64 = -5;
 pub const EARLIEST_PENDING_UPLOAD: i64 = -6;
 
-fn serve(ctx: &Ctx<'_>, request: ListOffsetsRequest) -> ListOffsetsResponse {
+fn serve(ctx: &Ctx<'_>, mut request: ListOffsetsRequest) -> ListOffsetsResponse {
+    // A partition asked for twice is answered once, with INVALID_REQUEST, as Kafka does.
+    let topics = super::merge_by(
+        std::mem::take(&mut request.topics),
+        |t| t.name.clone(),
+        |first, later| first.partitions.extend(later.partitions),
+    );
+    let mut duplicated = std::collections::BTreeSet::new();
+    request.topics = topics
+        .into_iter()
+        .map(|mut t| {
+            let mut seen = std::collections::BTreeSet::new();
+            for p in &t.partitions {
+                if !seen.insert(p.partition_index) {
+                    duplicated.insert((t.name.to_string(), p.partition_index));
+                }
+            }
+            t.partitions = super::dedup_by(std::mem::take(&mut t.partitions), |p| p.partition_index, false);
+            t
+        })
+        .collect();
     let state = ctx.shared.lock();
     let topics = request
         .topics
@@ -39,6 +59,13 @@ fn serve(ctx: &Ctx<'_>, request: ListOffsetsRequest) -> ListOffsetsResponse {
                 .map(|lp| {
                     let response = ListOffsetsPartitionResponse::default()
                         .with_partition_index(lp.partition_index);
+                    if duplicated.contains(&(topic.name.to_string(), lp.partition_index)) {
+                        return response
+                            .with_error_code(kafka_protocol::ResponseError::InvalidRequest.code())
+                            .with_offset(-1)
+                            .with_timestamp(-1)
+                            .with_leader_epoch(-1);
+                    }
                     let found = state
                         .led_partition(&topic.name, lp.partition_index, ctx.broker_id)
                         .and_then(|p| {

@@ -28,7 +28,7 @@ fn serve(ctx: &Ctx<'_>, request: MetadataRequest) -> MetadataResponse {
         state.config.auto_create_topics && (v < 4 || request.allow_auto_topic_creation);
     let with_ops = v >= 8 && request.include_topic_authorized_operations;
     let topics = match request.topics {
-        Some(list) if !(v == 0 && list.is_empty()) => list
+        Some(list) if !(v == 0 && list.is_empty()) => super::dedup_by(list, |t| (t.name.clone(), t.topic_id), false)
             .into_iter()
             .map(|t| match t.name {
                 Some(name) if !name.is_empty() => {

@@ -302,6 +302,49 @@ pub(crate) const ALL_CLUSTER_OPERATIONS: i32 =
     (1 << 5) | (1 << 7) | (1 << 8) | (1 << 9) | (1 << 10) | (1 << 11) | (1 << 12);
 
 /// A `StrBytes` for a response field.
+/// `items` with each key once, at its first place: a later item with the same key
+/// replaces the earlier one if `last_wins`, else is dropped. Kafka keys several requests
+/// by topic or partition, so a name given twice is served once; one pass with an ordered
+/// index, so a request naming one partition many times costs no more than its size.
+pub(crate) fn dedup_by<T, K: Ord>(items: Vec<T>, key: impl Fn(&T) -> K, last_wins: bool) -> Vec<T> {
+    let mut at: std::collections::BTreeMap<K, usize> = std::collections::BTreeMap::new();
+    let mut out: Vec<T> = Vec::with_capacity(items.len());
+    for item in items {
+        match at.entry(key(&item)) {
+            std::collections::btree_map::Entry::Vacant(e) => {
+                e.insert(out.len());
+                out.push(item);
+            }
+            std::collections::btree_map::Entry::Occupied(e) => {
+                if last_wins {
+                    out[*e.get()] = item;
+                }
+            }
+        }
+    }
+    out
+}
+
+/// `items` with those of the same key merged into the first (`merge(first, later)`).
+pub(crate) fn merge_by<T, K: Ord>(
+    items: Vec<T>,
+    key: impl Fn(&T) -> K,
+    merge: impl Fn(&mut T, T),
+) -> Vec<T> {
+    let mut at: std::collections::BTreeMap<K, usize> = std::collections::BTreeMap::new();
+    let mut out: Vec<T> = Vec::with_capacity(items.len());
+    for item in items {
+        match at.entry(key(&item)) {
+            std::collections::btree_map::Entry::Vacant(e) => {
+                e.insert(out.len());
+                out.push(item);
+            }
+            std::collections::btree_map::Entry::Occupied(e) => merge(&mut out[*e.get()], item),
+        }
+    }
+    out
+}
+
 pub(crate) fn str_bytes(s: impl Into<String>) -> StrBytes {
     StrBytes::from_string(s.into())
 }

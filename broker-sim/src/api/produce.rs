@@ -34,8 +34,21 @@ use crate::error::{CloseReason, KafkaError};
 use crate::faults::rules::Fired;
 use crate::state::{AppendError, AppendOptions};
 
-async fn serve(ctx: &Ctx<'_>, request: ProduceRequest) -> Reply<ProduceResponse> {
+async fn serve(ctx: &Ctx<'_>, mut request: ProduceRequest) -> Reply<ProduceResponse> {
     let v = ctx.version;
+    // A partition named twice gets one append, of the last batch given for it, and one
+    // answer, as Kafka keys a produce by partition.
+    request.topic_data = super::merge_by(
+        std::mem::take(&mut request.topic_data),
+        |t| (t.name.clone(), t.topic_id),
+        |first, later| first.partition_data.extend(later.partition_data),
+    )
+    .into_iter()
+    .map(|mut t| {
+        t.partition_data = super::dedup_by(std::mem::take(&mut t.partition_data), |p| p.index, true);
+        t
+    })
+    .collect();
     // Transactional records are authorized against the request's transactional id; with
     // none, Kafka refuses the whole request as TRANSACTIONAL_ID_AUTHORIZATION_FAILED.
     let transactional = || {

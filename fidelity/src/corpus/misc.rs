@@ -54,6 +54,17 @@ pub fn scenarios() -> Vec<Scenario> {
             steps.push(Step::new(ApiKey::Metadata, v, named(&name)));
             steps
         }));
+        out.push(scenario(ApiKey::Metadata, v, "duplicate-topic", |p| {
+            let name = format!("{p}t");
+            let mut steps = create_topic(&name, 2);
+            let mut r = named(&name);
+            if let Some(topics) = &mut r.topics {
+                let again = topics[0].clone();
+                topics.push(again);
+            }
+            steps.push(Step::new(ApiKey::Metadata, v, r));
+            steps
+        }));
         out.push(scenario(ApiKey::Metadata, v, "all-topics", |p| {
             let mut steps = create_topic(&format!("{p}a"), 1);
             steps.extend(create_topic(&format!("{p}b"), 2));

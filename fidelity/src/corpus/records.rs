@@ -178,6 +178,24 @@ pub fn scenarios() -> Vec<Scenario> {
                 },
             ));
         }
+        // The same partition twice in one request.
+        out.push(scenario(ApiKey::Produce, v, "duplicate-partition", |p| {
+            let name = format!("{p}t");
+            let mut steps = create_topic(&name, 1);
+            let mut step = produce(v, &name, 0, -1, batch(&["a"]));
+            if let RequestKind::Produce(r) = &mut step.request {
+                let again = r.topic_data[0].partition_data[0].clone();
+                r.topic_data[0].partition_data.push(again);
+            }
+            steps.push(step);
+            let mut step = produce(v, &name, 0, -1, batch(&["b"]));
+            if let RequestKind::Produce(r) = &mut step.request {
+                let again = r.topic_data[0].clone();
+                r.topic_data.push(again);
+            }
+            steps.push(step);
+            steps
+        }));
         out.push(scenario(ApiKey::Produce, v, "unknown-partition", |p| {
             let name = format!("{p}t");
             let mut steps = create_topic(&name, 1);
@@ -228,6 +246,18 @@ pub fn scenarios() -> Vec<Scenario> {
         }));
     }
     for v in versions(ApiKey::Fetch) {
+        out.push(scenario(ApiKey::Fetch, v, "duplicate-partition", |p| {
+            let name = format!("{p}t");
+            let mut steps = create_topic(&name, 1);
+            steps.push(produce(9, &name, 0, -1, batch(&["a"])).setup());
+            let mut step = fetch(v, &name, 0, 0);
+            if let RequestKind::Fetch(r) = &mut step.request {
+                let again = r.topics[0].partitions[0].clone();
+                r.topics[0].partitions.push(again);
+            }
+            steps.push(step);
+            steps
+        }));
         out.push(scenario(ApiKey::Fetch, v, "reads", |p| {
             let name = format!("{p}t");
             let mut steps = topic_with_records(&name);
@@ -264,6 +294,22 @@ pub fn scenarios() -> Vec<Scenario> {
         }
     }
     for v in versions(ApiKey::ListOffsets) {
+        out.push(scenario(
+            ApiKey::ListOffsets,
+            v,
+            "duplicate-partition",
+            |p| {
+                let name = format!("{p}t");
+                let mut steps = create_topic(&name, 1);
+                let mut step = list_offsets(v, &name, 0, -1);
+                if let RequestKind::ListOffsets(r) = &mut step.request {
+                    let again = r.topics[0].partitions[0].clone();
+                    r.topics[0].partitions.push(again);
+                }
+                steps.push(step);
+                steps
+            },
+        ));
         for (what, ts) in [
             ("latest", -1),
             ("earliest", -2),
