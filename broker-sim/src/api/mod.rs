@@ -307,22 +307,11 @@ pub(crate) const ALL_CLUSTER_OPERATIONS: i32 =
 /// by topic or partition, so a name given twice is served once; one pass with an ordered
 /// index, so a request naming one partition many times costs no more than its size.
 pub(crate) fn dedup_by<T, K: Ord>(items: Vec<T>, key: impl Fn(&T) -> K, last_wins: bool) -> Vec<T> {
-    let mut at: std::collections::BTreeMap<K, usize> = std::collections::BTreeMap::new();
-    let mut out: Vec<T> = Vec::with_capacity(items.len());
-    for item in items {
-        match at.entry(key(&item)) {
-            std::collections::btree_map::Entry::Vacant(e) => {
-                e.insert(out.len());
-                out.push(item);
-            }
-            std::collections::btree_map::Entry::Occupied(e) => {
-                if last_wins {
-                    out[*e.get()] = item;
-                }
-            }
+    merge_by(items, key, |first, later| {
+        if last_wins {
+            *first = later;
         }
-    }
-    out
+    })
 }
 
 /// `items` with those of the same key merged into the first (`merge(first, later)`).
