@@ -191,10 +191,12 @@ def test_keyed_records_sent_with_acks_all_are_read_back(bootstrap, unique):
     assert all(len(ps) == 1 for ps in partitions_of_key.values()), partitions_of_key
 
 
-def test_group_of_three_splits_six_partitions_and_reads_each_record_once(bootstrap, unique):
-    topic, group = unique("topic"), unique("group")
-    create_topic(bootstrap, topic, 6)
-    consumers = [group_consumer(bootstrap, group, f"{group}-{i}") for i in range(3)]
+def share_and_read(bootstrap, topic, group, members, partitions, commit=False, settled=None, **config):
+    """`members` consumers of `group` (with `config`) split `partitions` partitions of
+    `topic` evenly (then `settled()` runs, if given); only then are RECORD_COUNT records
+    written, so no rebalance can hand one to two members, and all are read (and committed
+    if `commit`). Returns what each member read and the partitions each ended with."""
+    consumers = [group_consumer(bootstrap, group, f"{group}-{i}", **config) for i in range(members)]
     try:
         for c in consumers:
             c.subscribe([topic])
@@ -207,21 +209,30 @@ def test_group_of_three_splits_six_partitions_and_reads_each_record_once(bootstr
         def assignments():
             return [{tp.partition for tp in c.assignment()} for c in consumers]
 
-        wait_until(poll_all, lambda: evenly_split(assignments(), range(6)),
-                   "two partitions per member", assignments)
-
-        # Records are written only once the group has settled, so no rebalance can hand
-        # one to two members.
-        produce(bootstrap, topic, [(b"k", f"value-{i}".encode(), i % 6) for i in range(RECORD_COUNT)])
+        wait_until(poll_all, lambda: evenly_split(assignments(), range(partitions)),
+                   f"{partitions // members} partitions per member", assignments)
+        if settled:
+            settled()
+        produce(bootstrap, topic,
+                [(b"k", f"value-{i}".encode(), i % partitions) for i in range(RECORD_COUNT)])
         wait_until(poll_all, lambda: sum(map(len, read)) >= RECORD_COUNT, f"{RECORD_COUNT} records",
                    lambda: [len(r) for r in read])
+        if commit:
+            for c in consumers:
+                c.commit(asynchronous=False)
         final = assignments()
     finally:
         for c in consumers:
             c.close()
-
     values = [m.value() for ms in read for m in ms]
     assert sorted(values) == sorted(f"value-{i}".encode() for i in range(RECORD_COUNT))
+    return read, final
+
+
+def test_group_of_three_splits_six_partitions_and_reads_each_record_once(bootstrap, unique):
+    topic = unique("topic")
+    create_topic(bootstrap, topic, 6)
+    read, final = share_and_read(bootstrap, topic, unique("group"), members=3, partitions=6)
     for ms, owned in zip(read, final):
         assert {m.partition() for m in ms} == owned
         assert len(ms) == RECORD_COUNT // 3
@@ -232,34 +243,12 @@ def test_consumer_protocol_group_splits_partitions_reads_each_record_once_and_co
     heartbeat, commits carry the member epoch."""
     topic, group = unique("topic"), unique("group")
     create_topic(bootstrap, topic, 4)
-    consumers = [group_consumer(bootstrap, group, f"{group}-{i}", **{"group.protocol": "consumer"})
-                 for i in range(2)]
-    try:
-        for c in consumers:
-            c.subscribe([topic])
-        read = [[] for _ in consumers]
-
-        def poll_all():
-            for c, r in zip(consumers, read):
-                poll_into(c, r)
-
-        def assignments():
-            return [{tp.partition for tp in c.assignment()} for c in consumers]
-
-        wait_until(poll_all, lambda: evenly_split(assignments(), range(4)),
-                   "two partitions per member", assignments)
+    def assigned_by_the_broker():
         described = control("GET", f"/v1/groups/{group}")
         assert described["type"] == "consumer" and described["assignor"] == "uniform", described
-        produce(bootstrap, topic, [(b"k", f"value-{i}".encode(), i % 4) for i in range(RECORD_COUNT)])
-        wait_until(poll_all, lambda: sum(map(len, read)) >= RECORD_COUNT, f"{RECORD_COUNT} records",
-                   lambda: [len(r) for r in read])
-        for c in consumers:
-            c.commit(asynchronous=False)
-    finally:
-        for c in consumers:
-            c.close()
-    values = [m.value() for ms in read for m in ms]
-    assert sorted(values) == sorted(f"value-{i}".encode() for i in range(RECORD_COUNT))
+
+    share_and_read(bootstrap, topic, group, members=2, partitions=4, commit=True,
+                   settled=assigned_by_the_broker, **{"group.protocol": "consumer"})
     check_group_committed_everything(group, topic, 4)
 
 

@@ -14,7 +14,7 @@ use kafka_protocol::messages::{
     ApiKey, ConsumerGroupDescribeRequest, ConsumerGroupDescribeResponse, TopicName,
 };
 
-use super::{ALL_GROUP_OPERATIONS, Api, Ctx, Names, Reply, str_bytes};
+use super::{Api, Ctx, Names, Reply, str_bytes};
 use crate::state::State;
 use crate::state::groups::assignors;
 
@@ -98,11 +98,7 @@ fn describe(state: &State, version: i16, described: DescribedGroup) -> Described
 }
 
 fn serve(ctx: &Ctx<'_>, r: ConsumerGroupDescribeRequest) -> ConsumerGroupDescribeResponse {
-    let operations = if r.include_authorized_operations {
-        ALL_GROUP_OPERATIONS
-    } else {
-        i32::MIN
-    };
+    let operations = super::group_operations(r.include_authorized_operations);
     let groups = r
         .group_ids
         .into_iter()

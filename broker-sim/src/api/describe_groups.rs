@@ -11,16 +11,12 @@ use kafka_protocol::messages::ApiKey;
 use kafka_protocol::messages::describe_groups_response::{DescribedGroup, DescribedGroupMember};
 use kafka_protocol::messages::{DescribeGroupsRequest, DescribeGroupsResponse, GroupId};
 
-use super::{ALL_GROUP_OPERATIONS, Api, Ctx, Names, Reply, str_bytes};
+use super::{Api, Ctx, Names, Reply, str_bytes};
 use crate::state::State;
 use crate::state::groups::GroupState;
 
 fn serve(ctx: &Ctx<'_>, r: DescribeGroupsRequest) -> DescribeGroupsResponse {
-    let operations = if r.include_authorized_operations {
-        ALL_GROUP_OPERATIONS
-    } else {
-        i32::MIN
-    };
+    let operations = super::group_operations(r.include_authorized_operations);
     let groups = r
         .groups
         .into_iter()

@@ -295,6 +295,16 @@ pub(crate) fn code(error: Option<impl ErrorCode>) -> i16 {
 /// DELETE, DESCRIBE, DESCRIBE_CONFIGS, ALTER_CONFIGS (bits 3, 6, 8, 10, 11).
 pub(crate) const ALL_GROUP_OPERATIONS: i32 = (1 << 3) | (1 << 6) | (1 << 8) | (1 << 10) | (1 << 11);
 
+/// A described group's `authorized_operations`: all of them when asked for (there is no
+/// authorizer), else Kafka's "not asked" (`i32::MIN`).
+pub(crate) fn group_operations(asked: bool) -> i32 {
+    if asked {
+        ALL_GROUP_OPERATIONS
+    } else {
+        i32::MIN
+    }
+}
+
 /// Every cluster operation, as the authorized-operations bit set reports it when no
 /// authorizer is configured: CREATE, CLUSTER_ACTION, DESCRIBE_CONFIGS, ALTER_CONFIGS,
 /// IDEMPOTENT_WRITE, ALTER, DESCRIBE (bits 5 and 7–12).
@@ -320,6 +330,10 @@ pub(crate) fn merge_by<T, K: Ord>(
     key: impl Fn(&T) -> K,
     merge: impl Fn(&mut T, T),
 ) -> Vec<T> {
+    // The common case on the produce and fetch paths: one topic, or one partition.
+    if items.len() < 2 {
+        return items;
+    }
     let mut at: std::collections::BTreeMap<K, usize> = std::collections::BTreeMap::new();
     let mut out: Vec<T> = Vec::with_capacity(items.len());
     for item in items {

@@ -8,31 +8,19 @@ use kafka_protocol::messages::ApiKey;
 use kafka_protocol::messages::{RemoveRaftVoterRequest, RemoveRaftVoterResponse};
 
 use super::{Api, Ctx, Names, Reply, str_bytes};
+use crate::state::quorum::VoterChange;
 
-fn answer(code: ResponseError, message: String) -> RemoveRaftVoterResponse {
+fn serve(ctx: &Ctx<'_>, request: RemoveRaftVoterRequest) -> RemoveRaftVoterResponse {
+    let (code, message) = ctx.shared.lock().refuse_voter_change(&VoterChange {
+        verb: "remove",
+        cluster_id: request.cluster_id.as_deref(),
+        voter_id: request.voter_id,
+        has_directory_id: !request.voter_directory_id.is_nil(),
+        controller_endpoint: None,
+    });
     RemoveRaftVoterResponse::default()
         .with_error_code(code.code())
         .with_error_message(Some(str_bytes(message)))
-}
-
-fn serve(ctx: &Ctx<'_>, request: RemoveRaftVoterRequest) -> RemoveRaftVoterResponse {
-    let cluster_id = ctx.shared.lock().cluster_id.clone();
-    if let Some(asked) = request.cluster_id.as_deref().filter(|id| **id != *cluster_id) {
-        return answer(
-            ResponseError::InconsistentClusterId,
-            format!("The given id \"{asked}\" doesn't match the cluster id \"{cluster_id}\""),
-        );
-    }
-    if request.voter_id < 0 || request.voter_directory_id.is_nil() {
-        return answer(
-            ResponseError::InvalidRequest,
-            "Remove voter request didn't include a valid voter".to_string(),
-        );
-    }
-    answer(
-        ResponseError::UnsupportedVersion,
-        "Cluster doesn't support removing voter because the kraft.version feature is 0".to_string(),
-    )
 }
 
 pub(crate) struct RemoveRaftVoter;

@@ -8,6 +8,8 @@
 
 use std::collections::BTreeMap;
 
+use kafka_protocol::ResponseError;
+
 use super::State;
 
 #[derive(Debug)]
@@ -92,6 +94,63 @@ impl State {
             self.quorum.epoch,
             self.quorum.offset,
             voters,
+        )
+    }
+}
+
+/// An AddRaftVoter or RemoveRaftVoter request, as the quorum checks it.
+pub struct VoterChange<'a> {
+    /// "add" or "remove".
+    pub verb: &'static str,
+    pub cluster_id: Option<&'a str>,
+    pub voter_id: i32,
+    pub has_directory_id: bool,
+    /// AddRaftVoter only: whether the voter's endpoints include the CONTROLLER listener.
+    pub controller_endpoint: Option<bool>,
+}
+
+impl State {
+    /// Kafka's answer to a voter change on a static quorum (`kraft.version` 0): its checks
+    /// in its order, then UNSUPPORTED_VERSION — the quorum never changes.
+    pub fn refuse_voter_change(&self, change: &VoterChange<'_>) -> (ResponseError, String) {
+        let capitalized = |v: &str| {
+            let mut c = v.chars();
+            c.next()
+                .map_or(String::new(), |f| f.to_uppercase().chain(c).collect())
+        };
+        if let Some(asked) = change.cluster_id.filter(|id| *id != self.cluster_id) {
+            return (
+                ResponseError::InconsistentClusterId,
+                format!(
+                    "The given id \"{asked}\" doesn't match the cluster id \"{}\"",
+                    self.cluster_id
+                ),
+            );
+        }
+        if change.voter_id < 0 || !change.has_directory_id {
+            return (
+                ResponseError::InvalidRequest,
+                format!(
+                    "{} voter request didn't include a valid voter",
+                    capitalized(change.verb)
+                ),
+            );
+        }
+        if change.controller_endpoint == Some(false) {
+            return (
+                ResponseError::InvalidRequest,
+                "Add voter request didn't include the endpoint for the default listener CONTROLLER"
+                    .to_string(),
+            );
+        }
+        let ing = if change.verb == "add" {
+            "adding"
+        } else {
+            "removing"
+        };
+        (
+            ResponseError::UnsupportedVersion,
+            format!("Cluster doesn't support {ing} voter because the kraft.version feature is 0"),
         )
     }
 }
