@@ -258,6 +258,8 @@ pub struct BrokerConfig {
     /// Events the cluster's history keeps for the checkers (`state::history`); 0 turns
     /// recording off.
     pub history_limit: usize,
+    /// Listeners, SASL mechanisms and re-authentication.
+    pub security: crate::security::SecurityConfig,
 }
 
 /// The transaction coordinator's settings.
@@ -456,6 +458,7 @@ mod tests {
             max_connections: None,
             transactions: TransactionConfig::default(),
             history_limit: DEFAULT_HISTORY_LIMIT,
+            security: crate::security::SecurityConfig::default(),
         };
         let entries = topic_entries(&o, &BTreeMap::new(), &broker);
         let r = entries.iter().find(|e| e.name == "retention.ms").unwrap();
@@ -522,6 +525,7 @@ impl Default for BrokerConfig {
             max_connections: None,
             transactions: TransactionConfig::default(),
             history_limit: DEFAULT_HISTORY_LIMIT,
+            security: crate::security::SecurityConfig::default(),
         }
     }
 }

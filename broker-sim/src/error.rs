@@ -106,4 +106,7 @@ pub enum CloseReason {
     AcksZeroFailed(KafkaError),
     #[error("fault rule {rule}: {what}")]
     Fault { rule: u64, what: String },
+    /// SASL: a request the session may not send now, or a failed authentication.
+    #[error("authentication: {0}")]
+    Authentication(String),
 }

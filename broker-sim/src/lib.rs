@@ -41,7 +41,9 @@ mod net;
 mod pipeline;
 mod rng;
 mod runtime;
+mod sasl;
 pub mod schedule;
+mod security;
 mod shared;
 mod state;
 
@@ -60,6 +62,7 @@ pub use error::KafkaError;
 pub use faults::{Fault, FaultAction, FaultId, FaultStatus, Selector};
 pub use kafka_protocol::ResponseError;
 pub use kafka_protocol::messages::ApiKey;
+pub use security::{Listener, SaslMechanism, SecurityProtocol};
 pub use state::counters::{PartitionStats, TopicStats};
 pub use state::groups::{GroupState, OffsetReset};
 pub use state::history::{AssignedMember, CommitSource, History, HistoryEvent};

@@ -109,12 +109,37 @@ struct Args {
     /// A token every control API request must carry as `Authorization: Bearer TOKEN`.
     #[arg(long, env = "BROKER_SIM_CONTROL_TOKEN", hide_env_values = true)]
     control_token: Option<String>,
+    /// A listener: NAME:PROTOCOL[:PORT] with PROTOCOL one of PLAINTEXT, SSL, SASL_PLAINTEXT,
+    /// SASL_SSL; repeat for several. The first replaces the default PLAINTEXT listener
+    /// and, without a port, listens on --port. Broker i listens on PORT + i.
+    #[arg(long = "listener", value_name = "NAME:PROTOCOL[:PORT]")]
+    listeners: Vec<broker_sim::Listener>,
+    /// A SASL user (PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512); repeat for several.
+    #[arg(long = "sasl-user", value_name = "NAME:PASSWORD", value_parser = parse_user)]
+    sasl_users: Vec<(String, String)>,
+    /// Kafka's sasl.enabled.mechanisms, comma-separated (default: PLAIN, SCRAM-SHA-256,
+    /// SCRAM-SHA-512, OAUTHBEARER).
+    #[arg(long, value_delimiter = ',')]
+    sasl_mechanisms: Vec<broker_sim::SaslMechanism>,
+    /// Kafka's connections.max.reauth.ms: SASL sessions expire after this long on the
+    /// cluster clock (default 0: never).
+    #[arg(long, value_name = "MS")]
+    connections_max_reauth_ms: Option<u64>,
     /// Seed for the identifiers the cluster makes up.
     #[arg(long, default_value_t = 0)]
     seed: u64,
     /// Log filter, e.g. info, debug, broker_sim=trace (RUST_LOG overrides it).
     #[arg(long, default_value = "info")]
     log_level: String,
+}
+
+fn parse_user(s: &str) -> Result<(String, String), String> {
+    match s.split_once(':') {
+        Some((name, password)) if !name.is_empty() && !password.is_empty() => {
+            Ok((name.to_string(), password.to_string()))
+        }
+        _ => Err(format!("expected NAME:PASSWORD, got {s:?}")),
+    }
 }
 
 fn parse_rack(s: &str) -> Result<(i32, String), String> {
@@ -180,6 +205,11 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let cluster = Arc::new(cluster_builder(args).start()?);
     // Scripts read the first line as the bootstrap list; keep it first and alone.
     println!("{}", cluster.bootstrap_servers());
+    for listener in cluster.listeners() {
+        if let Some(bootstrap) = cluster.bootstrap_servers_for(&listener.name) {
+            tracing::info!(listener = %listener.name, protocol = %listener.protocol, %bootstrap, "listener");
+        }
+    }
 
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -262,6 +292,18 @@ fn cluster_builder(args: Args) -> ClusterBuilder {
     }
     if let Some(start) = args.manual_clock {
         builder = builder.manual_clock(start.unwrap_or_else(now_ms));
+    }
+    for listener in args.listeners {
+        builder = builder.listener(listener);
+    }
+    for (name, password) in args.sasl_users {
+        builder = builder.sasl_user(name, password);
+    }
+    if !args.sasl_mechanisms.is_empty() {
+        builder = builder.sasl_mechanisms(&args.sasl_mechanisms);
+    }
+    if let Some(ms) = args.connections_max_reauth_ms {
+        builder = builder.connections_max_reauth(Duration::from_millis(ms));
     }
     for (name, partitions) in args.topics {
         builder = builder.topic(name, partitions);

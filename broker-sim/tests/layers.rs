@@ -3,7 +3,7 @@
 //! every module directory the submodules form no cycle.
 //!
 //! The layers, bottom up (the README's Layout section explains each):
-//! error, clock, rng ← config ← state ← faults ← shared ← api ← pipeline ← net ← runtime
+//! error, clock, rng, security ← config ← state ← faults, sasl ← shared ← api ← pipeline ← net ← runtime
 //! ← cluster (the embedding API) ← control (the HTTP API). `lib.rs` and `main.rs` sit on
 //! top.
 //!
@@ -20,8 +20,10 @@ const LAYERS: &[(&str, u32)] = &[
     ("clock", 0),
     ("rng", 0),
     ("config", 1),
+    ("security", 0),
     ("state", 2),
     ("faults", 3),
+    ("sasl", 3),
     ("shared", 4),
     ("api", 5),
     ("pipeline", 6),

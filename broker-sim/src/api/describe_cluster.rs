@@ -58,7 +58,7 @@ fn serve(
                 DescribeClusterBroker::default()
                     .with_broker_id(b.id.into())
                     .with_host(str_bytes(b.host.clone()))
-                    .with_port(b.port)
+                    .with_port(b.port_on(ctx.session.listener))
                     .with_rack(b.rack.clone().map(str_bytes))
                     .with_is_fenced(state.is_fenced(b.id))
             })

@@ -265,7 +265,7 @@ fn read(ctx: &Ctx<'_>, state: &State, request: &FetchRequest) -> Pass {
     Pass {
         response: FetchResponse::default()
             .with_responses(responses)
-            .with_node_endpoints(node_endpoints(state, leaders)),
+            .with_node_endpoints(node_endpoints(state, leaders, ctx.session.listener)),
         bytes: total,
         any_error,
         handed_out,
@@ -358,14 +358,14 @@ fn current_leader(state: &State, topic: Option<&str>, partition: i32) -> LeaderI
 }
 
 /// The endpoints of the leaders named in NOT_LEADER_OR_FOLLOWER answers (v16+, KIP-951).
-fn node_endpoints(state: &State, leaders: Vec<i32>) -> Vec<NodeEndpoint> {
+fn node_endpoints(state: &State, leaders: Vec<i32>, listener: usize) -> Vec<NodeEndpoint> {
     super::leader_endpoints(state, leaders)
         .into_iter()
         .map(|b| {
             NodeEndpoint::default()
                 .with_node_id(b.id.into())
                 .with_host(str_bytes(b.host.clone()))
-                .with_port(b.port)
+                .with_port(b.port_on(listener))
         })
         .collect()
 }

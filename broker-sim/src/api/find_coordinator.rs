@@ -36,7 +36,7 @@ fn serve(
                 "every replica of the coordinator's internal partition is down",
             )
         })?;
-        Ok((b.id, b.host.clone(), b.port))
+        Ok((b.id, b.host.clone(), b.port_on(ctx.session.listener)))
     };
     // Kafka puts the code's own description in `error_message`, "NONE" for success
     // before v4 (our explanation goes to the log).

@@ -32,6 +32,7 @@ fn shared() -> Shared {
             host: "127.0.0.1".into(),
             port: 9091 + id,
             rack: None,
+            listener_ports: vec![9091 + id],
         })
         .collect();
     let mut state = State::new(7, brokers, BrokerConfig::default());
@@ -42,6 +43,9 @@ fn shared() -> Shared {
 }
 
 static NO_THROTTLE: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
+static PLAINTEXT: std::sync::LazyLock<crate::sasl::Session> = std::sync::LazyLock::new(|| {
+    crate::sasl::Session::new(crate::security::SecurityProtocol::Plaintext, 0, None)
+});
 
 fn ctx(shared: &Shared, broker_id: i32, version: i16) -> Ctx<'_> {
     Ctx {
@@ -53,6 +57,8 @@ fn ctx(shared: &Shared, broker_id: i32, version: i16) -> Ctx<'_> {
         answer_lost: false,
         request_bytes: 0,
         quota_throttle: &NO_THROTTLE,
+        session: &PLAINTEXT,
+        principal: crate::security::ANONYMOUS,
     }
 }
 

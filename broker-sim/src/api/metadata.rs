@@ -62,7 +62,7 @@ fn serve(ctx: &Ctx<'_>, request: MetadataRequest) -> MetadataResponse {
             MetadataResponseBroker::default()
                 .with_node_id(b.id.into())
                 .with_host(str_bytes(b.host.clone()))
-                .with_port(b.port)
+                .with_port(b.port_on(ctx.session.listener))
                 .with_rack(b.rack.clone().map(str_bytes))
         })
         .collect();

@@ -200,6 +200,10 @@ pub(crate) struct Ctx<'a> {
     /// The throttle time a client quota asks for this request (`Ctx::quota`); the
     /// pipeline reports it on the answer and mutes the connection for as long.
     pub quota_throttle: &'a std::sync::atomic::AtomicI32,
+    /// The connection's security session: its listener and SASL state (`crate::sasl`).
+    pub session: &'a crate::sasl::Session,
+    /// Who sent the request, as Kafka prints a principal ("User:alice").
+    pub principal: &'a str,
 }
 
 impl Ctx<'_> {

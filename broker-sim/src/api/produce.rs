@@ -170,7 +170,7 @@ async fn serve(ctx: &Ctx<'_>, mut request: ProduceRequest) -> Reply<ProduceRespo
             }
             responses.push(response);
         }
-        let node_endpoints = node_endpoints(&state, leaders);
+        let node_endpoints = node_endpoints(&state, leaders, ctx.session.listener);
         let lagging = state.replication.can_lag();
         (responses, node_endpoints, lagging)
     };
@@ -309,14 +309,18 @@ fn replicated(
     Some(Ok(()))
 }
 
-fn node_endpoints(state: &crate::state::State, leaders: Vec<i32>) -> Vec<NodeEndpoint> {
+fn node_endpoints(
+    state: &crate::state::State,
+    leaders: Vec<i32>,
+    listener: usize,
+) -> Vec<NodeEndpoint> {
     super::leader_endpoints(state, leaders)
         .into_iter()
         .map(|b| {
             NodeEndpoint::default()
                 .with_node_id(b.id.into())
                 .with_host(str_bytes(b.host.clone()))
-                .with_port(b.port)
+                .with_port(b.port_on(listener))
         })
         .collect()
 }

@@ -1,15 +1,18 @@
-//! SaslHandshake (key 17), v0–1, on a listener without SASL.
+//! SaslHandshake (key 17), v0–1: picks the mechanism a SASL connection authenticates with
+//! (`crate::sasl`).
 //!
-//! broker-sim's listeners are PLAINTEXT, where a Kafka broker answers a SASL handshake with
-//! ILLEGAL_SASL_STATE and no mechanisms: authentication belongs to a SASL listener, which
-//! broker-sim does not have yet. Served so that a client configured for SASL gets Kafka's
-//! answer rather than a closed connection.
+//! On a SASL listener it answers the enabled mechanisms (`sasl.enabled.mechanisms`) and,
+//! when the asked one is among them, starts its exchange: SaslAuthenticate requests after
+//! v1, bare tokens after v0. An unknown mechanism gets UNSUPPORTED_SASL_MECHANISM and the
+//! connection serves nothing more. An authenticated session may hand-shake again only to
+//! re-authenticate (KIP-368, with `connections.max.reauth.ms`); otherwise, and on a
+//! PLAINTEXT or SSL listener, the answer is ILLEGAL_SASL_STATE, as Kafka's.
 
 use kafka_protocol::ResponseError;
 use kafka_protocol::messages::ApiKey;
 use kafka_protocol::messages::{SaslHandshakeRequest, SaslHandshakeResponse};
 
-use super::{Api, Ctx, Names, Reply};
+use super::{Api, Ctx, Names, Reply, str_bytes};
 
 pub(crate) struct SaslHandshake;
 
@@ -19,12 +22,36 @@ impl Api for SaslHandshake {
     type Request = SaslHandshakeRequest;
     type Response = SaslHandshakeResponse;
 
-    async fn handle(_: &Ctx<'_>, request: SaslHandshakeRequest) -> Reply<SaslHandshakeResponse> {
-        tracing::info!(
-            mechanism = %request.mechanism,
-            "SASL handshake on a PLAINTEXT listener: ILLEGAL_SASL_STATE"
+    async fn handle(ctx: &Ctx<'_>, request: SaslHandshakeRequest) -> Reply<SaslHandshakeResponse> {
+        if !ctx.session.protocol.sasl() {
+            tracing::info!(
+                mechanism = %request.mechanism,
+                protocol = %ctx.session.protocol,
+                "SASL handshake on a listener without SASL: ILLEGAL_SASL_STATE"
+            );
+            return Reply::Response(Self::error_response(&request, 0, ResponseError::IllegalSaslState));
+        }
+        let security = ctx.shared.lock().config.security.clone();
+        let started = ctx.session.handshake(
+            &request.mechanism,
+            ctx.version,
+            &security.sasl_mechanisms,
+            security.max_reauth_ms > 0,
         );
-        Reply::Response(Self::error_response(&request, 0, ResponseError::IllegalSaslState))
+        if let Err(code) = started {
+            tracing::info!(mechanism = %request.mechanism, ?code, "SASL handshake refused");
+        }
+        Reply::Response(
+            SaslHandshakeResponse::default()
+                .with_error_code(started.err().map_or(0, |code| code.code()))
+                .with_mechanisms(
+                    security
+                        .sasl_mechanisms
+                        .iter()
+                        .map(|m| str_bytes(m.name()))
+                        .collect(),
+                ),
+        )
     }
 
     fn names(_: &Ctx<'_>, _: &SaslHandshakeRequest) -> Names {

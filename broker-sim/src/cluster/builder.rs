@@ -3,7 +3,7 @@
 //! hands the brokers to the runtime.
 
 use std::collections::BTreeMap;
-use std::net::{SocketAddr, TcpListener};
+use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,6 +12,7 @@ use crate::clock::Clock;
 use crate::config::BrokerConfig;
 use crate::net::BrokerNet;
 use crate::runtime::Runtime;
+use crate::security::{Listener, SaslMechanism};
 use crate::shared::Shared;
 use crate::state::{BrokerInfo, State, TopicSpec};
 
@@ -30,6 +31,10 @@ pub struct ClusterBuilder {
     replication_lag_ms: i64,
     /// `broker.rack` of broker id `i + 1`, where set.
     racks: Vec<Option<String>>,
+    /// Whether `listener` was called: the first call replaces the default PLAINTEXT one.
+    listeners_given: bool,
+    /// SASL users: (name, password).
+    users: Vec<(String, String)>,
 }
 
 impl Default for ClusterBuilder {
@@ -46,6 +51,8 @@ impl Default for ClusterBuilder {
             manual_clock: None,
             replication_lag_ms: 0,
             racks: Vec::new(),
+            listeners_given: false,
+            users: Vec::new(),
         }
     }
 }
@@ -79,14 +86,51 @@ impl ClusterBuilder {
         self
     }
 
+    /// A listener every broker has (Kafka's `listeners` with
+    /// `listener.security.protocol.map`). Without one, brokers have a single PLAINTEXT
+    /// listener; the first call replaces it, later calls add more. The first listener is
+    /// the one [`Cluster::bootstrap_servers`] names; a client is told the addresses of the
+    /// listener it connected to ([`Cluster::bootstrap_servers_for`]).
+    pub fn listener(mut self, listener: Listener) -> Self {
+        if !self.listeners_given {
+            self.config.security.listeners.clear();
+            self.listeners_given = true;
+        }
+        self.config.security.listeners.push(listener);
+        self
+    }
+
+    /// A user SASL listeners accept, with PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512 (its
+    /// SCRAM credentials are salted from the password at 4096 iterations).
+    pub fn sasl_user(mut self, name: impl Into<String>, password: impl Into<String>) -> Self {
+        self.users.push((name.into(), password.into()));
+        self
+    }
+
+    /// Kafka's `sasl.enabled.mechanisms`. Default all of PLAIN, SCRAM-SHA-256,
+    /// SCRAM-SHA-512 and OAUTHBEARER (unsecured tokens).
+    pub fn sasl_mechanisms(mut self, mechanisms: &[SaslMechanism]) -> Self {
+        self.config.security.sasl_mechanisms = mechanisms.to_vec();
+        self
+    }
+
+    /// Kafka's `connections.max.reauth.ms` (KIP-368): SASL sessions expire after this
+    /// long on the cluster clock and clients re-authenticate on the same connection.
+    /// Default 0: sessions never expire.
+    pub fn connections_max_reauth(mut self, after: Duration) -> Self {
+        self.config.security.max_reauth_ms = after.as_millis().min(i64::MAX as u128) as i64;
+        self
+    }
+
     /// Address to listen on. Default 127.0.0.1.
     pub fn host(mut self, host: impl Into<String>) -> Self {
         self.host = host.into();
         self
     }
 
-    /// Port of the first broker; the others take the following ports. Default 0: every
-    /// broker gets an ephemeral port.
+    /// Port of the first broker on the first listener (unless the listener sets its own);
+    /// the others take the following ports. Default 0: every broker gets an ephemeral
+    /// port.
     pub fn port(mut self, port: u16) -> Self {
         self.port = port;
         self
@@ -285,45 +329,56 @@ impl ClusterBuilder {
         self
     }
 
-    /// Binds every broker's listener and starts serving.
+    /// Binds every broker's listeners and starts serving.
     pub fn start(self) -> std::io::Result<Cluster> {
+        let listeners_config = self.config.security.listeners.clone();
         let mut listeners = Vec::with_capacity(self.brokers);
         let mut brokers = Vec::with_capacity(self.brokers);
         for i in 0..self.brokers {
-            let port = match self.port {
-                0 => 0,
-                first => u16::try_from(i)
-                    .ok()
-                    .and_then(|i| first.checked_add(i))
-                    .ok_or_else(|| {
-                        std::io::Error::new(
-                            std::io::ErrorKind::InvalidInput,
-                            format!(
-                                "{} brokers from port {first} run past port 65535",
-                                self.brokers
-                            ),
-                        )
-                    })?,
-            };
-            let listener = TcpListener::bind((self.host.as_str(), port)).map_err(|e| {
-                std::io::Error::new(
-                    e.kind(),
-                    format!(
-                        "broker {} cannot listen on {}:{port}: {e}",
-                        i + 1,
-                        self.host
-                    ),
-                )
-            })?;
-            listener.set_nonblocking(true)?;
-            let addr: SocketAddr = listener.local_addr()?;
+            let mut bound = Vec::with_capacity(listeners_config.len());
+            let mut ports = Vec::with_capacity(listeners_config.len());
+            for (l, listener) in listeners_config.iter().enumerate() {
+                let first = match (l, listener.port) {
+                    (0, 0) => self.port,
+                    (_, port) => port,
+                };
+                let port = match first {
+                    0 => 0,
+                    first => u16::try_from(i)
+                        .ok()
+                        .and_then(|i| first.checked_add(i))
+                        .ok_or_else(|| {
+                            std::io::Error::new(
+                                std::io::ErrorKind::InvalidInput,
+                                format!(
+                                    "{} brokers from port {first} run past port 65535",
+                                    self.brokers
+                                ),
+                            )
+                        })?,
+                };
+                let socket = bind(&self.host, port).map_err(|e| {
+                    std::io::Error::new(
+                        e.kind(),
+                        format!(
+                            "broker {} cannot listen on {}:{port} ({}): {e}",
+                            i + 1,
+                            self.host,
+                            listener.name
+                        ),
+                    )
+                })?;
+                ports.push(socket.local_addr()?.port() as i32);
+                bound.push(socket);
+            }
             brokers.push(BrokerInfo {
                 id: i as i32 + 1,
                 host: self.host.clone(),
-                port: addr.port() as i32,
+                port: ports.first().copied().unwrap_or_default(),
                 rack: self.racks.get(i).cloned().flatten(),
+                listener_ports: ports,
             });
-            listeners.push(listener);
+            listeners.push(bound);
         }
         let mut config = self.config;
         config.default_replication_factor = self
@@ -336,6 +391,9 @@ impl ClusterBuilder {
         let mut state = State::new(self.seed, brokers.clone(), config);
         state.set_replication_lag(self.replication_lag_ms, clock.now_ms());
         state.start_retention(clock.now_ms());
+        for (name, password) in &self.users {
+            state.add_user(name, password);
+        }
         for spec in &self.topics {
             state
                 .create_topic(spec)
@@ -344,7 +402,10 @@ impl ClusterBuilder {
         let nets = brokers
             .iter()
             .zip(listeners)
-            .map(|(b, l)| Arc::new(BrokerNet::new(b.id, l)))
+            .map(|(b, l)| {
+                let protocols = listeners_config.iter().map(|l| l.protocol).collect();
+                Arc::new(BrokerNet::new(b.id, l, protocols))
+            })
             .collect();
         let shared = Arc::new(Shared::new(state, clock, self.seed));
         let runtime = Runtime::start(shared, nets, self.worker_threads)?;
@@ -361,9 +422,21 @@ pub(super) fn to_config_map(configs: &[(&str, &str)]) -> BTreeMap<String, String
 }
 
 pub(super) fn bootstrap(brokers: &[BrokerInfo]) -> String {
+    bootstrap_on(brokers, 0)
+}
+
+/// The brokers' addresses on listener `index`.
+pub(super) fn bootstrap_on(brokers: &[BrokerInfo], index: usize) -> String {
     brokers
         .iter()
-        .map(|b| format!("{}:{}", b.host, b.port))
+        .map(|b| format!("{}:{}", b.host, b.port_on(index)))
         .collect::<Vec<_>>()
         .join(",")
+}
+
+/// A non-blocking listening socket, as the broker's task takes it up.
+pub(super) fn bind(host: &str, port: u16) -> std::io::Result<TcpListener> {
+    let socket = TcpListener::bind((host, port))?;
+    socket.set_nonblocking(true)?;
+    Ok(socket)
 }

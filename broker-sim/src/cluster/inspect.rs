@@ -26,6 +26,43 @@ impl Cluster {
         bootstrap(&self.brokers)
     }
 
+    /// The brokers' addresses on the listener called `name` (see
+    /// [`ClusterBuilder::listener`](crate::ClusterBuilder::listener)), or None if there is
+    /// no such listener.
+    pub fn bootstrap_servers_for(&self, name: &str) -> Option<String> {
+        let index = self
+            .shared()
+            .lock()
+            .config
+            .security
+            .listeners
+            .iter()
+            .position(|l| l.name == name)?;
+        Some(super::builder::bootstrap_on(&self.brokers, index))
+    }
+
+    /// The listeners every broker has, in order.
+    pub fn listeners(&self) -> Vec<crate::security::Listener> {
+        self.shared().lock().config.security.listeners.clone()
+    }
+
+    /// Adds (or changes) a SASL user, who may then authenticate with PLAIN, SCRAM-SHA-256
+    /// and SCRAM-SHA-512.
+    pub fn add_sasl_user(&self, name: &str, password: &str) {
+        self.shared().lock().add_user(name, password);
+    }
+
+    /// Removes a SASL user's password and SCRAM credentials; false if there was none.
+    /// Connections it authenticated stay open until they must re-authenticate, as in Kafka.
+    pub fn remove_sasl_user(&self, name: &str) -> bool {
+        self.shared().lock().remove_user(name)
+    }
+
+    /// Users with a PLAIN password or a SCRAM credential, in name order.
+    pub fn sasl_users(&self) -> Vec<String> {
+        self.shared().lock().users()
+    }
+
     pub fn brokers(&self) -> Vec<BrokerInfo> {
         self.brokers.clone()
     }

@@ -1,7 +1,6 @@
 //! Failures and time: brokers stopped, started, isolated and healed, leadership and
 //! replication moved by hand, and the manual clock.
 
-use std::net::TcpListener;
 use std::time::Duration;
 
 use kafka_protocol::ResponseError;
@@ -95,18 +94,19 @@ impl Cluster {
             .iter()
             .find(|b| b.id == id)
             .expect("net and brokers agree");
-        let listener = TcpListener::bind((b.host.as_str(), b.port as u16))
-            .and_then(|l| l.set_nonblocking(true).map(|()| l))
-            .map_err(|e| {
-                KafkaError::new(
-                    ResponseError::BrokerNotAvailable,
-                    format!(
-                        "broker {id} cannot listen on {}:{} again: {e}",
-                        b.host, b.port
-                    ),
-                )
-            })?;
-        *net.listener.lock().unwrap_or_else(|e| e.into_inner()) = Some(listener);
+        let listeners = b
+            .listener_ports
+            .iter()
+            .map(|port| {
+                super::builder::bind(&b.host, *port as u16).map_err(|e| {
+                    KafkaError::new(
+                        ResponseError::BrokerNotAvailable,
+                        format!("broker {id} cannot listen on {}:{port} again: {e}", b.host),
+                    )
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        *net.listener.lock().unwrap_or_else(|e| e.into_inner()) = Some(listeners);
         net.mode.send_replace(NetMode::Up);
         self.shared().lock().unfence_broker(id, self.now_ms())?;
         self.changed();

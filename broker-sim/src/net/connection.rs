@@ -18,6 +18,8 @@ use tracing::Instrument;
 use super::{NetMode, down};
 use crate::error::CloseReason;
 use crate::pipeline::{self, Origin, Outcome};
+use crate::sasl::{Answer, Session};
+use crate::security::SecurityProtocol;
 use crate::shared::Shared;
 
 /// Waits while the broker is isolated. False once it is stopped or the cluster shuts
@@ -49,10 +51,12 @@ fn reset(writer: &tokio::net::tcp::OwnedWriteHalf) {
 pub(super) async fn serve(
     shared: Arc<Shared>,
     broker_id: i32,
+    (listener, protocol): (usize, SecurityProtocol),
     stream: TcpStream,
     mut shutdown: watch::Receiver<bool>,
     mut mode: watch::Receiver<NetMode>,
 ) {
+    let session = Session::new(protocol, listener, None);
     let _ = stream.set_nodelay(true);
     // Kafka reports a member's host as Java's `InetAddress.toString()`: "/127.0.0.1".
     let client_host = stream
@@ -84,6 +88,22 @@ pub(super) async fn serve(
             }
         };
         let request_bytes = frame.len();
+        if session.expects_raw_token() {
+            // After SaslHandshake v0 the frame is a bare SASL token, answered bare.
+            match raw_token(&shared, &session, &frame) {
+                Ok(reply) => {
+                    if let Err(e) = writer.write_all(&reply).await {
+                        tracing::debug!(error = %e, "connection lost while writing a SASL token");
+                        return;
+                    }
+                    continue;
+                }
+                Err(why) => {
+                    tracing::warn!(reason = %why, "closing connection");
+                    return;
+                }
+            }
+        }
         let request = match decode_request(frame.freeze()) {
             Ok(request) => request,
             Err(e) => {
@@ -91,19 +111,25 @@ pub(super) async fn serve(
                 return;
             }
         };
+        if let Err(why) = session.admit(request.api_key, shared.clock.now_ms()) {
+            tracing::warn!(reason = %CloseReason::Authentication(why), "closing connection");
+            return;
+        }
+        let principal = session.principal();
         let span = tracing::debug_span!(
             "request",
             api = ?request.api_key,
             version = request.version(),
             correlation_id = request.correlation_id(),
             client_id = request.client_id(),
+            %principal,
         );
         // A request sent to an isolated broker is held "in the network" until it heals.
         if !reachable(&mut mode, &mut shutdown).await {
             return reset(&writer);
         }
         let reply = tokio::select! {
-            reply = pipeline::process(&shared, origin(broker_id, &client_host, request_bytes), request).instrument(span.clone()) => reply,
+            reply = pipeline::process(&shared, origin(broker_id, &client_host, request_bytes, &session, &principal), request).instrument(span.clone()) => reply,
             _ = shutdown.wait_for(|stop| *stop) => return,
             _ = down(&mut mode) => return reset(&writer),
         };
@@ -163,10 +189,38 @@ async fn hang(
     }
 }
 
-fn origin(broker_id: i32, client_host: &str, request_bytes: usize) -> Origin<'_> {
+fn origin<'a>(
+    broker_id: i32,
+    client_host: &'a str,
+    request_bytes: usize,
+    session: &'a Session,
+    principal: &'a str,
+) -> Origin<'a> {
     Origin {
         broker_id,
         client_host,
         request_bytes,
+        session,
+        principal,
     }
+}
+
+/// A bare SASL token (after SaslHandshake v0): the mechanism's answer, size-prefixed, or
+/// why the connection must close.
+fn raw_token(shared: &Shared, session: &Session, token: &[u8]) -> Result<Vec<u8>, CloseReason> {
+    let now = shared.clock.now_ms();
+    let answer = {
+        let mut state = shared.lock();
+        let max_reauth_ms = state.config.security.max_reauth_ms;
+        session.authenticate(&mut state, token, now, max_reauth_ms)
+    };
+    let bytes = match answer {
+        Answer::Challenge(bytes) => bytes,
+        Answer::Authenticated { response, .. } => response,
+        Answer::Failed(_, message) => return Err(CloseReason::Authentication(message)),
+    };
+    let mut framed = Vec::with_capacity(4 + bytes.len());
+    framed.extend_from_slice(&(bytes.len() as u32).to_be_bytes());
+    framed.extend_from_slice(&bytes);
+    Ok(framed)
 }

@@ -1,5 +1,6 @@
-//! The brokers' network side: one accept loop per broker (this file) and one task per
-//! connection (`connection`).
+//! The brokers' network side: one accept loop per broker (this file), over every listener
+//! the broker has (`crate::security`), and one task per connection (`connection`), which
+//! knows its listener's security protocol.
 //!
 //! A broker accepts while it is up or isolated and closes its port while it is stopped.
 //! With Kafka's `max.connections` set, a broker at the limit stops accepting, as Kafka's
@@ -16,6 +17,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tracing::Instrument;
 
+use crate::security::SecurityProtocol;
 use crate::shared::Shared;
 
 /// The first and the longest pause after a failed accept.
@@ -36,9 +38,12 @@ pub(crate) enum NetMode {
 pub(crate) struct BrokerNet {
     pub id: i32,
     pub mode: watch::Sender<NetMode>,
-    /// A listener bound by whoever brings the broker up, for its task to serve. Binding
-    /// happens on the caller's thread so the port is accepting when the call returns.
-    pub listener: std::sync::Mutex<Option<std::net::TcpListener>>,
+    /// The listeners bound by whoever brings the broker up, one per configured listener
+    /// in order, for its task to serve. Binding happens on the caller's thread so the
+    /// ports are accepting when the call returns.
+    pub listener: std::sync::Mutex<Option<Vec<std::net::TcpListener>>>,
+    /// Each listener's security protocol, in the same order.
+    protocols: Vec<SecurityProtocol>,
     /// Whether the broker's task holds an open listener, so that stopping a broker can
     /// wait until its port is really closed (and free to bind again).
     listening: std::sync::Mutex<bool>,
@@ -46,11 +51,16 @@ pub(crate) struct BrokerNet {
 }
 
 impl BrokerNet {
-    pub fn new(id: i32, listener: std::net::TcpListener) -> Self {
+    pub fn new(
+        id: i32,
+        listeners: Vec<std::net::TcpListener>,
+        protocols: Vec<SecurityProtocol>,
+    ) -> Self {
         BrokerNet {
             id,
             mode: watch::channel(NetMode::Up).0,
-            listener: std::sync::Mutex::new(Some(listener)),
+            listener: std::sync::Mutex::new(Some(listeners)),
+            protocols,
             listening: std::sync::Mutex::new(false),
             listening_changed: std::sync::Condvar::new(),
         }
@@ -110,8 +120,12 @@ pub(crate) async fn run_broker(
                     bound
                 };
                 if let Some(bound) = bound {
-                    match TcpListener::from_std(bound) {
-                        Ok(listener) => break listener,
+                    match bound
+                        .into_iter()
+                        .map(TcpListener::from_std)
+                        .collect::<std::io::Result<Vec<_>>>()
+                    {
+                        Ok(listeners) => break listeners,
                         Err(e) => {
                             net.set_listening(false);
                             tracing::error!(broker_id, error = %e, "cannot register listener");
@@ -129,6 +143,7 @@ pub(crate) async fn run_broker(
             }
         };
         let mut backoff = ACCEPT_BACKOFF.0;
+        let mut first = 0;
         let mut at_limit_logged = false;
         loop {
             let at_limit = max_connections.is_some_and(|max| connections.len() >= max);
@@ -141,14 +156,16 @@ pub(crate) async fn run_broker(
             }
             at_limit_logged = at_limit;
             tokio::select! {
-                accepted = listener.accept(), if !at_limit => match accepted {
+                (index, accepted) = accept_any(&listener, &mut first), if !at_limit => match accepted {
                     Ok((stream, peer)) => {
                         backoff = ACCEPT_BACKOFF.0;
-                        let span = tracing::info_span!("connection", broker_id, %peer);
+                        let protocol = net.protocols.get(index).copied().unwrap_or(SecurityProtocol::Plaintext);
+                        let span = tracing::info_span!("connection", broker_id, %peer, %protocol);
                         connections.spawn(
                             connection::serve(
                                 shared.clone(),
                                 broker_id,
+                                (index, protocol),
                                 stream,
                                 for_connections.clone(),
                                 net.mode.subscribe(),
@@ -182,6 +199,29 @@ pub(crate) async fn run_broker(
         net.set_listening(false);
         tracing::info!(broker_id, "broker stopped: port closed");
     }
+}
+
+/// The next connection on any of `listeners`, with the listener's index. The listener
+/// looked at first rotates, so a busy one cannot starve the others.
+async fn accept_any(
+    listeners: &[TcpListener],
+    first: &mut usize,
+) -> (
+    usize,
+    std::io::Result<(tokio::net::TcpStream, std::net::SocketAddr)>,
+) {
+    std::future::poll_fn(|cx| {
+        let n = listeners.len();
+        for k in 0..n {
+            let index = (*first + k) % n;
+            if let std::task::Poll::Ready(accepted) = listeners[index].poll_accept(cx) {
+                *first = (index + 1) % n;
+                return std::task::Poll::Ready((index, accepted));
+            }
+        }
+        std::task::Poll::Pending
+    })
+    .await
 }
 
 /// Resolves once the cluster shuts down.

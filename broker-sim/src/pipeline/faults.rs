@@ -48,6 +48,7 @@ pub(super) async fn serve<A: Api>(ctx: &Ctx<'_>, request: A::Request) -> Served<
         version = ctx.version,
         broker = ctx.broker_id,
         client_id = ctx.client_id,
+        principal = ctx.principal,
         "fault rule fired"
     );
     let closed = |what: &str| {

@@ -52,6 +52,9 @@ pub(crate) struct Origin<'a> {
     pub client_host: &'a str,
     /// The request frame's size (header and body).
     pub request_bytes: usize,
+    /// The connection's security session, and the principal it has now.
+    pub session: &'a crate::sasl::Session,
+    pub principal: &'a str,
 }
 
 /// Runs one request through every layer.
@@ -93,6 +96,8 @@ pub(crate) async fn process(shared: &Shared, origin: Origin<'_>, request: Reques
         answer_lost: false,
         request_bytes: origin.request_bytes,
         quota_throttle: &quota_throttle,
+        session: origin.session,
+        principal: origin.principal,
     };
     let serve = Serve {
         ctx: &ctx,

@@ -24,6 +24,7 @@ pub mod scram;
 pub mod telemetry;
 pub mod topic;
 pub mod transactions;
+pub mod users;
 pub mod waiters;
 
 use std::collections::BTreeMap;
@@ -63,6 +64,18 @@ pub struct BrokerInfo {
     /// `broker.rack`: where replicas are spread and consumers with a `client.rack` may
     /// read from (KIP-392).
     pub rack: Option<String>,
+    /// The broker's port on each listener, in the order of `SecurityConfig::listeners`;
+    /// `port` is the first.
+    pub listener_ports: Vec<i32>,
+}
+
+impl BrokerInfo {
+    /// The broker's port on listener `index`: what Metadata and FindCoordinator tell a
+    /// client connected to that listener (Kafka advertises the listener a request came
+    /// in on).
+    pub fn port_on(&self, index: usize) -> i32 {
+        self.listener_ports.get(index).copied().unwrap_or(self.port)
+    }
 }
 
 /// What to create: the parameters of a CreateTopics entry.
@@ -114,6 +127,8 @@ pub struct State {
     /// UpdateFeatures that changed a level.
     pub features_epoch: i64,
     scram: scram::ScramCredentials,
+    /// SASL/PLAIN passwords (`users.rs`).
+    plain_users: users::PlainUsers,
     /// Client quotas and the usage they are measured against.
     pub quotas: quotas::ClientQuotas,
     /// Client metrics subscriptions and what clients pushed (KIP-714).
@@ -148,6 +163,7 @@ impl State {
             next_cleaner_run: i64::MAX,
             features_epoch: 1,
             scram: scram::ScramCredentials::default(),
+            plain_users: users::PlainUsers::default(),
             quotas: quotas::ClientQuotas::default(),
             telemetry: telemetry::Telemetry::new(seed),
             broker_configs,
@@ -748,6 +764,7 @@ mod tests {
                 host: "127.0.0.1".into(),
                 port: 9091 + id,
                 rack: None,
+                listener_ports: vec![9091 + id],
             })
             .collect();
         State::new(0, brokers, BrokerConfig::default())

@@ -1,8 +1,8 @@
 //! SCRAM credentials (DescribeUserScramCredentials, AlterUserScramCredentials): what the
 //! controller stores per user and mechanism — salt, salted password and iteration count —
 //! with Kafka's validation (`ScramControlManager`) and description (`ScramImage`).
-//! broker-sim's listeners do not authenticate yet; the credentials are kept so tools that
-//! manage users work, and so SASL/SCRAM can check against them.
+//! SASL/SCRAM listeners authenticate against them (`crate::sasl`); `users.rs` adds them
+//! from a password.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
@@ -10,6 +10,7 @@ use kafka_protocol::ResponseError;
 
 use super::State;
 use crate::error::KafkaError;
+use crate::security::SaslMechanism;
 
 /// The mechanisms, by their wire type: 1 SCRAM-SHA-256, 2 SCRAM-SHA-512.
 pub const MECHANISMS: [(i8, &str); 2] = [(1, "SCRAM-SHA-256"), (2, "SCRAM-SHA-512")];
@@ -41,6 +42,44 @@ pub struct Upsertion {
 #[derive(Debug, Default)]
 pub struct ScramCredentials {
     by_user: BTreeMap<(String, i8), ScramCredential>,
+}
+
+impl ScramCredentials {
+    /// The wire type AlterUserScramCredentials gives a mechanism.
+    fn wire_type(mechanism: SaslMechanism) -> i8 {
+        match mechanism {
+            SaslMechanism::ScramSha512 => 2,
+            _ => 1,
+        }
+    }
+
+    pub fn set(&mut self, user: &str, mechanism: SaslMechanism, credential: ScramCredential) {
+        self.by_user
+            .insert((user.to_string(), Self::wire_type(mechanism)), credential);
+    }
+
+    pub fn get(&self, user: &str, mechanism: SaslMechanism) -> Option<&ScramCredential> {
+        self.by_user
+            .get(&(user.to_string(), Self::wire_type(mechanism)))
+    }
+
+    pub fn remove(&mut self, user: &str, mechanism: SaslMechanism) -> bool {
+        self.by_user
+            .remove(&(user.to_string(), Self::wire_type(mechanism)))
+            .is_some()
+    }
+
+    /// Every user with a credential, in name order (each once).
+    pub fn users(&self) -> impl Iterator<Item = String> + '_ {
+        let mut last: Option<&str> = None;
+        self.by_user.keys().filter_map(move |(u, _)| {
+            if last == Some(u.as_str()) {
+                return None;
+            }
+            last = Some(u.as_str());
+            Some(u.clone())
+        })
+    }
 }
 
 fn known_mechanism(mechanism: i8) -> bool {
