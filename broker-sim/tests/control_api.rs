@@ -1083,3 +1083,51 @@ fn a_control_token_is_required_once_set() {
         .call();
     assert_eq!(answer(right).0, 200);
 }
+
+#[test]
+fn sasl_users_added_over_http_log_in_on_the_listener_it_names() {
+    let sim = BrokerSim::start_with(&[
+        "--listener",
+        "PLAINTEXT",
+        "--listener",
+        "SECURE:SASL_PLAINTEXT",
+        "--sasl-user",
+        "alice:alice-secret",
+    ]);
+    let listeners = sim.get_ok("/v1/listeners");
+    assert_eq!(
+        listeners["listeners"][0]["bootstrap"],
+        sim.bootstrap.as_str()
+    );
+    assert_eq!(listeners["listeners"][1]["protocol"], "SASL_PLAINTEXT");
+    let secure = listeners["listeners"][1]["bootstrap"]
+        .as_str()
+        .unwrap()
+        .split(',')
+        .next()
+        .unwrap()
+        .to_string();
+    let (status, added) = sim.post("/v1/users", r#"{"name": "bob", "password": "bob-secret"}"#);
+    assert_eq!(status, 200, "{added}");
+    assert_eq!(
+        sim.get_ok("/v1/users"),
+        json!({ "users": ["alice", "bob"] })
+    );
+    let login = |password: &str| {
+        let mut conn = Conn::connect(secure.as_str());
+        let handshake = kafka_protocol::messages::SaslHandshakeRequest::default()
+            .with_mechanism(str_bytes("PLAIN"));
+        assert_eq!(conn.send(1, &handshake).error_code, 0);
+        let token = format!("\0bob\0{password}");
+        let authenticate = kafka_protocol::messages::SaslAuthenticateRequest::default()
+            .with_auth_bytes(bytes::Bytes::from(token));
+        conn.send(2, &authenticate).error_code
+    };
+    assert_eq!(login("bob-secret"), 0);
+    assert_eq!(sim.delete("/v1/users/bob").0, 200);
+    assert_eq!(
+        login("bob-secret"),
+        ResponseError::SaslAuthenticationFailed.code()
+    );
+    assert_error_answer(sim.delete("/v1/users/bob"), 404, "bob");
+}

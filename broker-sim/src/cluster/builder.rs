@@ -332,6 +332,21 @@ impl ClusterBuilder {
     /// Binds every broker's listeners and starts serving.
     pub fn start(self) -> std::io::Result<Cluster> {
         let listeners_config = self.config.security.listeners.clone();
+        if let Some(tls) = listeners_config.iter().find(|l| l.protocol.tls()) {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::Unsupported,
+                format!(
+                    "listener {} is {}: TLS listeners are not served yet",
+                    tls.name, tls.protocol
+                ),
+            ));
+        }
+        if listeners_config.is_empty() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "a cluster needs at least one listener",
+            ));
+        }
         let mut listeners = Vec::with_capacity(self.brokers);
         let mut brokers = Vec::with_capacity(self.brokers);
         for i in 0..self.brokers {

@@ -25,7 +25,8 @@
 //!
 //! One file per resource: `brokers` (the cluster, broker lifecycle), `topics` (partitions,
 //! records, leadership), `faults`, `groups`, `transactions` (and producers),
-//! `schedules`, `checks` (and the history), `clock`, `metrics`, `telemetry`.
+//! `schedules`, `checks` (and the history), `clock`, `metrics`, `telemetry`, `users`
+//! (SASL users and listeners).
 
 mod brokers;
 mod checks;
@@ -38,6 +39,7 @@ mod schedules;
 mod telemetry;
 mod topics;
 mod transactions;
+mod users;
 
 use std::sync::Arc;
 
@@ -133,6 +135,9 @@ fn router(cluster: Arc<Cluster>, options: ControlOptions) -> Router {
             "/v1/telemetry/subscriptions/{name}",
             axum::routing::delete(telemetry::unsubscribe),
         )
+        .route("/v1/users", get(users::list).post(users::add))
+        .route("/v1/users/{name}", axum::routing::delete(users::remove))
+        .route("/v1/listeners", get(users::listeners))
         .route("/v1/clock", get(clock::now))
         .route("/v1/clock/advance", post(clock::advance))
         .route("/metrics", get(metrics::scrape))
