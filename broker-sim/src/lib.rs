@@ -46,6 +46,7 @@ pub mod schedule;
 mod security;
 mod shared;
 mod state;
+mod tls;
 
 pub use api::{
     BEYOND_DEFAULT_KAFKA, NOT_SERVED, SUPPORTED_APIS, beyond_default_kafka_markdown,
@@ -69,3 +70,4 @@ pub use state::history::{AssignedMember, CommitSource, History, HistoryEvent};
 pub use state::log::Compaction;
 pub use state::telemetry::{ClientTelemetry, Subscription as ClientMetricsSubscription};
 pub use state::{BrokerInfo, TopicSpec};
+pub use tls::{ClientAuth, TlsConfig};

@@ -125,6 +125,19 @@ struct Args {
     /// cluster clock (default 0: never).
     #[arg(long, value_name = "MS")]
     connections_max_reauth_ms: Option<u64>,
+    /// PEM certificate chain SSL and SASL_SSL listeners present (default: generated with
+    /// a CA, served at GET /v1/tls/ca.pem).
+    #[arg(long, value_name = "PATH", requires = "ssl_key")]
+    ssl_cert: Option<std::path::PathBuf>,
+    /// PEM private key of --ssl-cert.
+    #[arg(long, value_name = "PATH", requires = "ssl_cert")]
+    ssl_key: Option<std::path::PathBuf>,
+    /// PEM CAs client certificates are checked against (default: the generated CA).
+    #[arg(long, value_name = "PATH")]
+    ssl_client_ca: Option<std::path::PathBuf>,
+    /// Kafka's ssl.client.auth: none, requested or required.
+    #[arg(long, default_value = "none")]
+    ssl_client_auth: broker_sim::ClientAuth,
     /// Seed for the identifiers the cluster makes up.
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -293,6 +306,14 @@ fn cluster_builder(args: Args) -> ClusterBuilder {
     if let Some(start) = args.manual_clock {
         builder = builder.manual_clock(start.unwrap_or_else(now_ms));
     }
+    let mut tls = match (args.ssl_cert, args.ssl_key) {
+        (Some(cert), Some(key)) => broker_sim::TlsConfig::from_pem_files(cert, key),
+        _ => broker_sim::TlsConfig::default(),
+    };
+    if let Some(ca) = args.ssl_client_ca {
+        tls = tls.client_ca(ca);
+    }
+    builder = builder.tls(tls.client_auth(args.ssl_client_auth));
     for listener in args.listeners {
         builder = builder.listener(listener);
     }

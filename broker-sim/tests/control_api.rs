@@ -1085,7 +1085,7 @@ fn a_control_token_is_required_once_set() {
 }
 
 #[test]
-fn sasl_users_added_over_http_log_in_on_the_listener_it_names() {
+fn sasl_users_added_over_http_log_in_and_tls_material_is_served() {
     let sim = BrokerSim::start_with(&[
         "--listener",
         "PLAINTEXT",
@@ -1093,7 +1093,19 @@ fn sasl_users_added_over_http_log_in_on_the_listener_it_names() {
         "SECURE:SASL_PLAINTEXT",
         "--sasl-user",
         "alice:alice-secret",
+        "--listener",
+        "TLS:SSL",
     ]);
+    let (content_type, ca) = sim.get_text("/v1/tls/ca.pem");
+    assert!(content_type.starts_with("text/plain"), "{content_type}");
+    assert!(ca.starts_with("-----BEGIN CERTIFICATE-----"), "{ca}");
+    let (status, signed) = sim.post("/v1/tls/client-certificates", r#"{"name": "svc"}"#);
+    assert_eq!(status, 200, "{signed}");
+    assert!(signed["key"].as_str().unwrap().contains("PRIVATE KEY"));
+    assert_eq!(
+        listeners_protocols(&sim),
+        ["PLAINTEXT", "SASL_PLAINTEXT", "SSL"]
+    );
     let listeners = sim.get_ok("/v1/listeners");
     assert_eq!(
         listeners["listeners"][0]["bootstrap"],
@@ -1130,4 +1142,13 @@ fn sasl_users_added_over_http_log_in_on_the_listener_it_names() {
         ResponseError::SaslAuthenticationFailed.code()
     );
     assert_error_answer(sim.delete("/v1/users/bob"), 404, "bob");
+}
+
+fn listeners_protocols(sim: &BrokerSim) -> Vec<String> {
+    sim.get_ok("/v1/listeners")["listeners"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["protocol"].as_str().unwrap().to_string())
+        .collect()
 }

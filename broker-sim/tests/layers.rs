@@ -3,7 +3,7 @@
 //! every module directory the submodules form no cycle.
 //!
 //! The layers, bottom up (the README's Layout section explains each):
-//! error, clock, rng, security ← config ← state ← faults, sasl ← shared ← api ← pipeline ← net ← runtime
+//! error, clock, rng, security, tls ← config ← state ← faults, sasl ← shared ← api ← pipeline ← net ← runtime
 //! ← cluster (the embedding API) ← control (the HTTP API). `lib.rs` and `main.rs` sit on
 //! top.
 //!
@@ -21,6 +21,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("rng", 0),
     ("config", 1),
     ("security", 0),
+    ("tls", 0),
     ("state", 2),
     ("faults", 3),
     ("sasl", 3),

@@ -35,6 +35,8 @@ pub struct ClusterBuilder {
     listeners_given: bool,
     /// SASL users: (name, password).
     users: Vec<(String, String)>,
+    /// Certificates of SSL and SASL_SSL listeners; generated when None.
+    tls: Option<crate::tls::TlsConfig>,
 }
 
 impl Default for ClusterBuilder {
@@ -53,6 +55,7 @@ impl Default for ClusterBuilder {
             racks: Vec::new(),
             listeners_given: false,
             users: Vec::new(),
+            tls: None,
         }
     }
 }
@@ -119,6 +122,15 @@ impl ClusterBuilder {
     /// Default 0: sessions never expire.
     pub fn connections_max_reauth(mut self, after: Duration) -> Self {
         self.config.security.max_reauth_ms = after.as_millis().min(i64::MAX as u128) as i64;
+        self
+    }
+
+    /// The certificates SSL and SASL_SSL listeners present and how they check clients'
+    /// (`ssl.client.auth`). Default: a CA and broker certificate generated at start
+    /// ([`Cluster::tls_ca_pem`], [`Cluster::tls_client_certificate`]), no client
+    /// certificates asked for.
+    pub fn tls(mut self, config: crate::tls::TlsConfig) -> Self {
+        self.tls = Some(config);
         self
     }
 
@@ -332,15 +344,14 @@ impl ClusterBuilder {
     /// Binds every broker's listeners and starts serving.
     pub fn start(self) -> std::io::Result<Cluster> {
         let listeners_config = self.config.security.listeners.clone();
-        if let Some(tls) = listeners_config.iter().find(|l| l.protocol.tls()) {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::Unsupported,
-                format!(
-                    "listener {} is {}: TLS listeners are not served yet",
-                    tls.name, tls.protocol
-                ),
-            ));
-        }
+        let tls = if listeners_config.iter().any(|l| l.protocol.tls()) {
+            let config = self.tls.clone().unwrap_or_default();
+            let material = crate::tls::TlsMaterial::new(&config, &self.host)
+                .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+            Some(Arc::new(material))
+        } else {
+            None
+        };
         if listeners_config.is_empty() {
             return Err(std::io::Error::new(
                 std::io::ErrorKind::InvalidInput,
@@ -419,13 +430,18 @@ impl ClusterBuilder {
             .zip(listeners)
             .map(|(b, l)| {
                 let protocols = listeners_config.iter().map(|l| l.protocol).collect();
-                Arc::new(BrokerNet::new(b.id, l, protocols))
+                let server = tls.as_ref().map(|t| t.server_config.clone());
+                Arc::new(BrokerNet::new(b.id, l, protocols, server))
             })
             .collect();
         let shared = Arc::new(Shared::new(state, clock, self.seed));
         let runtime = Runtime::start(shared, nets, self.worker_threads)?;
         tracing::info!(bootstrap = %bootstrap(&brokers), "cluster started");
-        Ok(Cluster { runtime, brokers })
+        Ok(Cluster {
+            runtime,
+            brokers,
+            tls,
+        })
     }
 }
 

@@ -41,6 +41,27 @@ impl Cluster {
         Some(super::builder::bootstrap_on(&self.brokers, index))
     }
 
+    /// The CA certificate (PEM) clients of SSL and SASL_SSL listeners trust, when the
+    /// cluster generated its certificates; None without TLS listeners or with
+    /// certificates from files.
+    pub fn tls_ca_pem(&self) -> Option<String> {
+        self.tls.as_ref()?.ca_pem()
+    }
+
+    /// A client certificate and private key (PEM) with common name `name`, signed by the
+    /// generated CA, for mutual TLS: its connections' principal is "User:CN=name".
+    pub fn tls_client_certificate(&self, name: &str) -> Result<(String, String), KafkaError> {
+        let material = self.tls.as_ref().ok_or_else(|| {
+            KafkaError::new(
+                kafka_protocol::ResponseError::InvalidRequest,
+                "the cluster has no TLS listener",
+            )
+        })?;
+        material
+            .client_certificate(name)
+            .map_err(|e| KafkaError::new(kafka_protocol::ResponseError::InvalidRequest, e))
+    }
+
     /// The listeners every broker has, in order.
     pub fn listeners(&self) -> Vec<crate::security::Listener> {
         self.shared().lock().config.security.listeners.clone()

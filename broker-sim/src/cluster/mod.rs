@@ -32,6 +32,8 @@ use crate::state::BrokerInfo;
 pub struct Cluster {
     runtime: Runtime,
     brokers: Vec<BrokerInfo>,
+    /// What TLS listeners serve with, if there are any.
+    tls: Option<std::sync::Arc<crate::tls::TlsMaterial>>,
 }
 
 impl Cluster {

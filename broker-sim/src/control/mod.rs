@@ -138,6 +138,11 @@ fn router(cluster: Arc<Cluster>, options: ControlOptions) -> Router {
         .route("/v1/users", get(users::list).post(users::add))
         .route("/v1/users/{name}", axum::routing::delete(users::remove))
         .route("/v1/listeners", get(users::listeners))
+        .route("/v1/tls/ca.pem", get(users::ca_pem))
+        .route(
+            "/v1/tls/client-certificates",
+            post(users::client_certificate),
+        )
         .route("/v1/clock", get(clock::now))
         .route("/v1/clock/advance", post(clock::advance))
         .route("/metrics", get(metrics::scrape))

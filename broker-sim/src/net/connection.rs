@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use broker_sim_protocol::frame::read_frame;
 use broker_sim_protocol::header::decode_request;
-use tokio::io::{AsyncWriteExt, BufReader};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 use tracing::Instrument;
@@ -42,39 +42,126 @@ async fn reachable(
 }
 
 /// Ends a connection the way a crashed broker's does: with a reset, not a clean close.
-fn reset(writer: &tokio::net::tcp::OwnedWriteHalf) {
+fn reset<S: Transport>(stream: &BufReader<S>) {
     #[allow(deprecated)] // `set_linger` is the only portable way to ask for a reset.
-    let _ = writer.as_ref().set_linger(Some(std::time::Duration::ZERO));
+    let _ = stream
+        .get_ref()
+        .tcp()
+        .set_linger(Some(std::time::Duration::ZERO));
     tracing::debug!("connection reset: broker stopped");
 }
+
+/// A connection's byte stream: plain TCP or TLS over it. Requests are read and answers
+/// written one at a time, so one owned stream serves both directions.
+pub(super) trait Transport: AsyncRead + AsyncWrite + Unpin + Send {
+    /// The socket underneath, to reset it.
+    fn tcp(&self) -> &TcpStream;
+}
+
+impl Transport for TcpStream {
+    fn tcp(&self) -> &TcpStream {
+        self
+    }
+}
+
+impl Transport for tokio_rustls::server::TlsStream<TcpStream> {
+    fn tcp(&self) -> &TcpStream {
+        self.get_ref().0
+    }
+}
+
+/// How long a client has to complete the TLS handshake.
+const TLS_HANDSHAKE_DEADLINE: std::time::Duration = std::time::Duration::from_secs(10);
 
 pub(super) async fn serve(
     shared: Arc<Shared>,
     broker_id: i32,
     (listener, protocol): (usize, SecurityProtocol),
     stream: TcpStream,
+    tls: Option<tokio_rustls::TlsAcceptor>,
     mut shutdown: watch::Receiver<bool>,
     mut mode: watch::Receiver<NetMode>,
 ) {
-    let session = Session::new(protocol, listener, None);
     let _ = stream.set_nodelay(true);
     // Kafka reports a member's host as Java's `InetAddress.toString()`: "/127.0.0.1".
     let client_host = stream
         .peer_addr()
         .map(|a| format!("/{}", a.ip()))
         .unwrap_or_default();
-    let (reader, mut writer) = stream.into_split();
-    let mut reader = BufReader::with_capacity(64 * 1024, reader);
-    let max_request_size = shared.lock().config.max_request_size;
     tracing::debug!("connection opened");
+    let acceptor = match (protocol.tls(), tls) {
+        (true, Some(acceptor)) => acceptor,
+        _ => {
+            let session = Session::new(protocol, listener, None);
+            return run(
+                shared,
+                broker_id,
+                stream,
+                session,
+                client_host,
+                shutdown,
+                mode,
+            )
+            .await;
+        }
+    };
+    let handshake = tokio::time::timeout(TLS_HANDSHAKE_DEADLINE, acceptor.accept(stream));
+    let stream = tokio::select! {
+        done = handshake => match done {
+            Ok(Ok(stream)) => stream,
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "closing connection: TLS handshake failed");
+                return;
+            }
+            Err(_) => {
+                tracing::warn!(deadline = ?TLS_HANDSHAKE_DEADLINE, "closing connection: TLS handshake not completed in time");
+                return;
+            }
+        },
+        _ = shutdown.wait_for(|stop| *stop) => return,
+        _ = down(&mut mode) => return,
+    };
+    // A client certificate names the connection's principal (until SASL, if any).
+    let principal = stream
+        .get_ref()
+        .1
+        .peer_certificates()
+        .and_then(|certs| certs.first())
+        .and_then(|cert| crate::tls::principal_of(cert));
+    tracing::debug!(?principal, "TLS handshake completed");
+    let session = Session::new(protocol, listener, principal);
+    run(
+        shared,
+        broker_id,
+        stream,
+        session,
+        client_host,
+        shutdown,
+        mode,
+    )
+    .await
+}
+
+/// Serves requests on an established stream until either side ends it.
+async fn run<S: Transport>(
+    shared: Arc<Shared>,
+    broker_id: i32,
+    stream: S,
+    session: Session,
+    client_host: String,
+    mut shutdown: watch::Receiver<bool>,
+    mut mode: watch::Receiver<NetMode>,
+) {
+    let mut reader = BufReader::with_capacity(64 * 1024, stream);
+    let max_request_size = shared.lock().config.max_request_size;
     loop {
         if !reachable(&mut mode, &mut shutdown).await {
-            return reset(&writer);
+            return reset(&reader);
         }
         let frame = tokio::select! {
             frame = read_frame(&mut reader, max_request_size) => frame,
             _ = shutdown.wait_for(|stop| *stop) => return,
-            _ = down(&mut mode) => return reset(&writer),
+            _ = down(&mut mode) => return reset(&reader),
         };
         let frame = match frame {
             Ok(Some(frame)) => frame,
@@ -92,7 +179,7 @@ pub(super) async fn serve(
             // After SaslHandshake v0 the frame is a bare SASL token, answered bare.
             match raw_token(&shared, &session, &frame) {
                 Ok(reply) => {
-                    if let Err(e) = writer.write_all(&reply).await {
+                    if let Err(e) = write(&mut reader, &reply).await {
                         tracing::debug!(error = %e, "connection lost while writing a SASL token");
                         return;
                     }
@@ -126,15 +213,15 @@ pub(super) async fn serve(
         );
         // A request sent to an isolated broker is held "in the network" until it heals.
         if !reachable(&mut mode, &mut shutdown).await {
-            return reset(&writer);
+            return reset(&reader);
         }
         let reply = tokio::select! {
             reply = pipeline::process(&shared, origin(broker_id, &client_host, request_bytes, &session, &principal), request).instrument(span.clone()) => reply,
             _ = shutdown.wait_for(|stop| *stop) => return,
-            _ = down(&mut mode) => return reset(&writer),
+            _ = down(&mut mode) => return reset(&reader),
         };
         if !reachable(&mut mode, &mut shutdown).await {
-            return reset(&writer);
+            return reset(&reader);
         }
         let _enter = span.enter();
         let (bytes, pause) = match reply {
@@ -154,7 +241,7 @@ pub(super) async fn serve(
         };
         // A client that stops reading must not keep the cluster from shutting down.
         let written = tokio::select! {
-            written = writer.write_all(&bytes) => written,
+            written = write(&mut reader, &bytes) => written,
             _ = shutdown.wait_for(|stop| *stop) => return,
         };
         if let Err(e) = written {
@@ -171,12 +258,16 @@ pub(super) async fn serve(
     }
 }
 
+/// Writes an answer through (a TLS stream holds written bytes until flushed).
+async fn write<S: Transport>(stream: &mut BufReader<S>, bytes: &[u8]) -> std::io::Result<()> {
+    let stream = stream.get_mut();
+    stream.write_all(bytes).await?;
+    stream.flush().await
+}
+
 /// Holds a connection open without answering, discarding whatever the client still sends,
 /// until the client closes it or the cluster shuts down.
-async fn hang(
-    reader: &mut BufReader<tokio::net::tcp::OwnedReadHalf>,
-    shutdown: &mut watch::Receiver<bool>,
-) {
+async fn hang<S: Transport>(reader: &mut BufReader<S>, shutdown: &mut watch::Receiver<bool>) {
     let mut sink = [0u8; 4096];
     loop {
         tokio::select! {

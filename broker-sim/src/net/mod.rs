@@ -44,6 +44,8 @@ pub(crate) struct BrokerNet {
     pub listener: std::sync::Mutex<Option<Vec<std::net::TcpListener>>>,
     /// Each listener's security protocol, in the same order.
     protocols: Vec<SecurityProtocol>,
+    /// What SSL and SASL_SSL listeners serve TLS with.
+    tls: Option<tokio_rustls::TlsAcceptor>,
     /// Whether the broker's task holds an open listener, so that stopping a broker can
     /// wait until its port is really closed (and free to bind again).
     listening: std::sync::Mutex<bool>,
@@ -55,12 +57,14 @@ impl BrokerNet {
         id: i32,
         listeners: Vec<std::net::TcpListener>,
         protocols: Vec<SecurityProtocol>,
+        tls: Option<std::sync::Arc<rustls::ServerConfig>>,
     ) -> Self {
         BrokerNet {
             id,
             mode: watch::channel(NetMode::Up).0,
             listener: std::sync::Mutex::new(Some(listeners)),
             protocols,
+            tls: tls.map(tokio_rustls::TlsAcceptor::from),
             listening: std::sync::Mutex::new(false),
             listening_changed: std::sync::Condvar::new(),
         }
@@ -167,6 +171,7 @@ pub(crate) async fn run_broker(
                                 broker_id,
                                 (index, protocol),
                                 stream,
+                                net.tls.clone(),
                                 for_connections.clone(),
                                 net.mode.subscribe(),
                             )
