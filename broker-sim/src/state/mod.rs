@@ -15,6 +15,7 @@ pub mod epochs;
 pub mod groups;
 pub mod history;
 pub mod log;
+pub(crate) mod prepared;
 pub mod producers;
 pub mod quorum;
 pub mod quotas;
@@ -34,6 +35,7 @@ use crate::config::{self, BrokerConfig};
 use crate::error::KafkaError;
 use crate::rng::SimRng;
 pub use append::{AppendError, AppendOptions};
+pub use prepared::PreparedBatch;
 pub use replication::Replication;
 pub use topic::{Partition, Topic};
 
