@@ -27,10 +27,10 @@ use crate::state::State;
 use crate::state::history::CommitSource;
 
 /// What a check removed from one group.
-struct Expired {
+pub(super) struct Expired {
     group: String,
-    offsets: Vec<(String, i32)>,
-    deleted: bool,
+    pub offsets: Vec<(String, i32)>,
+    pub deleted: bool,
 }
 
 /// What an offset's age counts from.
@@ -95,7 +95,7 @@ impl Group {
 
 impl Groups {
     /// One run of Kafka's group cleanup at `now` (see the module doc).
-    fn expire(&mut self, now: i64) -> Vec<Expired> {
+    pub(super) fn expire(&mut self, now: i64) -> Vec<Expired> {
         let retention_ms = self.config.offsets_retention_ms;
         let mut removed = Vec::new();
         for group in self.groups.values_mut() {
