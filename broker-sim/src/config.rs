@@ -386,6 +386,18 @@ impl BrokerConfig {
             ),
             fixed("node.id", broker_id.to_string(), Int, "-1"),
             fixed("num.partitions", self.num_partitions.to_string(), Int, "1"),
+            fixed(
+                "offsets.retention.check.interval.ms",
+                self.group.offsets_retention_check_interval_ms.to_string(),
+                Long,
+                "600000",
+            ),
+            fixed(
+                "offsets.retention.minutes",
+                (self.group.offsets_retention_ms / 60_000).to_string(),
+                Int,
+                "10080",
+            ),
             fixed("offsets.topic.num.partitions", "50".into(), Int, "50"),
             fixed(
                 "replica.lag.time.max.ms",
@@ -460,6 +472,19 @@ mod tests {
             history_limit: DEFAULT_HISTORY_LIMIT,
             security: crate::security::SecurityConfig::default(),
         };
+        let described = broker.entries(1);
+        let value = |name: &str| {
+            let e = described.iter().find(|e| e.name == name).unwrap();
+            (e.value.clone().unwrap(), e.source)
+        };
+        assert_eq!(
+            value("offsets.retention.minutes"),
+            ("10080".into(), ConfigSource::Default)
+        );
+        assert_eq!(
+            value("offsets.retention.check.interval.ms"),
+            ("600000".into(), ConfigSource::Default)
+        );
         let entries = topic_entries(&o, &BTreeMap::new(), &broker);
         let r = entries.iter().find(|e| e.name == "retention.ms").unwrap();
         assert_eq!(r.source, ConfigSource::DynamicTopic);
@@ -491,7 +516,16 @@ pub struct GroupConfig {
     /// `group.consumer.heartbeat.interval.ms`: how often such members are told to
     /// heartbeat (Kafka: 5000).
     pub consumer_heartbeat_interval_ms: i32,
+    /// `offsets.retention.minutes`, in milliseconds: how long committed offsets of a group
+    /// without members outlive their commit, or the group's last member (Kafka: 7 days).
+    pub offsets_retention_ms: i64,
+    /// `offsets.retention.check.interval.ms`: how often expired offsets and empty groups
+    /// are removed (Kafka: 600000).
+    pub offsets_retention_check_interval_ms: i64,
 }
+
+/// Kafka's `offsets.retention.minutes` default (7 days), in milliseconds.
+pub const DEFAULT_OFFSETS_RETENTION_MS: i64 = 10_080 * 60_000;
 
 impl Default for GroupConfig {
     fn default() -> Self {
@@ -502,6 +536,8 @@ impl Default for GroupConfig {
             max_size: i32::MAX,
             consumer_session_timeout_ms: 45_000,
             consumer_heartbeat_interval_ms: 5_000,
+            offsets_retention_ms: DEFAULT_OFFSETS_RETENTION_MS,
+            offsets_retention_check_interval_ms: 600_000,
         }
     }
 }

@@ -96,6 +96,14 @@ struct Args {
     /// Kafka's log.retention.check.interval.ms: how often retention deletes old segments.
     #[arg(long, value_name = "MS")]
     log_retention_check_interval_ms: Option<u64>,
+    /// Kafka's offsets.retention.minutes: how long offsets of a group without members are
+    /// kept (default 10080, 7 days); an empty group without offsets is deleted.
+    #[arg(long, value_name = "MINUTES", value_parser = clap::value_parser!(u64).range(1..))]
+    offsets_retention_minutes: Option<u64>,
+    /// Kafka's offsets.retention.check.interval.ms: how often expired offsets and empty
+    /// groups are removed (default 600000).
+    #[arg(long, value_name = "MS")]
+    offsets_retention_check_interval_ms: Option<u64>,
     /// Run on a manual clock that moves only through the control API's
     /// POST /v1/clock/advance, starting at START_MS (default: the time at startup).
     #[arg(long, value_name = "START_MS", num_args = 0..=1)]
@@ -296,6 +304,12 @@ fn cluster_builder(args: Args) -> ClusterBuilder {
     }
     if let Some(ms) = args.log_retention_check_interval_ms {
         builder = builder.log_retention_check_interval(Duration::from_millis(ms));
+    }
+    if let Some(minutes) = args.offsets_retention_minutes {
+        builder = builder.offsets_retention(Duration::from_secs(minutes.saturating_mul(60)));
+    }
+    if let Some(ms) = args.offsets_retention_check_interval_ms {
+        builder = builder.offsets_retention_check_interval(Duration::from_millis(ms));
     }
     if let Some(level) = args.transaction_version {
         builder = builder.transaction_version(level);

@@ -45,6 +45,15 @@ impl Shared {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Whether someone holds the state lock (unit tests' probes).
+    #[cfg(test)]
+    pub fn is_locked(&self) -> bool {
+        matches!(
+            self.state.try_lock(),
+            Err(std::sync::TryLockError::WouldBlock)
+        )
+    }
+
     /// Wakes every waiting request to look again.
     pub fn wake_all(&self) {
         self.everything_changed.notify_waiters();

@@ -615,7 +615,7 @@ fn latency_still_serves_and_answers_the_request() {
 }
 
 #[test]
-fn a_rule_with_times_fires_that_often_then_stays_listed_but_inert() {
+fn a_rule_with_times_fires_that_often_then_stays_listed_but_inert_among_the_spent() {
     let cluster = cluster();
     let id = cluster
         .inject(
@@ -637,6 +637,47 @@ fn a_rule_with_times_fires_that_often_then_stays_listed_but_inert() {
         (id, 2, Some(2))
     );
     assert!(cluster.wait_for_fault(id, 2, Duration::ZERO));
+}
+
+#[test]
+fn spent_rules_leave_the_active_set_and_only_the_last_thousand_stay_listed() {
+    let cluster = cluster();
+    let mut conn = Conn::to_broker(&cluster, 1);
+    let refused = ResponseError::ClusterAuthorizationFailed.code();
+    let mut ids = Vec::new();
+    // Each rule is spent by the request after it; a spent rule no longer matches, so the
+    // request after the last one is served.
+    for _ in 0..1_200 {
+        let id = cluster
+            .inject(
+                Fault::on(ApiKey::DescribeCluster)
+                    .error(ResponseError::ClusterAuthorizationFailed)
+                    .once(),
+            )
+            .unwrap();
+        let code = conn.send(0, &DescribeClusterRequest::default()).error_code;
+        assert_eq!(code, refused);
+        ids.push(id);
+    }
+    assert_eq!(
+        conn.send(0, &DescribeClusterRequest::default()).error_code,
+        0
+    );
+    let listed = cluster.faults();
+    assert_eq!(listed.len(), 1_000, "the history of spent rules is bounded");
+    assert_eq!(listed[0].id, ids[200]);
+    assert!(
+        listed
+            .iter()
+            .all(|f| f.hits == 1 && f.fault.times == Some(1))
+    );
+    let last = *ids.last().unwrap();
+    assert_eq!(cluster.fault_hits(last), Some(1));
+    assert!(cluster.wait_for_fault(last, 1, Duration::ZERO));
+    assert_eq!(cluster.fault(last).map(|f| f.hits), Some(1));
+    assert_eq!(cluster.fault_hits(ids[0]), None, "forgotten");
+    assert!(cluster.remove_fault(last));
+    assert_eq!(cluster.faults().len(), 999);
 }
 
 #[test]

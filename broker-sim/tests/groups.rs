@@ -11,8 +11,9 @@
 //!
 //! The tests are split by concern under `groups/`: `membership` (JoinGroup, static members,
 //! SyncGroup, Heartbeat), `departures` (expiry, timeouts, LeaveGroup), `offsets`
-//! (OffsetCommit, OffsetFetch, OffsetDelete) and `admin` (DescribeGroups, ListGroups,
-//! DeleteGroups, NOT_COORDINATOR), with shared helpers in `common`.
+//! (OffsetCommit, OffsetFetch, OffsetDelete), `expiration` (offsets.retention.minutes and
+//! the removal of empty groups) and `admin` (DescribeGroups, ListGroups, DeleteGroups,
+//! NOT_COORDINATOR), with shared helpers in `common`.
 
 mod support;
 
@@ -23,6 +24,8 @@ mod common;
 mod admin;
 #[path = "groups/departures.rs"]
 mod departures;
+#[path = "groups/expiration.rs"]
+mod expiration;
 #[path = "groups/membership.rs"]
 mod membership;
 #[path = "groups/offsets.rs"]

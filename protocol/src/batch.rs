@@ -209,7 +209,8 @@ impl<'a> BatchView<'a> {
     /// LogAppendTime every record's timestamp is the batch's max_timestamp, as consumers
     /// see it. Fails if the records do not add up to exactly `records_count`.
     pub fn records(&self) -> Result<Vec<DecodedRecord>, BatchError> {
-        let Some(payload) = self.payload()? else {
+        let Some(payload) = self.payload(&mut DecompressionBudget::new(MAX_DECOMPRESSED_BYTES))?
+        else {
             return Ok(Vec::new());
         };
         let payload = match payload {
@@ -239,15 +240,34 @@ impl<'a> BatchView<'a> {
     /// Checks every record the way [`BatchView::records`] decodes it, without copying or
     /// allocating for an uncompressed batch, and hands each record's absolute timestamp and
     /// whether its key is null to `each`: what a broker validates before it appends.
-    pub fn check_records(&self, mut each: impl FnMut(RecordCheck)) -> Result<(), BatchError> {
-        let decompressed;
-        let payload = match self.payload()? {
+    pub fn check_records(&self, each: impl FnMut(RecordCheck)) -> Result<(), BatchError> {
+        let section =
+            self.records_section(&mut DecompressionBudget::new(MAX_DECOMPRESSED_BYTES))?;
+        self.check_section(&section, each)
+    }
+
+    /// The records section, decompressed if it has to be, charged to `budget`: a broker
+    /// decompresses once, outside any lock, and walks the section as often as it needs
+    /// ([`BatchView::check_section`]). A batch that would decompress to more than what is
+    /// left of the budget (or than [`MAX_DECOMPRESSED_BYTES`]) fails as a decompression
+    /// error, and what it cost is charged all the same.
+    pub fn records_section(
+        &self,
+        budget: &mut DecompressionBudget,
+    ) -> Result<RecordsSection<'a>, BatchError> {
+        self.payload(budget).map(RecordsSection)
+    }
+
+    /// [`BatchView::check_records`] over a section [`BatchView::records_section`] gave.
+    pub fn check_section(
+        &self,
+        section: &RecordsSection<'_>,
+        mut each: impl FnMut(RecordCheck),
+    ) -> Result<(), BatchError> {
+        let payload = match &section.0 {
             None => return Ok(()),
             Some(Payload::Borrowed(bytes)) => bytes,
-            Some(Payload::Owned(bytes)) => {
-                decompressed = bytes;
-                &decompressed[..]
-            }
+            Some(Payload::Owned(bytes)) => &bytes[..],
         };
         self.walk_records(payload, |record| {
             for_each_header(record.headers, |_, _| {})?;
@@ -260,7 +280,7 @@ impl<'a> BatchView<'a> {
     }
 
     /// The records section, decompressed if it has to be; `None` for an empty batch.
-    fn payload(&self) -> Result<Option<Payload<'a>>, BatchError> {
+    fn payload(&self, budget: &mut DecompressionBudget) -> Result<Option<Payload<'a>>, BatchError> {
         let codec = self.codec()?;
         let declared = self.records_count();
         if declared < 0 {
@@ -274,7 +294,7 @@ impl<'a> BatchView<'a> {
         }
         Ok(Some(match codec {
             Codec::None => Payload::Borrowed(compressed),
-            codec => Payload::Owned(decompress(codec, compressed)?),
+            codec => Payload::Owned(budget.decompress(codec, compressed)?),
         }))
     }
 
@@ -347,6 +367,55 @@ pub struct RecordCheck {
 enum Payload<'a> {
     Borrowed(&'a [u8]),
     Owned(Bytes),
+}
+
+/// A batch's records section, decompressed once ([`BatchView::records_section`]); `None`
+/// inside for an empty batch.
+pub struct RecordsSection<'a>(Option<Payload<'a>>);
+
+impl RecordsSection<'_> {
+    /// The bytes decompression produced (0 for an uncompressed batch).
+    pub fn decompressed_len(&self) -> usize {
+        match &self.0 {
+            Some(Payload::Owned(bytes)) => bytes.len(),
+            _ => 0,
+        }
+    }
+}
+
+/// How many bytes the batches of one request may decompress to, together: a request of
+/// many small decompression bombs then costs one bomb's work, not one per batch. Each
+/// batch is also held to [`MAX_DECOMPRESSED_BYTES`] on its own.
+#[derive(Debug, Clone)]
+pub struct DecompressionBudget {
+    total: u64,
+    left: u64,
+}
+
+impl DecompressionBudget {
+    pub fn new(total: u64) -> Self {
+        DecompressionBudget { total, left: total }
+    }
+
+    /// Bytes still allowed.
+    pub fn left(&self) -> u64 {
+        self.left
+    }
+
+    /// Decompresses `data` within the budget, charging what the codec produced, even when
+    /// it failed (a bomb stopped at the limit costs the limit).
+    fn decompress(&mut self, codec: Codec, data: &[u8]) -> Result<Bytes, BatchError> {
+        if self.left == 0 {
+            return Err(BatchError::Decompress(format!(
+                "{codec:?}: the request's records already decompressed to the limit of {} bytes",
+                self.total
+            )));
+        }
+        let limit = self.left.min(MAX_DECOMPRESSED_BYTES);
+        let (result, produced) = decompress_counted(codec, data, limit);
+        self.left = self.left.saturating_sub(produced);
+        result
+    }
 }
 
 /// One record's parts, borrowed from the records section.
@@ -756,41 +825,57 @@ pub fn decompress_limited(codec: Codec, data: &[u8], limit: u64) -> Result<Bytes
     decompress_bounded(codec, data, limit)
 }
 
-fn decompress(codec: Codec, data: &[u8]) -> Result<Bytes, BatchError> {
-    decompress_bounded(codec, data, MAX_DECOMPRESSED_BYTES)
+fn decompress_bounded(codec: Codec, data: &[u8], limit: u64) -> Result<Bytes, BatchError> {
+    decompress_counted(codec, data, limit).0
 }
 
-fn decompress_bounded(codec: Codec, data: &[u8], limit: u64) -> Result<Bytes, BatchError> {
+/// Decompresses `data` to at most `limit` bytes; also returns how many bytes the codec
+/// produced, failure or not, for [`DecompressionBudget`].
+fn decompress_counted(codec: Codec, data: &[u8], limit: u64) -> (Result<Bytes, BatchError>, u64) {
     let failed = |e: &dyn std::fmt::Display| BatchError::Decompress(format!("{codec:?}: {e:#}"));
-    match codec {
+    let mut produced = 0u64;
+    let result = match codec {
         // Callers borrow an uncompressed section instead (`BatchView::payload`); a copy keeps
         // this function total.
         Codec::None => Ok(Bytes::copy_from_slice(data)),
         Codec::Snappy => {
-            // Bounded up front: no length preamble may claim more than snappy can expand to.
-            check_snappy_lengths(data)?;
-            let mut input = data;
-            Snappy::decompress(&mut input, |b: &mut Bytes| Ok(std::mem::take(b)))
-                .map_err(|e| failed(&e))
+            // Bounded up front: no length preamble may claim more than snappy can expand
+            // to, nor, together, more than the limit.
+            check_snappy_lengths(data, limit).and_then(|()| {
+                let mut input = data;
+                Snappy::decompress(&mut input, |b: &mut Bytes| Ok(std::mem::take(b)))
+                    .map_err(|e| failed(&e))
+            })
         }
         // The streaming decoders are read through a limit, so a decompression bomb stops at
-        // MAX_DECOMPRESSED_BYTES instead of exhausting memory.
-        Codec::Gzip => {
-            read_bounded(flate2::read::GzDecoder::new(data), limit).map_err(|e| failed(&e))
-        }
+        // the limit instead of exhausting memory.
+        Codec::Gzip => read_bounded(flate2::read::GzDecoder::new(data), limit, &mut produced)
+            .map_err(|e| failed(&e)),
         Codec::Lz4 => lz4::Decoder::new(data)
-            .and_then(|r| read_bounded(r, limit))
+            .and_then(|r| read_bounded(r, limit, &mut produced))
             .map_err(|e| failed(&e)),
         Codec::Zstd => zstd::stream::read::Decoder::new(data)
-            .and_then(|r| read_bounded(r, limit))
+            .and_then(|r| read_bounded(r, limit, &mut produced))
             .map_err(|e| failed(&e)),
+    };
+    if let Ok(bytes) = &result {
+        produced = bytes.len() as u64;
     }
+    (result, produced)
 }
 
-fn read_bounded(reader: impl std::io::Read, limit: u64) -> std::io::Result<Bytes> {
+/// Reads `reader` to its end, failing past `limit` bytes; `produced` is how many bytes
+/// were read, whatever the outcome.
+fn read_bounded(
+    reader: impl std::io::Read,
+    limit: u64,
+    produced: &mut u64,
+) -> std::io::Result<Bytes> {
     use std::io::Read;
     let mut out = Vec::new();
-    reader.take(limit + 1).read_to_end(&mut out)?;
+    let read = reader.take(limit + 1).read_to_end(&mut out);
+    *produced = out.len() as u64;
+    read?;
     if out.len() as u64 > limit {
         return Err(std::io::Error::other(format!(
             "decompresses to more than {limit} bytes"
@@ -831,9 +916,11 @@ const SNAPPY_MAX_EXPANSION: u64 = 22;
 
 /// Rejects snappy input whose length preambles claim impossible sizes before kafka-protocol
 /// sees it: it allocates (and for framed input zero-fills) the claimed size up front, so a
-/// 5-byte preamble could otherwise cost the broker 4 GiB.
-fn check_snappy_lengths(data: &[u8]) -> Result<(), BatchError> {
-    let check_block = |block: &[u8]| {
+/// 5-byte preamble could otherwise cost the broker 4 GiB. Claims adding up to more than
+/// `total` are refused as a bomb the streaming codecs would stop at.
+fn check_snappy_lengths(data: &[u8], total: u64) -> Result<(), BatchError> {
+    let mut claimed_so_far = 0u64;
+    let mut check_block = |block: &[u8]| {
         // An unreadable preamble is left for the decoder to report.
         let Ok((claimed, _)) = read_uvarint(block, 5) else {
             return Ok(());
@@ -843,6 +930,12 @@ fn check_snappy_lengths(data: &[u8]) -> Result<(), BatchError> {
             return Err(BatchError::Decompress(format!(
                 "Snappy: block of {} bytes claims {claimed} uncompressed bytes",
                 block.len()
+            )));
+        }
+        claimed_so_far = claimed_so_far.saturating_add(claimed);
+        if claimed_so_far > total {
+            return Err(BatchError::Decompress(format!(
+                "Snappy: decompresses to more than {total} bytes"
             )));
         }
         Ok(())

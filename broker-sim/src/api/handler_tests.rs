@@ -203,3 +203,45 @@ fn a_long_poll_is_woken_by_its_own_partition_and_not_by_another() {
     };
     assert_eq!(responses[0].partitions[0].high_watermark, 1);
 }
+
+#[test]
+fn a_produced_batch_is_decompressed_and_walked_while_the_state_lock_is_free() {
+    let shared = Arc::new(shared());
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let probe = {
+        let (shared, seen) = (shared.clone(), seen.clone());
+        move || seen.lock().unwrap().push(shared.is_locked())
+    };
+    crate::state::prepared::WALKED_PROBE.with(|p| *p.borrow_mut() = Some(Box::new(probe)));
+    let records: Vec<NewRecord> = (0..1_000)
+        .map(|i| NewRecord {
+            timestamp: 1_000,
+            key: None,
+            value: Some(Bytes::from(format!("value {i}"))),
+            headers: Vec::new(),
+        })
+        .collect();
+    let mut request = produce_request(0, "unused");
+    request.topic_data[0].partition_data[0].records =
+        Some(encode_batch(&records, Codec::Zstd).unwrap());
+    let ctx = ctx(&shared, leader(&shared, 0), 9);
+    let Reply::Response(answer) = runtime().block_on(Produce::handle(&ctx, request)) else {
+        panic!("acks=-1 is answered");
+    };
+    assert_eq!(answer.responses[0].partition_responses[0].error_code, 0);
+    assert_eq!(*seen.lock().unwrap(), [false], "walked once, unlocked");
+    // The probe does see the lock: records seeded through `State::append` are walked
+    // under the caller's lock.
+    let options = crate::state::AppendOptions {
+        acks: 1,
+        now_ms: 1_000,
+        allow_zstd: true,
+        transactional_id: None,
+        version: 9,
+    };
+    let batch = encode_batch(&records, Codec::Zstd).unwrap();
+    let seeded = shared.lock().append("t", 1, None, &batch, options);
+    assert!(seeded.is_ok());
+    assert_eq!(*seen.lock().unwrap(), [false, true]);
+    crate::state::prepared::WALKED_PROBE.with(|p| *p.borrow_mut() = None);
+}

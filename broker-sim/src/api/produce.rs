@@ -1,8 +1,11 @@
 //! Produce (key 0), v3–13.
 //!
-//! Each partition's record set is checked and appended by `State::append` (see
-//! `state/append.rs` for Kafka's checks and their order, idempotent sequences included)
-//! and gets its offsets there; this handler only maps requests and answers. acks outside
+//! Each partition's record set is checked in two steps: first without the state lock
+//! (`state/prepared.rs`: the batch's CRC and framing, every record walked and
+//! decompressed, the whole request within one decompression budget, on a thread that may
+//! block), then under the lock by `State::append_prepared` (see `state/append.rs` for
+//! Kafka's checks and their order, idempotent sequences included), which gives it its
+//! offsets; this handler only maps requests and answers. acks outside
 //! -1/0/1 is INVALID_REQUIRED_ACKS for every partition. Topics are named before v13 and
 //! given by id from v13. acks=1 answers once the batch is in the leader's log; acks=all
 //! once the ISR has it too, which is at once unless followers lag (see
@@ -32,7 +35,8 @@ use super::partitioned::{self, indexed, topic};
 use super::{Api, Ctx, Names, Refusal, Reply, str_bytes};
 use crate::error::{CloseReason, KafkaError};
 use crate::faults::rules::Fired;
-use crate::state::{AppendError, AppendOptions};
+use crate::state::{AppendError, AppendOptions, PreparedBatch};
+use broker_sim_protocol::batch::{DecompressionBudget, MAX_DECOMPRESSED_BYTES};
 
 async fn serve(ctx: &Ctx<'_>, mut request: ProduceRequest) -> Reply<ProduceResponse> {
     let v = ctx.version;
@@ -79,18 +83,21 @@ async fn serve(ctx: &Ctx<'_>, mut request: ProduceRequest) -> Reply<ProduceRespo
     };
     let timeout_ms = request.timeout_ms;
     let mut awaiting = Vec::new();
+    let prepared = prepare(&request.topic_data, options.allow_zstd);
+    // Record errors the lock left to build: (topic index, partition index, bounds).
+    let mut record_errors_due = Vec::new();
     let (mut responses, node_endpoints, lagging) = {
         let mut state = ctx.shared.lock();
         let mut responses = Vec::with_capacity(request.topic_data.len());
-        for (topic_index, topic) in request.topic_data.into_iter().enumerate() {
+        for (topic_index, topic) in request.topic_data.iter().enumerate() {
             let name = if v >= 13 {
                 state.topic_name_by_id(&topic.topic_id).map(str::to_string)
             } else {
                 Some(topic.name.to_string())
             };
             let mut partition_responses = Vec::with_capacity(topic.partition_data.len());
-            for (partition_index, data) in topic.partition_data.into_iter().enumerate() {
-                let result = match (&name, data.records.as_deref()) {
+            for (partition_index, data) in topic.partition_data.iter().enumerate() {
+                let result = match (&name, &prepared[topic_index][partition_index]) {
                     (None, _) => Err(AppendError::from(KafkaError::new(
                         ResponseError::UnknownTopicId,
                         "unknown topic id",
@@ -101,13 +108,9 @@ async fn serve(ctx: &Ctx<'_>, mut request: ProduceRequest) -> Reply<ProduceRespo
                             format!("acks must be -1, 0 or 1, not {acks}"),
                         )))
                     }
-                    (Some(name), records) => state.append(
-                        name,
-                        data.index,
-                        Some(ctx.broker_id),
-                        records.unwrap_or_default(),
-                        options,
-                    ),
+                    (Some(name), batch) => {
+                        state.append_prepared(name, data.index, Some(ctx.broker_id), batch, options)
+                    }
                 };
                 let mut response = PartitionProduceResponse::default().with_index(data.index);
                 match result {
@@ -138,6 +141,9 @@ async fn serve(ctx: &Ctx<'_>, mut request: ProduceRequest) -> Reply<ProduceRespo
                         response.error_code = e.code();
                         if v >= 8 && refused.send_message {
                             response.error_message = Some(str_bytes(e.message.clone()));
+                            if let Some(bounds) = refused.timestamp_bounds {
+                                record_errors_due.push((topic_index, partition_index, bounds));
+                            }
                             response.record_errors = refused
                                 .record_errors
                                 .iter()
@@ -166,7 +172,7 @@ async fn serve(ctx: &Ctx<'_>, mut request: ProduceRequest) -> Reply<ProduceRespo
             if v >= 13 {
                 response.topic_id = topic.topic_id;
             } else {
-                response.name = topic.name;
+                response.name = topic.name.clone();
             }
             responses.push(response);
         }
@@ -174,6 +180,19 @@ async fn serve(ctx: &Ctx<'_>, mut request: ProduceRequest) -> Reply<ProduceRespo
         let lagging = state.replication.can_lag();
         (responses, node_endpoints, lagging)
     };
+    // Listed now the lock is released: the list is as long as the batch.
+    for (t, p, (lowest, highest)) in record_errors_due {
+        responses[t].partition_responses[p].record_errors = prepared[t][p]
+            .record_errors(lowest, highest)
+            .into_iter()
+            .map(|(index, why)| {
+                BatchIndexAndErrorMessage::default()
+                    .with_batch_index(index)
+                    .with_batch_index_error_message(Some(str_bytes(why)))
+            })
+            .collect();
+    }
+    drop(prepared);
     if lagging || options.transactional_id.is_some() {
         // Followers copy later, or a transaction began (its timeout is a deadline): the
         // timer task must learn of the new deadline.
@@ -191,6 +210,40 @@ async fn serve(ctx: &Ctx<'_>, mut request: ProduceRequest) -> Reply<ProduceRespo
             .with_responses(responses)
             .with_node_endpoints(node_endpoints),
     )
+}
+
+/// Checks every partition's record set before the state lock is taken (see
+/// `state/prepared.rs`), the request's batches sharing one decompression budget. When a
+/// batch is compressed or large, the work runs with the worker's other tasks handed to
+/// another thread (`block_in_place`), so connections served by the same worker are not
+/// held up behind it.
+fn prepare(topics: &[TopicProduceData], allow_zstd: bool) -> Vec<Vec<PreparedBatch<'_>>> {
+    fn records(p: &PartitionProduceData) -> &[u8] {
+        p.records.as_deref().unwrap_or_default()
+    }
+    let heavy = topics
+        .iter()
+        .flat_map(|t| &t.partition_data)
+        .any(|p| PreparedBatch::is_heavy(records(p)));
+    let work = || {
+        let mut budget = DecompressionBudget::new(MAX_DECOMPRESSED_BYTES);
+        topics
+            .iter()
+            .map(|t| {
+                t.partition_data
+                    .iter()
+                    .map(|p| PreparedBatch::prepare(records(p), allow_zstd, &mut budget))
+                    .collect()
+            })
+            .collect()
+    };
+    let multi_thread = tokio::runtime::Handle::try_current()
+        .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+    if heavy && multi_thread {
+        tokio::task::block_in_place(work)
+    } else {
+        work()
+    }
 }
 
 /// An acks=all write waiting for the ISR to copy it.

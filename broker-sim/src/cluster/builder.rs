@@ -248,6 +248,24 @@ impl ClusterBuilder {
         self
     }
 
+    /// Kafka's `offsets.retention.minutes`: committed offsets of a group without members
+    /// are removed this long after the group's last member left (after their commit for
+    /// offsets committed without a group, and for offsets of topics a group does not
+    /// subscribe to), and a group without members or offsets is deleted. Checked every
+    /// [`offsets_retention_check_interval`](Self::offsets_retention_check_interval) on the
+    /// cluster clock. Default 7 days, as in Kafka.
+    pub fn offsets_retention(mut self, retention: Duration) -> Self {
+        self.config.group.offsets_retention_ms = (retention.as_millis() as i64).max(1);
+        self
+    }
+
+    /// Kafka's `offsets.retention.check.interval.ms`: how often expired offsets and empty
+    /// groups are removed. Default 10 minutes, as in Kafka.
+    pub fn offsets_retention_check_interval(mut self, every: Duration) -> Self {
+        self.config.group.offsets_retention_check_interval_ms = (every.as_millis() as i64).max(1);
+        self
+    }
+
     /// Kafka's `min.insync.replicas` for topics that do not set their own: acks=all
     /// writes fail with NOT_ENOUGH_REPLICAS when fewer replicas are in sync. Default 1.
     pub fn min_insync_replicas(mut self, n: i32) -> Self {

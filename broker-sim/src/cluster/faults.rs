@@ -16,14 +16,21 @@ impl Cluster {
         self.shared().faults.add(fault)
     }
 
-    /// Every rule, in id order, with its hits so far (spent `times` rules included).
+    /// Every rule that may still fire and the last 1,000 spent ones (rules whose `times`
+    /// ran out), in id order, with their hits so far.
     pub fn faults(&self) -> Vec<FaultStatus> {
         self.shared().faults.list()
     }
 
-    /// How often rule `id` fired; `None` if there is no such rule.
+    /// How often rule `id` fired; `None` if there is no such rule (removed, or spent so
+    /// long ago that the history of spent rules forgot it).
     pub fn fault_hits(&self, id: FaultId) -> Option<u64> {
         self.shared().faults.hits(id)
+    }
+
+    /// One rule with its hits, active or recently spent.
+    pub fn fault(&self, id: FaultId) -> Option<FaultStatus> {
+        self.shared().faults.get(id)
     }
 
     /// Removes rule `id`; false if there was none.
@@ -37,7 +44,8 @@ impl Cluster {
     }
 
     /// Blocks the calling thread until rule `id` has fired `hits` times (true), or
-    /// `timeout` passes or the rule is removed first (false). Call it from a thread that
+    /// `timeout` passes or the rule is removed first (false); false at once for a spent
+    /// rule that fired fewer times, since it never fires again. Call it from a thread that
     /// does not drive the client under test (in `#[tokio::test]`, `spawn_blocking`).
     pub fn wait_for_fault(&self, id: FaultId, hits: u64, timeout: Duration) -> bool {
         self.shared().faults.wait(id, hits, timeout)

@@ -218,7 +218,8 @@ impl Cluster {
 
     /// Moves a manual clock (see [`ClusterBuilder::manual_clock`]) forward and fires
     /// everything that came due — session and rebalance timeouts, replication lag and
-    /// ISR changes, long-poll fetch waits — before returning. Panics on a system clock,
+    /// ISR changes, long-poll fetch waits, offset expiration and the removal of empty
+    /// groups when their check is due — before returning. Panics on a system clock,
     /// which a test cannot move.
     pub fn advance(&self, by: Duration) {
         let now = self

@@ -1,5 +1,6 @@
 //! Fault rules: `POST /v1/faults` (the body is a [`Fault`] in its serde form, answered
-//! 201 with `{"id": N}`), `GET /v1/faults` (every rule with its hit count),
+//! 201 with `{"id": N}`), `GET /v1/faults` (every rule with its hit count, the last 1,000
+//! spent ones included: a spent rule's `hits` equal its `times`),
 //! `GET /v1/faults/{id}`, `DELETE /v1/faults/{id}` and `DELETE /v1/faults` (all).
 //!
 //! The JSON is the serde form of [`Fault`] and [`crate::FaultStatus`] themselves, so the
@@ -33,11 +34,7 @@ pub(super) async fn get(
     Params(id): Params<String>,
 ) -> ApiResult {
     let id = fault_id(&id)?;
-    let status = cluster
-        .faults()
-        .into_iter()
-        .find(|f| f.id == id)
-        .ok_or_else(|| unknown_fault(id))?;
+    let status = cluster.fault(id).ok_or_else(|| unknown_fault(id))?;
     ok(json!(status))
 }
 

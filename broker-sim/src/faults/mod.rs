@@ -118,7 +118,8 @@ pub struct Fault {
     #[serde(rename = "match", default)]
     pub selector: Selector,
     pub action: FaultAction,
-    /// Fire at most this many times, then stay inert; `None`: until removed.
+    /// Fire at most this many times, then leave the active rules (listed with its hits
+    /// among the recently spent ones); `None`: until removed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub times: Option<u64>,
     /// Fire on a matching request with this probability (0–1), drawn from the cluster's

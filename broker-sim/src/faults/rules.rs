@@ -4,13 +4,16 @@
 //! Rules sit behind their own mutex, apart from the cluster state, so matching never waits
 //! for a handler, and an atomic flag says whether there are any: with no rules (the normal
 //! case) a request pays one atomic load and nothing else. Rules are tried in id order and
-//! the first that matches and fires wins. A rule that has fired `times` times stays listed,
-//! with its hits, but no longer fires. Probabilities come from a generator of their own,
+//! the first that matches and fires wins. A rule that has fired `times` times leaves the
+//! active set at once, so spent rules cost later requests nothing; its id, rule and hits
+//! move to a bounded history of the last [`SPENT_HISTORY`] spent rules, which listing,
+//! `hits` and `wait` still read, so a test can ask how often a recently spent rule fired.
+//! Probabilities come from a generator of their own,
 //! seeded from the cluster seed and drawn only when a rule matches, so the same seed and
 //! the same requests give the same hits. Each hit wakes the threads blocked in
 //! [`FaultRules::wait`] (`Cluster::wait_for_fault`).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -97,10 +100,50 @@ struct Rule {
     hits: u64,
 }
 
+impl Rule {
+    /// Whether the rule fired as often as its `times` allows.
+    fn spent(&self) -> bool {
+        self.fault.times.is_some_and(|n| self.hits >= n)
+    }
+
+    fn status(&self, id: u64) -> FaultStatus {
+        FaultStatus {
+            id: FaultId(id),
+            fault: self.fault.clone(),
+            hits: self.hits,
+        }
+    }
+}
+
+/// How many spent rules the history keeps: enough for any test to read the hits of the
+/// rules it just used up, while a client that adds rules forever cannot grow it.
+pub(crate) const SPENT_HISTORY: usize = 1_000;
+
 struct Inner {
     next_id: u64,
+    /// The rules that may still fire: the only ones a request is matched against.
     rules: BTreeMap<u64, Rule>,
+    /// Spent rules, oldest first, at most [`SPENT_HISTORY`].
+    spent: VecDeque<(u64, Rule)>,
     rng: SimRng,
+}
+
+impl Inner {
+    /// Rule `id`, active or recently spent.
+    fn find(&self, id: u64) -> Option<&Rule> {
+        self.rules
+            .get(&id)
+            .or_else(|| self.spent.iter().find(|(i, _)| *i == id).map(|(_, r)| r))
+    }
+
+    /// Moves a spent rule to the history, dropping the oldest entry past its bound.
+    fn retire(&mut self, id: u64, rule: Rule) {
+        tracing::info!(rule = id, hits = rule.hits, "fault rule spent");
+        if self.spent.len() == SPENT_HISTORY {
+            self.spent.pop_front();
+        }
+        self.spent.push_back((id, rule));
+    }
 }
 
 /// The cluster's fault rules (`Shared::faults`).
@@ -123,6 +166,7 @@ impl FaultRules {
             inner: Mutex::new(Inner {
                 next_id: 1,
                 rules: BTreeMap::new(),
+                spent: VecDeque::new(),
                 rng: SimRng::new(seed ^ SEED_SALT),
             }),
             changed: Condvar::new(),
@@ -163,15 +207,23 @@ impl FaultRules {
         let id = inner.next_id;
         inner.next_id += 1;
         tracing::info!(rule = id, ?fault, "fault rule added");
-        inner.rules.insert(id, Rule { fault, hits: 0 });
-        self.any.store(true, Ordering::Release);
+        let rule = Rule { fault, hits: 0 };
+        // `times: 0` is spent before it ever fires.
+        if rule.spent() {
+            inner.retire(id, rule);
+        } else {
+            inner.rules.insert(id, rule);
+            self.any.store(true, Ordering::Release);
+        }
         Ok(FaultId(id))
     }
 
-    /// Removes a rule; false if there was none. Waiters on it give up.
+    /// Removes a rule, active or spent; false if there was none. Waiters on it give up.
     pub fn remove(&self, id: FaultId) -> bool {
         let mut inner = self.lock();
-        let removed = inner.rules.remove(&id.0).is_some();
+        let before = inner.spent.len();
+        inner.spent.retain(|(i, _)| *i != id.0);
+        let removed = inner.rules.remove(&id.0).is_some() || inner.spent.len() < before;
         self.any.store(!inner.rules.is_empty(), Ordering::Release);
         self.changed.notify_all();
         if removed {
@@ -184,66 +236,86 @@ impl FaultRules {
     pub fn clear(&self) {
         let mut inner = self.lock();
         inner.rules.clear();
+        inner.spent.clear();
         self.any.store(false, Ordering::Release);
         self.changed.notify_all();
         tracing::info!("fault rules cleared");
     }
 
-    /// Every rule, in id order, with its hits.
+    /// Every active rule and every spent rule the history still holds, in id order, with
+    /// their hits (a spent rule's hits equal its `times`).
     pub fn list(&self) -> Vec<FaultStatus> {
-        self.lock()
+        let inner = self.lock();
+        let mut listed: Vec<FaultStatus> = inner
             .rules
             .iter()
-            .map(|(id, r)| FaultStatus {
-                id: FaultId(*id),
-                fault: r.fault.clone(),
-                hits: r.hits,
-            })
-            .collect()
+            .map(|(id, r)| r.status(*id))
+            .chain(inner.spent.iter().map(|(id, r)| r.status(*id)))
+            .collect();
+        listed.sort_by_key(|s| s.id);
+        listed
+    }
+
+    /// Rule `id`'s status, active or recently spent.
+    pub fn get(&self, id: FaultId) -> Option<FaultStatus> {
+        self.lock().find(id.0).map(|r| r.status(id.0))
+    }
+
+    /// How many rules may still fire (spent ones are not counted).
+    #[cfg(test)]
+    pub fn active(&self) -> usize {
+        self.lock().rules.len()
     }
 
     pub fn hits(&self, id: FaultId) -> Option<u64> {
-        self.lock().rules.get(&id.0).map(|r| r.hits)
+        self.lock().find(id.0).map(|r| r.hits)
     }
 
     /// The first rule, in id order, that matches `target` and fires; its hit is counted.
     pub fn fire(&self, target: &Target<'_>) -> Option<Fired> {
         let mut inner = self.lock();
         let Inner { rules, rng, .. } = &mut *inner;
-        for (id, rule) in rules.iter_mut() {
-            if rule.fault.times.is_some_and(|n| rule.hits >= n) || !matches(&rule.fault, target) {
-                continue;
+        let (id, fired, spent) = rules.iter_mut().find_map(|(id, rule)| {
+            if !matches(&rule.fault, target) {
+                return None;
             }
             if let Some(p) = rule.fault.probability {
                 // The top 53 bits of a draw make a uniform f64 in [0, 1).
                 let draw = (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
                 if draw >= p {
-                    continue;
+                    return None;
                 }
             }
             rule.hits += 1;
-            self.changed.notify_all();
             let s = &rule.fault.selector;
-            return Some(Fired {
+            let fired = Fired {
                 id: FaultId(*id),
                 action: rule.fault.action.clone(),
                 topic: s.topic.clone(),
                 partition: s.partition,
                 group: s.group.clone(),
-            });
+            };
+            Some((*id, fired, rule.spent()))
+        })?;
+        if spent && let Some(rule) = inner.rules.remove(&id) {
+            inner.retire(id, rule);
+            self.any.store(!inner.rules.is_empty(), Ordering::Release);
         }
-        None
+        self.changed.notify_all();
+        Some(fired)
     }
 
     /// Blocks until rule `id` has `hits` hits (true), or `timeout` passes or the rule is
-    /// removed first (false).
+    /// removed (or spent, or forgotten by the history) first (false).
     pub fn wait(&self, id: FaultId, hits: u64, timeout: Duration) -> bool {
         let deadline = Instant::now() + timeout;
         let mut inner = self.lock();
         loop {
-            match inner.rules.get(&id.0) {
+            match inner.find(id.0) {
                 None => return false,
                 Some(r) if r.hits >= hits => return true,
+                // A spent rule fires no more.
+                Some(r) if r.spent() => return false,
                 Some(_) => {}
             }
             let left = deadline.saturating_duration_since(Instant::now());
@@ -426,22 +498,56 @@ mod tests {
     }
 
     #[test]
-    fn times_limits_hits_and_a_spent_rule_stays_listed() {
+    fn times_limits_hits_and_a_spent_rule_leaves_the_active_set_but_stays_listed() {
         let rules = FaultRules::new(0);
         let id = rules.add(Fault::any().close_connection().times(2)).unwrap();
         let target = produce_to("t", &[0]);
         assert!(rules.fire(&target).is_some());
+        assert_eq!(rules.active(), 1);
         assert!(rules.fire(&target).is_some());
+        assert!(rules.is_empty(), "spent: requests no longer look at it");
+        assert_eq!(rules.active(), 0);
         assert!(rules.fire(&target).is_none());
         assert_eq!(rules.hits(id), Some(2));
         assert_eq!(rules.list().len(), 1);
         assert_eq!(rules.list()[0].hits, 2);
+        assert_eq!(rules.get(id).unwrap().fault.times, Some(2));
         assert!(rules.wait(id, 2, Duration::ZERO));
-        assert!(!rules.wait(id, 3, Duration::ZERO));
+        assert!(
+            !rules.wait(id, 3, Duration::from_secs(60)),
+            "a spent rule never fires again: no need to wait"
+        );
         assert!(rules.remove(id));
         assert!(!rules.remove(id));
-        assert!(rules.is_empty());
+        assert!(rules.is_empty() && rules.list().is_empty());
         assert_eq!(rules.hits(id), None);
+    }
+
+    #[test]
+    fn many_spent_rules_keep_the_active_set_small_and_the_history_bounded() {
+        let rules = FaultRules::new(0);
+        let target = produce_to("t", &[0]);
+        let forever = rules.add(Fault::on(ApiKey::Fetch).no_response()).unwrap();
+        let total = 3 * SPENT_HISTORY as u64;
+        let mut last = forever;
+        for _ in 0..total {
+            last = rules.add(Fault::any().close_connection().once()).unwrap();
+            assert_eq!(rules.fire(&target).unwrap().id, last);
+        }
+        assert_eq!(rules.active(), 1, "only the rule that never runs out");
+        let listed = rules.list();
+        assert_eq!(listed.len(), 1 + SPENT_HISTORY);
+        assert_eq!(listed[0].id, forever);
+        // The most recent spent rules are remembered, in id order; older ones forgotten.
+        assert_eq!(listed[1].id, FaultId(last.0 + 1 - SPENT_HISTORY as u64));
+        assert_eq!(listed.last().unwrap().id, last);
+        assert_eq!(rules.hits(last), Some(1));
+        assert!(rules.wait(last, 1, Duration::ZERO));
+        assert_eq!(rules.hits(FaultId(2)), None, "forgotten");
+        assert!(!rules.remove(FaultId(2)));
+        let zero = rules.add(Fault::any().no_response().times(0)).unwrap();
+        assert_eq!((rules.active(), rules.hits(zero)), (1, Some(0)));
+        assert!(rules.fire(&target).is_none());
     }
 
     #[test]

@@ -16,6 +16,11 @@
 //!    guarantees that everything acknowledged can later be read back; the walk reads the
 //!    records where they lie, so an uncompressed batch costs no copy or allocation.
 //!
+//! The request's shape, the batch checks and the record walk (decompression included)
+//! need no state: they are made before the lock is taken (`prepared.rs`), and
+//! [`State::append_prepared`] only consults their outcome, in the order above, and
+//! compares the walk's summary with the topic's limits — constant work per batch.
+//!
 //! Topics with `message.timestamp.type=LogAppendTime` get the broker's time stamped on the
 //! batch.
 //!
@@ -26,10 +31,11 @@
 //! (AddPartitionsToTxn), unless the producer's transaction is already open here — else
 //! INVALID_TXN_STATE, so a zombie or a confused client cannot write outside a transaction.
 
-use broker_sim_protocol::batch::{self, BatchError, BatchView, Codec};
+use broker_sim_protocol::batch::{DecompressionBudget, MAX_DECOMPRESSED_BYTES};
 use kafka_protocol::ResponseError;
 
 use super::log::SegmentLimits;
+use super::prepared::{PreparedBatch, RecordLimits, Refused};
 use super::producers::{Check, ProducerBatch};
 use super::transactions::Caller;
 use super::{Partition, State, Topic};
@@ -67,6 +73,10 @@ pub struct AppendError {
     pub send_message: bool,
     /// Produce v8+'s `record_errors`: (index in the batch, why) of each record refused.
     pub record_errors: Vec<(i32, String)>,
+    /// Set for records refused for their timestamps: the bounds they broke. The list of
+    /// records is as long as the batch, so it is left for
+    /// [`PreparedBatch::record_errors`] to build once the state lock is released.
+    pub timestamp_bounds: Option<(i64, i64)>,
 }
 
 impl From<KafkaError> for AppendError {
@@ -76,6 +86,7 @@ impl From<KafkaError> for AppendError {
             log_start_offset: -1,
             send_message: false,
             record_errors: Vec::new(),
+            timestamp_bounds: None,
         }
     }
 }
@@ -91,6 +102,7 @@ impl AppendError {
             log_start_offset,
             send_message,
             record_errors: Vec::new(),
+            timestamp_bounds: None,
         }
     }
 }
@@ -110,12 +122,11 @@ pub struct Appended {
     pub log_append_time: i64,
 }
 
-/// Kafka's "no timestamp": exempt from the timestamp bounds.
-const NO_TIMESTAMP: i64 = -1;
-
 impl State {
     /// Validates a produced record set and appends it to `partition` of `topic`; with a
-    /// `broker`, only if that broker leads the partition.
+    /// `broker`, only if that broker leads the partition. The whole check runs here, under
+    /// the caller's lock: for records the embedding API seeds. Produce prepares its
+    /// batches before it locks and calls [`State::append_prepared`].
     pub fn append(
         &mut self,
         topic: &str,
@@ -124,7 +135,31 @@ impl State {
         records: &[u8],
         options: AppendOptions<'_>,
     ) -> Result<Appended, AppendError> {
-        let view = check_request_shape(records, options.allow_zstd)?;
+        let mut budget = DecompressionBudget::new(MAX_DECOMPRESSED_BYTES);
+        let prepared = PreparedBatch::prepare(records, options.allow_zstd, &mut budget);
+        self.append_prepared(topic, partition, broker, &prepared, options)
+            .map_err(|mut e| {
+                if let Some((lowest, highest)) = e.timestamp_bounds {
+                    e.record_errors = prepared.record_errors(lowest, highest);
+                }
+                e
+            })
+    }
+
+    /// Appends a record set [`PreparedBatch::prepare`] checked, after the checks that need
+    /// the state (see the module doc); constant work besides the append itself. A refusal
+    /// for record timestamps leaves `record_errors` empty and sets `timestamp_bounds`.
+    pub fn append_prepared(
+        &mut self,
+        topic: &str,
+        partition: i32,
+        broker: Option<i32>,
+        prepared: &PreparedBatch<'_>,
+        options: AppendOptions<'_>,
+    ) -> Result<Appended, AppendError> {
+        let checked = prepared.checked.as_ref().map_err(|e| e.clone())?;
+        let view = &checked.view;
+        let records_len = view.total_len();
         let t = self
             .topics
             .get_mut(topic)
@@ -136,7 +171,7 @@ impl State {
         // A seeded record (no broker) goes to whoever leads, if anyone does.
         super::check_leader(p, topic, broker.unwrap_or(p.leader))?;
         check_in_sync_replicas(p, &limits, options.acks)?;
-        let producer = ProducerBatch::of(&view);
+        let producer = ProducerBatch::of(view);
         if view.is_transactional() && !p.producers.in_transaction(producer.producer_id) {
             if let Some(current) = p.producers.epoch_of(producer.producer_id)
                 && current > producer.epoch
@@ -159,19 +194,22 @@ impl State {
         // Kafka reports the log start offset with refusals from the log itself, except
         // the ones it raises before validating records (size, CRC).
         let max_timestamp =
-            validate_batch(&view, &limits, options.now_ms).map_err(|(e, records)| {
-                if matches!(
-                    e.code,
-                    ResponseError::MessageTooLarge | ResponseError::CorruptMessage
-                ) {
-                    AppendError::from(e)
-                } else {
-                    AppendError {
-                        record_errors: records,
-                        ..AppendError::in_log(e, log_start)
-                    }
-                }
-            })?;
+            checked
+                .validate(&limits.records, options.now_ms)
+                .map_err(|refused| match refused {
+                    Refused::Batch(e) => AppendError::from(e),
+                    Refused::Records(e) => AppendError::in_log(e, log_start),
+                    Refused::Timestamps { lowest, highest } => AppendError {
+                        timestamp_bounds: Some((lowest, highest)),
+                        ..AppendError::in_log(
+                            KafkaError::new(
+                                ResponseError::InvalidTimestamp,
+                                "One or more records have been rejected due to invalid timestamp",
+                            ),
+                            log_start,
+                        )
+                    },
+                })?;
         let stamp = limits.log_append_time.then_some(options.now_ms);
         // -- Idempotent producers (state/producers.rs): Kafka checks sequences and epochs
         // last, once the batch itself is valid. A retried batch is acknowledged with its
@@ -193,7 +231,7 @@ impl State {
         // -- end idempotent producers
         p.log.segment_limits = limits.segments;
         let base_offset = p.log.append(
-            &view,
+            view,
             p.leader_epoch,
             stamp.unwrap_or(max_timestamp),
             stamp,
@@ -201,7 +239,7 @@ impl State {
         );
         let last_offset = p.log.log_end_offset() - 1;
         p.counters
-            .appended((last_offset - base_offset + 1) as u64, records.len() as u64);
+            .appended((last_offset - base_offset + 1) as u64, records_len as u64);
         // -- Idempotent producers: remember the batch for duplicate and sequence checks.
         let timestamp = stamp.unwrap_or(max_timestamp);
         p.producers
@@ -275,6 +313,7 @@ impl State {
                     log_start_offset: -1,
                     send_message: code == ResponseError::InvalidTxnState,
                     record_errors: Vec::new(),
+                    timestamp_bounds: None,
                 }
             } else {
                 KafkaError::new(code, e.message).into()
@@ -295,12 +334,9 @@ impl State {
 
 /// The topic configs a produce is checked against, read once per append.
 struct TopicLimits {
-    max_message_bytes: i32,
     min_insync_replicas: usize,
     log_append_time: bool,
-    compacted: bool,
-    after_max_ms: i64,
-    before_max_ms: i64,
+    records: RecordLimits,
     segments: SegmentLimits,
 }
 
@@ -313,15 +349,19 @@ impl TopicLimits {
             .or_else(|| t.inherited.get("min.insync.replicas"))
             .and_then(|v| v.trim().parse::<i64>().ok())
             .unwrap_or(broker.min_insync_replicas.into());
+        let log_append_time = t.config("message.timestamp.type") == Some("LogAppendTime");
         TopicLimits {
-            max_message_bytes: t.max_message_bytes(broker.message_max_bytes),
             min_insync_replicas: min_isr.max(1) as usize,
-            log_append_time: t.config("message.timestamp.type") == Some("LogAppendTime"),
-            compacted: t
-                .config("cleanup.policy")
-                .is_some_and(|p| p.split(',').any(|p| p.trim() == "compact")),
-            after_max_ms: long("message.timestamp.after.max.ms").unwrap_or(i64::MAX),
-            before_max_ms: long("message.timestamp.before.max.ms").unwrap_or(i64::MAX),
+            log_append_time,
+            records: RecordLimits {
+                max_message_bytes: t.max_message_bytes(broker.message_max_bytes),
+                log_append_time,
+                compacted: t
+                    .config("cleanup.policy")
+                    .is_some_and(|p| p.split(',').any(|p| p.trim() == "compact")),
+                after_max_ms: long("message.timestamp.after.max.ms").unwrap_or(i64::MAX),
+                before_max_ms: long("message.timestamp.before.max.ms").unwrap_or(i64::MAX),
+            },
             segments: SegmentLimits {
                 bytes: long("segment.bytes")
                     .map_or(SegmentLimits::default().bytes, |b| b.max(1) as u64),
@@ -347,137 +387,4 @@ fn check_in_sync_replicas(
         ));
     }
     Ok(())
-}
-
-fn invalid(why: String) -> KafkaError {
-    KafkaError::new(ResponseError::InvalidRecord, why)
-}
-
-fn corrupt(e: BatchError) -> KafkaError {
-    KafkaError::new(ResponseError::CorruptMessage, e.to_string())
-}
-
-/// What Kafka checks when it parses a Produce request, before it looks at the partition.
-fn check_request_shape(records: &[u8], allow_zstd: bool) -> Result<BatchView<'_>, KafkaError> {
-    if records.is_empty() {
-        return Err(invalid("Produce request carries no record batch".into()));
-    }
-    let view = BatchView::parse(records).map_err(|e| match e {
-        BatchError::BadMagic(magic) => invalid(format!(
-            "Produce requests must use record batch magic {}, not {magic}",
-            batch::MAGIC_V2
-        )),
-        other => corrupt(other),
-    })?;
-    if view.total_len() != records.len() {
-        return Err(invalid(
-            "Produce requests with magic v2 must contain exactly one record batch".into(),
-        ));
-    }
-    if view.codec().is_ok_and(|c| c == Codec::Zstd) && !allow_zstd {
-        return Err(KafkaError::new(
-            ResponseError::UnsupportedCompressionType,
-            "Produce requests with zstd batches must use version 7 or later",
-        ));
-    }
-    Ok(view)
-}
-
-/// Kafka's log validation of one batch; returns the largest record timestamp.
-fn validate_batch(
-    view: &BatchView<'_>,
-    limits: &TopicLimits,
-    now: i64,
-) -> Result<i64, (KafkaError, Vec<(i32, String)>)> {
-    validate_whole_batch(view, limits).map_err(|e| (e, Vec::new()))?;
-    validate_records(view, limits, now)
-}
-
-/// The checks of a batch as a whole, before its records.
-fn validate_whole_batch(view: &BatchView<'_>, limits: &TopicLimits) -> Result<(), KafkaError> {
-    if view.base_offset() != 0 {
-        return Err(invalid(format!(
-            "The baseOffset of a produced record batch should be 0, but it is {}",
-            view.base_offset()
-        )));
-    }
-    if view.total_len() > limits.max_message_bytes.max(0) as usize {
-        return Err(KafkaError::new(
-            ResponseError::MessageTooLarge,
-            format!(
-                "The record batch of {} bytes is larger than max.message.bytes {}",
-                view.total_len(),
-                limits.max_message_bytes
-            ),
-        ));
-    }
-    view.verify_crc().map_err(corrupt)?;
-    if view.records_count() <= 0 || view.last_offset_delta() != view.records_count() - 1 {
-        return Err(invalid(format!(
-            "Record batch has {} records but last offset delta {}",
-            view.records_count(),
-            view.last_offset_delta()
-        )));
-    }
-    if view.is_control() {
-        return Err(invalid("Clients may not produce control batches".into()));
-    }
-    Ok(())
-}
-
-/// The records' checks: each is walked in place, and the first problem found decides the
-/// answer. A record timestamp out of range is reported per record (Produce v8+'s
-/// `record_errors`) with Kafka's bounds, computed in Java's wrapping arithmetic.
-fn validate_records(
-    view: &BatchView<'_>,
-    limits: &TopicLimits,
-    now: i64,
-) -> Result<i64, (KafkaError, Vec<(i32, String)>)> {
-    let invalid = |e: KafkaError| (e, Vec::new());
-    let invalid_record = self::invalid;
-    // Every record is walked in place (nothing is copied or allocated for an uncompressed
-    // batch); the first problem found decides the answer, in Kafka's order: framing, then
-    // a null key on a compacted topic, then the timestamp bounds.
-    let mut max_timestamp = None::<i64>;
-    let mut null_key = false;
-    let mut bad_timestamps: Vec<(i32, String)> = Vec::new();
-    let (lowest, highest) = (
-        now.wrapping_sub(limits.before_max_ms),
-        now.wrapping_add(limits.after_max_ms),
-    );
-    let mut index = 0i32;
-    view.check_records(|r| {
-        null_key |= r.key_is_null;
-        max_timestamp = max_timestamp.max(Some(r.timestamp));
-        if !limits.log_append_time
-            && r.timestamp != NO_TIMESTAMP
-            && (r.timestamp < lowest || r.timestamp > highest)
-        {
-            bad_timestamps.push((
-                index,
-                format!(
-                    "Timestamp {} of message with offset {} is out of range. The timestamp should be within [{lowest}, {highest}]",
-                    r.timestamp,
-                    view.base_offset().wrapping_add(i64::from(index))
-                ),
-            ));
-        }
-        index = index.saturating_add(1);
-    })
-    .map_err(|e| invalid(invalid_record(format!("Record batch cannot be decoded: {e}"))))?;
-    if limits.compacted && null_key {
-        return Err(invalid(invalid_record(
-            "Compacted topic cannot accept message without key".into(),
-        )));
-    }
-    if !bad_timestamps.is_empty() {
-        return Err((
-            KafkaError::new(
-                ResponseError::InvalidTimestamp,
-                "One or more records have been rejected due to invalid timestamp",
-            ),
-            bad_timestamps,
-        ));
-    }
-    Ok(max_timestamp.unwrap_or(NO_TIMESTAMP))
 }

@@ -15,6 +15,7 @@ pub mod epochs;
 pub mod groups;
 pub mod history;
 pub mod log;
+pub(crate) mod prepared;
 pub mod producers;
 pub mod quorum;
 pub mod quotas;
@@ -35,6 +36,7 @@ use crate::config::{self, BrokerConfig};
 use crate::error::KafkaError;
 use crate::rng::SimRng;
 pub use append::{AppendError, AppendOptions};
+pub use prepared::PreparedBatch;
 pub use replication::Replication;
 pub use topic::{Partition, Topic};
 
@@ -119,6 +121,9 @@ pub struct State {
     pub(crate) replication: Replication,
     /// When retention next runs (`log.retention.check.interval.ms`).
     next_retention_check: i64,
+    /// When expired offsets and empty groups are next removed
+    /// (`offsets.retention.check.interval.ms`).
+    next_offsets_check: i64,
     /// When the log cleaner next looks for work (`cleaner.rs`).
     next_cleaner_run: i64,
     /// What the checkers judge a run by (`history.rs`).
@@ -160,6 +165,7 @@ impl State {
             groups: groups::Groups::new(group_config),
             replication: Replication::default(),
             next_retention_check: i64::MAX,
+            next_offsets_check: i64::MAX,
             next_cleaner_run: i64::MAX,
             features_epoch: 1,
             scram: scram::ScramCredentials::default(),
@@ -185,6 +191,10 @@ impl State {
             self.next_cleaner_run = now + cleaner::LOG_CLEANER_BACKOFF_MS;
             self.run_cleaner(now)
         };
+        if now >= self.next_offsets_check {
+            self.next_offsets_check = now + self.groups.config.offsets_retention_check_interval_ms;
+            self.expire_group_offsets(now);
+        }
         self.tick_replication(now) || retained || ended || cleaned
     }
 
@@ -218,10 +228,13 @@ impl State {
         moved
     }
 
-    /// Schedules the first retention run one interval after `now` (cluster start).
+    /// Schedules the first retention run, cleaner run and offset expiration, each one
+    /// interval after `now` (cluster start), as Kafka's schedulers start.
     pub fn start_retention(&mut self, now: i64) {
         self.next_retention_check = now.saturating_add(self.config.log_retention_check_interval_ms);
         self.next_cleaner_run = now.saturating_add(cleaner::LOG_CLEANER_BACKOFF_MS);
+        self.next_offsets_check =
+            now.saturating_add(self.groups.config.offsets_retention_check_interval_ms);
     }
 
     /// The earliest cluster time at which `tick` has something to do.
@@ -231,6 +244,7 @@ impl State {
             self.next_replication_deadline(),
             Some(self.next_retention_check),
             Some(self.next_cleaner_run),
+            Some(self.next_offsets_check),
             self.next_transaction_deadline(),
         ]
         .into_iter()

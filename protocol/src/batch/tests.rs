@@ -457,6 +457,53 @@ fn decompression_bombs_are_refused_not_expanded() {
 }
 
 #[test]
+fn one_budget_bounds_what_several_batches_decompress_to() {
+    let zeros = vec![0u8; 1 << 20];
+    let record = [NewRecord {
+        key: None,
+        value: Some(Bytes::from(zeros)),
+        headers: Vec::new(),
+        timestamp: 1,
+    }];
+    for codec in [Codec::Gzip, Codec::Zstd, Codec::Lz4, Codec::Snappy] {
+        let batch = encode_batch(&record, codec).unwrap();
+        let view = BatchView::parse(&batch).unwrap();
+        // Room for two batches and a half.
+        let mut budget = DecompressionBudget::new(5 * (1 << 20) / 2);
+        for _ in 0..2 {
+            let section = view.records_section(&mut budget).unwrap();
+            assert!(section.decompressed_len() > 1 << 20);
+            view.check_section(&section, |_| {}).unwrap();
+        }
+        let third = view
+            .records_section(&mut budget)
+            .map(|s| s.decompressed_len());
+        assert!(
+            matches!(&third, Err(BatchError::Decompress(m)) if m.contains("more than")),
+            "{codec:?}: {third:?}"
+        );
+        // What the third cost is charged: nothing is left for a fourth.
+        if codec != Codec::Snappy {
+            assert_eq!(budget.left(), 0, "{codec:?}");
+            let fourth = view
+                .records_section(&mut budget)
+                .map(|s| s.decompressed_len());
+            assert!(
+                matches!(&fourth, Err(BatchError::Decompress(m)) if m.contains("limit")),
+                "{codec:?}: {fourth:?}"
+            );
+        }
+    }
+    // An uncompressed batch costs nothing.
+    let plain = encode_batch(&sample(), Codec::None).unwrap();
+    let mut empty = DecompressionBudget::new(0);
+    let view = BatchView::parse(&plain).unwrap();
+    let section = view.records_section(&mut empty).unwrap();
+    assert_eq!(section.decompressed_len(), 0);
+    view.check_section(&section, |_| {}).unwrap();
+}
+
+#[test]
 fn producer_fields_are_written_inside_the_crc() {
     let bytes = encode_batch_with_producer(&sample(), Codec::Lz4, 42, 3, i32::MAX - 1).unwrap();
     let view = BatchView::parse(&bytes).unwrap();

@@ -34,7 +34,7 @@ impl Groups {
         if req.protocol_type.is_empty() || req.protocols.is_empty() {
             return fail(ResponseError::InconsistentGroupProtocol);
         }
-        let group = self.get_or_create(&req.group_id);
+        let group = self.get_or_create(&req.group_id, now);
         // A consumer group of the new protocol turns classic only while it has no members;
         // broker-sim does not migrate one with members (see `consumer.rs`).
         if let Some(cg) = &group.consumer {

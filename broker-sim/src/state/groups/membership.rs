@@ -111,6 +111,7 @@ impl Group {
             self.protocol = None;
             self.leader = None;
             self.state = GroupState::Empty;
+            self.state_since = now;
             tracing::info!(group = %self.id, generation = self.generation, "group is empty");
             return;
         }

@@ -10,6 +10,7 @@
 //! - `membership`: JoinGroup, SyncGroup, Heartbeat, LeaveGroup and expiry — the state
 //!   machine Empty → PreparingRebalance → CompletingRebalance → Stable (and Dead);
 //! - `offsets`: OffsetCommit/OffsetFetch/OffsetDelete rules and the admin reset;
+//! - `expiration`: `offsets.retention.minutes`, expired offsets and empty groups removed;
 //! - `consumer_protocol`: decoding the consumer protocol's subscription and assignment
 //!   bytes, which the broker otherwise only relays.
 //!
@@ -22,6 +23,7 @@
 pub mod assignors;
 pub mod consumer;
 pub(crate) mod consumer_protocol;
+mod expiration;
 mod join;
 mod leave;
 mod membership;
@@ -240,6 +242,9 @@ struct Rebalance {
 pub struct Group {
     pub id: String,
     pub state: GroupState,
+    /// When the classic group entered `state` (Kafka's `currentStateTimestamp`): the
+    /// offsets of a group left Empty expire counting from here (`expiration`).
+    state_since: i64,
     pub generation: i32,
     pub protocol_type: Option<String>,
     pub protocol: Option<String>,
@@ -265,10 +270,11 @@ pub struct Group {
 }
 
 impl Group {
-    fn new(id: &str) -> Self {
+    fn new(id: &str, now: i64) -> Self {
         Group {
             id: id.to_string(),
             state: GroupState::Empty,
+            state_since: now,
             generation: 0,
             protocol_type: None,
             protocol: None,
@@ -371,10 +377,10 @@ impl Groups {
         }
     }
 
-    fn get_or_create(&mut self, id: &str) -> &mut Group {
+    fn get_or_create(&mut self, id: &str, now: i64) -> &mut Group {
         self.groups
             .entry(id.to_string())
-            .or_insert_with(|| Group::new(id))
+            .or_insert_with(|| Group::new(id, now))
     }
 
     /// Removes an Empty group and its offsets (DeleteGroups).

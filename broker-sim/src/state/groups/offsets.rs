@@ -126,7 +126,7 @@ impl Groups {
                     ResponseError::IllegalGeneration.into()
                 });
             }
-            return Ok(self.get_or_create(&req.group_id));
+            return Ok(self.get_or_create(&req.group_id, now));
         }
         let group = self.groups.get_mut(&req.group_id).expect("checked");
         group.validate_commit(req)?;
@@ -387,7 +387,7 @@ impl State {
                 "the group id is empty",
             ));
         }
-        let group = self.groups.get_or_create(group_id);
+        let group = self.groups.get_or_create(group_id, now);
         if !group.is_empty() || !group.members.is_empty() {
             return Err(KafkaError::new(
                 ResponseError::NonEmptyGroup,

@@ -414,3 +414,42 @@ fn a_static_member_that_misses_a_rebalance_keeps_its_place_until_its_session_end
             .contains_key(&static_member.member_id)
     );
 }
+
+#[test]
+fn an_offset_an_open_transaction_also_commits_stays_and_keeps_its_group() {
+    let mut h = Harness::new(GroupConfig {
+        offsets_retention_ms: 1_000,
+        ..GroupConfig::default()
+    });
+    let committed = |offset| CommittedOffset {
+        offset,
+        leader_epoch: -1,
+        metadata: None,
+        commit_timestamp: 0,
+    };
+    let g = h.groups.get_or_create("g", 0);
+    g.offsets.insert(("t".into(), 0), committed(1));
+    g.offsets.insert(("t".into(), 1), committed(2));
+    g.pending_txn_offsets
+        .entry(7)
+        .or_default()
+        .insert(("t".into(), 0), committed(3));
+    let expired = h.groups.expire(5_000);
+    assert_eq!(expired.len(), 1);
+    assert_eq!(expired[0].offsets, [("t".to_string(), 1)]);
+    assert!(
+        !expired[0].deleted,
+        "a transaction still holds offsets of the group"
+    );
+    assert!(
+        h.groups
+            .get("g")
+            .unwrap()
+            .offsets
+            .contains_key(&("t".into(), 0))
+    );
+    h.groups.complete_transaction("g", 7, false);
+    let expired = h.groups.expire(5_001);
+    assert_eq!(expired[0].offsets, [("t".to_string(), 0)]);
+    assert!(expired[0].deleted && h.groups.get("g").is_none());
+}

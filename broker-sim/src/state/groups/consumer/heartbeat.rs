@@ -191,7 +191,7 @@ impl Groups {
         // consumer group; one with members keeps its protocol.
         match self.groups.get_mut(&group_id) {
             None if req.member_epoch == 0 => {
-                let g = self.get_or_create(&group_id);
+                let g = self.get_or_create(&group_id, now);
                 g.consumer = Some(ConsumerGroup::default());
             }
             None => {
