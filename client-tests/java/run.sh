@@ -22,9 +22,18 @@ CRASH_CONSUMER="$(pwd)/${CARGO_TARGET_DIR:-target}/debug/crash-consumer"
 export CRASH_CONSUMER
 # KIP-848 members heartbeat every 500 ms and are timed out after 3 s (Kafka: 5 s and
 # 45 s), so a rebalance of the new protocol takes a second rather than ten.
-start_broker "${JAVA_PORT:-19300}" "$log" --log-level "${BROKER_SIM_LOG_LEVEL:-info}" \
+# Besides the PLAINTEXT listener, SASL_PLAINTEXT (port + 10) and SSL (port + 20) ones for
+# SecurityTest, with user alice.
+port="${JAVA_PORT:-19300}"
+start_broker "$port" "$log" --log-level "${BROKER_SIM_LOG_LEVEL:-info}" \
   --group-consumer-heartbeat-interval-ms 500 --group-consumer-session-timeout-ms 3000 \
+  --listener PLAINTEXT --listener "SASL:SASL_PLAINTEXT:$((port + 10))" \
+  --listener "TLS:SSL:$((port + 20))" --sasl-user alice:alice-secret \
   || fail "no cluster to test"
+brokers() { echo "127.0.0.1:$1,127.0.0.1:$(($1 + 1)),127.0.0.1:$(($1 + 2))"; }
+BROKER_SIM_SASL_BOOTSTRAP=$(brokers $((port + 10)))
+BROKER_SIM_SSL_BOOTSTRAP=$(brokers $((port + 20)))
+export BROKER_SIM_SASL_BOOTSTRAP BROKER_SIM_SSL_BOOTSTRAP
 
 reports=client-tests/java/target/surefire-reports
 rm -rf "$reports"
