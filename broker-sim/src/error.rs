@@ -106,6 +106,15 @@ pub enum CloseReason {
     AcksZeroFailed(KafkaError),
     #[error("fault rule {rule}: {what}")]
     Fault { rule: u64, what: String },
+    /// `connections.max.idle.ms` passed without a request.
+    #[error("idle for {0:?} (connections.max.idle.ms)")]
+    Idle(std::time::Duration),
+    /// A request frame that started did not finish arriving in time.
+    #[error("request frame not received within {0:?} of its first byte")]
+    SlowRequest(std::time::Duration),
+    /// The client did not read an answer in time.
+    #[error("answer not read by the client within {0:?} (connections.max.idle.ms)")]
+    UnreadAnswer(std::time::Duration),
     /// SASL: a request the session may not send now, or a failed authentication.
     #[error("authentication: {0}")]
     Authentication(String),

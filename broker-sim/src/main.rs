@@ -146,6 +146,15 @@ struct Args {
     /// Kafka's ssl.client.auth: none, requested or required.
     #[arg(long, default_value = "none")]
     ssl_client_auth: broker_sim::ClientAuth,
+    /// Kafka's max.connections.per.ip: further connections from an address are closed.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    max_connections_per_ip: Option<u64>,
+    /// Kafka's connections.max.idle.ms: connections without a request this long are closed.
+    #[arg(long, value_name = "MS", default_value_t = 600_000)]
+    connections_max_idle_ms: u64,
+    /// How long a request may take to arrive once its first byte has.
+    #[arg(long, value_name = "MS", default_value_t = 60_000)]
+    request_read_deadline_ms: u64,
     /// Seed for the identifiers the cluster makes up.
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -328,6 +337,12 @@ fn cluster_builder(args: Args) -> ClusterBuilder {
         tls = tls.client_ca(ca);
     }
     builder = builder.tls(tls.client_auth(args.ssl_client_auth));
+    if let Some(n) = args.max_connections_per_ip {
+        builder = builder.max_connections_per_ip(n as usize);
+    }
+    builder = builder
+        .connections_max_idle(Duration::from_millis(args.connections_max_idle_ms))
+        .request_read_deadline(Duration::from_millis(args.request_read_deadline_ms));
     for listener in args.listeners {
         builder = builder.listener(listener);
     }

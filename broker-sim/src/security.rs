@@ -1,5 +1,6 @@
 //! How brokers are reached and who may connect: listeners with their security protocols,
-//! the SASL mechanisms they offer and re-authentication (KIP-368).
+//! the SASL mechanisms they offer, re-authentication (KIP-368) and the limits on
+//! connections.
 //!
 //! These are settings, below the state: the cluster state keeps the users
 //! (`state::users`), the SASL exchanges live in `crate::sasl`, and the sockets in
@@ -194,6 +195,7 @@ pub struct SecurityConfig {
     /// before the client must re-authenticate on the same connection. 0, Kafka's default,
     /// never expires a session. Measured on the cluster clock.
     pub max_reauth_ms: i64,
+    pub limits: ConnectionLimits,
 }
 
 impl Default for SecurityConfig {
@@ -202,6 +204,34 @@ impl Default for SecurityConfig {
             listeners: vec![Listener::new(SecurityProtocol::Plaintext)],
             sasl_mechanisms: SaslMechanism::ALL.to_vec(),
             max_reauth_ms: 0,
+            limits: ConnectionLimits::default(),
+        }
+    }
+}
+
+/// What a broker allows each connection and each client address: Kafka's
+/// `max.connections.per.ip` and `connections.max.idle.ms`, and a deadline for a request's
+/// bytes once its first byte has arrived, so a client that trickles a frame (or announces
+/// a large one and stops) cannot hold a connection and its buffer forever.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectionLimits {
+    /// Kafka's `max.connections.per.ip`: further connections from the address are closed
+    /// at once. None: unbounded, as Kafka's default.
+    pub max_per_ip: Option<usize>,
+    /// Kafka's `connections.max.idle.ms`: a connection with no request for this long is
+    /// closed; also how long an answer may take to be read by a client that stopped
+    /// reading. Real time: it protects the process, whatever the cluster clock says.
+    pub max_idle_ms: u64,
+    /// How long a request frame may take to arrive once it has started.
+    pub request_read_deadline_ms: u64,
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> Self {
+        ConnectionLimits {
+            max_per_ip: None,
+            max_idle_ms: 600_000,
+            request_read_deadline_ms: 60_000,
         }
     }
 }

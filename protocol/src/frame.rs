@@ -11,6 +11,9 @@ use tokio::io::{AsyncRead, AsyncReadExt};
 /// Kafka's default `socket.request.max.bytes` (100 MiB).
 pub const DEFAULT_MAX_REQUEST_SIZE: usize = 100 * 1024 * 1024;
 
+/// What a frame's buffer starts with; it grows as the frame's bytes arrive.
+const INITIAL_RESERVATION: usize = 64 * 1024;
+
 /// Why a frame could not be read. Each variant ends the connection.
 #[derive(Debug, thiserror::Error)]
 pub enum FrameError {
@@ -53,10 +56,16 @@ pub async fn read_frame<R: AsyncRead + Unpin>(
             max: max_size,
         });
     }
-    // Read straight into reserved capacity: zero-filling first would touch every byte of a
-    // large produce request once more for nothing.
-    let mut payload = BytesMut::with_capacity(size);
+    // Read straight into reserved capacity (zero-filling first would touch every byte of a
+    // large produce request once more for nothing), reserved as the bytes arrive rather
+    // than all at once: a client that announces 100 MiB and sends a few bytes holds a few
+    // bytes of the broker's memory, not 100 MiB.
+    let mut payload = BytesMut::with_capacity(size.min(INITIAL_RESERVATION));
     while payload.len() < size {
+        if payload.len() == payload.capacity() {
+            // Doubling keeps the copies amortised to one per byte.
+            payload.reserve(payload.len().min(size - payload.len()).max(1));
+        }
         let wanted = size - payload.len();
         if reader.read_buf(&mut (&mut payload).limit(wanted)).await? == 0 {
             return Err(FrameError::Truncated);
@@ -134,6 +143,19 @@ mod tests {
             read_frame(&mut half_prefix, 10).await,
             Err(FrameError::Truncated)
         ));
+    }
+
+    #[tokio::test]
+    async fn a_frame_larger_than_the_first_reservation_reads_whole() {
+        let body: Vec<u8> = (0..300_000u32).map(|i| i as u8).collect();
+        let mut input = (body.len() as u32).to_be_bytes().to_vec();
+        input.extend_from_slice(&body);
+        let mut reader = &input[..];
+        let frame = read_frame(&mut reader, DEFAULT_MAX_REQUEST_SIZE)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(&frame[..], &body[..]);
     }
 
     #[test]

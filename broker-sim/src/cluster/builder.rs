@@ -134,6 +134,29 @@ impl ClusterBuilder {
         self
     }
 
+    /// Kafka's `max.connections.per.ip`: a broker closes a new connection from an address
+    /// that already has this many open to it. Default unbounded, as in Kafka.
+    pub fn max_connections_per_ip(mut self, n: usize) -> Self {
+        self.config.security.limits.max_per_ip = Some(n.max(1));
+        self
+    }
+
+    /// Kafka's `connections.max.idle.ms`: a connection that sends no request for this
+    /// long is closed, and so is one whose client does not read an answer for as long.
+    /// Real time. Default 10 minutes, as in Kafka.
+    pub fn connections_max_idle(mut self, after: Duration) -> Self {
+        self.config.security.limits.max_idle_ms = (after.as_millis() as u64).max(1);
+        self
+    }
+
+    /// How long a request may take to arrive once its first byte has: a client that
+    /// trickles a request, or announces a large one and stops, is disconnected. Real
+    /// time. Default 60 s.
+    pub fn request_read_deadline(mut self, within: Duration) -> Self {
+        self.config.security.limits.request_read_deadline_ms = (within.as_millis() as u64).max(1);
+        self
+    }
+
     /// Address to listen on. Default 127.0.0.1.
     pub fn host(mut self, host: impl Into<String>) -> Self {
         self.host = host.into();
@@ -362,6 +385,7 @@ impl ClusterBuilder {
     /// Binds every broker's listeners and starts serving.
     pub fn start(self) -> std::io::Result<Cluster> {
         let listeners_config = self.config.security.listeners.clone();
+        let config_limits = self.config.security.limits;
         let tls = if listeners_config.iter().any(|l| l.protocol.tls()) {
             let config = self.tls.clone().unwrap_or_default();
             let material = crate::tls::TlsMaterial::new(&config, &self.host)
@@ -443,13 +467,20 @@ impl ClusterBuilder {
                 .create_topic(spec)
                 .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
         }
+        let admission = Arc::new(crate::net::limits::Admission::new(config_limits.max_per_ip));
         let nets = brokers
             .iter()
             .zip(listeners)
             .map(|(b, l)| {
                 let protocols = listeners_config.iter().map(|l| l.protocol).collect();
                 let server = tls.as_ref().map(|t| t.server_config.clone());
-                Arc::new(BrokerNet::new(b.id, l, protocols, server))
+                Arc::new(BrokerNet::new(
+                    b.id,
+                    l,
+                    protocols,
+                    server,
+                    admission.clone(),
+                ))
             })
             .collect();
         let shared = Arc::new(Shared::new(state, clock, self.seed));

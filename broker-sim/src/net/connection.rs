@@ -10,7 +10,8 @@ use std::sync::Arc;
 
 use broker_sim_protocol::frame::read_frame;
 use broker_sim_protocol::header::decode_request;
-use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 use tracing::Instrument;
@@ -73,15 +74,32 @@ impl Transport for tokio_rustls::server::TlsStream<TcpStream> {
 /// How long a client has to complete the TLS handshake.
 const TLS_HANDSHAKE_DEADLINE: std::time::Duration = std::time::Duration::from_secs(10);
 
+/// What the accept loop knows of a new connection.
+pub(super) struct Accepted {
+    pub stream: TcpStream,
+    /// The listener's index and security protocol.
+    pub listener: usize,
+    pub protocol: SecurityProtocol,
+    /// The TLS acceptor, for SSL and SASL_SSL listeners.
+    pub tls: Option<tokio_rustls::TlsAcceptor>,
+    /// Counted against the connection limits until the connection ends.
+    pub ticket: super::limits::Ticket,
+}
+
 pub(super) async fn serve(
     shared: Arc<Shared>,
     broker_id: i32,
-    (listener, protocol): (usize, SecurityProtocol),
-    stream: TcpStream,
-    tls: Option<tokio_rustls::TlsAcceptor>,
+    accepted: Accepted,
     mut shutdown: watch::Receiver<bool>,
     mut mode: watch::Receiver<NetMode>,
 ) {
+    let Accepted {
+        stream,
+        listener,
+        protocol,
+        tls,
+        ticket: _ticket,
+    } = accepted;
     let _ = stream.set_nodelay(true);
     // Kafka reports a member's host as Java's `InetAddress.toString()`: "/127.0.0.1".
     let client_host = stream
@@ -153,13 +171,17 @@ async fn run<S: Transport>(
     mut mode: watch::Receiver<NetMode>,
 ) {
     let mut reader = BufReader::with_capacity(64 * 1024, stream);
-    let max_request_size = shared.lock().config.max_request_size;
+    let (max_request_size, limits) = {
+        let state = shared.lock();
+        (state.config.max_request_size, state.config.security.limits)
+    };
+    let idle = Duration::from_millis(limits.max_idle_ms);
     loop {
         if !reachable(&mut mode, &mut shutdown).await {
             return reset(&reader);
         }
         let frame = tokio::select! {
-            frame = read_frame(&mut reader, max_request_size) => frame,
+            frame = next_frame(&mut reader, max_request_size, &limits) => frame,
             _ = shutdown.wait_for(|stop| *stop) => return,
             _ = down(&mut mode) => return reset(&reader),
         };
@@ -169,8 +191,12 @@ async fn run<S: Transport>(
                 tracing::debug!("connection closed by client");
                 return;
             }
-            Err(e) => {
-                tracing::warn!(reason = %CloseReason::from(e), "closing connection");
+            Err(why @ CloseReason::Idle(_)) => {
+                tracing::info!(reason = %why, "closing connection");
+                return;
+            }
+            Err(why) => {
+                tracing::warn!(reason = %why, "closing connection");
                 return;
             }
         };
@@ -219,6 +245,13 @@ async fn run<S: Transport>(
             reply = pipeline::process(&shared, origin(broker_id, &client_host, request_bytes, &session, &principal), request).instrument(span.clone()) => reply,
             _ = shutdown.wait_for(|stop| *stop) => return,
             _ = down(&mut mode) => return reset(&reader),
+            // A client that gives up on a long-polling request closes its socket: the
+            // connection ends now rather than holding the socket (CLOSE-WAIT) until the
+            // poll would have returned.
+            _ = peer_closed(reader.get_ref().tcp()) => {
+                tracing::debug!("client closed the connection while its request waited");
+                return;
+            }
         };
         if !reachable(&mut mode, &mut shutdown).await {
             return reset(&reader);
@@ -241,12 +274,19 @@ async fn run<S: Transport>(
         };
         // A client that stops reading must not keep the cluster from shutting down.
         let written = tokio::select! {
-            written = write(&mut reader, &bytes) => written,
+            written = tokio::time::timeout(idle, write(&mut reader, &bytes)) => written,
             _ = shutdown.wait_for(|stop| *stop) => return,
         };
-        if let Err(e) = written {
-            tracing::debug!(error = %e, "connection lost while writing response");
-            return;
+        match written {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                tracing::debug!(error = %e, "connection lost while writing response");
+                return;
+            }
+            Err(_) => {
+                tracing::warn!(reason = %CloseReason::UnreadAnswer(idle), "closing connection");
+                return;
+            }
         }
         if let Some(pause) = pause {
             // A throttled client's channel is muted for the throttle time (KIP-219).
@@ -255,6 +295,38 @@ async fn run<S: Transport>(
                 _ = shutdown.wait_for(|stop| *stop) => return,
             }
         }
+    }
+}
+
+/// The next request frame: waits at most `connections.max.idle.ms` for its first byte and
+/// the request read deadline for the rest. `Ok(None)`: the client closed between frames.
+async fn next_frame<S: Transport>(
+    reader: &mut BufReader<S>,
+    max_request_size: usize,
+    limits: &crate::security::ConnectionLimits,
+) -> Result<Option<bytes::BytesMut>, CloseReason> {
+    let idle = Duration::from_millis(limits.max_idle_ms);
+    match tokio::time::timeout(idle, reader.fill_buf()).await {
+        Err(_) => return Err(CloseReason::Idle(idle)),
+        Ok(Err(e)) => return Err(broker_sim_protocol::frame::FrameError::Io(e).into()),
+        Ok(Ok([])) => return Ok(None),
+        Ok(Ok(_)) => {}
+    }
+    let deadline = Duration::from_millis(limits.request_read_deadline_ms);
+    match tokio::time::timeout(deadline, read_frame(reader, max_request_size)).await {
+        Err(_) => Err(CloseReason::SlowRequest(deadline)),
+        Ok(frame) => frame.map_err(CloseReason::from),
+    }
+}
+
+/// Resolves once the client has closed its side of the connection, judged without
+/// consuming anything: while bytes are waiting (a pipelined request, a TLS record) there
+/// is nothing to judge, and it never resolves.
+async fn peer_closed(socket: &TcpStream) {
+    let mut byte = [0u8; 1];
+    match socket.peek(&mut byte).await {
+        Ok(0) | Err(_) => {}
+        Ok(_) => std::future::pending().await,
     }
 }
 

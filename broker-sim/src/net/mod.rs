@@ -9,6 +9,7 @@
 //! once, so it cannot spin a core.
 
 mod connection;
+pub(crate) mod limits;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,6 +23,13 @@ use crate::shared::Shared;
 
 /// The first and the longest pause after a failed accept.
 const ACCEPT_BACKOFF: (Duration, Duration) = (Duration::from_millis(10), Duration::from_secs(1));
+
+/// Accept failures are logged at most once per interval, with how many there were.
+const ACCEPT_LOG_INTERVAL: Duration = Duration::from_secs(10);
+
+/// How often a broker at a connection limit looks again, besides being told a connection
+/// closed (a wake-up between its check and its wait would otherwise go unnoticed).
+const LIMIT_RECHECK: Duration = Duration::from_millis(100);
 
 /// Whether a broker can be reached: what `Cluster::stop_broker`, `start_broker`,
 /// `isolate_broker` and `heal_broker` switch.
@@ -46,6 +54,8 @@ pub(crate) struct BrokerNet {
     protocols: Vec<SecurityProtocol>,
     /// What SSL and SASL_SSL listeners serve TLS with.
     tls: Option<tokio_rustls::TlsAcceptor>,
+    /// The cluster's connection accounting (`limits`), shared by every broker.
+    admission: Arc<limits::Admission>,
     /// Whether the broker's task holds an open listener, so that stopping a broker can
     /// wait until its port is really closed (and free to bind again).
     listening: std::sync::Mutex<bool>,
@@ -58,6 +68,7 @@ impl BrokerNet {
         listeners: Vec<std::net::TcpListener>,
         protocols: Vec<SecurityProtocol>,
         tls: Option<std::sync::Arc<rustls::ServerConfig>>,
+        admission: Arc<limits::Admission>,
     ) -> Self {
         BrokerNet {
             id,
@@ -65,6 +76,7 @@ impl BrokerNet {
             listener: std::sync::Mutex::new(Some(listeners)),
             protocols,
             tls: tls.map(tokio_rustls::TlsAcceptor::from),
+            admission,
             listening: std::sync::Mutex::new(false),
             listening_changed: std::sync::Condvar::new(),
         }
@@ -149,29 +161,51 @@ pub(crate) async fn run_broker(
         let mut backoff = ACCEPT_BACKOFF.0;
         let mut first = 0;
         let mut at_limit_logged = false;
+        let mut accept_failures = AcceptFailures::default();
         loop {
-            let at_limit = max_connections.is_some_and(|max| connections.len() >= max);
+            let at_broker_limit = max_connections.is_some_and(|max| connections.len() >= max);
+            let at_limit = at_broker_limit || net.admission.full();
             if at_limit && !at_limit_logged {
-                tracing::warn!(
-                    broker_id,
-                    max_connections,
-                    "max.connections reached: new connections wait until one closes"
-                );
+                if at_broker_limit {
+                    tracing::warn!(
+                        broker_id,
+                        max_connections,
+                        "max.connections reached: new connections wait until one closes"
+                    );
+                } else {
+                    tracing::warn!(
+                        broker_id,
+                        budget = net.admission.budget(),
+                        reserved = limits::RESERVED_DESCRIPTORS,
+                        "the cluster holds as many connections as its file descriptors allow: new connections wait until one closes"
+                    );
+                }
             }
             at_limit_logged = at_limit;
             tokio::select! {
                 (index, accepted) = accept_any(&listener, &mut first), if !at_limit => match accepted {
                     Ok((stream, peer)) => {
                         backoff = ACCEPT_BACKOFF.0;
+                        let ticket = match net.admission.admit(peer.ip()) {
+                            Ok(ticket) => ticket,
+                            Err(why) => {
+                                tracing::warn!(broker_id, %peer, reason = %why, "closing connection");
+                                continue;
+                            }
+                        };
                         let protocol = net.protocols.get(index).copied().unwrap_or(SecurityProtocol::Plaintext);
                         let span = tracing::info_span!("connection", broker_id, %peer, %protocol);
                         connections.spawn(
                             connection::serve(
                                 shared.clone(),
                                 broker_id,
-                                (index, protocol),
-                                stream,
-                                net.tls.clone(),
+                                connection::Accepted {
+                                    stream,
+                                    listener: index,
+                                    protocol,
+                                    tls: net.tls.clone(),
+                                    ticket,
+                                },
                                 for_connections.clone(),
                                 net.mode.subscribe(),
                             )
@@ -179,7 +213,7 @@ pub(crate) async fn run_broker(
                         );
                     }
                     Err(e) => {
-                        tracing::warn!(broker_id, error = %e, ?backoff, "accept failed; retrying after a pause");
+                        accept_failures.failed(broker_id, &e, backoff);
                         tokio::select! {
                             _ = tokio::time::sleep(backoff) => {}
                             _ = down(&mut mode) => break,
@@ -188,6 +222,8 @@ pub(crate) async fn run_broker(
                         backoff = (backoff * 2).min(ACCEPT_BACKOFF.1);
                     }
                 },
+                _ = net.admission.freed(), if at_limit => {}
+                _ = tokio::time::sleep(LIMIT_RECHECK), if at_limit => {}
                 _ = down(&mut mode) => break,
                 _ = stopped(&mut shutdown) => {
                     drop(listener);
@@ -203,6 +239,29 @@ pub(crate) async fn run_broker(
         drop(listener);
         net.set_listening(false);
         tracing::info!(broker_id, "broker stopped: port closed");
+    }
+}
+
+/// Accept failures (out of descriptors, say) counted between log lines, so a broker that
+/// cannot accept writes one line per interval rather than one per attempt.
+#[derive(Default)]
+struct AcceptFailures {
+    last_logged: Option<std::time::Instant>,
+    since: u64,
+}
+
+impl AcceptFailures {
+    fn failed(&mut self, broker_id: i32, error: &std::io::Error, backoff: Duration) {
+        self.since += 1;
+        if self
+            .last_logged
+            .is_some_and(|at| at.elapsed() < ACCEPT_LOG_INTERVAL)
+        {
+            return;
+        }
+        tracing::warn!(broker_id, %error, failures = self.since, ?backoff, "accept failed; retrying after a pause (logged once per 10 s)");
+        self.last_logged = Some(std::time::Instant::now());
+        self.since = 0;
     }
 }
 
