@@ -75,7 +75,7 @@ fn plain_login_serves_requests_and_metadata_names_the_listeners_ports() {
     let mechanisms: Vec<&str> = response.mechanisms.iter().map(|m| m.as_str()).collect();
     assert_eq!(
         mechanisms,
-        ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER"]
+        ["PLAIN", "SCRAM-SHA-512", "SCRAM-SHA-256", "OAUTHBEARER"]
     );
     let answer = authenticate(&mut conn, b"\0alice\0alice-secret");
     assert_eq!(answer.error_code, 0, "{:?}", answer.error_message);

@@ -5,7 +5,9 @@
 #   fidelity/kafka/start.sh [--brokers N] [--port P]
 #
 # N nodes (default 1), each broker and controller in one JVM, on ports P, P+1, … (default
-# 29092) with controllers on P+100, …. Settings follow broker-sim's defaults where Kafka's
+# 29092) with controllers on P+100, … and a SASL_PLAINTEXT listener on P+200, … (PLAIN
+# user alice/alice-secret, SCRAM-SHA-256/512 for users AlterUserScramCredentials adds,
+# OAUTHBEARER with unsecured tokens). Settings follow broker-sim's defaults where Kafka's
 # differ for tests: group.initial.rebalance.delay.ms 0; replication factors and min ISR fit
 # the node count. Prints `PIDS=…` (the JVMs) and `BOOTSTRAP=host:port,…` once every broker
 # accepts connections,
@@ -74,10 +76,16 @@ for i in $(seq 1 "$brokers"); do
 process.roles=broker,controller
 node.id=$i
 controller.quorum.voters=$voters
-listeners=PLAINTEXT://127.0.0.1:$p,CONTROLLER://127.0.0.1:$c
-advertised.listeners=PLAINTEXT://127.0.0.1:$p
+listeners=PLAINTEXT://127.0.0.1:$p,CONTROLLER://127.0.0.1:$c,SASL_PLAINTEXT://127.0.0.1:$((p + 200))
+advertised.listeners=PLAINTEXT://127.0.0.1:$p,SASL_PLAINTEXT://127.0.0.1:$((p + 200))
 controller.listener.names=CONTROLLER
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT
+sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512,OAUTHBEARER
+listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_alice="alice-secret";
+listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_plaintext.oauthbearer.sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required unsecuredLoginStringClaim_sub="fidelity";
+connections.max.reauth.ms=3600000
 inter.broker.listener.name=PLAINTEXT
 log.dirs=$dir/data
 num.partitions=1

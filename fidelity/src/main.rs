@@ -150,17 +150,27 @@ fn wait_for_kafka(addr: &str) {
     }
 }
 
-/// A fresh single-broker broker-sim with the reference Kafka's settings, on `port` (0:
-/// any free one). The determinism check runs its second cluster on the first one's port,
-/// since answers name the broker's port.
-fn sim(port: u16) -> Cluster {
+/// A fresh single-broker broker-sim with the reference Kafka's settings, on `ports` (its
+/// PLAINTEXT and SASL_PLAINTEXT listeners'; 0: any free one). The determinism check runs
+/// its second cluster on the first one's ports, since answers name the broker's port.
+fn sim((port, sasl_port): (u16, u16)) -> Cluster {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
+        // The reference Kafka's listeners and SASL settings (fidelity/kafka/start.sh).
         match Cluster::builder()
             .brokers(1)
             .port(port)
             .seed(SEED)
             .manual_clock(corpus::corpus_time())
+            .listener(broker_sim::Listener::new(
+                broker_sim::SecurityProtocol::Plaintext,
+            ))
+            .listener(
+                broker_sim::Listener::new(broker_sim::SecurityProtocol::SaslPlaintext)
+                    .port(sasl_port),
+            )
+            .sasl_user("alice", "alice-secret")
+            .connections_max_reauth(Duration::from_secs(3600))
             .start()
         {
             Ok(cluster) => return cluster,
@@ -271,14 +281,29 @@ fn last_topic_id(answer: &kafka_protocol::messages::ResponseKind) -> Option<uuid
     (!id.is_nil()).then_some(id)
 }
 
+/// The reference Kafka's address for `s`: its SASL_PLAINTEXT listener is on the
+/// PLAINTEXT port + 200 (fidelity/kafka/start.sh).
+fn kafka_addr(kafka: &str, s: &Scenario) -> String {
+    if !s.sasl {
+        return kafka.to_string();
+    }
+    match kafka.rsplit_once(':') {
+        Some((host, port)) => match port.parse::<u16>() {
+            Ok(port) => format!("{host}:{}", port + 200),
+            Err(_) => kafka.to_string(),
+        },
+        None => kafka.to_string(),
+    }
+}
+
 fn run(kafka: &str, s: &Scenario) -> Verdict {
-    let kafka_answers = match Conn::connect(kafka) {
+    let kafka_answers = match Conn::connect(&kafka_addr(kafka, s)) {
         Ok(mut conn) => play(&mut conn, &s.steps),
         Err(e) => return Verdict::Different(format!("cannot connect to Kafka: {e}")),
     };
-    let (sim_answers, port) = play_sim(s, 0);
+    let (sim_answers, ports) = play_sim(s, (0, 0));
     // Determinism: the same scenario on another fresh cluster, same seed, same bytes.
-    let (again, _) = play_sim(s, port);
+    let (again, _) = play_sim(s, ports);
     for (i, (a, b)) in sim_answers.iter().zip(&again).enumerate() {
         let same = match (a, b) {
             (Outcome::Answer(_, x), Outcome::Answer(_, y)) => x == y,
@@ -358,8 +383,11 @@ fn run(kafka: &str, s: &Scenario) -> Verdict {
 
 /// Prints both answers to every step of `s`.
 fn show(kafka: &str, s: &Scenario) {
-    let kafka_answers = play(&mut Conn::connect(kafka).expect("Kafka accepts"), &s.steps);
-    let (sim_answers, _) = play_sim(s, 0);
+    let kafka_answers = play(
+        &mut Conn::connect(&kafka_addr(kafka, s)).expect("Kafka accepts"),
+        &s.steps,
+    );
+    let (sim_answers, _) = play_sim(s, (0, 0));
     for (i, (k, b)) in kafka_answers.iter().zip(&sim_answers).enumerate() {
         let text = |o| {
             compare::lines(o, &s.prefix)
@@ -378,15 +406,19 @@ fn show(kafka: &str, s: &Scenario) {
 }
 
 /// The scenario's answers from a fresh broker-sim on `port`, and the port it ran on.
-fn play_sim(s: &Scenario, port: u16) -> (Vec<Outcome>, u16) {
-    let cluster = sim(port);
+fn play_sim(s: &Scenario, ports: (u16, u16)) -> (Vec<Outcome>, (u16, u16)) {
+    let cluster = sim(ports);
     let broker = cluster.brokers()[0].clone();
-    let mut conn =
-        Conn::connect(&format!("{}:{}", broker.host, broker.port)).expect("broker-sim accepts");
+    let listener = usize::from(s.sasl);
+    let mut conn = Conn::connect(&format!("{}:{}", broker.host, broker.port_on(listener)))
+        .expect("broker-sim accepts");
     let answers = play(&mut conn, &s.steps);
     drop(conn);
     cluster.shutdown();
-    (answers, broker.port as u16)
+    (
+        answers,
+        (broker.port_on(0) as u16, broker.port_on(1) as u16),
+    )
 }
 
 struct Report {

@@ -12,6 +12,16 @@ pub struct Scenario {
     /// The prefix of every topic and group name the scenario uses.
     pub prefix: String,
     pub steps: Vec<Step>,
+    /// Sent on the SASL_PLAINTEXT listener (the reference Kafka's on its port + 200;
+    /// broker-sim's second listener), by a connection that has not logged in.
+    pub sasl: bool,
+}
+
+impl Scenario {
+    pub fn over_sasl(mut self) -> Scenario {
+        self.sasl = true;
+        self
+    }
 }
 
 pub struct Step {

@@ -13,6 +13,7 @@ use kafka_protocol::messages::ApiKey;
 use kafka_protocol::messages::{SaslHandshakeRequest, SaslHandshakeResponse};
 
 use super::{Api, Ctx, Names, Reply, str_bytes};
+use crate::security::SaslMechanism;
 
 pub(crate) struct SaslHandshake;
 
@@ -45,10 +46,9 @@ impl Api for SaslHandshake {
             SaslHandshakeResponse::default()
                 .with_error_code(started.err().map_or(0, |code| code.code()))
                 .with_mechanisms(
-                    security
-                        .sasl_mechanisms
-                        .iter()
-                        .map(|m| str_bytes(m.name()))
+                    kafka_order(&security.sasl_mechanisms)
+                        .into_iter()
+                        .map(str_bytes)
                         .collect(),
                 ),
         )
@@ -64,5 +64,36 @@ impl Api for SaslHandshake {
 
     fn set_throttle(_: &mut SaslHandshakeResponse, _: i32) {
         // The response has no throttle field.
+    }
+}
+
+/// The enabled mechanisms in the order Kafka lists them: it keeps them in a Java
+/// `HashSet` (16 buckets for up to 12 names), so they come in bucket order, and in
+/// configured order within a bucket.
+fn kafka_order(mechanisms: &[SaslMechanism]) -> Vec<&'static str> {
+    let bucket = |name: &str| {
+        let h = crate::state::java_string_hash(name) as u32;
+        (h ^ (h >> 16)) & 15
+    };
+    let mut names: Vec<(u32, usize, &'static str)> = mechanisms
+        .iter()
+        .enumerate()
+        .map(|(i, m)| (bucket(m.name()), i, m.name()))
+        .collect();
+    names.sort();
+    names.dedup_by_key(|(_, _, name)| *name);
+    names.into_iter().map(|(_, _, name)| name).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mechanisms_are_listed_in_kafkas_hash_set_order() {
+        assert_eq!(
+            kafka_order(&SaslMechanism::ALL),
+            ["PLAIN", "SCRAM-SHA-512", "SCRAM-SHA-256", "OAUTHBEARER"]
+        );
     }
 }

@@ -739,10 +739,15 @@ impl State {
 /// id: Java's `String.hashCode`, made non-negative with Kafka's `Utils.abs` (which maps
 /// `i32::MIN` to 0), modulo 50.
 pub fn coordinator_partition(key: &str) -> i32 {
-    let hash = key
-        .encode_utf16()
-        .fold(0i32, |h, c| h.wrapping_mul(31).wrapping_add(c as i32));
+    let hash = java_string_hash(key);
     (if hash == i32::MIN { 0 } else { hash.abs() }) % COORDINATOR_PARTITIONS
+}
+
+/// Java's `String.hashCode`: where Kafka's answers follow a `HashMap`'s or `HashSet`'s
+/// order, broker-sim follows it too.
+pub fn java_string_hash(s: &str) -> i32 {
+    s.encode_utf16()
+        .fold(0i32, |h, c| h.wrapping_mul(31).wrapping_add(c as i32))
 }
 
 fn check_leader(p: &Partition, topic: &str, broker: i32) -> Result<(), KafkaError> {

@@ -11,6 +11,7 @@ mod misc;
 mod operations;
 mod quotas;
 mod records;
+mod sasl;
 mod security;
 mod transactions;
 
@@ -34,5 +35,6 @@ pub fn all() -> Vec<Scenario> {
     all.extend(quotas::scenarios());
     all.extend(security::scenarios());
     all.extend(security::scram_scenarios());
+    all.extend(sasl::scenarios());
     all
 }
