@@ -16,7 +16,11 @@ export GO_MODULE_VERSIONS
 . client-tests/broker.sh
 trap stop_broker EXIT
 log=/tmp/broker-sim-go.log
+# SASL_PLAINTEXT and SSL listeners (ephemeral ports, GET /v1/listeners) with user alice,
+# for security_test.go.
 start_broker "${GO_PORT:-19400}" "$log" --log-level "${BROKER_SIM_LOG_LEVEL:-info}" \
+  --listener PLAINTEXT --listener SASL:SASL_PLAINTEXT --listener TLS:SSL \
+  --sasl-user alice:alice-secret \
   || fail "no cluster to test"
 
 out=$(mktemp)

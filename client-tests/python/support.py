@@ -84,6 +84,23 @@ def own_cluster(*args):
         process.wait()
 
 
+@contextlib.contextmanager
+def secured_cluster():
+    """A cluster of the test's own with SASL_PLAINTEXT and SSL listeners besides PLAINTEXT,
+    user alice (password alice-secret) for PLAIN and SCRAM, and the CA the cluster generated;
+    yields {"SASL": bootstrap, "TLS": bootstrap, "ca_pem": PEM text}."""
+    with own_cluster("--listener", "PLAINTEXT", "--listener", "SASL:SASL_PLAINTEXT",
+                     "--listener", "TLS:SSL", "--sasl-user", "alice:alice-secret") as (_, base):
+        listeners = {l["name"]: l["bootstrap"] for l in control("GET", "/v1/listeners", base=base)["listeners"]}
+        headers = {}
+        if os.environ.get("BROKER_SIM_CONTROL_TOKEN"):
+            headers["authorization"] = "Bearer " + os.environ["BROKER_SIM_CONTROL_TOKEN"]
+        request = urllib.request.Request(base + "/v1/tls/ca.pem", headers=headers)
+        with urllib.request.urlopen(request, timeout=DEADLINE_S) as response:
+            listeners["ca_pem"] = response.read().decode()
+        yield listeners
+
+
 def check_topic_created(topic, partitions, replicas=3):
     """The cluster has `topic` with `partitions` partitions of `replicas` replicas, all in sync."""
     described = control("GET", f"/v1/topics/{topic}")

@@ -27,7 +27,8 @@ from confluent_kafka.admin import (AdminClient, AlterConfigOpType, ConfigEntry, 
                                    ResourceType)
 
 from support import (DEADLINE_S, RECORD_COUNT, check_group_committed_everything, check_keyed_records_stored,
-                     check_topic_created, control, evenly_split, own_cluster, restart_coordinator, wait_until)
+                     check_topic_created, control, evenly_split, own_cluster, restart_coordinator, secured_cluster,
+                     wait_until)
 
 CLIENT = ("confluent-kafka", f"{confluent_kafka.__version__} (librdkafka {confluent_kafka.libversion()[0]})")
 
@@ -620,3 +621,38 @@ def test_a_subscribed_producer_pushes_its_metrics(bootstrap, unique):
         assert all(name.startswith("org.apache.kafka.producer.") for name in pushed())
     finally:
         control("DELETE", f"/v1/telemetry/subscriptions/{subscription}")
+
+
+def _round_trip(settings, topic):
+    """Writes one record with `settings` (bootstrap and security) and reads it back."""
+    producer = Producer({**settings, "acks": "all"})
+    producer.produce(topic, b"secured")
+    assert producer.flush(DEADLINE_S) == 0
+    consumer = Consumer({**settings, "group.id": topic, "enable.auto.commit": False})
+    consumer.assign([TopicPartition(topic, 0, OFFSET_BEGINNING)])
+    got = []
+    wait_until(lambda: got.extend(m.value() for m in consumer.consume(10, 0.1) if not m.error()),
+               lambda: got, "the record read back")
+    consumer.close()
+    assert got == [b"secured"]
+
+
+def test_sasl_mechanisms_tls_and_a_wrong_password(unique):
+    with secured_cluster() as cluster:
+        for mechanism in ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER"):
+            settings = {"bootstrap.servers": cluster["SASL"], "security.protocol": "SASL_PLAINTEXT",
+                        "sasl.mechanism": mechanism}
+            if mechanism == "OAUTHBEARER":
+                settings.update({"enable.sasl.oauthbearer.unsecure.jwt": True,
+                                 "sasl.oauthbearer.config": "principal=alice"})
+            else:
+                settings.update({"sasl.username": "alice", "sasl.password": "alice-secret"})
+            _round_trip(settings, unique(mechanism.lower()))
+        _round_trip({"bootstrap.servers": cluster["TLS"], "security.protocol": "SSL",
+                     "ssl.ca.pem": cluster["ca_pem"]}, unique("ssl"))
+        errors = []
+        admin = AdminClient({"bootstrap.servers": cluster["SASL"], "security.protocol": "SASL_PLAINTEXT",
+                             "sasl.mechanism": "SCRAM-SHA-256", "sasl.username": "alice",
+                             "sasl.password": "wrong", "error_cb": errors.append})
+        wait_until(lambda: admin.poll(0.1), lambda: any(e.code() == KafkaError._AUTHENTICATION for e in errors),
+                   "an authentication error", state=lambda: errors)

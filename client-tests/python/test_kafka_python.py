@@ -17,7 +17,7 @@ from kafka.errors import (GroupIdNotFoundError, MessageSizeTooLargeError, NonEmp
                           TopicAlreadyExistsError)
 
 from support import (DEADLINE_S, RECORD_COUNT, check_group_committed_everything, check_keyed_records_stored,
-                     check_topic_created, control, evenly_split, restart_coordinator, wait_until)
+                     check_topic_created, control, evenly_split, restart_coordinator, wait_until, secured_cluster)
 
 CLIENT = ("kafka-python", kafka.__version__)
 
@@ -422,3 +422,30 @@ def test_admin_features_config_resources_scram_and_acls(bootstrap, unique):
             (ScramMechanism.SCRAM_SHA_512, 8192)], described
     finally:
         admin.close()
+
+
+def test_sasl_plain_and_scram_and_ssl_write_and_read_back(unique, tmp_path, caplog):
+    with secured_cluster() as cluster:
+        ca = tmp_path / "ca.pem"
+        ca.write_text(cluster["ca_pem"])
+        logins = [dict(security_protocol="SASL_PLAINTEXT", sasl_mechanism=m, sasl_plain_username="alice",
+                       sasl_plain_password="alice-secret", bootstrap_servers=cluster["SASL"])
+                  for m in ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")]
+        logins.append(dict(security_protocol="SSL", ssl_cafile=str(ca), bootstrap_servers=cluster["TLS"]))
+        for settings in logins:
+            topic = unique(settings.get("sasl_mechanism", "ssl").lower())
+            producer = KafkaProducer(acks="all", **settings)
+            producer.send(topic, b"secured").get(timeout=DEADLINE_S)
+            producer.close()
+            consumer = KafkaConsumer(topic, auto_offset_reset="earliest", consumer_timeout_ms=DEADLINE_S * 1000,
+                                     **settings)
+            assert next(iter(consumer)).value == b"secured"
+            consumer.close()
+        # A wrong password: kafka-python cannot bootstrap, and logs Kafka's refusal. (2.x
+        # has no bootstrap timeout to shorten: its refusal is left to 3.x.)
+        if int(kafka.__version__.split(".")[0]) < 3:
+            return
+        with pytest.raises(kafka.errors.KafkaTimeoutError):
+            KafkaProducer(security_protocol="SASL_PLAINTEXT", sasl_mechanism="PLAIN", sasl_plain_username="alice",
+                          sasl_plain_password="wrong", bootstrap_servers=cluster["SASL"], bootstrap_timeout_ms=3000)
+        assert "SaslAuthenticationFailedError: Authentication failed: Invalid username or password" in caplog.text
