@@ -155,6 +155,10 @@ struct Args {
     /// How long a request may take to arrive once its first byte has.
     #[arg(long, value_name = "MS", default_value_t = 60_000)]
     request_read_deadline_ms: u64,
+    /// Memory the brokers may spend decoding requests over 256 KiB at once (40 times their
+    /// size each); a request beyond it alone is refused.
+    #[arg(long, value_name = "BYTES", default_value_t = 1 << 30)]
+    request_memory_budget: usize,
     /// Seed for the identifiers the cluster makes up.
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -342,7 +346,8 @@ fn cluster_builder(args: Args) -> ClusterBuilder {
     }
     builder = builder
         .connections_max_idle(Duration::from_millis(args.connections_max_idle_ms))
-        .request_read_deadline(Duration::from_millis(args.request_read_deadline_ms));
+        .request_read_deadline(Duration::from_millis(args.request_read_deadline_ms))
+        .request_memory_budget(args.request_memory_budget);
     for listener in args.listeners {
         builder = builder.listener(listener);
     }

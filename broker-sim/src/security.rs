@@ -224,6 +224,8 @@ pub struct ConnectionLimits {
     pub max_idle_ms: u64,
     /// How long a request frame may take to arrive once it has started.
     pub request_read_deadline_ms: u64,
+    /// Memory the brokers together may spend decoding large requests at once (`net::limits`).
+    pub request_memory_budget: usize,
 }
 
 impl Default for ConnectionLimits {
@@ -232,6 +234,7 @@ impl Default for ConnectionLimits {
             max_per_ip: None,
             max_idle_ms: 600_000,
             request_read_deadline_ms: 60_000,
+            request_memory_budget: 1 << 30,
         }
     }
 }

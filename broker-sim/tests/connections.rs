@@ -83,3 +83,17 @@ fn a_client_closing_during_a_parked_long_poll_frees_its_connection() {
     // Without noticing the close, the broker would hold it for ten minutes.
     served_connection(&cluster, "a connection after the poller left");
 }
+
+#[test]
+fn a_request_whose_decoding_would_exceed_the_memory_budget_is_refused() {
+    let cluster = cluster_with(|b| b.request_memory_budget(8 << 20));
+    // 1 MiB of Metadata topics may take 40 MiB decoded: more than the whole budget.
+    let names: Vec<String> = (0..40_000).map(|i| format!("topic-{i:019}")).collect();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let mut conn = Conn::to_broker(&cluster, 1);
+    conn.write(12, &metadata_request(&names));
+    conn.assert_closed("a request beyond the memory budget");
+    // A request under the budgeted size is served as usual.
+    let mut small = Conn::to_broker(&cluster, 1);
+    assert_eq!(metadata(&mut small, 12, &["t"]).topics.len(), 1);
+}

@@ -157,6 +157,15 @@ impl ClusterBuilder {
         self
     }
 
+    /// How much memory the brokers together may spend decoding large requests (over 256
+    /// KiB) at once, counted as 40 times a request's size: large requests beyond it wait
+    /// their turn, and one whose estimate alone exceeds it is refused (its connection
+    /// closed). Default 1 GiB, so requests up to 25 MiB are served.
+    pub fn request_memory_budget(mut self, bytes: usize) -> Self {
+        self.config.security.limits.request_memory_budget = bytes.max(1024);
+        self
+    }
+
     /// Address to listen on. Default 127.0.0.1.
     pub fn host(mut self, host: impl Into<String>) -> Self {
         self.host = host.into();
@@ -467,7 +476,7 @@ impl ClusterBuilder {
                 .create_topic(spec)
                 .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
         }
-        let admission = Arc::new(crate::net::limits::Admission::new(config_limits.max_per_ip));
+        let admission = Arc::new(crate::net::limits::Admission::new(&config_limits));
         let nets = brokers
             .iter()
             .zip(listeners)

@@ -98,7 +98,7 @@ pub(super) async fn serve(
         listener,
         protocol,
         tls,
-        ticket: _ticket,
+        ticket,
     } = accepted;
     let _ = stream.set_nodelay(true);
     // Kafka reports a member's host as Java's `InetAddress.toString()`: "/127.0.0.1".
@@ -116,7 +116,7 @@ pub(super) async fn serve(
                 broker_id,
                 stream,
                 session,
-                client_host,
+                (client_host, &ticket),
                 shutdown,
                 mode,
             )
@@ -153,7 +153,7 @@ pub(super) async fn serve(
         broker_id,
         stream,
         session,
-        client_host,
+        (client_host, &ticket),
         shutdown,
         mode,
     )
@@ -166,7 +166,7 @@ async fn run<S: Transport>(
     broker_id: i32,
     stream: S,
     session: Session,
-    client_host: String,
+    (client_host, ticket): (String, &super::limits::Ticket),
     mut shutdown: watch::Receiver<bool>,
     mut mode: watch::Receiver<NetMode>,
 ) {
@@ -201,6 +201,19 @@ async fn run<S: Transport>(
             }
         };
         let request_bytes = frame.len();
+        // Large requests wait for their share of the memory decoding them may take.
+        let reserved = tokio::select! {
+            reserved = ticket.admission().reserve_decoding(request_bytes) => reserved,
+            _ = shutdown.wait_for(|stop| *stop) => return,
+            _ = down(&mut mode) => return reset(&reader),
+        };
+        let _decoding = match reserved {
+            Ok(permit) => permit,
+            Err(why) => {
+                tracing::warn!(reason = %why, "closing connection");
+                return;
+            }
+        };
         if session.expects_raw_token() {
             // After SaslHandshake v0 the frame is a bare SASL token, answered bare.
             match raw_token(&shared, &session, &frame) {

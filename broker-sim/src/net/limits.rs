@@ -9,6 +9,14 @@
 //! `max.connections`: new connections wait in the listen backlog) while
 //! [`RESERVED_DESCRIPTORS`] stay free for the control API, log files and the cluster's
 //! own work, and accept again as soon as a connection closes.
+//!
+//! Decoding a request can take much more memory than its bytes: an array element of one
+//! byte on the wire becomes a struct of tens of bytes. A request of more than
+//! [`BUDGETED_FRAME`] bytes therefore first reserves [`AMPLIFICATION`] times its size from
+//! the cluster's request memory budget, and keeps it until it is answered: large requests
+//! wait for each other (first come, first served) instead of together exhausting memory,
+//! and one whose estimate exceeds the whole budget is refused. Smaller requests, what
+//! clients send almost always, never wait.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -20,6 +28,14 @@ use tokio::sync::Notify;
 /// Descriptors the brokers leave for everything else in the process.
 pub(crate) const RESERVED_DESCRIPTORS: usize = 128;
 
+/// Requests above this size reserve memory from the budget before they are decoded.
+pub(crate) const BUDGETED_FRAME: usize = 256 * 1024;
+
+/// Memory a request may take once decoded, per byte of it: the largest ratio of an
+/// element's size in memory to its smallest encoding, among the messages broker-sim
+/// decodes, rounded up.
+pub(crate) const AMPLIFICATION: usize = 40;
+
 /// The cluster's connection accounting, shared by every broker's accept loop.
 pub(crate) struct Admission {
     open: AtomicUsize,
@@ -28,6 +44,9 @@ pub(crate) struct Admission {
     max_per_ip: Option<usize>,
     by_ip: Mutex<HashMap<IpAddr, usize>>,
     freed: Notify,
+    /// The request memory budget, in KiB.
+    decoding: std::sync::Arc<tokio::sync::Semaphore>,
+    decoding_kib: usize,
 }
 
 /// A connection's place in the accounting, given back when the connection ends.
@@ -37,17 +56,51 @@ pub(crate) struct Ticket {
 }
 
 impl Admission {
-    pub fn new(max_per_ip: Option<usize>) -> Self {
+    pub fn new(limits: &crate::security::ConnectionLimits) -> Self {
         let budget = descriptor_limit().map_or(usize::MAX, |limit| {
             limit.saturating_sub(RESERVED_DESCRIPTORS).max(1)
         });
+        let decoding_kib = (limits.request_memory_budget / 1024).clamp(
+            1,
+            tokio::sync::Semaphore::MAX_PERMITS.min(u32::MAX as usize),
+        );
         Admission {
             open: AtomicUsize::new(0),
             budget,
-            max_per_ip,
+            max_per_ip: limits.max_per_ip,
             by_ip: Mutex::new(HashMap::new()),
             freed: Notify::new(),
+            decoding: std::sync::Arc::new(tokio::sync::Semaphore::new(decoding_kib)),
+            decoding_kib,
         }
+    }
+
+    /// Reserves what decoding a request of `frame_bytes` may take, waiting for other large
+    /// requests to finish if need be; `Ok(None)` for a small request, which needs nothing.
+    /// `Err` says why the request can never be decoded here.
+    pub async fn reserve_decoding(
+        &self,
+        frame_bytes: usize,
+    ) -> Result<Option<tokio::sync::OwnedSemaphorePermit>, String> {
+        if frame_bytes <= BUDGETED_FRAME {
+            return Ok(None);
+        }
+        let kib = frame_bytes.saturating_mul(AMPLIFICATION).div_ceil(1024);
+        if kib > self.decoding_kib {
+            return Err(format!(
+                "a request of {frame_bytes} bytes may take {} MiB to decode, more than the \
+                 request memory budget of {} MiB",
+                kib / 1024,
+                self.decoding_kib / 1024
+            ));
+        }
+        let permit = self
+            .decoding
+            .clone()
+            .acquire_many_owned(kib as u32)
+            .await
+            .map_err(|_| "the request memory budget is closed".to_string())?;
+        Ok(Some(permit))
     }
 
     /// Whether the brokers together hold as many connections as the process can afford.
@@ -81,6 +134,13 @@ impl Admission {
             admission: self.clone(),
             ip,
         })
+    }
+}
+
+impl Ticket {
+    /// The accounting this connection counts in.
+    pub fn admission(&self) -> &Admission {
+        &self.admission
     }
 }
 
@@ -130,7 +190,11 @@ mod tests {
 
     #[test]
     fn connections_per_address_are_counted_until_they_close() {
-        let admission = std::sync::Arc::new(Admission::new(Some(2)));
+        let limits = crate::security::ConnectionLimits {
+            max_per_ip: Some(2),
+            ..Default::default()
+        };
+        let admission = std::sync::Arc::new(Admission::new(&limits));
         let ip: IpAddr = "127.0.0.1".parse().unwrap();
         let other: IpAddr = "127.0.0.2".parse().unwrap();
         let first = admission.admit(ip).unwrap();
@@ -143,5 +207,21 @@ mod tests {
         drop(first);
         assert!(admission.admit(ip).is_ok());
         assert!(admission.budget() > 0);
+    }
+
+    #[tokio::test]
+    async fn large_requests_reserve_memory_and_one_beyond_the_budget_is_refused() {
+        let limits = crate::security::ConnectionLimits {
+            request_memory_budget: 64 << 20,
+            ..Default::default()
+        };
+        let admission = Admission::new(&limits);
+        assert!(admission.reserve_decoding(1000).await.unwrap().is_none());
+        let held = admission.reserve_decoding(1 << 20).await.unwrap().unwrap();
+        assert_eq!(held.num_permits(), 40 * 1024);
+        assert!(
+            admission.reserve_decoding(2 << 20).await.is_err(),
+            "80 MiB > 64 MiB"
+        );
     }
 }

@@ -72,9 +72,7 @@ pub struct BrokerInfo {
 }
 
 impl BrokerInfo {
-    /// The broker's port on listener `index`: what Metadata and FindCoordinator tell a
-    /// client connected to that listener (Kafka advertises the listener a request came
-    /// in on).
+    /// The broker's port on listener `index`, which Kafka advertises to its clients.
     pub fn port_on(&self, index: usize) -> i32 {
         self.listener_ports.get(index).copied().unwrap_or(self.port)
     }
