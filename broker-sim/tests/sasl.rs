@@ -245,3 +245,31 @@ fn a_plaintext_listener_answers_sasl_requests_with_illegal_sasl_state() {
     );
     assert_eq!(metadata(&mut conn, 12, &[]).brokers.len(), 2);
 }
+
+#[test]
+fn a_fault_rule_can_select_the_principal_a_connection_logged_in_as() {
+    let cluster = cluster();
+    cluster.add_sasl_user("bob", "bob-secret");
+    cluster
+        .inject(
+            Fault::on(ApiKey::Metadata)
+                .principal("User:bob")
+                .error(ResponseError::ClusterAuthorizationFailed),
+        )
+        .unwrap();
+    let mut alice = sasl_conn(&cluster);
+    assert_eq!(plain_login(&mut alice, "alice", "alice-secret").error_code, 0);
+    let mut bob = sasl_conn(&cluster);
+    assert_eq!(plain_login(&mut bob, "bob", "bob-secret").error_code, 0);
+    let request = metadata_request(&["t"]);
+    let refused = bob.send(12, &request);
+    assert_eq!(
+        refused.topics[0].error_code,
+        ResponseError::ClusterAuthorizationFailed.code()
+    );
+    let served = alice.send(12, &request);
+    assert_ne!(
+        served.topics[0].error_code,
+        ResponseError::ClusterAuthorizationFailed.code()
+    );
+}

@@ -51,6 +51,10 @@ pub struct Selector {
     /// The request header's client id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
+    /// Who sent the request, as Kafka prints a principal: "User:alice" after SASL, the
+    /// client certificate's "User:CN=…", "User:ANONYMOUS" otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub principal: Option<String>,
     /// The transactional id the request is about (InitProducerId, AddPartitionsToTxn,
     /// AddOffsetsToTxn, EndTxn, TxnOffsetCommit, a transactional Produce,
     /// DescribeTransactions, FindCoordinator for a transaction coordinator).
@@ -178,6 +182,12 @@ impl Selector {
 
     pub fn client_id(mut self, client_id: impl Into<String>) -> Self {
         self.client_id = Some(client_id.into());
+        self
+    }
+
+    /// Only requests from this principal ("User:alice").
+    pub fn principal(mut self, principal: impl Into<String>) -> Self {
+        self.principal = Some(principal.into());
         self
     }
 

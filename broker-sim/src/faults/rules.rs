@@ -33,6 +33,8 @@ pub(crate) struct Target<'a> {
     pub broker: i32,
     /// The request header's client id ("" when null).
     pub client_id: &'a str,
+    /// The connection's principal ("User:ANONYMOUS" before any authentication).
+    pub principal: &'a str,
     /// Topics the request names, in its order.
     pub topics: Vec<TopicRef>,
     /// Groups the request names.
@@ -340,6 +342,7 @@ fn matches(fault: &Fault, target: &Target<'_>) -> bool {
     let plain = s.api.is_none_or(|api| api == target.api)
         && s.broker.is_none_or(|b| b == target.broker)
         && s.client_id.as_deref().is_none_or(|c| c == target.client_id)
+        && s.principal.as_deref().is_none_or(|p| p == target.principal)
         && s.group
             .as_deref()
             .is_none_or(|g| target.groups.iter().any(|t| t == g))
@@ -373,6 +376,7 @@ mod tests {
             api: ApiKey::Produce,
             broker: 1,
             client_id: "app",
+            principal: "User:ANONYMOUS",
             topics: vec![TopicRef {
                 group: None,
                 name: topic.into(),
@@ -429,6 +433,7 @@ mod tests {
             api: ApiKey::JoinGroup,
             broker: 1,
             client_id: "",
+            principal: "User:ANONYMOUS",
             topics: vec![],
             groups: vec!["other".into()],
             transactional_ids: vec![],
@@ -438,6 +443,7 @@ mod tests {
             api: ApiKey::CreateTopics,
             broker: 1,
             client_id: "",
+            principal: "User:ANONYMOUS",
             topics: vec![TopicRef {
                 group: None,
                 name: "u".into(),
@@ -473,6 +479,7 @@ mod tests {
             api: ApiKey::OffsetFetch,
             broker: 1,
             client_id: "",
+            principal: "User:ANONYMOUS",
             topics: vec![named("a", "u"), named("b", "t")],
             groups: vec!["a".into(), "b".into()],
             transactional_ids: vec![],

@@ -33,6 +33,7 @@ pub(super) async fn serve<A: Api>(ctx: &Ctx<'_>, request: A::Request) -> Served<
         api: A::KEY,
         broker: ctx.broker_id,
         client_id: ctx.client_id,
+        principal: ctx.principal,
         topics: names.topics,
         groups: names.groups,
         transactional_ids: names.transactional_ids,
