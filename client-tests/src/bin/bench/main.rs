@@ -17,8 +17,10 @@
 //! own process, and reads the brokers' CPU time and memory per record (`peers.rs`).
 //!
 //! `main.rs` runs the phases and the report, `workload.rs` is the client side,
-//! `null_broker.rs` the null broker, `peers.rs` the peers run.
+//! `null_broker.rs` the null broker, `peers.rs` the peers run, `isolation.rs` how much a
+//! hostile client delays another.
 
+mod isolation;
 mod null_broker;
 mod peers;
 mod workload;
@@ -201,6 +203,7 @@ struct Figures {
     samples: BTreeMap<(&'static str, Kind), Vec<f64>>,
     latency_records: BTreeMap<Kind, usize>,
     rss: Option<Rss>,
+    isolation: Vec<isolation::Isolation>,
 }
 
 impl Figures {
@@ -307,6 +310,7 @@ fn run(args: &Args) -> Result<(), String> {
     }
     f.rss = Some(measure_rss(args.records)?);
     measure_quota(args, &mut f)?;
+    f.isolation = isolation::measure(if args.quick { 50 } else { 500 })?;
     let table = report(args, &f);
     println!("{table}");
     if let Some(path) = &args.markdown {
@@ -715,6 +719,24 @@ fn report(args: &Args, f: &Figures) -> String {
         "0.8 – 1.1",
         met((0.8..=1.1).contains(&quota)),
     ]);
+
+    for i in &f.isolation {
+        let ratio = i.attacked_p99_ms / i.alone_p99_ms;
+        row([
+            &format!(
+                "a client's acks=all produce p99 while another sends {}: alone → under attack",
+                i.attack
+            ),
+            &format!(
+                "{:.2} → {:.2} ms ({ratio:.1} ×)",
+                i.alone_p99_ms, i.attacked_p99_ms
+            ),
+            "",
+            "",
+            &format!("≤ {} ms", isolation::BOUND_MS),
+            met(i.attacked_p99_ms <= isolation::BOUND_MS),
+        ]);
+    }
 
     let mut out = String::new();
     out.push_str(&format!("Machine: {}\n\n", machine()));
