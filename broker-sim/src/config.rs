@@ -258,6 +258,20 @@ pub struct BrokerConfig {
     /// Events the cluster's history keeps for the checkers (`state::history`); 0 turns
     /// recording off.
     pub history_limit: usize,
+    /// Whether an authorizer runs, and its settings (`state::acls`).
+    pub authorizer: AuthorizerConfig,
+}
+
+/// Kafka's authorizer settings: `authorizer.class.name` (Kafka's `StandardAuthorizer`
+/// when enabled; none by default, when every request is allowed and the ACL APIs answer
+/// SECURITY_DISABLED), `super.users` and `allow.everyone.if.no.acl.found`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuthorizerConfig {
+    pub enabled: bool,
+    /// Principals ("User:admin") allowed everything.
+    pub super_users: Vec<std::string::String>,
+    /// Whether a resource no ACL names is open to everyone (Kafka's default: false).
+    pub allow_everyone_if_no_acl_found: bool,
 }
 
 /// The transaction coordinator's settings.
@@ -456,6 +470,7 @@ mod tests {
             max_connections: None,
             transactions: TransactionConfig::default(),
             history_limit: DEFAULT_HISTORY_LIMIT,
+            authorizer: AuthorizerConfig::default(),
         };
         let entries = topic_entries(&o, &BTreeMap::new(), &broker);
         let r = entries.iter().find(|e| e.name == "retention.ms").unwrap();
@@ -522,6 +537,7 @@ impl Default for BrokerConfig {
             max_connections: None,
             transactions: TransactionConfig::default(),
             history_limit: DEFAULT_HISTORY_LIMIT,
+            authorizer: AuthorizerConfig::default(),
         }
     }
 }

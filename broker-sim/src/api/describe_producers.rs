@@ -17,7 +17,8 @@ use kafka_protocol::messages::describe_producers_response::{
 };
 use kafka_protocol::messages::{DescribeProducersRequest, DescribeProducersResponse};
 
-use super::{Api, Ctx, Names, Reply, str_bytes};
+use crate::state::acls::Operation;
+use super::{Api, Ctx, Names, Reply, str_bytes, Access};
 use crate::error::KafkaError;
 use crate::state::State;
 
@@ -96,6 +97,7 @@ impl Api for DescribeProducers {
     const VERSIONS: (i16, i16) = (0, 0);
     type Request = DescribeProducersRequest;
     type Response = DescribeProducersResponse;
+    const ACCESS: Access = Access::topic(Operation::Read);
 
     async fn handle(ctx: &Ctx<'_>, request: DescribeProducersRequest) -> Reply<DescribeProducersResponse> {
         Reply::Response(serve(ctx, request))

@@ -31,11 +31,12 @@ use kafka_protocol::messages::fetch_response::{
 use kafka_protocol::messages::{FetchRequest, FetchResponse};
 use tokio::sync::Notify;
 
+use crate::state::acls::Operation;
 use super::partitioned::{self, indexed, topic};
 use crate::state::quotas::QuotaKind;
-use super::{Api, Ctx, Names, Refusal, Reply, str_bytes, topic_name};
+use super::{Api, Ctx, Names, Refusal, Reply, str_bytes, topic_name, Access};
 use crate::error::KafkaError;
-use crate::faults::rules::Fired;
+use super::Select;
 use crate::state::{Partition, State};
 
 /// Kafka's broker `fetch.max.bytes` (55 MiB): no response is larger, whatever the client
@@ -377,6 +378,7 @@ impl Api for Fetch {
     const VERSIONS: (i16, i16) = (4, 18);
     type Request = FetchRequest;
     type Response = FetchResponse;
+    const ACCESS: Access = Access::topic(Operation::Read);
 
     async fn handle(ctx: &Ctx<'_>, request: FetchRequest) -> Reply<FetchResponse> {
         Reply::Response(serve(ctx, request).await)
@@ -406,7 +408,7 @@ impl Api for Fetch {
     fn refuse<'a>(
         ctx: &'a Ctx<'_>,
         mut request: FetchRequest,
-        rule: &'a Fired,
+        rule: &'a dyn Select,
         code: ResponseError,
     ) -> Refusal<'a, Self> {
         let plan = partitioned::strip_selected(ctx, &mut request.topics, rule);
@@ -434,7 +436,7 @@ impl Api for Fetch {
         ctx: &Ctx<'_>,
         _request: &FetchRequest,
         reply: Reply<FetchResponse>,
-        rule: &Fired,
+        rule: &dyn Select,
         code: ResponseError,
     ) -> Reply<FetchResponse> {
         match reply {

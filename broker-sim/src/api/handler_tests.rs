@@ -53,6 +53,7 @@ fn ctx(shared: &Shared, broker_id: i32, version: i16) -> Ctx<'_> {
         answer_lost: false,
         request_bytes: 0,
         quota_throttle: &NO_THROTTLE,
+        principal: crate::state::acls::ANONYMOUS,
     }
 }
 

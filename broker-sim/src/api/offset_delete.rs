@@ -11,7 +11,8 @@ use kafka_protocol::messages::offset_delete_response::{
 };
 use kafka_protocol::messages::{OffsetDeleteRequest, OffsetDeleteResponse};
 
-use super::{Api, Ctx, Names, Reply, code};
+use crate::state::acls::Operation;
+use super::{Api, Ctx, Names, Reply, code, Access};
 
 fn serve(ctx: &Ctx<'_>, r: OffsetDeleteRequest) -> OffsetDeleteResponse {
     let partitions = r
@@ -59,6 +60,7 @@ impl Api for OffsetDelete {
     const VERSIONS: (i16, i16) = (0, 0);
     type Request = OffsetDeleteRequest;
     type Response = OffsetDeleteResponse;
+    const ACCESS: Access = Access::group(Operation::Delete).and_topic(Operation::Read);
 
     async fn handle(ctx: &Ctx<'_>, request: OffsetDeleteRequest) -> Reply<OffsetDeleteResponse> {
         Reply::Response(serve(ctx, request))

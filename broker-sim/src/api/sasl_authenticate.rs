@@ -8,7 +8,7 @@ use kafka_protocol::ResponseError;
 use kafka_protocol::messages::ApiKey;
 use kafka_protocol::messages::{SaslAuthenticateRequest, SaslAuthenticateResponse};
 
-use super::{Api, Ctx, Names, Reply, str_bytes};
+use super::{Api, Ctx, Names, Reply, str_bytes, Access};
 
 pub(crate) struct SaslAuthenticate;
 
@@ -17,6 +17,7 @@ impl Api for SaslAuthenticate {
     const VERSIONS: (i16, i16) = (0, 2);
     type Request = SaslAuthenticateRequest;
     type Response = SaslAuthenticateResponse;
+    const ACCESS: Access = Access::OPEN;
 
     async fn handle(_: &Ctx<'_>, _: SaslAuthenticateRequest) -> Reply<SaslAuthenticateResponse> {
         tracing::info!("SaslAuthenticate on a PLAINTEXT listener: ILLEGAL_SASL_STATE");

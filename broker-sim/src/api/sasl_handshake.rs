@@ -9,7 +9,7 @@ use kafka_protocol::ResponseError;
 use kafka_protocol::messages::ApiKey;
 use kafka_protocol::messages::{SaslHandshakeRequest, SaslHandshakeResponse};
 
-use super::{Api, Ctx, Names, Reply};
+use super::{Api, Ctx, Names, Reply, Access};
 
 pub(crate) struct SaslHandshake;
 
@@ -18,6 +18,7 @@ impl Api for SaslHandshake {
     const VERSIONS: (i16, i16) = (0, 1);
     type Request = SaslHandshakeRequest;
     type Response = SaslHandshakeResponse;
+    const ACCESS: Access = Access::OPEN;
 
     async fn handle(_: &Ctx<'_>, request: SaslHandshakeRequest) -> Reply<SaslHandshakeResponse> {
         tracing::info!(

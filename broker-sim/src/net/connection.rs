@@ -168,5 +168,7 @@ fn origin(broker_id: i32, client_host: &str, request_bytes: usize) -> Origin<'_>
         broker_id,
         client_host,
         request_bytes,
+        // PLAINTEXT listeners do not authenticate: Kafka's principal for them.
+        principal: crate::state::acls::ANONYMOUS,
     }
 }

@@ -5,6 +5,7 @@
 //! methods here, so a rule (a topic-name check, a size limit) is written once and a test's
 //! direct call fails exactly as a client's request would.
 
+pub mod acls;
 mod append;
 pub mod broker_configs;
 pub mod cleaner;
@@ -122,6 +123,8 @@ pub struct State {
     pub broker_configs: broker_configs::BrokerConfigs,
     /// The controller quorum DescribeQuorum shows (`quorum.rs`).
     quorum: quorum::Quorum,
+    /// ACL bindings, judged when `config.authorizer` is enabled.
+    pub acls: acls::Acls,
 }
 
 impl State {
@@ -152,6 +155,7 @@ impl State {
             telemetry: telemetry::Telemetry::new(seed),
             broker_configs,
             quorum: quorum::Quorum::default(),
+            acls: acls::Acls::default(),
         }
     }
 
