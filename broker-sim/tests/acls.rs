@@ -325,3 +325,24 @@ fn super_users_and_closed_clusters() {
     assert_eq!(created.results[0].error_code, 0);
     assert_eq!(open.remove_acls(&AclFilter::any()).len(), 2);
 }
+
+#[test]
+fn a_topic_given_by_id_is_judged_by_its_name() {
+    let cluster = open_cluster();
+    cluster.create_topic("closed", 1).unwrap();
+    let id = topic_id(&cluster, "closed");
+    cluster
+        .add_acl(binding(
+            ResourceType::Topic,
+            "closed",
+            AclOperation::Write,
+            Permission::Deny,
+        ))
+        .unwrap();
+    let mut conn = Conn::to_leader(&cluster, "closed", 0);
+    let answer = conn.send(13, &produce_request_by_id(id, 0, batch_of(&["a"])));
+    assert_eq!(
+        only_partition(&answer).error_code,
+        ResponseError::TopicAuthorizationFailed.code()
+    );
+}

@@ -12,6 +12,18 @@ pub struct Scenario {
     /// The prefix of every topic and group name the scenario uses.
     pub prefix: String,
     pub steps: Vec<Step>,
+    /// Whether the scenario needs the reference Kafka to run an authorizer (`Some(true)`)
+    /// or to run none (`Some(false)`); it is skipped otherwise.
+    pub authorizer: Option<bool>,
+}
+
+impl Scenario {
+    /// Runs only when the reference Kafka does (`true`) or does not (`false`) run an
+    /// authorizer.
+    pub fn needs_authorizer(mut self, on: bool) -> Scenario {
+        self.authorizer = Some(on);
+        self
+    }
 }
 
 pub struct Step {

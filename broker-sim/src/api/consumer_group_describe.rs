@@ -114,12 +114,18 @@ fn serve(ctx: &Ctx<'_>, r: ConsumerGroupDescribeRequest) -> ConsumerGroupDescrib
                 .with_group_id(id.clone())
                 .with_authorized_operations(super::group_operations(ctx, &id, asked));
             let version = ctx.version;
-            ctx.coordinated(&id, |state, _| Ok(describe(state, version, described.clone())))
+            let mut answer = ctx
+                .coordinated(&id, |state, _| Ok(describe(state, version, described.clone())))
                 .unwrap_or_else(|e| {
                     described
                         .with_error_code(e.code())
                         .with_error_message(None)
-                })
+                });
+            // Kafka reports the operations of a group it described without error only.
+            if answer.error_code != 0 {
+                answer.authorized_operations = i32::MIN;
+            }
+            answer
         }))
         .collect();
     ConsumerGroupDescribeResponse::default().with_groups(groups)

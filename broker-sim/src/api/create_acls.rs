@@ -79,7 +79,7 @@ impl Api for CreateAcls {
                 None => {
                     tracing::info!(?acl, "ACL created");
                     state.acls.add(acl);
-                    AclCreationResult::default().with_error_message(None)
+                    AclCreationResult::default()
                 }
             })
             .collect();

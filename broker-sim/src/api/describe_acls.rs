@@ -85,9 +85,7 @@ impl Api for DescribeAcls {
             });
         }
         Reply::Response(
-            DescribeAclsResponse::default()
-                .with_error_message(None)
-                .with_resources(resources(state.acls.list(&filter))),
+            DescribeAclsResponse::default().with_resources(resources(state.acls.list(&filter))),
         )
     }
 

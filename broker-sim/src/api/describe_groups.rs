@@ -36,7 +36,12 @@ fn serve(ctx: &Ctx<'_>, r: DescribeGroupsRequest) -> DescribeGroupsResponse {
             let answer = ctx.coordinated(&id, |state, _| {
                 Ok(describe(state, version, id.clone(), described.clone()))
             });
-            answer.unwrap_or_else(|e| described.with_error_code(e.code()))
+            let mut answer = answer.unwrap_or_else(|e| described.with_error_code(e.code()));
+            // Kafka reports the operations of a group it described without error only.
+            if answer.error_code != 0 {
+                answer.authorized_operations = i32::MIN;
+            }
+            answer
         }))
         .collect();
     DescribeGroupsResponse::default().with_groups(groups)

@@ -446,15 +446,24 @@ impl Api for Fetch {
     }
 }
 
-/// A refused partition's answer, as the handler writes its own failures.
+/// A refused partition's answer, as the handler writes its own failures: partitions
+/// Kafka refuses before reading (unknown, or not authorized) have an empty list of
+/// aborted transactions, the others a null one.
 fn error_entry(index: i32, code: i16) -> PartitionData {
+    let before_reading = [
+        ResponseError::UnknownTopicOrPartition,
+        ResponseError::UnknownTopicId,
+        ResponseError::TopicAuthorizationFailed,
+    ]
+    .iter()
+    .any(|e| e.code() == code);
     PartitionData::default()
         .with_partition_index(index)
         .with_error_code(code)
         .with_high_watermark(-1)
         .with_last_stable_offset(-1)
         .with_log_start_offset(-1)
-        .with_aborted_transactions(None)
+        .with_aborted_transactions(before_reading.then(Vec::new))
         .with_records(Some(Default::default()))
 }
 

@@ -43,10 +43,18 @@ impl<A: Api> Partial<'_, A> {
 /// Judges the request against the ACLs.
 pub(super) fn judge<A: Api>(ctx: &Ctx<'_>, request: &A::Request) -> Verdict {
     let access = A::ACCESS;
-    let state = ctx.shared.lock();
-    if !state.config.authorizer.enabled {
+    if !ctx.shared.lock().config.authorizer.enabled {
         return Verdict::default();
     }
+    // `names` may read the state (topic ids), so it runs before the lock is taken.
+    let needs_names =
+        access.transactional_id.is_some() || access.group.is_some() || access.topic.is_some();
+    let names = if needs_names {
+        A::names(ctx, request)
+    } else {
+        crate::api::Names::default()
+    };
+    let state = ctx.shared.lock();
     if let Some(op) = access.cluster
         && !ctx.allowed_on_cluster(&state, op)
     {
@@ -55,10 +63,6 @@ pub(super) fn judge<A: Api>(ctx: &Ctx<'_>, request: &A::Request) -> Verdict {
             ..Verdict::default()
         };
     }
-    if access.transactional_id.is_none() && access.group.is_none() && access.topic.is_none() {
-        return Verdict::default();
-    }
-    let names = A::names(ctx, request);
     if let Some(op) = access.transactional_id
         && names
             .transactional_ids

@@ -72,6 +72,7 @@ pub fn scenario(
         id,
         api: key,
         prefix,
+        authorizer: None,
     }
 }
 
