@@ -18,6 +18,7 @@ use kafka_protocol::messages::delete_records_request::{
 };
 use kafka_protocol::messages::delete_topics_request::DeleteTopicState;
 use kafka_protocol::messages::describe_configs_request::DescribeConfigsResource;
+use kafka_protocol::messages::describe_producers_request::TopicRequest;
 use kafka_protocol::messages::incremental_alter_configs_request::{
     AlterConfigsResource, AlterableConfig,
 };
@@ -25,9 +26,9 @@ use kafka_protocol::messages::metadata_request::MetadataRequestTopic;
 use kafka_protocol::messages::{
     ApiKey, CreateAclsRequest, CreatePartitionsRequest, CreateTopicsRequest, DeleteAclsRequest,
     DeleteGroupsRequest, DeleteRecordsRequest, DeleteTopicsRequest, DescribeAclsRequest,
-    DescribeConfigsRequest, DescribeGroupsRequest, FindCoordinatorRequest,
-    IncrementalAlterConfigsRequest, InitProducerIdRequest, JoinGroupRequest, MetadataRequest,
-    ResponseKind,
+    DescribeConfigsRequest, DescribeGroupsRequest, DescribeProducersRequest,
+    FindCoordinatorRequest, IncrementalAlterConfigsRequest, InitProducerIdRequest,
+    JoinGroupRequest, MetadataRequest, ResponseKind,
 };
 
 use super::groups::{commit, fetch_offsets, find};
@@ -467,6 +468,30 @@ fn topics(out: &mut Vec<Scenario>) {
                     &t,
                     ALL,
                     vec![Step::new(ApiKey::DeleteRecords, v, r)],
+                ));
+                steps
+            })
+            .needs_authorizer(true),
+        );
+    }
+    for v in latest(ApiKey::DescribeProducers) {
+        out.push(
+            scenario(ApiKey::DescribeProducers, v, "denied-topic", |p| {
+                let (t, ok) = (format!("{p}t"), format!("{p}ok"));
+                let request = |name: &str| {
+                    TopicRequest::default()
+                        .with_name(topic(name))
+                        .with_partition_indexes(vec![0])
+                };
+                let r = DescribeProducersRequest::default()
+                    .with_topics(vec![request(&t), request(&ok)]);
+                let mut steps = create_topic(&t, 1);
+                steps.extend(create_topic(&ok, 1));
+                steps.extend(denied(
+                    TOPIC,
+                    &t,
+                    READ,
+                    vec![Step::new(ApiKey::DescribeProducers, v, r)],
                 ));
                 steps
             })
