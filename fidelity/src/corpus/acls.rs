@@ -23,12 +23,15 @@ use kafka_protocol::messages::incremental_alter_configs_request::{
     AlterConfigsResource, AlterableConfig,
 };
 use kafka_protocol::messages::metadata_request::MetadataRequestTopic;
+use kafka_protocol::messages::offset_delete_request::{
+    OffsetDeleteRequestPartition, OffsetDeleteRequestTopic,
+};
 use kafka_protocol::messages::{
     ApiKey, CreateAclsRequest, CreatePartitionsRequest, CreateTopicsRequest, DeleteAclsRequest,
     DeleteGroupsRequest, DeleteRecordsRequest, DeleteTopicsRequest, DescribeAclsRequest,
     DescribeConfigsRequest, DescribeGroupsRequest, DescribeProducersRequest,
     FindCoordinatorRequest, IncrementalAlterConfigsRequest, InitProducerIdRequest,
-    JoinGroupRequest, MetadataRequest, ResponseKind,
+    JoinGroupRequest, MetadataRequest, OffsetDeleteRequest, ResponseKind,
 };
 
 use super::groups::{commit, fetch_offsets, find};
@@ -601,6 +604,36 @@ fn groups(out: &mut Vec<Scenario>) {
                 let (g, t) = (format!("{p}g"), format!("{p}t"));
                 let mut steps = create_topic(&t, 2);
                 steps.extend(denied(TOPIC, &t, READ, vec![commit(v, &g, &t)]));
+                steps
+            })
+            .needs_authorizer(true),
+        );
+    }
+    for v in latest(ApiKey::OffsetDelete) {
+        out.push(
+            scenario(ApiKey::OffsetDelete, v, "denied-topic", |p| {
+                let (g, t, ok) = (format!("{p}g"), format!("{p}t"), format!("{p}ok"));
+                let mut steps = create_topic(&t, 2);
+                steps.extend(create_topic(&ok, 2));
+                steps.push(find(4, &g, 0).setup());
+                steps.push(commit(9, &g, &t).setup());
+                steps.push(commit(9, &g, &ok).setup());
+                let topic_entry = |name: &str| {
+                    OffsetDeleteRequestTopic::default()
+                        .with_name(topic(name))
+                        .with_partitions(vec![
+                            OffsetDeleteRequestPartition::default().with_partition_index(0),
+                        ])
+                };
+                let r = OffsetDeleteRequest::default()
+                    .with_group_id(group(&g))
+                    .with_topics(vec![topic_entry(&t), topic_entry(&ok)]);
+                steps.extend(denied(
+                    TOPIC,
+                    &t,
+                    READ,
+                    vec![Step::new(ApiKey::OffsetDelete, v, r)],
+                ));
                 steps
             })
             .needs_authorizer(true),
