@@ -19,7 +19,7 @@ use kafka_protocol::messages::offset_fetch_response::{
 };
 use kafka_protocol::messages::{OffsetFetchRequest, OffsetFetchResponse, TopicName};
 
-use crate::state::acls::Operation;
+use crate::state::acls::{Operation, ResourceType};
 use super::partitioned::{self, Plan, indexed, topic};
 use super::{Api, Ctx, Names, Refusal, Reply, str_bytes, topic_name, Access};
 use crate::faults::rules::TopicRef;
@@ -127,8 +127,14 @@ fn fetch(
             state.groups.validate_consumer_fetch(group_id, member_id, *epoch)?;
         }
         let found = state.fetch_offsets(group_id, topics.clone())?;
+        // Asked for every topic, the group's offsets of topics the requester may not
+        // describe are left out, as Kafka does.
+        let all = topics.is_none();
         Ok(found
             .into_iter()
+            .filter(|(topic, _)| {
+                !all || ctx.allowed(state, ResourceType::Topic, topic, Operation::Describe)
+            })
             .map(|(topic, offsets)| {
                 let rows = offsets
                     .into_iter()

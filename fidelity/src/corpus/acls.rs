@@ -26,12 +26,13 @@ use kafka_protocol::messages::metadata_request::MetadataRequestTopic;
 use kafka_protocol::messages::offset_delete_request::{
     OffsetDeleteRequestPartition, OffsetDeleteRequestTopic,
 };
+use kafka_protocol::messages::offset_fetch_request::OffsetFetchRequestGroup;
 use kafka_protocol::messages::{
     ApiKey, CreateAclsRequest, CreatePartitionsRequest, CreateTopicsRequest, DeleteAclsRequest,
     DeleteGroupsRequest, DeleteRecordsRequest, DeleteTopicsRequest, DescribeAclsRequest,
     DescribeConfigsRequest, DescribeGroupsRequest, DescribeProducersRequest,
     FindCoordinatorRequest, IncrementalAlterConfigsRequest, InitProducerIdRequest,
-    JoinGroupRequest, MetadataRequest, OffsetDeleteRequest, ResponseKind,
+    JoinGroupRequest, MetadataRequest, OffsetDeleteRequest, OffsetFetchRequest, ResponseKind,
 };
 
 use super::groups::{commit, fetch_offsets, find};
@@ -604,6 +605,38 @@ fn groups(out: &mut Vec<Scenario>) {
                 let (g, t) = (format!("{p}g"), format!("{p}t"));
                 let mut steps = create_topic(&t, 2);
                 steps.extend(denied(TOPIC, &t, READ, vec![commit(v, &g, &t)]));
+                steps
+            })
+            .needs_authorizer(true),
+        );
+    }
+    for v in latest(ApiKey::OffsetFetch).into_iter().chain([7]) {
+        // Every topic of the group: those it may not describe are left out.
+        out.push(
+            scenario(ApiKey::OffsetFetch, v, "all-topics-one-denied", |p| {
+                let (g, t, ok) = (format!("{p}g"), format!("{p}t"), format!("{p}ok"));
+                let mut steps = create_topic(&t, 2);
+                steps.extend(create_topic(&ok, 2));
+                steps.push(find(4, &g, 0).setup());
+                steps.push(commit(9, &g, &t).setup());
+                steps.push(commit(9, &g, &ok).setup());
+                let r = if v >= 8 {
+                    OffsetFetchRequest::default().with_groups(vec![
+                        OffsetFetchRequestGroup::default()
+                            .with_group_id(group(&g))
+                            .with_topics(None),
+                    ])
+                } else {
+                    OffsetFetchRequest::default()
+                        .with_group_id(group(&g))
+                        .with_topics(None)
+                };
+                steps.extend(denied(
+                    TOPIC,
+                    &t,
+                    DESCRIBE,
+                    vec![Step::new(ApiKey::OffsetFetch, v, r)],
+                ));
                 steps
             })
             .needs_authorizer(true),
