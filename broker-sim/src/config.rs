@@ -260,6 +260,20 @@ pub struct BrokerConfig {
     pub history_limit: usize,
     /// Listeners, SASL mechanisms and re-authentication.
     pub security: crate::security::SecurityConfig,
+    /// Whether an authorizer runs, and its settings (`state::acls`).
+    pub authorizer: AuthorizerConfig,
+}
+
+/// Kafka's authorizer settings: `authorizer.class.name` (Kafka's `StandardAuthorizer`
+/// when enabled; none by default, when every request is allowed and the ACL APIs answer
+/// SECURITY_DISABLED), `super.users` and `allow.everyone.if.no.acl.found`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuthorizerConfig {
+    pub enabled: bool,
+    /// Principals ("User:admin") allowed everything.
+    pub super_users: Vec<std::string::String>,
+    /// Whether a resource no ACL names is open to everyone (Kafka's default: false).
+    pub allow_everyone_if_no_acl_found: bool,
 }
 
 /// The transaction coordinator's settings.
@@ -471,6 +485,7 @@ mod tests {
             transactions: TransactionConfig::default(),
             history_limit: DEFAULT_HISTORY_LIMIT,
             security: crate::security::SecurityConfig::default(),
+            authorizer: AuthorizerConfig::default(),
         };
         let described = broker.entries(1);
         let value = |name: &str| {
@@ -562,6 +577,7 @@ impl Default for BrokerConfig {
             transactions: TransactionConfig::default(),
             history_limit: DEFAULT_HISTORY_LIMIT,
             security: crate::security::SecurityConfig::default(),
+            authorizer: AuthorizerConfig::default(),
         }
     }
 }

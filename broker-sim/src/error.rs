@@ -67,6 +67,10 @@ pub fn kafka_message(code: ResponseError) -> String {
         }
         E::GroupIdNotFound => "The group id does not exist.",
         E::NonEmptyGroup => "The group is not empty.",
+        E::TopicAuthorizationFailed => "Topic authorization failed.",
+        E::GroupAuthorizationFailed => "Group authorization failed.",
+        E::ClusterAuthorizationFailed => "Cluster authorization failed.",
+        E::TransactionalIdAuthorizationFailed => "Transactional Id authorization failed.",
         other => return format!("{other:?}"),
     }
     .to_string()

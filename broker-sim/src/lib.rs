@@ -64,6 +64,9 @@ pub use faults::{Fault, FaultAction, FaultId, FaultStatus, Selector};
 pub use kafka_protocol::ResponseError;
 pub use kafka_protocol::messages::ApiKey;
 pub use security::{Listener, SaslMechanism, SecurityProtocol};
+pub use state::acls::{
+    AclBinding, AclFilter, Operation as AclOperation, PatternType, Permission, ResourceType,
+};
 pub use state::counters::{PartitionStats, TopicStats};
 pub use state::groups::{GroupState, OffsetReset};
 pub use state::history::{AssignedMember, CommitSource, History, HistoryEvent};

@@ -80,6 +80,15 @@ struct Args {
     /// Kafka's unclean.leader.election.enable: an out-of-sync replica may take over.
     #[arg(long)]
     unclean_leader_election: bool,
+    /// Run an authorizer (Kafka's StandardAuthorizer): requests are judged by ACLs.
+    #[arg(long)]
+    authorizer: bool,
+    /// Kafka's super.users: a principal allowed everything (repeatable).
+    #[arg(long = "super-user", value_name = "PRINCIPAL")]
+    super_users: Vec<String>,
+    /// Kafka's allow.everyone.if.no.acl.found: a resource no ACL names is open to all.
+    #[arg(long)]
+    allow_everyone_if_no_acl_found: bool,
     /// Kafka's replica.lag.time.max.ms: a follower this far behind leaves the ISR.
     #[arg(long, value_name = "MS")]
     replica_lag_time_max_ms: Option<u64>,
@@ -305,6 +314,12 @@ fn cluster_builder(args: Args) -> ClusterBuilder {
     }
     if let Some(n) = args.min_insync_replicas {
         builder = builder.min_insync_replicas(n);
+    }
+    builder = builder
+        .authorizer(args.authorizer)
+        .allow_everyone_if_no_acl_found(args.allow_everyone_if_no_acl_found);
+    for principal in &args.super_users {
+        builder = builder.super_user(principal);
     }
     if args.unclean_leader_election {
         builder = builder.unclean_leader_election(true);

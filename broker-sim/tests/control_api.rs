@@ -1152,3 +1152,46 @@ fn listeners_protocols(sim: &BrokerSim) -> Vec<String> {
         .map(|l| l["protocol"].as_str().unwrap().to_string())
         .collect()
 }
+
+#[test]
+fn acls_posted_as_json_are_listed_enforced_and_deleted_by_filter() {
+    let sim = BrokerSim::start_with(&[
+        "--topic",
+        "t:1",
+        "--authorizer",
+        "--allow-everyone-if-no-acl-found",
+    ]);
+    let (status, created) = sim.post(
+        "/v1/acls",
+        r#"{"resource_type": "topic", "resource_name": "t", "principal": "User:ANONYMOUS",
+            "operation": "WRITE", "permission": "DENY"}"#,
+    );
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(created["pattern_type"], "LITERAL");
+    assert_eq!(created["host"], "*");
+    let listed = sim.get_ok("/v1/acls");
+    assert_eq!(listed["acls"].as_array().unwrap().len(), 1, "{listed}");
+
+    let record = [new_record(None, Some(b"v"), &[], BASE_TIMESTAMP)];
+    let (error, _) = sim.produce("t", 0, &record);
+    assert_error(
+        error,
+        ResponseError::TopicAuthorizationFailed,
+        "produce under a DENY",
+    );
+
+    assert_error_answer(
+        sim.post(
+            "/v1/acls",
+            r#"{"resource_type": "TABLE", "resource_name": "t", "principal": "User:a",
+                "operation": "READ", "permission": "ALLOW"}"#,
+        ),
+        400,
+        "unknown resource type",
+    );
+    let (status, deleted) = sim.delete("/v1/acls");
+    assert_eq!(status, 200, "{deleted}");
+    assert_eq!(deleted["deleted"].as_array().unwrap().len(), 1, "{deleted}");
+    let (error, _) = sim.produce("t", 0, &record);
+    assert_no_error(error, "produce once the ACL is gone");
+}

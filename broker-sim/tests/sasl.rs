@@ -258,7 +258,10 @@ fn a_fault_rule_can_select_the_principal_a_connection_logged_in_as() {
         )
         .unwrap();
     let mut alice = sasl_conn(&cluster);
-    assert_eq!(plain_login(&mut alice, "alice", "alice-secret").error_code, 0);
+    assert_eq!(
+        plain_login(&mut alice, "alice", "alice-secret").error_code,
+        0
+    );
     let mut bob = sasl_conn(&cluster);
     assert_eq!(plain_login(&mut bob, "bob", "bob-secret").error_code, 0);
     let request = metadata_request(&["t"]);

@@ -2,14 +2,17 @@
 # Starts a reference Apache Kafka 4.1 cluster in KRaft mode on loopback, for the
 # differential suite (and anyone who wants to compare by hand):
 #
-#   fidelity/kafka/start.sh [--brokers N] [--port P]
+#   fidelity/kafka/start.sh [--brokers N] [--port P] [--authorizer]
 #
 # N nodes (default 1), each broker and controller in one JVM, on ports P, P+1, … (default
 # 29092) with controllers on P+100, … and a SASL_PLAINTEXT listener on P+200, … (PLAIN
 # user alice/alice-secret, SCRAM-SHA-256/512 for users AlterUserScramCredentials adds,
 # OAUTHBEARER with unsecured tokens). Settings follow broker-sim's defaults where Kafka's
 # differ for tests: group.initial.rebalance.delay.ms 0; replication factors and min ISR fit
-# the node count. Prints `PIDS=…` (the JVMs) and `BOOTSTRAP=host:port,…` once every broker
+# the node count. With --authorizer the brokers run Kafka's StandardAuthorizer with
+# allow.everyone.if.no.acl.found=true: every request is allowed until an ACL names its
+# resource, and the ACL APIs work.
+# Prints `PIDS=…` (the JVMs) and `BOOTSTRAP=host:port,…` once every broker
 # accepts connections,
 # then stays in the foreground; on exit (or SIGINT/SIGTERM) it stops the JVMs and removes
 # their data. Kafka's jars come from Maven Central through fidelity/kafka/pom.xml, into
@@ -19,10 +22,12 @@ here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 brokers=1
 port=29092
+authorizer=false
 while [ $# -gt 0 ]; do
   case "$1" in
     --brokers) brokers="$2"; shift 2 ;;
     --port) port="$2"; shift 2 ;;
+    --authorizer) authorizer=true; shift ;;
     *) echo "start.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -96,6 +101,15 @@ transaction.state.log.min.isr=1
 min.insync.replicas=1
 group.initial.rebalance.delay.ms=0
 CONF
+  if [ "$authorizer" = true ]; then
+    # Brokers, controllers and clients are all User:ANONYMOUS on these PLAINTEXT
+    # listeners, so no super user: the nodes rely on the CLUSTER resource having no ACL
+    # (allowed to everyone), and scenarios only set ACLs on their own topics and groups.
+    cat >> "$dir/server.properties" <<CONF
+authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+allow.everyone.if.no.acl.found=true
+CONF
+  fi
   java -cp "$lib/*" kafka.tools.StorageTool format -t "$cluster_id" -c "$dir/server.properties" >/dev/null
   java -Xms256m -Xmx768m -XX:+UseSerialGC \
     -Dlog4j2.configurationFile="$run/log4j2.properties" -Dkafka.logs.dir="$dir" \

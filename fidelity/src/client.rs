@@ -45,6 +45,9 @@ pub fn run(classpath: &str, kafka: &str, prefix: &str) -> Result<Outcome, String
     let cluster = Cluster::builder()
         .brokers(1)
         .seed(crate::SEED)
+        // Configured as the reference Kafka is (see `crate::sim`).
+        .authorizer(crate::AUTHORIZER.load(std::sync::atomic::Ordering::Relaxed))
+        .allow_everyone_if_no_acl_found(true)
         .start()
         .map_err(|e| format!("broker-sim does not start: {e}"))?;
     let sim_lines = observe(classpath, &cluster.bootstrap_servers(), prefix)?;

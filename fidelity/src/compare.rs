@@ -15,7 +15,8 @@
 //!   keeps only the scenario's transactional ids; AddPartitionsToTxn's topics and
 //!   partitions, ListTransactions' ids, DescribeTransactions' topics, WriteTxnMarkers'
 //!   partitions, AlterReplicaLogDirs' results, the SCRAM APIs' users and the client-quota
-//!   APIs' entities are put in order (describing every user keeps the scenario's users,
+//!   APIs' entities, and DescribeAcls' and DeleteAcls' bindings are put in order
+//!   (describing every user keeps the scenario's users,
 //!   describing quotas by type keeps the scenario's entities),
 //!   because Kafka lists them in its hash maps' order;
 //! - **clock**: times a broker reads from its own clock (a transaction's start time, a
@@ -239,6 +240,39 @@ pub fn scope(answer: &mut ResponseKind, prefix: &str) {
                 .sort_by(|x, y| x.topic.cmp(&y.topic));
             for t in &mut e.replica_election_results {
                 t.partition_result.sort_by_key(|p| p.partition_id);
+            }
+        }
+        // Kafka keeps ACLs in a hash map by id: their listings come in its order.
+        ResponseKind::DescribeAcls(d) => {
+            let key =
+                |r: &kafka_protocol::messages::describe_acls_response::DescribeAclsResource| {
+                    (r.resource_type, r.resource_name.to_string(), r.pattern_type)
+                };
+            d.resources.sort_by_key(key);
+            for r in &mut d.resources {
+                r.acls.sort_by_key(|a| {
+                    (
+                        a.principal.to_string(),
+                        a.host.to_string(),
+                        a.operation,
+                        a.permission_type,
+                    )
+                });
+            }
+        }
+        ResponseKind::DeleteAcls(d) => {
+            for f in &mut d.filter_results {
+                f.matching_acls.sort_by_key(|a| {
+                    (
+                        a.resource_type,
+                        a.resource_name.to_string(),
+                        a.pattern_type,
+                        a.principal.to_string(),
+                        a.host.to_string(),
+                        a.operation,
+                        a.permission_type,
+                    )
+                });
             }
         }
         // Kafka answers from a hash map of partitions; clients key the results by name.

@@ -75,6 +75,23 @@ fn main() {
         .collect();
     check_unique(&corpus);
     wait_for_kafka(&args.kafka);
+    let authorizer = kafka_runs_an_authorizer(&args.kafka);
+    AUTHORIZER.store(authorizer, std::sync::atomic::Ordering::Relaxed);
+    let before = corpus.len();
+    let corpus: Vec<Scenario> = corpus
+        .into_iter()
+        .filter(|s| s.authorizer.is_none_or(|a| a == authorizer))
+        .collect();
+    eprintln!(
+        "the reference Kafka runs {}: {} scenarios that need {} skipped",
+        if authorizer {
+            "an authorizer"
+        } else {
+            "no authorizer"
+        },
+        before - corpus.len(),
+        if authorizer { "none" } else { "one" },
+    );
     let mut results = Vec::with_capacity(corpus.len());
     let started = Instant::now();
     for s in &corpus {
@@ -150,6 +167,35 @@ fn wait_for_kafka(addr: &str) {
     }
 }
 
+/// Whether the reference Kafka runs an authorizer, which broker-sim then runs too.
+static AUTHORIZER: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Whether the reference Kafka runs an authorizer: without one it answers DescribeAcls
+/// with SECURITY_DISABLED. (`fidelity/kafka/start.sh --authorizer` runs Kafka's
+/// StandardAuthorizer with `allow.everyone.if.no.acl.found=true`.)
+fn kafka_runs_an_authorizer(addr: &str) -> bool {
+    let request = kafka_protocol::messages::DescribeAclsRequest::default()
+        .with_resource_type_filter(2)
+        .with_resource_name_filter(Some(kafka_protocol::protocol::StrBytes::from_static_str(
+            "fidelity-probe",
+        )))
+        .with_pattern_type_filter(3)
+        .with_principal_filter(None)
+        .with_host_filter(None)
+        .with_operation(1)
+        .with_permission_type(1);
+    let mut conn = Conn::connect(addr).expect("the reference Kafka accepts connections");
+    match conn.exchange(ApiKey::DescribeAcls, 3, &request.into()) {
+        Outcome::Answer(answer, _) => match *answer {
+            kafka_protocol::messages::ResponseKind::DescribeAcls(d) => {
+                d.error_code != kafka_protocol::ResponseError::SecurityDisabled.code()
+            }
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
 /// A fresh single-broker broker-sim with the reference Kafka's settings, on `ports` (its
 /// PLAINTEXT and SASL_PLAINTEXT listeners'; 0: any free one). The determinism check runs
 /// its second cluster on the first one's ports, since answers name the broker's port.
@@ -171,6 +217,8 @@ fn sim((port, sasl_port): (u16, u16)) -> Cluster {
             )
             .sasl_user("alice", "alice-secret")
             .connections_max_reauth(Duration::from_secs(3600))
+            .authorizer(AUTHORIZER.load(std::sync::atomic::Ordering::Relaxed))
+            .allow_everyone_if_no_acl_found(true)
             .start()
         {
             Ok(cluster) => return cluster,

@@ -15,11 +15,21 @@ pub struct Scenario {
     /// Sent on the SASL_PLAINTEXT listener (the reference Kafka's on its port + 200;
     /// broker-sim's second listener), by a connection that has not logged in.
     pub sasl: bool,
+    /// Whether the scenario needs the reference Kafka to run an authorizer (`Some(true)`)
+    /// or to run none (`Some(false)`); it is skipped otherwise.
+    pub authorizer: Option<bool>,
 }
 
 impl Scenario {
     pub fn over_sasl(mut self) -> Scenario {
         self.sasl = true;
+        self
+    }
+
+    /// Runs only when the reference Kafka does (`true`) or does not (`false`) run an
+    /// authorizer.
+    pub fn needs_authorizer(mut self, on: bool) -> Scenario {
+        self.authorizer = Some(on);
         self
     }
 }

@@ -31,6 +31,13 @@ pub fn partition_for_key(key: &[u8], partitions: i32) -> i32 {
     (murmur2(key) & 0x7fff_ffff) % partitions
 }
 
+/// Java's `String.hashCode`: where Kafka's answers follow a `HashMap`'s or `HashSet`'s
+/// order (or a hash picks a coordinator), broker-sim follows it too.
+pub fn java_string_hash(s: &str) -> i32 {
+    s.encode_utf16()
+        .fold(0i32, |h, c| h.wrapping_mul(31).wrapping_add(c as i32))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,8 +12,9 @@ use kafka_protocol::ResponseError;
 use kafka_protocol::messages::ApiKey;
 use kafka_protocol::messages::{AddOffsetsToTxnRequest, AddOffsetsToTxnResponse};
 
+use crate::state::acls::Operation;
 use super::init_producer_id::fenced_before;
-use super::{Api, Ctx, Names, Reply};
+use super::{Api, Ctx, Names, Reply, Access};
 use crate::state::transactions::Caller;
 
 fn serve(ctx: &Ctx<'_>, request: AddOffsetsToTxnRequest) -> AddOffsetsToTxnResponse {
@@ -51,6 +52,7 @@ impl Api for AddOffsetsToTxn {
     const VERSIONS: (i16, i16) = (0, 4);
     type Request = AddOffsetsToTxnRequest;
     type Response = AddOffsetsToTxnResponse;
+    const ACCESS: Access = Access::transactional_id(Operation::Write).and_group(Operation::Read);
 
     async fn handle(ctx: &Ctx<'_>, request: AddOffsetsToTxnRequest) -> Reply<AddOffsetsToTxnResponse> {
         Reply::Response(serve(ctx, request))

@@ -23,8 +23,9 @@ use kafka_protocol::messages::add_partitions_to_txn_response::{
 };
 use kafka_protocol::messages::{AddPartitionsToTxnRequest, AddPartitionsToTxnResponse};
 
+use crate::state::acls::{Operation, ResourceType};
 use super::init_producer_id::fenced_before;
-use super::{Api, Ctx, Names, Reply};
+use super::{Api, Ctx, Names, Reply, Access};
 use crate::error::KafkaError;
 use crate::state::transactions::Caller;
 
@@ -143,11 +144,15 @@ impl Api for AddPartitionsToTxn {
     const VERSIONS: (i16, i16) = (0, 5);
     type Request = AddPartitionsToTxnRequest;
     type Response = AddPartitionsToTxnResponse;
+    const ACCESS: Access = Access::HANDLER;
 
     async fn handle(
         ctx: &Ctx<'_>,
         request: AddPartitionsToTxnRequest,
     ) -> Reply<AddPartitionsToTxnResponse> {
+        if let Some(answer) = refused(ctx, &request) {
+            return Reply::Response(answer);
+        }
         Reply::Response(serve(ctx, request))
     }
 
@@ -186,6 +191,50 @@ impl Api for AddPartitionsToTxn {
     fn set_throttle(response: &mut AddPartitionsToTxnResponse, ms: i32) {
         response.throttle_time_ms = ms;
     }
+}
+
+/// Kafka's authorization: from v4 (brokers' batched verification) CLUSTER_ACTION on the
+/// cluster; before, WRITE on the transactional id (TRANSACTIONAL_ID_AUTHORIZATION_FAILED
+/// on every partition) and on every topic: the unauthorized partitions answer
+/// TOPIC_AUTHORIZATION_FAILED, the others OPERATION_NOT_ATTEMPTED, and nothing is added.
+fn refused(ctx: &Ctx<'_>, request: &AddPartitionsToTxnRequest) -> Option<AddPartitionsToTxnResponse> {
+    let v = ctx.version;
+    let state = ctx.shared.lock();
+    if v >= 4 {
+        return (!ctx.allowed_on_cluster(&state, Operation::ClusterAction)).then(|| {
+            AddPartitionsToTxn::error_response(request, v, ResponseError::ClusterAuthorizationFailed)
+        });
+    }
+    let id = &request.v3_and_below_transactional_id;
+    if !ctx.allowed(&state, ResourceType::TransactionalId, id, Operation::Write) {
+        return Some(AddPartitionsToTxn::error_response(
+            request,
+            v,
+            ResponseError::TransactionalIdAuthorizationFailed,
+        ));
+    }
+    let denied = |t: &AddPartitionsToTxnTopic| {
+        !ctx.allowed(&state, ResourceType::Topic, &t.name, Operation::Write)
+    };
+    if !request.v3_and_below_topics.iter().any(denied) {
+        return None;
+    }
+    let results = request
+        .v3_and_below_topics
+        .iter()
+        .map(|t| {
+            let code = if denied(t) {
+                ResponseError::TopicAuthorizationFailed
+            } else {
+                ResponseError::OperationNotAttempted
+            };
+            every_partition(std::slice::from_ref(t), code)
+                .into_iter()
+                .next()
+                .unwrap_or_default()
+        })
+        .collect();
+    Some(AddPartitionsToTxnResponse::default().with_results_by_topic_v3_and_below(results))
 }
 
 fn every_partition(

@@ -9,7 +9,8 @@ use kafka_protocol::ResponseError;
 use kafka_protocol::messages::ApiKey;
 use kafka_protocol::messages::{AddRaftVoterRequest, AddRaftVoterResponse};
 
-use super::{Api, Ctx, Names, Reply, str_bytes};
+use crate::state::acls::Operation;
+use super::{Api, Ctx, Names, Reply, str_bytes, Access};
 use crate::state::quorum::VoterChange;
 
 fn serve(ctx: &Ctx<'_>, request: AddRaftVoterRequest) -> AddRaftVoterResponse {
@@ -32,6 +33,7 @@ impl Api for AddRaftVoter {
     const VERSIONS: (i16, i16) = (0, 0);
     type Request = AddRaftVoterRequest;
     type Response = AddRaftVoterResponse;
+    const ACCESS: Access = Access::cluster(Operation::Alter);
 
     async fn handle(ctx: &Ctx<'_>, request: AddRaftVoterRequest) -> Reply<AddRaftVoterResponse> {
         Reply::Response(serve(ctx, request))

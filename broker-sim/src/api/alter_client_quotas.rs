@@ -9,7 +9,8 @@ use kafka_protocol::messages::ApiKey;
 use kafka_protocol::messages::alter_client_quotas_response::{EntityData, EntryData};
 use kafka_protocol::messages::{AlterClientQuotasRequest, AlterClientQuotasResponse};
 
-use super::{Api, Ctx, Names, Reply, str_bytes};
+use crate::state::acls::Operation;
+use super::{Api, Ctx, Names, Reply, str_bytes, Access};
 use crate::state::quotas::{QuotaAlteration, QuotaEntity};
 
 /// An entity as the request gives it (a type named twice: the last name, as Kafka's map).
@@ -72,6 +73,7 @@ impl Api for AlterClientQuotas {
     const VERSIONS: (i16, i16) = (0, 1);
     type Request = AlterClientQuotasRequest;
     type Response = AlterClientQuotasResponse;
+    const ACCESS: Access = Access::cluster(Operation::AlterConfigs);
 
     async fn handle(ctx: &Ctx<'_>, request: AlterClientQuotasRequest) -> Reply<AlterClientQuotasResponse> {
         Reply::Response(serve(ctx, request))

@@ -11,10 +11,11 @@ use kafka_protocol::messages::ApiKey;
 use kafka_protocol::messages::alter_configs_response::AlterConfigsResourceResponse;
 use kafka_protocol::messages::{AlterConfigsRequest, AlterConfigsResponse};
 
+use crate::state::acls::Operation;
 use super::incremental_alter_configs::{
     BROKER, TOPIC, broker_resource, result_message, unknown_resource,
 };
-use super::{Api, Ctx, Names, Reply};
+use super::{Api, Ctx, Names, Reply, Access};
 use crate::error::KafkaError;
 
 fn serve(ctx: &Ctx<'_>, request: AlterConfigsRequest) -> AlterConfigsResponse {
@@ -29,7 +30,11 @@ fn serve(ctx: &Ctx<'_>, request: AlterConfigsRequest) -> AlterConfigsResponse {
                 .iter()
                 .map(|c| (c.name.to_string(), c.value.as_ref().map(|v| v.to_string())))
                 .collect();
-            let outcome: Result<(), KafkaError> = match r.resource_type {
+            let refused = super::config_resource_refused(ctx, &state, r.resource_type, &name, Operation::AlterConfigs);
+            let outcome: Result<(), KafkaError> = match refused {
+                // A refused resource is not looked at (Kafka answers it apart).
+                Some(code) => Err(KafkaError::new(code, crate::error::kafka_message(code))),
+                None => match r.resource_type {
                 TOPIC => {
                     let overrides: BTreeMap<String, String> = configs
                         .into_iter()
@@ -44,6 +49,7 @@ fn serve(ctx: &Ctx<'_>, request: AlterConfigsRequest) -> AlterConfigsResponse {
                     state.alter_broker_configs(&name, &ops, true, request.validate_only)
                 }),
                 other => Err(unknown_resource(other)),
+            },
             };
             let (code, message) = result_message(outcome);
             AlterConfigsResourceResponse::default()
@@ -66,6 +72,7 @@ impl Api for AlterConfigs {
     const VERSIONS: (i16, i16) = (0, 2);
     type Request = AlterConfigsRequest;
     type Response = AlterConfigsResponse;
+    const ACCESS: Access = Access::HANDLER;
 
     async fn handle(ctx: &Ctx<'_>, request: AlterConfigsRequest) -> Reply<AlterConfigsResponse> {
         Reply::Response(serve(ctx, request))

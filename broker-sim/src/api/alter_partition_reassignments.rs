@@ -13,7 +13,8 @@ use kafka_protocol::messages::{
     AlterPartitionReassignmentsRequest, AlterPartitionReassignmentsResponse,
 };
 
-use super::{Api, Ctx, Names, Reply, str_bytes};
+use crate::state::acls::Operation;
+use super::{Api, Ctx, Names, Reply, str_bytes, Access};
 use crate::error::KafkaError;
 
 fn serve(
@@ -84,6 +85,7 @@ impl Api for AlterPartitionReassignments {
     const VERSIONS: (i16, i16) = (0, 1);
     type Request = AlterPartitionReassignmentsRequest;
     type Response = AlterPartitionReassignmentsResponse;
+    const ACCESS: Access = Access::cluster(Operation::Alter);
 
     async fn handle(
         ctx: &Ctx<'_>,

@@ -15,8 +15,9 @@ use kafka_protocol::messages::alter_replica_log_dirs_response::{
 };
 use kafka_protocol::messages::{AlterReplicaLogDirsRequest, AlterReplicaLogDirsResponse};
 
+use crate::state::acls::Operation;
 use super::describe_log_dirs::log_dir;
-use super::{Api, Ctx, Names, Reply, topic_name};
+use super::{Api, Ctx, Names, Reply, topic_name, Access};
 
 /// Every (topic, partition, path) the request names, each partition once (Kafka reads
 /// the request into a map, so a later entry for a partition replaces an earlier one).
@@ -94,6 +95,7 @@ impl Api for AlterReplicaLogDirs {
     const VERSIONS: (i16, i16) = (1, 2);
     type Request = AlterReplicaLogDirsRequest;
     type Response = AlterReplicaLogDirsResponse;
+    const ACCESS: Access = Access::cluster(Operation::Alter);
 
     async fn handle(ctx: &Ctx<'_>, request: AlterReplicaLogDirsRequest) -> Reply<AlterReplicaLogDirsResponse> {
         Reply::Response(serve(ctx, request))

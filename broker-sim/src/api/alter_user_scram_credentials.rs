@@ -6,7 +6,8 @@ use kafka_protocol::messages::ApiKey;
 use kafka_protocol::messages::alter_user_scram_credentials_response::AlterUserScramCredentialsResult;
 use kafka_protocol::messages::{AlterUserScramCredentialsRequest, AlterUserScramCredentialsResponse};
 
-use super::{Api, Ctx, Names, Reply, str_bytes};
+use crate::state::acls::Operation;
+use super::{Api, Ctx, Names, Reply, str_bytes, Access};
 use crate::state::scram::{ScramCredential, Upsertion};
 
 fn serve(ctx: &Ctx<'_>, request: AlterUserScramCredentialsRequest) -> AlterUserScramCredentialsResponse {
@@ -65,6 +66,7 @@ impl Api for AlterUserScramCredentials {
     const VERSIONS: (i16, i16) = (0, 0);
     type Request = AlterUserScramCredentialsRequest;
     type Response = AlterUserScramCredentialsResponse;
+    const ACCESS: Access = Access::cluster(Operation::Alter);
 
     async fn handle(
         ctx: &Ctx<'_>,

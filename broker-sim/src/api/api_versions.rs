@@ -23,7 +23,7 @@ use kafka_protocol::messages::api_versions_response::{
 };
 use kafka_protocol::messages::{ApiVersionsRequest, ApiVersionsResponse};
 
-use super::{Api, Ctx, Names, Reply, Visitor, str_bytes};
+use super::{Api, Ctx, Names, Reply, Visitor, str_bytes, Access};
 
 /// The feature naming the transaction protocol version (KIP-890).
 pub(crate) const TRANSACTION_VERSION: &str = "transaction.version";
@@ -100,6 +100,7 @@ impl Api for ApiVersions {
     const VERSIONS: (i16, i16) = (0, 4);
     type Request = ApiVersionsRequest;
     type Response = ApiVersionsResponse;
+    const ACCESS: Access = Access::OPEN;
 
     async fn handle(ctx: &Ctx<'_>, request: ApiVersionsRequest) -> Reply<ApiVersionsResponse> {
         Reply::Response(serve(ctx, request))

@@ -14,7 +14,8 @@ use kafka_protocol::messages::{
     ApiKey, ConsumerGroupDescribeRequest, ConsumerGroupDescribeResponse, TopicName,
 };
 
-use super::{Api, Ctx, Names, Reply, str_bytes};
+use crate::state::acls::Operation;
+use super::{Api, Ctx, Names, Reply, str_bytes, Access};
 use crate::state::State;
 use crate::state::groups::assignors;
 
@@ -98,22 +99,34 @@ fn describe(state: &State, version: i16, described: DescribedGroup) -> Described
 }
 
 fn serve(ctx: &Ctx<'_>, r: ConsumerGroupDescribeRequest) -> ConsumerGroupDescribeResponse {
-    let operations = super::group_operations(r.include_authorized_operations);
-    let groups = r
-        .group_ids
-        .into_iter()
-        .map(|id| {
+    // Groups the requester may not describe come first, as Kafka answers them.
+    let (allowed, refused) = super::split_groups(ctx, r.group_ids, Operation::Describe);
+    let refused = refused.into_iter().map(|id| {
+        DescribedGroup::default()
+            .with_group_id(id)
+            .with_error_code(ResponseError::GroupAuthorizationFailed.code())
+            .with_error_message(None)
+    });
+    let asked = r.include_authorized_operations;
+    let groups = refused
+        .chain(allowed.into_iter().map(|id| {
             let described = DescribedGroup::default()
                 .with_group_id(id.clone())
-                .with_authorized_operations(operations);
+                .with_authorized_operations(super::group_operations(ctx, &id, asked));
             let version = ctx.version;
-            ctx.coordinated(&id, |state, _| Ok(describe(state, version, described.clone())))
+            let mut answer = ctx
+                .coordinated(&id, |state, _| Ok(describe(state, version, described.clone())))
                 .unwrap_or_else(|e| {
                     described
                         .with_error_code(e.code())
                         .with_error_message(None)
-                })
-        })
+                });
+            // Kafka reports the operations of a group it described without error only.
+            if answer.error_code != 0 {
+                answer.authorized_operations = i32::MIN;
+            }
+            answer
+        }))
         .collect();
     ConsumerGroupDescribeResponse::default().with_groups(groups)
 }
@@ -125,6 +138,7 @@ impl Api for ConsumerGroupDescribe {
     const VERSIONS: (i16, i16) = (0, 1);
     type Request = ConsumerGroupDescribeRequest;
     type Response = ConsumerGroupDescribeResponse;
+    const ACCESS: Access = Access::HANDLER;
 
     async fn handle(
         ctx: &Ctx<'_>,

@@ -12,7 +12,8 @@ use kafka_protocol::messages::ApiKey;
 use kafka_protocol::messages::consumer_group_heartbeat_response::{Assignment, TopicPartitions};
 use kafka_protocol::messages::{ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbeatResponse};
 
-use super::{Api, Ctx, Names, Reply, str_bytes};
+use crate::state::acls::Operation;
+use super::{Api, Ctx, Names, Reply, str_bytes, Access};
 use crate::state::groups::assignors;
 use crate::state::groups::consumer::ConsumerHeartbeat;
 
@@ -97,6 +98,7 @@ impl Api for ConsumerGroupHeartbeat {
     const VERSIONS: (i16, i16) = (0, 1);
     type Request = ConsumerGroupHeartbeatRequest;
     type Response = ConsumerGroupHeartbeatResponse;
+    const ACCESS: Access = Access::group(Operation::Read);
 
     async fn handle(
         ctx: &Ctx<'_>,

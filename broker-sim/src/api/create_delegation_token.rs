@@ -9,7 +9,7 @@ use kafka_protocol::ResponseError;
 use kafka_protocol::messages::ApiKey;
 use kafka_protocol::messages::{CreateDelegationTokenRequest, CreateDelegationTokenResponse};
 
-use super::{Api, Ctx, Names, Reply, str_bytes};
+use super::{Api, Ctx, Names, Reply, str_bytes, Access};
 
 /// The principal of every client on a PLAINTEXT listener.
 const ANONYMOUS: (&str, &str) = ("User", "ANONYMOUS");
@@ -41,6 +41,7 @@ impl Api for CreateDelegationToken {
     const VERSIONS: (i16, i16) = (1, 3);
     type Request = CreateDelegationTokenRequest;
     type Response = CreateDelegationTokenResponse;
+    const ACCESS: Access = Access::OPEN;
 
     async fn handle(ctx: &Ctx<'_>, request: CreateDelegationTokenRequest) -> Reply<CreateDelegationTokenResponse> {
         Reply::Response(answer(&request, ctx.version, ResponseError::DelegationTokenRequestNotAllowed))

@@ -11,7 +11,8 @@ use kafka_protocol::messages::ApiKey;
 use kafka_protocol::messages::create_partitions_response::CreatePartitionsTopicResult;
 use kafka_protocol::messages::{CreatePartitionsRequest, CreatePartitionsResponse};
 
-use super::{Api, Ctx, Names, Reply, str_bytes};
+use crate::state::acls::{Operation, ResourceType};
+use super::{Api, Ctx, Names, Reply, str_bytes, Access};
 
 fn serve(
     ctx: &Ctx<'_>,
@@ -31,6 +32,12 @@ fn serve(
                     .with_name(t.name)
                     .with_error_code(ResponseError::InvalidRequest.code())
                     .with_error_message(Some(str_bytes("Duplicate topic name.")));
+            }
+            if !ctx.allowed(&state, ResourceType::Topic, &t.name, Operation::Alter) {
+                return CreatePartitionsTopicResult::default()
+                    .with_name(t.name)
+                    .with_error_code(ResponseError::TopicAuthorizationFailed.code())
+                    .with_error_message(None);
             }
             let assignments: Option<Vec<Vec<i32>>> = t.assignments.map(|a| {
                 a.into_iter()
@@ -66,6 +73,7 @@ impl Api for CreatePartitions {
     const VERSIONS: (i16, i16) = (0, 3);
     type Request = CreatePartitionsRequest;
     type Response = CreatePartitionsResponse;
+    const ACCESS: Access = Access::HANDLER;
 
     async fn handle(ctx: &Ctx<'_>, request: CreatePartitionsRequest) -> Reply<CreatePartitionsResponse> {
         Reply::Response(serve(ctx, request))

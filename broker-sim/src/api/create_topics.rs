@@ -7,6 +7,9 @@
 //! cluster (INVALID_PARTITIONS, INVALID_REPLICATION_FACTOR), or explicit assignments. With
 //! `validate_only` nothing is created but the answer is the same. From v5 the answer lists
 //! the partition count, replication factor and full config of the topic; from v7 its id.
+//! With an authorizer, a topic needs CREATE on the cluster or on itself
+//! (TOPIC_AUTHORIZATION_FAILED, "Authorization failed."), and its configs in the answer
+//! DESCRIBE_CONFIGS on it (else `topic_config_error_code` TOPIC_AUTHORIZATION_FAILED).
 //! Any broker accepts the request (Kafka forwards to the controller; here state is shared).
 
 use kafka_protocol::ResponseError;
@@ -16,9 +19,10 @@ use kafka_protocol::messages::create_topics_response::{
 };
 use kafka_protocol::messages::{CreateTopicsRequest, CreateTopicsResponse};
 
-use super::{Api, Ctx, Names, Reply, str_bytes};
+use super::{Api, Ctx, Names, Reply, str_bytes, Access};
 use crate::config::topic_entries;
 use crate::state::TopicSpec;
+use crate::state::acls::{Operation, ResourceType};
 
 fn serve(
     ctx: &Ctx<'_>,
@@ -43,6 +47,18 @@ fn serve(
                     .with_error_code(ResponseError::InvalidRequest.code())
                     .with_error_message(Some(str_bytes("Duplicate topic name.")));
             }
+            // CREATE on the cluster, or on the topic (Kafka's `ControllerApis.createTopics`).
+            if !ctx.allowed_on_cluster(&state, Operation::Create)
+                && !ctx.allowed(&state, ResourceType::Topic, &t.name, Operation::Create)
+            {
+                return CreatableTopicResult::default()
+                    .with_name(t.name)
+                    .with_error_code(ResponseError::TopicAuthorizationFailed.code())
+                    .with_error_message(Some(str_bytes("Authorization failed.")));
+            }
+            // The configs of a topic the requester may not describe are not told.
+            let configs_hidden =
+                !ctx.allowed(&state, ResourceType::Topic, &t.name, Operation::DescribeConfigs);
             let mut indices: Vec<i32> = t.assignments.iter().map(|a| a.partition_index).collect();
             indices.sort_unstable();
             if indices.iter().enumerate().any(|(i, &p)| p != i as i32) {
@@ -93,7 +109,12 @@ fn serve(
             };
             match outcome {
                 Ok((replicas, id)) => {
-                    if v >= 5 {
+                    if v >= 5 && configs_hidden {
+                        result.num_partitions = -1;
+                        result.replication_factor = -1;
+                        result.topic_config_error_code =
+                            ResponseError::TopicAuthorizationFailed.code();
+                    } else if v >= 5 {
                         result.num_partitions = replicas.len() as i32;
                         result.replication_factor =
                             replicas.first().map_or(0, |r: &Vec<i32>| r.len() as i16);
@@ -135,6 +156,7 @@ impl Api for CreateTopics {
     const VERSIONS: (i16, i16) = (2, 7);
     type Request = CreateTopicsRequest;
     type Response = CreateTopicsResponse;
+    const ACCESS: Access = Access::HANDLER;
 
     async fn handle(ctx: &Ctx<'_>, request: CreateTopicsRequest) -> Reply<CreateTopicsResponse> {
         Reply::Response(serve(ctx, request))

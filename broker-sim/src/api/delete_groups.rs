@@ -2,18 +2,26 @@
 //!
 //! Deletes groups that have no members, with their committed offsets:
 //! GROUP_ID_NOT_FOUND for an unknown group, NON_EMPTY_GROUP while it has members,
-//! NOT_COORDINATOR when asked of the wrong broker. Results follow the request's order.
+//! NOT_COORDINATOR when asked of the wrong broker, GROUP_AUTHORIZATION_FAILED without
+//! DELETE on the group (listed last, as Kafka does). Results follow the request's order.
 
 use kafka_protocol::ResponseError;
 use kafka_protocol::messages::ApiKey;
 use kafka_protocol::messages::delete_groups_response::DeletableGroupResult;
 use kafka_protocol::messages::{DeleteGroupsRequest, DeleteGroupsResponse};
 
-use super::{Api, Ctx, Names, Reply, code};
+use crate::state::acls::Operation;
+use super::{Api, Ctx, Names, Reply, code, Access};
 
 fn serve(ctx: &Ctx<'_>, r: DeleteGroupsRequest) -> DeleteGroupsResponse {
-    let results = r
-        .groups_names
+    // Groups the requester may not delete are answered last, as Kafka does.
+    let (allowed, refused) = super::split_groups(ctx, r.groups_names, Operation::Delete);
+    let refused = refused.into_iter().map(|id| {
+        DeletableGroupResult::default()
+            .with_group_id(id)
+            .with_error_code(ResponseError::GroupAuthorizationFailed.code())
+    });
+    let results = allowed
         .into_iter()
         .map(|id| {
             let result = if id.is_empty() {
@@ -25,6 +33,7 @@ fn serve(ctx: &Ctx<'_>, r: DeleteGroupsRequest) -> DeleteGroupsResponse {
                 .with_group_id(id)
                 .with_error_code(code(result.err()))
         })
+        .chain(refused)
         .collect();
     DeleteGroupsResponse::default().with_results(results)
 }
@@ -36,6 +45,7 @@ impl Api for DeleteGroups {
     const VERSIONS: (i16, i16) = (0, 2);
     type Request = DeleteGroupsRequest;
     type Response = DeleteGroupsResponse;
+    const ACCESS: Access = Access::HANDLER;
 
     async fn handle(ctx: &Ctx<'_>, request: DeleteGroupsRequest) -> Reply<DeleteGroupsResponse> {
         Reply::Response(serve(ctx, request))

@@ -14,8 +14,9 @@ use kafka_protocol::messages::delete_records_response::{
 };
 use kafka_protocol::messages::{DeleteRecordsRequest, DeleteRecordsResponse};
 
+use crate::state::acls::Operation;
 use super::partitioned::{by_partition, indexed, topic};
-use super::{Api, Ctx, Names, Reply};
+use super::{Api, Ctx, Names, Reply, Access};
 use crate::error::KafkaError;
 
 fn serve(
@@ -69,6 +70,7 @@ impl Api for DeleteRecords {
     const VERSIONS: (i16, i16) = (0, 2);
     type Request = DeleteRecordsRequest;
     type Response = DeleteRecordsResponse;
+    const ACCESS: Access = Access::topic(Operation::Delete);
 
     async fn handle(ctx: &Ctx<'_>, request: DeleteRecordsRequest) -> Reply<DeleteRecordsResponse> {
         Reply::Response(serve(ctx, request))

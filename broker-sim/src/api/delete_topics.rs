@@ -3,7 +3,9 @@
 //! Topics are named (v1–5 `topic_names`, v6 `topics` with a name) or, from v6, given by
 //! id. An unknown name is UNKNOWN_TOPIC_OR_PARTITION, an unknown id UNKNOWN_TOPIC_ID.
 //! An entry naming both or neither, or a topic given twice, is INVALID_REQUEST. Deletion
-//! is immediate: the log is gone when the answer is sent.
+//! is immediate: the log is gone when the answer is sent. With an authorizer a topic
+//! needs DELETE (on it or on the cluster), and one the requester may not DESCRIBE is
+//! TOPIC_AUTHORIZATION_FAILED whether or not it exists.
 
 use kafka_protocol::ResponseError;
 use kafka_protocol::messages::ApiKey;
@@ -11,7 +13,8 @@ use kafka_protocol::messages::delete_topics_response::DeletableTopicResult;
 use kafka_protocol::messages::{DeleteTopicsRequest, DeleteTopicsResponse};
 
 use crate::error::kafka_message;
-use super::{Api, Ctx, Names, Reply, str_bytes, topic_name};
+use crate::state::acls::{Operation, ResourceType};
+use super::{Api, Ctx, Names, Reply, str_bytes, topic_name, Access};
 
 fn serve(
     ctx: &Ctx<'_>,
@@ -63,7 +66,28 @@ fn serve(
                 }
                 return result;
             }
+            let by_id = name.is_none();
             let name = name.or_else(|| state.topic_name_by_id(&id).map(str::to_string));
+            // Kafka's information hiding (`ControllerApis.deleteTopics`): a topic the
+            // requester may not describe is TOPIC_AUTHORIZATION_FAILED whether or not it
+            // exists, and one given by id is then not named.
+            if let Some(n) = &name {
+                let may = |op| {
+                    ctx.allowed_on_cluster(&state, Operation::Delete)
+                        || ctx.allowed(&state, ResourceType::Topic, n, op)
+                };
+                let (describable, deletable) = (may(Operation::Describe), may(Operation::Delete));
+                let exists = state.topic(n).is_some();
+                if !describable || (!deletable && (by_id || exists)) {
+                    let shown = (!by_id || describable).then(|| topic_name(n));
+                    let code = ResponseError::TopicAuthorizationFailed;
+                    return DeletableTopicResult::default()
+                        .with_name(shown)
+                        .with_topic_id(id)
+                        .with_error_code(code.code())
+                        .with_error_message((ctx.version >= 5).then(|| str_bytes(kafka_message(code))));
+                }
+            }
             let mut result = DeletableTopicResult::default()
                 .with_name(name.as_deref().map(topic_name))
                 .with_topic_id(id);
@@ -100,6 +124,7 @@ impl Api for DeleteTopics {
     const VERSIONS: (i16, i16) = (1, 6);
     type Request = DeleteTopicsRequest;
     type Response = DeleteTopicsResponse;
+    const ACCESS: Access = Access::HANDLER;
 
     async fn handle(ctx: &Ctx<'_>, request: DeleteTopicsRequest) -> Reply<DeleteTopicsResponse> {
         Reply::Response(serve(ctx, request))

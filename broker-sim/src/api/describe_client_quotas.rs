@@ -8,7 +8,8 @@ use kafka_protocol::messages::ApiKey;
 use kafka_protocol::messages::describe_client_quotas_response::{EntityData, EntryData, ValueData};
 use kafka_protocol::messages::{DescribeClientQuotasRequest, DescribeClientQuotasResponse};
 
-use super::{Api, Ctx, Names, Reply, str_bytes};
+use crate::state::acls::Operation;
+use super::{Api, Ctx, Names, Reply, str_bytes, Access};
 use crate::state::quotas::QuotaMatch;
 
 const MATCH_EXACT: i8 = 0;
@@ -84,6 +85,7 @@ impl Api for DescribeClientQuotas {
     const VERSIONS: (i16, i16) = (0, 1);
     type Request = DescribeClientQuotasRequest;
     type Response = DescribeClientQuotasResponse;
+    const ACCESS: Access = Access::cluster(Operation::DescribeConfigs);
 
     async fn handle(ctx: &Ctx<'_>, request: DescribeClientQuotasRequest) -> Reply<DescribeClientQuotasResponse> {
         Reply::Response(serve(ctx, request))

@@ -1,7 +1,7 @@
 //! DescribeCluster (key 60), v0–2.
 //!
-//! Cluster id, controller and every broker; with no authorizer, every cluster operation
-//! is reported authorized when asked. Brokers are never fenced here. Asking a broker
+//! Cluster id, controller and every broker; the cluster operations the requester may
+//! perform when asked (all of them without an authorizer). Brokers are never fenced here. Asking a broker
 //! for controller endpoints (endpoint type 2, v1+) is UNSUPPORTED_ENDPOINT_TYPE, as in Kafka:
 //! that question is for the controller listener, which broker-sim does not expose.
 //! A stopped broker whose registration UnregisterBroker removed is not listed at all.
@@ -11,7 +11,8 @@ use kafka_protocol::messages::ApiKey;
 use kafka_protocol::messages::describe_cluster_response::DescribeClusterBroker;
 use kafka_protocol::messages::{DescribeClusterRequest, DescribeClusterResponse};
 
-use super::{ALL_CLUSTER_OPERATIONS, Api, Ctx, Names, Reply, str_bytes};
+use crate::state::acls::{CLUSTER_NAME, Operation, ResourceType};
+use super::{ALL_CLUSTER_OPERATIONS, Api, Ctx, Names, Reply, str_bytes, Access};
 
 const BROKERS: i8 = 1;
 const CONTROLLERS: i8 = 2;
@@ -24,8 +25,19 @@ fn serve(
     let mut response = DescribeClusterResponse::default()
         .with_cluster_id(str_bytes(state.cluster_id.clone()))
         .with_controller_id(state.controller_id.into());
+    // What the requester may do to the cluster: nothing without DESCRIBE (as Kafka).
     if request.include_cluster_authorized_operations {
-        response.cluster_authorized_operations = ALL_CLUSTER_OPERATIONS;
+        response.cluster_authorized_operations =
+            if ctx.allowed_on_cluster(&state, Operation::Describe) {
+                ctx.authorized_operations(
+                    &state,
+                    ResourceType::Cluster,
+                    CLUSTER_NAME,
+                    ALL_CLUSTER_OPERATIONS,
+                )
+            } else {
+                0
+            };
     }
     if ctx.version >= 1 && request.endpoint_type == CONTROLLERS {
         // What a Kafka broker answers a client that wanted a controller: its own endpoint
@@ -73,6 +85,7 @@ impl Api for DescribeCluster {
     const VERSIONS: (i16, i16) = (0, 2);
     type Request = DescribeClusterRequest;
     type Response = DescribeClusterResponse;
+    const ACCESS: Access = Access::HANDLER;
 
     async fn handle(ctx: &Ctx<'_>, request: DescribeClusterRequest) -> Reply<DescribeClusterResponse> {
         Reply::Response(serve(ctx, request))

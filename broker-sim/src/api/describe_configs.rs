@@ -15,7 +15,8 @@ use kafka_protocol::messages::describe_configs_response::{
 };
 use kafka_protocol::messages::{DescribeConfigsRequest, DescribeConfigsResponse};
 
-use super::{Api, Ctx, Names, Reply, str_bytes};
+use crate::state::acls::Operation;
+use super::{Api, Ctx, Names, Reply, str_bytes, Access};
 use crate::config::{ConfigEntry, ConfigSource, topic_entries};
 use crate::state::broker_configs::Synonym;
 use crate::error::KafkaError;
@@ -46,7 +47,12 @@ fn serve(
                     })
                     .collect()
             };
-            let entries: Result<Vec<(ConfigEntry, Vec<Synonym>)>, KafkaError> = match r.resource_type {
+            let refused =
+                super::config_resource_refused(ctx, &state, r.resource_type, &name, Operation::DescribeConfigs);
+            let entries: Result<Vec<(ConfigEntry, Vec<Synonym>)>, KafkaError> = match refused {
+                // A refused resource is not looked at (Kafka answers it apart).
+                Some(code) => Err(KafkaError::new(code, crate::error::kafka_message(code))),
+                None => match r.resource_type {
                 TOPIC => validate_topic_name(&name).and_then(|()| {
                     state.topic(&name).map(|t| self_only(topic_entries(&t.configs, &t.inherited, &state.config))).ok_or_else(|| {
                         KafkaError::new(ResponseError::UnknownTopicOrPartition, format!("Topic {name} does not exist"))
@@ -79,6 +85,7 @@ fn serve(
                     ResponseError::InvalidRequest,
                     format!("Unsupported resource type {other}"),
                 )),
+            },
             };
             let result = DescribeConfigsResult::default()
                 .with_resource_type(r.resource_type)
@@ -146,6 +153,7 @@ impl Api for DescribeConfigs {
     const VERSIONS: (i16, i16) = (1, 4);
     type Request = DescribeConfigsRequest;
     type Response = DescribeConfigsResponse;
+    const ACCESS: Access = Access::HANDLER;
 
     async fn handle(ctx: &Ctx<'_>, request: DescribeConfigsRequest) -> Reply<DescribeConfigsResponse> {
         Reply::Response(serve(ctx, request))

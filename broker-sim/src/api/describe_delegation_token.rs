@@ -6,7 +6,7 @@ use kafka_protocol::ResponseError;
 use kafka_protocol::messages::ApiKey;
 use kafka_protocol::messages::{DescribeDelegationTokenRequest, DescribeDelegationTokenResponse};
 
-use super::{Api, Ctx, Names, Reply};
+use super::{Api, Ctx, Names, Reply, Access};
 
 pub(crate) struct DescribeDelegationToken;
 
@@ -15,6 +15,7 @@ impl Api for DescribeDelegationToken {
     const VERSIONS: (i16, i16) = (1, 3);
     type Request = DescribeDelegationTokenRequest;
     type Response = DescribeDelegationTokenResponse;
+    const ACCESS: Access = Access::OPEN;
 
     async fn handle(ctx: &Ctx<'_>, request: DescribeDelegationTokenRequest) -> Reply<DescribeDelegationTokenResponse> {
         Reply::Response(Self::error_response(&request, ctx.version, ResponseError::DelegationTokenRequestNotAllowed))

@@ -4,32 +4,45 @@
 //! with client id and host; member metadata and assignments are included only while the
 //! group is Stable, as Kafka does. An unknown group is reported as "Dead" with no error
 //! before v6 and as GROUP_ID_NOT_FOUND from v6 (KIP-1043). v3+ may ask for authorized
-//! operations (all of them: there is no authorizer); v4+ show group.instance.id.
+//! operations (from the ACLs; all of them without an authorizer); v4+ show
+//! group.instance.id. A group the requester may not DESCRIBE is GROUP_AUTHORIZATION_FAILED.
 
 use kafka_protocol::ResponseError;
 use kafka_protocol::messages::ApiKey;
 use kafka_protocol::messages::describe_groups_response::{DescribedGroup, DescribedGroupMember};
 use kafka_protocol::messages::{DescribeGroupsRequest, DescribeGroupsResponse, GroupId};
 
-use super::{Api, Ctx, Names, Reply, str_bytes};
+use crate::state::acls::Operation;
+use super::{Api, Ctx, Names, Reply, str_bytes, Access};
 use crate::state::State;
 use crate::state::groups::GroupState;
 
 fn serve(ctx: &Ctx<'_>, r: DescribeGroupsRequest) -> DescribeGroupsResponse {
-    let operations = super::group_operations(r.include_authorized_operations);
-    let groups = r
-        .groups
-        .into_iter()
-        .map(|id| {
+    // Groups the requester may not describe come first, as Kafka answers them.
+    let (allowed, refused) = super::split_groups(ctx, r.groups, Operation::Describe);
+    let refused = refused.into_iter().map(|id| {
+        DescribedGroup::default()
+            .with_group_id(id)
+            .with_error_code(ResponseError::GroupAuthorizationFailed.code())
+            .with_authorized_operations(i32::MIN)
+    });
+    let asked = r.include_authorized_operations;
+    let groups = refused
+        .chain(allowed.into_iter().map(|id| {
             let described = DescribedGroup::default()
                 .with_group_id(id.clone())
-                .with_authorized_operations(operations);
+                .with_authorized_operations(super::group_operations(ctx, &id, asked));
             let version = ctx.version;
             let answer = ctx.coordinated(&id, |state, _| {
                 Ok(describe(state, version, id.clone(), described.clone()))
             });
-            answer.unwrap_or_else(|e| described.with_error_code(e.code()))
-        })
+            let mut answer = answer.unwrap_or_else(|e| described.with_error_code(e.code()));
+            // Kafka reports the operations of a group it described without error only.
+            if answer.error_code != 0 {
+                answer.authorized_operations = i32::MIN;
+            }
+            answer
+        }))
         .collect();
     DescribeGroupsResponse::default().with_groups(groups)
 }
@@ -89,6 +102,7 @@ impl Api for DescribeGroups {
     const VERSIONS: (i16, i16) = (0, 6);
     type Request = DescribeGroupsRequest;
     type Response = DescribeGroupsResponse;
+    const ACCESS: Access = Access::HANDLER;
 
     async fn handle(ctx: &Ctx<'_>, request: DescribeGroupsRequest) -> Reply<DescribeGroupsResponse> {
         Reply::Response(serve(ctx, request))

@@ -12,7 +12,8 @@ use kafka_protocol::messages::describe_log_dirs_response::{
 };
 use kafka_protocol::messages::{DescribeLogDirsRequest, DescribeLogDirsResponse};
 
-use super::{Api, Ctx, Names, Reply, str_bytes, topic_name};
+use crate::state::acls::Operation;
+use super::{Api, Ctx, Names, Reply, str_bytes, topic_name, Access};
 
 /// The directory a broker reports.
 pub(crate) fn log_dir(broker_id: i32) -> String {
@@ -75,6 +76,7 @@ impl Api for DescribeLogDirs {
     const VERSIONS: (i16, i16) = (1, 4);
     type Request = DescribeLogDirsRequest;
     type Response = DescribeLogDirsResponse;
+    const ACCESS: Access = Access::cluster(Operation::Describe);
 
     async fn handle(
         ctx: &Ctx<'_>,

@@ -17,7 +17,8 @@ use kafka_protocol::messages::describe_producers_response::{
 };
 use kafka_protocol::messages::{DescribeProducersRequest, DescribeProducersResponse};
 
-use super::{Api, Ctx, Names, Reply, str_bytes};
+use crate::state::acls::Operation;
+use super::{Api, Ctx, Names, Reply, str_bytes, Access};
 use crate::error::KafkaError;
 use crate::state::State;
 
@@ -96,6 +97,7 @@ impl Api for DescribeProducers {
     const VERSIONS: (i16, i16) = (0, 0);
     type Request = DescribeProducersRequest;
     type Response = DescribeProducersResponse;
+    const ACCESS: Access = Access::topic(Operation::Read);
 
     async fn handle(ctx: &Ctx<'_>, request: DescribeProducersRequest) -> Reply<DescribeProducersResponse> {
         Reply::Response(serve(ctx, request))
@@ -134,4 +136,36 @@ impl Api for DescribeProducers {
     fn set_throttle(response: &mut DescribeProducersResponse, ms: i32) {
         response.throttle_time_ms = ms;
     }
+
+    /// The selected partitions are answered with the code (with its message, as Kafka
+    /// answers a topic it may not read), the rest served.
+    fn refuse<'a>(
+        ctx: &'a Ctx<'_>,
+        request: DescribeProducersRequest,
+        rule: &'a dyn super::Select,
+        code: ResponseError,
+    ) -> super::Refusal<'a, Self> {
+        super::partitioned::refuse::<Self, _, _>(
+            ctx,
+            request,
+            rule,
+            code,
+            |r| &mut r.topics,
+            |a| &mut a.topics,
+            refused_entry,
+        )
+    }
 }
+
+/// A refused partition's answer, with the code's message.
+fn refused_entry(index: i32, code: i16) -> PartitionResponse {
+    let message = ResponseError::try_from_code(code).map(crate::error::kafka_message);
+    PartitionResponse::default()
+        .with_partition_index(index)
+        .with_error_code(code)
+        .with_error_message(message.map(str_bytes))
+}
+
+super::partitioned::indexed!(PartitionResponse: partition_index);
+super::partitioned::topic!(TopicRequest, name, -, partition_indexes: i32);
+super::partitioned::topic!(answer TopicResponse, name, -, partitions: PartitionResponse);

@@ -14,7 +14,8 @@ use kafka_protocol::messages::describe_quorum_response::{
 use kafka_protocol::messages::{DescribeQuorumRequest, DescribeQuorumResponse};
 use uuid::Uuid;
 
-use super::{Api, Ctx, Names, Reply, str_bytes, topic_name};
+use crate::state::acls::Operation;
+use super::{Api, Ctx, Names, Reply, str_bytes, topic_name, Access};
 use crate::error::kafka_message;
 
 const METADATA_TOPIC: &str = "__cluster_metadata";
@@ -82,6 +83,7 @@ impl Api for DescribeQuorum {
     const VERSIONS: (i16, i16) = (0, 2);
     type Request = DescribeQuorumRequest;
     type Response = DescribeQuorumResponse;
+    const ACCESS: Access = Access::cluster(Operation::Describe);
 
     async fn handle(ctx: &Ctx<'_>, request: DescribeQuorumRequest) -> Reply<DescribeQuorumResponse> {
         Reply::Response(serve(ctx, request))

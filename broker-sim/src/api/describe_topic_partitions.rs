@@ -14,7 +14,8 @@ use kafka_protocol::messages::describe_topic_partitions_response::{
 };
 use kafka_protocol::messages::{DescribeTopicPartitionsRequest, DescribeTopicPartitionsResponse};
 
-use super::{ALL_TOPIC_OPERATIONS, Api, Ctx, Names, Reply, topic_name};
+use crate::state::acls::{Operation, ResourceType};
+use super::{ALL_TOPIC_OPERATIONS, Api, Ctx, Names, Reply, topic_name, Access};
 use crate::state::{State, Topic};
 
 /// Kafka's `max.request.partition.size.limit` default: the most partitions one answer
@@ -36,14 +37,30 @@ fn serve(ctx: &Ctx<'_>, request: DescribeTopicPartitionsRequest) -> DescribeTopi
     };
     let mut budget = request.response_partition_limit.clamp(1, MAX_PARTITIONS);
     let mut topics = Vec::new();
+    // Topics the requester may not describe: left out of a request for all, else
+    // TOPIC_AUTHORIZATION_FAILED at the end, whether or not they exist (as Kafka).
+    let mut refused = Vec::new();
+    let ops = |name: &str| {
+        ctx.authorized_operations(&state, ResourceType::Topic, name, ALL_TOPIC_OPERATIONS)
+    };
     let mut next_cursor = None;
     for name in names.into_iter().filter(|n| *n >= first_topic) {
+        if !ctx.allowed(&state, ResourceType::Topic, &name, Operation::Describe) {
+            if !request.topics.is_empty() {
+                refused.push(
+                    DescribeTopicPartitionsResponseTopic::default()
+                        .with_name(Some(topic_name(&name)))
+                        .with_error_code(ResponseError::TopicAuthorizationFailed.code()),
+                );
+            }
+            continue;
+        }
         let Some(topic) = state.topic(&name) else {
             topics.push(
                 DescribeTopicPartitionsResponseTopic::default()
                     .with_name(Some(topic_name(&name)))
                     .with_error_code(ResponseError::UnknownTopicOrPartition.code())
-                    .with_topic_authorized_operations(ALL_TOPIC_OPERATIONS),
+                    .with_topic_authorized_operations(ops(&name)),
             );
             continue;
         };
@@ -59,13 +76,14 @@ fn serve(ctx: &Ctx<'_>, request: DescribeTopicPartitionsRequest) -> DescribeTopi
                 .with_topic_id(topic.id)
                 .with_is_internal(false)
                 .with_partitions(described)
-                .with_topic_authorized_operations(ALL_TOPIC_OPERATIONS),
+                .with_topic_authorized_operations(ops(&name)),
         );
         if let Some(next) = rest {
             next_cursor = Some(Cursor::default().with_topic_name(topic_name(&name)).with_partition_index(next));
             break;
         }
     }
+    topics.extend(refused);
     DescribeTopicPartitionsResponse::default()
         .with_topics(topics)
         .with_next_cursor(next_cursor)
@@ -117,6 +135,7 @@ impl Api for DescribeTopicPartitions {
     const VERSIONS: (i16, i16) = (0, 0);
     type Request = DescribeTopicPartitionsRequest;
     type Response = DescribeTopicPartitionsResponse;
+    const ACCESS: Access = Access::HANDLER;
 
     async fn handle(
         ctx: &Ctx<'_>,

@@ -14,13 +14,23 @@ use kafka_protocol::messages::ApiKey;
 use kafka_protocol::messages::describe_transactions_response::{TopicData, TransactionState};
 use kafka_protocol::messages::{DescribeTransactionsRequest, DescribeTransactionsResponse};
 
-use super::{Api, Ctx, Names, Reply, str_bytes, topic_name};
+use crate::state::acls::{Operation, ResourceType};
+use super::{Api, Ctx, Names, Reply, str_bytes, topic_name, Access};
 use crate::error::KafkaError;
 use crate::state::transactions::Transaction;
 use crate::state::coordinator_partition;
 
 /// Kafka's internal topic for committed offsets, where a transaction's group offsets go.
 pub(crate) const CONSUMER_OFFSETS: &str = "__consumer_offsets";
+
+/// The transaction's topics the requester may describe (Kafka drops the others).
+fn describable(ctx: &Ctx<'_>, topics: Vec<TopicData>) -> Vec<TopicData> {
+    let state = ctx.shared.lock();
+    topics
+        .into_iter()
+        .filter(|t| ctx.allowed(&state, ResourceType::Topic, &t.topic, Operation::Describe))
+        .collect()
+}
 
 fn serve(ctx: &Ctx<'_>, request: DescribeTransactionsRequest) -> DescribeTransactionsResponse {
     let states = request
@@ -30,6 +40,14 @@ fn serve(ctx: &Ctx<'_>, request: DescribeTransactionsRequest) -> DescribeTransac
             // An id that cannot be described has every other field at its default (0, ""),
             // as in Kafka.
             let answer = TransactionState::default().with_transactional_id(id.clone());
+            let allowed = {
+                let state = ctx.shared.lock();
+                ctx.allowed(&state, ResourceType::TransactionalId, &id, Operation::Describe)
+            };
+            if !allowed {
+                return answer
+                    .with_error_code(ResponseError::TransactionalIdAuthorizationFailed.code());
+            }
             if id.is_empty() {
                 return answer.with_error_code(ResponseError::InvalidRequest.code());
             }
@@ -46,7 +64,7 @@ fn serve(ctx: &Ctx<'_>, request: DescribeTransactionsRequest) -> DescribeTransac
                     .with_transaction_start_time_ms(t.start_ms)
                     .with_producer_id(t.producer_id.into())
                     .with_producer_epoch(t.producer_epoch)
-                    .with_topics(topics(&t)),
+                    .with_topics(describable(ctx, topics(&t))),
             }
         })
         .collect();
@@ -85,6 +103,7 @@ impl Api for DescribeTransactions {
     const VERSIONS: (i16, i16) = (0, 0);
     type Request = DescribeTransactionsRequest;
     type Response = DescribeTransactionsResponse;
+    const ACCESS: Access = Access::HANDLER;
 
     async fn handle(
         ctx: &Ctx<'_>,

@@ -11,7 +11,8 @@ use kafka_protocol::messages::{
     DescribeUserScramCredentialsRequest, DescribeUserScramCredentialsResponse,
 };
 
-use super::{Api, Ctx, Names, Reply, str_bytes};
+use crate::state::acls::Operation;
+use super::{Api, Ctx, Names, Reply, str_bytes, Access};
 
 fn serve(ctx: &Ctx<'_>, request: DescribeUserScramCredentialsRequest) -> DescribeUserScramCredentialsResponse {
     let users: Option<Vec<String>> = request
@@ -47,6 +48,7 @@ impl Api for DescribeUserScramCredentials {
     const VERSIONS: (i16, i16) = (0, 0);
     type Request = DescribeUserScramCredentialsRequest;
     type Response = DescribeUserScramCredentialsResponse;
+    const ACCESS: Access = Access::cluster(Operation::Describe);
 
     async fn handle(
         ctx: &Ctx<'_>,

@@ -10,7 +10,8 @@ use kafka_protocol::messages::ApiKey;
 use kafka_protocol::messages::elect_leaders_response::{PartitionResult, ReplicaElectionResult};
 use kafka_protocol::messages::{ElectLeadersRequest, ElectLeadersResponse};
 
-use super::{Api, Ctx, Names, Reply, str_bytes, topic_name};
+use crate::state::acls::Operation;
+use super::{Api, Ctx, Names, Reply, str_bytes, topic_name, Access};
 
 const UNCLEAN: i8 = 1;
 
@@ -65,6 +66,7 @@ impl Api for ElectLeaders {
     const VERSIONS: (i16, i16) = (0, 2);
     type Request = ElectLeadersRequest;
     type Response = ElectLeadersResponse;
+    const ACCESS: Access = Access::cluster(Operation::Alter);
 
     async fn handle(ctx: &Ctx<'_>, request: ElectLeadersRequest) -> Reply<ElectLeadersResponse> {
         Reply::Response(serve(ctx, request))

@@ -11,8 +11,9 @@ use kafka_protocol::ResponseError;
 use kafka_protocol::messages::ApiKey;
 use kafka_protocol::messages::{EndTxnRequest, EndTxnResponse};
 
+use crate::state::acls::Operation;
 use super::init_producer_id::fenced_before;
-use super::{Api, Ctx, Names, Reply};
+use super::{Api, Ctx, Names, Reply, Access};
 use crate::state::transactions::Caller;
 
 fn serve(ctx: &Ctx<'_>, request: EndTxnRequest) -> EndTxnResponse {
@@ -56,6 +57,7 @@ impl Api for EndTxn {
     const VERSIONS: (i16, i16) = (0, 5);
     type Request = EndTxnRequest;
     type Response = EndTxnResponse;
+    const ACCESS: Access = Access::transactional_id(Operation::Write);
 
     async fn handle(ctx: &Ctx<'_>, request: EndTxnRequest) -> Reply<EndTxnResponse> {
         Reply::Response(serve(ctx, request))

@@ -6,7 +6,7 @@ use kafka_protocol::ResponseError;
 use kafka_protocol::messages::ApiKey;
 use kafka_protocol::messages::{ExpireDelegationTokenRequest, ExpireDelegationTokenResponse};
 
-use super::{Api, Ctx, Names, Reply};
+use super::{Api, Ctx, Names, Reply, Access};
 
 pub(crate) struct ExpireDelegationToken;
 
@@ -15,6 +15,7 @@ impl Api for ExpireDelegationToken {
     const VERSIONS: (i16, i16) = (1, 2);
     type Request = ExpireDelegationTokenRequest;
     type Response = ExpireDelegationTokenResponse;
+    const ACCESS: Access = Access::OPEN;
 
     async fn handle(ctx: &Ctx<'_>, request: ExpireDelegationTokenRequest) -> Reply<ExpireDelegationTokenResponse> {
         Reply::Response(Self::error_response(&request, ctx.version, ResponseError::DelegationTokenRequestNotAllowed))

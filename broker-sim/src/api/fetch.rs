@@ -31,11 +31,12 @@ use kafka_protocol::messages::fetch_response::{
 use kafka_protocol::messages::{FetchRequest, FetchResponse};
 use tokio::sync::Notify;
 
+use crate::state::acls::Operation;
 use super::partitioned::{self, indexed, topic};
 use crate::state::quotas::QuotaKind;
-use super::{Api, Ctx, Names, Refusal, Reply, str_bytes, topic_name};
+use super::{Api, Ctx, Names, Refusal, Reply, str_bytes, topic_name, Access};
 use crate::error::KafkaError;
-use crate::faults::rules::Fired;
+use super::Select;
 use crate::state::{Partition, State};
 
 /// Kafka's broker `fetch.max.bytes` (55 MiB): no response is larger, whatever the client
@@ -377,6 +378,7 @@ impl Api for Fetch {
     const VERSIONS: (i16, i16) = (4, 18);
     type Request = FetchRequest;
     type Response = FetchResponse;
+    const ACCESS: Access = Access::topic(Operation::Read);
 
     async fn handle(ctx: &Ctx<'_>, request: FetchRequest) -> Reply<FetchResponse> {
         Reply::Response(serve(ctx, request).await)
@@ -406,7 +408,7 @@ impl Api for Fetch {
     fn refuse<'a>(
         ctx: &'a Ctx<'_>,
         mut request: FetchRequest,
-        rule: &'a Fired,
+        rule: &'a dyn Select,
         code: ResponseError,
     ) -> Refusal<'a, Self> {
         let plan = partitioned::strip_selected(ctx, &mut request.topics, rule);
@@ -434,7 +436,7 @@ impl Api for Fetch {
         ctx: &Ctx<'_>,
         _request: &FetchRequest,
         reply: Reply<FetchResponse>,
-        rule: &Fired,
+        rule: &dyn Select,
         code: ResponseError,
     ) -> Reply<FetchResponse> {
         match reply {
@@ -444,15 +446,24 @@ impl Api for Fetch {
     }
 }
 
-/// A refused partition's answer, as the handler writes its own failures.
+/// A refused partition's answer, as the handler writes its own failures: partitions
+/// Kafka refuses before reading (unknown, or not authorized) have an empty list of
+/// aborted transactions, the others a null one.
 fn error_entry(index: i32, code: i16) -> PartitionData {
+    let before_reading = [
+        ResponseError::UnknownTopicOrPartition,
+        ResponseError::UnknownTopicId,
+        ResponseError::TopicAuthorizationFailed,
+    ]
+    .iter()
+    .any(|e| e.code() == code);
     PartitionData::default()
         .with_partition_index(index)
         .with_error_code(code)
         .with_high_watermark(-1)
         .with_last_stable_offset(-1)
         .with_log_start_offset(-1)
-        .with_aborted_transactions(None)
+        .with_aborted_transactions(before_reading.then(Vec::new))
         .with_records(Some(Default::default()))
 }
 

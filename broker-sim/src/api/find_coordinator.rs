@@ -4,7 +4,8 @@
 //! (Java's `String.hashCode` modulo 50 internal-topic partitions) and mapping that partition
 //! to a broker (see `State::coordinator_for`), so it is stable across runs. v0–3
 //! ask for one key, v4+ for a batch. Share-group keys (type 2) are INVALID_REQUEST: share
-//! groups are not supported.
+//! groups are not supported. A key the requester may not DESCRIBE is
+//! GROUP_AUTHORIZATION_FAILED or TRANSACTIONAL_ID_AUTHORIZATION_FAILED.
 
 use kafka_protocol::ResponseError;
 use kafka_protocol::messages::ApiKey;
@@ -12,7 +13,8 @@ use kafka_protocol::messages::find_coordinator_response::Coordinator;
 use kafka_protocol::messages::{FindCoordinatorRequest, FindCoordinatorResponse};
 use kafka_protocol::protocol::StrBytes;
 
-use super::{Api, Ctx, Names, Reply, str_bytes};
+use crate::state::acls::{Operation, ResourceType};
+use super::{Api, Ctx, Names, Reply, str_bytes, Access};
 use crate::error::{KafkaError, kafka_message};
 
 const GROUP: i8 = 0;
@@ -29,6 +31,18 @@ fn serve(
                 ResponseError::InvalidRequest,
                 format!("Unsupported coordinator key type {}", request.key_type),
             ));
+        }
+        // DESCRIBE on the group or transactional id, as Kafka checks before looking.
+        let (kind, refused) = if request.key_type == GROUP {
+            (ResourceType::Group, ResponseError::GroupAuthorizationFailed)
+        } else {
+            (
+                ResourceType::TransactionalId,
+                ResponseError::TransactionalIdAuthorizationFailed,
+            )
+        };
+        if !ctx.allowed(&state, kind, key, Operation::Describe) {
+            return Err(KafkaError::new(refused, format!("may not describe {key}")));
         }
         let b = state.coordinator_for(key).ok_or_else(|| {
             KafkaError::new(
@@ -64,6 +78,11 @@ fn serve(
                     .with_node_id(id.into())
                     .with_host(str_bytes(host))
                     .with_port(port),
+                // Kafka's batched lookup refuses a key it may not describe without a message.
+                Err(e) if is_authorization(e.code) => c
+                    .with_error_code(e.code())
+                    .with_node_id((-1).into())
+                    .with_port(-1),
                 Err(e) => c
                     .with_error_code(e.code())
                     .with_error_message(Some(str_bytes(kafka_message(e.code))))
@@ -75,6 +94,13 @@ fn serve(
     FindCoordinatorResponse::default().with_coordinators(coordinators)
 }
 
+fn is_authorization(code: ResponseError) -> bool {
+    matches!(
+        code,
+        ResponseError::GroupAuthorizationFailed | ResponseError::TransactionalIdAuthorizationFailed
+    )
+}
+
 pub(crate) struct FindCoordinator;
 
 impl Api for FindCoordinator {
@@ -82,6 +108,7 @@ impl Api for FindCoordinator {
     const VERSIONS: (i16, i16) = (0, 6);
     type Request = FindCoordinatorRequest;
     type Response = FindCoordinatorResponse;
+    const ACCESS: Access = Access::HANDLER;
 
     async fn handle(ctx: &Ctx<'_>, request: FindCoordinatorRequest) -> Reply<FindCoordinatorResponse> {
         Reply::Response(serve(ctx, request))

@@ -11,7 +11,7 @@ use kafka_protocol::ResponseError;
 use kafka_protocol::messages::ApiKey;
 use kafka_protocol::messages::{GetTelemetrySubscriptionsRequest, GetTelemetrySubscriptionsResponse};
 
-use super::{Api, Ctx, Names, Reply, str_bytes};
+use super::{Api, Ctx, Names, Reply, str_bytes, Access};
 use crate::state::telemetry::TELEMETRY_MAX_BYTES;
 
 /// zstd, lz4, gzip, snappy: Kafka's order of preference.
@@ -24,6 +24,7 @@ impl Api for GetTelemetrySubscriptions {
     const VERSIONS: (i16, i16) = (0, 0);
     type Request = GetTelemetrySubscriptionsRequest;
     type Response = GetTelemetrySubscriptionsResponse;
+    const ACCESS: Access = Access::OPEN;
 
     async fn handle(
         ctx: &Ctx<'_>,

@@ -9,7 +9,8 @@ use kafka_protocol::ResponseError;
 use kafka_protocol::messages::ApiKey;
 use kafka_protocol::messages::{HeartbeatRequest, HeartbeatResponse};
 
-use super::{Api, Ctx, Names, Reply, code};
+use crate::state::acls::Operation;
+use super::{Api, Ctx, Names, Reply, code, Access};
 
 fn serve(ctx: &Ctx<'_>, r: HeartbeatRequest) -> HeartbeatResponse {
     let result = ctx.coordinated(&r.group_id, |state, now| {
@@ -31,6 +32,7 @@ impl Api for Heartbeat {
     const VERSIONS: (i16, i16) = (0, 4);
     type Request = HeartbeatRequest;
     type Response = HeartbeatResponse;
+    const ACCESS: Access = Access::group(Operation::Read);
 
     async fn handle(ctx: &Ctx<'_>, request: HeartbeatRequest) -> Reply<HeartbeatResponse> {
         Reply::Response(serve(ctx, request))

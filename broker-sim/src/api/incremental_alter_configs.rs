@@ -18,7 +18,8 @@ use kafka_protocol::messages::incremental_alter_configs_response::AlterConfigsRe
 use kafka_protocol::messages::{IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse};
 use kafka_protocol::protocol::StrBytes;
 
-use super::{Api, Ctx, Names, Reply, str_bytes};
+use crate::state::acls::Operation;
+use super::{Api, Ctx, Names, Reply, str_bytes, Access};
 use crate::config::{ConfigType, topic_config_def};
 use crate::error::KafkaError;
 use crate::state::State;
@@ -51,7 +52,11 @@ fn serve(ctx: &Ctx<'_>, request: IncrementalAlterConfigsRequest) -> IncrementalA
                     )
                 })
                 .collect();
-            let outcome = match r.resource_type {
+            let refused = super::config_resource_refused(ctx, &state, r.resource_type, &name, Operation::AlterConfigs);
+            let outcome: Result<(), KafkaError> = match refused {
+                // A refused resource is not looked at (Kafka answers it apart).
+                Some(code) => Err(KafkaError::new(code, crate::error::kafka_message(code))),
+                None => match r.resource_type {
                 TOPIC => alter_topic(&mut state, &name, &ops, request.validate_only),
                 BROKER => broker_resource(ctx.broker_id, &name).and_then(|()| {
                     state.alter_broker_configs(&name, &ops, false, request.validate_only)
@@ -60,6 +65,7 @@ fn serve(ctx: &Ctx<'_>, request: IncrementalAlterConfigsRequest) -> IncrementalA
                     state.alter_client_metrics(&name, &ops, request.validate_only)
                 }
                 other => Err(unknown_resource(other)),
+            },
             };
             let (code, message) = result_message(outcome);
             AlterConfigsResourceResponse::default()
@@ -178,6 +184,7 @@ impl Api for IncrementalAlterConfigs {
     const VERSIONS: (i16, i16) = (0, 1);
     type Request = IncrementalAlterConfigsRequest;
     type Response = IncrementalAlterConfigsResponse;
+    const ACCESS: Access = Access::HANDLER;
 
     async fn handle(
         ctx: &Ctx<'_>,

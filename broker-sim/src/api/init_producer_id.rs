@@ -27,7 +27,8 @@ use kafka_protocol::ResponseError;
 use kafka_protocol::messages::ApiKey;
 use kafka_protocol::messages::{InitProducerIdRequest, InitProducerIdResponse};
 
-use super::{Api, Ctx, Names, Reply};
+use crate::state::acls::{Operation, ResourceType};
+use super::{Api, Ctx, Names, Reply, Access};
 
 fn serve(ctx: &Ctx<'_>, request: InitProducerIdRequest) -> InitProducerIdResponse {
     let refuse = |code: ResponseError| {
@@ -74,6 +75,19 @@ pub(crate) fn fenced_before(version: i16, first: i16, code: ResponseError) -> Re
     }
 }
 
+/// Kafka's authorization: WRITE on the transactional id, or for an idempotent producer
+/// IDEMPOTENT_WRITE on the cluster or WRITE on some topic (KIP-679).
+fn refused(ctx: &Ctx<'_>, request: &InitProducerIdRequest) -> Option<ResponseError> {
+    let state = ctx.shared.lock();
+    match request.transactional_id.as_deref() {
+        Some(id) => (!ctx.allowed(&state, ResourceType::TransactionalId, id, Operation::Write))
+            .then_some(ResponseError::TransactionalIdAuthorizationFailed),
+        None => (!ctx.allowed_on_cluster(&state, Operation::IdempotentWrite)
+            && !ctx.allowed_on_any(&state, ResourceType::Topic, Operation::Write))
+        .then_some(ResponseError::ClusterAuthorizationFailed),
+    }
+}
+
 pub(crate) struct InitProducerId;
 
 impl Api for InitProducerId {
@@ -81,8 +95,12 @@ impl Api for InitProducerId {
     const VERSIONS: (i16, i16) = (0, 5);
     type Request = InitProducerIdRequest;
     type Response = InitProducerIdResponse;
+    const ACCESS: Access = Access::HANDLER;
 
     async fn handle(ctx: &Ctx<'_>, request: InitProducerIdRequest) -> Reply<InitProducerIdResponse> {
+        if let Some(code) = refused(ctx, &request) {
+            return Reply::Response(Self::error_response(&request, ctx.version, code));
+        }
         Reply::Response(serve(ctx, request))
     }
 

@@ -13,7 +13,8 @@ use kafka_protocol::messages::ApiKey;
 use kafka_protocol::messages::join_group_response::JoinGroupResponseMember;
 use kafka_protocol::messages::{JoinGroupRequest, JoinGroupResponse};
 
-use super::{Api, Ctx, Names, Reply, code, str_bytes};
+use crate::state::acls::Operation;
+use super::{Api, Ctx, Names, Reply, code, str_bytes, Access};
 use crate::state::groups::{JoinRequest, JoinResult, Pending};
 
 async fn serve(ctx: &Ctx<'_>, r: JoinGroupRequest) -> JoinGroupResponse {
@@ -96,6 +97,7 @@ impl Api for JoinGroup {
     const VERSIONS: (i16, i16) = (0, 9);
     type Request = JoinGroupRequest;
     type Response = JoinGroupResponse;
+    const ACCESS: Access = Access::group(Operation::Read);
 
     async fn handle(ctx: &Ctx<'_>, request: JoinGroupRequest) -> Reply<JoinGroupResponse> {
         Reply::Response(serve(ctx, request).await)

@@ -9,7 +9,8 @@ use kafka_protocol::messages::ApiKey;
 use kafka_protocol::messages::leave_group_response::MemberResponse;
 use kafka_protocol::messages::{LeaveGroupRequest, LeaveGroupResponse};
 
-use super::{Api, Ctx, Names, Reply, str_bytes};
+use crate::state::acls::Operation;
+use super::{Api, Ctx, Names, Reply, str_bytes, Access};
 
 fn serve(ctx: &Ctx<'_>, r: LeaveGroupRequest) -> LeaveGroupResponse {
     let leaving: Vec<(String, Option<String>)> = if ctx.version >= 3 {
@@ -56,6 +57,7 @@ impl Api for LeaveGroup {
     const VERSIONS: (i16, i16) = (0, 5);
     type Request = LeaveGroupRequest;
     type Response = LeaveGroupResponse;
+    const ACCESS: Access = Access::group(Operation::Read);
 
     async fn handle(ctx: &Ctx<'_>, request: LeaveGroupRequest) -> Reply<LeaveGroupResponse> {
         Reply::Response(serve(ctx, request))

@@ -14,7 +14,8 @@ use kafka_protocol::messages::ApiKey;
 use kafka_protocol::messages::list_config_resources_response::ConfigResource;
 use kafka_protocol::messages::{ListConfigResourcesRequest, ListConfigResourcesResponse};
 
-use super::{Api, Ctx, Names, Reply, str_bytes};
+use crate::state::acls::Operation;
+use super::{Api, Ctx, Names, Reply, str_bytes, Access};
 
 const TOPIC: i8 = 2;
 const BROKER: i8 = 4;
@@ -73,6 +74,7 @@ impl Api for ListConfigResources {
     const VERSIONS: (i16, i16) = (0, 1);
     type Request = ListConfigResourcesRequest;
     type Response = ListConfigResourcesResponse;
+    const ACCESS: Access = Access::cluster(Operation::DescribeConfigs);
 
     async fn handle(ctx: &Ctx<'_>, request: ListConfigResourcesRequest) -> Reply<ListConfigResourcesResponse> {
         Reply::Response(serve(ctx, request))

@@ -3,24 +3,29 @@
 //! Lists the groups this broker coordinates, as Kafka does (admin clients ask every
 //! broker and merge). v4+ filter by state and report it; v5+ filter by type and report
 //! it: "classic", or "consumer" for a group of the new protocol (KIP-848).
-//! Filters compare case-insensitively, like Kafka's.
+//! Filters compare case-insensitively, like Kafka's. Without DESCRIBE on the cluster,
+//! only the groups the requester may DESCRIBE are listed.
 
 use kafka_protocol::ResponseError;
 use kafka_protocol::messages::ApiKey;
 use kafka_protocol::messages::list_groups_response::ListedGroup;
 use kafka_protocol::messages::{GroupId, ListGroupsRequest, ListGroupsResponse};
 
-use super::{Api, Ctx, Names, Reply, str_bytes};
+use crate::state::acls::{Operation, ResourceType};
+use super::{Api, Ctx, Names, Reply, str_bytes, Access};
 
 fn serve(ctx: &Ctx<'_>, r: ListGroupsRequest) -> ListGroupsResponse {
     let state = ctx.shared.lock();
     let wanted = |filter: &[kafka_protocol::protocol::StrBytes], value: &str| {
         filter.is_empty() || filter.iter().any(|f| f.eq_ignore_ascii_case(value))
     };
+    // Without DESCRIBE on the cluster, only the groups the requester may describe.
+    let all = ctx.allowed_on_cluster(&state, Operation::Describe);
     let groups = state
         .groups
         .iter()
         .filter(|g| state.is_coordinator(&g.id, ctx.broker_id))
+        .filter(|g| all || ctx.allowed(&state, ResourceType::Group, &g.id, Operation::Describe))
         .filter(|g| wanted(&r.states_filter, g.state_name()))
         .filter(|g| wanted(&r.types_filter, g.group_type()))
         .map(|g| {
@@ -54,6 +59,7 @@ impl Api for ListGroups {
     const VERSIONS: (i16, i16) = (0, 5);
     type Request = ListGroupsRequest;
     type Response = ListGroupsResponse;
+    const ACCESS: Access = Access::HANDLER;
 
     async fn handle(ctx: &Ctx<'_>, request: ListGroupsRequest) -> Reply<ListGroupsResponse> {
         Reply::Response(serve(ctx, request))

@@ -15,8 +15,9 @@ use kafka_protocol::messages::list_offsets_response::{
 };
 use kafka_protocol::messages::{ListOffsetsRequest, ListOffsetsResponse};
 
+use crate::state::acls::Operation;
 use super::partitioned::{by_partition, indexed, topic};
-use super::{Api, Ctx, Names, Reply};
+use super::{Api, Ctx, Names, Reply, Access};
 use crate::error::KafkaError;
 use crate::state::Partition;
 
@@ -131,6 +132,7 @@ impl Api for ListOffsets {
     const VERSIONS: (i16, i16) = (1, 10);
     type Request = ListOffsetsRequest;
     type Response = ListOffsetsResponse;
+    const ACCESS: Access = Access::topic(Operation::Describe);
 
     async fn handle(ctx: &Ctx<'_>, request: ListOffsetsRequest) -> Reply<ListOffsetsResponse> {
         Reply::Response(serve(ctx, request))

@@ -10,7 +10,8 @@ use kafka_protocol::messages::list_partition_reassignments_response::{
 };
 use kafka_protocol::messages::{ListPartitionReassignmentsRequest, ListPartitionReassignmentsResponse};
 
-use super::{Api, Ctx, Names, Reply, topic_name};
+use crate::state::acls::Operation;
+use super::{Api, Ctx, Names, Reply, topic_name, Access};
 
 fn serve(ctx: &Ctx<'_>, request: ListPartitionReassignmentsRequest) -> ListPartitionReassignmentsResponse {
     let state = ctx.shared.lock();
@@ -53,6 +54,7 @@ impl Api for ListPartitionReassignments {
     const VERSIONS: (i16, i16) = (0, 0);
     type Request = ListPartitionReassignmentsRequest;
     type Response = ListPartitionReassignmentsResponse;
+    const ACCESS: Access = Access::cluster(Operation::Describe);
 
     async fn handle(
         ctx: &Ctx<'_>,

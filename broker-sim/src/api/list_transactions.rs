@@ -13,7 +13,7 @@ use kafka_protocol::messages::ApiKey;
 use kafka_protocol::messages::list_transactions_response::TransactionState;
 use kafka_protocol::messages::{ListTransactionsRequest, ListTransactionsResponse};
 
-use super::{Api, Ctx, Names, Reply, str_bytes};
+use super::{Api, Ctx, Names, Reply, str_bytes, Access};
 use crate::state::transactions::TxnState;
 
 fn serve(ctx: &Ctx<'_>, request: ListTransactionsRequest) -> ListTransactionsResponse {
@@ -41,6 +41,15 @@ fn serve(ctx: &Ctx<'_>, request: ListTransactionsRequest) -> ListTransactionsRes
     let listed = state
         .transactions()
         .iter()
+        // Only the ids the requester may describe, as Kafka lists them.
+        .filter(|t| {
+            ctx.allowed(
+                &state,
+                crate::state::acls::ResourceType::TransactionalId,
+                &t.transactional_id,
+                crate::state::acls::Operation::Describe,
+            )
+        })
         .filter(|t| {
             t.state != TxnState::Dead
                 && state.is_coordinator(&t.transactional_id, ctx.broker_id)
@@ -70,6 +79,7 @@ impl Api for ListTransactions {
     const VERSIONS: (i16, i16) = (0, 2);
     type Request = ListTransactionsRequest;
     type Response = ListTransactionsResponse;
+    const ACCESS: Access = Access::HANDLER;
 
     async fn handle(ctx: &Ctx<'_>, request: ListTransactionsRequest) -> Reply<ListTransactionsResponse> {
         Reply::Response(serve(ctx, request))

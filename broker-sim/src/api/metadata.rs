@@ -16,9 +16,11 @@ use kafka_protocol::messages::metadata_response::{
 use kafka_protocol::messages::{MetadataRequest, MetadataResponse};
 
 use super::partitioned::{self, take_first};
-use super::{ALL_TOPIC_OPERATIONS, ALL_CLUSTER_OPERATIONS, Api, Ctx, Names, Refusal, Reply, str_bytes, topic_name};
+use super::{ALL_TOPIC_OPERATIONS, ALL_CLUSTER_OPERATIONS, Api, Ctx, Names, Refusal, Reply, str_bytes, topic_name, Access};
 use crate::error::KafkaError;
-use crate::faults::rules::{Fired, TopicRef};
+use crate::state::acls::{CLUSTER_NAME, Operation, ResourceType};
+use crate::faults::rules::TopicRef;
+use super::Select;
 use crate::state::{State, Topic, topic::validate_topic_name};
 
 fn serve(ctx: &Ctx<'_>, request: MetadataRequest) -> MetadataResponse {
@@ -32,14 +34,23 @@ fn serve(ctx: &Ctx<'_>, request: MetadataRequest) -> MetadataResponse {
             .into_iter()
             .map(|t| match t.name {
                 Some(name) if !name.is_empty() => {
-                    named_topic(&mut state, &name, allow_auto_create, with_ops)
+                    named_topic(ctx, &mut state, &name, allow_auto_create, with_ops)
                 }
                 // Ids are in the schema from v10 but Kafka resolves them only from v12.
                 _ if v < 12 => MetadataResponseTopic::default()
                     .with_topic_id(t.topic_id)
                     .with_error_code(ResponseError::InvalidRequest.code()),
                 _ => match state.topic_name_by_id(&t.topic_id).map(str::to_string) {
+                    // Ids are not secret: an undescribable topic asked by id is refused
+                    // with its id.
+                    Some(name) if !ctx.allowed(&state, ResourceType::Topic, &name, Operation::Describe) => {
+                        MetadataResponseTopic::default()
+                            .with_name(None)
+                            .with_topic_id(t.topic_id)
+                            .with_error_code(ResponseError::TopicAuthorizationFailed.code())
+                    }
                     Some(name) => describe(
+                        ctx,
                         &state,
                         state.topic(&name).expect("id index is in step"),
                         with_ops,
@@ -51,9 +62,11 @@ fn serve(ctx: &Ctx<'_>, request: MetadataRequest) -> MetadataResponse {
                 },
             })
             .collect(),
+        // Every topic: those the requester may not describe are left out.
         _ => state
             .topics()
-            .map(|t| describe(&state, t, with_ops))
+            .filter(|t| ctx.allowed(&state, ResourceType::Topic, &t.name, Operation::Describe))
+            .map(|t| describe(ctx, &state, t, with_ops))
             .collect(),
     };
     let brokers = state
@@ -67,9 +80,19 @@ fn serve(ctx: &Ctx<'_>, request: MetadataRequest) -> MetadataResponse {
         })
         .collect();
     let mut response = MetadataResponse::default();
-    // The cluster's operations are in the schema only in v8–10.
+    // The cluster's operations are in the schema only in v8–10; none without DESCRIBE.
     if (8..=10).contains(&v) && request.include_cluster_authorized_operations {
-        response.cluster_authorized_operations = ALL_CLUSTER_OPERATIONS;
+        response.cluster_authorized_operations =
+            if ctx.allowed_on_cluster(&state, Operation::Describe) {
+                ctx.authorized_operations(
+                    &state,
+                    ResourceType::Cluster,
+                    CLUSTER_NAME,
+                    ALL_CLUSTER_OPERATIONS,
+                )
+            } else {
+                0
+            };
     }
     response
         .with_brokers(brokers)
@@ -78,15 +101,35 @@ fn serve(ctx: &Ctx<'_>, request: MetadataRequest) -> MetadataResponse {
         .with_topics(topics)
 }
 
+/// A topic asked for by name. As in Kafka, a topic the requester may not describe is
+/// TOPIC_AUTHORIZATION_FAILED whether or not it exists (or its name is valid), and one
+/// that would be auto-created needs CREATE on the cluster or on the topic.
 fn named_topic(
+    ctx: &Ctx<'_>,
     state: &mut State,
     name: &str,
     auto_create: bool,
     with_ops: bool,
 ) -> MetadataResponseTopic {
+    let unauthorized = || {
+        MetadataResponseTopic::default()
+            .with_name(Some(topic_name(name)))
+            .with_error_code(ResponseError::TopicAuthorizationFailed.code())
+    };
+    if !ctx.allowed(state, ResourceType::Topic, name, Operation::Describe) {
+        return unauthorized();
+    }
+    let exists = state.topic(name).is_some();
+    if !exists
+        && auto_create
+        && !ctx.allowed_on_cluster(state, Operation::Create)
+        && !ctx.allowed(state, ResourceType::Topic, name, Operation::Create)
+    {
+        return unauthorized();
+    }
     let result: Result<(), KafkaError> = match validate_topic_name(name) {
         Err(e) => Err(e),
-        Ok(()) if state.topic(name).is_some() => Ok(()),
+        Ok(()) if exists => Ok(()),
         Ok(()) if auto_create => state.auto_create_topic(name).map(|_| ()),
         Ok(()) => Err(KafkaError::new(
             ResponseError::UnknownTopicOrPartition,
@@ -94,7 +137,7 @@ fn named_topic(
         )),
     };
     match result {
-        Ok(()) => describe(state, state.topic(name).expect("exists"), with_ops),
+        Ok(()) => describe(ctx, state, state.topic(name).expect("exists"), with_ops),
         Err(e) => MetadataResponseTopic::default()
             .with_name(Some(topic_name(name)))
             .with_error_code(e.code()),
@@ -103,7 +146,7 @@ fn named_topic(
 
 /// A topic's partitions as the brokers see them now: a partition without a leader says
 /// LEADER_NOT_AVAILABLE, and replicas on stopped brokers are listed as offline (v5+).
-fn describe(state: &State, topic: &Topic, with_ops: bool) -> MetadataResponseTopic {
+fn describe(ctx: &Ctx<'_>, state: &State, topic: &Topic, with_ops: bool) -> MetadataResponseTopic {
     let partitions = topic
         .partitions
         .iter()
@@ -133,7 +176,8 @@ fn describe(state: &State, topic: &Topic, with_ops: bool) -> MetadataResponseTop
         .with_topic_id(topic.id)
         .with_partitions(partitions);
     if with_ops {
-        t.topic_authorized_operations = ALL_TOPIC_OPERATIONS;
+        t.topic_authorized_operations =
+            ctx.authorized_operations(state, ResourceType::Topic, &topic.name, ALL_TOPIC_OPERATIONS);
     }
     t
 }
@@ -145,6 +189,7 @@ impl Api for Metadata {
     const VERSIONS: (i16, i16) = (0, 13);
     type Request = MetadataRequest;
     type Response = MetadataResponse;
+    const ACCESS: Access = Access::HANDLER;
 
     async fn handle(ctx: &Ctx<'_>, request: MetadataRequest) -> Reply<MetadataResponse> {
         Reply::Response(serve(ctx, request))
@@ -213,7 +258,7 @@ impl Api for Metadata {
     fn refuse<'a>(
         ctx: &'a Ctx<'_>,
         mut r: MetadataRequest,
-        rule: &'a Fired,
+        rule: &'a dyn Select,
         code: ResponseError,
     ) -> Refusal<'a, Self> {
         let named = matches!(&r.topics, Some(list) if !(ctx.version == 0 && list.is_empty()));
@@ -268,7 +313,7 @@ impl Api for Metadata {
         ctx: &Ctx<'_>,
         _request: &MetadataRequest,
         reply: Reply<MetadataResponse>,
-        rule: &Fired,
+        rule: &dyn Select,
         code: ResponseError,
     ) -> Reply<MetadataResponse> {
         partitioned::edit(reply, |a| mark(ctx, a, rule, code))
@@ -278,7 +323,7 @@ impl Api for Metadata {
 /// Writes `code` into an answer: on the selected partitions (no leader, unless the code
 /// is REPLICA_NOT_AVAILABLE, which Kafka reports beside a live leader), or on the selected
 /// topics, whose partitions are then not listed.
-fn mark(ctx: &Ctx<'_>, answer: &mut MetadataResponse, rule: &Fired, code: ResponseError) {
+fn mark(ctx: &Ctx<'_>, answer: &mut MetadataResponse, rule: &dyn Select, code: ResponseError) {
     for t in &mut answer.topics {
         let name = ctx.topic_name(&t.name.clone().unwrap_or_default(), &t.topic_id);
         if !rule.covers_topic(None, &name) {

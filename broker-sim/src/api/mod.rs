@@ -16,7 +16,10 @@
 //! Handlers are functions of (context, request) → reply: they lock the state for as long as
 //! they need it and never across an await.
 
+mod access;
 pub(crate) mod partitioned;
+
+pub(crate) use access::{Access, Select, config_resource_refused, group_operations, split_groups};
 
 use std::future::Future;
 
@@ -27,7 +30,7 @@ use kafka_protocol::protocol::{Decodable, StrBytes};
 use uuid::Uuid;
 
 use crate::error::{CloseReason, KafkaError};
-use crate::faults::rules::{Fired, TopicRef};
+use crate::faults::rules::TopicRef;
 use crate::shared::Shared;
 use crate::state::{BrokerInfo, State};
 
@@ -40,6 +43,9 @@ pub(crate) trait Api: 'static {
     const ADVERTISED_MIN: i16 = Self::VERSIONS.0;
     type Request: Decodable + Default + Clone + Send + Sync + 'static;
     type Response: Into<ResponseKind> + Default + Send + 'static;
+    /// What the requester must be allowed, as Kafka checks it (`KafkaApis`), when an
+    /// authorizer is configured: the pipeline's authorization layer applies it.
+    const ACCESS: Access;
 
     /// Serves the request.
     fn handle(
@@ -66,7 +72,7 @@ pub(crate) trait Api: 'static {
     fn refuse<'a>(
         ctx: &'a Ctx<'_>,
         request: Self::Request,
-        _rule: &'a Fired,
+        _rule: &'a dyn Select,
         code: ResponseError,
     ) -> Refusal<'a, Self> {
         Refusal::whole(Self::error_response(&request, ctx.version, code))
@@ -79,7 +85,7 @@ pub(crate) trait Api: 'static {
         ctx: &Ctx<'_>,
         request: &Self::Request,
         reply: Reply<Self::Response>,
-        _rule: &Fired,
+        _rule: &dyn Select,
         code: ResponseError,
     ) -> Reply<Self::Response> {
         match reply {
@@ -298,16 +304,6 @@ pub(crate) fn code(error: Option<impl ErrorCode>) -> i16 {
 /// Kafka's authorized-operations bit set for a group without an authorizer: READ,
 /// DELETE, DESCRIBE, DESCRIBE_CONFIGS, ALTER_CONFIGS (bits 3, 6, 8, 10, 11).
 pub(crate) const ALL_GROUP_OPERATIONS: i32 = (1 << 3) | (1 << 6) | (1 << 8) | (1 << 10) | (1 << 11);
-
-/// A described group's `authorized_operations`: all of them when asked for (there is no
-/// authorizer), else Kafka's "not asked" (`i32::MIN`).
-pub(crate) fn group_operations(asked: bool) -> i32 {
-    if asked {
-        ALL_GROUP_OPERATIONS
-    } else {
-        i32::MIN
-    }
-}
 
 /// Every cluster operation, as the authorized-operations bit set reports it when no
 /// authorizer is configured: CREATE, CLUSTER_ACTION, DESCRIBE_CONFIGS, ALTER_CONFIGS,

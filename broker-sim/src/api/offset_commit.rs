@@ -17,8 +17,9 @@ use kafka_protocol::messages::offset_commit_response::{
 };
 use kafka_protocol::messages::{OffsetCommitRequest, OffsetCommitResponse};
 
+use crate::state::acls::Operation;
 use super::partitioned::{by_partition, indexed, topic};
-use super::{Api, Ctx, Names, Reply};
+use super::{Api, Ctx, Names, Reply, Access};
 use crate::state::groups::{CommitRequest, CommittedOffset};
 
 fn serve(ctx: &Ctx<'_>, r: OffsetCommitRequest) -> OffsetCommitResponse {
@@ -83,6 +84,7 @@ impl Api for OffsetCommit {
     const VERSIONS: (i16, i16) = (2, 9);
     type Request = OffsetCommitRequest;
     type Response = OffsetCommitResponse;
+    const ACCESS: Access = Access::group(Operation::Read).and_topic(Operation::Read);
 
     async fn handle(ctx: &Ctx<'_>, request: OffsetCommitRequest) -> Reply<OffsetCommitResponse> {
         Reply::Response(serve(ctx, request))

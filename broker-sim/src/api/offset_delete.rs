@@ -9,9 +9,13 @@ use kafka_protocol::messages::ApiKey;
 use kafka_protocol::messages::offset_delete_response::{
     OffsetDeleteResponsePartition, OffsetDeleteResponseTopic,
 };
+use kafka_protocol::messages::offset_delete_request::{
+    OffsetDeleteRequestPartition, OffsetDeleteRequestTopic,
+};
 use kafka_protocol::messages::{OffsetDeleteRequest, OffsetDeleteResponse};
 
-use super::{Api, Ctx, Names, Reply, code};
+use crate::state::acls::Operation;
+use super::{Api, Ctx, Names, Reply, code, Access};
 
 fn serve(ctx: &Ctx<'_>, r: OffsetDeleteRequest) -> OffsetDeleteResponse {
     let partitions = r
@@ -59,6 +63,7 @@ impl Api for OffsetDelete {
     const VERSIONS: (i16, i16) = (0, 0);
     type Request = OffsetDeleteRequest;
     type Response = OffsetDeleteResponse;
+    const ACCESS: Access = Access::group(Operation::Delete).and_topic(Operation::Read);
 
     async fn handle(ctx: &Ctx<'_>, request: OffsetDeleteRequest) -> Reply<OffsetDeleteResponse> {
         Reply::Response(serve(ctx, request))
@@ -80,4 +85,37 @@ impl Api for OffsetDelete {
     fn set_throttle(response: &mut OffsetDeleteResponse, ms: i32) {
         response.throttle_time_ms = ms;
     }
+
+    /// The selected partitions answer the code, the rest are served; a group-level error
+    /// the handler reports for the rest stands alone.
+    fn refuse<'a>(
+        ctx: &'a Ctx<'_>,
+        mut request: OffsetDeleteRequest,
+        rule: &'a dyn super::Select,
+        code: ResponseError,
+    ) -> super::Refusal<'a, Self> {
+        use super::partitioned;
+        let plan = partitioned::strip_selected(ctx, &mut request.topics, rule);
+        super::Refusal {
+            rest: plan.has_rest().then_some(request),
+            finish: Box::new(move |reply| {
+                partitioned::edit(reply, |a| {
+                    if a.error_code == 0 {
+                        a.topics = partitioned::merge(&plan, std::mem::take(&mut a.topics), |i| {
+                            OffsetDeleteResponsePartition::default()
+                                .with_partition_index(i)
+                                .with_error_code(code.code())
+                        });
+                    }
+                })
+            }),
+        }
+    }
 }
+
+super::partitioned::indexed!(
+    OffsetDeleteRequestPartition: partition_index,
+    OffsetDeleteResponsePartition: partition_index
+);
+super::partitioned::topic!(OffsetDeleteRequestTopic, name, -, partitions: OffsetDeleteRequestPartition);
+super::partitioned::topic!(answer OffsetDeleteResponseTopic, name, -, partitions: OffsetDeleteResponsePartition);

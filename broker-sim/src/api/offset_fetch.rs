@@ -19,9 +19,11 @@ use kafka_protocol::messages::offset_fetch_response::{
 };
 use kafka_protocol::messages::{OffsetFetchRequest, OffsetFetchResponse, TopicName};
 
+use crate::state::acls::{Operation, ResourceType};
 use super::partitioned::{self, Plan, indexed, topic};
-use super::{Api, Ctx, Names, Refusal, Reply, str_bytes, topic_name};
-use crate::faults::rules::{Fired, TopicRef};
+use super::{Api, Ctx, Names, Refusal, Reply, str_bytes, topic_name, Access};
+use crate::faults::rules::TopicRef;
+use super::Select;
 use crate::state::groups::CommittedOffset;
 
 /// One partition's answer: (partition, offset, leader epoch, metadata, error).
@@ -125,8 +127,14 @@ fn fetch(
             state.groups.validate_consumer_fetch(group_id, member_id, *epoch)?;
         }
         let found = state.fetch_offsets(group_id, topics.clone())?;
+        // Asked for every topic, the group's offsets of topics the requester may not
+        // describe are left out, as Kafka does.
+        let all = topics.is_none();
         Ok(found
             .into_iter()
+            .filter(|(topic, _)| {
+                !all || ctx.allowed(state, ResourceType::Topic, topic, Operation::Describe)
+            })
             .map(|(topic, offsets)| {
                 let rows = offsets
                     .into_iter()
@@ -189,6 +197,7 @@ impl Api for OffsetFetch {
     const VERSIONS: (i16, i16) = (1, 9);
     type Request = OffsetFetchRequest;
     type Response = OffsetFetchResponse;
+    const ACCESS: Access = Access::group(Operation::Describe).and_topic(Operation::Describe);
 
     async fn handle(ctx: &Ctx<'_>, request: OffsetFetchRequest) -> Reply<OffsetFetchResponse> {
         Reply::Response(serve(ctx, request))
@@ -256,7 +265,7 @@ impl Api for OffsetFetch {
     fn refuse<'a>(
         ctx: &'a Ctx<'_>,
         mut r: OffsetFetchRequest,
-        rule: &'a Fired,
+        rule: &'a dyn Select,
         code: ResponseError,
     ) -> Refusal<'a, Self> {
         let (v, c) = (ctx.version, code.code());
@@ -353,7 +362,7 @@ impl Api for OffsetFetch {
         ctx: &Ctx<'_>,
         _request: &OffsetFetchRequest,
         reply: Reply<OffsetFetchResponse>,
-        rule: &Fired,
+        rule: &dyn Select,
         code: ResponseError,
     ) -> Reply<OffsetFetchResponse> {
         let (v, c) = (ctx.version, code.code());

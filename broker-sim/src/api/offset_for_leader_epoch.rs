@@ -28,8 +28,9 @@ use kafka_protocol::messages::offset_for_leader_epoch_response::{
 };
 use kafka_protocol::messages::{OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse};
 
+use crate::state::acls::Operation;
 use super::partitioned::{by_partition, indexed, topic};
-use super::{Api, Ctx, Names, Reply};
+use super::{Api, Ctx, Names, Reply, Access};
 use crate::error::KafkaError;
 use crate::state::State;
 
@@ -91,6 +92,7 @@ impl Api for OffsetForLeaderEpoch {
     const VERSIONS: (i16, i16) = (2, 4);
     type Request = OffsetForLeaderEpochRequest;
     type Response = OffsetForLeaderEpochResponse;
+    const ACCESS: Access = Access::topic(Operation::Describe);
 
     async fn handle(ctx: &Ctx<'_>, request: OffsetForLeaderEpochRequest) -> Reply<OffsetForLeaderEpochResponse> {
         Reply::Response(serve(ctx, request))

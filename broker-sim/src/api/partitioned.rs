@@ -14,11 +14,15 @@ use kafka_protocol::ResponseError;
 use kafka_protocol::messages::TopicName;
 use uuid::Uuid;
 
+use super::Select;
 use super::{Api, Ctx, Refusal, Reply};
-use crate::faults::rules::Fired;
 
 /// Takes the partitions `rule` selects out of a request's `topics`.
-pub(crate) fn strip_selected<T: Topic>(ctx: &Ctx<'_>, topics: &mut Vec<T>, rule: &Fired) -> Plan {
+pub(crate) fn strip_selected<T: Topic>(
+    ctx: &Ctx<'_>,
+    topics: &mut Vec<T>,
+    rule: &dyn Select,
+) -> Plan {
     strip(
         topics,
         |key| ctx.topic_name(&key.name, &key.id),
@@ -32,7 +36,7 @@ pub(crate) fn strip_selected<T: Topic>(ctx: &Ctx<'_>, topics: &mut Vec<T>, rule:
 pub(crate) fn refuse<'a, A, T, U>(
     ctx: &'a Ctx<'_>,
     request: A::Request,
-    rule: &'a Fired,
+    rule: &'a dyn Select,
     code: ResponseError,
     request_topics: fn(&mut A::Request) -> &mut Vec<T>,
     answer_topics: fn(&mut A::Response) -> &mut Vec<U>,
@@ -87,7 +91,7 @@ where
 pub(crate) fn fail<R, U>(
     ctx: &Ctx<'_>,
     reply: Reply<R>,
-    rule: &Fired,
+    rule: &dyn Select,
     code: ResponseError,
     answer_topics: fn(&mut R) -> &mut Vec<U>,
     error: fn(i32, i16) -> U::Partition,
@@ -227,7 +231,7 @@ macro_rules! by_partition {
         fn refuse<'a>(
             ctx: &'a $crate::api::Ctx<'_>,
             request: Self::Request,
-            rule: &'a $crate::faults::rules::Fired,
+            rule: &'a dyn $crate::api::Select,
             code: ::kafka_protocol::ResponseError,
         ) -> $crate::api::Refusal<'a, Self> {
             $crate::api::partitioned::refuse::<Self, _, _>(
@@ -245,7 +249,7 @@ macro_rules! by_partition {
             ctx: &$crate::api::Ctx<'_>,
             _request: &Self::Request,
             reply: $crate::api::Reply<Self::Response>,
-            rule: &$crate::faults::rules::Fired,
+            rule: &dyn $crate::api::Select,
             code: ::kafka_protocol::ResponseError,
         ) -> $crate::api::Reply<Self::Response> {
             $crate::api::partitioned::fail(ctx, reply, rule, code, |a| &mut a.$answer, $entry)

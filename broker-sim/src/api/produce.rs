@@ -31,10 +31,11 @@ use kafka_protocol::messages::produce_response::{
 use kafka_protocol::messages::{ProduceRequest, ProduceResponse};
 use tokio::sync::Notify;
 
+use crate::state::acls::Operation;
 use super::partitioned::{self, indexed, topic};
-use super::{Api, Ctx, Names, Refusal, Reply, str_bytes};
+use super::{Api, Ctx, Names, Refusal, Reply, str_bytes, Access};
 use crate::error::{CloseReason, KafkaError};
-use crate::faults::rules::Fired;
+use super::Select;
 use crate::state::{AppendError, AppendOptions, PreparedBatch};
 use broker_sim_protocol::batch::{DecompressionBudget, MAX_DECOMPRESSED_BYTES};
 
@@ -388,6 +389,7 @@ impl Api for Produce {
     const ADVERTISED_MIN: i16 = 0;
     type Request = ProduceRequest;
     type Response = ProduceResponse;
+    const ACCESS: Access = Access::transactional_id(Operation::Write).and_topic(Operation::Write);
 
     async fn handle(ctx: &Ctx<'_>, request: ProduceRequest) -> Reply<ProduceResponse> {
         let reply = serve(ctx, request).await;
@@ -423,22 +425,19 @@ impl Api for Produce {
     fn refuse<'a>(
         ctx: &'a Ctx<'_>,
         mut request: ProduceRequest,
-        rule: &'a Fired,
+        rule: &'a dyn Select,
         code: ResponseError,
     ) -> Refusal<'a, Self> {
         let plan = partitioned::strip_selected(ctx, &mut request.topic_data, rule);
         let acks = request.acks;
-        let rule_id = rule.id.0;
+        let closing = rule.refused(format!("acks=0 produce refused with {code:?}"));
         Refusal {
             rest: plan.has_rest().then_some(request),
             finish: Box::new(move |reply| {
                 // A failed acks=0 write closes the connection, as the handler does for its
                 // own failures: the client has no other way to learn of it.
                 if acks == 0 && plan.refused_any() {
-                    return Reply::Close(CloseReason::Fault {
-                        rule: rule_id,
-                        what: format!("acks=0 produce refused with {code:?}"),
-                    });
+                    return Reply::Close(closing);
                 }
                 partitioned::edit(reply, |a| {
                     a.responses = partitioned::merge(&plan, std::mem::take(&mut a.responses), |i| {
@@ -453,14 +452,13 @@ impl Api for Produce {
         ctx: &Ctx<'_>,
         request: &ProduceRequest,
         reply: Reply<ProduceResponse>,
-        rule: &Fired,
+        rule: &dyn Select,
         code: ResponseError,
     ) -> Reply<ProduceResponse> {
         if request.acks == 0 {
-            return Reply::Close(CloseReason::Fault {
-                rule: rule.id.0,
-                what: format!("acks=0 produce applied, then failed with {code:?}"),
-            });
+            return Reply::Close(rule.refused(format!(
+                "acks=0 produce applied, then failed with {code:?}"
+            )));
         }
         partitioned::fail(ctx, reply, rule, code, |a| &mut a.responses, error_entry)
     }

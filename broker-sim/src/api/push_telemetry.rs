@@ -8,7 +8,7 @@ use kafka_protocol::ResponseError;
 use kafka_protocol::messages::ApiKey;
 use kafka_protocol::messages::{PushTelemetryRequest, PushTelemetryResponse};
 
-use super::{Api, Ctx, Names, Reply};
+use super::{Api, Ctx, Names, Reply, Access};
 use crate::state::telemetry::decode_push;
 
 pub(crate) struct PushTelemetry;
@@ -18,6 +18,7 @@ impl Api for PushTelemetry {
     const VERSIONS: (i16, i16) = (0, 0);
     type Request = PushTelemetryRequest;
     type Response = PushTelemetryResponse;
+    const ACCESS: Access = Access::OPEN;
 
     async fn handle(ctx: &Ctx<'_>, request: PushTelemetryRequest) -> Reply<PushTelemetryResponse> {
         let now = ctx.shared.clock.now_ms();

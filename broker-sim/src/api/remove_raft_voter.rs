@@ -7,7 +7,8 @@ use kafka_protocol::ResponseError;
 use kafka_protocol::messages::ApiKey;
 use kafka_protocol::messages::{RemoveRaftVoterRequest, RemoveRaftVoterResponse};
 
-use super::{Api, Ctx, Names, Reply, str_bytes};
+use crate::state::acls::Operation;
+use super::{Api, Ctx, Names, Reply, str_bytes, Access};
 use crate::state::quorum::VoterChange;
 
 fn serve(ctx: &Ctx<'_>, request: RemoveRaftVoterRequest) -> RemoveRaftVoterResponse {
@@ -30,6 +31,7 @@ impl Api for RemoveRaftVoter {
     const VERSIONS: (i16, i16) = (0, 0);
     type Request = RemoveRaftVoterRequest;
     type Response = RemoveRaftVoterResponse;
+    const ACCESS: Access = Access::cluster(Operation::Alter);
 
     async fn handle(ctx: &Ctx<'_>, request: RemoveRaftVoterRequest) -> Reply<RemoveRaftVoterResponse> {
         Reply::Response(serve(ctx, request))

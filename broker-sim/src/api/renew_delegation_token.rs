@@ -6,7 +6,7 @@ use kafka_protocol::ResponseError;
 use kafka_protocol::messages::ApiKey;
 use kafka_protocol::messages::{RenewDelegationTokenRequest, RenewDelegationTokenResponse};
 
-use super::{Api, Ctx, Names, Reply};
+use super::{Api, Ctx, Names, Reply, Access};
 
 pub(crate) struct RenewDelegationToken;
 
@@ -15,6 +15,7 @@ impl Api for RenewDelegationToken {
     const VERSIONS: (i16, i16) = (1, 2);
     type Request = RenewDelegationTokenRequest;
     type Response = RenewDelegationTokenResponse;
+    const ACCESS: Access = Access::OPEN;
 
     async fn handle(ctx: &Ctx<'_>, request: RenewDelegationTokenRequest) -> Reply<RenewDelegationTokenResponse> {
         Reply::Response(Self::error_response(&request, ctx.version, ResponseError::DelegationTokenRequestNotAllowed))

@@ -11,7 +11,7 @@ use kafka_protocol::ResponseError;
 use kafka_protocol::messages::ApiKey;
 use kafka_protocol::messages::{SaslAuthenticateRequest, SaslAuthenticateResponse};
 
-use super::{Api, Ctx, Names, Reply, str_bytes};
+use super::{Access, Api, Ctx, Names, Reply, str_bytes};
 use crate::sasl::Answer;
 
 pub(crate) struct SaslAuthenticate;
@@ -21,6 +21,7 @@ impl Api for SaslAuthenticate {
     const VERSIONS: (i16, i16) = (0, 2);
     type Request = SaslAuthenticateRequest;
     type Response = SaslAuthenticateResponse;
+    const ACCESS: Access = Access::OPEN;
 
     async fn handle(ctx: &Ctx<'_>, request: SaslAuthenticateRequest) -> Reply<SaslAuthenticateResponse> {
         if !ctx.session.protocol.sasl() {

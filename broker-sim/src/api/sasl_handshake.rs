@@ -12,7 +12,7 @@ use kafka_protocol::ResponseError;
 use kafka_protocol::messages::ApiKey;
 use kafka_protocol::messages::{SaslHandshakeRequest, SaslHandshakeResponse};
 
-use super::{Api, Ctx, Names, Reply, str_bytes};
+use super::{Access, Api, Ctx, Names, Reply, str_bytes};
 use crate::security::SaslMechanism;
 
 pub(crate) struct SaslHandshake;
@@ -22,6 +22,7 @@ impl Api for SaslHandshake {
     const VERSIONS: (i16, i16) = (0, 1);
     type Request = SaslHandshakeRequest;
     type Response = SaslHandshakeResponse;
+    const ACCESS: Access = Access::OPEN;
 
     async fn handle(ctx: &Ctx<'_>, request: SaslHandshakeRequest) -> Reply<SaslHandshakeResponse> {
         if !ctx.session.protocol.sasl() {
@@ -72,7 +73,7 @@ impl Api for SaslHandshake {
 /// configured order within a bucket.
 fn kafka_order(mechanisms: &[SaslMechanism]) -> Vec<&'static str> {
     let bucket = |name: &str| {
-        let h = crate::state::java_string_hash(name) as u32;
+        let h = broker_sim_protocol::partitioner::java_string_hash(name) as u32;
         (h ^ (h >> 16)) & 15
     };
     let mut names: Vec<(u32, usize, &'static str)> = mechanisms

@@ -9,7 +9,8 @@ use kafka_protocol::ResponseError;
 use kafka_protocol::messages::ApiKey;
 use kafka_protocol::messages::{SyncGroupRequest, SyncGroupResponse};
 
-use super::{Api, Ctx, Names, Reply, code, str_bytes};
+use crate::state::acls::Operation;
+use super::{Api, Ctx, Names, Reply, code, str_bytes, Access};
 use crate::state::groups::{Pending, SyncRequest, SyncResult};
 
 async fn serve(ctx: &Ctx<'_>, r: SyncGroupRequest) -> SyncGroupResponse {
@@ -62,6 +63,7 @@ impl Api for SyncGroup {
     const VERSIONS: (i16, i16) = (0, 5);
     type Request = SyncGroupRequest;
     type Response = SyncGroupResponse;
+    const ACCESS: Access = Access::group(Operation::Read);
 
     async fn handle(ctx: &Ctx<'_>, request: SyncGroupRequest) -> Reply<SyncGroupResponse> {
         Reply::Response(serve(ctx, request).await)

@@ -23,8 +23,9 @@ use kafka_protocol::messages::txn_offset_commit_response::{
 };
 use kafka_protocol::messages::{TxnOffsetCommitRequest, TxnOffsetCommitResponse};
 
+use crate::state::acls::Operation;
 use super::partitioned::{by_partition, indexed, topic};
-use super::{Api, Ctx, Names, Reply};
+use super::{Api, Ctx, Names, Reply, Access};
 use crate::error::KafkaError;
 use crate::state::State;
 use crate::state::transactions::Caller;
@@ -152,6 +153,7 @@ impl Api for TxnOffsetCommit {
     const VERSIONS: (i16, i16) = (0, 5);
     type Request = TxnOffsetCommitRequest;
     type Response = TxnOffsetCommitResponse;
+    const ACCESS: Access = Access::transactional_id(Operation::Write).and_group(Operation::Read).and_topic(Operation::Read);
 
     async fn handle(ctx: &Ctx<'_>, request: TxnOffsetCommitRequest) -> Reply<TxnOffsetCommitResponse> {
         Reply::Response(serve(ctx, request))

@@ -7,7 +7,8 @@ use kafka_protocol::ResponseError;
 use kafka_protocol::messages::ApiKey;
 use kafka_protocol::messages::{UnregisterBrokerRequest, UnregisterBrokerResponse};
 
-use super::{Api, Ctx, Names, Reply, str_bytes};
+use crate::state::acls::Operation;
+use super::{Api, Ctx, Names, Reply, str_bytes, Access};
 
 pub(crate) struct UnregisterBroker;
 
@@ -16,6 +17,7 @@ impl Api for UnregisterBroker {
     const VERSIONS: (i16, i16) = (0, 0);
     type Request = UnregisterBrokerRequest;
     type Response = UnregisterBrokerResponse;
+    const ACCESS: Access = Access::cluster(Operation::Alter);
 
     async fn handle(ctx: &Ctx<'_>, request: UnregisterBrokerRequest) -> Reply<UnregisterBrokerResponse> {
         let result = ctx.shared.lock().unregister_broker(request.broker_id.0);

@@ -16,8 +16,9 @@ use kafka_protocol::messages::ApiKey;
 use kafka_protocol::messages::update_features_response::UpdatableFeatureResult;
 use kafka_protocol::messages::{UpdateFeaturesRequest, UpdateFeaturesResponse};
 
+use crate::state::acls::Operation;
 use super::api_versions::TRANSACTION_VERSION;
-use super::{Api, Ctx, Names, Reply, str_bytes};
+use super::{Api, Ctx, Names, Reply, str_bytes, Access};
 
 const UPGRADE: i8 = 1;
 const SAFE_DOWNGRADE: i8 = 2;
@@ -112,6 +113,7 @@ impl Api for UpdateFeatures {
     const VERSIONS: (i16, i16) = (0, 2);
     type Request = UpdateFeaturesRequest;
     type Response = UpdateFeaturesResponse;
+    const ACCESS: Access = Access::cluster(Operation::Alter);
 
     async fn handle(ctx: &Ctx<'_>, request: UpdateFeaturesRequest) -> Reply<UpdateFeaturesResponse> {
         Reply::Response(serve(ctx, request))

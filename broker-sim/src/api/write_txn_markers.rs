@@ -20,7 +20,8 @@ use kafka_protocol::messages::write_txn_markers_response::{
 };
 use kafka_protocol::messages::{WriteTxnMarkersRequest, WriteTxnMarkersResponse};
 
-use super::{Api, Ctx, Names, Reply};
+use crate::state::acls::Operation;
+use super::{Api, Ctx, Names, Reply, Access};
 
 fn serve(ctx: &Ctx<'_>, request: WriteTxnMarkersRequest) -> WriteTxnMarkersResponse {
     let now = ctx.shared.clock.now_ms();
@@ -87,6 +88,7 @@ impl Api for WriteTxnMarkers {
     const VERSIONS: (i16, i16) = (1, 1);
     type Request = WriteTxnMarkersRequest;
     type Response = WriteTxnMarkersResponse;
+    const ACCESS: Access = Access::cluster(Operation::ClusterAction);
 
     async fn handle(ctx: &Ctx<'_>, request: WriteTxnMarkersRequest) -> Reply<WriteTxnMarkersResponse> {
         Reply::Response(serve(ctx, request))

@@ -305,6 +305,30 @@ impl ClusterBuilder {
         self
     }
 
+    /// Runs an authorizer with Kafka's `StandardAuthorizer` semantics: requests are
+    /// judged by ACLs (CreateAcls, `Cluster::add_acl`), and the ACL APIs work. Off by
+    /// default, as in Kafka, where every request is allowed.
+    pub fn authorizer(mut self, enabled: bool) -> Self {
+        self.config.authorizer.enabled = enabled;
+        self
+    }
+
+    /// Adds a principal ("User:admin") to Kafka's `super.users`, allowed everything.
+    pub fn super_user(mut self, principal: &str) -> Self {
+        self.config
+            .authorizer
+            .super_users
+            .push(principal.to_string());
+        self
+    }
+
+    /// Kafka's `allow.everyone.if.no.acl.found`: whether a resource no ACL names is open
+    /// to everyone. Default false, as in Kafka.
+    pub fn allow_everyone_if_no_acl_found(mut self, allow: bool) -> Self {
+        self.config.authorizer.allow_everyone_if_no_acl_found = allow;
+        self
+    }
+
     /// Kafka's `unclean.leader.election.enable` for topics that do not set their own:
     /// whether an out-of-sync replica may take over (losing records) when no in-sync one
     /// is up. Default false.

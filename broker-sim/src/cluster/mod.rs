@@ -7,8 +7,9 @@
 //! Layout: `builder` has the settings and `start`; `views` the values inspection returns;
 //! `inspect` reading and seeding topics, records and groups; `lifecycle` failures and
 //! time; `faults` the fault-rule calls; `transactions` transactions and producers;
-//! `history` what the checkers read; `telemetry` client metrics (KIP-714).
+//! `history` what the checkers read; `telemetry` client metrics (KIP-714); `acls` ACL bindings.
 
+mod acls;
 mod builder;
 mod faults;
 mod history;

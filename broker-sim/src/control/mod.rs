@@ -26,8 +26,9 @@
 //! One file per resource: `brokers` (the cluster, broker lifecycle), `topics` (partitions,
 //! records, leadership), `faults`, `groups`, `transactions` (and producers),
 //! `schedules`, `checks` (and the history), `clock`, `metrics`, `telemetry`, `users`
-//! (SASL users and listeners).
+//! (SASL users and listeners), `acls`.
 
+mod acls;
 mod brokers;
 mod checks;
 mod clock;
@@ -104,6 +105,10 @@ fn router(cluster: Arc<Cluster>, options: ControlOptions) -> Router {
             get(faults::list).post(faults::inject).delete(faults::clear),
         )
         .route("/v1/faults/{id}", get(faults::get).delete(faults::remove))
+        .route(
+            "/v1/acls",
+            get(acls::list).post(acls::add).delete(acls::remove),
+        )
         .route("/v1/groups", get(groups::list))
         .route("/v1/groups/{group}", get(groups::describe))
         .route(

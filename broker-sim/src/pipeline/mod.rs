@@ -5,9 +5,10 @@
 //!    closes the connection; except ApiVersions, which Kafka answers in v0 with the
 //!    supported list so the client can pick a version both sides know;
 //! 2. **decode** with `kafka-protocol`; a body that does not decode closes the connection;
-//! 3. **authorization**: nothing to check yet (no SASL, no ACLs). A refusal here is
-//!    answered with the API's own error answer, so authentication and ACLs slot in
-//!    without touching a handler;
+//! 3. **authorization** (`authorize`): what the API's [`crate::api::Access`] requires,
+//!    checked against the ACLs when an authorizer is configured; a refusal is answered
+//!    with the API's own error answer, or, for some topics or groups only, through the
+//!    API's `refuse` as a fault would be;
 //! 4. **fault rules** (`faults`): the rule that fires decides what becomes of the request;
 //! 5. **throttle** (`throttle`): a throttle time on the answer and a muted connection,
 //!    for a fault rule or a client quota the handler found exceeded (`Ctx::quota`);
@@ -15,6 +16,7 @@
 //!
 //! The connection (`crate::net`) carries the resulting [`Outcome`] out.
 
+mod authorize;
 mod faults;
 mod throttle;
 
@@ -24,7 +26,6 @@ use std::time::Duration;
 
 use broker_sim_protocol::header::{RequestFrame, encode_response};
 use bytes::{Bytes, BytesMut};
-use kafka_protocol::ResponseError;
 use kafka_protocol::messages::ApiKey;
 use kafka_protocol::protocol::Decodable;
 
@@ -138,11 +139,20 @@ async fn serve<A: Api>(ctx: &Ctx<'_>, mut body: Bytes, correlation_id: i32) -> O
             });
         }
     };
-    if let Err(code) = authorize::<A>(ctx, &request) {
-        let answer = A::error_response(&request, v, code);
-        return encode::<A>(v, correlation_id, Reply::Response(answer));
-    }
-    let served = faults::serve::<A>(ctx, request).await;
+    let verdict = authorize::judge::<A>(ctx, &request);
+    let mut partial = authorize::apply::<A>(ctx, request, &verdict);
+    let served = match partial.rest.take() {
+        Some(rest) => faults::serve::<A>(ctx, rest).await,
+        None => faults::Served::Reply(Reply::Response(A::Response::default())),
+    };
+    // What authorization refused goes back into the answer.
+    let served = match served {
+        faults::Served::Reply(reply) => faults::Served::Reply(partial.complete(reply)),
+        faults::Served::Throttled(reply, ms) => {
+            faults::Served::Throttled(partial.complete(reply), ms)
+        }
+        other => other,
+    };
     // A client quota's throttle (set by the handler) and a fault's: the longer one.
     let quota = ctx
         .quota_throttle
@@ -164,14 +174,6 @@ async fn serve<A: Api>(ctx: &Ctx<'_>, mut body: Bytes, correlation_id: i32) -> O
         faults::Served::Close(why) => Outcome::Close(why),
         faults::Served::Hang => Outcome::Hang,
     }
-}
-
-/// Authorization: every request is allowed, as in a Kafka cluster without an authorizer.
-/// This is where SASL principals and ACLs will refuse a request, with the API's own
-/// error answer (TOPIC_AUTHORIZATION_FAILED and the like).
-fn authorize<A: Api>(ctx: &Ctx<'_>, request: &A::Request) -> Result<(), ResponseError> {
-    let _ = (ctx, request);
-    Ok(())
 }
 
 fn encode<A: Api>(version: i16, correlation_id: i32, reply: Reply<A::Response>) -> Outcome {

@@ -5,6 +5,7 @@
 //! methods here, so a rule (a topic-name check, a size limit) is written once and a test's
 //! direct call fails exactly as a client's request would.
 
+pub mod acls;
 mod append;
 pub mod broker_configs;
 pub mod cleaner;
@@ -140,6 +141,8 @@ pub struct State {
     pub broker_configs: broker_configs::BrokerConfigs,
     /// The controller quorum DescribeQuorum shows (`quorum.rs`).
     quorum: quorum::Quorum,
+    /// ACL bindings, judged when `config.authorizer` is enabled.
+    pub acls: acls::Acls,
 }
 
 impl State {
@@ -172,6 +175,7 @@ impl State {
             telemetry: telemetry::Telemetry::new(seed),
             broker_configs,
             quorum: quorum::Quorum::default(),
+            acls: acls::Acls::default(),
         }
     }
 
@@ -737,15 +741,8 @@ impl State {
 /// id: Java's `String.hashCode`, made non-negative with Kafka's `Utils.abs` (which maps
 /// `i32::MIN` to 0), modulo 50.
 pub fn coordinator_partition(key: &str) -> i32 {
-    let hash = java_string_hash(key);
+    let hash = broker_sim_protocol::partitioner::java_string_hash(key);
     (if hash == i32::MIN { 0 } else { hash.abs() }) % COORDINATOR_PARTITIONS
-}
-
-/// Java's `String.hashCode`: where Kafka's answers follow a `HashMap`'s or `HashSet`'s
-/// order, broker-sim follows it too.
-pub fn java_string_hash(s: &str) -> i32 {
-    s.encode_utf16()
-        .fold(0i32, |h, c| h.wrapping_mul(31).wrapping_add(c as i32))
 }
 
 fn check_leader(p: &Partition, topic: &str, broker: i32) -> Result<(), KafkaError> {

@@ -42,7 +42,7 @@ pub(super) fn find(v: i16, key: &str, key_type: i8) -> Step {
 }
 
 /// Commits offset 1 of partition 0 of `name` for `group_id` as a simple consumer.
-fn commit(v: i16, group_id: &str, name: &str) -> Step {
+pub(super) fn commit(v: i16, group_id: &str, name: &str) -> Step {
     let mut r = OffsetCommitRequest::default()
         .with_group_id(group(group_id))
         .with_generation_id_or_member_epoch(-1)
@@ -63,7 +63,7 @@ fn commit(v: i16, group_id: &str, name: &str) -> Step {
     Step::new(ApiKey::OffsetCommit, v, r)
 }
 
-fn fetch_offsets(v: i16, group_id: &str, name: &str) -> Step {
+pub(super) fn fetch_offsets(v: i16, group_id: &str, name: &str) -> Step {
     let r = if v >= 8 {
         OffsetFetchRequest::default().with_groups(vec![
             OffsetFetchRequestGroup::default()

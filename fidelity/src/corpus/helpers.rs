@@ -73,6 +73,7 @@ pub fn scenario(
         api: key,
         prefix,
         sasl: false,
+        authorizer: None,
     }
 }
 

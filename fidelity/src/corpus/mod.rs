@@ -1,6 +1,7 @@
 //! The scenario corpus, one module per area. Each builds its scenarios for every version
 //! broker-sim advertises of the APIs it covers; `helpers` has the requests they share.
 
+mod acls;
 mod admin;
 mod cluster;
 mod consumer_groups;
@@ -36,5 +37,6 @@ pub fn all() -> Vec<Scenario> {
     all.extend(security::scenarios());
     all.extend(security::scram_scenarios());
     all.extend(sasl::scenarios());
+    all.extend(acls::scenarios());
     all
 }

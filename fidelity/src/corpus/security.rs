@@ -1,6 +1,8 @@
 //! What a PLAINTEXT listener with no authorizer answers to the security APIs: SASL
 //! (ILLEGAL_SASL_STATE), ACLs (SECURITY_DISABLED) and delegation tokens
 //! (DELEGATION_TOKEN_REQUEST_NOT_ALLOWED), as the reference Kafka runs without security.
+//! The ACL answers need a Kafka without an authorizer (`fidelity/kafka/start.sh` without
+//! `--authorizer`); `acls.rs` has the scenarios with one.
 
 use kafka_protocol::messages::create_acls_request::AclCreation;
 use kafka_protocol::messages::create_delegation_token_request::CreatableRenewers;
@@ -55,43 +57,52 @@ pub fn scenarios() -> Vec<Scenario> {
         ));
     }
     for v in versions(ApiKey::DescribeAcls) {
-        out.push(scenario(ApiKey::DescribeAcls, v, "no-authorizer", |_| {
-            let r = DescribeAclsRequest::default()
-                .with_resource_type_filter(1)
-                .with_pattern_type_filter(1)
-                .with_operation(1)
-                .with_permission_type(1);
-            vec![Step::new(ApiKey::DescribeAcls, v, r)]
-        }));
+        out.push(
+            scenario(ApiKey::DescribeAcls, v, "no-authorizer", |_| {
+                let r = DescribeAclsRequest::default()
+                    .with_resource_type_filter(1)
+                    .with_pattern_type_filter(1)
+                    .with_operation(1)
+                    .with_permission_type(1);
+                vec![Step::new(ApiKey::DescribeAcls, v, r)]
+            })
+            .needs_authorizer(false),
+        );
     }
     for v in versions(ApiKey::CreateAcls) {
-        out.push(scenario(ApiKey::CreateAcls, v, "no-authorizer", |p| {
-            let acl = |name: &str| {
-                AclCreation::default()
-                    .with_resource_type(TOPIC)
-                    .with_resource_name(s(name))
-                    .with_resource_pattern_type(LITERAL)
-                    .with_principal(s("User:alice"))
-                    .with_host(s("*"))
-                    .with_operation(READ)
-                    .with_permission_type(ALLOW)
-            };
-            let r = CreateAclsRequest::default()
-                .with_creations(vec![acl(&format!("{p}a")), acl(&format!("{p}b"))]);
-            vec![Step::new(ApiKey::CreateAcls, v, r)]
-        }));
+        out.push(
+            scenario(ApiKey::CreateAcls, v, "no-authorizer", |p| {
+                let acl = |name: &str| {
+                    AclCreation::default()
+                        .with_resource_type(TOPIC)
+                        .with_resource_name(s(name))
+                        .with_resource_pattern_type(LITERAL)
+                        .with_principal(s("User:alice"))
+                        .with_host(s("*"))
+                        .with_operation(READ)
+                        .with_permission_type(ALLOW)
+                };
+                let r = CreateAclsRequest::default()
+                    .with_creations(vec![acl(&format!("{p}a")), acl(&format!("{p}b"))]);
+                vec![Step::new(ApiKey::CreateAcls, v, r)]
+            })
+            .needs_authorizer(false),
+        );
     }
     for v in versions(ApiKey::DeleteAcls) {
-        out.push(scenario(ApiKey::DeleteAcls, v, "no-authorizer", |p| {
-            let filter = DeleteAclsFilter::default()
-                .with_resource_type_filter(TOPIC)
-                .with_resource_name_filter(Some(s(format!("{p}a"))))
-                .with_pattern_type_filter(LITERAL)
-                .with_operation(1)
-                .with_permission_type(1);
-            let r = DeleteAclsRequest::default().with_filters(vec![filter]);
-            vec![Step::new(ApiKey::DeleteAcls, v, r)]
-        }));
+        out.push(
+            scenario(ApiKey::DeleteAcls, v, "no-authorizer", |p| {
+                let filter = DeleteAclsFilter::default()
+                    .with_resource_type_filter(TOPIC)
+                    .with_resource_name_filter(Some(s(format!("{p}a"))))
+                    .with_pattern_type_filter(LITERAL)
+                    .with_operation(1)
+                    .with_permission_type(1);
+                let r = DeleteAclsRequest::default().with_filters(vec![filter]);
+                vec![Step::new(ApiKey::DeleteAcls, v, r)]
+            })
+            .needs_authorizer(false),
+        );
     }
     for v in versions(ApiKey::CreateDelegationToken) {
         out.push(scenario(

@@ -222,9 +222,8 @@ fn bombs() -> Vec<u8> {
 }
 
 fn amplified_metadata() -> Vec<u8> {
-    let topic = MetadataRequestTopic::default().with_name(Some(TopicName(
-        StrBytes::from_static_str(WIDE_TOPIC),
-    )));
+    let topic = MetadataRequestTopic::default()
+        .with_name(Some(TopicName(StrBytes::from_static_str(WIDE_TOPIC))));
     encode(
         12,
         &MetadataRequest::default().with_topics(Some(vec![topic; 400])),
