@@ -740,10 +740,66 @@ fn groups(out: &mut Vec<Scenario>) {
     }
 }
 
+/// ACLs judge the principal a SASL login gives: a DENY for `User:alice` refuses alice on
+/// the SASL_PLAINTEXT listener, where she logs in with PLAIN (fidelity/kafka/start.sh).
+fn sasl_principal(out: &mut Vec<Scenario>) {
+    let login = || {
+        vec![
+            Step::new(
+                ApiKey::SaslHandshake,
+                1,
+                kafka_protocol::messages::SaslHandshakeRequest::default()
+                    .with_mechanism(s("PLAIN")),
+            )
+            .setup(),
+            Step::new(
+                ApiKey::SaslAuthenticate,
+                2,
+                kafka_protocol::messages::SaslAuthenticateRequest::default()
+                    .with_auth_bytes(bytes::Bytes::from_static(b"\0alice\0alice-secret")),
+            )
+            .setup(),
+        ]
+    };
+    let alice = |kind: i8, name: &str, op: i8| {
+        create(3, vec![acl(kind, name, LITERAL, "User:alice", op, DENY)])
+    };
+    out.push(
+        scenario(ApiKey::Metadata, 12, "denied-to-sasl-user", |p| {
+            let t = format!("{p}t");
+            let mut steps = login();
+            steps.extend(create_topic(&t, 1));
+            steps.push(alice(TOPIC, &t, DESCRIBE));
+            steps.push(applied(TOPIC, &t));
+            steps.push(metadata(12, &[&t], false));
+            steps.push(remove(3, &[(TOPIC, &t, LITERAL)]));
+            steps
+        })
+        .over_sasl()
+        .needs_authorizer(true),
+    );
+    let v = *versions(ApiKey::Produce).end();
+    out.push(
+        scenario(ApiKey::Produce, v, "denied-to-sasl-user", |p| {
+            let t = format!("{p}t");
+            let mut steps = login();
+            steps.extend(create_topic(&t, 1));
+            steps.push(alice(TOPIC, &t, WRITE));
+            steps.push(applied(TOPIC, &t));
+            steps.push(produce(v, &t, 0, -1, batch(&["a"])));
+            steps.push(remove(3, &[(TOPIC, &t, LITERAL)]));
+            steps
+        })
+        .over_sasl()
+        .needs_authorizer(true),
+    );
+}
+
 pub fn scenarios() -> Vec<Scenario> {
     let mut out = Vec::new();
     acl_apis(&mut out);
     topics(&mut out);
     groups(&mut out);
+    sasl_principal(&mut out);
     out
 }
