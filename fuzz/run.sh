@@ -7,6 +7,8 @@
 #   FUZZ_RSS_MB    libFuzzer's -rss_limit_mb (default 2048)
 #   FUZZ_TARGETS   the targets to run (default: all)
 #   FUZZ_JOBS      parallel fuzzing processes per target (default 1)
+#   FUZZ_CODEGEN_UNITS  16 by default: the build takes about half as long on CI's two cores,
+#                  the runs are somewhat slower; 1 (cargo-fuzz's default) for long runs
 #   BROKER_SIM_FUZZ_LOCK_MS  longest state-lock hold allowed per request (default 500)
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -24,7 +26,7 @@ rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly -
 # -s none: the code under test is safe Rust, where AddressSanitizer finds nothing that a
 # panic does not, at a third of the speed; -a keeps debug assertions and overflow checks,
 # as in the debug builds that run broker-sim in tests.
-flags=(-s none -a)
+flags=(-s none -a --codegen-units "${FUZZ_CODEGEN_UNITS:-16}")
 start=$(date +%s)
 cargo +nightly fuzz build "${flags[@]}"
 echo "fuzz: built in $(( $(date +%s) - start )) s"

@@ -57,8 +57,8 @@ pub const BROKERS: i32 = 3;
 /// The topics every input starts with: (name, partitions).
 pub const TOPICS: &[(&str, i32)] = &[("t", 3), ("compacted", 1), ("appendtime", 1)];
 /// How long [`Harness::finish`] lets waiting requests wait: past Kafka's largest default
-/// timeouts (a 5-minute rebalance, a 60-second transaction), short of nothing a client
-/// can ask for, which is why whatever still waits is then dropped.
+/// timeouts (a 5-minute rebalance, a 60-second transaction). A client may ask for longer
+/// waits, which is why whatever still waits is then dropped.
 const FINISH: Duration = Duration::from_secs(600);
 /// How often the harness yields to the requests' tasks in a step: enough for a chain of
 /// wake-ups (a Produce waking a Fetch waking nothing more) to settle.
