@@ -37,6 +37,9 @@ mod config;
 pub mod control;
 mod error;
 pub mod faults;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod net;
 mod pipeline;
 mod rng;

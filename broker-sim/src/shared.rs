@@ -7,14 +7,23 @@
 //!
 //! Waiting requests are woken per partition by the state itself (`state::waiters`); the
 //! cluster-wide [`Shared::wake_all`] is for events that touch many partitions at once.
+//!
+//! With the `fuzzing` feature the lock's guard also times how long it is held (`held`),
+//! so the fuzz targets can fail on a request that keeps every other client waiting; in
+//! other builds the guard is the mutex's own and costs nothing.
 
-use std::sync::{Mutex, MutexGuard};
+use std::sync::Mutex;
 
 use tokio::sync::Notify;
 
 use crate::clock::Clock;
 use crate::faults::rules::FaultRules;
 use crate::state::State;
+
+#[cfg(not(feature = "fuzzing"))]
+pub(crate) type StateGuard<'a> = std::sync::MutexGuard<'a, State>;
+#[cfg(feature = "fuzzing")]
+pub(crate) use held::StateGuard;
 
 pub(crate) struct Shared {
     state: Mutex<State>,
@@ -41,8 +50,11 @@ impl Shared {
 
     /// Locks the cluster state. A panic while holding the lock would be a broker bug; the
     /// state is still the best information there is, so the poison is ignored.
-    pub fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    pub fn lock(&self) -> StateGuard<'_> {
+        let guard = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        #[cfg(feature = "fuzzing")]
+        let guard = held::StateGuard::new(guard);
+        guard
     }
 
     /// Whether someone holds the state lock (unit tests' probes).
@@ -72,5 +84,61 @@ impl Shared {
 
     pub fn timers_changed(&self) -> tokio::sync::futures::Notified<'_> {
         self.timers_changed.notified()
+    }
+}
+
+/// The state lock's guard in fuzzing builds: the mutex's guard plus the instant it was
+/// taken. On release it records the longest hold so far on this thread (a fuzz target runs
+/// every request on one thread), which `crate::fuzzing` reads and resets per input.
+#[cfg(feature = "fuzzing")]
+pub(crate) mod held {
+    use std::cell::Cell;
+    use std::ops::{Deref, DerefMut};
+    use std::sync::MutexGuard;
+    use std::time::{Duration, Instant};
+
+    use crate::state::State;
+
+    thread_local! {
+        static LONGEST: Cell<Duration> = const { Cell::new(Duration::ZERO) };
+    }
+
+    /// The longest the lock was held on this thread since the last call.
+    pub fn take_longest() -> Duration {
+        LONGEST.with(|l| l.replace(Duration::ZERO))
+    }
+
+    pub struct StateGuard<'a> {
+        guard: MutexGuard<'a, State>,
+        since: Instant,
+    }
+
+    impl<'a> StateGuard<'a> {
+        pub fn new(guard: MutexGuard<'a, State>) -> Self {
+            StateGuard {
+                guard,
+                since: Instant::now(),
+            }
+        }
+    }
+
+    impl Deref for StateGuard<'_> {
+        type Target = State;
+        fn deref(&self) -> &State {
+            &self.guard
+        }
+    }
+
+    impl DerefMut for StateGuard<'_> {
+        fn deref_mut(&mut self) -> &mut State {
+            &mut self.guard
+        }
+    }
+
+    impl Drop for StateGuard<'_> {
+        fn drop(&mut self) {
+            let held = self.since.elapsed();
+            LONGEST.with(|l| l.set(l.get().max(held)));
+        }
     }
 }

@@ -4,7 +4,8 @@
 //!
 //! The layers, bottom up (the README's Layout section explains each):
 //! error, clock, rng, security, tls ← config ← state ← faults, sasl ← shared ← api ← pipeline ← net ← runtime
-//! ← cluster (the embedding API) ← control (the HTTP API). `lib.rs` and `main.rs` sit on
+//! ← cluster (the embedding API) ← control (the HTTP API) ← fuzzing (the fuzz targets' way
+//! in, with the `fuzzing` feature). `lib.rs` and `main.rs` sit on
 //! top.
 //!
 //! References are read from every `crate::…` and `super::…` path in the source, with
@@ -34,6 +35,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("schedule", 10),
     ("checks", 11),
     ("control", 12),
+    ("fuzzing", 13),
 ];
 
 /// Public modules: the control API, the schedules and the checkers may use these besides the crate

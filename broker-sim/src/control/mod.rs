@@ -79,7 +79,7 @@ pub async fn serve_with(
 }
 
 /// Every endpoint, in one table.
-fn router(cluster: Arc<Cluster>, options: ControlOptions) -> Router {
+pub(crate) fn router(cluster: Arc<Cluster>, options: ControlOptions) -> Router {
     let options = Arc::new(options);
     Router::new()
         .route("/v1/cluster", get(brokers::cluster))
