@@ -29,7 +29,11 @@ fn control_status(control: &str, path: &str) -> String {
     let host = control.trim_start_matches("http://");
     let mut conn = TcpStream::connect(host).expect("the control API accepts");
     conn.set_read_timeout(Some(DEADLINE)).unwrap();
-    write!(conn, "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").unwrap();
+    write!(
+        conn,
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
     let mut answer = String::new();
     let _ = conn.read_to_string(&mut answer);
     answer.lines().next().unwrap_or_default().to_string()
@@ -74,7 +78,10 @@ fn the_control_api_answers_while_clients_hold_every_descriptor_brokers_may_use()
     }
     let give_up = Instant::now() + DEADLINE;
     while answered.iter().filter(|a| **a).count() < budget {
-        assert!(Instant::now() < give_up, "the brokers did not serve {budget} clients");
+        assert!(
+            Instant::now() < give_up,
+            "the brokers did not serve {budget} clients"
+        );
         for (client, answered) in clients.iter_mut().zip(&mut answered) {
             let mut size = [0u8; 4];
             if !*answered && client.peek(&mut size).is_ok_and(|n| n > 0) {
@@ -89,7 +96,11 @@ fn the_control_api_answers_while_clients_hold_every_descriptor_brokers_may_use()
         let mut size = [0u8; 4];
         *answered |= client.peek(&mut size).is_ok_and(|n| n > 0);
     }
-    assert_eq!(answered.iter().filter(|a| **a).count(), budget, "no more than the budget");
+    assert_eq!(
+        answered.iter().filter(|a| **a).count(),
+        budget,
+        "no more than the budget"
+    );
 
     // Once the others leave, the last one to connect, which waited, is served.
     let give_up = Instant::now() + DEADLINE;

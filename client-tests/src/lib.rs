@@ -601,3 +601,27 @@ pub fn exit_when_parent_dies() {
         std::process::exit(0);
     });
 }
+
+/// A librdkafka client context that collects what the client reports through its error
+/// callback ("error: reason"), for tests that expect an error the client only logs (a
+/// failed login, a refused TLS handshake).
+#[derive(Clone, Default)]
+pub struct ErrorLog(pub std::sync::Arc<std::sync::Mutex<Vec<String>>>);
+
+impl ErrorLog {
+    pub fn seen(&self) -> Vec<String> {
+        self.0.lock().unwrap().clone()
+    }
+}
+
+impl rdkafka::ClientContext for ErrorLog {
+    fn error(&self, error: rdkafka::error::KafkaError, reason: &str) {
+        self.0.lock().unwrap().push(format!("{error}: {reason}"));
+    }
+}
+
+impl rdkafka::producer::ProducerContext for ErrorLog {
+    type DeliveryOpaque = ();
+
+    fn delivery(&self, _: &rdkafka::message::DeliveryResult<'_>, _: ()) {}
+}

@@ -4,20 +4,17 @@
 //! Kafka reports it. Re-authentication (KIP-368) is covered over the wire in
 //! broker-sim/tests/sasl.rs.
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use broker_sim::{Cluster, Listener, SecurityProtocol};
 use client_tests::{
-    DEADLINE, assign_from_beginning, consume, consumer_config, init_tracing, producer_config, send,
-    wait_until,
+    DEADLINE, ErrorLog, assign_from_beginning, consume, consumer_config, init_tracing,
+    producer_config, send, wait_until,
 };
 use rdkafka::ClientConfig;
-use rdkafka::ClientContext;
 use rdkafka::Message;
 use rdkafka::consumer::StreamConsumer;
-use rdkafka::error::KafkaError;
-use rdkafka::producer::{BaseProducer, FutureProducer, FutureRecord, Producer, ProducerContext};
+use rdkafka::producer::{BaseProducer, FutureProducer, FutureRecord, Producer};
 
 const TOPIC: &str = "secured";
 
@@ -80,29 +77,13 @@ async fn each_sasl_mechanism_logs_in_produces_and_consumes() {
     assert_eq!(cluster.records(TOPIC).len(), 4);
 }
 
-/// Collects what librdkafka reports through its error callback.
-#[derive(Clone, Default)]
-struct Errors(Arc<Mutex<Vec<String>>>);
-
-impl ClientContext for Errors {
-    fn error(&self, error: KafkaError, reason: &str) {
-        self.0.lock().unwrap().push(format!("{error}: {reason}"));
-    }
-}
-
-impl ProducerContext for Errors {
-    type DeliveryOpaque = ();
-
-    fn delivery(&self, _: &rdkafka::message::DeliveryResult<'_>, _: ()) {}
-}
-
 #[tokio::test]
 async fn a_wrong_password_is_an_authentication_error_for_the_client() {
     init_tracing();
     let cluster = sasl_cluster();
     for mechanism in ["PLAIN", "SCRAM-SHA-256"] {
-        let errors = Errors::default();
-        let producer: BaseProducer<Errors> = with_login(
+        let errors = ErrorLog::default();
+        let producer: BaseProducer<ErrorLog> = with_login(
             producer_config(&cluster.bootstrap_servers()),
             mechanism,
             "wrong",
@@ -120,14 +101,12 @@ async fn a_wrong_password_is_an_authentication_error_for_the_client() {
         wait_until(DEADLINE, "an authentication error", || {
             producer.poll(Duration::ZERO);
             errors
-                .0
-                .lock()
-                .unwrap()
+                .seen()
                 .iter()
                 .any(|e| e.contains("Authentication failed"))
         })
         .await;
-        let seen = errors.0.lock().unwrap().clone();
+        let seen = errors.seen();
         assert!(
             seen.iter().any(|e| e.contains("SASL authentication error")),
             "{mechanism}: {seen:?}"

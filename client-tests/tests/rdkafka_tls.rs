@@ -3,18 +3,16 @@
 //! by default), SASL/SCRAM over SASL_SSL, and mutual TLS where the broker requires a
 //! client certificate: one the cluster signed gets in, none is refused.
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use broker_sim::{ClientAuth, Cluster, Listener, SecurityProtocol, TlsConfig};
 use client_tests::{
-    DEADLINE, assign_from_beginning, consume, consumer_config, init_tracing, producer_config, send,
-    wait_until,
+    DEADLINE, ErrorLog, assign_from_beginning, consume, consumer_config, init_tracing,
+    producer_config, send, wait_until,
 };
 use rdkafka::consumer::StreamConsumer;
-use rdkafka::error::KafkaError;
-use rdkafka::producer::{BaseProducer, FutureProducer, FutureRecord, Producer, ProducerContext};
-use rdkafka::{ClientConfig, ClientContext, Message};
+use rdkafka::producer::{BaseProducer, FutureProducer, FutureRecord, Producer};
+use rdkafka::{ClientConfig, Message};
 
 const TOPIC: &str = "private";
 
@@ -73,22 +71,6 @@ async fn scram_logs_in_over_sasl_ssl() {
     .await;
 }
 
-/// Collects what librdkafka reports through its error callback.
-#[derive(Clone, Default)]
-struct Errors(Arc<Mutex<Vec<String>>>);
-
-impl ClientContext for Errors {
-    fn error(&self, error: KafkaError, reason: &str) {
-        self.0.lock().unwrap().push(format!("{error}: {reason}"));
-    }
-}
-
-impl ProducerContext for Errors {
-    type DeliveryOpaque = ();
-
-    fn delivery(&self, _: &rdkafka::message::DeliveryResult<'_>, _: ()) {}
-}
-
 #[tokio::test]
 async fn mutual_tls_admits_a_certificate_the_cluster_signed_and_refuses_none() {
     init_tracing();
@@ -107,8 +89,8 @@ async fn mutual_tls_admits_a_certificate_the_cluster_signed_and_refuses_none() {
     })
     .await;
 
-    let errors = Errors::default();
-    let anonymous: BaseProducer<Errors> = trusting(
+    let errors = ErrorLog::default();
+    let anonymous: BaseProducer<ErrorLog> = trusting(
         producer_config(&cluster.bootstrap_servers()),
         &cluster,
         "SSL",
@@ -124,7 +106,7 @@ async fn mutual_tls_admits_a_certificate_the_cluster_signed_and_refuses_none() {
     );
     wait_until(DEADLINE, "a transport error", || {
         anonymous.poll(Duration::ZERO);
-        !errors.0.lock().unwrap().is_empty()
+        !errors.seen().is_empty()
     })
     .await;
 }

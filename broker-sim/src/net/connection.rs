@@ -107,20 +107,17 @@ pub(super) async fn serve(
         .map(|a| format!("/{}", a.ip()))
         .unwrap_or_default();
     tracing::debug!("connection opened");
+    let link = Link {
+        shared,
+        broker_id,
+        client_host,
+        ticket: &ticket,
+    };
     let acceptor = match (protocol.tls(), tls) {
         (true, Some(acceptor)) => acceptor,
         _ => {
             let session = Session::new(protocol, listener, None);
-            return run(
-                shared,
-                broker_id,
-                stream,
-                session,
-                (client_host, &ticket),
-                shutdown,
-                mode,
-            )
-            .await;
+            return run(link, stream, session, shutdown, mode).await;
         }
     };
     let handshake = tokio::time::timeout(TLS_HANDSHAKE_DEADLINE, acceptor.accept(stream));
@@ -148,28 +145,32 @@ pub(super) async fn serve(
         .and_then(|cert| crate::tls::principal_of(cert));
     tracing::debug!(?principal, "TLS handshake completed");
     let session = Session::new(protocol, listener, principal);
-    run(
-        shared,
-        broker_id,
-        stream,
-        session,
-        (client_host, &ticket),
-        shutdown,
-        mode,
-    )
-    .await
+    run(link, stream, session, shutdown, mode).await
+}
+
+/// What a connection's requests are served with, whatever its stream.
+struct Link<'a> {
+    shared: Arc<Shared>,
+    broker_id: i32,
+    /// The peer's address as Kafka prints it ("/127.0.0.1").
+    client_host: String,
+    ticket: &'a super::limits::Ticket,
 }
 
 /// Serves requests on an established stream until either side ends it.
 async fn run<S: Transport>(
-    shared: Arc<Shared>,
-    broker_id: i32,
+    link: Link<'_>,
     stream: S,
     session: Session,
-    (client_host, ticket): (String, &super::limits::Ticket),
     mut shutdown: watch::Receiver<bool>,
     mut mode: watch::Receiver<NetMode>,
 ) {
+    let Link {
+        shared,
+        broker_id,
+        client_host,
+        ticket,
+    } = link;
     let mut reader = BufReader::with_capacity(64 * 1024, stream);
     let (max_request_size, limits) = {
         let state = shared.lock();
