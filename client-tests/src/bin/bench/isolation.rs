@@ -98,37 +98,39 @@ fn p99(mut samples: Vec<Duration>) -> f64 {
     samples[i].as_secs_f64() * 1e3
 }
 
-/// Sends `frame` again and again on fresh connections until told to stop; answers are
-/// read (or the connection dropped) so each request runs to the end.
+/// Sends `frame` again and again until told to stop, the next as soon as the last is
+/// answered; a request not answered within half a second (a parked fetch) is given up, as
+/// a client would, by closing the connection and starting over on a new one.
 fn attack_loop(addr: &str, frame: &[u8], stop: &AtomicBool) {
     while !stop.load(Ordering::Relaxed) {
         let Ok(mut conn) = TcpStream::connect(addr) else {
             continue;
         };
         let _ = conn.set_read_timeout(Some(Duration::from_millis(500)));
-        if conn.write_all(frame).is_err() {
-            continue;
-        }
-        let mut sink = [0u8; 64 * 1024];
         while !stop.load(Ordering::Relaxed) {
-            match conn.read(&mut sink) {
-                Ok(0) => break,
-                Ok(_) => {}
-                // A parked fetch: give up on it, as a client would, and start another.
-                Err(_) => break,
+            if conn.write_all(frame).is_err() || read_frame(&mut conn).is_err() {
+                break;
             }
         }
     }
 }
 
-/// The victim's round trips: acks=all produces of one record, one at a time.
+/// How long the victim keeps sending at least, so that its requests meet the attack's
+/// slowest ones (a bomb takes about a second to inflate) many times over.
+const VICTIM_SPAN: Duration = Duration::from_secs(3);
+
+/// The victim's round trips: acks=all produces of one record, one at a time, at least
+/// `samples` of them and for at least [`VICTIM_SPAN`].
 fn victim(addr: &str, samples: usize) -> Result<Vec<Duration>, String> {
     let mut conn = TcpStream::connect(addr).map_err(|e| e.to_string())?;
     conn.set_nodelay(true).map_err(|e| e.to_string())?;
     conn.set_read_timeout(Some(Duration::from_secs(60)))
         .map_err(|e| e.to_string())?;
     let mut out = Vec::with_capacity(samples);
-    for i in 0..samples {
+    let begun = Instant::now();
+    let mut i = 0;
+    while i < samples || begun.elapsed() < VICTIM_SPAN {
+        i += 1;
         let record = NewRecord {
             timestamp: now_ms(),
             key: None,
