@@ -247,7 +247,7 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     };
     let cluster = Arc::new(cluster_builder(args).start()?);
     // Scripts read the first line as the bootstrap list; keep it first and alone.
-    println!("{}", cluster.bootstrap_servers());
+    say(&cluster.bootstrap_servers());
     for listener in cluster.listeners() {
         if let Some(bootstrap) = cluster.bootstrap_servers_for(&listener.name) {
             tracing::info!(listener = %listener.name, protocol = %listener.protocol, %bootstrap, "listener");
@@ -262,7 +262,7 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
             return tokio::signal::ctrl_c().await;
         };
         let addr = listener.local_addr()?;
-        println!("control=http://{addr}");
+        say(&format!("control=http://{addr}"));
         tracing::info!("control API listening on http://{addr}");
         let listener = tokio::net::TcpListener::from_std(listener)?;
         tokio::select! {
@@ -277,6 +277,14 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     runtime.shutdown_timeout(Duration::from_secs(5));
     drop(cluster);
     Ok(())
+}
+
+/// One line on stdout, for scripts. A script that stopped reading (`head -n 1`) must not
+/// stop the cluster: a closed stdout is ignored, where `println!` would panic.
+fn say(line: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{line}").and_then(|()| out.flush());
 }
 
 /// The cluster the flags describe.
