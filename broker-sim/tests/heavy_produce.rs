@@ -18,15 +18,11 @@ use std::time::{Duration, Instant};
 
 use broker_sim::{ApiKey, Cluster, Fault};
 use broker_sim_protocol::batch::{self, Codec};
-use bytes::{Bytes, BytesMut};
 use kafka_protocol::ResponseError;
-use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
 use kafka_protocol::messages::{ApiVersionsRequest, ProduceRequest};
 use support::*;
 
 const PARTITIONS: i32 = 20;
-/// 128 KiB zstd blocks: 2,100 of them make 262.5 MiB, past the 256 MiB budget.
-const BOMB_BLOCKS: usize = 2_100;
 
 fn cluster() -> Cluster {
     Cluster::builder()
@@ -34,54 +30,6 @@ fn cluster() -> Cluster {
         .topic("bombs", PARTITIONS)
         .start()
         .unwrap()
-}
-
-/// A zstd frame of `blocks` RLE blocks, each 128 KiB of zeros in 4 bytes.
-fn zstd_zeros(blocks: usize) -> Vec<u8> {
-    // Magic number, then a frame header without content size or checksum whose window
-    // descriptor says 128 KiB (2^(10 + 7)).
-    let mut frame = vec![0x28, 0xb5, 0x2f, 0xfd, 0x00, 7 << 3];
-    for i in 0..blocks {
-        let last = u32::from(i + 1 == blocks);
-        // Block header: last-block bit, type 1 (RLE), size 128 KiB; then the byte.
-        let header = (128 * 1024) << 3 | 1 << 1 | last;
-        frame.extend_from_slice(&header.to_le_bytes()[..3]);
-        frame.push(0);
-    }
-    frame
-}
-
-/// A zstd batch of one record whose records section is `payload`, with a valid CRC.
-fn zstd_batch_with_payload(payload: &[u8]) -> Bytes {
-    let template = batch::encode_batch(&[record("x", BASE_TIMESTAMP)], Codec::Zstd).unwrap();
-    let mut bytes = BytesMut::from(&template[..batch::BATCH_HEADER_LEN]);
-    bytes.extend_from_slice(payload);
-    let batch_length = i32::try_from(bytes.len() - 12).unwrap();
-    bytes[8..12].copy_from_slice(&batch_length.to_be_bytes());
-    let crc = crc32c::crc32c(&bytes[21..]);
-    bytes[17..21].copy_from_slice(&crc.to_be_bytes());
-    bytes.freeze()
-}
-
-/// One Produce naming every partition of "bombs", each with a bomb.
-fn bombs_request() -> ProduceRequest {
-    let bomb = zstd_batch_with_payload(&zstd_zeros(BOMB_BLOCKS));
-    ProduceRequest::default()
-        .with_acks(1)
-        .with_timeout_ms(30_000)
-        .with_topic_data(vec![
-            TopicProduceData::default()
-                .with_name(name("bombs"))
-                .with_partition_data(
-                    (0..PARTITIONS)
-                        .map(|p| {
-                            PartitionProduceData::default()
-                                .with_index(p)
-                                .with_records(Some(bomb.clone()))
-                        })
-                        .collect(),
-                ),
-        ])
 }
 
 #[test]
@@ -95,7 +43,7 @@ fn the_bomb_frame_is_zeros_as_zstd_decodes_it() {
 fn a_request_of_twenty_bombs_decompresses_one_and_refuses_all_as_invalid_record() {
     let cluster = cluster();
     let mut conn = Conn::to_broker(&cluster, 1);
-    let response = conn.send(9, &bombs_request());
+    let response = conn.send(9, &bombs_request(PARTITIONS));
     let partitions = &response.responses[0].partition_responses;
     assert_eq!(partitions.len(), PARTITIONS as usize);
     for (i, p) in partitions.iter().enumerate() {
@@ -130,7 +78,7 @@ fn other_clients_are_answered_while_a_bomb_request_is_worked_on() {
     let mut bomber = Conn::to_broker(&cluster, 1);
     let mut other = Conn::to_broker(&cluster, 1);
     let started = Instant::now();
-    let correlation_id = bomber.write(9, &bombs_request());
+    let correlation_id = bomber.write(9, &bombs_request(PARTITIONS));
     assert!(cluster.wait_for_fault(entered, 1, Duration::from_secs(30)));
     let mut answered = Vec::new();
     other.send(3, &ApiVersionsRequest::default());

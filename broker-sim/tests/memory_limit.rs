@@ -68,44 +68,6 @@ fn at_once(broker: &str, frame: &[u8], connections: usize) {
     });
 }
 
-fn zstd_bombs_frame() -> Vec<u8> {
-    use broker_sim_protocol::batch::{self, Codec};
-    use bytes::BytesMut;
-    use kafka_protocol::messages::ProduceRequest;
-    use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
-    let mut zstd = vec![0x28, 0xb5, 0x2f, 0xfd, 0x00, 7 << 3];
-    for i in 0..2_100u32 {
-        let header = (128 * 1024) << 3 | 1 << 1 | u32::from(i + 1 == 2_100);
-        zstd.extend_from_slice(&header.to_le_bytes()[..3]);
-        zstd.push(0);
-    }
-    let template = batch::encode_batch(&[record("x", BASE_TIMESTAMP)], Codec::Zstd).unwrap();
-    let mut bomb = BytesMut::from(&template[..batch::BATCH_HEADER_LEN]);
-    bomb.extend_from_slice(&zstd);
-    let length = (bomb.len() - 12) as i32;
-    bomb[8..12].copy_from_slice(&length.to_be_bytes());
-    let crc = crc32c::crc32c(&bomb[21..]);
-    bomb[17..21].copy_from_slice(&crc.to_be_bytes());
-    let bomb = bomb.freeze();
-    let request = ProduceRequest::default()
-        .with_acks(1)
-        .with_timeout_ms(30_000)
-        .with_topic_data(vec![
-            TopicProduceData::default()
-                .with_name(name("bombs"))
-                .with_partition_data(
-                    (0..20)
-                        .map(|p| {
-                            PartitionProduceData::default()
-                                .with_index(p)
-                                .with_records(Some(bomb.clone()))
-                        })
-                        .collect(),
-                ),
-        ]);
-    encode_frame(9, 1, &request).to_vec()
-}
-
 #[test]
 fn hostile_requests_do_not_take_a_broker_under_2_gib_down() {
     let mut child = Command::new("sh")
@@ -151,7 +113,7 @@ fn hostile_requests_do_not_take_a_broker_under_2_gib_down() {
     at_once(&broker, &amplified, 8);
     still_serving(&mut bin, &broker, "amplified Metadata on eight connections");
 
-    at_once(&broker, &zstd_bombs_frame(), 4);
+    at_once(&broker, &encode_frame(9, 1, &bombs_request(20)), 4);
     still_serving(&mut bin, &broker, "zstd bombs on four connections");
 
     let stalled: Vec<TcpStream> = (0..10)

@@ -123,7 +123,7 @@ for i in $(seq 1 "$brokers"); do
   until (echo >"/dev/tcp/127.0.0.1/$p") 2>/dev/null; do
     if ! kill -0 "${pids[$((i - 1))]}" 2>/dev/null; then
       echo "start.sh: broker $i exited; its log:" >&2
-      tail -40 "$run/node$i/stdout.log" "$run/node$i/server.log" >&2 || true
+      tail -n 40 "$run/node$i/stdout.log" "$run/node$i/server.log" >&2 || true
       exit 1
     fi
     if [ $(( ($(date +%s%N) - started) / 1000000000 )) -gt 120 ]; then

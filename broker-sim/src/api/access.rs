@@ -178,6 +178,23 @@ impl Ctx<'_> {
     }
 }
 
+impl Ctx<'_> {
+    /// What the requester may do to the cluster, for the `cluster_authorized_operations`
+    /// of Metadata and DescribeCluster: nothing without DESCRIBE on it, as in Kafka.
+    pub fn cluster_authorized_operations(&self, state: &State) -> i32 {
+        if self.allowed_on_cluster(state, Operation::Describe) {
+            self.authorized_operations(
+                state,
+                ResourceType::Cluster,
+                CLUSTER_NAME,
+                super::ALL_CLUSTER_OPERATIONS,
+            )
+        } else {
+            0
+        }
+    }
+}
+
 /// Kafka's authorization of a config resource (DescribeConfigs, AlterConfigs,
 /// IncrementalAlterConfigs): `op` (DESCRIBE_CONFIGS or ALTER_CONFIGS) on the topic, on
 /// the group, or on the cluster for broker, broker-logger and client-metrics resources;

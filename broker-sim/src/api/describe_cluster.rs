@@ -11,8 +11,7 @@ use kafka_protocol::messages::ApiKey;
 use kafka_protocol::messages::describe_cluster_response::DescribeClusterBroker;
 use kafka_protocol::messages::{DescribeClusterRequest, DescribeClusterResponse};
 
-use crate::state::acls::{CLUSTER_NAME, Operation, ResourceType};
-use super::{ALL_CLUSTER_OPERATIONS, Api, Ctx, Names, Reply, str_bytes, Access};
+use super::{Api, Ctx, Names, Reply, str_bytes, Access};
 
 const BROKERS: i8 = 1;
 const CONTROLLERS: i8 = 2;
@@ -28,16 +27,7 @@ fn serve(
     // What the requester may do to the cluster: nothing without DESCRIBE (as Kafka).
     if request.include_cluster_authorized_operations {
         response.cluster_authorized_operations =
-            if ctx.allowed_on_cluster(&state, Operation::Describe) {
-                ctx.authorized_operations(
-                    &state,
-                    ResourceType::Cluster,
-                    CLUSTER_NAME,
-                    ALL_CLUSTER_OPERATIONS,
-                )
-            } else {
-                0
-            };
+            ctx.cluster_authorized_operations(&state);
     }
     if ctx.version >= 1 && request.endpoint_type == CONTROLLERS {
         // What a Kafka broker answers a client that wanted a controller: its own endpoint

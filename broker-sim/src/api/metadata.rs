@@ -16,9 +16,9 @@ use kafka_protocol::messages::metadata_response::{
 use kafka_protocol::messages::{MetadataRequest, MetadataResponse};
 
 use super::partitioned::{self, take_first};
-use super::{ALL_TOPIC_OPERATIONS, ALL_CLUSTER_OPERATIONS, Api, Ctx, Names, Refusal, Reply, str_bytes, topic_name, Access};
+use super::{ALL_TOPIC_OPERATIONS, Api, Ctx, Names, Refusal, Reply, str_bytes, topic_name, Access};
 use crate::error::KafkaError;
-use crate::state::acls::{CLUSTER_NAME, Operation, ResourceType};
+use crate::state::acls::{Operation, ResourceType};
 use crate::faults::rules::TopicRef;
 use super::Select;
 use crate::state::{State, Topic, topic::validate_topic_name};
@@ -83,16 +83,7 @@ fn serve(ctx: &Ctx<'_>, request: MetadataRequest) -> MetadataResponse {
     // The cluster's operations are in the schema only in v8–10; none without DESCRIBE.
     if (8..=10).contains(&v) && request.include_cluster_authorized_operations {
         response.cluster_authorized_operations =
-            if ctx.allowed_on_cluster(&state, Operation::Describe) {
-                ctx.authorized_operations(
-                    &state,
-                    ResourceType::Cluster,
-                    CLUSTER_NAME,
-                    ALL_CLUSTER_OPERATIONS,
-                )
-            } else {
-                0
-            };
+            ctx.cluster_authorized_operations(&state);
     }
     response
         .with_brokers(brokers)

@@ -1038,3 +1038,55 @@ pub fn read_committed(cluster: &Cluster, topic: &str, partition: i32) -> (Vec<St
         }
     }
 }
+
+/// 128 KiB zstd blocks: 2,100 of them make 262.5 MiB, past the 256 MiB budget.
+pub const BOMB_BLOCKS: usize = 2_100;
+
+/// A zstd frame of `blocks` RLE blocks, each 128 KiB of zeros in 4 bytes.
+pub fn zstd_zeros(blocks: usize) -> Vec<u8> {
+    // Magic number, then a frame header without content size or checksum whose window
+    // descriptor says 128 KiB (2^(10 + 7)).
+    let mut frame = vec![0x28, 0xb5, 0x2f, 0xfd, 0x00, 7 << 3];
+    for i in 0..blocks {
+        let last = u32::from(i + 1 == blocks);
+        // Block header: last-block bit, type 1 (RLE), size 128 KiB; then the byte.
+        let header = (128 * 1024) << 3 | 1 << 1 | last;
+        frame.extend_from_slice(&header.to_le_bytes()[..3]);
+        frame.push(0);
+    }
+    frame
+}
+
+/// A zstd batch of one record whose records section is `payload`, with a valid CRC.
+pub fn zstd_batch_with_payload(payload: &[u8]) -> Bytes {
+    let template = batch::encode_batch(&[record("x", BASE_TIMESTAMP)], Codec::Zstd).unwrap();
+    let mut bytes = BytesMut::from(&template[..batch::BATCH_HEADER_LEN]);
+    bytes.extend_from_slice(payload);
+    let batch_length = i32::try_from(bytes.len() - 12).unwrap();
+    bytes[8..12].copy_from_slice(&batch_length.to_be_bytes());
+    let crc = crc32c::crc32c(&bytes[21..]);
+    bytes[17..21].copy_from_slice(&crc.to_be_bytes());
+    bytes.freeze()
+}
+
+/// One acks=1 Produce naming partitions 0..`partitions` of topic "bombs", each with a
+/// zstd batch that inflates to 262.5 MiB (past the broker's 256 MiB budget).
+pub fn bombs_request(partitions: i32) -> ProduceRequest {
+    let bomb = zstd_batch_with_payload(&zstd_zeros(BOMB_BLOCKS));
+    ProduceRequest::default()
+        .with_acks(1)
+        .with_timeout_ms(30_000)
+        .with_topic_data(vec![
+            TopicProduceData::default()
+                .with_name(name("bombs"))
+                .with_partition_data(
+                    (0..partitions)
+                        .map(|p| {
+                            PartitionProduceData::default()
+                                .with_index(p)
+                                .with_records(Some(bomb.clone()))
+                        })
+                        .collect(),
+                ),
+        ])
+}
