@@ -60,7 +60,8 @@ pub use broker_sim_protocol::partitioner::partition_for_key;
 pub use broker_sim_protocol::versions::ApiSupport;
 pub use cluster::{
     BatchInfo, BrokerStatus, Cluster, ClusterBuilder, ConsumerGroupInfo, GroupInfo, GroupOffset,
-    MemberInfo, PartitionInfo, ProducerInfo, Record, TransactionInfo, TxnStatus,
+    GroupWait, MemberInfo, PartitionInfo, PartitionLag, ProducerInfo, Record, TransactionInfo,
+    TxnStatus, WaitTimeout,
 };
 pub use error::KafkaError;
 pub use faults::{Fault, FaultAction, FaultId, FaultStatus, Selector};

@@ -92,6 +92,7 @@ async fn run_timers(shared: Arc<Shared>, mut shutdown: watch::Receiver<bool>) {
             }
             state.next_deadline().map(|d| (d - now).max(0))
         };
+        shared.note_change();
         // With nothing due, an hour is as good as forever: any change notifies.
         let wait = match wait {
             Some(ms) if !shared.clock.is_manual() => ms as u64,

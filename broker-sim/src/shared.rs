@@ -35,6 +35,19 @@ pub(crate) struct Shared {
     timers_changed: Notify,
     /// The fault rules every request is matched against.
     pub faults: FaultRules,
+    /// Bumped after every answered request and every timer pass, for the embedding API's
+    /// waits (`Cluster::wait_for_group`…), which block a caller's thread, not a task.
+    changes: Changes,
+}
+
+/// A generation counter and the condition variable its waiters block on. Bumping costs one
+/// atomic add unless someone waits.
+#[derive(Default)]
+struct Changes {
+    generation: std::sync::atomic::AtomicU64,
+    waiting: std::sync::atomic::AtomicUsize,
+    lock: Mutex<()>,
+    bumped: std::sync::Condvar,
 }
 
 impl Shared {
@@ -45,7 +58,53 @@ impl Shared {
             everything_changed: Notify::new(),
             timers_changed: Notify::new(),
             faults: FaultRules::new(seed),
+            changes: Changes::default(),
         }
+    }
+
+    /// Tells the embedding API's waits that the state may have changed.
+    pub fn note_change(&self) {
+        use std::sync::atomic::Ordering;
+        let changes = &self.changes;
+        changes.generation.fetch_add(1, Ordering::Release);
+        if changes.waiting.load(Ordering::Acquire) > 0 {
+            // Taking the lock orders the bump before a waiter's check-then-wait.
+            drop(changes.lock.lock().unwrap_or_else(|e| e.into_inner()));
+            changes.bumped.notify_all();
+        }
+    }
+
+    /// Calls `check` on the state until it gives a value or `timeout` (real time) passes,
+    /// looking again after every change [`Shared::note_change`] reports, and at least every
+    /// 20 ms for changes made outside requests (the embedding API's own calls). On timeout
+    /// the error is `last`'s view of the state then.
+    pub fn wait_until<T, L>(
+        &self,
+        timeout: std::time::Duration,
+        mut check: impl FnMut(&State) -> Option<T>,
+        last: impl FnOnce(&State) -> L,
+    ) -> Result<T, L> {
+        use std::sync::atomic::Ordering;
+        let changes = &self.changes;
+        let deadline = std::time::Instant::now() + timeout;
+        changes.waiting.fetch_add(1, Ordering::AcqRel);
+        let outcome = loop {
+            let seen = changes.generation.load(Ordering::Acquire);
+            if let Some(found) = check(&self.lock()) {
+                break Ok(found);
+            }
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                break Err(last(&self.lock()));
+            }
+            let guard = changes.lock.lock().unwrap_or_else(|e| e.into_inner());
+            if changes.generation.load(Ordering::Acquire) == seen {
+                let pause = left.min(std::time::Duration::from_millis(20));
+                drop(changes.bumped.wait_timeout(guard, pause));
+            }
+        };
+        changes.waiting.fetch_sub(1, Ordering::AcqRel);
+        outcome
     }
 
     /// Locks the cluster state. A panic while holding the lock would be a broker bug; the

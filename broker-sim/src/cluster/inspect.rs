@@ -396,100 +396,7 @@ impl Cluster {
 
     /// A group's state, members with their assignments, committed offsets and lag.
     pub fn group(&self, group_id: &str) -> Option<GroupInfo> {
-        let state = self.shared().lock();
-        let g = state.groups.get(group_id)?;
-        let members: Vec<MemberInfo> = match &g.consumer {
-            None => g
-                .members
-                .values()
-                .map(|m| MemberInfo {
-                    member_id: m.id.clone(),
-                    group_instance_id: m.instance_id.clone(),
-                    client_id: m.client_id.clone(),
-                    client_host: m.client_host.clone(),
-                    session_timeout_ms: m.session_timeout_ms,
-                    rebalance_timeout_ms: m.rebalance_timeout_ms,
-                    assignment: if g.protocol_type.as_deref() == Some("consumer") {
-                        decode_assignment(&m.assignment).unwrap_or_default()
-                    } else {
-                        Vec::new()
-                    },
-                    member_epoch: None,
-                    member_state: None,
-                    target_assignment: Vec::new(),
-                })
-                .collect(),
-            Some(cg) => {
-                let listed = |a: &crate::state::groups::assignors::Assignment| {
-                    a.iter()
-                        .map(|(t, ps)| (t.clone(), ps.iter().copied().collect()))
-                        .collect()
-                };
-                cg.members
-                    .values()
-                    .map(|m| MemberInfo {
-                        member_id: m.id.clone(),
-                        group_instance_id: m.instance_id.clone(),
-                        client_id: m.client_id.clone(),
-                        client_host: m.client_host.clone(),
-                        session_timeout_ms: state.groups.config.consumer_session_timeout_ms,
-                        rebalance_timeout_ms: m.rebalance_timeout_ms,
-                        assignment: listed(&m.assigned),
-                        member_epoch: Some(m.member_epoch),
-                        member_state: Some(m.state.as_str().to_string()),
-                        target_assignment: cg.target.get(&m.id).map(listed).unwrap_or_default(),
-                    })
-                    .collect()
-            }
-        };
-        let offsets = g
-            .offsets
-            .iter()
-            .map(|((topic, partition), c)| {
-                let high_watermark = state
-                    .topic(topic)
-                    .and_then(|t| t.partition(*partition))
-                    .map_or(-1, |p| p.high_watermark());
-                GroupOffset {
-                    topic: topic.clone(),
-                    partition: *partition,
-                    offset: c.offset,
-                    metadata: c.metadata.clone(),
-                    leader_epoch: c.leader_epoch,
-                    high_watermark,
-                    lag: if high_watermark < 0 {
-                        -1
-                    } else {
-                        (high_watermark - c.offset).max(0)
-                    },
-                }
-            })
-            .collect();
-        let consumer = g.consumer.as_ref().map(|cg| ConsumerGroupInfo {
-            state: cg.state_name().to_string(),
-            group_epoch: cg.epoch,
-            assignment_epoch: cg.assignment_epoch,
-            assignor: cg.assignor.clone(),
-        });
-        let group_state = match consumer.as_ref().map(|c| c.state.as_str()) {
-            None => g.state,
-            Some("Empty") => GroupState::Empty,
-            Some("Stable") => GroupState::Stable,
-            Some(_) => GroupState::PreparingRebalance,
-        };
-        Some(GroupInfo {
-            group_id: g.id.clone(),
-            state: group_state,
-            group_type: g.group_type().to_string(),
-            consumer,
-            protocol_type: g.protocol_type.clone().unwrap_or_default(),
-            protocol: g.protocol.clone(),
-            generation: g.generation,
-            leader: g.leader.clone(),
-            members,
-            offsets,
-            coordinator: state.coordinator_for(group_id).map(|b| b.id),
-        })
+        group_info(&self.shared().lock(), group_id)
     }
 
     /// Removes a member now, as if its session had timed out — a consumer "crash" without
@@ -524,4 +431,102 @@ impl Cluster {
             .lock()
             .reset_group_offsets(group_id, topic, to, now)
     }
+}
+
+/// The inspection view of one group, read under the caller's lock (`Cluster::group` and
+/// the waits in `waits`).
+pub(super) fn group_info(state: &crate::state::State, group_id: &str) -> Option<GroupInfo> {
+    let g = state.groups.get(group_id)?;
+    let members: Vec<MemberInfo> = match &g.consumer {
+        None => g
+            .members
+            .values()
+            .map(|m| MemberInfo {
+                member_id: m.id.clone(),
+                group_instance_id: m.instance_id.clone(),
+                client_id: m.client_id.clone(),
+                client_host: m.client_host.clone(),
+                session_timeout_ms: m.session_timeout_ms,
+                rebalance_timeout_ms: m.rebalance_timeout_ms,
+                assignment: if g.protocol_type.as_deref() == Some("consumer") {
+                    decode_assignment(&m.assignment).unwrap_or_default()
+                } else {
+                    Vec::new()
+                },
+                member_epoch: None,
+                member_state: None,
+                target_assignment: Vec::new(),
+            })
+            .collect(),
+        Some(cg) => {
+            let listed = |a: &crate::state::groups::assignors::Assignment| {
+                a.iter()
+                    .map(|(t, ps)| (t.clone(), ps.iter().copied().collect()))
+                    .collect()
+            };
+            cg.members
+                .values()
+                .map(|m| MemberInfo {
+                    member_id: m.id.clone(),
+                    group_instance_id: m.instance_id.clone(),
+                    client_id: m.client_id.clone(),
+                    client_host: m.client_host.clone(),
+                    session_timeout_ms: state.groups.config.consumer_session_timeout_ms,
+                    rebalance_timeout_ms: m.rebalance_timeout_ms,
+                    assignment: listed(&m.assigned),
+                    member_epoch: Some(m.member_epoch),
+                    member_state: Some(m.state.as_str().to_string()),
+                    target_assignment: cg.target.get(&m.id).map(listed).unwrap_or_default(),
+                })
+                .collect()
+        }
+    };
+    let offsets = g
+        .offsets
+        .iter()
+        .map(|((topic, partition), c)| {
+            let high_watermark = state
+                .topic(topic)
+                .and_then(|t| t.partition(*partition))
+                .map_or(-1, |p| p.high_watermark());
+            GroupOffset {
+                topic: topic.clone(),
+                partition: *partition,
+                offset: c.offset,
+                metadata: c.metadata.clone(),
+                leader_epoch: c.leader_epoch,
+                high_watermark,
+                lag: if high_watermark < 0 {
+                    -1
+                } else {
+                    (high_watermark - c.offset).max(0)
+                },
+            }
+        })
+        .collect();
+    let consumer = g.consumer.as_ref().map(|cg| ConsumerGroupInfo {
+        state: cg.state_name().to_string(),
+        group_epoch: cg.epoch,
+        assignment_epoch: cg.assignment_epoch,
+        assignor: cg.assignor.clone(),
+    });
+    let group_state = match consumer.as_ref().map(|c| c.state.as_str()) {
+        None => g.state,
+        Some("Empty") => GroupState::Empty,
+        Some("Stable") => GroupState::Stable,
+        Some(_) => GroupState::PreparingRebalance,
+    };
+    Some(GroupInfo {
+        group_id: g.id.clone(),
+        state: group_state,
+        group_type: g.group_type().to_string(),
+        consumer,
+        protocol_type: g.protocol_type.clone().unwrap_or_default(),
+        protocol: g.protocol.clone(),
+        generation: g.generation,
+        leader: g.leader.clone(),
+        members,
+        offsets,
+        coordinator: state.coordinator_for(group_id).map(|b| b.id),
+    })
 }

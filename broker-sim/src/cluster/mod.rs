@@ -7,7 +7,7 @@
 //! Layout: `builder` has the settings and `start`; `views` the values inspection returns;
 //! `inspect` reading and seeding topics, records and groups; `lifecycle` failures and
 //! time; `faults` the fault-rule calls; `transactions` transactions and producers;
-//! `history` what the checkers read; `telemetry` client metrics (KIP-714); `acls` ACL bindings.
+//! `history` what the checkers read; `telemetry` client metrics (KIP-714); `acls` ACL bindings; `waits` readiness and quiescence waits.
 
 mod acls;
 mod builder;
@@ -18,12 +18,14 @@ mod lifecycle;
 mod telemetry;
 mod transactions;
 mod views;
+mod waits;
 
 pub use builder::ClusterBuilder;
 pub use views::{
     BatchInfo, BrokerStatus, ConsumerGroupInfo, GroupInfo, GroupOffset, MemberInfo, PartitionInfo,
     ProducerInfo, Record, TransactionInfo, TxnStatus,
 };
+pub use waits::{GroupWait, PartitionLag, WaitTimeout};
 
 use crate::runtime::Runtime;
 use crate::shared::Shared;

@@ -111,6 +111,7 @@ pub(crate) fn router(cluster: Arc<Cluster>, options: ControlOptions) -> Router {
         )
         .route("/v1/groups", get(groups::list))
         .route("/v1/groups/{group}", get(groups::describe))
+        .route("/v1/groups/{group}/lag", get(groups::lag))
         .route(
             "/v1/groups/{group}/members/{member}/expire",
             post(groups::expire_member),
@@ -185,6 +186,8 @@ struct ApiError {
     status: StatusCode,
     message: String,
     code: Option<String>,
+    /// What a timed-out wait saw last (`"state"` in the answer).
+    state: Option<Value>,
 }
 
 impl ApiError {
@@ -193,6 +196,7 @@ impl ApiError {
             status,
             message: message.into(),
             code: None,
+            state: None,
         }
     }
 
@@ -239,6 +243,7 @@ impl From<KafkaError> for ApiError {
             status,
             message: e.message,
             code: Some(kafka_name(e.code)),
+            state: None,
         }
     }
 }
@@ -248,6 +253,9 @@ impl IntoResponse for ApiError {
         let mut body = json!({ "error": self.message });
         if let Some(code) = self.code {
             body["code"] = Value::String(code);
+        }
+        if let Some(state) = self.state {
+            body["state"] = state;
         }
         (self.status, axum::Json(body)).into_response()
     }
@@ -285,6 +293,34 @@ fn parse_body<T: DeserializeOwned>(body: &[u8], what: &str) -> Result<T, ApiErro
         };
         ApiError::bad_request(format!("{problem} {what}: {e}"))
     })
+}
+
+/// The longest a long-poll (`?wait=…`) may ask for, and what it gets without
+/// `timeout_ms`.
+const MAX_WAIT_MS: u64 = 600_000;
+const DEFAULT_WAIT_MS: u64 = 30_000;
+
+/// `timeout_ms` of a long-poll, or a 400.
+fn wait_timeout(value: Option<&str>) -> Result<std::time::Duration, ApiError> {
+    let ms = match value {
+        None => DEFAULT_WAIT_MS,
+        Some(v) => parse_number::<u64>(v, "timeout_ms")?,
+    };
+    if ms > MAX_WAIT_MS {
+        return Err(ApiError::bad_request(format!(
+            "timeout_ms {ms} is over the limit of {MAX_WAIT_MS}"
+        )));
+    }
+    Ok(std::time::Duration::from_millis(ms))
+}
+
+/// A long-poll that ended before its condition held: 408, the wait's message and the
+/// state then (`state`: what the same endpoint without `wait` answers, or null).
+fn timed_out(e: crate::WaitTimeout, state: Option<Value>) -> ApiError {
+    ApiError {
+        state: Some(state.unwrap_or(Value::Null)),
+        ..ApiError::new(StatusCode::REQUEST_TIMEOUT, e.to_string())
+    }
 }
 
 /// Runs a cluster call that may wait for the cluster's runtime on the blocking pool.

@@ -20,7 +20,10 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{ApiError, ApiResult, Params, blocking, known_broker, ok, parse_body, parse_number};
+use super::{
+    ApiError, ApiResult, Params, blocking, known_broker, ok, parse_body, parse_number, timed_out,
+    wait_timeout,
+};
 use crate::NewRecord;
 use crate::{Cluster, PartitionInfo, Record};
 
@@ -114,6 +117,9 @@ fn traffic_json(records_in: u64, bytes_in: u64, records_out: u64, bytes_out: u64
 /// `isolation=read_committed` lists only what a read_committed consumer reads (no
 /// aborted record, nothing at or past the last stable offset), `read_uncommitted` (the
 /// default) everything. Control batches (transaction markers) are never listed.
+/// `wait=N&timeout_ms=T` first waits until the partition (or the topic, which may not exist
+/// yet) holds at least N records (`Cluster::wait_for_records`), or answers 408 with the
+/// wait's message and the count then after T ms (default 30 s).
 pub(super) async fn records(
     State(cluster): State<Arc<Cluster>>,
     Params(topic): Params<String>,
@@ -122,8 +128,11 @@ pub(super) async fn records(
     let Query(query) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let (mut partition, mut offset, mut limit) = (None, 0i64, DEFAULT_LIMIT);
     let mut committed_only = false;
+    let (mut wait, mut timeout) = (None, None);
     for (name, value) in &query {
         match name.as_str() {
+            "wait" => wait = Some(parse_number::<usize>(value, "wait")?),
+            "timeout_ms" => timeout = Some(value.as_str()),
             "partition" => partition = Some(parse_number::<i32>(value, "partition")?),
             "offset" => offset = parse_number(value, "offset")?,
             "limit" => limit = parse_number(value, "limit")?,
@@ -140,10 +149,25 @@ pub(super) async fn records(
             }
             _ => {
                 return Err(ApiError::bad_request(format!(
-                    "unknown parameter {name:?} (expected partition, offset, limit or isolation)"
+                    "unknown parameter {name:?} (expected partition, offset, limit, isolation, \
+                     wait or timeout_ms)"
                 )));
             }
         }
+    }
+    if let Some(n) = wait {
+        let timeout = wait_timeout(timeout)?;
+        let t = topic.clone();
+        if let Err(e) = blocking(&cluster, move |c| {
+            c.wait_for_partition_records(&t, partition, n, timeout)
+        })
+        .await?
+        {
+            let seen = e.seen.clone();
+            return Err(timed_out(e, Some(json!({ "topic": topic, "seen": seen }))));
+        }
+    } else if timeout.is_some() {
+        return Err(ApiError::bad_request("timeout_ms goes with wait"));
     }
     let infos = partitions(&cluster, &topic)?;
     let count = infos.len() as i32;

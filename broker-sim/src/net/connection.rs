@@ -267,6 +267,7 @@ async fn run<S: Transport>(
                 return;
             }
         };
+        shared.note_change();
         if !reachable(&mut mode, &mut shutdown).await {
             return reset(&reader);
         }

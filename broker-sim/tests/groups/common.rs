@@ -230,12 +230,13 @@ pub fn state(cluster: &Cluster, group: &str) -> Option<GroupState> {
     cluster.group(group).map(|g| g.state)
 }
 
-/// Waits until `group` is in `expected`.
+/// Waits until `group` is in `expected` (`Cluster::wait_for_group`).
 #[track_caller]
 pub fn wait_for_state(cluster: &Cluster, group: &str, expected: GroupState) {
-    wait_until(&format!("group {group} to reach {expected:?}"), || {
-        state(cluster, group) == Some(expected)
-    });
+    let wait = broker_sim::GroupWait::state(expected);
+    if let Err(e) = cluster.wait_for_group(group, wait, READ_DEADLINE) {
+        panic!("{e}");
+    }
 }
 
 /// `n` group ids with the same coordinator, so one request can name them all.

@@ -48,7 +48,7 @@ use uuid::Uuid;
 pub const CLIENT_ID: &str = "broker-sim-wire-tests";
 
 /// Upper bound on any one read. Only a broken broker ever gets near it.
-const READ_DEADLINE: Duration = Duration::from_secs(30);
+pub const READ_DEADLINE: Duration = Duration::from_secs(30);
 
 /// Timestamps of test records: a fixed base keeps batches byte-identical between runs.
 pub const BASE_TIMESTAMP: i64 = 1_700_000_000_000;
