@@ -8,6 +8,8 @@
 //! server prints, `tail` is followed once it says on stderr that it started, and each
 //! command is bounded by a deadline only a broken binary reaches.
 
+mod support;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
@@ -468,6 +470,77 @@ fn a_group_shows_committed_offsets_and_lag_per_partition() {
     assert!(
         missing.contains("unknown group \"cli-no-group\""),
         "{missing}"
+    );
+}
+
+#[test]
+fn a_group_member_shows_its_client_and_assignment_and_an_uncommitted_partition_its_end() {
+    use kafka_protocol::messages::FindCoordinatorRequest;
+    use support::{Conn, assert_no_error, assignment, commit_request, join_request, str_bytes};
+
+    let sim = shared();
+    sim.ok(&["topics", "create", "cli-members", "--partitions", "2"]);
+    sim.ok(&["produce", "cli-members", "-p", "0", "a", "b"]);
+    sim.ok(&["produce", "cli-members", "-p", "1", "c", "d", "e"]);
+    let cluster = sim.json(&["brokers"]);
+    let addr = |id: &Value| {
+        let b = cluster["brokers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|b| b["id"] == *id)
+            .unwrap();
+        format!("{}:{}", b["host"].as_str().unwrap(), b["port"])
+    };
+
+    // One consumer joins, takes both partitions and commits offset 1 of partition 0 only.
+    let group = "cli-members-group";
+    let find = FindCoordinatorRequest::default()
+        .with_key_type(0)
+        .with_key(str_bytes(group));
+    let found = Conn::connect(addr(&1.into())).send(3, &find);
+    assert_no_error(found.error_code, "FindCoordinator");
+    let mut conn = Conn::connect(addr(&found.node_id.0.into()));
+    let joined = conn.join(5, join_request(group, "", &["range"]));
+    assert_no_error(joined.error_code, "JoinGroup");
+    let member = joined.member_id.to_string();
+    let mine = assignment(&[("cli-members", &[0, 1])]);
+    let sync = support::sync_request(group, joined.generation_id, &member, &[(&member, mine)]);
+    assert_no_error(conn.send(3, &sync).error_code, "SyncGroup");
+    let commit = commit_request(
+        group,
+        joined.generation_id,
+        &member,
+        &[("cli-members", 0, 1)],
+        None,
+        -1,
+    );
+    let committed = conn.send(8, &commit);
+    assert_no_error(committed.topics[0].partitions[0].error_code, "OffsetCommit");
+
+    let table = rows(&sim.ok(&["groups", "describe", group]));
+    assert_eq!(
+        table[1],
+        ["MEMBER", "CLIENT-ID", "HOST", "ASSIGNMENT"],
+        "{table:?}"
+    );
+    assert_eq!(table[2][0], member);
+    assert_eq!(table[2][1], support::CLIENT_ID);
+    assert_eq!(table[2][3], "cli-members-0,cli-members-1");
+    assert_eq!(table[3][0], "TOPIC", "{table:?}");
+    let consumer = support::CLIENT_ID.to_string();
+    assert_eq!(table[4], ["cli-members", "0", "1", "2", "1", &consumer]);
+    assert_eq!(table[5], ["cli-members", "1", "-", "3", "-", &consumer]);
+    let list = rows(&sim.ok(&["groups", "list"]));
+    assert!(
+        list.contains(&vec![
+            group.to_string(),
+            "Stable".into(),
+            "consumer/range".into(),
+            "1".into(),
+            "1".into()
+        ]),
+        "{list:?}"
     );
 }
 
