@@ -5,19 +5,49 @@
 //! address is the second line (see `broker_sim::control`). Stdout carries only those two
 //! lines, bootstrap list first, for scripts; logs go to stderr. The process runs until
 //! Ctrl-C, then closes every connection and frees the ports.
+//!
+//! With a subcommand (`broker-sim topics list`, `broker-sim faults add ...`) the binary is
+//! instead a client of a running one's control API (`cli`); serving is the default, also
+//! spelled `broker-sim serve`.
+
+mod cli;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use broker_sim::{Cluster, ClusterBuilder};
-use clap::Parser;
+use clap::{CommandFactory, Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
 #[derive(Debug, Parser)]
 #[command(
     version,
-    about = "A Kafka cluster in one process, speaking the real wire protocol"
+    about = "A Kafka cluster in one process, speaking the real wire protocol",
+    long_about = "A Kafka cluster in one process, speaking the real wire protocol.\n\n\
+        Without a subcommand (or with `serve`), broker-sim serves a cluster with the options \
+        below and prints its bootstrap list and control API address. The other subcommands \
+        drive a running broker-sim through that control API (--control URL, env \
+        BROKER_SIM_CONTROL).",
+    args_conflicts_with_subcommands = true
 )]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    serve: Args,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve a cluster (what broker-sim does without a subcommand), with the same options.
+    Serve(Box<Args>),
+    #[command(flatten)]
+    Client(cli::Command),
+}
+
+/// How to serve: the cluster's shape and its brokers' configuration (the flags of
+/// `broker-sim` and of `broker-sim serve`).
+#[derive(Debug, clap::Args)]
 struct Args {
     /// Number of brokers (ids 1..=N).
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=1000))]
@@ -214,7 +244,13 @@ fn parse_topic(s: &str) -> Result<(String, i32), String> {
 }
 
 fn main() -> std::process::ExitCode {
-    match run(Args::parse()) {
+    let cli = Cli::parse();
+    let args = match cli.command {
+        None => cli.serve,
+        Some(Command::Serve(args)) => *args,
+        Some(Command::Client(command)) => return cli::run(command, Cli::command()),
+    };
+    match run(args) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("broker-sim: {e}");

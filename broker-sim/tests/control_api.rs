@@ -997,6 +997,53 @@ fn checks_run_over_http_and_answer_violations_as_json() {
 }
 
 #[test]
+fn a_topic_posted_as_json_is_created_with_its_partitions_replicas_and_configs() {
+    let sim = BrokerSim::start();
+    let (status, topic) = sim.post(
+        "/v1/topics",
+        r#"{"name": "orders", "partitions": 3, "replication_factor": 2,
+            "configs": {"cleanup.policy": "compact"}}"#,
+    );
+    assert_eq!(status, 201, "{topic}");
+    assert_eq!(topic["name"], "orders");
+    let partitions = topic["partitions"].as_array().unwrap();
+    assert_eq!(partitions.len(), 3, "{topic}");
+    assert!(
+        partitions
+            .iter()
+            .all(|p| p["replicas"].as_array().unwrap().len() == 2),
+        "{topic}"
+    );
+    assert_eq!(topic["configs"], json!({"cleanup.policy": "compact"}));
+    assert_eq!(sim.get_ok("/v1/topics")["topics"], json!(["orders", "t"]));
+
+    let again = sim.post("/v1/topics", r#"{"name": "orders", "partitions": 1}"#);
+    assert_eq!(again.1["code"], "TOPIC_ALREADY_EXISTS", "{}", again.1);
+    assert_error_answer(again, 409, "orders");
+    let too_many = sim.post(
+        "/v1/topics",
+        r#"{"name": "wide", "partitions": 1, "replication_factor": 4}"#,
+    );
+    assert_eq!(
+        too_many.1["code"], "INVALID_REPLICATION_FACTOR",
+        "{}",
+        too_many.1
+    );
+    assert_eq!(too_many.0, 400);
+    let bad_config = sim.post(
+        "/v1/topics",
+        r#"{"name": "x", "partitions": 1, "configs": {"retention.ms": "soon"}}"#,
+    );
+    assert_eq!(bad_config.1["code"], "INVALID_CONFIG", "{}", bad_config.1);
+    assert_error_answer(
+        sim.post("/v1/topics", r#"{"partitions": 1}"#),
+        400,
+        "missing field `name`",
+    );
+    assert_eq!(sim.get_ok("/v1/topics")["topics"], json!(["orders", "t"]));
+}
+
+#[test]
 fn topic_configs_change_over_http_and_show_in_the_topic() {
     let sim = BrokerSim::start();
     assert_eq!(sim.get_ok("/v1/topics/t")["configs"], json!({}));

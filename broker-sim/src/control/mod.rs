@@ -84,7 +84,7 @@ pub(crate) fn router(cluster: Arc<Cluster>, options: ControlOptions) -> Router {
     Router::new()
         .route("/v1/cluster", get(brokers::cluster))
         .route("/v1/brokers/{id}/{action}", post(brokers::act))
-        .route("/v1/topics", get(topics::list))
+        .route("/v1/topics", get(topics::list).post(topics::create))
         .route("/v1/topics/{topic}", get(topics::describe))
         .route("/v1/topics/{topic}/configs", post(topics::alter_configs))
         .route("/v1/topics/{topic}/compact", post(topics::compact))

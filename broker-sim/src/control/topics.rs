@@ -1,5 +1,5 @@
-//! Topics: `GET /v1/topics`, `GET /v1/topics/{topic}` (partitions, leaders, offsets,
-//! traffic counters),
+//! Topics: `GET /v1/topics`, `POST /v1/topics` (create one), `GET /v1/topics/{topic}`
+//! (partitions, leaders, offsets, traffic counters),
 //! `GET /v1/topics/{topic}/records` and seeding through `POST` to it, and leadership:
 //! `POST /v1/topics/{topic}/partitions/{p}/leader`, `POST /v1/elect-preferred-leaders`;
 //! compaction on demand: `POST /v1/topics/{topic}/compact`.
@@ -25,6 +25,7 @@ use super::{
     wait_timeout,
 };
 use crate::NewRecord;
+use crate::TopicSpec;
 use crate::{Cluster, PartitionInfo, Record};
 
 /// Records per answer when the query sets no `limit`.
@@ -60,6 +61,35 @@ pub(super) async fn describe(
         // The topic's own config overrides; the rest are Kafka's defaults.
         "configs": cluster.topic_configs(&topic).unwrap_or_default(),
     }))
+}
+
+/// A topic to create, as a CreateTopics entry names it.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewTopic {
+    name: String,
+    /// -1: the cluster's `num.partitions`.
+    partitions: i32,
+    /// Absent or -1: the cluster's `default.replication.factor`.
+    replication_factor: Option<i16>,
+    #[serde(default)]
+    configs: std::collections::BTreeMap<String, String>,
+}
+
+/// `POST /v1/topics` `{"name": "orders", "partitions": 3, "replication_factor": 2,
+/// "configs": {"cleanup.policy": "compact"}}`: creates the topic as CreateTopics does
+/// (`Cluster::create_topic_with`), refused with Kafka's code (TOPIC_ALREADY_EXISTS 409,
+/// INVALID_PARTITIONS, INVALID_REPLICATION_FACTOR or INVALID_CONFIG 400); answers 201
+/// with the topic as `GET /v1/topics/{topic}` shows it.
+pub(super) async fn create(State(cluster): State<Arc<Cluster>>, body: Bytes) -> ApiResult {
+    let topic: NewTopic = parse_body(&body, "topic")?;
+    let mut spec = TopicSpec::new(&topic.name, topic.partitions);
+    spec.replication_factor = topic.replication_factor.unwrap_or(-1);
+    spec.configs = topic.configs;
+    cluster.create_topic_with(spec)?;
+    let mut created = describe(State(cluster), Params(topic.name)).await?;
+    *created.status_mut() = axum::http::StatusCode::CREATED;
+    Ok(created)
 }
 
 /// `POST /v1/topics/{topic}/configs` `{"configs": {"retention.ms": "60000", "x": null}}`:

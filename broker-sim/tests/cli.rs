@@ -1,0 +1,812 @@
+//! The binary's client subcommands (`broker-sim topics list`, `produce`, `faults add`...),
+//! end to end: a real `broker-sim` server process on ephemeral ports, and each subcommand
+//! run as its own process with `--control URL`, its stdout, stderr and exit code checked.
+//!
+//! One server (on a manual clock, so record times and the clock are the test's) serves
+//! every test that only adds its own topics and groups; tests that stop brokers or need a
+//! token get their own. Nothing waits on time: startup waits (bounded) for the lines the
+//! server prints, `tail` is followed once it says on stderr that it started, and each
+//! command is bounded by a deadline only a broken binary reaches.
+
+mod support;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_broker-sim");
+
+/// Bound on the server's startup and on any one command.
+const DEADLINE: Duration = Duration::from_secs(60);
+
+/// A running `broker-sim` server, killed when dropped (also when a test fails).
+struct Server {
+    child: Child,
+    control: String,
+}
+
+impl Server {
+    /// `broker-sim ARGS` on ephemeral ports, or `broker-sim serve ARGS` with `serve`.
+    fn start(serve: bool, args: &[&str]) -> Server {
+        let mut child = Command::new(BIN)
+            .args(serve.then_some("serve"))
+            .args(["--port", "0", "--control-port", "0", "--brokers", "3"])
+            .args(["--log-level", "error"])
+            .args(args)
+            .env_remove("BROKER_SIM_CONTROL_TOKEN")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("broker-sim starts");
+        let lines = lines_of(child.stdout.take().unwrap());
+        let bootstrap = lines.recv_timeout(DEADLINE).expect("a bootstrap line");
+        assert!(
+            bootstrap.contains(':'),
+            "not a bootstrap list: {bootstrap:?}"
+        );
+        let control = lines.recv_timeout(DEADLINE).expect("a control line");
+        let control = control
+            .strip_prefix("control=")
+            .unwrap_or_else(|| panic!("second stdout line is not control=URL: {control:?}"))
+            .to_string();
+        Server { child, control }
+    }
+
+    /// Runs `broker-sim ARGS --control URL`.
+    fn cli(&self, args: &[&str]) -> Run {
+        run(&with_control(args, &self.control), None)
+    }
+
+    /// As [`Server::cli`], with `input` on stdin.
+    fn cli_stdin(&self, args: &[&str], input: &str) -> Run {
+        run(&with_control(args, &self.control), Some(input))
+    }
+
+    /// As [`Server::cli`], which must succeed: its stdout.
+    fn ok(&self, args: &[&str]) -> String {
+        self.cli(args).ok(args)
+    }
+
+    /// As [`Server::ok`] with `--json`: the document printed.
+    fn json(&self, args: &[&str]) -> Value {
+        let mut args = args.to_vec();
+        args.push("--json");
+        let out = self.ok(&args);
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}): {out}"))
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The server most tests share, started by the first test that asks.
+///
+/// A static is never dropped, so its process is killed when the test binary exits, by
+/// an `atexit` hook that reads its pid.
+fn shared() -> &'static Server {
+    static SERVER: OnceLock<Server> = OnceLock::new();
+    static PID: AtomicU32 = AtomicU32::new(0);
+    extern "C" fn kill_shared() {
+        let pid = PID.load(Ordering::SeqCst);
+        if pid != 0 {
+            // SAFETY: kill(2) on the pid of the child this process started.
+            unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
+        }
+    }
+    SERVER.get_or_init(|| {
+        let server = Server::start(false, &["--manual-clock", "1700000000000"]);
+        PID.store(server.child.id(), Ordering::SeqCst);
+        // SAFETY: registers a plain function that only calls kill(2).
+        unsafe { libc::atexit(kill_shared) };
+        server
+    })
+}
+
+/// What a command did.
+#[derive(Debug)]
+struct Run {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    /// Stdout, after asserting exit 0.
+    fn ok(self, args: &[&str]) -> String {
+        assert_eq!(self.code, Some(0), "{args:?} failed: {self:?}");
+        self.stdout
+    }
+
+    /// Stderr, after asserting exit 1 and nothing on stdout.
+    fn failed(self, args: &[&str]) -> String {
+        assert_eq!(self.code, Some(1), "{args:?} should fail: {self:?}");
+        assert_eq!(self.stdout, "", "{args:?}");
+        self.stderr
+    }
+}
+
+fn with_control(args: &[&str], control: &str) -> Vec<String> {
+    let mut all: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    all.extend(["--control".to_string(), control.to_string()]);
+    all
+}
+
+/// Lines of `from`, read on a thread so that a reader can give up after a deadline.
+fn lines_of(from: impl Read + Send + 'static) -> mpsc::Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(from).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+fn spawn(args: &[String]) -> Child {
+    Command::new(BIN)
+        .args(args)
+        .env_remove("BROKER_SIM_CONTROL")
+        .env_remove("BROKER_SIM_CONTROL_TOKEN")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("broker-sim runs")
+}
+
+/// Runs the binary to its end (killed past the deadline) with `input` on stdin.
+fn run(args: &[String], input: Option<&str>) -> Run {
+    let mut child = spawn(args);
+    let mut stdin = child.stdin.take().unwrap();
+    if let Some(input) = input {
+        stdin.write_all(input.as_bytes()).unwrap();
+    }
+    drop(stdin);
+    finish(child, args)
+}
+
+/// Waits for `child` to exit, up to the deadline: what it printed and its exit code.
+fn finish(mut child: Child, args: &[String]) -> Run {
+    let read_all = |from: Box<dyn Read + Send>| {
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = BufReader::new(from).read_to_string(&mut text);
+            let _ = tx.send(text);
+        });
+        rx
+    };
+    let stdout = read_all(Box::new(child.stdout.take().unwrap()));
+    // A caller that took stderr to follow it gets it empty here.
+    let stderr = match child.stderr.take() {
+        Some(stderr) => read_all(Box::new(stderr)),
+        None => read_all(Box::new(std::io::empty())),
+    };
+    // Both pipes close when the process exits.
+    let (Ok(stdout), Ok(stderr)) = (stdout.recv_timeout(DEADLINE), stderr.recv_timeout(DEADLINE))
+    else {
+        let _ = child.kill();
+        panic!("{args:?} did not finish within {DEADLINE:?}");
+    };
+    let status = child.wait().expect("the command is waited for");
+    Run {
+        code: status.code(),
+        stdout,
+        stderr,
+    }
+}
+
+/// The rows of a table printed by the CLI, split on whitespace, header first (blank
+/// lines between sections left out).
+fn rows(table: &str) -> Vec<Vec<String>> {
+    table
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| l.split_whitespace().map(str::to_string).collect())
+        .collect()
+}
+
+/// POST to the control API directly, for what the CLI does not do (seeding offsets).
+fn post(server: &Server, path: &str, body: &str) {
+    let answer = ureq::post(format!("{}{path}", server.control))
+        .header("content-type", "application/json")
+        .send(body)
+        .expect("the control API answers");
+    assert_eq!(answer.status().as_u16(), 200, "POST {path}");
+}
+
+#[test]
+fn topics_are_created_listed_and_described() {
+    let sim = shared();
+    let out = sim.ok(&[
+        "topics",
+        "create",
+        "cli-orders",
+        "--partitions",
+        "3",
+        "--replication-factor",
+        "2",
+        "--config",
+        "cleanup.policy=compact",
+    ]);
+    assert!(out.starts_with("created topic cli-orders"), "{out}");
+    assert!(out.contains("configs: cleanup.policy=compact"), "{out}");
+
+    let list = rows(&sim.ok(&["topics", "list"]));
+    assert_eq!(list[0], ["TOPIC", "PARTITIONS", "REPLICATION", "RECORDS"]);
+    assert!(
+        list.contains(&vec![
+            "cli-orders".into(),
+            "3".into(),
+            "2".into(),
+            "0".into()
+        ]),
+        "{list:?}"
+    );
+    let names = sim.json(&["topics", "list"]);
+    assert!(
+        names["topics"]
+            .as_array()
+            .unwrap()
+            .contains(&"cli-orders".into())
+    );
+
+    let described = sim.json(&["topics", "describe", "cli-orders"]);
+    assert_eq!(described["partitions"].as_array().unwrap().len(), 3);
+    assert_eq!(described["configs"]["cleanup.policy"], "compact");
+    let table = rows(&sim.ok(&["topics", "describe", "cli-orders"]));
+    assert_eq!(table[2][0], "PARTITION", "{table:?}");
+    assert_eq!(
+        table.len(),
+        6,
+        "summary, configs, header, three partitions: {table:?}"
+    );
+
+    let again = sim
+        .cli(&["topics", "create", "cli-orders", "--partitions", "1"])
+        .failed(&["topics", "create"]);
+    assert!(again.contains("TOPIC_ALREADY_EXISTS"), "{again}");
+}
+
+#[test]
+fn an_unknown_topic_prints_the_control_apis_error_and_exits_1() {
+    let sim = shared();
+    for args in [
+        &["topics", "describe", "cli-nope"][..],
+        &["records", "cli-nope"],
+        &["tail", "cli-nope", "--max", "1"],
+        &["produce", "cli-nope", "v"],
+    ] {
+        let stderr = sim.cli(args).failed(args);
+        assert!(
+            stderr.contains("unknown topic \"cli-nope\"") && stderr.contains("404"),
+            "{args:?}: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn produced_records_read_back_with_keys_headers_and_decoding() {
+    let sim = shared();
+    sim.ok(&["topics", "create", "cli-produce", "--partitions", "1"]);
+    let out = sim.ok(&[
+        "produce",
+        "cli-produce",
+        "--key",
+        "k",
+        "-H",
+        "src=args",
+        "one",
+        "two",
+    ]);
+    assert_eq!(
+        out,
+        "wrote 2 records to cli-produce: partition 0 offsets 0-1\n"
+    );
+    let out = sim
+        .cli_stdin(
+            &["produce", "cli-produce", "--key-separator", ":"],
+            "a:{\"n\": 1}\nb:plain\n",
+        )
+        .ok(&["produce", "--key-separator"]);
+    assert_eq!(
+        out,
+        "wrote 2 records to cli-produce: partition 0 offsets 2-3\n"
+    );
+    sim.cli_stdin(&["produce", "cli-produce"], "no key\r\n")
+        .ok(&["produce"]);
+
+    let read = sim.json(&["records", "cli-produce"]);
+    let records = read["records"].as_array().unwrap();
+    let values: Vec<&str> = records
+        .iter()
+        .map(|r| r["value"].as_str().unwrap())
+        .collect();
+    assert_eq!(values, ["one", "two", "{\"n\": 1}", "plain", "no key"]);
+    let keys: Vec<Option<&str>> = records.iter().map(|r| r["key"].as_str()).collect();
+    assert_eq!(keys, [Some("k"), Some("k"), Some("a"), Some("b"), None]);
+    assert_eq!(records[0]["headers"][0]["key"], "src");
+    assert_eq!(records[0]["headers"][0]["value"], "args");
+
+    let table = rows(&sim.ok(&[
+        "records",
+        "cli-produce",
+        "--decode",
+        "json",
+        "--offset",
+        "2",
+    ]));
+    assert_eq!(
+        table[0],
+        [
+            "PARTITION",
+            "OFFSET",
+            "TIMESTAMP",
+            "KEY",
+            "VALUE",
+            "HEADERS"
+        ]
+    );
+    // The record's time on the cluster clock, printed as RFC 3339.
+    let at =
+        std::time::UNIX_EPOCH + Duration::from_millis(records[2]["timestamp"].as_u64().unwrap());
+    let at = humantime::format_rfc3339_millis(at).to_string();
+    assert!(
+        at.starts_with("2023-11-14T"),
+        "the manual clock's day: {at}"
+    );
+    assert_eq!(table[1][..5], ["0", "2", &at, "a", "{\"n\":1}"]);
+    assert_eq!(table[3][3], "<null>");
+    let hex = rows(&sim.ok(&["records", "cli-produce", "--decode", "hex", "--limit", "1"]));
+    assert_eq!(hex[1][3..], ["6b", "6f6e65", "src=61726773"]);
+    let by_key = sim.json(&["records", "cli-produce", "--key", "b"]);
+    assert_eq!(by_key["records"].as_array().unwrap().len(), 1, "{by_key}");
+    assert_eq!(by_key["records"][0]["value"], "plain");
+
+    let bad = sim
+        .cli_stdin(
+            &["produce", "cli-produce", "--key-separator", ":"],
+            "nokey\n",
+        )
+        .failed(&["produce"]);
+    assert!(bad.contains("stdin line 1 has no key separator"), "{bad}");
+}
+
+#[test]
+fn tail_follows_records_produced_after_it_started() {
+    let sim = shared();
+    sim.ok(&["topics", "create", "cli-tail", "--partitions", "2"]);
+    sim.ok(&["produce", "cli-tail", "old"]);
+
+    let args = with_control(&["tail", "cli-tail", "--max", "2", "--json"], &sim.control);
+    let mut child = spawn(&args);
+    let stderr = lines_of(child.stderr.take().unwrap());
+    let started = stderr.recv_timeout(DEADLINE).expect("tail says it started");
+    assert!(
+        started.starts_with("following cli-tail (2 partitions) from the end"),
+        "{started}"
+    );
+    sim.ok(&[
+        "produce",
+        "cli-tail",
+        "--partition",
+        "1",
+        "new-1",
+        "new-2",
+        "new-3",
+    ]);
+    let out = finish(child, &args).ok(&["tail"]);
+    let values: Vec<String> = out
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap()["value"].to_string())
+        .collect();
+    assert_eq!(values, ["\"new-1\"", "\"new-2\""]);
+
+    let from_start = sim.ok(&[
+        "tail",
+        "cli-tail",
+        "--from-beginning",
+        "--max",
+        "1",
+        "-p",
+        "0",
+    ]);
+    let table = rows(&from_start);
+    assert_eq!(table[1][4], "old", "{from_start}");
+}
+
+#[test]
+fn a_group_shows_committed_offsets_and_lag_per_partition() {
+    let sim = shared();
+    sim.ok(&["topics", "create", "cli-lag", "--partitions", "2"]);
+    sim.ok(&["produce", "cli-lag", "-p", "0", "a", "b", "c"]);
+    sim.ok(&["produce", "cli-lag", "-p", "1", "d"]);
+    post(
+        sim,
+        "/v1/groups/cli-group/reset-offsets",
+        r#"{"topic": "cli-lag", "offset": 1}"#,
+    );
+
+    let list = rows(&sim.ok(&["groups", "list"]));
+    assert!(
+        list.iter()
+            .any(|r| r[0] == "cli-group" && r[1] == "Empty" && r[4] == "2"),
+        "{list:?}"
+    );
+    let described = sim.ok(&["groups", "describe", "cli-group"]);
+    let table = rows(&described);
+    let header = table
+        .iter()
+        .position(|r| r[0] == "TOPIC")
+        .expect("an offsets table");
+    assert_eq!(
+        table[header],
+        ["TOPIC", "PARTITION", "COMMITTED", "END", "LAG", "CONSUMER"]
+    );
+    assert_eq!(table[header + 1], ["cli-lag", "0", "1", "3", "2", "-"]);
+    assert_eq!(table[header + 2], ["cli-lag", "1", "1", "1", "0", "-"]);
+    assert!(described.ends_with("total lag: 2\n"), "{described}");
+    assert_eq!(
+        sim.json(&["groups", "describe", "cli-group"])["total_lag"],
+        2
+    );
+
+    let missing = sim
+        .cli(&["groups", "describe", "cli-no-group"])
+        .failed(&["groups"]);
+    assert!(
+        missing.contains("unknown group \"cli-no-group\""),
+        "{missing}"
+    );
+}
+
+#[test]
+fn a_group_member_shows_its_client_and_assignment_and_an_uncommitted_partition_its_end() {
+    use kafka_protocol::messages::FindCoordinatorRequest;
+    use support::{Conn, assert_no_error, assignment, commit_request, join_request, str_bytes};
+
+    let sim = shared();
+    sim.ok(&["topics", "create", "cli-members", "--partitions", "2"]);
+    sim.ok(&["produce", "cli-members", "-p", "0", "a", "b"]);
+    sim.ok(&["produce", "cli-members", "-p", "1", "c", "d", "e"]);
+    let cluster = sim.json(&["brokers"]);
+    let addr = |id: &Value| {
+        let b = cluster["brokers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|b| b["id"] == *id)
+            .unwrap();
+        format!("{}:{}", b["host"].as_str().unwrap(), b["port"])
+    };
+
+    // One consumer joins, takes both partitions and commits offset 1 of partition 0 only.
+    let group = "cli-members-group";
+    let find = FindCoordinatorRequest::default()
+        .with_key_type(0)
+        .with_key(str_bytes(group));
+    let found = Conn::connect(addr(&1.into())).send(3, &find);
+    assert_no_error(found.error_code, "FindCoordinator");
+    let mut conn = Conn::connect(addr(&found.node_id.0.into()));
+    let joined = conn.join(5, join_request(group, "", &["range"]));
+    assert_no_error(joined.error_code, "JoinGroup");
+    let member = joined.member_id.to_string();
+    let mine = assignment(&[("cli-members", &[0, 1])]);
+    let sync = support::sync_request(group, joined.generation_id, &member, &[(&member, mine)]);
+    assert_no_error(conn.send(3, &sync).error_code, "SyncGroup");
+    let commit = commit_request(
+        group,
+        joined.generation_id,
+        &member,
+        &[("cli-members", 0, 1)],
+        None,
+        -1,
+    );
+    let committed = conn.send(8, &commit);
+    assert_no_error(committed.topics[0].partitions[0].error_code, "OffsetCommit");
+
+    let table = rows(&sim.ok(&["groups", "describe", group]));
+    assert_eq!(
+        table[1],
+        ["MEMBER", "CLIENT-ID", "HOST", "ASSIGNMENT"],
+        "{table:?}"
+    );
+    assert_eq!(table[2][0], member);
+    assert_eq!(table[2][1], support::CLIENT_ID);
+    assert_eq!(table[2][3], "cli-members-0,cli-members-1");
+    assert_eq!(table[3][0], "TOPIC", "{table:?}");
+    let consumer = support::CLIENT_ID.to_string();
+    assert_eq!(table[4], ["cli-members", "0", "1", "2", "1", &consumer]);
+    assert_eq!(table[5], ["cli-members", "1", "-", "3", "-", &consumer]);
+    let list = rows(&sim.ok(&["groups", "list"]));
+    assert!(
+        list.contains(&vec![
+            group.to_string(),
+            "Stable".into(),
+            "consumer/range".into(),
+            "1".into(),
+            "1".into()
+        ]),
+        "{list:?}"
+    );
+}
+
+#[test]
+fn faults_are_added_listed_removed_and_cleared() {
+    let sim = shared();
+    let added = sim.ok(&[
+        "faults",
+        "add",
+        "--api",
+        "Produce",
+        "--topic",
+        "cli-faulty",
+        "--error",
+        "NOT_LEADER_OR_FOLLOWER",
+        "--times",
+        "3",
+    ]);
+    let first: u64 = added
+        .trim()
+        .strip_prefix("added fault ")
+        .unwrap()
+        .parse()
+        .unwrap();
+    let rule = r#"{"match": {"api": "Fetch", "topic": "cli-faulty"}, "action": {"type": "latency", "ms": 5}}"#;
+    let second = sim.json(&["faults", "add", "--json-rule", rule])["id"]
+        .as_u64()
+        .unwrap();
+    let third = sim
+        .cli_stdin(&["faults", "add", "--json"], rule)
+        .ok(&["faults", "add"]);
+    let third = serde_json::from_str::<Value>(&third).unwrap()["id"]
+        .as_u64()
+        .unwrap();
+
+    let table = rows(&sim.ok(&["faults", "list"]));
+    assert_eq!(
+        table[0],
+        ["ID", "MATCH", "ACTION", "TIMES", "PROBABILITY", "HITS"]
+    );
+    let row = table
+        .iter()
+        .find(|r| r[0] == first.to_string())
+        .expect("the first rule");
+    assert_eq!(
+        row[1..],
+        [
+            "api=Produce",
+            "topic=cli-faulty",
+            "error",
+            "NOT_LEADER_OR_FOLLOWER",
+            "3",
+            "-",
+            "0"
+        ]
+    );
+    let listed = sim.json(&["faults", "list"]);
+    let ids: Vec<u64> = listed["faults"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_u64().unwrap())
+        .collect();
+    assert!(
+        [first, second, third].iter().all(|id| ids.contains(id)),
+        "{listed}"
+    );
+
+    assert_eq!(
+        sim.ok(&["faults", "remove", &second.to_string()]),
+        format!("removed fault {second}\n")
+    );
+    let again = sim
+        .cli(&["faults", "remove", &second.to_string()])
+        .failed(&["faults"]);
+    assert!(
+        again.contains(&format!("unknown fault {second}")),
+        "{again}"
+    );
+    let bad = sim
+        .cli(&[
+            "faults",
+            "add",
+            "--api",
+            "Produce",
+            "--error",
+            "NO_SUCH_CODE",
+        ])
+        .failed(&["faults", "add"]);
+    assert!(bad.contains("NO_SUCH_CODE") && bad.contains("400"), "{bad}");
+    let nothing = sim
+        .cli(&["faults", "add", "--api", "Produce"])
+        .failed(&["faults", "add"]);
+    assert!(nothing.contains("say what the fault does"), "{nothing}");
+
+    sim.ok(&["faults", "clear"]);
+    assert_eq!(
+        sim.json(&["faults", "list"])["faults"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+}
+
+#[test]
+fn the_manual_clock_is_shown_and_advanced() {
+    let sim = shared();
+    let before = sim.json(&["clock"]);
+    assert_eq!(before["manual"], true);
+    let start = before["now_ms"].as_i64().unwrap();
+    let shown = sim.ok(&["clock"]);
+    assert!(
+        shown.ends_with(&format!("({start} ms), manual clock\n")),
+        "{shown}"
+    );
+    let after = sim.json(&["clock", "advance", "1500ms"]);
+    assert_eq!(after["now_ms"].as_i64().unwrap(), start + 1500);
+    let out = sim.ok(&["clock", "advance", "2s"]);
+    assert!(out.contains(&format!("({} ms)", start + 3500)), "{out}");
+    sim.ok(&["clock", "advance", "250"]);
+    assert_eq!(
+        sim.json(&["clock"])["now_ms"].as_i64().unwrap(),
+        start + 3750
+    );
+}
+
+#[test]
+fn brokers_stop_start_isolate_and_heal_with_a_token() {
+    let sim = Server::start(true, &["--control-token", "s3cret"]);
+    let cli = |args: &[&str]| {
+        let mut args = args.to_vec();
+        args.extend(["--token", "s3cret"]);
+        sim.ok(&args)
+    };
+    let refused = sim.cli(&["brokers"]).failed(&["brokers"]);
+    assert!(
+        refused.contains("Authorization: Bearer") && refused.contains("401"),
+        "{refused}"
+    );
+
+    let table = rows(&cli(&["brokers"]));
+    assert_eq!(table[1][..2], ["ID", "ADDRESS"], "{table:?}");
+    assert_eq!(table.len(), 5, "summary, header, three brokers: {table:?}");
+    assert_eq!(cli(&["brokers", "stop", "2"]), "broker 2: down\n");
+    assert_eq!(cli(&["brokers", "isolate", "3"]), "broker 3: isolated\n");
+    let status: Vec<String> = rows(&cli(&["brokers", "list"]))[2..]
+        .iter()
+        .map(|r| r[r.len() - 2].clone())
+        .collect();
+    assert_eq!(status, ["up", "down", "isolated"]);
+    assert_eq!(cli(&["brokers", "heal", "3"]), "broker 3: up\n");
+    assert_eq!(cli(&["brokers", "start", "2"]), "broker 2: up\n");
+    let brokers = serde_json::from_str::<Value>(&cli(&["brokers", "--json"])).unwrap();
+    assert!(
+        brokers["brokers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|b| b["up"] == true),
+        "{brokers}"
+    );
+
+    let unknown = run(
+        &with_control(&["brokers", "stop", "9", "--token", "s3cret"], &sim.control),
+        None,
+    )
+    .failed(&["brokers", "stop"]);
+    assert!(unknown.contains("unknown broker 9"), "{unknown}");
+    // The system clock cannot be advanced: the API's 409 is the error.
+    let clock = run(
+        &with_control(
+            &["clock", "advance", "1s", "--token", "s3cret"],
+            &sim.control,
+        ),
+        None,
+    )
+    .failed(&["clock", "advance"]);
+    assert!(
+        clock.contains("system clock") && clock.contains("409"),
+        "{clock}"
+    );
+}
+
+#[test]
+fn an_unreachable_control_api_is_named_with_how_to_start_one() {
+    // A port that was free a moment ago: nothing listens there.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}");
+    let args = with_control(&["topics", "list"], &url);
+    let stderr = run(&args, None).failed(&["topics", "list"]);
+    assert!(
+        stderr.contains(&format!("no broker-sim control API at {url}"))
+            && stderr.contains("start one with `broker-sim` or set BROKER_SIM_CONTROL"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn completions_are_printed_for_bash_zsh_and_fish() {
+    for shell in ["bash", "zsh", "fish"] {
+        let out =
+            run(&["completions".to_string(), shell.to_string()], None).ok(&["completions", shell]);
+        assert!(
+            out.contains("broker-sim") && out.contains("topics"),
+            "{shell}: {out}"
+        );
+    }
+}
+
+#[test]
+fn every_subcommand_has_help_and_the_top_level_help_documents_serving() {
+    let top = run(&["--help".to_string()], None).ok(&["--help"]);
+    for needle in [
+        "serve",
+        "topics",
+        "faults",
+        "completions",
+        "--brokers",
+        "--control-port",
+    ] {
+        assert!(top.contains(needle), "--help lacks {needle}: {top}");
+    }
+    let commands: &[&[&str]] = &[
+        &["serve"],
+        &["topics"],
+        &["topics", "list"],
+        &["topics", "describe"],
+        &["topics", "create"],
+        &["records"],
+        &["tail"],
+        &["produce"],
+        &["groups"],
+        &["groups", "list"],
+        &["groups", "describe"],
+        &["brokers"],
+        &["brokers", "stop"],
+        &["brokers", "isolate"],
+        &["faults"],
+        &["faults", "add"],
+        &["faults", "remove"],
+        &["faults", "clear"],
+        &["clock"],
+        &["clock", "advance"],
+        &["completions"],
+    ];
+    for command in commands {
+        let mut args: Vec<String> = command.iter().map(|a| a.to_string()).collect();
+        args.push("--help".to_string());
+        let out = run(&args, None).ok(command);
+        assert!(out.contains("Usage: broker-sim"), "{command:?}: {out}");
+    }
+}
+
+#[test]
+fn serving_flags_conflict_with_a_client_subcommand() {
+    let args = [
+        "--brokers".to_string(),
+        "1".to_string(),
+        "topics".to_string(),
+        "list".to_string(),
+    ];
+    let stderr = run(&args, None).stderr;
+    assert!(stderr.contains("cannot be used with"), "{stderr}");
+}
