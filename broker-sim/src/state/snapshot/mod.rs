@@ -9,8 +9,12 @@
 //! transactional ids, committed group offsets, dynamic broker configs, SASL users, ACLs,
 //! the cluster id and the clock. It leaves out what belongs to live connections or to one
 //! run: group members (a restored group is Empty), offsets committed inside transactions
-//! not yet ended, quotas, client-metrics subscriptions, traffic counters, fault rules and
-//! the checkers' history.
+//! not yet ended, quotas, client-metrics subscriptions, traffic counters, fault rules,
+//! the checkers' history, reassignments in progress and stopped brokers (a fork starts
+//! with every broker up and every replica in sync up to the high watermark). The static
+//! broker settings (`auto.create.topics.enable`, group timeouts...) are the fork's
+//! builder's, not the snapshot's. Producer and transaction state is kept in the serde
+//! form of the state's own types (`producers`, `transactions`).
 //!
 //! Its JSON form is a versioned document (`{"format": "broker-sim-snapshot", "version":
 //! 1, ...}`, batches in base64); [`Snapshot::from_json`] checks the format, the version
