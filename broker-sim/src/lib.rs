@@ -75,6 +75,10 @@ pub use state::counters::{PartitionStats, TopicStats};
 pub use state::groups::{GroupState, OffsetReset};
 pub use state::history::{AssignedMember, CommitSource, History, HistoryEvent};
 pub use state::log::Compaction;
+pub use state::snapshot::{
+    Snapshot, SnapshotAcl, SnapshotBatch, SnapshotBroker, SnapshotClock, SnapshotError,
+    SnapshotGroup, SnapshotOffset, SnapshotPartition, SnapshotScram, SnapshotTopic, SnapshotUsers,
+};
 pub use state::telemetry::{ClientTelemetry, Subscription as ClientMetricsSubscription};
 pub use state::{BrokerInfo, TopicSpec};
 pub use tls::{ClientAuth, TlsConfig};

@@ -49,6 +49,11 @@ enum Command {
 /// `broker-sim` and of `broker-sim serve`).
 #[derive(Debug, clap::Args)]
 struct Args {
+    /// Start from a snapshot file (the control API's POST /v1/snapshot): its brokers,
+    /// topics, records, committed offsets, configs, users and ACLs. The broker count comes
+    /// from the snapshot, so --brokers cannot be given with it.
+    #[arg(long, value_name = "FILE", conflicts_with = "brokers")]
+    snapshot: Option<std::path::PathBuf>,
     /// Number of brokers (ids 1..=N).
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=1000))]
     brokers: u32,
@@ -270,6 +275,11 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
 
+    // A missing or malformed snapshot fails the start before anything is printed.
+    let snapshot = match &args.snapshot {
+        Some(path) => Some(broker_sim::Snapshot::load(path)?),
+        None => None,
+    };
     // The control port is bound before the brokers start, so a port in use fails the start
     // before anything is printed.
     let control = if args.no_control {
@@ -281,7 +291,11 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let options = broker_sim::control::ControlOptions {
         token: args.control_token.clone().map(Into::into),
     };
-    let cluster = Arc::new(cluster_builder(args).start()?);
+    let mut builder = cluster_builder(args);
+    if let Some(snapshot) = snapshot {
+        builder = builder.snapshot(snapshot);
+    }
+    let cluster = Arc::new(builder.start()?);
     // Scripts read the first line as the bootstrap list; keep it first and alone.
     say(&cluster.bootstrap_servers());
     for listener in cluster.listeners() {

@@ -37,6 +37,8 @@ pub struct ClusterBuilder {
     users: Vec<(String, String)>,
     /// Certificates of SSL and SASL_SSL listeners; generated when None.
     tls: Option<crate::tls::TlsConfig>,
+    /// The data to start with (`snapshot.rs`).
+    snapshot: Option<crate::state::snapshot::Snapshot>,
 }
 
 impl Default for ClusterBuilder {
@@ -56,6 +58,7 @@ impl Default for ClusterBuilder {
             listeners_given: false,
             users: Vec::new(),
             tls: None,
+            snapshot: None,
         }
     }
 }
@@ -409,6 +412,17 @@ impl ClusterBuilder {
         self
     }
 
+    /// Starts with `snapshot`'s data ([`Cluster::snapshot`]): its brokers (the count
+    /// replaces [`brokers`](Self::brokers); racks set here win), topics, records,
+    /// committed offsets, configs, users, ACLs and cluster id. Every other setting applies
+    /// as usual; the clock is this builder's manual clock if set, else a manual clock at the
+    /// snapshot's time if the snapshot's cluster had one, else the system clock. Topics
+    /// given with [`topic`](Self::topic) are created unless the snapshot has them.
+    pub fn snapshot(mut self, snapshot: crate::state::snapshot::Snapshot) -> Self {
+        self.snapshot = Some(snapshot);
+        self
+    }
+
     /// Worker threads of the cluster's runtime. Default 2.
     pub fn worker_threads(mut self, n: usize) -> Self {
         self.worker_threads = n.max(1);
@@ -416,7 +430,11 @@ impl ClusterBuilder {
     }
 
     /// Binds every broker's listeners and starts serving.
-    pub fn start(self) -> std::io::Result<Cluster> {
+    pub fn start(mut self) -> std::io::Result<Cluster> {
+        let snapshot = self.snapshot.take();
+        if let Some(s) = &snapshot {
+            super::snapshot::adopt_brokers(s, &mut self.brokers, &mut self.racks);
+        }
         let listeners_config = self.config.security.listeners.clone();
         let config_limits = self.config.security.limits;
         let tls = if listeners_config.iter().any(|l| l.protocol.tls()) {
@@ -487,15 +505,23 @@ impl ClusterBuilder {
             .unwrap_or(self.brokers.min(3) as i16);
         let clock = match self.manual_clock {
             Some(start) => Clock::manual(start),
-            None => Clock::System,
+            None => super::snapshot::clock_for(snapshot.as_ref()),
         };
         let mut state = State::new(self.seed, brokers.clone(), config);
+        let restored: Vec<String> = snapshot
+            .iter()
+            .flat_map(|s| &s.topics)
+            .map(|t| t.name.clone())
+            .collect();
+        if let Some(s) = snapshot {
+            state.restore(s, clock.now_ms());
+        }
         state.set_replication_lag(self.replication_lag_ms, clock.now_ms());
         state.start_retention(clock.now_ms());
         for (name, password) in &self.users {
             state.add_user(name, password);
         }
-        for spec in &self.topics {
+        for spec in self.topics.iter().filter(|t| !restored.contains(&t.name)) {
             state
                 .create_topic(spec)
                 .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;

@@ -7,7 +7,9 @@
 //! Layout: `builder` has the settings and `start`; `views` the values inspection returns;
 //! `inspect` reading and seeding topics, records and groups; `lifecycle` failures and
 //! time; `faults` the fault-rule calls; `transactions` transactions and producers;
-//! `history` what the checkers read; `telemetry` client metrics (KIP-714); `acls` ACL bindings; `waits` readiness and quiescence waits.
+//! `history` what the checkers read; `telemetry` client metrics (KIP-714); `acls` ACL bindings;
+//! `snapshot` snapshots and clusters started from them; `waits` readiness and quiescence
+//! waits.
 
 mod acls;
 mod builder;
@@ -15,6 +17,7 @@ mod faults;
 mod history;
 mod inspect;
 mod lifecycle;
+mod snapshot;
 mod telemetry;
 mod transactions;
 mod views;

@@ -26,7 +26,8 @@
 //! One file per resource: `brokers` (the cluster, broker lifecycle), `topics` (partitions,
 //! records, leadership), `faults`, `groups`, `transactions` (and producers),
 //! `schedules`, `checks` (and the history), `clock`, `metrics`, `telemetry`, `users`
-//! (SASL users and listeners), `acls`.
+//! (SASL users and listeners), `acls`, `snapshot` (the cluster's data as a snapshot
+//! document).
 
 mod acls;
 mod brokers;
@@ -37,6 +38,7 @@ mod groups;
 mod guard;
 mod metrics;
 mod schedules;
+mod snapshot;
 mod telemetry;
 mod topics;
 mod transactions;
@@ -149,6 +151,7 @@ pub(crate) fn router(cluster: Arc<Cluster>, options: ControlOptions) -> Router {
             "/v1/tls/client-certificates",
             post(users::client_certificate),
         )
+        .route("/v1/snapshot", post(snapshot::take))
         .route("/v1/clock", get(clock::now))
         .route("/v1/clock/advance", post(clock::advance))
         .route("/metrics", get(metrics::scrape))

@@ -201,7 +201,7 @@ const SUBTRACT: i8 = 3;
 /// The dynamic values: "" (the cluster default) or a broker id → config → value.
 #[derive(Debug, Clone, Default)]
 pub struct BrokerConfigs {
-    by_resource: BTreeMap<String, BTreeMap<String, String>>,
+    pub(super) by_resource: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 impl BrokerConfigs {

@@ -31,7 +31,7 @@ pub struct EpochEntry {
 /// (epoch, start offset) entries, ascending in both.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LeaderEpochCache {
-    entries: Vec<EpochEntry>,
+    pub(super) entries: Vec<EpochEntry>,
 }
 
 impl LeaderEpochCache {

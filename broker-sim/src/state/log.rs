@@ -99,6 +99,30 @@ impl LogRead {
 }
 
 impl PartitionLog {
+    /// A log holding `batches` (in offset order, within `start..end`) as a snapshot kept
+    /// them: `active_base` and `cleaned_to` as the segment and cleaner state were, the
+    /// active segment counted as begun at `now`.
+    pub(crate) fn restored(
+        batches: Vec<StoredBatch>,
+        (start, end): (i64, i64),
+        active_base: i64,
+        cleaned_to: i64,
+        now: i64,
+    ) -> Self {
+        let mut log = PartitionLog {
+            batches,
+            log_start_offset: start,
+            log_end_offset: end,
+            segment_limits: SegmentLimits::default(),
+            active_base: active_base.clamp(start, end),
+            active_since: now,
+            active_bytes: 0,
+            cleaned_to: cleaned_to.clamp(0, end),
+        };
+        log.active_bytes = log.size_from(log.active_base);
+        log
+    }
+
     pub fn log_start_offset(&self) -> i64 {
         self.log_start_offset
     }

@@ -23,6 +23,7 @@ pub mod quotas;
 mod reassignment;
 mod replication;
 pub mod scram;
+pub mod snapshot;
 pub mod telemetry;
 pub mod topic;
 pub mod transactions;
@@ -496,7 +497,7 @@ impl State {
     pub fn create_topic(&mut self, spec: &TopicSpec) -> Result<&Topic, KafkaError> {
         let replicas = self.plan_topic(spec)?;
         self.metadata_changed();
-        let id = self.rng.uuid();
+        let id = self.new_topic_id();
         let topic = Topic {
             name: spec.name.clone(),
             id,

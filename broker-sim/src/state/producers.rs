@@ -51,6 +51,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use broker_sim_protocol::batch::BatchView;
 use kafka_protocol::ResponseError;
+use serde::{Deserialize, Serialize};
 
 use crate::error::KafkaError;
 
@@ -111,7 +112,7 @@ fn in_sequence(last: i32, next: i32) -> bool {
 }
 
 /// One retained batch of a producer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BatchMetadata {
     pub first_seq: i32,
     pub last_seq: i32,
@@ -124,7 +125,7 @@ pub struct BatchMetadata {
 }
 
 /// What the partition knows of one producer id.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProducerEntry {
     pub epoch: i16,
     /// Oldest first; at most [`BATCHES_TO_RETAIN`], all of `epoch`.
@@ -160,7 +161,7 @@ pub enum Check {
 }
 
 /// A transaction whose marker is in the log, as the partition remembers it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CompletedTxn {
     pub producer_id: i64,
     /// Its first record here.
@@ -171,8 +172,8 @@ pub struct CompletedTxn {
 }
 
 /// Per producer id, its epoch and last batches on one partition; the partition's open
-/// transactions and its aborted-transaction index.
-#[derive(Debug, Clone, Default)]
+/// transactions and its aborted-transaction index. A snapshot holds it in its serde form.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProducerStates {
     producers: BTreeMap<i64, ProducerEntry>,
     /// (first offset, producer id) of every open transaction, oldest first.

@@ -41,7 +41,7 @@ pub struct Upsertion {
 /// The credentials of every user, by (user, mechanism type).
 #[derive(Debug, Default)]
 pub struct ScramCredentials {
-    by_user: BTreeMap<(String, i8), ScramCredential>,
+    pub(super) by_user: BTreeMap<(String, i8), ScramCredential>,
 }
 
 impl ScramCredentials {

@@ -32,6 +32,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use broker_sim_protocol::batch::{self, BatchView, ControlType};
 use kafka_protocol::ResponseError;
+use serde::{Deserialize, Serialize};
 
 use super::State;
 use super::history::{CommitSource, HistoryEvent};
@@ -44,7 +45,7 @@ pub const COORDINATOR_EPOCH: i32 = 0;
 const NO_EPOCH: i16 = -1;
 
 /// Kafka's `TransactionState`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum TxnState {
     Empty,
     Ongoing,
@@ -90,8 +91,8 @@ impl TxnState {
     }
 }
 
-/// One transactional id, as its coordinator knows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One transactional id, as its coordinator knows it (in a snapshot as its serde form).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Transaction {
     pub transactional_id: String,
     pub producer_id: i64,
@@ -133,7 +134,7 @@ impl Transaction {
 /// Every transactional id of the cluster.
 #[derive(Debug, Default)]
 pub struct Transactions {
-    txns: BTreeMap<String, Transaction>,
+    pub(super) txns: BTreeMap<String, Transaction>,
 }
 
 impl Transactions {

@@ -22,7 +22,7 @@ pub const SCRAM_ITERATIONS: i32 = 4096;
 /// PLAIN passwords by user name.
 #[derive(Debug, Default)]
 pub struct PlainUsers {
-    passwords: BTreeMap<String, String>,
+    pub(super) passwords: BTreeMap<String, String>,
 }
 
 impl State {

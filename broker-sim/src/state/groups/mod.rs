@@ -377,6 +377,23 @@ impl Groups {
         }
     }
 
+    /// An Empty group holding only committed offsets, as a cluster started from a snapshot
+    /// gets it (`consumer`: a KIP-848 group).
+    pub(crate) fn insert_empty(
+        &mut self,
+        id: &str,
+        protocol_type: Option<String>,
+        consumer: bool,
+        offsets: BTreeMap<(String, i32), CommittedOffset>,
+        now: i64,
+    ) {
+        let mut group = Group::new(id, now);
+        group.protocol_type = protocol_type;
+        group.consumer = consumer.then(consumer::ConsumerGroup::default);
+        group.offsets = offsets;
+        self.groups.insert(id.to_string(), group);
+    }
+
     fn get_or_create(&mut self, id: &str, now: i64) -> &mut Group {
         self.groups
             .entry(id.to_string())
