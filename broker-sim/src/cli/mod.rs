@@ -9,7 +9,7 @@
 //! error answer is printed with its Kafka code on stderr and exits 1.
 //!
 //! One file per command group — `topics`, `records` (records, tail, produce), `groups`,
-//! `brokers`, `faults`, `clock` — over `http` (the blocking client and its errors) and
+//! `brokers`, `faults`, `clock`, `snapshot` — over `http` (the blocking client and its errors) and
 //! `output` (tables, record decoding, stdout). A new command is a variant of [`Command`],
 //! a file with its arguments and a `run`, and a line in [`run`].
 
@@ -20,6 +20,7 @@ mod groups;
 mod http;
 mod output;
 mod records;
+mod snapshot;
 mod topics;
 
 use std::process::ExitCode;
@@ -50,6 +51,9 @@ pub enum Command {
     Faults(faults::Args),
     /// Show the cluster clock, or advance a manual one.
     Clock(clock::Args),
+    /// Save the cluster's topics, records, group offsets and configs to a file, to start
+    /// copies from with `broker-sim --snapshot FILE`.
+    Snapshot(snapshot::Args),
     /// Print a shell completion script (e.g. `broker-sim completions bash > /etc/bash_completion.d/broker-sim`).
     Completions {
         /// The shell to complete for.
@@ -104,6 +108,7 @@ pub fn run(command: Command, app: clap::Command) -> ExitCode {
         Command::Brokers(args) => brokers::run(args),
         Command::Faults(args) => faults::run(args),
         Command::Clock(args) => clock::run(args),
+        Command::Snapshot(args) => snapshot::run(args),
         Command::Completions { shell } => completions(shell, app),
     };
     match result {
