@@ -62,6 +62,7 @@ pub use cluster::{
     BatchInfo, BrokerStatus, Cluster, ClusterBuilder, ConsumerGroupInfo, GroupInfo, GroupOffset,
     MemberInfo, PartitionInfo, ProducerInfo, Record, TransactionInfo, TxnStatus,
 };
+pub use cluster::{ClusterConfig, ConfigError};
 pub use error::KafkaError;
 pub use faults::{Fault, FaultAction, FaultId, FaultStatus, Selector};
 pub use kafka_protocol::ResponseError;

@@ -7,7 +7,8 @@
 //! Layout: `builder` has the settings and `start`; `views` the values inspection returns;
 //! `inspect` reading and seeding topics, records and groups; `lifecycle` failures and
 //! time; `faults` the fault-rule calls; `transactions` transactions and producers;
-//! `history` what the checkers read; `telemetry` client metrics (KIP-714); `acls` ACL bindings.
+//! `history` what the checkers read; `telemetry` client metrics (KIP-714); `acls` ACL bindings; `topology` topology files
+//! (a cluster described in TOML).
 
 mod acls;
 mod builder;
@@ -16,10 +17,12 @@ mod history;
 mod inspect;
 mod lifecycle;
 mod telemetry;
+mod topology;
 mod transactions;
 mod views;
 
 pub use builder::ClusterBuilder;
+pub use topology::{ClusterConfig, ConfigError};
 pub use views::{
     BatchInfo, BrokerStatus, ConsumerGroupInfo, GroupInfo, GroupOffset, MemberInfo, PartitionInfo,
     ProducerInfo, Record, TransactionInfo, TxnStatus,
