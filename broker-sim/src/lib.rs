@@ -63,6 +63,7 @@ pub use cluster::{
     GroupWait, MemberInfo, PartitionInfo, PartitionLag, ProducerInfo, Record, TransactionInfo,
     TxnStatus, WaitTimeout,
 };
+pub use cluster::{ClusterConfig, ConfigError};
 pub use error::KafkaError;
 pub use faults::{Fault, FaultAction, FaultId, FaultStatus, Selector};
 pub use kafka_protocol::ResponseError;

@@ -15,8 +15,9 @@ mod cli;
 use std::sync::Arc;
 use std::time::Duration;
 
-use broker_sim::{Cluster, ClusterBuilder};
-use clap::{CommandFactory, Parser, Subcommand};
+use broker_sim::{Cluster, ClusterBuilder, ClusterConfig};
+use clap::parser::ValueSource;
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
 #[derive(Debug, Parser)]
@@ -52,8 +53,12 @@ struct Args {
     /// Start from a snapshot file (the control API's POST /v1/snapshot): its brokers,
     /// topics, records, committed offsets, configs, users and ACLs. The broker count comes
     /// from the snapshot, so --brokers cannot be given with it.
-    #[arg(long, value_name = "FILE", conflicts_with = "brokers")]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["brokers", "config"])]
     snapshot: Option<std::path::PathBuf>,
+    /// A topology file (TOML): brokers, listeners, settings, topics, seed records and
+    /// committed offsets. Flags given on the command line override what it says.
+    #[arg(long, value_name = "FILE")]
+    config: Option<std::path::PathBuf>,
     /// Number of brokers (ids 1..=N).
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=1000))]
     brokers: u32,
@@ -249,13 +254,19 @@ fn parse_topic(s: &str) -> Result<(String, i32), String> {
 }
 
 fn main() -> std::process::ExitCode {
-    let cli = Cli::parse();
-    let args = match cli.command {
-        None => cli.serve,
-        Some(Command::Serve(args)) => *args,
+    let matches = Cli::command().get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    let (args, serving) = match cli.command {
+        None => (cli.serve, &matches),
+        Some(Command::Serve(args)) => (
+            *args,
+            matches.subcommand_matches("serve").unwrap_or(&matches),
+        ),
         Some(Command::Client(command)) => return cli::run(command, Cli::command()),
     };
-    match run(args) {
+    // Which flags the command line gave: only those override a topology file.
+    let given = |id: &str| serving.value_source(id) == Some(ValueSource::CommandLine);
+    match run(args, &given) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("broker-sim: {e}");
@@ -264,7 +275,8 @@ fn main() -> std::process::ExitCode {
     }
 }
 
-fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
+fn run(args: Args, given: &dyn Fn(&str) -> bool) -> Result<(), Box<dyn std::error::Error>> {
+    let file = args.config.as_ref().map(ClusterConfig::load).transpose()?;
     let filter =
         EnvFilter::try_from_default_env().or_else(|_| EnvFilter::try_new(&args.log_level))?;
     // Logs go to stderr so that stdout carries only the bootstrap list and the control
@@ -291,11 +303,15 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let options = broker_sim::control::ControlOptions {
         token: args.control_token.clone().map(Into::into),
     };
-    let mut builder = cluster_builder(args);
+    let mut builder = cluster_builder(args, file.as_ref(), given);
     if let Some(snapshot) = snapshot {
         builder = builder.snapshot(snapshot);
     }
-    let cluster = Arc::new(builder.start()?);
+    let cluster = builder.start()?;
+    if let Some(file) = &file {
+        file.populate(&cluster)?;
+    }
+    let cluster = Arc::new(cluster);
     // Scripts read the first line as the bootstrap list; keep it first and alone.
     say(&cluster.bootstrap_servers());
     for listener in cluster.listeners() {
@@ -337,21 +353,47 @@ fn say(line: &str) {
     let _ = writeln!(out, "{line}").and_then(|()| out.flush());
 }
 
-/// The cluster the flags describe.
-fn cluster_builder(args: Args) -> ClusterBuilder {
-    let mut builder = Cluster::builder()
-        .brokers(args.brokers as usize)
-        .host(args.host)
-        .port(args.port)
-        .auto_create_topics(!args.no_auto_create)
-        .default_partitions(args.default_partitions)
-        .group_initial_rebalance_delay_ms(args.group_initial_rebalance_delay_ms)
-        .group_min_session_timeout_ms(args.group_min_session_timeout_ms)
-        .group_consumer_session_timeout_ms(args.group_consumer_session_timeout_ms)
-        .group_consumer_heartbeat_interval_ms(args.group_consumer_heartbeat_interval_ms)
-        .group_max_session_timeout_ms(args.group_max_session_timeout_ms)
-        .rack_aware_replica_selector(args.rack_aware_replica_selector)
-        .seed(args.seed);
+/// The cluster the flags describe, over the topology file if there is one: then a flag
+/// with a default value counts only when given on the command line (flags without one
+/// count whenever given; repeatable ones add to the file's).
+fn cluster_builder(
+    args: Args,
+    file: Option<&ClusterConfig>,
+    given: &dyn Fn(&str) -> bool,
+) -> ClusterBuilder {
+    let given = |id: &str| file.is_none() || given(id);
+    // The binary's port is 9092 unless the file sets one.
+    let port_given = given("port") || file.is_some_and(|f| f.port().is_none());
+    let mut builder = file
+        .map_or_else(Cluster::builder, ClusterConfig::builder)
+        .when(given("brokers"), |b| b.brokers(args.brokers as usize))
+        .when(given("host"), |b| b.host(args.host))
+        .when(port_given, |b| b.port(args.port))
+        .when(given("no_auto_create"), |b| {
+            b.auto_create_topics(!args.no_auto_create)
+        })
+        .when(given("default_partitions"), |b| {
+            b.default_partitions(args.default_partitions)
+        })
+        .when(given("group_initial_rebalance_delay_ms"), |b| {
+            b.group_initial_rebalance_delay_ms(args.group_initial_rebalance_delay_ms)
+        })
+        .when(given("group_min_session_timeout_ms"), |b| {
+            b.group_min_session_timeout_ms(args.group_min_session_timeout_ms)
+        })
+        .when(given("group_consumer_session_timeout_ms"), |b| {
+            b.group_consumer_session_timeout_ms(args.group_consumer_session_timeout_ms)
+        })
+        .when(given("group_consumer_heartbeat_interval_ms"), |b| {
+            b.group_consumer_heartbeat_interval_ms(args.group_consumer_heartbeat_interval_ms)
+        })
+        .when(given("group_max_session_timeout_ms"), |b| {
+            b.group_max_session_timeout_ms(args.group_max_session_timeout_ms)
+        })
+        .when(given("rack_aware_replica_selector"), |b| {
+            b.rack_aware_replica_selector(args.rack_aware_replica_selector)
+        })
+        .when(given("seed"), |b| b.seed(args.seed));
     for (id, rack) in args.racks {
         builder = builder.broker_rack(id, rack);
     }
@@ -374,8 +416,10 @@ fn cluster_builder(args: Args) -> ClusterBuilder {
         builder = builder.min_insync_replicas(n);
     }
     builder = builder
-        .authorizer(args.authorizer)
-        .allow_everyone_if_no_acl_found(args.allow_everyone_if_no_acl_found);
+        .when(given("authorizer"), |b| b.authorizer(args.authorizer))
+        .when(given("allow_everyone_if_no_acl_found"), |b| {
+            b.allow_everyone_if_no_acl_found(args.allow_everyone_if_no_acl_found)
+        });
     for principal in &args.super_users {
         builder = builder.super_user(principal);
     }
@@ -418,7 +462,9 @@ fn cluster_builder(args: Args) -> ClusterBuilder {
         builder = builder.max_connections_per_ip(n as usize);
     }
     builder = builder
-        .connections_max_idle(Duration::from_millis(args.connections_max_idle_ms))
+        .when(given("connections_max_idle_ms"), |b| {
+            b.connections_max_idle(Duration::from_millis(args.connections_max_idle_ms))
+        })
         .request_read_deadline(Duration::from_millis(args.request_read_deadline_ms))
         .request_memory_budget(args.request_memory_budget);
     for listener in args.listeners {
@@ -438,6 +484,15 @@ fn cluster_builder(args: Args) -> ClusterBuilder {
     }
     builder
 }
+
+/// A builder call made only when `on`, to keep the flags' chain in one piece.
+trait When: Sized {
+    fn when(self, on: bool, f: impl FnOnce(Self) -> Self) -> Self {
+        if on { f(self) } else { self }
+    }
+}
+
+impl When for ClusterBuilder {}
 
 fn now_ms() -> i64 {
     std::time::SystemTime::now()

@@ -202,6 +202,13 @@ impl ClusterBuilder {
         self
     }
 
+    /// A topic to create at start as `spec` describes it: partitions, replication factor
+    /// or replica assignment, configs.
+    pub fn topic_with(mut self, spec: TopicSpec) -> Self {
+        self.topics.push(spec);
+        self
+    }
+
     /// Kafka's `auto.create.topics.enable`. Default true, as in Kafka.
     pub fn auto_create_topics(mut self, enabled: bool) -> Self {
         self.config.auto_create_topics = enabled;

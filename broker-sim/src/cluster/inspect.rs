@@ -431,6 +431,25 @@ impl Cluster {
             .lock()
             .reset_group_offsets(group_id, topic, to, now)
     }
+
+    /// Sets committed offsets of a group without members, each (topic, partition,
+    /// offset) exactly as given, creating the group if need be, as Kafka's admin
+    /// `alterConsumerGroupOffsets` does. All or nothing: an unknown partition, a negative
+    /// offset or a group with members changes nothing.
+    pub fn alter_group_offsets(
+        &self,
+        group_id: &str,
+        offsets: &[(&str, i32, i64)],
+    ) -> Result<(), KafkaError> {
+        let now = self.shared().clock.now_ms();
+        let offsets = offsets
+            .iter()
+            .map(|&(topic, partition, offset)| (topic.to_string(), partition, offset))
+            .collect();
+        self.shared()
+            .lock()
+            .alter_group_offsets(group_id, offsets, now)
+    }
 }
 
 /// The inspection view of one group, read under the caller's lock (`Cluster::group` and

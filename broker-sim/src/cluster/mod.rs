@@ -8,8 +8,8 @@
 //! `inspect` reading and seeding topics, records and groups; `lifecycle` failures and
 //! time; `faults` the fault-rule calls; `transactions` transactions and producers;
 //! `history` what the checkers read; `telemetry` client metrics (KIP-714); `acls` ACL bindings;
-//! `snapshot` snapshots and clusters started from them; `waits` readiness and quiescence
-//! waits.
+//! `snapshot` snapshots and clusters started from them; `topology` topology files (a
+//! cluster described in TOML); `waits` readiness and quiescence waits.
 
 mod acls;
 mod builder;
@@ -19,11 +19,13 @@ mod inspect;
 mod lifecycle;
 mod snapshot;
 mod telemetry;
+mod topology;
 mod transactions;
 mod views;
 mod waits;
 
 pub use builder::ClusterBuilder;
+pub use topology::{ClusterConfig, ConfigError};
 pub use views::{
     BatchInfo, BrokerStatus, ConsumerGroupInfo, GroupInfo, GroupOffset, MemberInfo, PartitionInfo,
     ProducerInfo, Record, TransactionInfo, TxnStatus,

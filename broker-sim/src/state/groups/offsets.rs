@@ -381,6 +381,34 @@ impl State {
                 (p.index, offset)
             })
             .collect();
+        let targets = targets.into_iter().map(|(p, o)| (topic.to_string(), p, o));
+        self.alter_group_offsets(group_id, targets.collect(), now)?;
+        tracing::info!(group = %group_id, topic, ?to, "offsets reset");
+        Ok(())
+    }
+
+    /// Sets a memberless group's committed offsets, one per (topic, partition), exactly
+    /// as given (creating the group if needed), as Kafka's admin `alterConsumerGroupOffsets`
+    /// does. All or nothing: an unknown partition, a negative offset or a group with
+    /// members changes nothing.
+    pub fn alter_group_offsets(
+        &mut self,
+        group_id: &str,
+        offsets: Vec<(String, i32, i64)>,
+        now: i64,
+    ) -> Result<(), KafkaError> {
+        if let Some((topic, partition, _)) = offsets
+            .iter()
+            .find(|(topic, partition, _)| !self.has_partition(topic, *partition))
+        {
+            return Err(Self::unknown_topic(&format!("{topic}-{partition}")));
+        }
+        if let Some((topic, partition, offset)) = offsets.iter().find(|(.., o)| *o < 0) {
+            return Err(KafkaError::new(
+                ResponseError::InvalidRequest,
+                format!("offset {offset} for {topic}-{partition} is negative"),
+            ));
+        }
         if group_id.is_empty() {
             return Err(KafkaError::new(
                 ResponseError::InvalidGroupId,
@@ -397,20 +425,18 @@ impl State {
                 ),
             ));
         }
-        for &(partition, offset) in &targets {
+        for (topic, partition, offset) in &offsets {
             group.offsets.insert(
-                (topic.to_string(), partition),
+                (topic.clone(), *partition),
                 CommittedOffset {
-                    offset,
+                    offset: *offset,
                     leader_epoch: -1,
                     metadata: Some(String::new()),
                     commit_timestamp: now,
                 },
             );
         }
-        tracing::info!(group = %group_id, topic, ?to, "offsets reset");
-        let reset = targets.into_iter().map(|(p, o)| (topic.to_string(), p, o));
-        self.record_commits(group_id, reset, &CommitSource::Reset, now);
+        self.record_commits(group_id, offsets, &CommitSource::Reset, now);
         Ok(())
     }
 }
