@@ -28,7 +28,7 @@ rm -rf "$wheels" && mkdir -p "$wheels/sdist"
 sdist=$(ls "$wheels"/sdist/broker_sim-*.tar.gz)
 # The sdist unpacks into a temporary directory; the shared target directory keeps the
 # build incremental.
-CARGO_TARGET_DIR=$target MATURIN_PEP517_ARGS="--profile $profile" \
+PATH="$venv/bin:$PATH" CARGO_TARGET_DIR=$target MATURIN_PEP517_ARGS="--profile $profile" \
   "$venv/bin/pip" wheel -q --disable-pip-version-check --no-build-isolation --no-deps \
   "$sdist" -w "$wheels" >&2
 ls "$wheels"/broker_sim-*.whl

@@ -11,7 +11,8 @@
 #
 # Installs what it needs: python3-venv from Debian if `python3 -m venv` cannot work (CI
 # machines start without it), then the pinned versions into a venv under the cargo target
-# directory (cached, git-ignored; reinstalled when the requirements file changes).
+# directory (cached, git-ignored; reinstalled when the requirements file changes), and
+# the broker-sim Python package from its wheel (python/build.sh) for the waits.
 # PYTHON_PORT moves the cluster (default 19200-19202, legacy 19210-19212);
 # BROKER_SIM_LOG_LEVEL sets its log (default info), written to /tmp/broker-sim-python.log
 # (-legacy.log) and shown when a test fails. COMPAT_RESULTS, if set, collects one row per
@@ -56,6 +57,15 @@ if ! cmp -s "$requirements" "$venv/requirements.txt"; then
     || fail "pip install failed"
   cp "$requirements" "$venv/requirements.txt"
 fi
+
+# The broker-sim Python package (python/), for the suites' waits: the wheel python/run.sh
+# built, or one built now.
+wheel=$(ls "$target"/wheels/broker_sim-*.whl 2>/dev/null | head -n 1)
+if [ -z "$wheel" ]; then
+  wheel=$(python/build.sh | tail -n 1) || fail "cannot build the broker-sim wheel"
+fi
+"$venv/bin/pip" install -q --disable-pip-version-check --force-reinstall --no-deps "$wheel" \
+  || fail "cannot install $wheel"
 
 . client-tests/broker.sh
 trap 'stop_broker; rm -f "${junit:-}"' EXIT

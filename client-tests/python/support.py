@@ -66,6 +66,59 @@ def control(method, path, body=None, base=None):
     return json.loads(text) if text else None
 
 
+_CLUSTER = None
+
+
+def cluster():
+    """The suite's cluster as a `broker_sim.Cluster` (the Python package run.sh installs),
+    for its waits: `cluster().wait_for_group(group, members=2)` answers the moment the
+    broker has the group settled, where a client-side check would poll."""
+    global _CLUSTER
+    if _CLUSTER is None:
+        import broker_sim
+        _CLUSTER = broker_sim.Cluster.connect()
+    return _CLUSTER
+
+
+def settled_split(group, topic, members, partitions):
+    """Waits until `group` is Stable with `members` members (the broker's view, so no
+    rebalance is pending) and checks they split `partitions` of `topic` evenly."""
+    settled = cluster().wait_for_group(group, members=members, timeout=DEADLINE_S)
+    split = [set(m.assignment.get(topic, [])) for m in settled.members]
+    assert evenly_split(split, range(partitions)), settled
+
+
+async def settled_split_async(group, topic, members, partitions):
+    """`settled_split` from asyncio code: the wait runs on a worker thread, so the
+    consumers' own tasks (heartbeats, joins) keep running on the event loop."""
+    settled = await cluster().aio.wait_for_group(group, members=members, timeout=DEADLINE_S)
+    split = [set(m.assignment.get(topic, [])) for m in settled.members]
+    assert evenly_split(split, range(partitions)), settled
+
+
+TOPOLOGY = os.path.join(os.path.dirname(__file__), "..", "..", "examples", "topology.toml")
+
+
+@contextlib.contextmanager
+def topology_cluster():
+    """The example service layout (examples/topology.toml: 3 brokers, six event topics
+    with replication 3, min.insync.replicas 2 and a .dlq each), started by the broker-sim
+    package from its wheel's binary."""
+    import broker_sim
+    with broker_sim.Cluster(config=TOPOLOGY, log_level="warn") as started:
+        yield started
+
+
+def check_topology_writes(cluster, sent):
+    """What `sent` ((topic, key, value) each, produced with acks=all) left in the topology
+    cluster: every record once, and both topics of the example's layout replicated."""
+    for topic in {t for t, _, _ in sent}:
+        expected = sorted((k, v) for t, k, v in sent if t == topic)
+        stored = cluster.wait_for_records(topic, len(expected), timeout=DEADLINE_S)
+        assert sorted((r.key, r.value) for r in stored) == expected, topic
+        assert all(len(p.isr) == 3 for p in cluster.partitions(topic)), topic
+
+
 @contextlib.contextmanager
 def own_cluster(*args):
     """A cluster of the test's own: the broker-sim binary run.sh built, on free ports,

@@ -14,8 +14,8 @@ import aiokafka
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from support import (RECORD_COUNT, check_group_committed_everything, check_keyed_records_stored, check_topic_created,
-                     evenly_split, restart_coordinator, wait_until_async)
+from support import (check_topology_writes, topology_cluster, RECORD_COUNT, check_group_committed_everything, check_keyed_records_stored, check_topic_created,
+                     restart_coordinator, settled_split_async, wait_until_async)
 
 CLIENT = ("aiokafka", aiokafka.__version__)
 
@@ -94,8 +94,7 @@ def test_group_of_two_reads_each_record_once_and_commits(bootstrap, unique):
             def assignments():
                 return [{tp.partition for tp in c.assignment()} for c in consumers]
 
-            await wait_until_async(poll_all, lambda: evenly_split(assignments(), range(4)), "two partitions each",
-                                   assignments)
+            await settled_split_async(group, topic, 2, 4)
             await produce(bootstrap, topic, [(f"key-{i % 9}".encode(), f"value-{i}".encode(), None) for i in range(40)])
             await wait_until_async(poll_all, lambda: sum(map(len, read)) >= 40, "40 records",
                                    lambda: [len(r) for r in read])
@@ -195,8 +194,7 @@ def test_group_of_three_splits_six_partitions_and_reads_each_record_once(bootstr
             def assignments():
                 return [{tp.partition for tp in c.assignment()} for c in consumers]
 
-            await wait_until_async(poll_all, lambda: evenly_split(assignments(), range(6)),
-                                   "two partitions per member", assignments)
+            await settled_split_async(group, topic, 3, 6)
 
             # Records are written only once the group has settled, so no rebalance can
             # hand one to two members.
@@ -247,3 +245,16 @@ def test_new_consumer_in_group_resumes_from_committed_offset(bootstrap, unique):
         assert [(r.offset, r.value) for r in read] == [(i, f"value-{i}".encode()) for i in range(4, 10)]
 
     asyncio.run(run())
+
+
+def test_the_example_topology_takes_acks_all_writes_on_its_topics_and_dlq():
+    with topology_cluster() as cluster:
+        sent = [("request-events", f"req-{i}".encode(), b'{"n": %d}' % i) for i in range(12)] + [
+        ("request-events.dlq", b"req-x", b"not json")]
+
+        async def run():
+            for topic in {t for t, _, _ in sent}:
+                await produce(cluster.bootstrap_servers, topic, [(k, v, None) for t, k, v in sent if t == topic])
+
+        asyncio.run(run())
+        check_topology_writes(cluster, sent)

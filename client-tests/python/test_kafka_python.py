@@ -16,7 +16,7 @@ from kafka.admin import ConfigResource, ConfigResourceType, NewTopic
 from kafka.errors import (GroupIdNotFoundError, MessageSizeTooLargeError, NonEmptyGroupError, NoError,
                           TopicAlreadyExistsError)
 
-from support import (DEADLINE_S, RECORD_COUNT, check_group_committed_everything, check_keyed_records_stored,
+from support import (check_topology_writes, topology_cluster, DEADLINE_S, RECORD_COUNT, check_group_committed_everything, check_keyed_records_stored,
                      check_topic_created, control, evenly_split, restart_coordinator, wait_until, secured_cluster)
 
 CLIENT = ("kafka-python", kafka.__version__)
@@ -449,3 +449,16 @@ def test_sasl_plain_and_scram_and_ssl_write_and_read_back(unique, tmp_path, capl
             KafkaProducer(security_protocol="SASL_PLAINTEXT", sasl_mechanism="PLAIN", sasl_plain_username="alice",
                           sasl_plain_password="wrong", bootstrap_servers=cluster["SASL"], bootstrap_timeout_ms=3000)
         assert "SaslAuthenticationFailedError: Authentication failed: Invalid username or password" in caplog.text
+
+
+def test_the_example_topology_takes_acks_all_writes_on_its_topics_and_dlq():
+    with topology_cluster() as cluster:
+        sent = [("request-events", f"req-{i}".encode(), b'{"n": %d}' % i) for i in range(12)] + [
+        ("request-events.dlq", b"req-x", b"not json")]
+        producer = KafkaProducer(bootstrap_servers=cluster.bootstrap_servers, acks="all")
+        try:
+            for f in [producer.send(t, key=k, value=v) for t, k, v in sent]:
+                f.get(timeout=DEADLINE_S)
+        finally:
+            producer.close()
+        check_topology_writes(cluster, sent)
