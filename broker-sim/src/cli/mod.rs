@@ -9,7 +9,7 @@
 //! error answer is printed with its Kafka code on stderr and exits 1.
 //!
 //! One file per command group — `topics`, `records` (records, tail, produce), `groups`,
-//! `brokers`, `faults`, `clock`, `snapshot` — over `http` (the blocking client and its errors) and
+//! `brokers`, `faults`, `clock`, `requests`, `snapshot` — over `http` (the blocking client and its errors) and
 //! `output` (tables, record decoding, stdout). A new command is a variant of [`Command`],
 //! a file with its arguments and a `run`, and a line in [`run`].
 
@@ -20,6 +20,7 @@ mod groups;
 mod http;
 mod output;
 mod records;
+mod requests;
 mod snapshot;
 mod topics;
 
@@ -51,6 +52,8 @@ pub enum Command {
     Faults(faults::Args),
     /// Show the cluster clock, or advance a manual one.
     Clock(clock::Args),
+    /// Show the request log (what clients sent and were answered), or clear it.
+    Requests(requests::Args),
     /// Save the cluster's topics, records, group offsets and configs to a file, to start
     /// copies from with `broker-sim --snapshot FILE`.
     Snapshot(snapshot::Args),
@@ -108,6 +111,7 @@ pub fn run(command: Command, app: clap::Command) -> ExitCode {
         Command::Brokers(args) => brokers::run(args),
         Command::Faults(args) => faults::run(args),
         Command::Clock(args) => clock::run(args),
+        Command::Requests(args) => requests::run(args),
         Command::Snapshot(args) => snapshot::run(args),
         Command::Completions { shell } => completions(shell, app),
     };
