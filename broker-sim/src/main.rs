@@ -105,6 +105,9 @@ struct Args {
     /// Kafka's log.retention.check.interval.ms: how often retention deletes old segments.
     #[arg(long, value_name = "MS")]
     log_retention_check_interval_ms: Option<u64>,
+    /// How many requests the request log keeps (GET /v1/requests); 0 turns it off.
+    #[arg(long, value_name = "N", default_value_t = broker_sim::DEFAULT_REQUEST_LOG_SIZE)]
+    request_log_size: usize,
     /// Kafka's offsets.retention.minutes: how long offsets of a group without members are
     /// kept (default 10080, 7 days); an empty group without offsets is deleted.
     #[arg(long, value_name = "MINUTES", value_parser = clap::value_parser!(u64).range(1..))]
@@ -301,6 +304,7 @@ fn cluster_builder(args: Args) -> ClusterBuilder {
         .group_consumer_heartbeat_interval_ms(args.group_consumer_heartbeat_interval_ms)
         .group_max_session_timeout_ms(args.group_max_session_timeout_ms)
         .rack_aware_replica_selector(args.rack_aware_replica_selector)
+        .request_log_size(args.request_log_size)
         .seed(args.seed);
     for (id, rack) in args.racks {
         builder = builder.broker_rack(id, rack);

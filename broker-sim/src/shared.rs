@@ -18,6 +18,7 @@ use tokio::sync::Notify;
 
 use crate::clock::Clock;
 use crate::faults::rules::FaultRules;
+use crate::request_log::RequestLog;
 use crate::state::State;
 
 #[cfg(not(feature = "fuzzing"))]
@@ -35,6 +36,8 @@ pub(crate) struct Shared {
     timers_changed: Notify,
     /// The fault rules every request is matched against.
     pub faults: FaultRules,
+    /// The requests answered lately (`crate::request_log`).
+    pub requests: RequestLog,
 }
 
 impl Shared {
@@ -45,6 +48,7 @@ impl Shared {
             everything_changed: Notify::new(),
             timers_changed: Notify::new(),
             faults: FaultRules::new(seed),
+            requests: RequestLog::default(),
         }
     }
 

@@ -56,6 +56,13 @@ pub(crate) trait Api: 'static {
     /// The topics, partitions and groups the request is about.
     fn names(ctx: &Ctx<'_>, request: &Self::Request) -> Names;
 
+    /// What the request log (`crate::request_log`) says the request names: what
+    /// [`Api::names`] says, unless that includes more than the request itself names (a
+    /// Metadata request for every topic names none).
+    fn log_names(ctx: &Ctx<'_>, request: &Self::Request) -> Names {
+        Self::names(ctx, request)
+    }
+
     /// The whole request answered with `code` (Kafka's `getErrorResponse`): at the
     /// response's top level, or on every item it names where the response has only
     /// per-item codes.
@@ -65,6 +72,15 @@ pub(crate) trait Api: 'static {
     /// Reports a throttle time (KIP-219) on an answer; versions without the field drop it
     /// when encoding.
     fn set_throttle(response: &mut Self::Response, ms: i32);
+
+    /// What the request log (`crate::request_log`) records of an answer: every Kafka error
+    /// code in it, in answer order (`LogDetails::error` skips NONE and repeats).
+    fn log_answer(answer: &Self::Response, log: &mut LogDetails);
+
+    /// What the request log records of a request beyond what [`Api::names`] gives (the
+    /// record count and acks of a Produce); nothing by default. Called before the handler
+    /// takes the request, so it must be cheap: counts, never copies of payloads.
+    fn log_request(_request: &Self::Request, _log: &mut LogDetails) {}
 
     /// Refuses what `rule` selects of the request with `code`, serving the rest. APIs
     /// with partitions take the selected partitions out and put error entries back into
@@ -148,6 +164,45 @@ impl Names {
             groups: Vec::new(),
             transactional_ids: Vec::new(),
         }
+    }
+}
+
+/// What the request log records of one request and its answer besides its names: filled
+/// by [`Api::log_request`] and [`Api::log_answer`].
+#[derive(Debug, Default)]
+pub(crate) struct LogDetails {
+    /// Non-zero error codes, each once, in answer order.
+    pub errors: Vec<i16>,
+    /// Produce: records in the request; Fetch: records in the answer.
+    pub records: Option<u64>,
+    /// Produce's acks.
+    pub acks: Option<i16>,
+    /// Fetch's max_wait_ms.
+    pub max_wait_ms: Option<i32>,
+}
+
+impl LogDetails {
+    /// Notes an error code of the answer; NONE and codes already noted are skipped. A
+    /// linear search: answers carry few distinct errors.
+    pub fn error(&mut self, code: i16) {
+        if code != 0 && !self.errors.contains(&code) {
+            self.errors.push(code);
+        }
+    }
+
+    /// Adds the records in `batches` (record batches back to back, as Produce requests and
+    /// Fetch answers carry them) to `records`, from the batch headers alone; control
+    /// batches (transaction markers) are not records.
+    pub fn count_records(&mut self, batches: Option<&[u8]>) {
+        let mut n = 0u64;
+        for batch in broker_sim_protocol::batch::batches(batches.unwrap_or_default()) {
+            match batch {
+                Ok(b) if !b.is_control() => n += b.records_count().max(0) as u64,
+                Ok(_) => {}
+                Err(_) => break,
+            }
+        }
+        *self.records.get_or_insert(0) += n;
     }
 }
 
@@ -399,6 +454,15 @@ macro_rules! registry {
             max: <$module::$api as Api>::VERSIONS.1,
         }),*];
 
+        /// Kafka's name of an API broker-sim serves ("OffsetCommit"): each API's type is
+        /// named as Kafka names the API (a test checks).
+        pub(crate) fn name(key: ApiKey) -> &'static str {
+            $(if key == <$module::$api as Api>::KEY {
+                return stringify!($api);
+            })*
+            "Unknown"
+        }
+
         /// Runs `visitor` with the description of `key`; `None` for an API broker-sim does
         /// not serve.
         pub(crate) fn visit<V: Visitor>(key: ApiKey, visitor: V) -> Option<V::Output> {
@@ -584,6 +648,13 @@ mod tests {
                 supported(*key).is_some(),
                 "{key:?} is listed as served but is not"
             );
+        }
+    }
+
+    #[test]
+    fn every_api_is_named_as_kafka_names_it() {
+        for a in SUPPORTED_APIS {
+            assert_eq!(name(a.key), format!("{:?}", a.key));
         }
     }
 

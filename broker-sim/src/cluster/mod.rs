@@ -7,7 +7,8 @@
 //! Layout: `builder` has the settings and `start`; `views` the values inspection returns;
 //! `inspect` reading and seeding topics, records and groups; `lifecycle` failures and
 //! time; `faults` the fault-rule calls; `transactions` transactions and producers;
-//! `history` what the checkers read; `telemetry` client metrics (KIP-714); `acls` ACL bindings.
+//! `history` what the checkers read; `telemetry` client metrics (KIP-714); `acls` ACL bindings; `requests` the request
+//! log.
 
 mod acls;
 mod builder;
@@ -15,6 +16,7 @@ mod faults;
 mod history;
 mod inspect;
 mod lifecycle;
+mod requests;
 mod telemetry;
 mod transactions;
 mod views;

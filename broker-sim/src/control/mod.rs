@@ -26,7 +26,7 @@
 //! One file per resource: `brokers` (the cluster, broker lifecycle), `topics` (partitions,
 //! records, leadership), `faults`, `groups`, `transactions` (and producers),
 //! `schedules`, `checks` (and the history), `clock`, `metrics`, `telemetry`, `users`
-//! (SASL users and listeners), `acls`.
+//! (SASL users and listeners), `acls`, `requests` (the request log: what clients sent).
 
 mod acls;
 mod brokers;
@@ -36,6 +36,7 @@ mod faults;
 mod groups;
 mod guard;
 mod metrics;
+mod requests;
 mod schedules;
 mod telemetry;
 mod topics;
@@ -128,6 +129,7 @@ pub(crate) fn router(cluster: Arc<Cluster>, options: ControlOptions) -> Router {
             "/v1/schedules/{id}",
             get(schedules::status).delete(schedules::stop),
         )
+        .route("/v1/requests", get(requests::list).delete(requests::clear))
         .route("/v1/history", get(checks::history))
         .route("/v1/checks", get(checks::all))
         .route(
