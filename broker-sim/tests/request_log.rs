@@ -12,7 +12,8 @@ use std::time::Duration;
 use broker_sim::{Cluster, Fault, RequestFilter, RequestLogEntry};
 use kafka_protocol::ResponseError;
 use kafka_protocol::messages::{
-    ApiKey, FetchRequest, OffsetCommitRequest, ProduceRequest, RequestHeader,
+    ApiKey, FetchRequest, InitProducerIdRequest, OffsetCommitRequest, ProduceRequest,
+    RequestHeader, TransactionalId,
 };
 use kafka_protocol::protocol::{Encodable, Request, StrBytes};
 use serde_json::Value;
@@ -240,6 +241,46 @@ fn the_ring_keeps_the_last_entries_and_counts_those_it_dropped() {
         [6],
         "seq goes on"
     );
+}
+
+#[test]
+fn an_authorization_refusal_is_logged_with_its_error() {
+    let cluster = Cluster::builder()
+        .brokers(1)
+        .topic("orders", 1)
+        .authorizer(true)
+        .start()
+        .expect("cluster starts");
+    let answer =
+        Conn::to_broker(&cluster, 1).send(9, &produce_request("orders", 0, batch_of(&["a"])));
+    assert_error(
+        only_partition(&answer).error_code,
+        ResponseError::TopicAuthorizationFailed,
+        "produce without an ACL",
+    );
+    let log = cluster.requests(&RequestFilter::default().api("Produce"));
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0].errors, ["TOPIC_AUTHORIZATION_FAILED"]);
+    assert_eq!(topics(&log[0]), [("orders", vec![0])]);
+}
+
+#[test]
+fn a_transactional_request_names_its_transactional_id() {
+    let cluster = cluster();
+    let request = InitProducerIdRequest::default()
+        .with_transactional_id(Some(TransactionalId(str_bytes("tx-1"))))
+        .with_transaction_timeout_ms(60_000);
+    let answer = Conn::to_broker(&cluster, 1).send(4, &request);
+    let log = cluster.requests(&RequestFilter::default().api("InitProducerId"));
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0].transactional_id.as_deref(), Some("tx-1"));
+    assert_eq!(log[0].group, None);
+    // Broker 1 may not coordinate "tx-1": whatever it answered is what the log says.
+    let expected: Vec<String> = ResponseError::try_from_code(answer.error_code)
+        .map(broker_sim::faults::kafka_name)
+        .into_iter()
+        .collect();
+    assert_eq!(log[0].errors, expected);
 }
 
 #[test]

@@ -4,7 +4,9 @@
 //! supports, its handler, what a request names (topics, partitions, groups: what fault
 //! selectors match and, later, what authorization checks), and how to answer a request
 //! with an error code instead of serving it (Kafka's `AbstractRequest.getErrorResponse`),
-//! down to partition level where the API has partitions. Nothing outside the file knows an
+//! down to partition level where the API has partitions, and what the request log records
+//! of it (`log_answer`: the answer's error codes, walked in answer order; `log_request`
+//! for Produce's and Fetch's extras). Nothing outside the file knows an
 //! API's request or response shape: the pipeline (`crate::pipeline`) is generic over
 //! `Api`.
 //!
@@ -111,7 +113,7 @@ pub(crate) trait Api: 'static {
     }
 }
 
-/// What a request names, for fault selectors (and authorization, once there is one).
+/// What a request names, for fault selectors, authorization and the request log.
 #[derive(Debug, Default)]
 pub(crate) struct Names {
     pub topics: Vec<TopicRef>,
@@ -686,6 +688,59 @@ mod tests {
             visit(a.key, ErrorAnswerEncodes)
                 .expect("every listed API is visitable")
                 .unwrap();
+        }
+    }
+
+    /// The request log's errors of every API's error answer to an empty request, in
+    /// every version: the error or, where the answer has only per-item codes, nothing.
+    struct LoggedErrors;
+
+    impl Visitor for LoggedErrors {
+        type Output = Vec<i16>;
+        fn visit<A: Api>(self) -> Vec<i16> {
+            let mut all = Vec::new();
+            for v in A::VERSIONS.0..=A::VERSIONS.1 {
+                let answer =
+                    A::error_response(&A::Request::default(), v, ResponseError::NotCoordinator);
+                let mut log = LogDetails::default();
+                A::log_answer(&answer, &mut log);
+                all.extend(log.errors);
+            }
+            all.dedup();
+            all
+        }
+    }
+
+    #[test]
+    fn the_request_log_finds_the_error_of_every_error_answer() {
+        let not_coordinator = ResponseError::NotCoordinator.code();
+        for a in SUPPORTED_APIS {
+            let logged = visit(a.key, LoggedErrors).unwrap();
+            assert!(
+                logged.is_empty() || logged == [not_coordinator],
+                "{:?}: {logged:?}",
+                a.key
+            );
+        }
+        // APIs whose answers have a top-level code report it even for an empty request.
+        for key in [
+            ApiKey::Heartbeat,
+            ApiKey::JoinGroup,
+            ApiKey::SyncGroup,
+            ApiKey::LeaveGroup,
+            ApiKey::ListGroups,
+            ApiKey::InitProducerId,
+            ApiKey::AddOffsetsToTxn,
+            ApiKey::EndTxn,
+            ApiKey::ConsumerGroupHeartbeat,
+            ApiKey::OffsetDelete,
+            ApiKey::FindCoordinator,
+        ] {
+            assert_eq!(
+                visit(key, LoggedErrors).unwrap(),
+                [not_coordinator],
+                "{key:?}"
+            );
         }
     }
 
