@@ -82,7 +82,8 @@ pub struct RequestTopic {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct RequestFilter {
-    /// Kafka's API name, any case ("produce", "OffsetCommit").
+    /// Kafka's API name, any case ("produce", "OffsetCommit"); a name Kafka does not
+    /// have matches nothing (`GET /v1/requests` refuses it).
     pub api: Option<String>,
     pub client_id: Option<String>,
     pub broker: Option<i32>,
@@ -90,7 +91,8 @@ pub struct RequestFilter {
     pub topic: Option<String>,
     /// Entries that name this group.
     pub group: Option<String>,
-    /// Entries whose answer carried this error (Kafka's name, any case).
+    /// Entries whose answer carried this error (Kafka's name, any case;
+    /// `UNKNOWN_ERROR_CODE_<n>` for a code Kafka does not define).
     pub error: Option<String>,
     /// Entries after this sequence number.
     pub since: Option<u64>,

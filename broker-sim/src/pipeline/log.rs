@@ -4,6 +4,10 @@
 //! description: what a request names comes from `Api::log_names`, Produce's and Fetch's
 //! extras from `Api::log_request`, the answer's errors from `Api::log_answer`.
 //!
+//! A request is logged once the pipeline is done with it; one whose client closed the
+//! connection while it waited (a long poll given up), or whose broker stopped meanwhile,
+//! never is.
+//!
 //! Nothing here takes the state lock except what an API's `log_names` needs to name
 //! topics a request gives by id; the summary holds names and counts, never payloads.
 
@@ -30,7 +34,6 @@ pub(super) struct Pending {
 pub(super) struct Arrival {
     pub connection: u64,
     pub correlation_id: i32,
-    pub time_ms: i64,
 }
 
 impl Pending {
@@ -49,7 +52,7 @@ impl Pending {
         A::log_request(request, &mut details);
         let entry = RequestLogEntry {
             seq: 0,
-            time_ms: arrival.time_ms,
+            time_ms: ctx.shared.clock.now_ms(),
             broker: ctx.broker_id,
             connection: arrival.connection,
             client_id: ctx.client_id.to_string(),

@@ -112,7 +112,6 @@ pub(crate) async fn process(shared: &Shared, origin: Origin<'_>, request: Reques
         arrival: log::Arrival {
             connection: origin.connection,
             correlation_id,
-            time_ms: shared.clock.now_ms(),
         },
     };
     match api::visit(api_key, serve) {
