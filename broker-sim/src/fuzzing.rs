@@ -139,6 +139,7 @@ impl Harness {
                         request_bytes,
                         session: &session,
                         principal: crate::security::ANONYMOUS,
+                        connection: 1,
                     };
                     let answer = match pipeline::process(&shared, origin, request).await {
                         Outcome::Send(bytes) | Outcome::SendThenPause(bytes, _) => {

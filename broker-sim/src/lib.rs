@@ -20,7 +20,8 @@
 //!
 //! Layout, bottom up (each module uses only those before it; `tests/layers.rs` checks):
 //! `error`, `clock`, `rng`, `config`; `state`, the cluster state (topics, partition logs,
-//! replication, groups) and its rules; `faults`, the fault rules; `shared`, the runtime
+//! replication, groups) and its rules; `faults`, the fault rules; `request_log`, the ring
+//! of requests answered; `shared`, the runtime
 //! core (state lock, clock, wake-ups); `api`, one file per Kafka API and the registry;
 //! `pipeline`, the layers every request passes; `net`, sockets; `runtime`, the cluster's
 //! thread; `cluster`, the embedding API; `schedule`, fault schedules as values (with
@@ -42,6 +43,7 @@ pub mod faults;
 pub mod fuzzing;
 mod net;
 mod pipeline;
+mod request_log;
 mod rng;
 mod runtime;
 mod sasl;
@@ -68,6 +70,9 @@ pub use error::KafkaError;
 pub use faults::{Fault, FaultAction, FaultId, FaultStatus, Selector};
 pub use kafka_protocol::ResponseError;
 pub use kafka_protocol::messages::ApiKey;
+pub use request_log::{
+    DEFAULT_REQUEST_LOG_SIZE, RequestFilter, RequestLogEntry, RequestLogStatus, RequestTopic,
+};
 pub use security::{Listener, SaslMechanism, SecurityProtocol};
 pub use state::acls::{
     AclBinding, AclFilter, Operation as AclOperation, PatternType, Permission, ResourceType,

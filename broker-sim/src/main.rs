@@ -43,7 +43,7 @@ enum Command {
     /// Serve a cluster (what broker-sim does without a subcommand), with the same options.
     Serve(Box<Args>),
     #[command(flatten)]
-    Client(cli::Command),
+    Client(Box<cli::Command>),
 }
 
 /// How to serve: the cluster's shape and its brokers' configuration (the flags of
@@ -145,6 +145,9 @@ struct Args {
     /// Kafka's log.retention.check.interval.ms: how often retention deletes old segments.
     #[arg(long, value_name = "MS")]
     log_retention_check_interval_ms: Option<u64>,
+    /// How many requests the request log keeps (GET /v1/requests); 0 turns it off.
+    #[arg(long, value_name = "N", default_value_t = broker_sim::DEFAULT_REQUEST_LOG_SIZE)]
+    request_log_size: usize,
     /// Kafka's offsets.retention.minutes: how long offsets of a group without members are
     /// kept (default 10080, 7 days); an empty group without offsets is deleted.
     #[arg(long, value_name = "MINUTES", value_parser = clap::value_parser!(u64).range(1..))]
@@ -262,7 +265,7 @@ fn main() -> std::process::ExitCode {
             *args,
             matches.subcommand_matches("serve").unwrap_or(&matches),
         ),
-        Some(Command::Client(command)) => return cli::run(command, Cli::command()),
+        Some(Command::Client(command)) => return cli::run(*command, Cli::command()),
     };
     // Which flags the command line gave: only those override a topology file.
     let given = |id: &str| serving.value_source(id) == Some(ValueSource::CommandLine);
@@ -392,6 +395,9 @@ fn cluster_builder(
         })
         .when(given("rack_aware_replica_selector"), |b| {
             b.rack_aware_replica_selector(args.rack_aware_replica_selector)
+        })
+        .when(given("request_log_size"), |b| {
+            b.request_log_size(args.request_log_size)
         })
         .when(given("seed"), |b| b.seed(args.seed));
     for (id, rack) in args.racks {

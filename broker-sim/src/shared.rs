@@ -18,6 +18,7 @@ use tokio::sync::Notify;
 
 use crate::clock::Clock;
 use crate::faults::rules::FaultRules;
+use crate::request_log::RequestLog;
 use crate::state::State;
 
 #[cfg(not(feature = "fuzzing"))]
@@ -35,6 +36,8 @@ pub(crate) struct Shared {
     timers_changed: Notify,
     /// The fault rules every request is matched against.
     pub faults: FaultRules,
+    /// The requests answered lately (`crate::request_log`).
+    pub requests: RequestLog,
     /// Bumped after every answered request and every timer pass, for the embedding API's
     /// waits (`Cluster::wait_for_group`…), which block a caller's thread, not a task.
     changes: Changes,
@@ -59,6 +62,7 @@ impl Shared {
             timers_changed: Notify::new(),
             faults: FaultRules::new(seed),
             changes: Changes::default(),
+            requests: RequestLog::default(),
         }
     }
 

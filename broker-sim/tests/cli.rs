@@ -635,3 +635,34 @@ fn a_snapshot_is_saved_and_a_server_started_from_it_serves_the_records() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn the_request_log_is_listed_filtered_and_cleared() {
+    let server = Server::start(false, &[]);
+    server.ok(&["topics", "create", "logged", "--partitions", "1"]);
+    server.ok(&["groups", "list"]);
+    // The CLI itself sends no Kafka requests: the log is empty until a client's arrive.
+    let empty = server.json(&["requests"]);
+    assert_eq!(empty["requests"], serde_json::json!([]), "{empty}");
+    let mut conn = support::Conn::connect(server.bootstrap.split(',').next().unwrap());
+    support::metadata(&mut conn, 12, &["logged"]);
+    let metadata = server.json(&["requests", "--api", "Metadata", "--topic", "logged"]);
+    let entries = metadata["requests"].as_array().unwrap();
+    assert_eq!(entries.len(), 1, "{metadata}");
+    assert_eq!(entries[0]["topics"][0]["topic"], "logged");
+    let table = server.ok(&["requests", "--api", "Metadata"]);
+    assert!(
+        table.contains("Metadata v12") && table.contains("logged"),
+        "{table}"
+    );
+    let refused = server
+        .cli(&["requests", "--api", "Bogus"])
+        .failed(&["requests"]);
+    assert!(refused.contains("unknown api"), "{refused}");
+    let cleared = server.ok(&["requests", "--clear"]);
+    assert!(cleared.starts_with("cleared "), "{cleared}");
+    assert_eq!(
+        server.json(&["requests"])["requests"],
+        serde_json::json!([])
+    );
+}

@@ -3,7 +3,7 @@
 //! every module directory the submodules form no cycle.
 //!
 //! The layers, bottom up (the README's Layout section explains each):
-//! error, clock, rng, security, tls ← config ← state ← faults, sasl ← shared ← api ← pipeline ← net ← runtime
+//! error, clock, rng, security, tls ← config ← state ← faults, sasl, request_log ← shared ← api ← pipeline ← net ← runtime
 //! ← cluster (the embedding API) ← control (the HTTP API) ← fuzzing (the fuzz targets' way
 //! in, with the `fuzzing` feature). `lib.rs` and `main.rs` sit on
 //! top; the binary's own modules (`cli`) use no library module, only the control API's HTTP.
@@ -26,6 +26,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("state", 2),
     ("faults", 3),
     ("sasl", 3),
+    ("request_log", 3),
     ("shared", 4),
     ("api", 5),
     ("pipeline", 6),

@@ -14,7 +14,7 @@ use kafka_protocol::messages::{AddOffsetsToTxnRequest, AddOffsetsToTxnResponse};
 
 use crate::state::acls::Operation;
 use super::init_producer_id::fenced_before;
-use super::{Api, Ctx, Names, Reply, Access};
+use super::{Api, Ctx, Names, Reply, Access, LogDetails};
 use crate::state::transactions::Caller;
 
 fn serve(ctx: &Ctx<'_>, request: AddOffsetsToTxnRequest) -> AddOffsetsToTxnResponse {
@@ -68,5 +68,9 @@ impl Api for AddOffsetsToTxn {
 
     fn set_throttle(response: &mut AddOffsetsToTxnResponse, ms: i32) {
         response.throttle_time_ms = ms;
+    }
+
+    fn log_answer(answer: &AddOffsetsToTxnResponse, log: &mut LogDetails) {
+        log.error(answer.error_code);
     }
 }

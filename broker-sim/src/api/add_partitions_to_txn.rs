@@ -25,7 +25,7 @@ use kafka_protocol::messages::{AddPartitionsToTxnRequest, AddPartitionsToTxnResp
 
 use crate::state::acls::{Operation, ResourceType};
 use super::init_producer_id::fenced_before;
-use super::{Api, Ctx, Names, Reply, Access};
+use super::{Api, Ctx, Names, Reply, Access, LogDetails};
 use crate::error::KafkaError;
 use crate::state::transactions::Caller;
 
@@ -190,6 +190,22 @@ impl Api for AddPartitionsToTxn {
 
     fn set_throttle(response: &mut AddPartitionsToTxnResponse, ms: i32) {
         response.throttle_time_ms = ms;
+    }
+
+    fn log_answer(answer: &AddPartitionsToTxnResponse, log: &mut LogDetails) {
+        log.error(answer.error_code);
+        for results_by_transaction_item in &answer.results_by_transaction {
+            for topic_result in &results_by_transaction_item.topic_results {
+                for results_by_partition_item in &topic_result.results_by_partition {
+                    log.error(results_by_partition_item.partition_error_code);
+                }
+            }
+        }
+        for results_by_topic_v3_and_below_item in &answer.results_by_topic_v3_and_below {
+            for results_by_partition_item in &results_by_topic_v3_and_below_item.results_by_partition {
+                log.error(results_by_partition_item.partition_error_code);
+            }
+        }
     }
 }
 

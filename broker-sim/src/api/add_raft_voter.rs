@@ -10,7 +10,7 @@ use kafka_protocol::messages::ApiKey;
 use kafka_protocol::messages::{AddRaftVoterRequest, AddRaftVoterResponse};
 
 use crate::state::acls::Operation;
-use super::{Api, Ctx, Names, Reply, str_bytes, Access};
+use super::{Api, Ctx, Names, Reply, str_bytes, Access, LogDetails};
 use crate::state::quorum::VoterChange;
 
 fn serve(ctx: &Ctx<'_>, request: AddRaftVoterRequest) -> AddRaftVoterResponse {
@@ -51,5 +51,9 @@ impl Api for AddRaftVoter {
 
     fn set_throttle(response: &mut AddRaftVoterResponse, ms: i32) {
         response.throttle_time_ms = ms;
+    }
+
+    fn log_answer(answer: &AddRaftVoterResponse, log: &mut LogDetails) {
+        log.error(answer.error_code);
     }
 }

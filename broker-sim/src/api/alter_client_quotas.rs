@@ -10,7 +10,7 @@ use kafka_protocol::messages::alter_client_quotas_response::{EntityData, EntryDa
 use kafka_protocol::messages::{AlterClientQuotasRequest, AlterClientQuotasResponse};
 
 use crate::state::acls::Operation;
-use super::{Api, Ctx, Names, Reply, str_bytes, Access};
+use super::{Api, Ctx, Names, Reply, str_bytes, Access, LogDetails};
 use crate::state::quotas::{QuotaAlteration, QuotaEntity};
 
 /// An entity as the request gives it (a type named twice: the last name, as Kafka's map).
@@ -96,5 +96,11 @@ impl Api for AlterClientQuotas {
 
     fn set_throttle(response: &mut AlterClientQuotasResponse, ms: i32) {
         response.throttle_time_ms = ms;
+    }
+
+    fn log_answer(answer: &AlterClientQuotasResponse, log: &mut LogDetails) {
+        for entry in &answer.entries {
+            log.error(entry.error_code);
+        }
     }
 }

@@ -15,7 +15,7 @@ use crate::state::acls::Operation;
 use super::incremental_alter_configs::{
     BROKER, TOPIC, broker_resource, result_message, unknown_resource,
 };
-use super::{Api, Ctx, Names, Reply, Access};
+use super::{Api, Ctx, Names, Reply, Access, LogDetails};
 use crate::error::KafkaError;
 
 fn serve(ctx: &Ctx<'_>, request: AlterConfigsRequest) -> AlterConfigsResponse {
@@ -109,5 +109,11 @@ impl Api for AlterConfigs {
 
     fn set_throttle(response: &mut AlterConfigsResponse, ms: i32) {
         response.throttle_time_ms = ms;
+    }
+
+    fn log_answer(answer: &AlterConfigsResponse, log: &mut LogDetails) {
+        for response in &answer.responses {
+            log.error(response.error_code);
+        }
     }
 }

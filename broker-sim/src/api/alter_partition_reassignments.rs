@@ -14,7 +14,7 @@ use kafka_protocol::messages::{
 };
 
 use crate::state::acls::Operation;
-use super::{Api, Ctx, Names, Reply, str_bytes, Access};
+use super::{Api, Ctx, Names, Reply, str_bytes, Access, LogDetails};
 use crate::error::KafkaError;
 
 fn serve(
@@ -110,5 +110,14 @@ impl Api for AlterPartitionReassignments {
 
     fn set_throttle(response: &mut AlterPartitionReassignmentsResponse, ms: i32) {
         response.throttle_time_ms = ms;
+    }
+
+    fn log_answer(answer: &AlterPartitionReassignmentsResponse, log: &mut LogDetails) {
+        log.error(answer.error_code);
+        for response in &answer.responses {
+            for partition in &response.partitions {
+                log.error(partition.error_code);
+            }
+        }
     }
 }

@@ -17,7 +17,7 @@ use kafka_protocol::messages::{AlterReplicaLogDirsRequest, AlterReplicaLogDirsRe
 
 use crate::state::acls::Operation;
 use super::describe_log_dirs::log_dir;
-use super::{Api, Ctx, Names, Reply, topic_name, Access};
+use super::{Api, Ctx, Names, Reply, topic_name, Access, LogDetails};
 
 /// Every (topic, partition, path) the request names, each partition once (Kafka reads
 /// the request into a map, so a later entry for a partition replaces an earlier one).
@@ -122,5 +122,13 @@ impl Api for AlterReplicaLogDirs {
 
     fn set_throttle(response: &mut AlterReplicaLogDirsResponse, ms: i32) {
         response.throttle_time_ms = ms;
+    }
+
+    fn log_answer(answer: &AlterReplicaLogDirsResponse, log: &mut LogDetails) {
+        for result in &answer.results {
+            for partition in &result.partitions {
+                log.error(partition.error_code);
+            }
+        }
     }
 }

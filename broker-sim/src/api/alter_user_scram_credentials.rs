@@ -7,7 +7,7 @@ use kafka_protocol::messages::alter_user_scram_credentials_response::AlterUserSc
 use kafka_protocol::messages::{AlterUserScramCredentialsRequest, AlterUserScramCredentialsResponse};
 
 use crate::state::acls::Operation;
-use super::{Api, Ctx, Names, Reply, str_bytes, Access};
+use super::{Api, Ctx, Names, Reply, str_bytes, Access, LogDetails};
 use crate::state::scram::{ScramCredential, Upsertion};
 
 fn serve(ctx: &Ctx<'_>, request: AlterUserScramCredentialsRequest) -> AlterUserScramCredentialsResponse {
@@ -100,5 +100,11 @@ impl Api for AlterUserScramCredentials {
 
     fn set_throttle(response: &mut AlterUserScramCredentialsResponse, ms: i32) {
         response.throttle_time_ms = ms;
+    }
+
+    fn log_answer(answer: &AlterUserScramCredentialsResponse, log: &mut LogDetails) {
+        for result in &answer.results {
+            log.error(result.error_code);
+        }
     }
 }

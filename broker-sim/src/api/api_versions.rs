@@ -23,7 +23,7 @@ use kafka_protocol::messages::api_versions_response::{
 };
 use kafka_protocol::messages::{ApiVersionsRequest, ApiVersionsResponse};
 
-use super::{Api, Ctx, Names, Reply, Visitor, str_bytes, Access};
+use super::{Api, Ctx, Names, Reply, Visitor, str_bytes, Access, LogDetails};
 
 /// The feature naming the transaction protocol version (KIP-890).
 pub(crate) const TRANSACTION_VERSION: &str = "transaction.version";
@@ -116,5 +116,9 @@ impl Api for ApiVersions {
 
     fn set_throttle(response: &mut ApiVersionsResponse, ms: i32) {
         response.throttle_time_ms = ms;
+    }
+
+    fn log_answer(answer: &ApiVersionsResponse, log: &mut LogDetails) {
+        log.error(answer.error_code);
     }
 }

@@ -15,7 +15,7 @@ use kafka_protocol::messages::{
 };
 
 use crate::state::acls::Operation;
-use super::{Api, Ctx, Names, Reply, str_bytes, Access};
+use super::{Api, Ctx, Names, Reply, str_bytes, Access, LogDetails};
 use crate::state::State;
 use crate::state::groups::assignors;
 
@@ -175,5 +175,11 @@ impl Api for ConsumerGroupDescribe {
 
     fn set_throttle(response: &mut ConsumerGroupDescribeResponse, ms: i32) {
         response.throttle_time_ms = ms;
+    }
+
+    fn log_answer(answer: &ConsumerGroupDescribeResponse, log: &mut LogDetails) {
+        for group in &answer.groups {
+            log.error(group.error_code);
+        }
     }
 }

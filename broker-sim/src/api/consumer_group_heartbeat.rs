@@ -13,7 +13,7 @@ use kafka_protocol::messages::consumer_group_heartbeat_response::{Assignment, To
 use kafka_protocol::messages::{ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbeatResponse};
 
 use crate::state::acls::Operation;
-use super::{Api, Ctx, Names, Reply, str_bytes, Access};
+use super::{Api, Ctx, Names, Reply, str_bytes, Access, LogDetails};
 use crate::state::groups::assignors;
 use crate::state::groups::consumer::ConsumerHeartbeat;
 
@@ -124,5 +124,9 @@ impl Api for ConsumerGroupHeartbeat {
 
     fn set_throttle(response: &mut ConsumerGroupHeartbeatResponse, ms: i32) {
         response.throttle_time_ms = ms;
+    }
+
+    fn log_answer(answer: &ConsumerGroupHeartbeatResponse, log: &mut LogDetails) {
+        log.error(answer.error_code);
     }
 }

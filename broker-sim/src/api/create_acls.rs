@@ -18,7 +18,7 @@ use kafka_protocol::messages::{CreateAclsRequest, CreateAclsResponse};
 
 use crate::error::CloseReason;
 use crate::state::acls::{AclBinding, Operation, PatternType, Permission, ResourceType};
-use super::{Access, Api, Ctx, Names, Reply, str_bytes};
+use super::{Access, Api, Ctx, Names, Reply, str_bytes, LogDetails};
 
 fn answer(request: &CreateAclsRequest, code: ResponseError, message: Option<&str>) -> CreateAclsResponse {
     let result = AclCreationResult::default()
@@ -96,5 +96,11 @@ impl Api for CreateAcls {
 
     fn set_throttle(response: &mut CreateAclsResponse, ms: i32) {
         response.throttle_time_ms = ms;
+    }
+
+    fn log_answer(answer: &CreateAclsResponse, log: &mut LogDetails) {
+        for result in &answer.results {
+            log.error(result.error_code);
+        }
     }
 }

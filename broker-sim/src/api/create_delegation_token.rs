@@ -9,7 +9,7 @@ use kafka_protocol::ResponseError;
 use kafka_protocol::messages::ApiKey;
 use kafka_protocol::messages::{CreateDelegationTokenRequest, CreateDelegationTokenResponse};
 
-use super::{Api, Ctx, Names, Reply, str_bytes, Access};
+use super::{Api, Ctx, Names, Reply, str_bytes, Access, LogDetails};
 
 /// The principal of every client on a PLAINTEXT listener.
 const ANONYMOUS: (&str, &str) = ("User", "ANONYMOUS");
@@ -57,5 +57,9 @@ impl Api for CreateDelegationToken {
 
     fn set_throttle(response: &mut CreateDelegationTokenResponse, ms: i32) {
         response.throttle_time_ms = ms;
+    }
+
+    fn log_answer(answer: &CreateDelegationTokenResponse, log: &mut LogDetails) {
+        log.error(answer.error_code);
     }
 }

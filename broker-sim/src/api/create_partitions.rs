@@ -12,7 +12,7 @@ use kafka_protocol::messages::create_partitions_response::CreatePartitionsTopicR
 use kafka_protocol::messages::{CreatePartitionsRequest, CreatePartitionsResponse};
 
 use crate::state::acls::{Operation, ResourceType};
-use super::{Api, Ctx, Names, Reply, str_bytes, Access};
+use super::{Api, Ctx, Names, Reply, str_bytes, Access, LogDetails};
 
 fn serve(
     ctx: &Ctx<'_>,
@@ -99,5 +99,11 @@ impl Api for CreatePartitions {
 
     fn set_throttle(response: &mut CreatePartitionsResponse, ms: i32) {
         response.throttle_time_ms = ms;
+    }
+
+    fn log_answer(answer: &CreatePartitionsResponse, log: &mut LogDetails) {
+        for result in &answer.results {
+            log.error(result.error_code);
+        }
     }
 }

@@ -19,7 +19,7 @@ use kafka_protocol::messages::create_topics_response::{
 };
 use kafka_protocol::messages::{CreateTopicsRequest, CreateTopicsResponse};
 
-use super::{Api, Ctx, Names, Reply, str_bytes, Access};
+use super::{Api, Ctx, Names, Reply, str_bytes, Access, LogDetails};
 use crate::config::topic_entries;
 use crate::state::TopicSpec;
 use crate::state::acls::{Operation, ResourceType};
@@ -183,5 +183,12 @@ impl Api for CreateTopics {
 
     fn set_throttle(response: &mut CreateTopicsResponse, ms: i32) {
         response.throttle_time_ms = ms;
+    }
+
+    fn log_answer(answer: &CreateTopicsResponse, log: &mut LogDetails) {
+        for topic in &answer.topics {
+            log.error(topic.error_code);
+            log.error(topic.topic_config_error_code);
+        }
     }
 }

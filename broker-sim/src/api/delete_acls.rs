@@ -15,7 +15,7 @@ use kafka_protocol::messages::{DeleteAclsRequest, DeleteAclsResponse};
 
 use crate::error::CloseReason;
 use crate::state::acls::{AclFilter, Operation, PatternType, Permission, ResourceType};
-use super::{Access, Api, Ctx, Names, Reply, str_bytes};
+use super::{Access, Api, Ctx, Names, Reply, str_bytes, LogDetails};
 
 fn answer(request: &DeleteAclsRequest, code: ResponseError, message: Option<&str>) -> DeleteAclsResponse {
     let result = DeleteAclsFilterResult::default()
@@ -101,5 +101,14 @@ impl Api for DeleteAcls {
 
     fn set_throttle(response: &mut DeleteAclsResponse, ms: i32) {
         response.throttle_time_ms = ms;
+    }
+
+    fn log_answer(answer: &DeleteAclsResponse, log: &mut LogDetails) {
+        for filter_result in &answer.filter_results {
+            log.error(filter_result.error_code);
+            for matching_acl in &filter_result.matching_acls {
+                log.error(matching_acl.error_code);
+            }
+        }
     }
 }

@@ -11,7 +11,7 @@ use kafka_protocol::messages::delete_groups_response::DeletableGroupResult;
 use kafka_protocol::messages::{DeleteGroupsRequest, DeleteGroupsResponse};
 
 use crate::state::acls::Operation;
-use super::{Api, Ctx, Names, Reply, code, Access};
+use super::{Api, Ctx, Names, Reply, code, Access, LogDetails};
 
 fn serve(ctx: &Ctx<'_>, r: DeleteGroupsRequest) -> DeleteGroupsResponse {
     // Groups the requester may not delete are answered last, as Kafka does.
@@ -75,5 +75,11 @@ impl Api for DeleteGroups {
 
     fn set_throttle(response: &mut DeleteGroupsResponse, ms: i32) {
         response.throttle_time_ms = ms;
+    }
+
+    fn log_answer(answer: &DeleteGroupsResponse, log: &mut LogDetails) {
+        for result in &answer.results {
+            log.error(result.error_code);
+        }
     }
 }

@@ -16,7 +16,7 @@ use kafka_protocol::messages::{DeleteRecordsRequest, DeleteRecordsResponse};
 
 use crate::state::acls::Operation;
 use super::partitioned::{by_partition, indexed, topic};
-use super::{Api, Ctx, Names, Reply, Access};
+use super::{Api, Ctx, Names, Reply, Access, LogDetails};
 use crate::error::KafkaError;
 
 fn serve(
@@ -85,6 +85,14 @@ impl Api for DeleteRecords {
 
     fn set_throttle(response: &mut DeleteRecordsResponse, ms: i32) {
         response.throttle_time_ms = ms;
+    }
+
+    fn log_answer(answer: &DeleteRecordsResponse, log: &mut LogDetails) {
+        for topic in &answer.topics {
+            for partition in &topic.partitions {
+                log.error(partition.error_code);
+            }
+        }
     }
 
     by_partition!(request: topics, answer: topics, entry: error_entry);

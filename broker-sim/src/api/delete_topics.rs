@@ -14,7 +14,7 @@ use kafka_protocol::messages::{DeleteTopicsRequest, DeleteTopicsResponse};
 
 use crate::error::kafka_message;
 use crate::state::acls::{Operation, ResourceType};
-use super::{Api, Ctx, Names, Reply, str_bytes, topic_name, Access};
+use super::{Api, Ctx, Names, Reply, str_bytes, topic_name, Access, LogDetails};
 
 fn serve(
     ctx: &Ctx<'_>,
@@ -170,5 +170,11 @@ impl Api for DeleteTopics {
 
     fn set_throttle(response: &mut DeleteTopicsResponse, ms: i32) {
         response.throttle_time_ms = ms;
+    }
+
+    fn log_answer(answer: &DeleteTopicsResponse, log: &mut LogDetails) {
+        for response in &answer.responses {
+            log.error(response.error_code);
+        }
     }
 }

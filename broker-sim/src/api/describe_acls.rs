@@ -14,7 +14,7 @@ use kafka_protocol::messages::{DescribeAclsRequest, DescribeAclsResponse};
 
 use crate::error::CloseReason;
 use crate::state::acls::{AclBinding, AclFilter, Operation, PatternType, Permission, ResourceType};
-use super::{Access, Api, Ctx, Names, Reply, str_bytes};
+use super::{Access, Api, Ctx, Names, Reply, str_bytes, LogDetails};
 
 /// The request's filter.
 fn filter(r: &DescribeAclsRequest) -> AclFilter {
@@ -101,5 +101,9 @@ impl Api for DescribeAcls {
 
     fn set_throttle(response: &mut DescribeAclsResponse, ms: i32) {
         response.throttle_time_ms = ms;
+    }
+
+    fn log_answer(answer: &DescribeAclsResponse, log: &mut LogDetails) {
+        log.error(answer.error_code);
     }
 }

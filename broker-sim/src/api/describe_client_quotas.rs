@@ -9,7 +9,7 @@ use kafka_protocol::messages::describe_client_quotas_response::{EntityData, Entr
 use kafka_protocol::messages::{DescribeClientQuotasRequest, DescribeClientQuotasResponse};
 
 use crate::state::acls::Operation;
-use super::{Api, Ctx, Names, Reply, str_bytes, Access};
+use super::{Api, Ctx, Names, Reply, str_bytes, Access, LogDetails};
 use crate::state::quotas::QuotaMatch;
 
 const MATCH_EXACT: i8 = 0;
@@ -104,5 +104,9 @@ impl Api for DescribeClientQuotas {
 
     fn set_throttle(response: &mut DescribeClientQuotasResponse, ms: i32) {
         response.throttle_time_ms = ms;
+    }
+
+    fn log_answer(answer: &DescribeClientQuotasResponse, log: &mut LogDetails) {
+        log.error(answer.error_code);
     }
 }

@@ -11,7 +11,7 @@ use kafka_protocol::messages::ApiKey;
 use kafka_protocol::messages::describe_cluster_response::DescribeClusterBroker;
 use kafka_protocol::messages::{DescribeClusterRequest, DescribeClusterResponse};
 
-use super::{Api, Ctx, Names, Reply, str_bytes, Access};
+use super::{Api, Ctx, Names, Reply, str_bytes, Access, LogDetails};
 
 const BROKERS: i8 = 1;
 const CONTROLLERS: i8 = 2;
@@ -98,5 +98,9 @@ impl Api for DescribeCluster {
 
     fn set_throttle(response: &mut DescribeClusterResponse, ms: i32) {
         response.throttle_time_ms = ms;
+    }
+
+    fn log_answer(answer: &DescribeClusterResponse, log: &mut LogDetails) {
+        log.error(answer.error_code);
     }
 }

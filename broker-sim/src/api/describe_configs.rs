@@ -16,7 +16,7 @@ use kafka_protocol::messages::describe_configs_response::{
 use kafka_protocol::messages::{DescribeConfigsRequest, DescribeConfigsResponse};
 
 use crate::state::acls::Operation;
-use super::{Api, Ctx, Names, Reply, str_bytes, Access};
+use super::{Api, Ctx, Names, Reply, str_bytes, Access, LogDetails};
 use crate::config::{ConfigEntry, ConfigSource, topic_entries};
 use crate::state::broker_configs::Synonym;
 use crate::error::KafkaError;
@@ -187,5 +187,11 @@ impl Api for DescribeConfigs {
 
     fn set_throttle(response: &mut DescribeConfigsResponse, ms: i32) {
         response.throttle_time_ms = ms;
+    }
+
+    fn log_answer(answer: &DescribeConfigsResponse, log: &mut LogDetails) {
+        for result in &answer.results {
+            log.error(result.error_code);
+        }
     }
 }

@@ -6,7 +6,7 @@ use kafka_protocol::ResponseError;
 use kafka_protocol::messages::ApiKey;
 use kafka_protocol::messages::{DescribeDelegationTokenRequest, DescribeDelegationTokenResponse};
 
-use super::{Api, Ctx, Names, Reply, Access};
+use super::{Api, Ctx, Names, Reply, Access, LogDetails};
 
 pub(crate) struct DescribeDelegationToken;
 
@@ -31,5 +31,9 @@ impl Api for DescribeDelegationToken {
 
     fn set_throttle(response: &mut DescribeDelegationTokenResponse, ms: i32) {
         response.throttle_time_ms = ms;
+    }
+
+    fn log_answer(answer: &DescribeDelegationTokenResponse, log: &mut LogDetails) {
+        log.error(answer.error_code);
     }
 }

@@ -13,7 +13,7 @@ use kafka_protocol::messages::describe_groups_response::{DescribedGroup, Describ
 use kafka_protocol::messages::{DescribeGroupsRequest, DescribeGroupsResponse, GroupId};
 
 use crate::state::acls::Operation;
-use super::{Api, Ctx, Names, Reply, str_bytes, Access};
+use super::{Api, Ctx, Names, Reply, str_bytes, Access, LogDetails};
 use crate::state::State;
 use crate::state::groups::GroupState;
 
@@ -132,5 +132,11 @@ impl Api for DescribeGroups {
 
     fn set_throttle(response: &mut DescribeGroupsResponse, ms: i32) {
         response.throttle_time_ms = ms;
+    }
+
+    fn log_answer(answer: &DescribeGroupsResponse, log: &mut LogDetails) {
+        for group in &answer.groups {
+            log.error(group.error_code);
+        }
     }
 }

@@ -13,7 +13,7 @@ use kafka_protocol::messages::describe_log_dirs_response::{
 use kafka_protocol::messages::{DescribeLogDirsRequest, DescribeLogDirsResponse};
 
 use crate::state::acls::Operation;
-use super::{Api, Ctx, Names, Reply, str_bytes, topic_name, Access};
+use super::{Api, Ctx, Names, Reply, str_bytes, topic_name, Access, LogDetails};
 
 /// The directory a broker reports.
 pub(crate) fn log_dir(broker_id: i32) -> String {
@@ -106,5 +106,12 @@ impl Api for DescribeLogDirs {
 
     fn set_throttle(response: &mut DescribeLogDirsResponse, ms: i32) {
         response.throttle_time_ms = ms;
+    }
+
+    fn log_answer(answer: &DescribeLogDirsResponse, log: &mut LogDetails) {
+        log.error(answer.error_code);
+        for result in &answer.results {
+            log.error(result.error_code);
+        }
     }
 }

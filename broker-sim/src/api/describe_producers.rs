@@ -18,7 +18,7 @@ use kafka_protocol::messages::describe_producers_response::{
 use kafka_protocol::messages::{DescribeProducersRequest, DescribeProducersResponse};
 
 use crate::state::acls::Operation;
-use super::{Api, Ctx, Names, Reply, str_bytes, Access};
+use super::{Api, Ctx, Names, Reply, str_bytes, Access, LogDetails};
 use crate::error::KafkaError;
 use crate::state::State;
 
@@ -135,6 +135,14 @@ impl Api for DescribeProducers {
 
     fn set_throttle(response: &mut DescribeProducersResponse, ms: i32) {
         response.throttle_time_ms = ms;
+    }
+
+    fn log_answer(answer: &DescribeProducersResponse, log: &mut LogDetails) {
+        for topic in &answer.topics {
+            for partition in &topic.partitions {
+                log.error(partition.error_code);
+            }
+        }
     }
 
     /// The selected partitions are answered with the code (with its message, as Kafka

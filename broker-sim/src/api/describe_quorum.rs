@@ -15,7 +15,7 @@ use kafka_protocol::messages::{DescribeQuorumRequest, DescribeQuorumResponse};
 use uuid::Uuid;
 
 use crate::state::acls::Operation;
-use super::{Api, Ctx, Names, Reply, str_bytes, topic_name, Access};
+use super::{Api, Ctx, Names, Reply, str_bytes, topic_name, Access, LogDetails};
 use crate::error::kafka_message;
 
 const METADATA_TOPIC: &str = "__cluster_metadata";
@@ -122,5 +122,14 @@ impl Api for DescribeQuorum {
 
     fn set_throttle(_: &mut DescribeQuorumResponse, _: i32) {
         // The response has no throttle field.
+    }
+
+    fn log_answer(answer: &DescribeQuorumResponse, log: &mut LogDetails) {
+        log.error(answer.error_code);
+        for topic in &answer.topics {
+            for partition in &topic.partitions {
+                log.error(partition.error_code);
+            }
+        }
     }
 }

@@ -15,7 +15,7 @@ use kafka_protocol::messages::describe_topic_partitions_response::{
 use kafka_protocol::messages::{DescribeTopicPartitionsRequest, DescribeTopicPartitionsResponse};
 
 use crate::state::acls::{Operation, ResourceType};
-use super::{ALL_TOPIC_OPERATIONS, Api, Ctx, Names, Reply, topic_name, Access};
+use super::{ALL_TOPIC_OPERATIONS, Api, Ctx, Names, Reply, topic_name, Access, LogDetails};
 use crate::state::{State, Topic};
 
 /// Kafka's `max.request.partition.size.limit` default: the most partitions one answer
@@ -168,5 +168,14 @@ impl Api for DescribeTopicPartitions {
 
     fn set_throttle(response: &mut DescribeTopicPartitionsResponse, ms: i32) {
         response.throttle_time_ms = ms;
+    }
+
+    fn log_answer(answer: &DescribeTopicPartitionsResponse, log: &mut LogDetails) {
+        for topic in &answer.topics {
+            log.error(topic.error_code);
+            for partition in &topic.partitions {
+                log.error(partition.error_code);
+            }
+        }
     }
 }

@@ -15,7 +15,7 @@ use kafka_protocol::messages::describe_transactions_response::{TopicData, Transa
 use kafka_protocol::messages::{DescribeTransactionsRequest, DescribeTransactionsResponse};
 
 use crate::state::acls::{Operation, ResourceType};
-use super::{Api, Ctx, Names, Reply, str_bytes, topic_name, Access};
+use super::{Api, Ctx, Names, Reply, str_bytes, topic_name, Access, LogDetails};
 use crate::error::KafkaError;
 use crate::state::transactions::Transaction;
 use crate::state::coordinator_partition;
@@ -142,5 +142,11 @@ impl Api for DescribeTransactions {
 
     fn set_throttle(response: &mut DescribeTransactionsResponse, ms: i32) {
         response.throttle_time_ms = ms;
+    }
+
+    fn log_answer(answer: &DescribeTransactionsResponse, log: &mut LogDetails) {
+        for transaction_state in &answer.transaction_states {
+            log.error(transaction_state.error_code);
+        }
     }
 }

@@ -12,7 +12,7 @@ use kafka_protocol::messages::{
 };
 
 use crate::state::acls::Operation;
-use super::{Api, Ctx, Names, Reply, str_bytes, Access};
+use super::{Api, Ctx, Names, Reply, str_bytes, Access, LogDetails};
 
 fn serve(ctx: &Ctx<'_>, request: DescribeUserScramCredentialsRequest) -> DescribeUserScramCredentialsResponse {
     let users: Option<Vec<String>> = request
@@ -73,5 +73,12 @@ impl Api for DescribeUserScramCredentials {
 
     fn set_throttle(response: &mut DescribeUserScramCredentialsResponse, ms: i32) {
         response.throttle_time_ms = ms;
+    }
+
+    fn log_answer(answer: &DescribeUserScramCredentialsResponse, log: &mut LogDetails) {
+        log.error(answer.error_code);
+        for result in &answer.results {
+            log.error(result.error_code);
+        }
     }
 }

@@ -11,7 +11,7 @@ use kafka_protocol::messages::elect_leaders_response::{PartitionResult, ReplicaE
 use kafka_protocol::messages::{ElectLeadersRequest, ElectLeadersResponse};
 
 use crate::state::acls::Operation;
-use super::{Api, Ctx, Names, Reply, str_bytes, topic_name, Access};
+use super::{Api, Ctx, Names, Reply, str_bytes, topic_name, Access, LogDetails};
 
 const UNCLEAN: i8 = 1;
 
@@ -116,5 +116,14 @@ impl Api for ElectLeaders {
 
     fn set_throttle(response: &mut ElectLeadersResponse, ms: i32) {
         response.throttle_time_ms = ms;
+    }
+
+    fn log_answer(answer: &ElectLeadersResponse, log: &mut LogDetails) {
+        log.error(answer.error_code);
+        for replica_election_result in &answer.replica_election_results {
+            for partition_result_item in &replica_election_result.partition_result {
+                log.error(partition_result_item.error_code);
+            }
+        }
     }
 }

@@ -13,7 +13,7 @@ use kafka_protocol::messages::{EndTxnRequest, EndTxnResponse};
 
 use crate::state::acls::Operation;
 use super::init_producer_id::fenced_before;
-use super::{Api, Ctx, Names, Reply, Access};
+use super::{Api, Ctx, Names, Reply, Access, LogDetails};
 use crate::state::transactions::Caller;
 
 fn serve(ctx: &Ctx<'_>, request: EndTxnRequest) -> EndTxnResponse {
@@ -73,5 +73,9 @@ impl Api for EndTxn {
 
     fn set_throttle(response: &mut EndTxnResponse, ms: i32) {
         response.throttle_time_ms = ms;
+    }
+
+    fn log_answer(answer: &EndTxnResponse, log: &mut LogDetails) {
+        log.error(answer.error_code);
     }
 }

@@ -34,7 +34,7 @@ use tokio::sync::Notify;
 use crate::state::acls::Operation;
 use super::partitioned::{self, indexed, topic};
 use crate::state::quotas::QuotaKind;
-use super::{Api, Ctx, Names, Refusal, Reply, str_bytes, topic_name, Access};
+use super::{Api, Ctx, Names, Refusal, Reply, str_bytes, topic_name, Access, LogDetails};
 use crate::error::KafkaError;
 use super::Select;
 use crate::state::{Partition, State};
@@ -403,6 +403,20 @@ impl Api for Fetch {
 
     fn set_throttle(response: &mut FetchResponse, ms: i32) {
         response.throttle_time_ms = ms;
+    }
+
+    fn log_answer(answer: &FetchResponse, log: &mut LogDetails) {
+        log.error(answer.error_code);
+        for response in &answer.responses {
+            for partition in &response.partitions {
+                log.error(partition.error_code);
+                log.count_records(partition.records.as_deref());
+            }
+        }
+    }
+
+    fn log_request(request: &FetchRequest, log: &mut LogDetails) {
+        log.max_wait_ms = Some(request.max_wait_ms);
     }
 
     fn refuse<'a>(

@@ -14,7 +14,7 @@ use kafka_protocol::messages::{FindCoordinatorRequest, FindCoordinatorResponse};
 use kafka_protocol::protocol::StrBytes;
 
 use crate::state::acls::{Operation, ResourceType};
-use super::{Api, Ctx, Names, Reply, str_bytes, Access};
+use super::{Api, Ctx, Names, Reply, str_bytes, Access, LogDetails};
 use crate::error::{KafkaError, kafka_message};
 
 const GROUP: i8 = 0;
@@ -159,5 +159,12 @@ impl Api for FindCoordinator {
 
     fn set_throttle(response: &mut FindCoordinatorResponse, ms: i32) {
         response.throttle_time_ms = ms;
+    }
+
+    fn log_answer(answer: &FindCoordinatorResponse, log: &mut LogDetails) {
+        log.error(answer.error_code);
+        for coordinator in &answer.coordinators {
+            log.error(coordinator.error_code);
+        }
     }
 }

@@ -11,7 +11,7 @@ use kafka_protocol::ResponseError;
 use kafka_protocol::messages::ApiKey;
 use kafka_protocol::messages::{GetTelemetrySubscriptionsRequest, GetTelemetrySubscriptionsResponse};
 
-use super::{Api, Ctx, Names, Reply, str_bytes, Access};
+use super::{Api, Ctx, Names, Reply, str_bytes, Access, LogDetails};
 use crate::state::telemetry::TELEMETRY_MAX_BYTES;
 
 /// zstd, lz4, gzip, snappy: Kafka's order of preference.
@@ -60,5 +60,9 @@ impl Api for GetTelemetrySubscriptions {
 
     fn set_throttle(response: &mut GetTelemetrySubscriptionsResponse, ms: i32) {
         response.throttle_time_ms = ms;
+    }
+
+    fn log_answer(answer: &GetTelemetrySubscriptionsResponse, log: &mut LogDetails) {
+        log.error(answer.error_code);
     }
 }

@@ -10,7 +10,7 @@ use kafka_protocol::messages::ApiKey;
 use kafka_protocol::messages::{HeartbeatRequest, HeartbeatResponse};
 
 use crate::state::acls::Operation;
-use super::{Api, Ctx, Names, Reply, code, Access};
+use super::{Api, Ctx, Names, Reply, code, Access, LogDetails};
 
 fn serve(ctx: &Ctx<'_>, r: HeartbeatRequest) -> HeartbeatResponse {
     let result = ctx.coordinated(&r.group_id, |state, now| {
@@ -48,5 +48,9 @@ impl Api for Heartbeat {
 
     fn set_throttle(response: &mut HeartbeatResponse, ms: i32) {
         response.throttle_time_ms = ms;
+    }
+
+    fn log_answer(answer: &HeartbeatResponse, log: &mut LogDetails) {
+        log.error(answer.error_code);
     }
 }

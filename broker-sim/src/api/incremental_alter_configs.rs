@@ -19,7 +19,7 @@ use kafka_protocol::messages::{IncrementalAlterConfigsRequest, IncrementalAlterC
 use kafka_protocol::protocol::StrBytes;
 
 use crate::state::acls::Operation;
-use super::{Api, Ctx, Names, Reply, str_bytes, Access};
+use super::{Api, Ctx, Names, Reply, str_bytes, Access, LogDetails};
 use crate::config::{ConfigType, topic_config_def};
 use crate::error::KafkaError;
 use crate::state::State;
@@ -224,5 +224,11 @@ impl Api for IncrementalAlterConfigs {
 
     fn set_throttle(response: &mut IncrementalAlterConfigsResponse, ms: i32) {
         response.throttle_time_ms = ms;
+    }
+
+    fn log_answer(answer: &IncrementalAlterConfigsResponse, log: &mut LogDetails) {
+        for response in &answer.responses {
+            log.error(response.error_code);
+        }
     }
 }

@@ -28,7 +28,7 @@ use kafka_protocol::messages::ApiKey;
 use kafka_protocol::messages::{InitProducerIdRequest, InitProducerIdResponse};
 
 use crate::state::acls::{Operation, ResourceType};
-use super::{Api, Ctx, Names, Reply, Access};
+use super::{Api, Ctx, Names, Reply, Access, LogDetails};
 
 fn serve(ctx: &Ctx<'_>, request: InitProducerIdRequest) -> InitProducerIdResponse {
     let refuse = |code: ResponseError| {
@@ -117,5 +117,9 @@ impl Api for InitProducerId {
 
     fn set_throttle(response: &mut InitProducerIdResponse, ms: i32) {
         response.throttle_time_ms = ms;
+    }
+
+    fn log_answer(answer: &InitProducerIdResponse, log: &mut LogDetails) {
+        log.error(answer.error_code);
     }
 }

@@ -14,7 +14,7 @@ use kafka_protocol::messages::join_group_response::JoinGroupResponseMember;
 use kafka_protocol::messages::{JoinGroupRequest, JoinGroupResponse};
 
 use crate::state::acls::Operation;
-use super::{Api, Ctx, Names, Reply, code, str_bytes, Access};
+use super::{Api, Ctx, Names, Reply, code, str_bytes, Access, LogDetails};
 use crate::state::groups::{JoinRequest, JoinResult, Pending};
 
 async fn serve(ctx: &Ctx<'_>, r: JoinGroupRequest) -> JoinGroupResponse {
@@ -118,5 +118,9 @@ impl Api for JoinGroup {
 
     fn set_throttle(response: &mut JoinGroupResponse, ms: i32) {
         response.throttle_time_ms = ms;
+    }
+
+    fn log_answer(answer: &JoinGroupResponse, log: &mut LogDetails) {
+        log.error(answer.error_code);
     }
 }

@@ -10,7 +10,7 @@ use kafka_protocol::messages::leave_group_response::MemberResponse;
 use kafka_protocol::messages::{LeaveGroupRequest, LeaveGroupResponse};
 
 use crate::state::acls::Operation;
-use super::{Api, Ctx, Names, Reply, str_bytes, Access};
+use super::{Api, Ctx, Names, Reply, str_bytes, Access, LogDetails};
 
 fn serve(ctx: &Ctx<'_>, r: LeaveGroupRequest) -> LeaveGroupResponse {
     let leaving: Vec<(String, Option<String>)> = if ctx.version >= 3 {
@@ -73,5 +73,12 @@ impl Api for LeaveGroup {
 
     fn set_throttle(response: &mut LeaveGroupResponse, ms: i32) {
         response.throttle_time_ms = ms;
+    }
+
+    fn log_answer(answer: &LeaveGroupResponse, log: &mut LogDetails) {
+        log.error(answer.error_code);
+        for member in &answer.members {
+            log.error(member.error_code);
+        }
     }
 }

@@ -15,7 +15,7 @@ use kafka_protocol::messages::list_config_resources_response::ConfigResource;
 use kafka_protocol::messages::{ListConfigResourcesRequest, ListConfigResourcesResponse};
 
 use crate::state::acls::Operation;
-use super::{Api, Ctx, Names, Reply, str_bytes, Access};
+use super::{Api, Ctx, Names, Reply, str_bytes, Access, LogDetails};
 
 const TOPIC: i8 = 2;
 const BROKER: i8 = 4;
@@ -90,5 +90,9 @@ impl Api for ListConfigResources {
 
     fn set_throttle(response: &mut ListConfigResourcesResponse, ms: i32) {
         response.throttle_time_ms = ms;
+    }
+
+    fn log_answer(answer: &ListConfigResourcesResponse, log: &mut LogDetails) {
+        log.error(answer.error_code);
     }
 }

@@ -12,7 +12,7 @@ use kafka_protocol::messages::list_groups_response::ListedGroup;
 use kafka_protocol::messages::{GroupId, ListGroupsRequest, ListGroupsResponse};
 
 use crate::state::acls::{Operation, ResourceType};
-use super::{Api, Ctx, Names, Reply, str_bytes, Access};
+use super::{Api, Ctx, Names, Reply, str_bytes, Access, LogDetails};
 
 fn serve(ctx: &Ctx<'_>, r: ListGroupsRequest) -> ListGroupsResponse {
     let state = ctx.shared.lock();
@@ -75,5 +75,9 @@ impl Api for ListGroups {
 
     fn set_throttle(response: &mut ListGroupsResponse, ms: i32) {
         response.throttle_time_ms = ms;
+    }
+
+    fn log_answer(answer: &ListGroupsResponse, log: &mut LogDetails) {
+        log.error(answer.error_code);
     }
 }

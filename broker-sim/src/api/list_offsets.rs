@@ -17,7 +17,7 @@ use kafka_protocol::messages::{ListOffsetsRequest, ListOffsetsResponse};
 
 use crate::state::acls::Operation;
 use super::partitioned::{by_partition, indexed, topic};
-use super::{Api, Ctx, Names, Reply, Access};
+use super::{Api, Ctx, Names, Reply, Access, LogDetails};
 use crate::error::KafkaError;
 use crate::state::Partition;
 
@@ -147,6 +147,14 @@ impl Api for ListOffsets {
 
     fn set_throttle(response: &mut ListOffsetsResponse, ms: i32) {
         response.throttle_time_ms = ms;
+    }
+
+    fn log_answer(answer: &ListOffsetsResponse, log: &mut LogDetails) {
+        for topic in &answer.topics {
+            for partition in &topic.partitions {
+                log.error(partition.error_code);
+            }
+        }
     }
 
     by_partition!(request: topics, answer: topics, entry: error_entry);

@@ -11,7 +11,7 @@ use kafka_protocol::messages::list_partition_reassignments_response::{
 use kafka_protocol::messages::{ListPartitionReassignmentsRequest, ListPartitionReassignmentsResponse};
 
 use crate::state::acls::Operation;
-use super::{Api, Ctx, Names, Reply, topic_name, Access};
+use super::{Api, Ctx, Names, Reply, topic_name, Access, LogDetails};
 
 fn serve(ctx: &Ctx<'_>, request: ListPartitionReassignmentsRequest) -> ListPartitionReassignmentsResponse {
     let state = ctx.shared.lock();
@@ -79,5 +79,9 @@ impl Api for ListPartitionReassignments {
 
     fn set_throttle(response: &mut ListPartitionReassignmentsResponse, ms: i32) {
         response.throttle_time_ms = ms;
+    }
+
+    fn log_answer(answer: &ListPartitionReassignmentsResponse, log: &mut LogDetails) {
+        log.error(answer.error_code);
     }
 }

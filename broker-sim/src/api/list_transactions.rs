@@ -13,7 +13,7 @@ use kafka_protocol::messages::ApiKey;
 use kafka_protocol::messages::list_transactions_response::TransactionState;
 use kafka_protocol::messages::{ListTransactionsRequest, ListTransactionsResponse};
 
-use super::{Api, Ctx, Names, Reply, str_bytes, Access};
+use super::{Api, Ctx, Names, Reply, str_bytes, Access, LogDetails};
 use crate::state::transactions::TxnState;
 
 fn serve(ctx: &Ctx<'_>, request: ListTransactionsRequest) -> ListTransactionsResponse {
@@ -95,5 +95,9 @@ impl Api for ListTransactions {
 
     fn set_throttle(response: &mut ListTransactionsResponse, ms: i32) {
         response.throttle_time_ms = ms;
+    }
+
+    fn log_answer(answer: &ListTransactionsResponse, log: &mut LogDetails) {
+        log.error(answer.error_code);
     }
 }

@@ -16,7 +16,7 @@ use kafka_protocol::messages::metadata_response::{
 use kafka_protocol::messages::{MetadataRequest, MetadataResponse};
 
 use super::partitioned::{self, take_first};
-use super::{ALL_TOPIC_OPERATIONS, Api, Ctx, Names, Refusal, Reply, str_bytes, topic_name, Access};
+use super::{ALL_TOPIC_OPERATIONS, Api, Ctx, Names, Refusal, Reply, str_bytes, topic_name, Access, LogDetails};
 use crate::error::KafkaError;
 use crate::state::acls::{Operation, ResourceType};
 use crate::faults::rules::TopicRef;
@@ -222,6 +222,15 @@ impl Api for Metadata {
         }
     }
 
+    /// The topics the request lists, by name or id, without the partitions `names` adds
+    /// for fault selectors, and none for a request for every topic.
+    fn log_names(ctx: &Ctx<'_>, request: &MetadataRequest) -> Names {
+        Names::topics(request.topics.iter().flatten().map(|m| match &m.name {
+            Some(name) if !name.is_empty() => name.to_string(),
+            _ => ctx.topic_name(&Default::default(), &m.topic_id),
+        }))
+    }
+
     fn error_response(request: &MetadataRequest, _version: i16, code: ResponseError) -> MetadataResponse {
         let topics = request
             .topics
@@ -239,6 +248,16 @@ impl Api for Metadata {
 
     fn set_throttle(response: &mut MetadataResponse, ms: i32) {
         response.throttle_time_ms = ms;
+    }
+
+    fn log_answer(answer: &MetadataResponse, log: &mut LogDetails) {
+        for topic in &answer.topics {
+            log.error(topic.error_code);
+            for partition in &topic.partitions {
+                log.error(partition.error_code);
+            }
+        }
+        log.error(answer.error_code);
     }
 
     /// A rule with a partition answers those partitions with the code (the rest of the

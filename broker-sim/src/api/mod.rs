@@ -4,7 +4,9 @@
 //! supports, its handler, what a request names (topics, partitions, groups: what fault
 //! selectors match and, later, what authorization checks), and how to answer a request
 //! with an error code instead of serving it (Kafka's `AbstractRequest.getErrorResponse`),
-//! down to partition level where the API has partitions. Nothing outside the file knows an
+//! down to partition level where the API has partitions, and what the request log records
+//! of it (`log_answer`: the answer's error codes, walked in answer order; `log_request`
+//! for Produce's and Fetch's extras). Nothing outside the file knows an
 //! API's request or response shape: the pipeline (`crate::pipeline`) is generic over
 //! `Api`.
 //!
@@ -56,6 +58,13 @@ pub(crate) trait Api: 'static {
     /// The topics, partitions and groups the request is about.
     fn names(ctx: &Ctx<'_>, request: &Self::Request) -> Names;
 
+    /// What the request log (`crate::request_log`) says the request names: what
+    /// [`Api::names`] says, unless that includes more than the request itself names (a
+    /// Metadata request for every topic names none).
+    fn log_names(ctx: &Ctx<'_>, request: &Self::Request) -> Names {
+        Self::names(ctx, request)
+    }
+
     /// The whole request answered with `code` (Kafka's `getErrorResponse`): at the
     /// response's top level, or on every item it names where the response has only
     /// per-item codes.
@@ -65,6 +74,15 @@ pub(crate) trait Api: 'static {
     /// Reports a throttle time (KIP-219) on an answer; versions without the field drop it
     /// when encoding.
     fn set_throttle(response: &mut Self::Response, ms: i32);
+
+    /// What the request log (`crate::request_log`) records of an answer: every Kafka error
+    /// code in it, in answer order (`LogDetails::error` skips NONE and repeats).
+    fn log_answer(answer: &Self::Response, log: &mut LogDetails);
+
+    /// What the request log records of a request beyond what [`Api::names`] gives (the
+    /// record count and acks of a Produce); nothing by default. Called before the handler
+    /// takes the request, so it must be cheap: counts, never copies of payloads.
+    fn log_request(_request: &Self::Request, _log: &mut LogDetails) {}
 
     /// Refuses what `rule` selects of the request with `code`, serving the rest. APIs
     /// with partitions take the selected partitions out and put error entries back into
@@ -95,7 +113,7 @@ pub(crate) trait Api: 'static {
     }
 }
 
-/// What a request names, for fault selectors (and authorization, once there is one).
+/// What a request names, for fault selectors, authorization and the request log.
 #[derive(Debug, Default)]
 pub(crate) struct Names {
     pub topics: Vec<TopicRef>,
@@ -148,6 +166,45 @@ impl Names {
             groups: Vec::new(),
             transactional_ids: Vec::new(),
         }
+    }
+}
+
+/// What the request log records of one request and its answer besides its names: filled
+/// by [`Api::log_request`] and [`Api::log_answer`].
+#[derive(Debug, Default)]
+pub(crate) struct LogDetails {
+    /// Non-zero error codes, each once, in answer order.
+    pub errors: Vec<i16>,
+    /// Produce: records in the request; Fetch: records in the answer.
+    pub records: Option<u64>,
+    /// Produce's acks.
+    pub acks: Option<i16>,
+    /// Fetch's max_wait_ms.
+    pub max_wait_ms: Option<i32>,
+}
+
+impl LogDetails {
+    /// Notes an error code of the answer; NONE and codes already noted are skipped. A
+    /// linear search: answers carry few distinct errors.
+    pub fn error(&mut self, code: i16) {
+        if code != 0 && !self.errors.contains(&code) {
+            self.errors.push(code);
+        }
+    }
+
+    /// Adds the records in `batches` (record batches back to back, as Produce requests and
+    /// Fetch answers carry them) to `records`, from the batch headers alone; control
+    /// batches (transaction markers) are not records.
+    pub fn count_records(&mut self, batches: Option<&[u8]>) {
+        let mut n = 0u64;
+        for batch in broker_sim_protocol::batch::batches(batches.unwrap_or_default()) {
+            match batch {
+                Ok(b) if !b.is_control() => n += b.records_count().max(0) as u64,
+                Ok(_) => {}
+                Err(_) => break,
+            }
+        }
+        *self.records.get_or_insert(0) += n;
     }
 }
 
@@ -399,6 +456,15 @@ macro_rules! registry {
             max: <$module::$api as Api>::VERSIONS.1,
         }),*];
 
+        /// Kafka's name of an API broker-sim serves ("OffsetCommit"): each API's type is
+        /// named as Kafka names the API (a test checks).
+        pub(crate) fn name(key: ApiKey) -> &'static str {
+            $(if key == <$module::$api as Api>::KEY {
+                return stringify!($api);
+            })*
+            "Unknown"
+        }
+
         /// Runs `visitor` with the description of `key`; `None` for an API broker-sim does
         /// not serve.
         pub(crate) fn visit<V: Visitor>(key: ApiKey, visitor: V) -> Option<V::Output> {
@@ -588,6 +654,13 @@ mod tests {
     }
 
     #[test]
+    fn every_api_is_named_as_kafka_names_it() {
+        for a in SUPPORTED_APIS {
+            assert_eq!(name(a.key), format!("{:?}", a.key));
+        }
+    }
+
+    #[test]
     fn api_versions_v0_is_supported_so_clients_can_negotiate_down() {
         assert!(supported(ApiKey::ApiVersions).unwrap().contains(0));
     }
@@ -615,6 +688,59 @@ mod tests {
             visit(a.key, ErrorAnswerEncodes)
                 .expect("every listed API is visitable")
                 .unwrap();
+        }
+    }
+
+    /// The request log's errors of every API's error answer to an empty request, in
+    /// every version: the error or, where the answer has only per-item codes, nothing.
+    struct LoggedErrors;
+
+    impl Visitor for LoggedErrors {
+        type Output = Vec<i16>;
+        fn visit<A: Api>(self) -> Vec<i16> {
+            let mut all = Vec::new();
+            for v in A::VERSIONS.0..=A::VERSIONS.1 {
+                let answer =
+                    A::error_response(&A::Request::default(), v, ResponseError::NotCoordinator);
+                let mut log = LogDetails::default();
+                A::log_answer(&answer, &mut log);
+                all.extend(log.errors);
+            }
+            all.dedup();
+            all
+        }
+    }
+
+    #[test]
+    fn the_request_log_finds_the_error_of_every_error_answer() {
+        let not_coordinator = ResponseError::NotCoordinator.code();
+        for a in SUPPORTED_APIS {
+            let logged = visit(a.key, LoggedErrors).unwrap();
+            assert!(
+                logged.is_empty() || logged == [not_coordinator],
+                "{:?}: {logged:?}",
+                a.key
+            );
+        }
+        // APIs whose answers have a top-level code report it even for an empty request.
+        for key in [
+            ApiKey::Heartbeat,
+            ApiKey::JoinGroup,
+            ApiKey::SyncGroup,
+            ApiKey::LeaveGroup,
+            ApiKey::ListGroups,
+            ApiKey::InitProducerId,
+            ApiKey::AddOffsetsToTxn,
+            ApiKey::EndTxn,
+            ApiKey::ConsumerGroupHeartbeat,
+            ApiKey::OffsetDelete,
+            ApiKey::FindCoordinator,
+        ] {
+            assert_eq!(
+                visit(key, LoggedErrors).unwrap(),
+                [not_coordinator],
+                "{key:?}"
+            );
         }
     }
 

@@ -19,7 +19,7 @@ use kafka_protocol::messages::{OffsetCommitRequest, OffsetCommitResponse};
 
 use crate::state::acls::Operation;
 use super::partitioned::{by_partition, indexed, topic};
-use super::{Api, Ctx, Names, Reply, Access};
+use super::{Api, Ctx, Names, Reply, Access, LogDetails};
 use crate::state::groups::{CommitRequest, CommittedOffset};
 
 fn serve(ctx: &Ctx<'_>, r: OffsetCommitRequest) -> OffsetCommitResponse {
@@ -101,6 +101,14 @@ impl Api for OffsetCommit {
 
     fn set_throttle(response: &mut OffsetCommitResponse, ms: i32) {
         response.throttle_time_ms = ms;
+    }
+
+    fn log_answer(answer: &OffsetCommitResponse, log: &mut LogDetails) {
+        for topic in &answer.topics {
+            for partition in &topic.partitions {
+                log.error(partition.error_code);
+            }
+        }
     }
 
     by_partition!(request: topics, answer: topics, entry: error_entry);

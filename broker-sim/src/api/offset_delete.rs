@@ -15,7 +15,7 @@ use kafka_protocol::messages::offset_delete_request::{
 use kafka_protocol::messages::{OffsetDeleteRequest, OffsetDeleteResponse};
 
 use crate::state::acls::Operation;
-use super::{Api, Ctx, Names, Reply, code, Access};
+use super::{Api, Ctx, Names, Reply, code, Access, LogDetails};
 
 fn serve(ctx: &Ctx<'_>, r: OffsetDeleteRequest) -> OffsetDeleteResponse {
     let partitions = r
@@ -84,6 +84,15 @@ impl Api for OffsetDelete {
 
     fn set_throttle(response: &mut OffsetDeleteResponse, ms: i32) {
         response.throttle_time_ms = ms;
+    }
+
+    fn log_answer(answer: &OffsetDeleteResponse, log: &mut LogDetails) {
+        log.error(answer.error_code);
+        for topic in &answer.topics {
+            for partition in &topic.partitions {
+                log.error(partition.error_code);
+            }
+        }
     }
 
     /// The selected partitions answer the code, the rest are served; a group-level error

@@ -21,7 +21,7 @@ use kafka_protocol::messages::{OffsetFetchRequest, OffsetFetchResponse, TopicNam
 
 use crate::state::acls::{Operation, ResourceType};
 use super::partitioned::{self, Plan, indexed, topic};
-use super::{Api, Ctx, Names, Refusal, Reply, str_bytes, topic_name, Access};
+use super::{Api, Ctx, Names, Refusal, Reply, str_bytes, topic_name, Access, LogDetails};
 use crate::faults::rules::TopicRef;
 use super::Select;
 use crate::state::groups::CommittedOffset;
@@ -257,6 +257,23 @@ impl Api for OffsetFetch {
 
     fn set_throttle(response: &mut OffsetFetchResponse, ms: i32) {
         response.throttle_time_ms = ms;
+    }
+
+    fn log_answer(answer: &OffsetFetchResponse, log: &mut LogDetails) {
+        for topic in &answer.topics {
+            for partition in &topic.partitions {
+                log.error(partition.error_code);
+            }
+        }
+        log.error(answer.error_code);
+        for group in &answer.groups {
+            for topic in &group.topics {
+                for partition in &topic.partitions {
+                    log.error(partition.error_code);
+                }
+            }
+            log.error(group.error_code);
+        }
     }
 
     /// A rule without topics refuses the group (top-level error, or per group from v8),

@@ -30,7 +30,7 @@ use kafka_protocol::messages::{OffsetForLeaderEpochRequest, OffsetForLeaderEpoch
 
 use crate::state::acls::Operation;
 use super::partitioned::{by_partition, indexed, topic};
-use super::{Api, Ctx, Names, Reply, Access};
+use super::{Api, Ctx, Names, Reply, Access, LogDetails};
 use crate::error::KafkaError;
 use crate::state::State;
 
@@ -107,6 +107,14 @@ impl Api for OffsetForLeaderEpoch {
 
     fn set_throttle(response: &mut OffsetForLeaderEpochResponse, ms: i32) {
         response.throttle_time_ms = ms;
+    }
+
+    fn log_answer(answer: &OffsetForLeaderEpochResponse, log: &mut LogDetails) {
+        for topic in &answer.topics {
+            for partition in &topic.partitions {
+                log.error(partition.error_code);
+            }
+        }
     }
 
     by_partition!(request: topics, answer: topics, entry: error_entry);

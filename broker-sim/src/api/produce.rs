@@ -33,7 +33,7 @@ use tokio::sync::Notify;
 
 use crate::state::acls::Operation;
 use super::partitioned::{self, indexed, topic};
-use super::{Api, Ctx, Names, Refusal, Reply, str_bytes, Access};
+use super::{Api, Ctx, Names, Refusal, Reply, str_bytes, Access, LogDetails};
 use crate::error::{CloseReason, KafkaError};
 use super::Select;
 use crate::state::{AppendError, AppendOptions, PreparedBatch};
@@ -420,6 +420,23 @@ impl Api for Produce {
 
     fn set_throttle(response: &mut ProduceResponse, ms: i32) {
         response.throttle_time_ms = ms;
+    }
+
+    fn log_answer(answer: &ProduceResponse, log: &mut LogDetails) {
+        for response in &answer.responses {
+            for partition_response in &response.partition_responses {
+                log.error(partition_response.error_code);
+            }
+        }
+    }
+
+    fn log_request(request: &ProduceRequest, log: &mut LogDetails) {
+        log.acks = Some(request.acks);
+        for topic in &request.topic_data {
+            for partition in &topic.partition_data {
+                log.count_records(partition.records.as_deref());
+            }
+        }
     }
 
     fn refuse<'a>(

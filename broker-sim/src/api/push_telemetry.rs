@@ -8,7 +8,7 @@ use kafka_protocol::ResponseError;
 use kafka_protocol::messages::ApiKey;
 use kafka_protocol::messages::{PushTelemetryRequest, PushTelemetryResponse};
 
-use super::{Api, Ctx, Names, Reply, Access};
+use super::{Api, Ctx, Names, Reply, Access, LogDetails};
 use crate::state::telemetry::decode_push;
 
 pub(crate) struct PushTelemetry;
@@ -67,5 +67,9 @@ impl Api for PushTelemetry {
 
     fn set_throttle(response: &mut PushTelemetryResponse, ms: i32) {
         response.throttle_time_ms = ms;
+    }
+
+    fn log_answer(answer: &PushTelemetryResponse, log: &mut LogDetails) {
+        log.error(answer.error_code);
     }
 }

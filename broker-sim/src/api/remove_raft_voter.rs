@@ -8,7 +8,7 @@ use kafka_protocol::messages::ApiKey;
 use kafka_protocol::messages::{RemoveRaftVoterRequest, RemoveRaftVoterResponse};
 
 use crate::state::acls::Operation;
-use super::{Api, Ctx, Names, Reply, str_bytes, Access};
+use super::{Api, Ctx, Names, Reply, str_bytes, Access, LogDetails};
 use crate::state::quorum::VoterChange;
 
 fn serve(ctx: &Ctx<'_>, request: RemoveRaftVoterRequest) -> RemoveRaftVoterResponse {
@@ -49,5 +49,9 @@ impl Api for RemoveRaftVoter {
 
     fn set_throttle(response: &mut RemoveRaftVoterResponse, ms: i32) {
         response.throttle_time_ms = ms;
+    }
+
+    fn log_answer(answer: &RemoveRaftVoterResponse, log: &mut LogDetails) {
+        log.error(answer.error_code);
     }
 }

@@ -6,7 +6,7 @@ use kafka_protocol::ResponseError;
 use kafka_protocol::messages::ApiKey;
 use kafka_protocol::messages::{RenewDelegationTokenRequest, RenewDelegationTokenResponse};
 
-use super::{Api, Ctx, Names, Reply, Access};
+use super::{Api, Ctx, Names, Reply, Access, LogDetails};
 
 pub(crate) struct RenewDelegationToken;
 
@@ -33,5 +33,9 @@ impl Api for RenewDelegationToken {
 
     fn set_throttle(response: &mut RenewDelegationTokenResponse, ms: i32) {
         response.throttle_time_ms = ms;
+    }
+
+    fn log_answer(answer: &RenewDelegationTokenResponse, log: &mut LogDetails) {
+        log.error(answer.error_code);
     }
 }

@@ -11,7 +11,7 @@ use kafka_protocol::ResponseError;
 use kafka_protocol::messages::ApiKey;
 use kafka_protocol::messages::{SaslAuthenticateRequest, SaslAuthenticateResponse};
 
-use super::{Access, Api, Ctx, Names, Reply, str_bytes};
+use super::{Access, Api, Ctx, Names, Reply, str_bytes, LogDetails};
 use crate::sasl::Answer;
 
 pub(crate) struct SaslAuthenticate;
@@ -56,6 +56,10 @@ impl Api for SaslAuthenticate {
 
     fn set_throttle(_: &mut SaslAuthenticateResponse, _: i32) {
         // The response has no throttle field.
+    }
+
+    fn log_answer(answer: &SaslAuthenticateResponse, log: &mut LogDetails) {
+        log.error(answer.error_code);
     }
 }
 

@@ -12,7 +12,7 @@ use kafka_protocol::ResponseError;
 use kafka_protocol::messages::ApiKey;
 use kafka_protocol::messages::{SaslHandshakeRequest, SaslHandshakeResponse};
 
-use super::{Access, Api, Ctx, Names, Reply, str_bytes};
+use super::{Access, Api, Ctx, Names, Reply, str_bytes, LogDetails};
 use crate::security::SaslMechanism;
 
 pub(crate) struct SaslHandshake;
@@ -65,6 +65,10 @@ impl Api for SaslHandshake {
 
     fn set_throttle(_: &mut SaslHandshakeResponse, _: i32) {
         // The response has no throttle field.
+    }
+
+    fn log_answer(answer: &SaslHandshakeResponse, log: &mut LogDetails) {
+        log.error(answer.error_code);
     }
 }
 

@@ -10,7 +10,7 @@ use kafka_protocol::messages::ApiKey;
 use kafka_protocol::messages::{SyncGroupRequest, SyncGroupResponse};
 
 use crate::state::acls::Operation;
-use super::{Api, Ctx, Names, Reply, code, str_bytes, Access};
+use super::{Api, Ctx, Names, Reply, code, str_bytes, Access, LogDetails};
 use crate::state::groups::{Pending, SyncRequest, SyncResult};
 
 async fn serve(ctx: &Ctx<'_>, r: SyncGroupRequest) -> SyncGroupResponse {
@@ -79,5 +79,9 @@ impl Api for SyncGroup {
 
     fn set_throttle(response: &mut SyncGroupResponse, ms: i32) {
         response.throttle_time_ms = ms;
+    }
+
+    fn log_answer(answer: &SyncGroupResponse, log: &mut LogDetails) {
+        log.error(answer.error_code);
     }
 }

@@ -25,7 +25,7 @@ use kafka_protocol::messages::{TxnOffsetCommitRequest, TxnOffsetCommitResponse};
 
 use crate::state::acls::Operation;
 use super::partitioned::{by_partition, indexed, topic};
-use super::{Api, Ctx, Names, Reply, Access};
+use super::{Api, Ctx, Names, Reply, Access, LogDetails};
 use crate::error::KafkaError;
 use crate::state::State;
 use crate::state::transactions::Caller;
@@ -170,6 +170,14 @@ impl Api for TxnOffsetCommit {
 
     fn set_throttle(response: &mut TxnOffsetCommitResponse, ms: i32) {
         response.throttle_time_ms = ms;
+    }
+
+    fn log_answer(answer: &TxnOffsetCommitResponse, log: &mut LogDetails) {
+        for topic in &answer.topics {
+            for partition in &topic.partitions {
+                log.error(partition.error_code);
+            }
+        }
     }
 
     by_partition!(request: topics, answer: topics, entry: error_entry);

@@ -8,7 +8,7 @@ use kafka_protocol::messages::ApiKey;
 use kafka_protocol::messages::{UnregisterBrokerRequest, UnregisterBrokerResponse};
 
 use crate::state::acls::Operation;
-use super::{Api, Ctx, Names, Reply, str_bytes, Access};
+use super::{Api, Ctx, Names, Reply, str_bytes, Access, LogDetails};
 
 pub(crate) struct UnregisterBroker;
 
@@ -41,5 +41,9 @@ impl Api for UnregisterBroker {
 
     fn set_throttle(response: &mut UnregisterBrokerResponse, ms: i32) {
         response.throttle_time_ms = ms;
+    }
+
+    fn log_answer(answer: &UnregisterBrokerResponse, log: &mut LogDetails) {
+        log.error(answer.error_code);
     }
 }

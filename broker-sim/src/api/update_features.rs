@@ -18,7 +18,7 @@ use kafka_protocol::messages::{UpdateFeaturesRequest, UpdateFeaturesResponse};
 
 use crate::state::acls::Operation;
 use super::api_versions::TRANSACTION_VERSION;
-use super::{Api, Ctx, Names, Reply, str_bytes, Access};
+use super::{Api, Ctx, Names, Reply, str_bytes, Access, LogDetails};
 
 const UPGRADE: i8 = 1;
 const SAFE_DOWNGRADE: i8 = 2;
@@ -131,5 +131,12 @@ impl Api for UpdateFeatures {
 
     fn set_throttle(response: &mut UpdateFeaturesResponse, ms: i32) {
         response.throttle_time_ms = ms;
+    }
+
+    fn log_answer(answer: &UpdateFeaturesResponse, log: &mut LogDetails) {
+        log.error(answer.error_code);
+        for result in &answer.results {
+            log.error(result.error_code);
+        }
     }
 }

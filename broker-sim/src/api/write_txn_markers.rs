@@ -21,7 +21,7 @@ use kafka_protocol::messages::write_txn_markers_response::{
 use kafka_protocol::messages::{WriteTxnMarkersRequest, WriteTxnMarkersResponse};
 
 use crate::state::acls::Operation;
-use super::{Api, Ctx, Names, Reply, Access};
+use super::{Api, Ctx, Names, Reply, Access, LogDetails};
 
 fn serve(ctx: &Ctx<'_>, request: WriteTxnMarkersRequest) -> WriteTxnMarkersResponse {
     let now = ctx.shared.clock.now_ms();
@@ -138,4 +138,14 @@ impl Api for WriteTxnMarkers {
     }
 
     fn set_throttle(_: &mut WriteTxnMarkersResponse, _: i32) {}
+
+    fn log_answer(answer: &WriteTxnMarkersResponse, log: &mut LogDetails) {
+        for marker in &answer.markers {
+            for topic in &marker.topics {
+                for partition in &topic.partitions {
+                    log.error(partition.error_code);
+                }
+            }
+        }
+    }
 }

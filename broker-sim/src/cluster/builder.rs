@@ -39,6 +39,8 @@ pub struct ClusterBuilder {
     tls: Option<crate::tls::TlsConfig>,
     /// The data to start with (`snapshot.rs`).
     snapshot: Option<crate::state::snapshot::Snapshot>,
+    /// Entries the request log keeps; 0 turns it off.
+    request_log_size: usize,
 }
 
 impl Default for ClusterBuilder {
@@ -59,6 +61,7 @@ impl Default for ClusterBuilder {
             users: Vec::new(),
             tls: None,
             snapshot: None,
+            request_log_size: crate::request_log::DEFAULT_REQUEST_LOG_SIZE,
         }
     }
 }
@@ -430,6 +433,13 @@ impl ClusterBuilder {
         self
     }
 
+    /// How many requests the request log keeps ([`Cluster::requests`]): the oldest leave
+    /// once it is full. Default 10,000; 0 turns the log off.
+    pub fn request_log_size(mut self, entries: usize) -> Self {
+        self.request_log_size = entries;
+        self
+    }
+
     /// Worker threads of the cluster's runtime. Default 2.
     pub fn worker_threads(mut self, n: usize) -> Self {
         self.worker_threads = n.max(1);
@@ -550,6 +560,7 @@ impl ClusterBuilder {
             })
             .collect();
         let shared = Arc::new(Shared::new(state, clock, self.seed));
+        shared.requests.set_capacity(self.request_log_size);
         let runtime = Runtime::start(shared, nets, self.worker_threads)?;
         tracing::info!(bootstrap = %bootstrap(&brokers), "cluster started");
         Ok(Cluster {

@@ -8,8 +8,9 @@
 //! `inspect` reading and seeding topics, records and groups; `lifecycle` failures and
 //! time; `faults` the fault-rule calls; `transactions` transactions and producers;
 //! `history` what the checkers read; `telemetry` client metrics (KIP-714); `acls` ACL bindings;
-//! `snapshot` snapshots and clusters started from them; `topology` topology files (a
-//! cluster described in TOML); `waits` readiness and quiescence waits.
+//! `requests` the request log; `snapshot` snapshots and clusters started from them;
+//! `topology` topology files (a cluster described in TOML); `waits` readiness and
+//! quiescence waits.
 
 mod acls;
 mod builder;
@@ -17,6 +18,7 @@ mod faults;
 mod history;
 mod inspect;
 mod lifecycle;
+mod requests;
 mod snapshot;
 mod telemetry;
 mod topology;

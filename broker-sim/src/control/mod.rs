@@ -26,8 +26,8 @@
 //! One file per resource: `brokers` (the cluster, broker lifecycle), `topics` (partitions,
 //! records, leadership), `faults`, `groups`, `transactions` (and producers),
 //! `schedules`, `checks` (and the history), `clock`, `metrics`, `telemetry`, `users`
-//! (SASL users and listeners), `acls`, `snapshot` (the cluster's data as a snapshot
-//! document).
+//! (SASL users and listeners), `acls`, `requests` (the request log: what clients sent),
+//! `snapshot` (the cluster's data as a snapshot document).
 
 mod acls;
 mod brokers;
@@ -37,6 +37,7 @@ mod faults;
 mod groups;
 mod guard;
 mod metrics;
+mod requests;
 mod schedules;
 mod snapshot;
 mod telemetry;
@@ -131,6 +132,7 @@ pub(crate) fn router(cluster: Arc<Cluster>, options: ControlOptions) -> Router {
             "/v1/schedules/{id}",
             get(schedules::status).delete(schedules::stop),
         )
+        .route("/v1/requests", get(requests::list).delete(requests::clear))
         .route("/v1/history", get(checks::history))
         .route("/v1/checks", get(checks::all))
         .route(

@@ -108,6 +108,7 @@ pub(super) async fn serve(
         .unwrap_or_default();
     tracing::debug!("connection opened");
     let link = Link {
+        connection: shared.requests.next_connection(),
         shared,
         broker_id,
         client_host,
@@ -155,6 +156,8 @@ struct Link<'a> {
     /// The peer's address as Kafka prints it ("/127.0.0.1").
     client_host: String,
     ticket: &'a super::limits::Ticket,
+    /// The connection's number in the request log.
+    connection: u64,
 }
 
 /// Serves requests on an established stream until either side ends it.
@@ -170,6 +173,7 @@ async fn run<S: Transport>(
         broker_id,
         client_host,
         ticket,
+        connection,
     } = link;
     let mut reader = BufReader::with_capacity(64 * 1024, stream);
     let (max_request_size, limits) = {
@@ -255,8 +259,16 @@ async fn run<S: Transport>(
         if !reachable(&mut mode, &mut shutdown).await {
             return reset(&reader);
         }
+        let origin = Origin {
+            broker_id,
+            client_host: &client_host,
+            request_bytes,
+            session: &session,
+            principal: &principal,
+            connection,
+        };
         let reply = tokio::select! {
-            reply = pipeline::process(&shared, origin(broker_id, &client_host, request_bytes, &session, &principal), request).instrument(span.clone()) => reply,
+            reply = pipeline::process(&shared, origin, request).instrument(span.clone()) => reply,
             _ = shutdown.wait_for(|stop| *stop) => return,
             _ = down(&mut mode) => return reset(&reader),
             // A client that gives up on a long-polling request closes its socket: the
@@ -364,22 +376,6 @@ async fn hang<S: Transport>(reader: &mut BufReader<S>, shutdown: &mut watch::Rec
             },
             _ = shutdown.wait_for(|stop| *stop) => return,
         }
-    }
-}
-
-fn origin<'a>(
-    broker_id: i32,
-    client_host: &'a str,
-    request_bytes: usize,
-    session: &'a Session,
-    principal: &'a str,
-) -> Origin<'a> {
-    Origin {
-        broker_id,
-        client_host,
-        request_bytes,
-        session,
-        principal,
     }
 }
 

@@ -12,12 +12,16 @@
 //! 4. **fault rules** (`faults`): the rule that fires decides what becomes of the request;
 //! 5. **throttle** (`throttle`): a throttle time on the answer and a muted connection,
 //!    for a fault rule or a client quota the handler found exceeded (`Ctx::quota`);
-//! 6. the API's **handler**, then the answer is encoded.
+//! 6. the API's **handler**, then the answer is encoded;
+//! 7. the **request log** (`log`): every decoded request, summarised before the layers
+//!    above consume it and recorded with its answer's errors (or as dropped, when the
+//!    connection is closed or hangs instead). Requests refused before decoding are not.
 //!
 //! The connection (`crate::net`) carries the resulting [`Outcome`] out.
 
 mod authorize;
 mod faults;
+mod log;
 mod throttle;
 
 use std::future::Future;
@@ -56,6 +60,8 @@ pub(crate) struct Origin<'a> {
     /// The connection's security session, and the principal it has now.
     pub session: &'a crate::sasl::Session,
     pub principal: &'a str,
+    /// The connection's number in the request log.
+    pub connection: u64,
 }
 
 /// Runs one request through every layer.
@@ -103,7 +109,10 @@ pub(crate) async fn process(shared: &Shared, origin: Origin<'_>, request: Reques
     let serve = Serve {
         ctx: &ctx,
         body,
-        correlation_id,
+        arrival: log::Arrival {
+            connection: origin.connection,
+            correlation_id,
+        },
     };
     match api::visit(api_key, serve) {
         Some(outcome) => outcome.await,
@@ -116,19 +125,20 @@ pub(crate) async fn process(shared: &Shared, origin: Origin<'_>, request: Reques
 struct Serve<'a> {
     ctx: &'a Ctx<'a>,
     body: Bytes,
-    correlation_id: i32,
+    arrival: log::Arrival,
 }
 
 impl<'a> Visitor for Serve<'a> {
     type Output = Pin<Box<dyn Future<Output = Outcome> + Send + 'a>>;
 
     fn visit<A: Api>(self) -> Self::Output {
-        Box::pin(serve::<A>(self.ctx, self.body, self.correlation_id))
+        Box::pin(serve::<A>(self.ctx, self.body, self.arrival))
     }
 }
 
-async fn serve<A: Api>(ctx: &Ctx<'_>, mut body: Bytes, correlation_id: i32) -> Outcome {
+async fn serve<A: Api>(ctx: &Ctx<'_>, mut body: Bytes, arrival: log::Arrival) -> Outcome {
     let v = ctx.version;
+    let correlation_id = arrival.correlation_id;
     let request = match A::Request::decode(&mut body, v) {
         Ok(request) => request,
         Err(e) => {
@@ -139,6 +149,7 @@ async fn serve<A: Api>(ctx: &Ctx<'_>, mut body: Bytes, correlation_id: i32) -> O
             });
         }
     };
+    let logged = log::Pending::start::<A>(ctx, &request, arrival);
     let verdict = authorize::judge::<A>(ctx, &request);
     let mut partial = authorize::apply::<A>(ctx, request, &verdict);
     let served = match partial.rest.take() {
@@ -162,18 +173,27 @@ async fn serve<A: Api>(ctx: &Ctx<'_>, mut body: Bytes, correlation_id: i32) -> O
         faults::Served::Throttled(reply, ms) => faults::Served::Throttled(reply, ms.max(quota)),
         other => other,
     };
-    match served {
-        faults::Served::Reply(reply) => encode::<A>(v, correlation_id, reply),
-        faults::Served::Throttled(reply, ms) => match throttle::apply::<A>(reply, ms).await {
-            (reply, None) => encode::<A>(v, correlation_id, reply),
-            (reply, Some(pause)) => match encode::<A>(v, correlation_id, reply) {
-                Outcome::Send(bytes) => Outcome::SendThenPause(bytes, pause),
-                other => other,
-            },
-        },
-        faults::Served::Close(why) => Outcome::Close(why),
-        faults::Served::Hang => Outcome::Hang,
+    let (reply, pause) = match served {
+        faults::Served::Reply(reply) => (reply, None),
+        faults::Served::Throttled(reply, ms) => throttle::apply::<A>(reply, ms).await,
+        faults::Served::Close(why) => return dropped(logged, ctx, Outcome::Close(why)),
+        faults::Served::Hang => return dropped(logged, ctx, Outcome::Hang),
+    };
+    if let Some(logged) = logged {
+        logged.answered::<A>(ctx, &reply);
     }
+    match (encode::<A>(v, correlation_id, reply), pause) {
+        (Outcome::Send(bytes), Some(pause)) => Outcome::SendThenPause(bytes, pause),
+        (outcome, _) => outcome,
+    }
+}
+
+/// `outcome`, which answers nothing, after logging the request as dropped.
+fn dropped(logged: Option<log::Pending>, ctx: &Ctx<'_>, outcome: Outcome) -> Outcome {
+    if let Some(logged) = logged {
+        logged.dropped(ctx);
+    }
+    outcome
 }
 
 fn encode<A: Api>(version: i16, correlation_id: i32, reply: Reply<A::Response>) -> Outcome {

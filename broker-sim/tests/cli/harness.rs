@@ -20,6 +20,7 @@ pub const DEADLINE: Duration = Duration::from_secs(60);
 /// A running `broker-sim` server, killed when dropped (also when a test fails).
 pub struct Server {
     pub child: Child,
+    pub bootstrap: String,
     pub control: String,
 }
 
@@ -55,7 +56,11 @@ impl Server {
             .strip_prefix("control=")
             .unwrap_or_else(|| panic!("second stdout line is not control=URL: {control:?}"))
             .to_string();
-        Server { child, control }
+        Server {
+            child,
+            bootstrap,
+            control,
+        }
     }
 
     /// Runs `broker-sim ARGS --control URL`.
