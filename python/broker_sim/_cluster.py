@@ -272,9 +272,9 @@ class Cluster:
         return json.loads(text) if text else None
 
     @staticmethod
-    def _q(path: str, **params: Any) -> str:
+    def _q(route: str, **params: Any) -> str:
         query = {k: v for k, v in params.items() if v is not None}
-        return path + ("?" + urllib.parse.urlencode(query) if query else "")
+        return route + ("?" + urllib.parse.urlencode(query) if query else "")
 
     @staticmethod
     def _p(name: str) -> str:
