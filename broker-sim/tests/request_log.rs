@@ -4,10 +4,7 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
+use support::binary::Binary;
 
 use broker_sim::{Cluster, Fault, RequestFilter, RequestLogEntry};
 use kafka_protocol::ResponseError;
@@ -375,54 +372,7 @@ fn an_entry_serialises_with_every_field() {
     assert_eq!(&back, entry);
 }
 
-/// The `broker-sim` binary with `--request-log-size`, for the HTTP endpoints.
-struct Binary {
-    child: Child,
-    bootstrap: String,
-    control: String,
-    http: ureq::Agent,
-}
-
-const DEADLINE: Duration = Duration::from_secs(60);
-
 impl Binary {
-    fn start(args: &[&str]) -> Binary {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_broker-sim"))
-            .args(["--port", "0", "--control-port", "0", "--log-level", "warn"])
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("broker-sim starts");
-        let stdout = child.stdout.take().unwrap();
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let bootstrap = lines.recv_timeout(DEADLINE).expect("bootstrap line");
-        let control = lines.recv_timeout(DEADLINE).expect("control line");
-        let control = control
-            .strip_prefix("control=")
-            .expect("control=URL")
-            .to_string();
-        let http = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(DEADLINE))
-            .build()
-            .into();
-        Binary {
-            child,
-            bootstrap,
-            control,
-            http,
-        }
-    }
-
     fn call(&self, method: &str, path: &str) -> (u16, Value) {
         let url = format!("{}{path}", self.control);
         let response = match method {
@@ -441,13 +391,6 @@ impl Binary {
 
     fn broker(&self) -> Conn {
         Conn::connect(self.bootstrap.split(',').next().unwrap())
-    }
-}
-
-impl Drop for Binary {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

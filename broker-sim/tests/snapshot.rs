@@ -10,9 +10,9 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use support::binary::Binary as BrokerSim;
+
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use broker_sim::{Cluster, GroupState, NewRecord, Snapshot, SnapshotError, TxnStatus};
@@ -22,9 +22,6 @@ use kafka_protocol::messages::FetchResponse;
 use serde_json::Value;
 
 use support::*;
-
-/// Bound on the binary's startup and on any one HTTP exchange.
-const DEADLINE: Duration = Duration::from_secs(60);
 
 /// A batch of keyed records with headers and their own timestamps.
 fn rich_batch(prefix: &str, count: usize) -> Bytes {
@@ -361,57 +358,7 @@ fn malformed_snapshots_are_refused_with_errors_that_name_the_problem() {
     );
 }
 
-/// A running `broker-sim` binary: its bootstrap list and control address, read from the
-/// first two stdout lines. Killed on drop.
-struct BrokerSim {
-    child: Child,
-    control: String,
-    http: ureq::Agent,
-}
-
 impl BrokerSim {
-    fn start(args: &[&str]) -> BrokerSim {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_broker-sim"))
-            .args(["--port", "0", "--control-port", "0", "--log-level", "warn"])
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("broker-sim starts");
-        let stdout = child.stdout.take().unwrap();
-        let (lines_tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if lines_tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let next_line = |what: &str| {
-            lines
-                .recv_timeout(DEADLINE)
-                .unwrap_or_else(|e| panic!("broker-sim printed no {what}: {e}"))
-        };
-        let _bootstrap = next_line("bootstrap list");
-        let control = next_line("control address");
-        let control = control
-            .strip_prefix("control=")
-            .unwrap_or_else(|| panic!("second stdout line is not control=URL: {control:?}"))
-            .to_string();
-        let http = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(DEADLINE))
-            .build()
-            .into();
-        BrokerSim {
-            child,
-            control,
-            http,
-        }
-    }
-
     /// `POST path` with `body`: (status, content type, body text).
     fn post(&self, path: &str, body: &str) -> (u16, String, String) {
         let mut response = self
@@ -443,13 +390,6 @@ impl BrokerSim {
             .expect("the control API answers");
         assert_eq!(response.status().as_u16(), 200, "GET {path}");
         serde_json::from_str(&response.body_mut().read_to_string().unwrap()).unwrap()
-    }
-}
-
-impl Drop for BrokerSim {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

@@ -8,19 +8,16 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader, Read};
+use support::binary::Binary as BrokerSim;
+
+use std::io::Read;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
+use std::process::{Command, Stdio};
 
 use broker_sim::{Cluster, ClusterConfig, GroupState};
 use serde_json::Value;
 
 use support::*;
-
-/// Bound on the binary's startup and on any one HTTP exchange.
-const DEADLINE: Duration = Duration::from_secs(60);
 
 fn example() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/topology.toml")
@@ -197,61 +194,7 @@ fn offsets_cannot_be_altered_for_a_partition_that_does_not_exist() {
     assert!(cluster.group("g").is_none(), "nothing changed");
 }
 
-/// A running `broker-sim` binary; killed when dropped.
-struct BrokerSim {
-    child: Child,
-    bootstrap: String,
-    control: String,
-    http: ureq::Agent,
-}
-
 impl BrokerSim {
-    fn start(args: &[&str]) -> BrokerSim {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_broker-sim"))
-            .args(args)
-            .args(["--control-port", "0", "--log-level", "warn"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("broker-sim starts");
-        // Read on a thread so that a binary that never prints fails after DEADLINE.
-        let stdout = child.stdout.take().unwrap();
-        let (lines_tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if lines_tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let mut next_line = |what: &str| match lines.recv_timeout(DEADLINE) {
-            Ok(line) => line,
-            Err(e) => {
-                let _ = child.kill();
-                panic!("broker-sim printed no {what}: {e}")
-            }
-        };
-        let bootstrap = next_line("bootstrap list");
-        let control = next_line("control address");
-        let control = control
-            .strip_prefix("control=")
-            .unwrap_or_else(|| panic!("second stdout line is not control=URL: {control:?}"))
-            .to_string();
-        let http = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(DEADLINE))
-            .build()
-            .into();
-        BrokerSim {
-            child,
-            bootstrap,
-            control,
-            http,
-        }
-    }
-
     fn get_ok(&self, path: &str) -> Value {
         let mut response = self
             .http
@@ -264,17 +207,10 @@ impl BrokerSim {
     }
 }
 
-impl Drop for BrokerSim {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 #[test]
 fn the_binary_starts_the_example_and_serves_its_topics() {
     let path = example();
-    let sim = BrokerSim::start(&["--config", path.to_str().unwrap(), "--port", "0"]);
+    let sim = BrokerSim::start(&["--config", path.to_str().unwrap()]);
     assert_eq!(sim.bootstrap.split(',').count(), 3, "{}", sim.bootstrap);
     let topics = sim.get_ok("/v1/topics");
     let names: Vec<&str> = EXAMPLE_TOPICS.iter().map(|(t, _)| *t).collect();
@@ -286,14 +222,7 @@ fn the_binary_starts_the_example_and_serves_its_topics() {
 #[test]
 fn flags_given_on_the_command_line_override_the_file_and_the_rest_stays() {
     let file = TempFile::new("flags", SEEDED);
-    let sim = BrokerSim::start(&[
-        "--config",
-        file.0.to_str().unwrap(),
-        "--port",
-        "0",
-        "--brokers",
-        "4",
-    ]);
+    let sim = BrokerSim::start(&["--config", file.0.to_str().unwrap(), "--brokers", "4"]);
     // --brokers overrides the file's 3.
     assert_eq!(sim.bootstrap.split(',').count(), 4, "{}", sim.bootstrap);
     // The file's auto.create.topics.enable = false holds: --no-auto-create was not given,

@@ -15,6 +15,8 @@
 
 #![allow(dead_code)] // each test binary uses its own subset
 
+pub mod binary;
+
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::time::Duration;
