@@ -9,9 +9,8 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use support::binary::{Binary as BrokerSim, DEADLINE};
+
 use std::time::Duration;
 
 use broker_sim::NewRecord;
@@ -23,67 +22,10 @@ use serde_json::{Value, json};
 
 use support::*;
 
-/// Bound on the binary's startup and on any one HTTP exchange; only a broken binary gets
-/// near it.
-const DEADLINE: Duration = Duration::from_secs(60);
-
-/// A running `broker-sim` binary and an HTTP client for its control API.
-struct BrokerSim {
-    child: Child,
-    bootstrap: String,
-    control: String,
-    http: ureq::Agent,
-}
-
 impl BrokerSim {
     /// Three brokers with topic "t" of two partitions, no auto-creation.
-    fn start() -> BrokerSim {
-        BrokerSim::start_with(&["--topic", "t:2", "--no-auto-create"])
-    }
-
-    fn start_with(args: &[&str]) -> BrokerSim {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_broker-sim"))
-            .args(["--port", "0", "--control-port", "0", "--log-level", "warn"])
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("broker-sim starts");
-        // Lines are read on a thread so that a binary that never prints fails the test
-        // after DEADLINE instead of hanging it.
-        let stdout = child.stdout.take().unwrap();
-        let (lines_tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if lines_tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let next_line = |what: &str| {
-            lines
-                .recv_timeout(DEADLINE)
-                .unwrap_or_else(|e| panic!("broker-sim printed no {what}: {e}"))
-        };
-        let bootstrap = next_line("bootstrap list");
-        let control = next_line("control address");
-        let control = control
-            .strip_prefix("control=")
-            .unwrap_or_else(|| panic!("second stdout line is not control=URL: {control:?}"))
-            .to_string();
-        let http = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(DEADLINE))
-            .build()
-            .into();
-        BrokerSim {
-            child,
-            bootstrap,
-            control,
-            http,
-        }
+    fn standard() -> BrokerSim {
+        BrokerSim::start(&["--topic", "t:2", "--no-auto-create"])
     }
 
     fn get(&self, path: &str) -> (u16, Value) {
@@ -160,13 +102,6 @@ impl BrokerSim {
     }
 }
 
-impl Drop for BrokerSim {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// (status, JSON body); `null` for an empty body (204).
 fn answer(response: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> (u16, Value) {
     let mut response = response.expect("the control API answers");
@@ -212,7 +147,7 @@ fn new_record(
 
 #[test]
 fn first_stdout_line_is_the_bootstrap_list_and_the_cluster_endpoint_describes_it() {
-    let sim = BrokerSim::start();
+    let sim = BrokerSim::standard();
     let cluster = sim.get_ok("/v1/cluster");
     let brokers = cluster["brokers"].as_array().unwrap();
     assert_eq!(brokers.len(), 3, "{cluster}");
@@ -256,7 +191,7 @@ fn first_stdout_line_is_the_bootstrap_list_and_the_cluster_endpoint_describes_it
 
 #[test]
 fn records_read_back_as_utf8_or_base64_with_headers_and_nulls() {
-    let sim = BrokerSim::start();
+    let sim = BrokerSim::standard();
     let records = [
         new_record(
             Some(b"order-1"),
@@ -338,7 +273,7 @@ fn records_read_back_as_utf8_or_base64_with_headers_and_nulls() {
 
 #[test]
 fn a_fault_posted_as_json_fires_counts_its_hits_and_can_be_deleted() {
-    let sim = BrokerSim::start();
+    let sim = BrokerSim::standard();
     let (status, created) = sim.post(
         "/v1/faults",
         r#"{"match": {"api": "Produce", "topic": "t"},
@@ -397,7 +332,7 @@ fn a_fault_posted_as_json_fires_counts_its_hits_and_can_be_deleted() {
 
 #[test]
 fn unknown_topics_partitions_brokers_groups_faults_and_paths_answer_404_naming_them() {
-    let sim = BrokerSim::start();
+    let sim = BrokerSim::standard();
     assert_error_answer(sim.get("/v1/topics/nope"), 404, "unknown topic \"nope\"");
     assert_error_answer(
         sim.get("/v1/topics/nope/records"),
@@ -434,7 +369,7 @@ fn unknown_topics_partitions_brokers_groups_faults_and_paths_answer_404_naming_t
 
 #[test]
 fn malformed_json_and_bad_parameters_answer_400_naming_the_problem() {
-    let sim = BrokerSim::start();
+    let sim = BrokerSim::standard();
     assert_error_answer(
         sim.post("/v1/faults", "{\"match\": "),
         400,
@@ -498,7 +433,7 @@ fn malformed_json_and_bad_parameters_answer_400_naming_the_problem() {
 
 #[test]
 fn a_group_shows_its_member_assignment_and_lag_and_an_expired_member_leaves_it() {
-    let sim = BrokerSim::start();
+    let sim = BrokerSim::standard();
     let values: Vec<NewRecord> = (0..3)
         .map(|i| new_record(None, Some(b"v"), &[], BASE_TIMESTAMP + i))
         .collect();
@@ -623,7 +558,7 @@ fn a_group_shows_its_member_assignment_and_lag_and_an_expired_member_leaves_it()
 
 #[test]
 fn records_posted_as_json_are_seeded_by_partition_key_or_round_robin() {
-    let sim = BrokerSim::start();
+    let sim = BrokerSim::standard();
     let (status, written) = sim.post(
         "/v1/topics/t/records",
         r#"{"records": [
@@ -700,7 +635,7 @@ fn records_posted_as_json_are_seeded_by_partition_key_or_round_robin() {
 
 #[test]
 fn the_system_clock_is_reported_and_refuses_to_be_advanced() {
-    let sim = BrokerSim::start();
+    let sim = BrokerSim::standard();
     let clock = sim.get_ok("/v1/clock");
     assert_eq!(clock["manual"], false);
     assert!(clock["now_ms"].as_i64().unwrap() > BASE_TIMESTAMP);
@@ -713,7 +648,7 @@ fn the_system_clock_is_reported_and_refuses_to_be_advanced() {
 
 #[test]
 fn a_manual_clock_moves_only_when_advanced_over_http() {
-    let sim = BrokerSim::start_with(&["--manual-clock", "1700000000000"]);
+    let sim = BrokerSim::start(&["--manual-clock", "1700000000000"]);
     assert_eq!(
         sim.get_ok("/v1/clock"),
         json!({ "now_ms": 1_700_000_000_000i64, "manual": true })
@@ -726,7 +661,7 @@ fn a_manual_clock_moves_only_when_advanced_over_http() {
 
 #[test]
 fn a_stopped_broker_refuses_connections_until_started_and_is_shown_down() {
-    let sim = BrokerSim::start();
+    let sim = BrokerSim::standard();
     let addr = sim.broker_addr(2);
     let (status, stopped) = sim.post("/v1/brokers/2/stop", "");
     assert_eq!(status, 200, "{stopped}");
@@ -770,7 +705,7 @@ fn a_stopped_broker_refuses_connections_until_started_and_is_shown_down() {
 
 #[test]
 fn leadership_moves_to_a_named_replica_and_preferred_election_moves_it_back() {
-    let sim = BrokerSim::start();
+    let sim = BrokerSim::standard();
     let before = sim.get_ok("/v1/topics/t")["partitions"][0].clone();
     let preferred = before["replicas"][0].as_i64().unwrap();
     assert_eq!(before["leader"], preferred);
@@ -795,7 +730,7 @@ fn leadership_moves_to_a_named_replica_and_preferred_election_moves_it_back() {
 
 #[test]
 fn transactions_producers_and_record_status_are_shown_and_a_transaction_aborted() {
-    let sim = BrokerSim::start_with(&["--brokers", "1", "--topic", "t:1"]);
+    let sim = BrokerSim::start(&["--brokers", "1", "--topic", "t:1"]);
     let mut conn = Conn::connect(sim.bootstrap.as_str());
     let init = kafka_protocol::messages::InitProducerIdRequest::default()
         .with_transactional_id(Some(str_bytes("tx").into()))
@@ -875,7 +810,7 @@ fn transactions_producers_and_record_status_are_shown_and_a_transaction_aborted(
 
 #[test]
 fn a_schedule_posted_as_json_runs_server_side_and_reports_each_step() {
-    let sim = BrokerSim::start();
+    let sim = BrokerSim::standard();
     let (status, body) = sim.post(
         "/v1/schedules",
         r#"{"steps": [
@@ -924,7 +859,7 @@ fn a_schedule_posted_as_json_runs_server_side_and_reports_each_step() {
 
 #[test]
 fn checks_run_over_http_and_answer_violations_as_json() {
-    let sim = BrokerSim::start();
+    let sim = BrokerSim::standard();
     let (status, written) = sim.post(
         "/v1/topics/t/records",
         r#"{"records": [{"partition": 0, "key": "k", "value": "first"},
@@ -998,7 +933,7 @@ fn checks_run_over_http_and_answer_violations_as_json() {
 
 #[test]
 fn a_topic_posted_as_json_is_created_with_its_partitions_replicas_and_configs() {
-    let sim = BrokerSim::start();
+    let sim = BrokerSim::standard();
     let (status, topic) = sim.post(
         "/v1/topics",
         r#"{"name": "orders", "partitions": 3, "replication_factor": 2,
@@ -1045,7 +980,7 @@ fn a_topic_posted_as_json_is_created_with_its_partitions_replicas_and_configs() 
 
 #[test]
 fn topic_configs_change_over_http_and_show_in_the_topic() {
-    let sim = BrokerSim::start();
+    let sim = BrokerSim::standard();
     assert_eq!(sim.get_ok("/v1/topics/t")["configs"], json!({}));
     let (status, topic) = sim.post(
         "/v1/topics/t/configs",
@@ -1077,7 +1012,7 @@ fn topic_configs_change_over_http_and_show_in_the_topic() {
 
 #[test]
 fn a_web_page_cannot_drive_the_cluster() {
-    let sim = BrokerSim::start();
+    let sim = BrokerSim::standard();
     let stop = format!("{}/v1/brokers/2/stop", sim.control);
     // A form-like cross-site POST (no preflight in a browser): refused, broker up.
     let text_plain = sim
@@ -1114,7 +1049,7 @@ fn a_web_page_cannot_drive_the_cluster() {
 
 #[test]
 fn a_control_token_is_required_once_set() {
-    let sim = BrokerSim::start_with(&["--control-token", "s3cret"]);
+    let sim = BrokerSim::start(&["--control-token", "s3cret"]);
     let url = format!("{}/v1/cluster", sim.control);
     assert_error_answer(answer(sim.http.get(&url).call()), 401, "Bearer");
     let wrong = sim
@@ -1133,7 +1068,7 @@ fn a_control_token_is_required_once_set() {
 
 #[test]
 fn sasl_users_added_over_http_log_in_and_tls_material_is_served() {
-    let sim = BrokerSim::start_with(&[
+    let sim = BrokerSim::start(&[
         "--listener",
         "PLAINTEXT",
         "--listener",
@@ -1202,7 +1137,7 @@ fn listeners_protocols(sim: &BrokerSim) -> Vec<String> {
 
 #[test]
 fn acls_posted_as_json_are_listed_enforced_and_deleted_by_filter() {
-    let sim = BrokerSim::start_with(&[
+    let sim = BrokerSim::start(&[
         "--topic",
         "t:1",
         "--authorizer",
