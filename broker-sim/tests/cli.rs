@@ -554,8 +554,13 @@ fn every_subcommand_has_help_and_the_top_level_help_documents_serving() {
         "topics",
         "faults",
         "completions",
+        "requests",
+        "snapshot",
         "--brokers",
         "--control-port",
+        "--config",
+        "--snapshot",
+        "--request-log-size",
     ] {
         assert!(top.contains(needle), "--help lacks {needle}: {top}");
     }
@@ -580,6 +585,8 @@ fn every_subcommand_has_help_and_the_top_level_help_documents_serving() {
         &["faults", "clear"],
         &["clock"],
         &["clock", "advance"],
+        &["requests"],
+        &["snapshot"],
         &["completions"],
     ];
     for command in commands {

@@ -154,3 +154,35 @@ def test_connect_attaches_to_a_running_cluster(kafka_cluster):
 def test_the_fixture_waits_kafka_s_initial_rebalance_delay_for_kafka_python(request):
     # This module imports kafka-python, whose consumer needs it (see the plugin).
     assert default_rebalance_delay_ms(request.config) == 3000
+
+
+def test_the_session_cluster_serves_every_test_of_the_session(kafka_cluster_session, kafka_cluster):
+    assert kafka_cluster_session.bootstrap_servers != kafka_cluster.bootstrap_servers
+    if "shared" not in kafka_cluster_session.topics():  # another test may have made it
+        kafka_cluster_session.create_topic("shared")
+    assert "shared" in kafka_cluster_session.topics() and "shared" not in kafka_cluster.topics()
+
+
+def test_a_failing_test_reports_the_clusters_requests_groups_and_log(pytester):
+    pytester.makepyfile(
+        """
+        from kafka import KafkaProducer
+
+        def test_fails(kafka_cluster):
+            kafka_cluster.create_topic("orders")
+            producer = KafkaProducer(bootstrap_servers=kafka_cluster.bootstrap_servers, client_id="svc")
+            producer.send("orders", b"v").get(timeout=30)
+            producer.close()
+            kafka_cluster.reset_group_offsets("billing", "orders", to="latest")
+            assert False, "the service did not do it"
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([
+        "*broker-sim requests*",
+        "*svc Produce v*orders-0*",
+        "*broker-sim groups*",
+        "billing: Empty generation 0, lag 0",
+        "*broker-sim log*",
+    ])
