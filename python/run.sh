@@ -15,6 +15,7 @@ wheel=$(python/build.sh | tail -n 1) || fail "cannot build the wheel"
 rm -rf "$venv"
 python3 -m venv "$venv" || fail "cannot create $venv"
 "$venv/bin/pip" install -q --disable-pip-version-check "$wheel" -r examples/python-service/requirements.txt \
+  -r python/requirements-test.txt \
   || fail "pip install failed"
 
 # PATH without cargo, rustc or rustup: the tests can only use the wheel's binary.

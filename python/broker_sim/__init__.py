@@ -9,10 +9,13 @@
 
 With pytest the plugin is enabled by installing the package: use the `kafka_cluster`
 fixture (a cluster per test; `@pytest.mark.broker_sim(brokers=1, topics={...})` sets it
-up) or `kafka_cluster_session` (one for the session). See the README for the rest.
+up) or `kafka_cluster_session` (one for the session). Fault schedules and the history
+checks are in `broker_sim.schedules` (`cluster.run_schedule`, `cluster.checks`), their
+Hypothesis strategies in `broker_sim.hypothesis`. See the README for the rest.
 """
 
 from ._cluster import DEFAULT_TIMEOUT_S, Cluster, binary_path
+from . import schedules
 from ._faults import Fault, FaultStatus, Selector
 from ._types import (
     BrokerSimError,
@@ -46,4 +49,5 @@ __all__ = [
     "Selector",
     "WaitTimeout",
     "binary_path",
+    "schedules",
 ]

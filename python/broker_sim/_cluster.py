@@ -27,12 +27,14 @@ import sys
 import sysconfig
 import tempfile
 import threading
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from typing import Any, Iterable, Mapping, Optional, Union
 
 from ._faults import Fault, FaultStatus
+from .schedules import CheckReport, ScheduleStatus
 from ._types import (
     BrokerSimError,
     BrokerStatus,
@@ -517,6 +519,47 @@ class Cluster:
         full = os.path.abspath(os.fspath(path))
         self.control("POST", self._q("/v1/snapshot", path=full), timeout=120)
         return full
+
+    # Fault schedules and the history checks.
+
+    def run_schedule(self, schedule: Any) -> int:
+        """Runs a fault schedule (`broker_sim.schedules.Schedule`, or its JSON) on the
+        cluster, each step when its moment comes; returns its id."""
+        body = schedule.to_json() if hasattr(schedule, "to_json") else schedule
+        return self.control("POST", "/v1/schedules", body)["id"]
+
+    def schedule_status(self, schedule_id: int) -> ScheduleStatus:
+        j = self.control("GET", f"/v1/schedules/{int(schedule_id)}")
+        return ScheduleStatus(id=j["id"], done=j["done"], applied=j["applied"], pending=j["pending"])
+
+    def stop_schedule(self, schedule_id: int) -> None:
+        self.control("DELETE", f"/v1/schedules/{int(schedule_id)}")
+
+    def wait_for_schedule(self, schedule_id: int, timeout: Seconds = DEFAULT_TIMEOUT_S) -> ScheduleStatus:
+        """Blocks until every step of the schedule was applied (looking every 10 ms, up
+        to `timeout`); a schedule whose moments need a manual clock moved waits for that."""
+        deadline = time.monotonic() + _seconds(timeout)
+        while True:
+            status = self.schedule_status(schedule_id)
+            if status.done:
+                return status
+            if time.monotonic() > deadline:
+                raise WaitTimeout(408, f"schedule {schedule_id} still has {len(status.pending)} steps pending",
+                                  state=status.pending)
+            time.sleep(0.01)
+
+    def checks(self, name: Optional[str] = None, schedule: Optional[int] = None) -> CheckReport:
+        """Runs the history checks that need nothing from the application (all, or one:
+        lost_acks, duplicates, log_order, delivery, coverage, commits); with `schedule`,
+        each violation lists that schedule's steps around it."""
+        path = "/v1/checks" + (f"/{name}" if name else "")
+        return CheckReport.from_json(self.control("GET", self._q(path, schedule=schedule)))
+
+    def check(self, name: str, body: Mapping[str, Any], schedule: Optional[int] = None) -> CheckReport:
+        """A check that needs the application's part: `exactly_once`, `handled` or
+        `sent_order`, with its JSON body (see the README)."""
+        path = self._q(f"/v1/checks/{name}", schedule=schedule)
+        return CheckReport.from_json(self.control("POST", path, dict(body)))
 
     # Time and metrics.
 
