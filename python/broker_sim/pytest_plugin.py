@@ -15,7 +15,8 @@ The initial rebalance delay. broker-sim assigns a group's first consumer at once
 (checked with 3.0.12 and 2.0.2) loses its heartbeat when the immediate join is followed
 by a second one, and is then timed out of its group, so a cluster started while
 kafka-python is imported gets Kafka's 3000 ms; other clients keep 0. A marker keyword
-`group_initial_rebalance_delay_ms`, or the ini option of that name, decides instead.
+`group_initial_rebalance_delay_ms`, or the ini option of that name, decides instead; a
+cluster from a topology file (`config=`) takes the file's setting.
 
 When a test that used a cluster fails, its report gets three sections: the last requests
 the brokers answered (the request log), every group's state and members, and the tail of
@@ -76,7 +77,9 @@ def _settings(request: pytest.FixtureRequest) -> dict[str, Any]:
     # Markers closest to the test last, so a test's own marker wins over its class's.
     for marker in reversed(list(request.node.iter_markers("broker_sim"))):
         settings.update(marker.kwargs)
-    settings.setdefault("group_initial_rebalance_delay_ms", default_rebalance_delay_ms(request.config))
+    # A topology file says its own group.initial.rebalance.delay.ms, or takes broker-sim's.
+    if "config" not in settings:
+        settings.setdefault("group_initial_rebalance_delay_ms", default_rebalance_delay_ms(request.config))
     return settings
 
 
@@ -105,7 +108,8 @@ def kafka_cluster_session(request: pytest.FixtureRequest) -> Iterator[Cluster]:
     config = request.config.getini("broker_sim_config")
     if config:
         settings["config"] = request.config.rootpath / config
-    settings.setdefault("group_initial_rebalance_delay_ms", default_rebalance_delay_ms(request.config))
+    if "config" not in settings:
+        settings.setdefault("group_initial_rebalance_delay_ms", default_rebalance_delay_ms(request.config))
     with Cluster(**settings) as cluster:
         yield cluster
 

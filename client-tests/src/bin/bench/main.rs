@@ -20,6 +20,7 @@
 //! `null_broker.rs` the null broker, `peers.rs` the peers run, `isolation.rs` how much a
 //! hostile client delays another.
 
+mod fork;
 mod isolation;
 mod null_broker;
 mod peers;
@@ -204,6 +205,7 @@ struct Figures {
     latency_records: BTreeMap<Kind, usize>,
     rss: Option<Rss>,
     isolation: Vec<isolation::Isolation>,
+    fork: Option<fork::Fork>,
 }
 
 impl Figures {
@@ -309,6 +311,7 @@ fn run(args: &Args) -> Result<(), String> {
         }
     }
     f.rss = Some(measure_rss(args.records)?);
+    f.fork = Some(fork::measure(args.records / 10, args.starts)?);
     measure_quota(args, &mut f)?;
     f.isolation = isolation::measure(if args.quick { 50 } else { 500 })?;
     let table = report(args, &f);
@@ -668,6 +671,25 @@ fn report(args: &Args, f: &Figures) -> String {
         "≤ 1 ms",
         met(f.median("start", Sim) <= 1.0),
     ]);
+    if let Some(fork) = &f.fork {
+        row([
+            &format!(
+                "3-broker cluster start: fresh → from a snapshot of {} × {} B records (a value) → \
+                 from its {:.1} MB JSON document",
+                fork.records,
+                workload::VALUE_LEN,
+                fork.bytes as f64 / 1e6,
+            ),
+            &format!(
+                "{:.2} → {:.2} → {:.1} ms (snapshot taken in {:.2} ms)",
+                fork.fresh_ms, fork.fork_ms, fork.load_fork_ms, fork.snapshot_ms
+            ),
+            "",
+            "",
+            "",
+            "",
+        ]);
+    }
     if let Some(rss) = &f.rss {
         let values = (args.records * workload::VALUE_LEN) as f64;
         let ratio = rss.holding as f64 / values;
