@@ -63,13 +63,6 @@ impl BrokerSim {
         (content_type, body)
     }
 
-    /// `GET path`, which must answer 200.
-    fn get_ok(&self, path: &str) -> Value {
-        let (status, body) = self.get(path);
-        assert_eq!(status, 200, "GET {path}: {body}");
-        body
-    }
-
     /// The address of broker `id`, from `GET /v1/cluster`.
     fn broker_addr(&self, id: i64) -> String {
         let cluster = self.get_ok("/v1/cluster");

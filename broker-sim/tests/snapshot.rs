@@ -381,16 +381,6 @@ impl BrokerSim {
             .expect("body reads");
         (response.status().as_u16(), content_type, text)
     }
-
-    fn get(&self, path: &str) -> Value {
-        let mut response = self
-            .http
-            .get(format!("{}{path}", self.control))
-            .call()
-            .expect("the control API answers");
-        assert_eq!(response.status().as_u16(), 200, "GET {path}");
-        serde_json::from_str(&response.body_mut().read_to_string().unwrap()).unwrap()
-    }
 }
 
 const SEED_RECORDS: &str = r#"{"records": [
@@ -452,7 +442,7 @@ fn the_binary_started_with_a_snapshot_file_serves_its_records() {
         assert_eq!(answer["bytes"], std::fs::metadata(&file).unwrap().len());
     }
     let sim = BrokerSim::start(&["--snapshot", path]);
-    let read = sim.get("/v1/topics/t/records?partition=0");
+    let read = sim.get_ok("/v1/topics/t/records?partition=0");
     let values: Vec<&str> = read["records"]
         .as_array()
         .unwrap()

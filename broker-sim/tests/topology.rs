@@ -15,7 +15,6 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
 use broker_sim::{Cluster, ClusterConfig, GroupState};
-use serde_json::Value;
 
 use support::*;
 
@@ -192,19 +191,6 @@ fn offsets_cannot_be_altered_for_a_partition_that_does_not_exist() {
         .unwrap_err();
     assert_eq!(e.code, broker_sim::ResponseError::UnknownTopicOrPartition);
     assert!(cluster.group("g").is_none(), "nothing changed");
-}
-
-impl BrokerSim {
-    fn get_ok(&self, path: &str) -> Value {
-        let mut response = self
-            .http
-            .get(format!("{}{path}", self.control))
-            .call()
-            .expect("the control API answers");
-        assert_eq!(response.status().as_u16(), 200, "GET {path}");
-        let body = response.body_mut().read_to_string().expect("body reads");
-        serde_json::from_str(&body).expect("JSON body")
-    }
 }
 
 #[test]

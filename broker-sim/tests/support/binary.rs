@@ -69,6 +69,20 @@ impl Binary {
     }
 }
 
+impl Binary {
+    /// `GET path` on the control API, which must answer 200 with JSON.
+    pub fn get_ok(&self, path: &str) -> serde_json::Value {
+        let mut response = self
+            .http
+            .get(format!("{}{path}", self.control))
+            .call()
+            .expect("the control API answers");
+        assert_eq!(response.status().as_u16(), 200, "GET {path}");
+        let body = response.body_mut().read_to_string().expect("body reads");
+        serde_json::from_str(&body).expect("JSON body")
+    }
+}
+
 impl Drop for Binary {
     fn drop(&mut self) {
         let _ = self.child.kill();
