@@ -17,6 +17,8 @@ profile=${BROKER_SIM_WHEEL_PROFILE:-dev}
 
 if ! cmp -s python/requirements-build.txt "$venv/requirements.txt"; then
   echo "installing python/requirements-build.txt into $venv" >&2
+  . python/ensure-venv.sh
+  ensure_venv || { echo "python/build.sh: cannot install python3-venv" >&2; exit 1; }
   rm -rf "$venv"
   python3 -m venv "$venv"
   "$venv/bin/pip" install -q --disable-pip-version-check -r python/requirements-build.txt

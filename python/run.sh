@@ -12,6 +12,8 @@ fail() { echo "python-package: $1"; echo "python-package: 0 passed, 1 failed"; e
 
 wheel=$(python/build.sh | tail -n 1) || fail "cannot build the wheel"
 [ -f "$wheel" ] || fail "no wheel built"
+. python/ensure-venv.sh
+ensure_venv || fail "cannot install python3-venv"
 rm -rf "$venv"
 python3 -m venv "$venv" || fail "cannot create $venv"
 "$venv/bin/pip" install -q --disable-pip-version-check "$wheel" -r examples/python-service/requirements.txt \

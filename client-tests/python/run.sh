@@ -36,17 +36,9 @@ case "${PYTHON_CLIENTS:-latest}" in
 esac
 fail() { echo "python: $1"; echo "python: 0 passed, 1 failed"; exit 1; }
 
-venv_works() {
-  local probe
-  probe=$(mktemp -d) && python3 -m venv "$probe/venv" >/dev/null 2>&1
-  local ok=$?
-  rm -rf "$probe"
-  return $ok
-}
-if [ ! -x "$venv/bin/python" ] && ! venv_works; then
-  echo "installing python3-venv"
-  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv) >/dev/null 2>&1 \
-    || fail "cannot install python3-venv"
+. python/ensure-venv.sh
+if [ ! -x "$venv/bin/python" ]; then
+  ensure_venv || fail "cannot install python3-venv"
 fi
 
 if ! cmp -s "$requirements" "$venv/requirements.txt"; then
