@@ -43,6 +43,7 @@ pub mod faults;
 pub mod fuzzing;
 mod net;
 mod pipeline;
+pub mod registry;
 mod request_log;
 mod rng;
 mod runtime;

@@ -3,7 +3,7 @@
 //! every module directory the submodules form no cycle.
 //!
 //! The layers, bottom up (the README's Layout section explains each):
-//! error, clock, rng, security, tls ← config ← state ← faults, sasl, request_log ← shared ← api ← pipeline ← net ← runtime
+//! error, clock, rng, security, tls, registry ← config ← state ← faults, sasl, request_log ← shared ← api ← pipeline ← net ← runtime
 //! ← cluster (the embedding API) ← control (the HTTP API) ← fuzzing (the fuzz targets' way
 //! in, with the `fuzzing` feature). `lib.rs` and `main.rs` sit on
 //! top; the binary's own modules (`cli`) use no library module, only the control API's HTTP.
@@ -23,6 +23,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("config", 1),
     ("security", 0),
     ("tls", 0),
+    ("registry", 0),
     ("state", 2),
     ("faults", 3),
     ("sasl", 3),
@@ -46,7 +47,7 @@ const BINARY_MODULES: &[&str] = &["cli"];
 
 /// Public modules: the control API, the schedules and the checkers may use these besides the crate
 /// root's exports.
-const PUBLIC_MODULES: &[&str] = &["faults", "schedule", "checks", "control"];
+const PUBLIC_MODULES: &[&str] = &["faults", "schedule", "checks", "control", "registry"];
 
 type ModPath = Vec<String>;
 
