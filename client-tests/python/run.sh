@@ -2,7 +2,8 @@
 # Python clients against the broker-sim binary: kafka-python, aiokafka and confluent-kafka
 # (librdkafka) create topics, produce, share partitions in consumer groups, resume from
 # commits (also after the group's coordinator restarts) and use their admin clients (one
-# test file per client, run by pytest).
+# test file per client, run by pytest); confluent-kafka's schema registry client and
+# serializers use the embedded registry (test_schema_registry.py).
 #
 # PYTHON_CLIENTS picks the client versions: "latest" (default: requirements.txt, every
 # test file) or "legacy" (requirements-legacy.txt: the kafka-python 2.0.2 and aiokafka
@@ -27,7 +28,8 @@ case "${PYTHON_CLIENTS:-latest}" in
   latest)
     requirements=$suite/requirements.txt venv=$target/python-venv log=/tmp/broker-sim-python.log
     port=${PYTHON_PORT:-19200}
-    tests=("$suite/test_kafka_python.py" "$suite/test_aiokafka.py" "$suite/test_confluent_kafka.py") ;;
+    tests=("$suite/test_kafka_python.py" "$suite/test_aiokafka.py" "$suite/test_confluent_kafka.py"
+           "$suite/test_schema_registry.py") ;;
   legacy)
     requirements=$suite/requirements-legacy.txt venv=$target/python-venv-legacy
     log=/tmp/broker-sim-python-legacy.log port=${PYTHON_PORT:-19210}

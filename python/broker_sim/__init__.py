@@ -28,6 +28,7 @@ from ._types import (
     PartitionLag,
     Record,
     RequestLogEntry,
+    SchemaViolation,
     WaitTimeout,
 )
 
@@ -46,6 +47,7 @@ __all__ = [
     "PartitionLag",
     "Record",
     "RequestLogEntry",
+    "SchemaViolation",
     "Selector",
     "WaitTimeout",
     "binary_path",

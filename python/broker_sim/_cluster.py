@@ -44,6 +44,7 @@ from ._types import (
     PartitionLag,
     Record,
     RequestLogEntry,
+    SchemaViolation,
     WaitTimeout,
 )
 
@@ -265,8 +266,12 @@ class Cluster:
                 answer = json.loads(raw)
             except ValueError:
                 answer = {"error": raw.decode(errors="replace")}
+            # The schema registry's endpoints answer as Confluent's do: `error_code` and
+            # `message` (a number such as 40401 for code).
+            code = answer.get("code") or answer.get("error_code")
+            message = answer.get("error", answer.get("message", ""))
             error = WaitTimeout if e.code == 408 else KafkaError if answer.get("code") else BrokerSimError
-            raise error(e.code, answer.get("error", ""), answer.get("code"), answer.get("state")) from None
+            raise error(e.code, message, code, answer.get("state")) from None
         except urllib.error.URLError as e:
             raise BrokerSimError(0, f"no control API at {self.control_url}: {e.reason}") from None
         if "json" not in kind:
@@ -578,6 +583,50 @@ class Cluster:
     def metrics(self) -> str:
         """Prometheus's text format, as `GET /metrics` serves it."""
         return self.control("GET", "/metrics")
+
+    # The schema registry: Confluent's REST API on the control port, so a
+    # `SchemaRegistryClient({"url": cluster.schema_registry_url})` talks to it.
+
+    @property
+    def schema_registry_url(self) -> Optional[str]:
+        """The schema registry's URL (the control API's): the `url` for Confluent's
+        `SchemaRegistryClient` and serializers."""
+        return self.control_url
+
+    def register_schema(
+        self,
+        subject: str,
+        schema: str,
+        schema_type: str = "AVRO",
+        references: Optional[Iterable[Mapping[str, Any]]] = None,
+    ) -> int:
+        """Registers `schema` under `subject` (compatibility rules apply) and returns its
+        id; `references` are `{"name", "subject", "version"}` entries."""
+        body: dict = {"schema": schema, "schemaType": schema_type}
+        if references:
+            body["references"] = [dict(r) for r in references]
+        return self.control("POST", f"/subjects/{self._p(subject)}/versions", body)["id"]
+
+    def subjects(self) -> list[str]:
+        return self.control("GET", "/subjects")
+
+    def schema_versions(self, subject: str) -> list[int]:
+        return self.control("GET", f"/subjects/{self._p(subject)}/versions")
+
+    def schema_version(self, subject: str, version: Union[int, str] = "latest") -> dict:
+        """`{"subject", "version", "id", "schemaType", "schema", "references"}` as the
+        registry answers it."""
+        return self.control("GET", f"/subjects/{self._p(subject)}/versions/{version}")
+
+    def schema_by_id(self, schema_id: int) -> dict:
+        return self.control("GET", f"/schemas/ids/{schema_id}")
+
+    def schema_violations(self, topic: str) -> list[SchemaViolation]:
+        """Every record of `topic` whose value (and key, when `<topic>-key` has schemas) is
+        not a valid message of a schema registered under its TopicNameStrategy subject:
+        `assert cluster.schema_violations("orders") == []`."""
+        answer = self.control("GET", f"/v1/topics/{self._p(topic)}/schema-violations")
+        return [SchemaViolation.from_json(topic, v) for v in answer["violations"]]
 
     def transaction(self, transactional_id: str) -> Optional[dict]:
         try:

@@ -57,6 +57,10 @@ class Record:
     headers: list[tuple[str, Optional[bytes]]] = field(default_factory=list)
     # none, committed, aborted or open.
     transaction: str = "none"
+    # For a value (key) in the Confluent wire format: what the schema registry decoded,
+    # `{"schema_id", "subject", "schema_type", "value"}`, or `{"schema_id", "error"}`.
+    value_decoded: Optional[dict] = None
+    key_decoded: Optional[dict] = None
 
     @classmethod
     def from_json(cls, topic: str, j: dict) -> "Record":
@@ -69,6 +73,8 @@ class Record:
             value=_bytes(j.get("value"), j.get("value_encoding")),
             headers=[(h["key"], _bytes(h.get("value"), h.get("value_encoding"))) for h in j.get("headers", [])],
             transaction=j.get("transaction", "none"),
+            value_decoded=j.get("value_decoded"),
+            key_decoded=j.get("key_decoded"),
         )
 
     def key_str(self) -> Optional[str]:
@@ -236,3 +242,32 @@ class RequestLogEntry:
     def partitions(self) -> list[tuple[str, int]]:
         """The (topic, partition) pairs the request named."""
         return [(t["topic"], p) for t in self.topics for p in t.get("partitions", [])]
+
+
+@dataclass(frozen=True)
+class SchemaViolation:
+    """A record the schema audit rejects (`Cluster.schema_violations`): its value (or key,
+    `part`) is not in the Confluent wire format (`not_wire_format`), names an id the
+    registry does not know (`unknown_schema_id`), does not decode with that schema
+    (`does_not_decode`), or names a schema its TopicNameStrategy subject never had
+    (`not_in_subject`)."""
+
+    topic: str
+    partition: int
+    offset: int
+    part: str
+    schema_id: Optional[int]
+    reason: str
+    message: str
+
+    @classmethod
+    def from_json(cls, topic: str, j: dict) -> "SchemaViolation":
+        return cls(
+            topic=topic,
+            partition=j["partition"],
+            offset=j["offset"],
+            part=j["part"],
+            schema_id=j.get("schema_id"),
+            reason=j["reason"],
+            message=j.get("message", ""),
+        )

@@ -186,3 +186,24 @@ def test_a_failing_test_reports_the_clusters_requests_groups_and_log(pytester):
         "billing: Empty generation 0, lag 0",
         "*broker-sim log*",
     ])
+
+
+def test_the_schema_registry_decodes_and_audits_a_topic(kafka_cluster):
+    schema = '{"type": "object", "properties": {"id": {"type": "string"}}, "required": ["id"]}'
+    schema_id = kafka_cluster.register_schema("orders-value", schema, schema_type="JSON")
+    assert kafka_cluster.register_schema("orders-value", schema, schema_type="JSON") == schema_id
+    assert kafka_cluster.subjects() == ["orders-value"]
+    assert kafka_cluster.schema_version("orders-value")["id"] == schema_id
+    kafka_cluster.create_topic("orders")
+    framed = b"\x00" + schema_id.to_bytes(4, "big")
+    kafka_cluster.produce("orders", framed + b'{"id": "o-1"}')
+    kafka_cluster.produce("orders", framed + b'{"total": 3}')
+    good, bad = kafka_cluster.records("orders")
+    assert good.value_decoded == {"schema_id": schema_id, "subject": "orders-value",
+                                  "schema_type": "JSON", "value": {"id": "o-1"}}
+    assert "error" in bad.value_decoded
+    [violation] = kafka_cluster.schema_violations("orders")
+    assert (violation.offset, violation.reason, violation.schema_id) == (1, "does_not_decode", schema_id)
+    with pytest.raises(BrokerSimError) as refused:
+        kafka_cluster.schema_version("absent")
+    assert (refused.value.status, refused.value.code) == (404, 40401)
