@@ -161,12 +161,18 @@ impl Api {
         if (200..300).contains(&status) {
             return Ok(body);
         }
+        // The schema registry's endpoints answer as Confluent's do: `message`, and a
+        // numeric `error_code` (40401...).
+        let message = body["error"].as_str().or(body["message"].as_str());
+        let code = match (&body["code"], &body["error_code"]) {
+            (Value::String(code), _) => Some(code.clone()),
+            (_, Value::Number(code)) => Some(code.to_string()),
+            _ => None,
+        };
         Err(Error::Api {
             status,
-            message: body["error"]
-                .as_str()
-                .map_or_else(|| body.to_string(), str::to_string),
-            code: body["code"].as_str().map(str::to_string),
+            message: message.map_or_else(|| body.to_string(), str::to_string),
+            code,
         })
     }
 

@@ -9,7 +9,7 @@
 //! error answer is printed with its Kafka code on stderr and exits 1.
 //!
 //! One file per command group — `topics`, `records` (records, tail, produce), `groups`,
-//! `brokers`, `faults`, `clock`, `requests`, `snapshot` — over `http` (the blocking client and its errors) and
+//! `brokers`, `faults`, `clock`, `requests`, `schemas`, `snapshot` — over `http` (the blocking client and its errors) and
 //! `output` (tables, record decoding, stdout). A new command is a variant of [`Command`],
 //! a file with its arguments and a `run`, and a line in [`run`].
 
@@ -21,6 +21,7 @@ mod http;
 mod output;
 mod records;
 mod requests;
+mod schemas;
 mod snapshot;
 mod topics;
 
@@ -54,6 +55,9 @@ pub enum Command {
     Clock(clock::Args),
     /// Show the request log (what clients sent and were answered), or clear it.
     Requests(requests::Args),
+    /// List the schema registry's subjects, show or register a schema, or check a topic's
+    /// records against their schemas (exits 1 on any violation).
+    Schemas(schemas::Args),
     /// Save the cluster's topics, records, group offsets and configs to a file, to start
     /// copies from with `broker-sim --snapshot FILE`.
     Snapshot(snapshot::Args),
@@ -112,6 +116,7 @@ pub fn run(command: Command, app: clap::Command) -> ExitCode {
         Command::Faults(args) => faults::run(args),
         Command::Clock(args) => clock::run(args),
         Command::Requests(args) => requests::run(args),
+        Command::Schemas(args) => schemas::run(args),
         Command::Snapshot(args) => snapshot::run(args),
         Command::Completions { shell } => completions(shell, app),
     };

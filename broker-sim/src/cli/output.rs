@@ -87,6 +87,9 @@ pub enum Decode {
     Json,
     /// Lower-case hexadecimal bytes.
     Hex,
+    /// A value or key in the Confluent wire format as the schema registry decodes it
+    /// (`#ID {json}`, or `#ID <error>`); anything else shown as json.
+    Schema,
 }
 
 /// The bytes of a key, value or header value from the API's text and encoding
@@ -106,7 +109,7 @@ pub fn decoded(bytes: Option<&[u8]>, decode: Decode) -> String {
     };
     match decode {
         Decode::Hex => bytes.iter().map(|b| format!("{b:02x}")).collect(),
-        Decode::Json => match serde_json::from_slice::<Value>(bytes) {
+        Decode::Json | Decode::Schema => match serde_json::from_slice::<Value>(bytes) {
             Ok(json) => json.to_string(),
             Err(_) => decoded(Some(bytes), Decode::Utf8),
         },
@@ -125,6 +128,16 @@ pub fn decoded(bytes: Option<&[u8]>, decode: Decode) -> String {
                 .collect(),
             Err(_) => bytes.escape_ascii().to_string(),
         },
+    }
+}
+
+/// A key or value as `--decode schema` shows it: what the registry decoded (the records
+/// answer's `value_decoded`/`key_decoded`), else the bytes as json.
+pub fn schema_decoded(decoded_field: &Value, bytes: Option<&[u8]>) -> String {
+    match (&decoded_field["schema_id"], &decoded_field["error"]) {
+        (Value::Null, _) => decoded(bytes, Decode::Json),
+        (id, Value::String(error)) => format!("#{id} <{error}>"),
+        (id, _) => format!("#{id} {}", decoded_field["value"]),
     }
 }
 

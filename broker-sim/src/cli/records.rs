@@ -14,7 +14,9 @@ use serde_json::{Value, json};
 
 use super::Connection;
 use super::http::{Api, Error, segment};
-use super::output::{Decode, bytes, cell, decoded, emit, emit_json, key_value, table, time};
+use super::output::{
+    Decode, bytes, cell, decoded, emit, emit_json, key_value, schema_decoded, table, time,
+};
 use super::topics::describe;
 
 /// Records asked for per request.
@@ -144,12 +146,23 @@ fn row(record: &Value, decode: Decode) -> Vec<String> {
             )
         })
         .collect();
+    let part = |name: &str| {
+        let (text, encoding) = (&record[name], &record[format!("{name}_encoding")]);
+        if decode == Decode::Schema {
+            schema_decoded(
+                &record[format!("{name}_decoded")],
+                bytes(text, encoding).as_deref(),
+            )
+        } else {
+            shown(text, encoding)
+        }
+    };
     vec![
         cell(&record["partition"]),
         cell(&record["offset"]),
         time(&record["timestamp"]),
-        shown(&record["key"], &record["key_encoding"]),
-        shown(&record["value"], &record["value_encoding"]),
+        part("key"),
+        part("value"),
         headers.join(","),
     ]
 }
