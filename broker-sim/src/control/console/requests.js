@@ -18,7 +18,8 @@ export default {
       h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'paused' }), 'Pause'),
       h('datalist', { id: 'request-apis' },
         ['Produce', 'Fetch', 'Metadata', 'OffsetCommit', 'JoinGroup', 'Heartbeat'].map((a) => h('option', { value: a }))));
-    const info = h('p', { class: 'muted', role: 'status' });
+    // Not a live region: it changes every second and would drown a screen reader.
+    const info = h('p', { class: 'muted' });
     const list = h('div');
     root.append(h('h1', {}, 'Requests'), h('section', { class: 'card' }, filters, info),
       h('section', { class: 'card' }, list));
