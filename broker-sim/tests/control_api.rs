@@ -1170,3 +1170,85 @@ fn acls_posted_as_json_are_listed_enforced_and_deleted_by_filter() {
     let (error, _) = sim.produce("t", 0, &record);
     assert_no_error(error, "produce once the ACL is gone");
 }
+
+#[test]
+fn a_deleted_topic_is_gone_and_a_second_delete_is_a_404() {
+    let sim = BrokerSim::standard();
+    let (status, _) = sim.post("/v1/topics/t/records", r#"{"records": [{"value": "v"}]}"#);
+    assert_eq!(status, 200);
+    let (status, body) = sim.delete("/v1/topics/t");
+    assert_eq!((status, body), (204, Value::Null));
+    assert_eq!(sim.get_ok("/v1/topics"), json!({ "topics": [] }));
+    assert_error_answer(sim.get("/v1/topics/t"), 404, "unknown topic");
+    assert_error_answer(sim.delete("/v1/topics/t"), 404, "unknown topic");
+    // The name is free again: a new topic of it starts empty.
+    let (status, _) = sim.post("/v1/topics", r#"{"name": "t", "partitions": 1}"#);
+    assert_eq!(status, 201);
+    assert_eq!(sim.get_ok("/v1/topics/t/records")["records"], json!([]));
+}
+
+/// `GET path` without a token: (status, content type, Content-Security-Policy, body).
+fn get_page(sim: &BrokerSim, path: &str) -> (u16, String, String, String) {
+    let mut response = sim
+        .http
+        .get(format!("{}{path}", sim.control))
+        .call()
+        .expect("the control API answers");
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string()
+    };
+    let (content_type, policy) = (header("content-type"), header("content-security-policy"));
+    let status = response.status().as_u16();
+    let body = response.body_mut().read_to_string().expect("body reads");
+    (status, content_type, policy, body)
+}
+
+#[test]
+fn the_console_page_and_its_scripts_are_served_with_a_same_origin_policy() {
+    let sim = BrokerSim::standard();
+    let (status, content_type, policy, page) = get_page(&sim, "/");
+    assert_eq!(status, 200);
+    assert!(content_type.starts_with("text/html"), "{content_type}");
+    assert!(policy.contains("default-src 'self'"), "{policy}");
+    assert!(page.contains(r#"src="/console/app.js""#), "{page}");
+    for (file, kind) in [
+        ("app.js", "text/javascript"),
+        ("messages.js", "text/javascript"),
+        ("style.css", "text/css"),
+        ("icon.svg", "image/svg+xml"),
+    ] {
+        let (status, content_type, _, body) = get_page(&sim, &format!("/console/{file}"));
+        assert_eq!(status, 200, "{file}");
+        assert!(content_type.starts_with(kind), "{file}: {content_type}");
+        assert!(!body.is_empty(), "{file}");
+    }
+    let (status, _, _, body) = get_page(&sim, "/console/nope.js");
+    assert_eq!(status, 404);
+    assert!(body.contains("nope.js"), "{body}");
+}
+
+#[test]
+fn with_a_token_the_console_loads_but_its_data_needs_the_token() {
+    let sim = BrokerSim::start(&["--control-token", "s3cret"]);
+    assert_eq!(get_page(&sim, "/").0, 200);
+    assert_eq!(get_page(&sim, "/console/app.js").0, 200);
+    assert_error_answer(sim.get("/v1/cluster"), 401, "Bearer");
+    // Only reading the page is free: a POST to its path still needs the token.
+    let post = sim
+        .http
+        .post(format!("{}/", sim.control))
+        .header("content-type", "application/json")
+        .send("{}");
+    assert_error_answer(answer(post), 401, "Bearer");
+    let with_token = sim
+        .http
+        .get(format!("{}/v1/cluster", sim.control))
+        .header("authorization", "Bearer s3cret")
+        .call();
+    assert_eq!(answer(with_token).0, 200);
+}

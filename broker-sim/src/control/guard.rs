@@ -7,7 +7,9 @@
 //! - its `Host` must be an IP address or `localhost` (a rebinding page's requests carry
 //!   its own DNS name): 403;
 //! - with a token configured (`--control-token`, `BROKER_SIM_CONTROL_TOKEN`), it must
-//!   carry `Authorization: Bearer <token>`: 401;
+//!   carry `Authorization: Bearer <token>`: 401 — except a GET or HEAD of the web
+//!   console's page and files (`/`, `/console/*`), which hold no data and must load
+//!   before the page can send the token;
 //! - a request that changes something (any method but GET and HEAD) with an `Origin` must
 //!   come from the API's own origin: 403;
 //! - a POST, PUT or PATCH must say `Content-Type: application/json` (a browser cannot
@@ -66,7 +68,10 @@ pub(super) async fn guard(options: Arc<ControlOptions>, request: Request, next: 
             );
         }
     }
-    if let Some(token) = &options.token {
+    let method = request.method().clone();
+    let console = matches!(method, Method::GET | Method::HEAD)
+        && super::console::is_console_path(request.uri().path());
+    if let Some(token) = options.token.as_ref().filter(|_| !console) {
         let given = text(header::AUTHORIZATION);
         let expected = format!("Bearer {token}");
         if given.as_deref() != Some(expected.as_str()) {
@@ -76,7 +81,6 @@ pub(super) async fn guard(options: Arc<ControlOptions>, request: Request, next: 
             );
         }
     }
-    let method = request.method().clone();
     if method != Method::GET && method != Method::HEAD {
         if let Some(origin) = text(header::ORIGIN) {
             let authority = origin.split_once("://").map_or("", |(_, a)| a);

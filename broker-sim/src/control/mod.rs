@@ -16,7 +16,8 @@
 //! run on the blocking pool and never stall the server's executor, even a current-thread
 //! one.
 //!
-//! Every answer is JSON, except `/metrics` (Prometheus's text format). Errors are `{"error": "..."}` with a message that names the
+//! Every answer is JSON, except `/metrics` (Prometheus's text format) and the console's
+//! page and files. Errors are `{"error": "..."}` with a message that names the
 //! problem — 404 for an unknown topic, partition, broker, group, member, fault or path, 400
 //! for malformed JSON or a bad parameter — and a refusal by the cluster also carries Kafka's
 //! name of the code it returned (`"code": "NOT_LEADER_OR_FOLLOWER"`), with 409 unless the
@@ -27,12 +28,14 @@
 //! records, leadership), `faults`, `groups`, `transactions` (and producers),
 //! `schedules`, `checks` (and the history), `clock`, `metrics`, `telemetry`, `users`
 //! (SASL users and listeners), `acls`, `requests` (the request log: what clients sent),
-//! `snapshot` (the cluster's data as a snapshot document).
+//! `snapshot` (the cluster's data as a snapshot document), `console` (the web console at
+//! `/`, which drives the rest from a browser).
 
 mod acls;
 mod brokers;
 mod checks;
 mod clock;
+mod console;
 mod faults;
 mod groups;
 mod guard;
@@ -88,7 +91,10 @@ pub(crate) fn router(cluster: Arc<Cluster>, options: ControlOptions) -> Router {
         .route("/v1/cluster", get(brokers::cluster))
         .route("/v1/brokers/{id}/{action}", post(brokers::act))
         .route("/v1/topics", get(topics::list).post(topics::create))
-        .route("/v1/topics/{topic}", get(topics::describe))
+        .route(
+            "/v1/topics/{topic}",
+            get(topics::describe).delete(topics::delete),
+        )
         .route("/v1/topics/{topic}/configs", post(topics::alter_configs))
         .route("/v1/topics/{topic}/compact", post(topics::compact))
         .route(
@@ -157,6 +163,8 @@ pub(crate) fn router(cluster: Arc<Cluster>, options: ControlOptions) -> Router {
         .route("/v1/clock", get(clock::now))
         .route("/v1/clock/advance", post(clock::advance))
         .route("/metrics", get(metrics::scrape))
+        .route("/", get(console::index))
+        .route("/console/{file}", get(console::asset))
         .fallback(unknown_path)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::Extension(Arc::new(schedules::Schedules::default())))

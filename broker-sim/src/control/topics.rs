@@ -2,7 +2,7 @@
 //! (partitions, leaders, offsets, traffic counters),
 //! `GET /v1/topics/{topic}/records` and seeding through `POST` to it, and leadership:
 //! `POST /v1/topics/{topic}/partitions/{p}/leader`, `POST /v1/elect-preferred-leaders`;
-//! compaction on demand: `POST /v1/topics/{topic}/compact`.
+//! compaction on demand: `POST /v1/topics/{topic}/compact`; `DELETE /v1/topics/{topic}`.
 //!
 //! Records are decoded as [`Cluster::partition_records`] gives them. Keys, values and
 //! header values are bytes on the wire; JSON has no bytes, so each is sent as a string
@@ -418,4 +418,17 @@ fn bytes_json(bytes: Option<&[u8]>) -> (Value, Value) {
             Err(_) => (json!(BASE64.encode(b)), json!("base64")),
         },
     }
+}
+
+/// `DELETE /v1/topics/{topic}`: deletes the topic as DeleteTopics does
+/// (`Cluster::delete_topic`): its records, offsets and id are gone, and a later topic of
+/// the same name is a new one. 204, or 404 for an unknown topic.
+pub(super) async fn delete(
+    State(cluster): State<Arc<Cluster>>,
+    Params(topic): Params<String>,
+) -> ApiResult {
+    use axum::response::IntoResponse;
+    partitions(&cluster, &topic)?;
+    cluster.delete_topic(&topic)?;
+    Ok(axum::http::StatusCode::NO_CONTENT.into_response())
 }
