@@ -27,7 +27,10 @@
 //! records, leadership), `faults`, `groups`, `transactions` (and producers),
 //! `schedules`, `checks` (and the history), `clock`, `metrics`, `telemetry`, `users`
 //! (SASL users and listeners), `acls`, `requests` (the request log: what clients sent),
-//! `snapshot` (the cluster's data as a snapshot document).
+//! `snapshot` (the cluster's data as a snapshot document), `registry` and
+//! `registry_config` (the embedded schema registry, as Confluent's Schema Registry REST
+//! API at `/schemas`, `/subjects`, `/compatibility`, `/config`, `/mode`, `/contexts`: its
+//! answers and errors are Confluent's, not this API's).
 
 mod acls;
 mod brokers;
@@ -37,6 +40,8 @@ mod faults;
 mod groups;
 mod guard;
 mod metrics;
+mod registry;
+mod registry_config;
 mod requests;
 mod schedules;
 mod snapshot;
@@ -157,6 +162,11 @@ pub(crate) fn router(cluster: Arc<Cluster>, options: ControlOptions) -> Router {
         .route("/v1/clock", get(clock::now))
         .route("/v1/clock/advance", post(clock::advance))
         .route("/metrics", get(metrics::scrape))
+        .route(
+            "/v1/topics/{topic}/schema-violations",
+            get(topics::schema_violations),
+        )
+        .merge(registry::routes())
         .fallback(unknown_path)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::Extension(Arc::new(schedules::Schedules::default())))
