@@ -281,8 +281,7 @@ fn schemas_in_the_file_are_registered_in_order_from_text_and_files() {
     let address = r#"{"type":"record","name":"Address","namespace":"t","fields":[{"name":"city","type":"string"}]}"#;
     let file = TempFile::new(
         "schemas",
-        &format!(
-            r#"
+        r#"
 brokers = 1
 
 [[schemas]]
@@ -292,10 +291,9 @@ file = "address.avsc"
 [[schemas]]
 subject = "person-value"
 type = "AVRO"
-schema = '''{{"type":"record","name":"Person","namespace":"t","fields":[{{"name":"home","type":"t.Address"}}]}}'''
-references = [{{ name = "t.Address", subject = "address", version = 1 }}]
-"#
-        ),
+schema = '''{"type":"record","name":"Person","namespace":"t","fields":[{"name":"home","type":"t.Address"}]}'''
+references = [{ name = "t.Address", subject = "address", version = 1 }]
+"#,
     );
     std::fs::write(file.0.parent().unwrap().join("address.avsc"), address).unwrap();
     let cluster = Cluster::from_config(&file.0).expect("the file starts");

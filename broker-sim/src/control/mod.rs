@@ -167,6 +167,7 @@ pub(crate) fn router(cluster: Arc<Cluster>, options: ControlOptions) -> Router {
             get(topics::schema_violations),
         )
         .merge(registry::routes())
+        .merge(registry_config::routes())
         .fallback(unknown_path)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::Extension(Arc::new(schedules::Schedules::default())))

@@ -2,7 +2,7 @@
 //! ([`crate::SchemaRegistry`]) at the paths Confluent's clients call (no `/v1` prefix:
 //! a client is given the control API's URL as its `schema.registry.url`):
 //! `/schemas/...` and `/subjects/...` here, `/compatibility/...`, `/config`, `/mode` and
-//! `/contexts` in `registry_config`.
+//! `/contexts` in `registry_config` (which uses this file's answers and errors).
 //!
 //! Answers are `application/vnd.schemaregistry.v1+json`; refusals are Confluent's
 //! `{"error_code": 40401, "message": "..."}` with the HTTP status the code names, so a
@@ -25,7 +25,6 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::Params;
-use super::registry_config as config;
 use crate::Cluster;
 use crate::registry::{
     NewSchema, RegisteredSchema, RegistryError, SchemaReference, SchemaRegistry, SchemaType,
@@ -57,7 +56,6 @@ pub(super) fn routes() -> Router<Arc<Cluster>> {
             "/subjects/{subject}/versions/{version}/referencedby",
             get(referenced_by),
         )
-        .merge(config::routes())
 }
 
 /// A registry answer: Confluent's JSON, or its error.

@@ -7,7 +7,8 @@
 use std::sync::Arc;
 
 use super::model::{DecodedValue, ViolationReason};
-use super::schema::{ParsedSchema, SchemaType};
+use super::parsed::ParsedSchema;
+use super::schema::SchemaType;
 use super::store::SchemaRegistry;
 use super::wire;
 

@@ -10,7 +10,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::error::RegistryError;
-use super::schema::ParsedSchema;
+use super::parsed::ParsedSchema;
 
 /// A compatibility level, named as Confluent names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]

@@ -8,8 +8,8 @@
 //! speak is `control::registry`, the embedding API's calls are `cluster::registry`.
 //! It sits below every other layer: it knows nothing of topics or brokers.
 //!
-//! - `schema`: one parsed schema of any type, and what every type must do (parse with its
-//!   references, a canonical form for lookups, compatibility, decoding a payload);
+//! - `schema`: what every type must do (parse with its references, a canonical form for
+//!   lookups, compatibility, decoding a payload); `parsed`: a parsed schema of any type;
 //! - `avro`, `json_schema`, `protobuf`: those for each type;
 //! - `wire`: the Confluent wire format (magic byte, schema id, payload);
 //! - `store`: the state, registration, lookups; `subjects`: deletes, references,
@@ -23,6 +23,7 @@ mod compatibility;
 mod error;
 mod json_schema;
 mod model;
+mod parsed;
 mod protobuf;
 mod schema;
 mod store;
@@ -38,3 +39,6 @@ pub use model::{
 };
 pub use schema::SchemaType;
 pub use store::SchemaRegistry;
+
+#[cfg(test)]
+mod tests;

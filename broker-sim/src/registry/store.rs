@@ -17,7 +17,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use super::compatibility::{Compatibility, Mode};
 use super::error::RegistryError;
 use super::model::{NewSchema, RegisteredSchema, SchemaById, SchemaReference};
-use super::schema::{ParsedSchema, Reference, SchemaType};
+use super::parsed::ParsedSchema;
+use super::schema::{Reference, SchemaType};
 
 /// The embedded schema registry. Every call takes its one lock briefly; it is shared by
 /// the REST API, the embedding API and the record decoding.
@@ -321,19 +322,14 @@ impl SchemaRegistry {
             }
             (None, None) => store.next_id.max(1),
         };
-        if !store.schemas.contains_key(&id) {
-            store.schemas.insert(
-                id,
-                Stored {
-                    id,
-                    kind: new.schema_type,
-                    text: new.schema,
-                    canonical: candidate.canonical,
-                    references: new.references,
-                    parsed: candidate.parsed,
-                },
-            );
-        }
+        store.schemas.entry(id).or_insert_with(|| Stored {
+            id,
+            kind: new.schema_type,
+            text: new.schema,
+            canonical: candidate.canonical,
+            references: new.references,
+            parsed: candidate.parsed,
+        });
         store.next_id = store.next_id.max(id + 1);
         let versions = store.subjects.entry(subject.to_string()).or_default();
         versions.push(Version {
