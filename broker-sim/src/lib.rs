@@ -71,6 +71,10 @@ pub use error::KafkaError;
 pub use faults::{Fault, FaultAction, FaultId, FaultStatus, Selector};
 pub use kafka_protocol::ResponseError;
 pub use kafka_protocol::messages::ApiKey;
+pub use registry::{
+    Compatibility, DecodedValue, Mode, NewSchema, RegisteredSchema, RegistryError, SchemaById,
+    SchemaReference, SchemaRegistry, SchemaType, SchemaViolation, ViolationReason,
+};
 pub use request_log::{
     DEFAULT_REQUEST_LOG_SIZE, RequestFilter, RequestLogEntry, RequestLogStatus, RequestTopic,
 };

@@ -18,6 +18,7 @@ use tokio::sync::Notify;
 
 use crate::clock::Clock;
 use crate::faults::rules::FaultRules;
+use crate::registry::SchemaRegistry;
 use crate::request_log::RequestLog;
 use crate::state::State;
 
@@ -38,6 +39,9 @@ pub(crate) struct Shared {
     pub faults: FaultRules,
     /// The requests answered lately (`crate::request_log`).
     pub requests: RequestLog,
+    /// The embedded schema registry (`crate::registry`): beside the state, not in it,
+    /// since brokers never read it.
+    pub registry: SchemaRegistry,
     /// Bumped after every answered request and every timer pass, for the embedding API's
     /// waits (`Cluster::wait_for_group`…), which block a caller's thread, not a task.
     changes: Changes,
@@ -63,6 +67,7 @@ impl Shared {
             faults: FaultRules::new(seed),
             changes: Changes::default(),
             requests: RequestLog::default(),
+            registry: SchemaRegistry::new(),
         }
     }
 

@@ -673,3 +673,59 @@ fn the_request_log_is_listed_filtered_and_cleared() {
         serde_json::json!([])
     );
 }
+
+#[test]
+fn schemas_are_registered_listed_shown_and_checked() {
+    let sim = shared();
+    let file = std::env::temp_dir().join(format!("cli-schema-{}.json", std::process::id()));
+    std::fs::write(
+        &file,
+        r#"{"type": "object", "properties": {"id": {"type": "string"}}, "required": ["id"]}"#,
+    )
+    .unwrap();
+    let path = file.to_str().unwrap();
+    let out = sim.ok(&["schemas", "register", "cli-events-value", path, "--type", "json"]);
+    std::fs::remove_file(&file).unwrap();
+    let id: i32 = out
+        .trim()
+        .strip_prefix("cli-events-value: id ")
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{out}"));
+
+    let list = rows(&sim.ok(&["schemas", "list"]));
+    assert!(
+        list.contains(&vec![
+            "cli-events-value".into(),
+            "1".into(),
+            id.to_string(),
+            "JSON".into()
+        ]),
+        "{list:?}"
+    );
+    let shown = sim.ok(&["schemas", "show", "cli-events-value"]);
+    assert!(shown.starts_with(&format!("cli-events-value version 1, id {id}, JSON\n")));
+    assert!(shown.contains("\"required\""), "{shown}");
+    let missing = sim.cli(&["schemas", "show", "cli-absent"]).failed(&[]);
+    assert!(missing.contains("40401"), "{missing}");
+
+    // One valid record, one that breaks the schema: `check` lists the second and exits 1.
+    sim.ok(&["topics", "create", "cli-events", "--partitions", "1"]);
+    let framed = |json: &str| {
+        let mut bytes = vec![0u8];
+        bytes.extend(id.to_be_bytes());
+        bytes.extend(json.as_bytes());
+        base64::Engine::encode(&base64::engine::general_purpose::STANDARD, bytes)
+    };
+    let body = serde_json::json!({ "records": [
+        { "value": framed(r#"{"id": "e-1"}"#), "value_encoding": "base64" },
+        { "value": framed(r#"{"total": 1}"#), "value_encoding": "base64" },
+    ]});
+    post(sim, "/v1/topics/cli-events/records", &body.to_string());
+    let decoded = sim.ok(&["records", "cli-events", "--decode", "schema"]);
+    assert!(decoded.contains(&format!("#{id} {{\"id\":\"e-1\"}}")), "{decoded}");
+    let check = sim.cli(&["schemas", "check", "cli-events"]);
+    assert_eq!(check.code, Some(1), "{check:?}");
+    let table = rows(&check.stdout);
+    assert_eq!(table[1][..5], ["0", "1", "value", &id.to_string(), "does_not_decode"]);
+    assert!(check.stderr.contains("1 of 2 records of cli-events"), "{check:?}");
+}

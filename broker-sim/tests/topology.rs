@@ -275,3 +275,48 @@ fn the_binary_refuses_a_malformed_file_before_printing_anything() {
     let stderr = String::from_utf8_lossy(&missing.stderr);
     assert!(stderr.contains("/nonexistent/cluster.toml"), "{stderr}");
 }
+
+#[test]
+fn schemas_in_the_file_are_registered_in_order_from_text_and_files() {
+    let address = r#"{"type":"record","name":"Address","namespace":"t","fields":[{"name":"city","type":"string"}]}"#;
+    let file = TempFile::new(
+        "schemas",
+        r#"
+brokers = 1
+
+[[schemas]]
+subject = "address"
+file = "address.avsc"
+
+[[schemas]]
+subject = "person-value"
+type = "AVRO"
+schema = '''{"type":"record","name":"Person","namespace":"t","fields":[{"name":"home","type":"t.Address"}]}'''
+references = [{ name = "t.Address", subject = "address", version = 1 }]
+"#,
+    );
+    std::fs::write(file.0.parent().unwrap().join("address.avsc"), address).unwrap();
+    let cluster = Cluster::from_config(&file.0).expect("the file starts");
+    let registry = cluster.schema_registry();
+    assert_eq!(registry.subjects(), ["address", "person-value"]);
+    assert_eq!(registry.latest("address").unwrap().schema, address);
+    let person = registry.latest("person-value").unwrap();
+    assert_eq!((person.id, person.references.len()), (2, 1));
+}
+
+#[test]
+fn a_schema_that_does_not_register_is_an_error_naming_its_line() {
+    let text = r#"
+brokers = 1
+
+[[schemas]]
+subject = "s"
+schema = '{"type": "record", "name": "R"}'
+"#;
+    let e = ClusterConfig::from_toml(text).unwrap_err();
+    assert_eq!(e.line(), Some(4), "{e}");
+    assert!(e.to_string().contains("subject \"s\""), "{e}");
+    let missing = "[[schemas]]\nsubject = \"s\"\nfile = \"/nonexistent/x.avsc\"\n";
+    let e = ClusterConfig::from_toml(missing).unwrap_err();
+    assert_eq!(e.line(), Some(3), "{e}");
+}

@@ -118,11 +118,10 @@ def test_avro_values_round_trip_through_the_registry(bootstrap, unique, registry
     assert cluster().schema_violations(topic) == []
 
 
-def order_message_class(unique_package):
+def order_message_class():
     """A protobuf message class built at run time from a descriptor (as protoc's output
-    would define it), so the suite needs no protoc."""
-    file = descriptor_pb2.FileDescriptorProto(name=f"{unique_package}/order.proto", package=unique_package,
-                                              syntax="proto3")
+    would define it), so the suite needs no protoc; in a pool of its own."""
+    file = descriptor_pb2.FileDescriptorProto(name="shop/order.proto", package="shop", syntax="proto3")
     order = file.message_type.add(name="Order")
     order.field.add(name="id", number=1, type=descriptor_pb2.FieldDescriptorProto.TYPE_STRING,
                     label=descriptor_pb2.FieldDescriptorProto.LABEL_OPTIONAL)
@@ -132,13 +131,13 @@ def order_message_class(unique_package):
                     label=descriptor_pb2.FieldDescriptorProto.LABEL_REPEATED)
     pool = descriptor_pool.DescriptorPool()
     pool.Add(file)
-    return message_factory.GetMessageClass(pool.FindMessageTypeByName(f"{unique_package}.Order"))
+    return message_factory.GetMessageClass(pool.FindMessageTypeByName("shop.Order"))
 
 
 def test_protobuf_values_round_trip_through_the_registry(bootstrap, unique, registry):
     topic = unique("shipments")
     create_topic(bootstrap, topic)
-    Order = order_message_class(unique("pkg").replace("-", "_"))
+    Order = order_message_class()
     orders = [Order(id=f"o-{i}", quantity=i + 1, tags=["x"] * i) for i in range(3)]
     serializer = ProtobufSerializer(Order, registry, {"use.deprecated.format": False})
     produce_values(bootstrap, topic, serialize_all(serializer, topic, orders))

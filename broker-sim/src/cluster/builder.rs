@@ -41,6 +41,8 @@ pub struct ClusterBuilder {
     snapshot: Option<crate::state::snapshot::Snapshot>,
     /// Entries the request log keeps; 0 turns it off.
     request_log_size: usize,
+    /// Schemas to register at start, in order (`registry.rs`).
+    pub(super) schemas: Vec<(String, crate::registry::NewSchema)>,
 }
 
 impl Default for ClusterBuilder {
@@ -62,6 +64,7 @@ impl Default for ClusterBuilder {
             tls: None,
             snapshot: None,
             request_log_size: crate::request_log::DEFAULT_REQUEST_LOG_SIZE,
+            schemas: Vec::new(),
         }
     }
 }
@@ -561,6 +564,7 @@ impl ClusterBuilder {
             .collect();
         let shared = Arc::new(Shared::new(state, clock, self.seed));
         shared.requests.set_capacity(self.request_log_size);
+        super::registry::seed(&shared.registry, std::mem::take(&mut self.schemas))?;
         let runtime = Runtime::start(shared, nets, self.worker_threads)?;
         tracing::info!(bootstrap = %bootstrap(&brokers), "cluster started");
         Ok(Cluster {

@@ -9,6 +9,7 @@
 //! time; `faults` the fault-rule calls; `transactions` transactions and producers;
 //! `history` what the checkers read; `telemetry` client metrics (KIP-714); `acls` ACL bindings;
 //! `requests` the request log; `snapshot` snapshots and clusters started from them;
+//! `registry` the embedded schema registry and the audit of records against it;
 //! `topology` topology files (a cluster described in TOML); `waits` readiness and
 //! quiescence waits.
 
@@ -18,6 +19,7 @@ mod faults;
 mod history;
 mod inspect;
 mod lifecycle;
+mod registry;
 mod requests;
 mod snapshot;
 mod telemetry;

@@ -12,8 +12,10 @@
 //!   before the page can send the token;
 //! - a request that changes something (any method but GET and HEAD) with an `Origin` must
 //!   come from the API's own origin: 403;
-//! - a POST, PUT or PATCH must say `Content-Type: application/json` (a browser cannot
-//!   send that cross-site without a preflight, which this API never grants): 415.
+//! - a POST, PUT or PATCH must say it sends JSON: `Content-Type: application/json` or
+//!   any `application/...+json`, such as the schema registry clients'
+//!   `application/vnd.schemaregistry.v1+json` (a browser cannot send any of those
+//!   cross-site without a preflight, which this API never grants): 415.
 //!
 //! Each refusal is a JSON error with the reason, and a `tracing` line.
 
@@ -45,6 +47,17 @@ fn host_of(authority: &str) -> &str {
 fn refuse(status: StatusCode, why: String) -> Response {
     tracing::warn!(%status, why, "control API request refused");
     ApiError::new(status, why).into_response()
+}
+
+/// Whether a `Content-Type` names JSON: `application/json` or `application/<anything>+json`,
+/// parameters (`; charset=utf-8`) aside.
+fn is_json(content_type: &str) -> bool {
+    let media = content_type.split(';').next().unwrap_or_default().trim();
+    let media = media.to_ascii_lowercase();
+    let Some(subtype) = media.strip_prefix("application/") else {
+        return false;
+    };
+    subtype == "json" || (subtype.ends_with("+json") && subtype.len() > "+json".len())
 }
 
 /// The checks above, then the endpoint.
@@ -94,15 +107,14 @@ pub(super) async fn guard(options: Arc<ControlOptions>, request: Request, next: 
             }
         }
         if matches!(method, Method::POST | Method::PUT | Method::PATCH) {
-            let json = text(header::CONTENT_TYPE).is_some_and(|t| {
-                t.split(';')
-                    .next()
-                    .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
-            });
+            let json = text(header::CONTENT_TYPE).is_some_and(|t| is_json(&t));
             if !json {
                 return refuse(
                     StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    format!("{method} needs `Content-Type: application/json`"),
+                    format!(
+                        "{method} needs `Content-Type: application/json` (or another \
+                         `application/...+json`)"
+                    ),
                 );
             }
         }
@@ -120,5 +132,18 @@ mod tests {
         assert_eq!(host_of("[::1]:9644"), "::1");
         assert_eq!(host_of("localhost"), "localhost");
         assert_eq!(host_of("evil.example:80"), "evil.example");
+    }
+
+    #[test]
+    fn json_and_structured_json_media_types_pass_and_forms_do_not() {
+        assert!(is_json("application/json"));
+        assert!(is_json("Application/JSON; charset=utf-8"));
+        assert!(is_json("application/vnd.schemaregistry.v1+json"));
+        assert!(is_json("application/vnd.schemaregistry+json"));
+        assert!(!is_json("application/x-www-form-urlencoded"));
+        assert!(!is_json("text/plain"));
+        assert!(!is_json("multipart/form-data"));
+        assert!(!is_json("application/+json"));
+        assert!(!is_json("text/json"));
     }
 }

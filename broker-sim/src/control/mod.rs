@@ -28,7 +28,10 @@
 //! records, leadership), `faults`, `groups`, `transactions` (and producers),
 //! `schedules`, `checks` (and the history), `clock`, `metrics`, `telemetry`, `users`
 //! (SASL users and listeners), `acls`, `requests` (the request log: what clients sent),
-//! `snapshot` (the cluster's data as a snapshot document), `console` (the web console at
+//! `snapshot` (the cluster's data as a snapshot document), `registry` and
+//! `registry_config` (the embedded schema registry, as Confluent's Schema Registry REST
+//! API at `/schemas`, `/subjects`, `/compatibility`, `/config`, `/mode`, `/contexts`: its
+//! answers and errors are Confluent's, not this API's), `console` (the web console at
 //! `/`, which drives the rest from a browser).
 
 mod acls;
@@ -40,6 +43,8 @@ mod faults;
 mod groups;
 mod guard;
 mod metrics;
+mod registry;
+mod registry_config;
 mod requests;
 mod schedules;
 mod snapshot;
@@ -163,6 +168,12 @@ pub(crate) fn router(cluster: Arc<Cluster>, options: ControlOptions) -> Router {
         .route("/v1/clock", get(clock::now))
         .route("/v1/clock/advance", post(clock::advance))
         .route("/metrics", get(metrics::scrape))
+        .route(
+            "/v1/topics/{topic}/schema-violations",
+            get(topics::schema_violations),
+        )
+        .merge(registry::routes())
+        .merge(registry_config::routes())
         .route("/", get(console::index))
         .route("/console/{file}", get(console::asset))
         .fallback(unknown_path)

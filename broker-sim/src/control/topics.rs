@@ -1,6 +1,8 @@
 //! Topics: `GET /v1/topics`, `POST /v1/topics` (create one), `GET /v1/topics/{topic}`
 //! (partitions, leaders, offsets, traffic counters),
-//! `GET /v1/topics/{topic}/records` and seeding through `POST` to it, and leadership:
+//! `GET /v1/topics/{topic}/records` (values and keys in the Confluent wire format also
+//! decoded with the schema registry) and seeding through `POST` to it,
+//! `GET /v1/topics/{topic}/schema-violations` (the audit against the registry), and leadership:
 //! `POST /v1/topics/{topic}/partitions/{p}/leader`, `POST /v1/elect-preferred-leaders`;
 //! compaction on demand: `POST /v1/topics/{topic}/compact`; `DELETE /v1/topics/{topic}`.
 //!
@@ -159,6 +161,7 @@ pub(super) async fn records(
     let (mut partition, mut offset, mut limit) = (None, 0i64, DEFAULT_LIMIT);
     let mut committed_only = false;
     let (mut wait, mut timeout) = (None, None);
+    let mut from_timestamp = i64::MIN;
     for (name, value) in &query {
         match name.as_str() {
             "wait" => wait = Some(parse_number::<usize>(value, "wait")?),
@@ -166,6 +169,7 @@ pub(super) async fn records(
             "partition" => partition = Some(parse_number::<i32>(value, "partition")?),
             "offset" => offset = parse_number(value, "offset")?,
             "limit" => limit = parse_number(value, "limit")?,
+            "timestamp" => from_timestamp = parse_number(value, "timestamp")?,
             "isolation" => {
                 committed_only = match value.as_str() {
                     "read_committed" => true,
@@ -179,8 +183,8 @@ pub(super) async fn records(
             }
             _ => {
                 return Err(ApiError::bad_request(format!(
-                    "unknown parameter {name:?} (expected partition, offset, limit, isolation, \
-                     wait or timeout_ms)"
+                    "unknown parameter {name:?} (expected partition, offset, timestamp, limit, \
+                     isolation, wait or timeout_ms)"
                 )));
             }
         }
@@ -209,7 +213,7 @@ pub(super) async fn records(
     let records: Vec<Record> = read
         .iter()
         .flat_map(|p| cluster.partition_records(&topic, *p))
-        .filter(|r| r.offset >= offset)
+        .filter(|r| r.offset >= offset && r.timestamp >= from_timestamp)
         .filter(|r| {
             !committed_only
                 || (r.transaction.is_visible_to_read_committed()
@@ -219,7 +223,10 @@ pub(super) async fn records(
         .collect();
     let mut body = json!({
         "topic": topic,
-        "records": records.iter().map(record_json).collect::<Vec<_>>(),
+        "records": records
+            .iter()
+            .map(|r| with_decoded(record_json(r), r, &cluster))
+            .collect::<Vec<_>>(),
     });
     if let Some(p) = partition {
         body["partition"] = json!(p);
@@ -407,6 +414,63 @@ fn record_json(r: &Record) -> Value {
         "headers": headers,
         "transaction": r.transaction,
     })
+}
+
+/// Adds `value_decoded` (`key_decoded`) to a record whose value (key) is in the Confluent
+/// wire format: `{"schema_id", "subject", "schema_type", "value"}` decoded with the schema
+/// its id names (the subject: `<topic>-value` if it has that id, else any subject having
+/// it, else null), or `{"schema_id", "error"}`.
+fn with_decoded(mut json: Value, r: &Record, cluster: &Cluster) -> Value {
+    let registry = cluster.schema_registry();
+    let parts = [
+        ("value_decoded", r.value.as_deref(), "value"),
+        ("key_decoded", r.key.as_deref(), "key"),
+    ];
+    for (field, bytes, part) in parts {
+        let subject = format!("{}-{part}", r.topic);
+        let Some(d) = bytes.and_then(|b| registry.decode(b, Some(&subject))) else {
+            continue;
+        };
+        json[field] = match (d.value, d.error) {
+            (Some(value), _) => json!({
+                "schema_id": d.schema_id,
+                "subject": d.subject,
+                "schema_type": d.schema_type,
+                "value": value,
+            }),
+            (None, error) => json!({ "schema_id": d.schema_id, "error": error }),
+        };
+    }
+    json
+}
+
+/// `GET /v1/topics/{topic}/schema-violations`: the records whose value (or key, when
+/// `<topic>-key` has versions) breaks the topic's schemas ([`Cluster::schema_violations`]),
+/// with how many values and keys were checked.
+pub(super) async fn schema_violations(
+    State(cluster): State<Arc<Cluster>>,
+    Params(topic): Params<String>,
+) -> ApiResult {
+    partitions(&cluster, &topic)?;
+    let (checked, violations) = blocking(&cluster, {
+        let topic = topic.clone();
+        move |c| c.audit(&topic)
+    })
+    .await?;
+    let violations: Vec<Value> = violations
+        .iter()
+        .map(|v| {
+            json!({
+                "partition": v.partition,
+                "offset": v.offset,
+                "part": v.part,
+                "schema_id": v.schema_id,
+                "reason": v.reason,
+                "message": v.message,
+            })
+        })
+        .collect();
+    ok(json!({ "topic": topic, "checked": checked, "violations": violations }))
 }
 
 /// (text, encoding): UTF-8 as it is, anything else base64, null as null.

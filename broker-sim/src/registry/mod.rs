@@ -8,15 +8,37 @@
 //! speak is `control::registry`, the embedding API's calls are `cluster::registry`.
 //! It sits below every other layer: it knows nothing of topics or brokers.
 //!
-//! - `schema`: one parsed schema of any type, and what every type must do (parse with its
-//!   references, a canonical form for lookups, compatibility, decoding a payload);
+//! - `schema`: what every type must do (parse with its references, a canonical form for
+//!   lookups, compatibility, decoding a payload); `parsed`: a parsed schema of any type;
 //! - `avro`, `json_schema`, `protobuf`: those for each type;
-//! - `wire`: the Confluent wire format (magic byte, schema id, payload).
+//! - `wire`: the Confluent wire format (magic byte, schema id, payload);
+//! - `store`: the state, registration, lookups; `subjects`: deletes, references,
+//!   compatibility and mode settings; `compatibility`: the levels, modes and the rule;
+//! - `audit`: decoding records' bytes and checking them against their topic's subject;
+//! - `model`: the public values; `error`: Confluent's error codes.
 
+mod audit;
 mod avro;
+mod compatibility;
+mod error;
 mod json_schema;
+mod model;
+mod parsed;
 mod protobuf;
 mod schema;
+mod store;
+mod subjects;
 pub mod wire;
 
+pub use audit::Violation;
+pub use compatibility::{Compatibility, Mode};
+pub use error::RegistryError;
+pub use model::{
+    DecodedValue, NewSchema, RegisteredSchema, SchemaById, SchemaReference, SchemaViolation,
+    ViolationReason,
+};
 pub use schema::SchemaType;
+pub use store::SchemaRegistry;
+
+#[cfg(test)]
+mod tests;

@@ -19,6 +19,10 @@ impl ProtobufSchema {
         self.canonical.clone()
     }
 
+    pub(crate) fn serialized(&self) -> String {
+        self.canonical.clone()
+    }
+
     pub(crate) fn can_read(&self, _writer: &Self) -> Vec<String> {
         Vec::new()
     }

@@ -1,6 +1,6 @@
 //! Topology files: a cluster described in TOML (brokers, listeners, settings by Kafka's
 //! broker config names, topics with partitions, replication and configs, seed records and
-//! committed offsets), for `broker-sim --config FILE` and [`Cluster::from_config`].
+//! committed offsets, schemas for the embedded schema registry (`schemas`)), for `broker-sim --config FILE` and [`Cluster::from_config`].
 //!
 //! A file is read into a [`ClusterConfig`] and checked whole before anything starts:
 //! unknown keys, settings and topic configs, replication beyond the brokers, partitions
@@ -9,6 +9,7 @@
 //! can still change what the file gave; seeding records and offsets needs a running
 //! cluster and happens after ([`ClusterConfig::populate`]).
 
+mod schemas;
 mod settings;
 #[cfg(test)]
 mod tests;
@@ -49,6 +50,8 @@ pub struct ClusterConfig {
     records: Vec<(String, Option<i32>, SeedRecord)>,
     /// Group id and its (topic, partition, offset) commits, in file order.
     groups: Vec<(String, Vec<Commit>)>,
+    /// Schemas to register at start: subject and schema, in file order.
+    schemas: Vec<(String, crate::registry::NewSchema)>,
 }
 
 /// A committed offset to seed: topic, partition, offset.
@@ -193,6 +196,8 @@ struct FileShape {
     topics: Vec<Spanned<TopicShape>>,
     #[serde(default)]
     groups: Vec<GroupShape>,
+    #[serde(default)]
+    schemas: Vec<Spanned<schemas::SchemaShape>>,
 }
 
 #[derive(Deserialize)]
@@ -242,14 +247,19 @@ impl ClusterConfig {
             path: path.to_path_buf(),
             source,
         })?;
-        ClusterConfig::from_toml(&text).map_err(|e| e.in_file(path))
+        ClusterConfig::parse(&text, path.parent()).map_err(|e| e.in_file(path))
     }
 
     /// Parses and checks a topology file's text.
     pub fn from_toml(text: &str) -> Result<ClusterConfig, ConfigError> {
+        ClusterConfig::parse(text, None)
+    }
+
+    /// Parses and checks a topology file's text; schema files are read relative to `dir`.
+    fn parse(text: &str, dir: Option<&Path>) -> Result<ClusterConfig, ConfigError> {
         let file: FileShape = toml::from_str(text)
             .map_err(|e| ConfigError::invalid(text, e.span(), e.message().trim_end()))?;
-        Checker { text }.check(file)
+        Checker { text, dir }.check(file)
     }
 
     /// Brokers the file asks for, if it says.
@@ -330,6 +340,9 @@ impl ClusterBuilder {
         for spec in &config.topics {
             self = self.topic_with(spec.clone());
         }
+        for (subject, schema) in &config.schemas {
+            self = self.schema_with(subject.clone(), schema.clone());
+        }
         self
     }
 }
@@ -348,6 +361,8 @@ impl Cluster {
 /// Turns the file's shape into a [`ClusterConfig`], refusing what could not start.
 struct Checker<'a> {
     text: &'a str,
+    /// Where schema files are read from: the topology file's directory.
+    dir: Option<&'a Path>,
 }
 
 impl Checker<'_> {
@@ -448,6 +463,7 @@ impl Checker<'_> {
             }
             groups.push(self.group(group, &partitions_of)?);
         }
+        let schemas = self.schemas(file.schemas, self.dir)?;
         Ok(ClusterConfig {
             brokers,
             host: file.host,
@@ -460,6 +476,7 @@ impl Checker<'_> {
             topics,
             records,
             groups,
+            schemas,
         })
     }
 
