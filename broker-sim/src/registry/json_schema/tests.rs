@@ -64,6 +64,10 @@ fn a_payload_decodes_to_its_json_or_names_what_is_wrong_where() {
     assert!(err.contains("/id: ") && err.contains("/tags/1: "), "{err}");
     let err = s.decode(b"{}").unwrap_err();
     assert!(err.contains("/: ") && err.contains("\"id\""), "{err}");
+    let err = s
+        .decode(br#"{"id": 1.5, "tags": [1, 2, 3, 4]}"#)
+        .unwrap_err();
+    assert!(err.ends_with("(and 2 more)"), "{err}");
     assert!(s.decode(b"{\"id\": 1").unwrap_err().contains("not JSON"));
     assert!(s.decode(&[0xff, 0xfe]).unwrap_err().contains("not JSON"));
 }

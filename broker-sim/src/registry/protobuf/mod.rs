@@ -19,9 +19,11 @@
 //! A payload (Confluent's framing) is the message indexes, then the message: a zigzag
 //! varint count, then that many zigzag varints, the path to the message type among the
 //! file's top-level messages and then their nested ones; the lone byte 0 stands for
-//! `[0]`, the file's first message. It decodes to JSON with every field present (defaults
-//! too, so that records of one type have one shape), the `.proto` field names, enum
-//! names, and 64-bit integers as JSON numbers (exact in `serde_json`). A payload with
+//! `[0]`, the file's first message. It decodes to JSON (prost-reflect's mapping) with
+//! every field that has no presence shown, defaults too, so that records of one type have
+//! one shape (unset messages, proto3 `optional`s and oneof members stay absent), the
+//! `.proto` field names, enum names, bytes in base64, and 64-bit integers as JSON numbers
+//! (exact in `serde_json`, unlike proto3 JSON's strings). A payload with
 //! fields its schema does not declare, or left-over bytes that do not parse, is an error:
 //! the schema is the writer's own, so those bytes were not written with it.
 

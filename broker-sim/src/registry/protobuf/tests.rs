@@ -529,3 +529,29 @@ fn a_parsed_schema_can_be_shared_between_threads() {
     fn shareable<T: Send + Sync>() {}
     shareable::<ProtobufSchema>();
 }
+
+#[test]
+fn decoded_json_has_every_field_without_presence_enum_names_and_exact_64_bit_numbers() {
+    let schema = parse(
+        "syntax = \"proto3\"; enum Color { RED = 0; BLUE = 1; } message B { int32 x = 1; }
+         message A { Color c = 1; B b = 2; map<string, int32> m = 3; repeated string tags = 4;
+           optional int32 maybe = 5; oneof o { string s = 6; int32 i = 7; } uint64 big = 8;
+           bytes raw = 9; }",
+    );
+    let mut a = message(&schema, "A");
+    a.set_field_by_name("c", ProtoValue::EnumNumber(1));
+    a.set_field_by_name("big", ProtoValue::U64(u64::MAX));
+    a.set_field_by_name("raw", ProtoValue::Bytes(vec![1, 2, 3].into()));
+    a.set_field_by_name("i", ProtoValue::I32(0));
+    assert_eq!(
+        schema.decode(&framed(&[1], &a)).unwrap(),
+        json!({"c": "BLUE", "m": {}, "tags": [], "i": 0, "big": u64::MAX, "raw": "AQID"})
+    );
+    // Unset fields with presence (a message, a proto3 optional, a oneof) stay absent.
+    assert_eq!(
+        schema
+            .decode(&framed(&[1], &message(&schema, "A")))
+            .unwrap(),
+        json!({"c": "RED", "m": {}, "tags": [], "big": 0, "raw": ""})
+    );
+}
