@@ -132,6 +132,7 @@ pub(super) fn incompatibilities(writer: &JsonSchema, reader: &JsonSchema) -> Vec
         .map(|(path, kind)| format!("{path}: {kind}"))
         .collect()
 }
+
 /// Where the walk is, what it found, and the schema pairs it is inside (for recursion).
 #[derive(Default)]
 struct Ctx {
@@ -171,6 +172,7 @@ impl Ctx {
         self.diffs.extend(trial.diffs);
     }
 }
+
 fn compare(ctx: &mut Ctx, ws: Side<'_>, w: &Value, rs: Side<'_>, r: &Value) {
     let (ws, w) = resolve(ws, w);
     let (rs, r) = resolve(rs, r);

@@ -50,12 +50,14 @@ const KEYWORDS_BY_TYPE: [(Type, &[&str]); 4] = [
 ];
 
 const COMBINATORS: [&str; 4] = ["allOf", "anyOf", "oneOf", "not"];
+
 /// The document a schema sits in (for `#` pointers) and the references it may follow.
 #[derive(Clone, Copy)]
 pub(super) struct Side<'a> {
     pub(super) doc: &'a Value,
     pub(super) refs: &'a BTreeMap<String, Value>,
 }
+
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(super) enum Type {
     Object,
