@@ -684,7 +684,14 @@ fn schemas_are_registered_listed_shown_and_checked() {
     )
     .unwrap();
     let path = file.to_str().unwrap();
-    let out = sim.ok(&["schemas", "register", "cli-events-value", path, "--type", "json"]);
+    let out = sim.ok(&[
+        "schemas",
+        "register",
+        "cli-events-value",
+        path,
+        "--type",
+        "json",
+    ]);
     std::fs::remove_file(&file).unwrap();
     let id: i32 = out
         .trim()
@@ -722,10 +729,19 @@ fn schemas_are_registered_listed_shown_and_checked() {
     ]});
     post(sim, "/v1/topics/cli-events/records", &body.to_string());
     let decoded = sim.ok(&["records", "cli-events", "--decode", "schema"]);
-    assert!(decoded.contains(&format!("#{id} {{\"id\":\"e-1\"}}")), "{decoded}");
+    assert!(
+        decoded.contains(&format!("#{id} {{\"id\":\"e-1\"}}")),
+        "{decoded}"
+    );
     let check = sim.cli(&["schemas", "check", "cli-events"]);
     assert_eq!(check.code, Some(1), "{check:?}");
     let table = rows(&check.stdout);
-    assert_eq!(table[1][..5], ["0", "1", "value", &id.to_string(), "does_not_decode"]);
-    assert!(check.stderr.contains("1 of 2 records of cli-events"), "{check:?}");
+    assert_eq!(
+        table[1][..5],
+        ["0", "1", "value", &id.to_string(), "does_not_decode"]
+    );
+    assert!(
+        check.stderr.contains("1 of 2 records of cli-events"),
+        "{check:?}"
+    );
 }

@@ -161,7 +161,9 @@ impl ProtobufSchema {
         }
     }
 
-    /// The full names of the file's top-level messages, in file order.
+    /// The full names of the file's top-level messages, in file order (what the tests
+    /// check a parse against).
+    #[cfg(test)]
     pub(crate) fn message_names(&self) -> Vec<String> {
         self.file
             .messages()
