@@ -27,7 +27,8 @@ use serde_json::{Value, json};
 use super::Params;
 use crate::Cluster;
 use crate::registry::{
-    NewSchema, RegisteredSchema, RegistryError, SchemaReference, SchemaRegistry, SchemaType,
+    NewSchema, RegisteredSchema, RegistryError, SchemaById, SchemaReference, SchemaRegistry,
+    SchemaType,
 };
 
 /// Confluent's media type, which its clients ask for.
@@ -206,6 +207,16 @@ fn schema_id(text: &str) -> Result<i32, SrError> {
         .map_err(|_| RegistryError::schema_not_found(format!("{text} ")).into())
 }
 
+/// The schema a `{id}` path segment names: 40403 for an id that is not a number or was
+/// never given.
+fn known_schema(registry: &SchemaRegistry, text: &str) -> Result<(i32, SchemaById), SrError> {
+    let id = schema_id(text)?;
+    let schema = registry
+        .schema_by_id(id)
+        .ok_or_else(|| RegistryError::schema_not_found(format!("{id} ")))?;
+    Ok((id, schema))
+}
+
 async fn schema_types() -> SrResult {
     sr_ok(json!(["AVRO", "JSON", "PROTOBUF"]))
 }
@@ -218,11 +229,8 @@ async fn schema_by_id(
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
 ) -> SrResult {
     let query = QueryParams::from(query)?;
-    let id = schema_id(&id)?;
     let registry = registry(&cluster);
-    let s = registry
-        .schema_by_id(id)
-        .ok_or_else(|| RegistryError::schema_not_found(format!("{id} ")))?;
+    let (id, s) = known_schema(registry, &id)?;
     let text = match query.text("format") {
         Some("serialized") => registry.serialized(id).unwrap_or(s.schema),
         _ => s.schema,
@@ -239,10 +247,7 @@ async fn schema_text_by_id(
     State(cluster): State<Arc<Cluster>>,
     Params(id): Params<String>,
 ) -> SrResult {
-    let id = schema_id(&id)?;
-    let s = registry(&cluster)
-        .schema_by_id(id)
-        .ok_or_else(|| RegistryError::schema_not_found(format!("{id} ")))?;
+    let (_, s) = known_schema(registry(&cluster), &id)?;
     raw(s.schema)
 }
 
@@ -252,11 +257,8 @@ async fn subjects_by_id(
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
 ) -> SrResult {
     let query = QueryParams::from(query)?;
-    let id = schema_id(&id)?;
     let registry = registry(&cluster);
-    if registry.schema_by_id(id).is_none() {
-        return Err(RegistryError::schema_not_found(format!("{id} ")).into());
-    }
+    let (id, _) = known_schema(registry, &id)?;
     let mut subjects = registry.subjects_for_id(id, query.flag("deleted"));
     if let Some(only) = query.text("subject") {
         subjects.retain(|s| s == only);
@@ -270,11 +272,8 @@ async fn versions_by_id(
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
 ) -> SrResult {
     let query = QueryParams::from(query)?;
-    let id = schema_id(&id)?;
     let registry = registry(&cluster);
-    if registry.schema_by_id(id).is_none() {
-        return Err(RegistryError::schema_not_found(format!("{id} ")).into());
-    }
+    let (id, _) = known_schema(registry, &id)?;
     let mut pairs = registry.versions_for_id(id, query.flag("deleted"));
     if let Some(only) = query.text("subject") {
         pairs.retain(|(s, _)| s == only);
