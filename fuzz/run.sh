@@ -15,7 +15,7 @@ cd "$(dirname "$0")"
 seconds=${FUZZ_SECONDS:-45}
 rss_mb=${FUZZ_RSS_MB:-2048}
 jobs=${FUZZ_JOBS:-1}
-targets=${FUZZ_TARGETS:-"dispatch request client_ops batch control_json"}
+targets=${FUZZ_TARGETS:-"dispatch request client_ops batch control_json registry"}
 export CARGO_INCREMENTAL=0
 
 if ! cargo fuzz --version >/dev/null 2>&1; then
@@ -34,7 +34,8 @@ echo "fuzz: built in $(( $(date +%s) - start )) s"
 failed=()
 summary=()
 for target in $targets; do
-    mkdir -p "corpus/$target" "artifacts/$target" logs
+    # seeds/<target> may not exist: the registry target starts from nothing.
+    mkdir -p "corpus/$target" "artifacts/$target" "seeds/$target" logs
     # Not under artifacts/: cargo-fuzz reports any new file there as the failing input.
     log="logs/$target.log"
     echo "fuzz: $target for ${seconds}s"

@@ -84,6 +84,11 @@ impl AvroSchema {
                 payload.len() - cursor.len()
             ));
         }
+        // apache-avro reads a string cut short by the end of the payload as a null rather
+        // than failing; a null where the schema allows none is such a truncation.
+        if !value.validate(&self.full) {
+            return Err("not Avro of this schema: the payload ends inside a value".into());
+        }
         Ok(to_json(value))
     }
 }
@@ -286,5 +291,18 @@ mod tests {
         longer.push(0);
         assert!(schema.decode(&longer).unwrap_err().contains("1 bytes left"));
         assert!(schema.decode(&payload[..2]).is_err());
+    }
+
+    #[test]
+    fn a_string_cut_short_by_the_payload_end_does_not_decode() {
+        let schema =
+            parse(r#"{"type":"record","name":"R","fields":[{"name":"text","type":"string"}]}"#);
+        // A length of 40 (zigzag 0x50), then only 5 bytes of text.
+        let error = schema.decode(b"\x50short").unwrap_err();
+        assert!(error.contains("ends inside a value"), "{error}");
+        assert_eq!(
+            schema.decode(b"\x0ashort").unwrap(),
+            serde_json::json!({"text": "short"})
+        );
     }
 }
