@@ -1,7 +1,7 @@
 // The Go clients against the broker-sim binary: franz-go (kgo, kadm), IBM/sarama and
-// segmentio/kafka-go, one test file each. run.sh starts one cluster (3 brokers) and
-// exports BROKER_SIM_BOOTSTRAP and BROKER_SIM_CONTROL; tests share it, each with its own
-// topics and groups (unique). With COMPAT_RESULTS set, every test appends a row of the
+// segmentio/kafka-go, one test file each, and franz-go's schema registry client (sr_test.go).
+// run.sh starts one cluster (3 brokers) and exports BROKER_SIM_BOOTSTRAP and
+// BROKER_SIM_CONTROL; tests share it, each with its own topics and groups (unique). With COMPAT_RESULTS set, every test appends a row of the
 // compatibility table: client, version (from the build's module list), test, result.
 package compat
 

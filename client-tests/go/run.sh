@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The Go clients against the broker-sim binary: franz-go (kgo, kadm), IBM/sarama and
 # segmentio/kafka-go produce with keys, share a group and commit, and use their admin
-# calls (go test; modules from the Go module proxy, pinned in go.mod and go.sum). Every
+# calls, and franz-go's schema registry client (pkg/sr) uses the registry on the control
+# port (go test; modules from the Go module proxy, pinned in go.mod and go.sum). Every
 # test writes a row of the compatibility table when COMPAT_RESULTS is set
 # (helpers_test.go). GO_PORT moves the cluster (default 19400-19402); its log is
 # /tmp/broker-sim-go.log. Prints "go: N passed, N failed".
