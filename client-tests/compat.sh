@@ -7,7 +7,7 @@
 #   kcat/smoke.sh                       kcat from Debian
 #   python/run.sh (PYTHON_CLIENTS=latest) kafka-python, aiokafka, confluent-kafka, latest
 #   python/run.sh (PYTHON_CLIENTS=legacy) kafka-python 2.0.2 and aiokafka 0.8.1
-#   node/run.sh                         kafkajs from the npm lock file
+#   node/run.sh                         kafkajs, @kafkajs/confluent-schema-registry (npm lock file)
 #   java/run.sh                         kafka-clients, Spring Kafka, Kafka Streams (Maven)
 #   go/run.sh                           franz-go, sarama, kafka-go (Go module proxy)
 # Each appends one row per test to $COMPAT_RESULTS: client, version (as the client reports
