@@ -289,6 +289,80 @@ fn users_acls_and_dynamic_broker_configs_survive_a_fork() {
 }
 
 #[test]
+fn the_schema_registry_survives_a_fork_and_its_ids_carry_on() {
+    use broker_sim::{Compatibility, NewSchema, SchemaReference, SchemaType};
+    let customer = r#"{"type":"record","name":"Customer","namespace":"shop","fields":[{"name":"name","type":"string"}]}"#;
+    let order = r#"{"type":"record","name":"Order","namespace":"shop","fields":[{"name":"customer","type":"shop.Customer"}]}"#;
+    let cluster = Cluster::builder()
+        .brokers(1)
+        .topic("orders", 1)
+        .schema("customer", SchemaType::Avro, customer)
+        .schema_with(
+            "orders-value",
+            NewSchema::avro(order).with_references(vec![SchemaReference {
+                name: "shop.Customer".into(),
+                subject: "customer".into(),
+                version: 1,
+            }]),
+        )
+        .schema("events-value", SchemaType::Json, r#"{"type":"object"}"#)
+        .schema(
+            "shipments-value",
+            SchemaType::Protobuf,
+            "syntax = \"proto3\"; message Shipment { string id = 1; }",
+        )
+        .start()
+        .unwrap();
+    let registry = cluster.schema_registry();
+    registry
+        .register(
+            "events-value",
+            NewSchema::of(SchemaType::Json, r#"{"type":"object","title":"v2"}"#),
+        )
+        .unwrap();
+    registry.delete_version("events-value", "1", false).unwrap();
+    registry.set_compatibility(Some("orders-value"), Compatibility::Full);
+    // An Avro value of the order schema: a customer named "ann".
+    let mut value = vec![0, 0, 0, 0, 2, 6];
+    value.extend(b"ann");
+    cluster.produce("orders", None, &value).unwrap();
+
+    let snapshot = Snapshot::from_json(&cluster.snapshot().to_json()).unwrap();
+    assert_eq!(snapshot.schema_registry, registry.export());
+    let fork = Cluster::from_snapshot(snapshot).unwrap();
+    let forked = fork.schema_registry();
+    assert_eq!(forked.export(), registry.export());
+    assert_eq!(forked.versions("events-value").unwrap(), [2]);
+    assert_eq!(
+        forked.compatibility(Some("orders-value")),
+        Some(Compatibility::Full)
+    );
+    let decoded = fork.records("orders")[0].value.clone().unwrap();
+    assert_eq!(
+        fork.decode(&decoded).unwrap().value,
+        Some(serde_json::json!({"customer": {"name": "ann"}}))
+    );
+    assert!(fork.schema_violations("orders").is_empty());
+    // The next id is the one after the original's last, in the fork and the original alike.
+    let next = NewSchema::of(SchemaType::Json, r#"{"type":"string"}"#);
+    assert_eq!(forked.register("strings", next.clone()).unwrap(), 6);
+    assert_eq!(registry.register("strings", next).unwrap(), 6);
+}
+
+#[test]
+fn a_snapshot_whose_schema_references_are_missing_starts_no_cluster() {
+    let cluster = Cluster::builder()
+        .brokers(1)
+        .schema("a", broker_sim::SchemaType::Avro, r#""string""#)
+        .start()
+        .unwrap();
+    let mut snapshot = cluster.snapshot();
+    snapshot.schema_registry.subjects.get_mut("a").unwrap()[0].id = 9;
+    let error = Cluster::from_snapshot(snapshot).err().expect("refused");
+    assert!(error.to_string().contains("schema id 9"), "{error}");
+}
+
+#[test]
 fn a_manual_clock_fork_starts_at_the_snapshots_time() {
     let cluster = Cluster::builder()
         .brokers(1)

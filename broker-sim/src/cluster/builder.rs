@@ -533,6 +533,7 @@ impl ClusterBuilder {
             .flat_map(|s| &s.topics)
             .map(|t| t.name.clone())
             .collect();
+        let registry = snapshot.as_ref().map(|s| s.schema_registry.clone());
         if let Some(s) = snapshot {
             state.restore(s, clock.now_ms());
         }
@@ -564,6 +565,14 @@ impl ClusterBuilder {
             .collect();
         let shared = Arc::new(Shared::new(state, clock, self.seed));
         shared.requests.set_capacity(self.request_log_size);
+        if let Some(dump) = registry.filter(|d| !d.is_empty()) {
+            shared.registry.import(&dump).map_err(|e| {
+                std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    format!("the snapshot's schema registry: {e}"),
+                )
+            })?;
+        }
         super::registry::seed(&shared.registry, std::mem::take(&mut self.schemas))?;
         let runtime = Runtime::start(shared, nets, self.worker_threads)?;
         tracing::info!(bootstrap = %bootstrap(&brokers), "cluster started");

@@ -10,11 +10,18 @@ use crate::state::snapshot::Snapshot;
 impl Cluster {
     /// The cluster's data at this moment, taken under the state lock (one consistent
     /// moment; the lock is held for a walk over the logs, whose batch bytes are shared,
-    /// not copied). Group members, quotas, fault rules and the history are not kept.
+    /// not copied), and the schema registry's content. Group members, quotas, fault rules
+    /// and the history are not kept.
     pub fn snapshot(&self) -> Snapshot {
         let shared = self.shared();
-        let state = shared.lock();
-        state.snapshot(shared.clock.now_ms(), shared.clock.is_manual())
+        let mut snapshot = {
+            let state = shared.lock();
+            state.snapshot(shared.clock.now_ms(), shared.clock.is_manual())
+        };
+        // Taken after the state lock is released: the registry has its own lock, and
+        // nothing ties its content to one moment of the logs.
+        snapshot.schema_registry = shared.registry.export();
+        snapshot
     }
 
     /// A new cluster serving `snapshot`'s data, with the builder's defaults otherwise

@@ -20,6 +20,7 @@
 mod audit;
 mod avro;
 mod compatibility;
+mod dump;
 mod error;
 mod json_schema;
 mod model;
@@ -32,6 +33,7 @@ pub mod wire;
 
 pub use audit::Violation;
 pub use compatibility::{Compatibility, Mode};
+pub use dump::{DumpedSchema, DumpedVersion, RegistryDump};
 pub use error::RegistryError;
 pub use model::{
     DecodedValue, NewSchema, RegisteredSchema, SchemaById, SchemaReference, SchemaViolation,

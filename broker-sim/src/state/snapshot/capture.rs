@@ -47,6 +47,8 @@ impl State {
                     permission: a.permission.as_str().into(),
                 })
                 .collect(),
+            // The registry is beside the state, not in it: `Cluster::snapshot` fills this.
+            schema_registry: Default::default(),
         }
     }
 

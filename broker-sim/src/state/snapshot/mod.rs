@@ -7,6 +7,7 @@
 //! timestamps, producer fields and transaction markers all survive untouched), each
 //! partition's idempotent-producer and transaction state, the transaction coordinator's
 //! transactional ids, committed group offsets, dynamic broker configs, SASL users, ACLs,
+//! the schema registry's content (`crate::registry::RegistryDump`, left out when empty),
 //! the cluster id and the clock. It leaves out what belongs to live connections or to one
 //! run: group members (a restored group is Empty), offsets committed inside transactions
 //! not yet ended, quotas, client-metrics subscriptions, traffic counters, fault rules,
@@ -39,6 +40,7 @@ use serde::{Deserialize, Serialize};
 use super::groups::CommittedOffset;
 use super::producers::ProducerStates;
 use super::transactions::Transaction;
+use crate::registry::RegistryDump;
 
 /// The `format` field of every snapshot document.
 pub const FORMAT: &str = "broker-sim-snapshot";
@@ -88,6 +90,9 @@ pub struct Snapshot {
     pub users: SnapshotUsers,
     #[serde(default)]
     pub acls: Vec<SnapshotAcl>,
+    /// The schema registry's schemas, subjects and settings.
+    #[serde(default, skip_serializing_if = "RegistryDump::is_empty")]
+    pub schema_registry: RegistryDump,
 }
 
 /// The cluster clock when the snapshot was taken.
