@@ -252,3 +252,19 @@ test('the requests page lists what kafkajs sent', async () => {
   await page.locator('td', { hasText: 'console-tests' }).first().waitFor();
   await screenshot('requests');
 });
+
+test('in a narrow window every page fits its width and the navigation still works', async () => {
+  const narrow = await browser.newPage({ viewport: { width: 390, height: 800 } });
+  try {
+    for (const hash of ['#/', '#/topics', `#/topics/${TOPIC}`, `#/messages?topic=${TOPIC}`, '#/groups', '#/failures', '#/requests', '#/schemas']) {
+      await narrow.goto(`${control}/${hash}`);
+      await narrow.locator('main h1').first().waitFor();
+      const overflow = await narrow.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert.ok(overflow <= 1, `${hash} is ${overflow}px wider than a 390px window`);
+    }
+    await narrow.getByRole('link', { name: 'Failures' }).click();
+    await narrow.getByRole('heading', { name: 'Failures', level: 1 }).waitFor();
+  } finally {
+    await narrow.close();
+  }
+});
