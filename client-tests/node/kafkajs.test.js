@@ -13,11 +13,11 @@
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const { Kafka, Partitioners, logLevel } = require('kafkajs');
+const { DEADLINE_MS, Watch, unique: uniqueNames } = require('./support');
 
 const bootstrap = process.env.BROKER_SIM_BOOTSTRAP;
 if (!bootstrap) throw new Error('BROKER_SIM_BOOTSTRAP is not set: run client-tests/node/run.sh');
 
-const DEADLINE_MS = 30000;
 const RECORD_COUNT = 40;
 
 const kafka = new Kafka({
@@ -26,37 +26,7 @@ const kafka = new Kafka({
   logLevel: logLevel.NOTHING,
 });
 
-// Topic and group names no other test (or earlier run against the same cluster) uses.
-const run = Math.random().toString(16).slice(2, 8);
-let counter = 0;
-const unique = (testName, kind) => `kafkajs.${testName}.${kind}.${run}.${counter++}`;
-
-class Watch {
-  constructor() {
-    this.checks = new Set();
-  }
-
-  notify() {
-    for (const check of [...this.checks]) check();
-  }
-
-  until(condition, what, state = () => '') {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.checks.delete(check);
-        reject(new Error(`timed out after ${DEADLINE_MS} ms waiting for ${what}; saw ${state()}`));
-      }, DEADLINE_MS);
-      const check = () => {
-        if (!condition()) return;
-        clearTimeout(timer);
-        this.checks.delete(check);
-        resolve();
-      };
-      this.checks.add(check);
-      check();
-    });
-  }
-}
+const unique = uniqueNames('kafkajs');
 
 async function createTopic(topic, numPartitions) {
   const admin = kafka.admin();

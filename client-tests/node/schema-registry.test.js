@@ -13,6 +13,7 @@ const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const { Kafka, Partitioners, logLevel } = require('kafkajs');
 const { SchemaRegistry, SchemaType } = require('@kafkajs/confluent-schema-registry');
+const { DEADLINE_MS, Watch, unique: uniqueNames } = require('./support');
 
 const bootstrap = process.env.BROKER_SIM_BOOTSTRAP;
 const controlUrl = process.env.BROKER_SIM_CONTROL;
@@ -20,7 +21,6 @@ if (!bootstrap || !controlUrl) {
   throw new Error('BROKER_SIM_BOOTSTRAP or BROKER_SIM_CONTROL is not set: run client-tests/node/run.sh');
 }
 
-const DEADLINE_MS = 30000;
 
 const kafka = new Kafka({
   clientId: 'schema-registry-tests',
@@ -29,38 +29,7 @@ const kafka = new Kafka({
 });
 const registry = new SchemaRegistry({ host: controlUrl });
 
-// Topic, group and subject names no other test (or earlier run against the same cluster)
-// uses.
-const run = Math.random().toString(16).slice(2, 8);
-let counter = 0;
-const unique = (testName, kind) => `sr.${testName}.${kind}.${run}.${counter++}`;
-
-class Watch {
-  constructor() {
-    this.checks = new Set();
-  }
-
-  notify() {
-    for (const check of [...this.checks]) check();
-  }
-
-  until(condition, what, state = () => '') {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.checks.delete(check);
-        reject(new Error(`timed out after ${DEADLINE_MS} ms waiting for ${what}; saw ${state()}`));
-      }, DEADLINE_MS);
-      const check = () => {
-        if (!condition()) return;
-        clearTimeout(timer);
-        this.checks.delete(check);
-        resolve();
-      };
-      this.checks.add(check);
-      check();
-    });
-  }
-}
+const unique = uniqueNames('sr');
 
 async function createTopic(topic) {
   const admin = kafka.admin();
