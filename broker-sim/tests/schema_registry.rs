@@ -5,6 +5,8 @@
 //!
 //! Nothing waits on time: every request is answered before the next is sent.
 
+mod support;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -41,20 +43,7 @@ impl Registry {
 
     fn with(builder: broker_sim::ClusterBuilder) -> Registry {
         let cluster = Arc::new(builder.start().expect("the cluster starts"));
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.set_nonblocking(true).unwrap();
-        let addr = listener.local_addr().unwrap();
-        let served = cluster.clone();
-        std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime.block_on(async move {
-                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-                broker_sim::control::serve(served, listener).await
-            })
-        });
+        let addr = support::serve_control(cluster.clone());
         let http = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_global(Some(Duration::from_secs(30)))

@@ -13,7 +13,7 @@ use std::io::{Read, Write};
 use std::sync::Arc;
 use std::time::Duration;
 
-use broker_sim::{Cluster, GroupState, GroupWait};
+use broker_sim::{GroupState, GroupWait};
 use serde_json::Value;
 
 use common::*;
@@ -119,24 +119,6 @@ fn a_records_wait_returns_the_records_once_enough_arrived() {
 
 // The long-polls, through an in-process control API server.
 
-/// The control API of `cluster` on a free port, served on a thread of its own.
-fn control(cluster: Arc<Cluster>) -> std::net::SocketAddr {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let addr = listener.local_addr().unwrap();
-    std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        runtime.block_on(async move {
-            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-            broker_sim::control::serve(cluster, listener).await
-        })
-    });
-    addr
-}
-
 /// A GET over a plain socket (one request per connection): the status and the JSON body.
 fn get(addr: std::net::SocketAddr, path: &str) -> (u16, Value) {
     let mut stream = std::net::TcpStream::connect(addr).unwrap();
@@ -156,7 +138,7 @@ fn get(addr: std::net::SocketAddr, path: &str) -> (u16, Value) {
 #[test]
 fn the_long_polls_answer_when_their_condition_holds_and_408_when_it_does_not() {
     let cluster = Arc::new(cluster());
-    let addr = control(cluster.clone());
+    let addr = serve_control(cluster.clone());
     std::thread::scope(|s| {
         let forming = s.spawn(|| form_group(&cluster, "g", &[&["range"]]));
         let (status, group) = get(addr, "/v1/groups/g?wait=stable&members=1&timeout_ms=30000");

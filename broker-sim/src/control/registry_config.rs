@@ -114,42 +114,35 @@ fn compatibility_of(body: &[u8]) -> Result<Compatibility, super::registry::SrErr
     )?)
 }
 
-async fn global_config(State(cluster): State<Arc<Cluster>>) -> SrResult {
-    let level = cluster
-        .schema_registry()
-        .compatibility(None)
-        .unwrap_or_default();
-    sr_ok(json!({ "compatibilityLevel": level.name() }))
+// `/config` and `/config/{subject}` are one resource at two scopes (`None`: global), as
+// are `/mode` and `/mode/{subject}`: each handler pair is a thin wrapper over one function.
+
+async fn global_config(State(cluster): State<Arc<Cluster>>, query: Q) -> SrResult {
+    get_config(&cluster, None, query)
 }
 
-async fn set_global_config(State(cluster): State<Arc<Cluster>>, body: Bytes) -> SrResult {
-    let level = compatibility_of(&body)?;
-    cluster.schema_registry().set_compatibility(None, level);
-    sr_ok(json!({ "compatibility": level.name() }))
-}
-
-async fn delete_global_config(State(cluster): State<Arc<Cluster>>) -> SrResult {
-    let previous = cluster.schema_registry().delete_compatibility(None)?;
-    sr_ok(json!({ "compatibilityLevel": previous.name() }))
-}
-
-/// A subject's own level, or (with `defaultToGlobal=true`) the global one; 40408
-/// otherwise.
 async fn subject_config(
     State(cluster): State<Arc<Cluster>>,
     Params(subject): Params<String>,
     query: Q,
 ) -> SrResult {
+    get_config(&cluster, Some(&subject), query)
+}
+
+/// The scope's level; a subject without one of its own answers 40408 unless
+/// `defaultToGlobal=true` asks for the level that applies to it.
+fn get_config(cluster: &Cluster, subject: Option<&str>, query: Q) -> SrResult {
     let query = QueryParams::from(query)?;
     let registry = cluster.schema_registry();
-    let level = match registry.compatibility(Some(&subject)) {
-        Some(level) => level,
-        None if query.flag("defaultToGlobal") => registry.effective_compatibility(&subject),
-        None => {
+    let level = match (subject, registry.compatibility(subject)) {
+        (_, Some(level)) => level,
+        (None, None) => Compatibility::default(),
+        (Some(s), None) if query.flag("defaultToGlobal") => registry.effective_compatibility(s),
+        (Some(s), None) => {
             return Err(RegistryError {
                 error_code: 40408,
                 message: format!(
-                    "Subject '{subject}' does not have subject-level compatibility configured"
+                    "Subject '{s}' does not have subject-level compatibility configured"
                 ),
             }
             .into());
@@ -158,25 +151,37 @@ async fn subject_config(
     sr_ok(json!({ "compatibilityLevel": level.name() }))
 }
 
+async fn set_global_config(State(cluster): State<Arc<Cluster>>, body: Bytes) -> SrResult {
+    put_config(&cluster, None, &body)
+}
+
 async fn set_subject_config(
     State(cluster): State<Arc<Cluster>>,
     Params(subject): Params<String>,
     body: Bytes,
 ) -> SrResult {
-    let level = compatibility_of(&body)?;
-    cluster
-        .schema_registry()
-        .set_compatibility(Some(&subject), level);
+    put_config(&cluster, Some(&subject), &body)
+}
+
+fn put_config(cluster: &Cluster, subject: Option<&str>, body: &[u8]) -> SrResult {
+    let level = compatibility_of(body)?;
+    cluster.schema_registry().set_compatibility(subject, level);
     sr_ok(json!({ "compatibility": level.name() }))
+}
+
+async fn delete_global_config(State(cluster): State<Arc<Cluster>>) -> SrResult {
+    delete_config(&cluster, None)
 }
 
 async fn delete_subject_config(
     State(cluster): State<Arc<Cluster>>,
     Params(subject): Params<String>,
 ) -> SrResult {
-    let previous = cluster
-        .schema_registry()
-        .delete_compatibility(Some(&subject))?;
+    delete_config(&cluster, Some(&subject))
+}
+
+fn delete_config(cluster: &Cluster, subject: Option<&str>) -> SrResult {
+    let previous = cluster.schema_registry().delete_compatibility(subject)?;
     sr_ok(json!({ "compatibilityLevel": previous.name() }))
 }
 
@@ -191,47 +196,41 @@ fn mode_of(body: &[u8]) -> Result<Mode, super::registry::SrError> {
     Ok(Mode::parse(body.mode.as_deref().unwrap_or("null"))?)
 }
 
-async fn global_mode(State(cluster): State<Arc<Cluster>>) -> SrResult {
-    let mode = cluster.schema_registry().mode(None).unwrap_or_default();
-    sr_ok(json!({ "mode": mode.name() }))
+async fn global_mode(State(cluster): State<Arc<Cluster>>, query: Q) -> SrResult {
+    get_mode(&cluster, None, query)
 }
 
-/// `PUT /mode` (`?force=true` sets IMPORT even with subjects registered).
-async fn set_global_mode(State(cluster): State<Arc<Cluster>>, query: Q, body: Bytes) -> SrResult {
-    let query = QueryParams::from(query)?;
-    let mode = mode_of(&body)?;
-    cluster
-        .schema_registry()
-        .set_mode(None, mode, query.flag("force"))?;
-    sr_ok(json!({ "mode": mode.name() }))
-}
-
-async fn delete_global_mode(State(cluster): State<Arc<Cluster>>) -> SrResult {
-    let previous = cluster.schema_registry().delete_mode(None)?;
-    sr_ok(json!({ "mode": previous.name() }))
-}
-
-/// A subject's own mode, or (with `defaultToGlobal=true`) the global one; 40409
-/// otherwise.
 async fn subject_mode(
     State(cluster): State<Arc<Cluster>>,
     Params(subject): Params<String>,
     query: Q,
 ) -> SrResult {
+    get_mode(&cluster, Some(&subject), query)
+}
+
+/// The scope's mode; a subject without one of its own answers 40409 unless
+/// `defaultToGlobal=true` asks for the global one.
+fn get_mode(cluster: &Cluster, subject: Option<&str>, query: Q) -> SrResult {
     let query = QueryParams::from(query)?;
     let registry = cluster.schema_registry();
-    let mode = match registry.mode(Some(&subject)) {
-        Some(mode) => mode,
-        None if query.flag("defaultToGlobal") => registry.mode(None).unwrap_or_default(),
-        None => {
+    let mode = match (subject, registry.mode(subject)) {
+        (_, Some(mode)) => mode,
+        (None, None) => Mode::default(),
+        (Some(_), None) if query.flag("defaultToGlobal") => registry.mode(None).unwrap_or_default(),
+        (Some(s), None) => {
             return Err(RegistryError {
                 error_code: 40409,
-                message: format!("Subject '{subject}' does not have subject-level mode configured"),
+                message: format!("Subject '{s}' does not have subject-level mode configured"),
             }
             .into());
         }
     };
     sr_ok(json!({ "mode": mode.name() }))
+}
+
+/// `PUT /mode` (`?force=true` sets IMPORT even with subjects registered).
+async fn set_global_mode(State(cluster): State<Arc<Cluster>>, query: Q, body: Bytes) -> SrResult {
+    put_mode(&cluster, None, query, &body)
 }
 
 async fn set_subject_mode(
@@ -240,19 +239,31 @@ async fn set_subject_mode(
     query: Q,
     body: Bytes,
 ) -> SrResult {
+    put_mode(&cluster, Some(&subject), query, &body)
+}
+
+fn put_mode(cluster: &Cluster, subject: Option<&str>, query: Q, body: &[u8]) -> SrResult {
     let query = QueryParams::from(query)?;
-    let mode = mode_of(&body)?;
+    let mode = mode_of(body)?;
     cluster
         .schema_registry()
-        .set_mode(Some(&subject), mode, query.flag("force"))?;
+        .set_mode(subject, mode, query.flag("force"))?;
     sr_ok(json!({ "mode": mode.name() }))
+}
+
+async fn delete_global_mode(State(cluster): State<Arc<Cluster>>) -> SrResult {
+    delete_mode(&cluster, None)
 }
 
 async fn delete_subject_mode(
     State(cluster): State<Arc<Cluster>>,
     Params(subject): Params<String>,
 ) -> SrResult {
-    let previous = cluster.schema_registry().delete_mode(Some(&subject))?;
+    delete_mode(&cluster, Some(&subject))
+}
+
+fn delete_mode(cluster: &Cluster, subject: Option<&str>) -> SrResult {
+    let previous = cluster.schema_registry().delete_mode(subject)?;
     sr_ok(json!({ "mode": previous.name() }))
 }
 

@@ -48,3 +48,20 @@ pub(crate) struct Reference<'a> {
     pub name: &'a str,
     pub schema: &'a str,
 }
+
+/// For the types' tables of compatibility cases: why `found` (a `can_read` answer) is not
+/// what case `name` expects — compatible when `expected` is empty, else every expected
+/// difference named — or `None` when it is.
+#[cfg(test)]
+pub(crate) fn unexpected_verdict(
+    name: &str,
+    expected: &[&str],
+    found: &[String],
+) -> Option<String> {
+    let ok = if expected.is_empty() {
+        found.is_empty()
+    } else {
+        expected.iter().all(|e| found.iter().any(|f| f.contains(e)))
+    };
+    (!ok).then(|| format!("{name}: expected {expected:?}, found {found:?}"))
+}

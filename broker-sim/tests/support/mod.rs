@@ -1092,3 +1092,22 @@ pub fn bombs_request(partitions: i32) -> ProduceRequest {
                 ),
         ])
 }
+
+/// The control API of `cluster` on a free loopback port, served on a thread of its own
+/// (a current-thread runtime, as an embedding test would run it): its address.
+pub fn serve_control(cluster: std::sync::Arc<Cluster>) -> SocketAddr {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            broker_sim::control::serve(cluster, listener).await
+        })
+    });
+    addr
+}
