@@ -142,8 +142,8 @@ impl Harness {
                         connection: 1,
                     };
                     let answer = match pipeline::process(&shared, origin, request).await {
-                        Outcome::Send(bytes) | Outcome::SendThenPause(bytes, _) => {
-                            Answer::Response(bytes.freeze())
+                        Outcome::Send(frame) | Outcome::SendThenPause(frame, _) => {
+                            Answer::Response(frame.to_bytes())
                         }
                         Outcome::Silent => Answer::Silent,
                         Outcome::Close(why) => Answer::Closed(why.to_string()),

@@ -11,8 +11,9 @@ use tokio::io::{AsyncRead, AsyncReadExt};
 /// Kafka's default `socket.request.max.bytes` (100 MiB).
 pub const DEFAULT_MAX_REQUEST_SIZE: usize = 100 * 1024 * 1024;
 
-/// What a frame's buffer starts with; it grows as the frame's bytes arrive.
-const INITIAL_RESERVATION: usize = 64 * 1024;
+/// The largest frame whose buffer is reserved whole as soon as its size is read; a larger
+/// one's buffer starts at this size and grows as its bytes arrive.
+const EAGER_RESERVATION: usize = 8 * 1024 * 1024;
 
 /// Why a frame could not be read. Each variant ends the connection.
 #[derive(Debug, thiserror::Error)]
@@ -56,11 +57,14 @@ pub async fn read_frame<R: AsyncRead + Unpin>(
             max: max_size,
         });
     }
-    // Read straight into reserved capacity (zero-filling first would touch every byte of a
-    // large produce request once more for nothing), reserved as the bytes arrive rather
-    // than all at once: a client that announces 100 MiB and sends a few bytes holds a few
-    // bytes of the broker's memory, not 100 MiB.
-    let mut payload = BytesMut::with_capacity(size.min(INITIAL_RESERVATION));
+    // Read straight into reserved capacity: zero-filling first would touch every byte of a
+    // large produce request once more for nothing. A frame of the size clients send (up to
+    // 8 MiB) gets its whole buffer at once, so its bytes are read into it with no copy on
+    // the way (growing a buffer copies it, into fresh pages the kernel zeroes first: that
+    // was a fifth of the broker's CPU per produced record). Untouched reserved pages cost
+    // address space, not memory; beyond 8 MiB the buffer grows as the bytes arrive, so a
+    // client that announces 100 MiB and sends a few bytes holds at most 8 MiB of it.
+    let mut payload = BytesMut::with_capacity(size.min(EAGER_RESERVATION));
     while payload.len() < size {
         if payload.len() == payload.capacity() {
             // Doubling keeps the copies amortised to one per byte.

@@ -134,6 +134,9 @@ struct Pass {
 
 fn read(ctx: &Ctx<'_>, state: &State, request: &FetchRequest) -> Pass {
     let v = ctx.version;
+    // An earlier pass's placeholders went with its answer, unsent.
+    let mut splices = ctx.splices.lock().unwrap_or_else(|e| e.into_inner());
+    *splices = Default::default();
     // A consumer under a byte-rate quota gets at most what the quota allows in its
     // window (Kafka's `getMaxValueInQuotaWindow`), so an answer can stay within it.
     let mut remaining = (request.max_bytes.clamp(0, FETCH_MAX_BYTES) as usize).min(
@@ -229,7 +232,7 @@ fn read(ctx: &Ctx<'_>, state: &State, request: &FetchRequest) -> Pass {
                     data.high_watermark = hw;
                     data.last_stable_offset = lso;
                     data.log_start_offset = p.log.log_start_offset();
-                    data.records = Some(read.into_bytes());
+                    data.records = Some(splices.add(read.batches));
                 }
                 Err(e) => {
                     any_error = true;

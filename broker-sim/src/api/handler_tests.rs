@@ -57,6 +57,7 @@ fn ctx(shared: &Shared, broker_id: i32, version: i16) -> Ctx<'_> {
         answer_lost: false,
         request_bytes: 0,
         quota_throttle: &NO_THROTTLE,
+        splices: Box::leak(Box::default()),
         session: &PLAINTEXT,
         principal: crate::security::ANONYMOUS,
     }

@@ -44,7 +44,11 @@ pub(crate) trait Api: 'static {
     /// The lowest version ApiVersions advertises, where Kafka advertises less than it serves.
     const ADVERTISED_MIN: i16 = Self::VERSIONS.0;
     type Request: Decodable + Default + Clone + Send + Sync + 'static;
-    type Response: Into<ResponseKind> + Default + Send + 'static;
+    type Response: Into<ResponseKind>
+        + kafka_protocol::protocol::Encodable
+        + Default
+        + Send
+        + 'static;
     /// What the requester must be allowed, as Kafka checks it (`KafkaApis`), when an
     /// authorizer is configured: the pipeline's authorization layer applies it.
     const ACCESS: Access;
@@ -181,6 +185,8 @@ pub(crate) struct LogDetails {
     pub acks: Option<i16>,
     /// Fetch's max_wait_ms.
     pub max_wait_ms: Option<i32>,
+    /// The answer's splices while it is logged, to count the records behind placeholders.
+    pub splices: broker_sim_protocol::splice::Splices,
 }
 
 impl LogDetails {
@@ -197,11 +203,14 @@ impl LogDetails {
     /// batches (transaction markers) are not records.
     pub fn count_records(&mut self, batches: Option<&[u8]>) {
         let mut n = 0u64;
-        for batch in broker_sim_protocol::batch::batches(batches.unwrap_or_default()) {
-            match batch {
-                Ok(b) if !b.is_control() => n += b.records_count().max(0) as u64,
-                Ok(_) => {}
-                Err(_) => break,
+        // A Fetch answer's records are placeholders for stored batches until it is sent.
+        for section in self.splices.resolve(batches.unwrap_or_default()) {
+            for batch in broker_sim_protocol::batch::batches(section) {
+                match batch {
+                    Ok(b) if !b.is_control() => n += b.records_count().max(0) as u64,
+                    Ok(_) => {}
+                    Err(_) => break,
+                }
             }
         }
         *self.records.get_or_insert(0) += n;
@@ -267,6 +276,10 @@ pub(crate) struct Ctx<'a> {
     pub session: &'a crate::sasl::Session,
     /// Who sent the request, as Kafka prints a principal ("User:alice").
     pub principal: &'a str,
+    /// The stored batches behind the answer's placeholders (`broker_sim_protocol::splice`):
+    /// a Fetch answer names its batches here and the pipeline writes them from where they
+    /// are stored.
+    pub splices: &'a std::sync::Mutex<broker_sim_protocol::splice::Splices>,
 }
 
 impl Ctx<'_> {

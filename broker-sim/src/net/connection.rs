@@ -284,9 +284,9 @@ async fn run<S: Transport>(
             return reset(&reader);
         }
         let _enter = span.enter();
-        let (bytes, pause) = match reply {
-            Outcome::Send(bytes) => (bytes, None),
-            Outcome::SendThenPause(bytes, pause) => (bytes, Some(pause)),
+        let (mut frame, pause) = match reply {
+            Outcome::Send(frame) => (frame, None),
+            Outcome::SendThenPause(frame, pause) => (frame, Some(pause)),
             Outcome::Silent => continue,
             Outcome::Close(why) => {
                 tracing::warn!(reason = %why, "closing connection");
@@ -301,7 +301,7 @@ async fn run<S: Transport>(
         };
         // A client that stops reading must not keep the cluster from shutting down.
         let written = tokio::select! {
-            written = tokio::time::timeout(idle, write(&mut reader, &bytes)) => written,
+            written = tokio::time::timeout(idle, write_frame(&mut reader, &mut frame)) => written,
             _ = shutdown.wait_for(|stop| *stop) => return,
         };
         match written {
@@ -361,6 +361,17 @@ async fn peer_closed(socket: &TcpStream) {
 async fn write<S: Transport>(stream: &mut BufReader<S>, bytes: &[u8]) -> std::io::Result<()> {
     let stream = stream.get_mut();
     stream.write_all(bytes).await?;
+    stream.flush().await
+}
+
+/// Writes an answer, its pieces gathered by vectored writes: the record batches of a Fetch
+/// answer go out from where they are stored (`broker_sim_protocol::splice`).
+async fn write_frame<S: Transport>(
+    stream: &mut BufReader<S>,
+    frame: &mut broker_sim_protocol::splice::Frame,
+) -> std::io::Result<()> {
+    let stream = stream.get_mut();
+    stream.write_all_buf(frame).await?;
     stream.flush().await
 }
 

@@ -82,7 +82,13 @@ impl Pending {
     /// Records the request with its answer.
     pub fn answered<A: Api>(mut self, ctx: &Ctx<'_>, reply: &Reply<A::Response>) {
         match reply {
-            Reply::Response(answer) => A::log_answer(answer, &mut self.details),
+            Reply::Response(answer) => {
+                // The answer's placeholders are read through its splices, lent and given back.
+                let lent = || ctx.splices.lock().unwrap_or_else(|e| e.into_inner());
+                self.details.splices = std::mem::take(&mut *lent());
+                A::log_answer(answer, &mut self.details);
+                *lent() = std::mem::take(&mut self.details.splices);
+            }
             Reply::NoResponse => {}
             Reply::Close(_) => self.entry.dropped = true,
         }

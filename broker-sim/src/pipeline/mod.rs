@@ -28,8 +28,9 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
-use broker_sim_protocol::header::{RequestFrame, encode_response};
-use bytes::{Bytes, BytesMut};
+use broker_sim_protocol::header::RequestFrame;
+use broker_sim_protocol::splice::{Frame, Splices, encode_response_frame};
+use bytes::Bytes;
 use kafka_protocol::messages::ApiKey;
 use kafka_protocol::protocol::Decodable;
 
@@ -39,9 +40,9 @@ use crate::shared::Shared;
 
 /// What the connection does with a request once the pipeline is through with it.
 pub(crate) enum Outcome {
-    Send(BytesMut),
+    Send(Frame),
     /// Send, then read nothing more from the connection for a while (a throttle).
-    SendThenPause(BytesMut, Duration),
+    SendThenPause(Frame, Duration),
     /// Nothing to send (acks=0 produce).
     Silent,
     Close(CloseReason),
@@ -91,9 +92,11 @@ pub(crate) async fn process(shared: &Shared, origin: Origin<'_>, request: Reques
             0,
             correlation_id,
             Reply::Response(answer),
+            Splices::default(),
         );
     }
     let quota_throttle = std::sync::atomic::AtomicI32::new(0);
+    let splices = std::sync::Mutex::default();
     let ctx = Ctx {
         shared,
         broker_id: origin.broker_id,
@@ -103,6 +106,7 @@ pub(crate) async fn process(shared: &Shared, origin: Origin<'_>, request: Reques
         answer_lost: false,
         request_bytes: origin.request_bytes,
         quota_throttle: &quota_throttle,
+        splices: &splices,
         session: origin.session,
         principal: origin.principal,
     };
@@ -182,7 +186,8 @@ async fn serve<A: Api>(ctx: &Ctx<'_>, mut body: Bytes, arrival: log::Arrival) ->
     if let Some(logged) = logged {
         logged.answered::<A>(ctx, &reply);
     }
-    match (encode::<A>(v, correlation_id, reply), pause) {
+    let splices = std::mem::take(&mut *ctx.splices.lock().unwrap_or_else(|e| e.into_inner()));
+    match (encode::<A>(v, correlation_id, reply, splices), pause) {
         (Outcome::Send(bytes), Some(pause)) => Outcome::SendThenPause(bytes, pause),
         (outcome, _) => outcome,
     }
@@ -196,11 +201,16 @@ fn dropped(logged: Option<log::Pending>, ctx: &Ctx<'_>, outcome: Outcome) -> Out
     outcome
 }
 
-fn encode<A: Api>(version: i16, correlation_id: i32, reply: Reply<A::Response>) -> Outcome {
+fn encode<A: Api>(
+    version: i16,
+    correlation_id: i32,
+    reply: Reply<A::Response>,
+    splices: Splices,
+) -> Outcome {
     match reply {
         Reply::Response(answer) => {
-            match encode_response(A::KEY, version, correlation_id, &answer.into()) {
-                Ok(bytes) => Outcome::Send(bytes),
+            match encode_response_frame(A::KEY, version, correlation_id, &answer, splices) {
+                Ok(frame) => Outcome::Send(frame),
                 Err(e) => Outcome::Close(CloseReason::Encode {
                     api: A::KEY,
                     version,

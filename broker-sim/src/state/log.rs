@@ -80,24 +80,6 @@ pub struct LogRead {
     pub end: i64,
 }
 
-impl LogRead {
-    /// The batches as one buffer, as a Fetch response carries them. A single batch is handed
-    /// out without copying.
-    pub fn into_bytes(self) -> Bytes {
-        match self.batches.len() {
-            0 => Bytes::new(),
-            1 => self.batches.into_iter().next().unwrap_or_default(),
-            _ => {
-                let mut out = BytesMut::with_capacity(self.bytes);
-                for b in &self.batches {
-                    out.extend_from_slice(b);
-                }
-                out.freeze()
-            }
-        }
-    }
-}
-
 impl PartitionLog {
     /// A log holding `batches` (in offset order, within `start..end`) as a snapshot kept
     /// them: `active_base` and `cleaned_to` as the segment and cleaner state were, the

@@ -24,6 +24,11 @@ pub struct Fork {
     /// Reading the JSON document back (`Snapshot::from_json`, which checks every batch's
     /// CRC) and forking: what `--snapshot FILE` and Python's `Cluster(snapshot=)` pay.
     pub load_fork_ms: f64,
+    /// What a test pays for a cluster of its own: start (3 brokers, one topic), one record
+    /// produced through the embedding API and read back, drop — fresh, and forked from a
+    /// snapshot of the empty cluster. Microseconds.
+    pub per_test_fresh_us: f64,
+    pub per_test_fork_us: f64,
 }
 
 /// Seeds `records` 100-byte values over six partitions, snapshots them once, then times
@@ -74,7 +79,10 @@ pub fn measure(records: usize, runs: usize) -> Result<Fork, String> {
         loads.push(ms(started.elapsed()));
         check(&fork, records)?;
     }
+    let (per_test_fresh_us, per_test_fork_us) = per_test(runs.max(50))?;
     Ok(Fork {
+        per_test_fresh_us,
+        per_test_fork_us,
         records,
         bytes: json.len(),
         fresh_ms: median(&fresh),
@@ -94,4 +102,32 @@ fn check(fork: &Cluster, records: usize) -> Result<(), String> {
         return Err(format!("a fork holds {held} records of {records}"));
     }
     Ok(())
+}
+
+/// Medians of `runs` per-test cycles (start, produce one record, read it back, drop),
+/// fresh and from a snapshot, in µs.
+fn per_test(runs: usize) -> Result<(f64, f64), String> {
+    let builder = || Cluster::builder().brokers(3).topic("orders", 1);
+    let cycle = |cluster: Cluster| -> Result<(), String> {
+        cluster
+            .produce("orders", Some(b"key"), b"value")
+            .map_err(|e| e.to_string())?;
+        if cluster.records("orders").len() != 1 {
+            return Err("the record produced is not read back".into());
+        }
+        drop(cluster);
+        Ok(())
+    };
+    let empty = builder().start().map_err(|e| e.to_string())?.snapshot();
+    let (mut fresh, mut forked) = (Vec::new(), Vec::new());
+    for _ in 0..runs {
+        let started = Instant::now();
+        cycle(builder().start().map_err(|e| e.to_string())?)?;
+        fresh.push(ms(started.elapsed()) * 1e3);
+        let copy = empty.clone();
+        let started = Instant::now();
+        cycle(Cluster::from_snapshot(copy).map_err(|e| e.to_string())?)?;
+        forked.push(ms(started.elapsed()) * 1e3);
+    }
+    Ok((median(&fresh), median(&forked)))
 }

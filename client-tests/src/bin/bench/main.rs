@@ -97,9 +97,22 @@ enum Mode {
         /// Runs per peer; the median is reported.
         #[arg(long, default_value_t = 3)]
         repeat: usize,
+        /// Only these peers (for profiling one of them); repeatable.
+        #[arg(long, value_enum)]
+        peer: Vec<peers::Peer>,
     },
     /// Internal: hold librdkafka's mock cluster in this process (for `peers`).
     ServeMock,
+    /// Runs one phase of the workload against a running cluster (for profiling a broker
+    /// from outside: `perf stat -p PID` around it).
+    Drive {
+        #[arg(long)]
+        bootstrap: String,
+        #[arg(long, value_parser = ["produce", "consume"])]
+        phase: String,
+        #[arg(long, default_value_t = 200_000)]
+        records: usize,
+    },
 }
 
 fn main() {
@@ -107,13 +120,43 @@ fn main() {
     match args.mode {
         Some(Mode::ServeRss) => return serve_rss(),
         Some(Mode::ServeMock) => return peers::serve_mock(),
-        Some(Mode::Peers { records, repeat }) => {
+        Some(Mode::Drive {
+            ref bootstrap,
+            ref phase,
+            records,
+        }) => {
+            let took = match phase.as_str() {
+                "produce" => workload::produce(bootstrap, TOPIC, records),
+                _ => workload::consume(
+                    bootstrap,
+                    TOPIC,
+                    PARTITIONS,
+                    records,
+                    workload::KEEP_FETCHING,
+                )
+                .map(|got| got.elapsed),
+            };
+            match took {
+                Ok(took) => println!("{phase} {records} records in {took:?}"),
+                Err(e) => {
+                    eprintln!("bench drive failed: {e}");
+                    std::process::exit(1);
+                }
+            }
+            return;
+        }
+        Some(Mode::Peers {
+            records,
+            repeat,
+            peer,
+        }) => {
             let peer_args = peers::PeerArgs {
                 records,
                 repeat,
                 latency_samples: args.latency_samples,
                 latency_budget: Duration::from_secs(args.latency_budget),
                 markdown: args.markdown.clone(),
+                only: peer,
             };
             if let Err(e) = peers::run(&peer_args) {
                 eprintln!("bench peers failed: {e}");
@@ -688,6 +731,17 @@ fn report(args: &Args, f: &Figures) -> String {
             "",
             "",
             "",
+        ]);
+        row([
+            "a cluster per test: start 3 brokers, produce 1 record, read it back, drop — fresh / forked from a snapshot",
+            &format!(
+                "{:.0} µs / {:.0} µs",
+                fork.per_test_fresh_us, fork.per_test_fork_us
+            ),
+            "",
+            "",
+            "≤ 100 µs",
+            met(fork.per_test_fresh_us <= 100.0 && fork.per_test_fork_us <= 100.0),
         ]);
     }
     if let Some(rss) = &f.rss {

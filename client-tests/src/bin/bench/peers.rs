@@ -31,10 +31,12 @@ pub struct PeerArgs {
     pub latency_samples: usize,
     pub latency_budget: Duration,
     pub markdown: Option<PathBuf>,
+    /// Only these peers (for profiling one); all when empty.
+    pub only: Vec<Peer>,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
-enum Peer {
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug, clap::ValueEnum)]
+pub enum Peer {
     Sim,
     Kfake,
     Kafka,
@@ -305,11 +307,15 @@ pub fn run(args: &PeerArgs) -> Result<(), String> {
         samples.entry((figure, peer)).or_default().push(value);
     };
     let records = args.records;
+    let peers: Vec<Peer> = Peer::ALL
+        .into_iter()
+        .filter(|p| args.only.is_empty() || args.only.contains(p))
+        .collect();
     for rep in 0..args.repeat {
         let order: Vec<Peer> = if rep % 2 == 0 {
-            Peer::ALL.to_vec()
+            peers.clone()
         } else {
-            Peer::ALL.iter().rev().copied().collect()
+            peers.iter().rev().copied().collect()
         };
         for peer in order {
             let running = start(peer, &kfake, &sim)?;
@@ -399,13 +405,13 @@ pub fn run(args: &PeerArgs) -> Result<(), String> {
         workload::payload_bytes(1),
         args.repeat
     );
-    for peer in Peer::ALL {
+    for peer in &peers {
         table.push_str(&format!(" {} |", peer.name()));
     }
-    table.push_str("\n|---|---|---|---|---|\n");
+    table.push_str(&format!("\n|---|{}\n", "---|".repeat(peers.len())));
     for (label, figure, show) in rows {
         table.push_str(&format!("| {label} |"));
-        for peer in Peer::ALL {
+        for &peer in &peers {
             table.push_str(&format!(" {} |", show(median(figure, peer))));
         }
         table.push('\n');
@@ -425,9 +431,12 @@ pub fn run(args: &PeerArgs) -> Result<(), String> {
             ms
         })
         .collect();
-    let embedded = match embedded_starts(5) {
-        Ok(starts) => format!("{:.0} ms", super::median(&starts)),
-        Err(e) => format!("not measured ({e})"),
+    let embedded = match args.only.is_empty() {
+        false => "not measured (--peer)".to_string(),
+        true => match embedded_starts(5) {
+            Ok(starts) => format!("{:.0} ms", super::median(&starts)),
+            Err(e) => format!("not measured ({e})"),
+        },
     };
     table.push_str(&format!(
         "\nIn-process 3-broker starts (median of 5, inside a running process): broker-sim's `Cluster` {:.2} ms; spring-kafka-test's `EmbeddedKafkaKraftBroker` (what `@EmbeddedKafka` starts) {embedded}.\n",
