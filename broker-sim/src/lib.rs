@@ -52,6 +52,7 @@ pub mod schedule;
 mod security;
 mod shared;
 mod state;
+mod storage;
 mod tls;
 
 pub use api::{
