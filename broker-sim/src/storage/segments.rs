@@ -68,6 +68,9 @@ pub struct PartitionFiles {
     last_flush_ms: i64,
 }
 
+/// A segment to write: its base offset and its batches (base, last offset, bytes).
+type SegmentContent<'a> = (i64, Vec<(i64, i64, &'a Bytes)>);
+
 /// A batch the recovery scan kept, with its header's offsets.
 #[derive(Debug, Clone)]
 pub struct ScannedBatch {
@@ -236,7 +239,7 @@ impl PartitionFiles {
         batches: impl Iterator<Item = (i64, i64, &'a Bytes)>,
         active_base: i64,
     ) -> std::io::Result<()> {
-        let mut groups: Vec<(i64, Vec<(i64, i64, &Bytes)>)> = Vec::new();
+        let mut groups: Vec<SegmentContent<'a>> = Vec::new();
         for (base, last, bytes) in batches {
             let active = base >= active_base;
             match groups.last_mut() {
