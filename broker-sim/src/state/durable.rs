@@ -213,9 +213,11 @@ fn fill(p: &mut SnapshotPartition, scanned: Vec<ScannedBatch>, log_start: Option
             bytes: b.bytes,
         });
     }
+    // A log left without batches (all deleted or compacted away) keeps the end the
+    // document last saw, so its offsets are not handed out again.
     let end = batches
         .last()
-        .map_or(start, |b| b.last_offset + 1)
+        .map_or(p.log_end_offset, |b| b.last_offset + 1)
         .max(start);
     // Starts never go back as epochs go up; an epoch that began past the end began at it.
     let mut floor = 0;
