@@ -108,6 +108,9 @@ pub enum CloseReason {
     /// An acks=0 producer learns of a failed write only by losing its connection.
     #[error("acks=0 produce failed: {0}")]
     AcksZeroFailed(KafkaError),
+    /// Durable mode could not keep a change: the client retries instead of trusting it.
+    #[error("{0}")]
+    Storage(String),
     #[error("fault rule {rule}: {what}")]
     Fault { rule: u64, what: String },
     /// `connections.max.idle.ms` passed without a request.

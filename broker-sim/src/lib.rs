@@ -19,7 +19,7 @@
 //! ```
 //!
 //! Layout, bottom up (each module uses only those before it; `tests/layers.rs` checks):
-//! `error`, `clock`, `rng`, `config`; `state`, the cluster state (topics, partition logs,
+//! `error`, `clock`, `rng`, `config`; `storage`, durable mode's files (`--data-dir`); `state`, the cluster state (topics, partition logs,
 //! replication, groups) and its rules; `faults`, the fault rules; `request_log`, the ring
 //! of requests answered; `shared`, the runtime
 //! core (state lock, clock, wake-ups); `api`, one file per Kafka API and the registry;
@@ -52,6 +52,7 @@ pub mod schedule;
 mod security;
 mod shared;
 mod state;
+mod storage;
 mod tls;
 
 pub use api::{

@@ -55,6 +55,13 @@ struct Args {
     /// from the snapshot, so --brokers cannot be given with it.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["brokers", "config"])]
     snapshot: Option<std::path::PathBuf>,
+    /// Keep the cluster's data in DIR so it survives a restart (default: in memory only):
+    /// topics, records, committed offsets, idempotent producers, transactions, configs,
+    /// users and ACLs. A DIR that holds a cluster is started from (its broker count wins
+    /// over --brokers); --snapshot only seeds an empty one. Appends are fsynced per the
+    /// topics' flush.messages / flush.ms (log.flush.interval.* broker-wide), by default never.
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<std::path::PathBuf>,
     /// A topology file (TOML): brokers, listeners, settings, topics, seed records and
     /// committed offsets. Flags given on the command line override what it says.
     #[arg(long, value_name = "FILE")]
@@ -306,9 +313,13 @@ fn run(args: Args, given: &dyn Fn(&str) -> bool) -> Result<(), Box<dyn std::erro
     let options = broker_sim::control::ControlOptions {
         token: args.control_token.clone().map(Into::into),
     };
+    let data_dir = args.data_dir.clone();
     let mut builder = cluster_builder(args, file.as_ref(), given);
     if let Some(snapshot) = snapshot {
         builder = builder.snapshot(snapshot);
+    }
+    if let Some(dir) = data_dir {
+        builder = builder.data_dir(dir);
     }
     let cluster = builder.start()?;
     if let Some(file) = &file {

@@ -93,10 +93,23 @@ async fn run_timers(shared: Arc<Shared>, mut shutdown: watch::Receiver<bool>) {
             state.next_deadline().map(|d| (d - now).max(0))
         };
         shared.note_change();
+        // Durable mode: what the pass changed (transactions timed out, retention), and
+        // what the embedding and control APIs changed since the last pass, which no
+        // request wrote, goes to the metadata document; passes come at least every second.
+        let durable = shared.storage.get();
+        if let (Some(storage), Err(e)) = (durable, crate::pipeline::persist_metadata(&shared).await)
+        {
+            storage.fail("writing the metadata document", &e);
+        }
         // With nothing due, an hour is as good as forever: any change notifies.
         let wait = match wait {
             Some(ms) if !shared.clock.is_manual() => ms as u64,
             _ => 3_600_000,
+        };
+        let wait = if durable.is_some() {
+            wait.min(1000)
+        } else {
+            wait
         };
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_millis(wait)) => {}

@@ -45,6 +45,9 @@ pub(crate) struct Shared {
     /// Bumped after every answered request and every timer pass, for the embedding API's
     /// waits (`Cluster::wait_for_group`…), which block a caller's thread, not a task.
     changes: Changes,
+    /// Durable mode's data directory (`crate::storage`), set once at start; answers wait
+    /// for its fsyncs.
+    pub storage: std::sync::OnceLock<crate::storage::Storage>,
 }
 
 /// A generation counter and the condition variable its waiters block on. Bumping costs one
@@ -68,6 +71,7 @@ impl Shared {
             changes: Changes::default(),
             requests: RequestLog::default(),
             registry: SchemaRegistry::new(),
+            storage: std::sync::OnceLock::new(),
         }
     }
 

@@ -3,7 +3,7 @@
 //! every module directory the submodules form no cycle.
 //!
 //! The layers, bottom up (the README's Layout section explains each):
-//! error, clock, rng, security, tls, registry ← config ← state ← faults, sasl, request_log ← shared ← api ← pipeline ← net ← runtime
+//! error, clock, rng, security, tls, registry ← config, storage ← state ← faults, sasl, request_log ← shared ← api ← pipeline ← net ← runtime
 //! ← cluster (the embedding API) ← control (the HTTP API) ← fuzzing (the fuzz targets' way
 //! in, with the `fuzzing` feature). `lib.rs` and `main.rs` sit on
 //! top; the binary's own modules (`cli`) use no library module, only the control API's HTTP.
@@ -21,6 +21,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("clock", 0),
     ("rng", 0),
     ("config", 1),
+    ("storage", 1),
     ("security", 0),
     ("tls", 0),
     ("registry", 0),

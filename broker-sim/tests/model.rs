@@ -46,6 +46,9 @@
 //! `random` draws one and prints it). A failure prints the seed, the replay command and
 //! proptest's shrunk sequence of operations; the same seed replays the same cases.
 //! `BROKER_SIM_MODEL_TRACE=1` prints every operation as it is applied.
+//! `BROKER_SIM_MODEL_DURABLE=1` runs every case in durable mode (`ClusterBuilder::data_dir`,
+//! a directory per case) and, after its last operation, restarts the cluster on that
+//! directory and checks it once more.
 
 mod support;
 
@@ -248,15 +251,44 @@ struct Model {
     members: Vec<Option<Member>>,
 }
 
-fn cluster(seed: u64) -> Cluster {
-    Cluster::builder()
+fn cluster(seed: u64, data_dir: Option<&DataDir>) -> Cluster {
+    let builder = Cluster::builder()
         .brokers(BROKERS as usize)
         .topic(TOPIC, PARTITIONS)
         .default_replication_factor(BROKERS as i16)
         .replica_lag_time_max(Duration::from_millis(REPLICA_LAG_MS))
-        .seed(seed)
-        .start()
-        .expect("cluster starts")
+        .seed(seed);
+    match data_dir {
+        Some(dir) => builder.data_dir(&dir.0),
+        None => builder,
+    }
+    .start()
+    .expect("cluster starts")
+}
+
+/// With `BROKER_SIM_MODEL_DURABLE=1`, each case's cluster keeps its data in a directory
+/// of its own (durable mode), deleted when the case ends.
+struct DataDir(std::path::PathBuf);
+
+impl DataDir {
+    fn for_case() -> Option<DataDir> {
+        static CASE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        if std::env::var("BROKER_SIM_MODEL_DURABLE").is_ok_and(|v| v == "1") {
+            let case = CASE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let dir = std::env::temp_dir()
+                .join(format!("broker-sim-model-{}-{case}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&dir);
+            Some(DataDir(dir))
+        } else {
+            None
+        }
+    }
+}
+
+impl Drop for DataDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 /// The brokers a client can talk to: up and not cut off.
@@ -930,7 +962,8 @@ fn short(value: &str) -> &str {
 }
 
 fn run_case(seed: u64, ops: &[Op]) -> Result<(), TestCaseError> {
-    let cluster = cluster(seed);
+    let data_dir = DataDir::for_case();
+    let cluster = cluster(seed, data_dir.as_ref());
     let mut model = Model {
         producers: (0..PRODUCERS).map(|_| ProducerState::default()).collect(),
         acked: BTreeMap::new(),
@@ -947,6 +980,12 @@ fn run_case(seed: u64, ops: &[Op]) -> Result<(), TestCaseError> {
         }
         apply(&cluster, &mut model, op)?;
         check(&cluster, &mut model)?;
+    }
+    if data_dir.is_some() {
+        // Durable mode: a restart on the same directory keeps everything checked.
+        drop(cluster);
+        let restarted = crate::cluster(seed, data_dir.as_ref());
+        check(&restarted, &mut model)?;
     }
     Ok(())
 }

@@ -43,6 +43,8 @@ pub struct ClusterBuilder {
     request_log_size: usize,
     /// Schemas to register at start, in order (`registry.rs`).
     pub(super) schemas: Vec<(String, crate::registry::NewSchema)>,
+    /// Durable mode's data directory (`durable.rs`).
+    data_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for ClusterBuilder {
@@ -65,6 +67,7 @@ impl Default for ClusterBuilder {
             snapshot: None,
             request_log_size: crate::request_log::DEFAULT_REQUEST_LOG_SIZE,
             schemas: Vec::new(),
+            data_dir: None,
         }
     }
 }
@@ -449,9 +452,25 @@ impl ClusterBuilder {
         self
     }
 
+    /// Keeps the cluster's data in `dir` (durable mode; the default keeps it in memory):
+    /// topics, records, committed offsets, idempotent producers, transactions, configs,
+    /// users and ACLs survive a restart of the process, however it stopped. A directory
+    /// that holds a cluster is started from (its broker count replaces `brokers`, as a
+    /// snapshot's does); an empty one is created. Appends are fsynced as the topics'
+    /// `flush.messages` / `flush.ms` (broker-wide `log.flush.interval.*`) say, by default
+    /// never, as in Kafka.
+    pub fn data_dir(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
+        self.data_dir = Some(dir.into());
+        self
+    }
+
     /// Binds every broker's listeners and starts serving.
     pub fn start(mut self) -> std::io::Result<Cluster> {
-        let snapshot = self.snapshot.take();
+        let mut snapshot = self.snapshot.take();
+        let opened = match &self.data_dir {
+            Some(dir) => Some(super::durable::open(dir, &mut snapshot)?),
+            None => None,
+        };
         if let Some(s) = &snapshot {
             super::snapshot::adopt_brokers(s, &mut self.brokers, &mut self.racks);
         }
@@ -563,7 +582,13 @@ impl ClusterBuilder {
                 ))
             })
             .collect();
+        let storage = opened
+            .map(|o| super::durable::attach(o, &mut state, clock.now_ms(), clock.is_manual()))
+            .transpose()?;
         let shared = Arc::new(Shared::new(state, clock, self.seed));
+        if let Some(storage) = storage {
+            let _ = shared.storage.set(storage);
+        }
         shared.requests.set_capacity(self.request_log_size);
         if let Some(dump) = registry.filter(|d| !d.is_empty()) {
             shared.registry.import(&dump).map_err(|e| {

@@ -11,10 +11,11 @@
 //! `requests` the request log; `snapshot` snapshots and clusters started from them;
 //! `registry` the embedded schema registry and the audit of records against it;
 //! `topology` topology files (a cluster described in TOML); `waits` readiness and
-//! quiescence waits.
+//! quiescence waits; `durable` a data directory (`--data-dir`).
 
 mod acls;
 mod builder;
+mod durable;
 mod faults;
 mod history;
 mod inspect;
@@ -60,6 +61,7 @@ impl Cluster {
 
     fn stop(&mut self) {
         self.runtime.stop();
+        durable::stopped(self.shared());
     }
 }
 

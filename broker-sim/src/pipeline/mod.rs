@@ -13,13 +13,16 @@
 //! 5. **throttle** (`throttle`): a throttle time on the answer and a muted connection,
 //!    for a fault rule or a client quota the handler found exceeded (`Ctx::quota`);
 //! 6. the API's **handler**, then the answer is encoded;
-//! 7. the **request log** (`log`): every decoded request, summarised before the layers
+//! 7. in durable mode, **durability** (`durable`): the answer waits for the fsyncs and the
+//!    metadata document the request's changes need;
+//! 8. the **request log** (`log`): every decoded request, summarised before the layers
 //!    above consume it and recorded with its answer's errors (or as dropped, when the
 //!    connection is closed or hangs instead). Requests refused before decoding are not.
 //!
 //! The connection (`crate::net`) carries the resulting [`Outcome`] out.
 
 mod authorize;
+mod durable;
 mod faults;
 mod log;
 mod throttle;
@@ -37,6 +40,7 @@ use kafka_protocol::protocol::Decodable;
 use crate::api::{self, Api, Ctx, Reply, Visitor};
 use crate::error::CloseReason;
 use crate::shared::Shared;
+pub(crate) use durable::persist_metadata;
 
 /// What the connection does with a request once the pipeline is through with it.
 pub(crate) enum Outcome {
@@ -154,6 +158,7 @@ async fn serve<A: Api>(ctx: &Ctx<'_>, mut body: Bytes, arrival: log::Arrival) ->
         }
     };
     let logged = log::Pending::start::<A>(ctx, &request, arrival);
+    let durable = durable::Durable::of::<A>(ctx, &request);
     let verdict = authorize::judge::<A>(ctx, &request);
     let mut partial = authorize::apply::<A>(ctx, request, &verdict);
     let served = match partial.rest.take() {
@@ -183,6 +188,11 @@ async fn serve<A: Api>(ctx: &Ctx<'_>, mut body: Bytes, arrival: log::Arrival) ->
         faults::Served::Close(why) => return dropped(logged, ctx, Outcome::Close(why)),
         faults::Served::Hang => return dropped(logged, ctx, Outcome::Hang),
     };
+    if let Some(durable) = durable
+        && let Err(why) = durable.kept(ctx.shared).await
+    {
+        return dropped(logged, ctx, Outcome::Close(why));
+    }
     if let Some(logged) = logged {
         logged.answered::<A>(ctx, &reply);
     }

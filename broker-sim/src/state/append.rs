@@ -230,6 +230,9 @@ impl State {
         }
         // -- end idempotent producers
         p.log.segment_limits = limits.segments;
+        if let (Some(files), Some(flush)) = (&mut p.log.files, limits.flush) {
+            files.set_policy(flush);
+        }
         let base_offset = p.log.append(
             view,
             p.leader_epoch,
@@ -338,6 +341,8 @@ struct TopicLimits {
     log_append_time: bool,
     records: RecordLimits,
     segments: SegmentLimits,
+    /// `flush.messages` and `flush.ms`, read only in durable mode.
+    flush: Option<crate::storage::FlushPolicy>,
 }
 
 impl TopicLimits {
@@ -367,6 +372,11 @@ impl TopicLimits {
                     .map_or(SegmentLimits::default().bytes, |b| b.max(1) as u64),
                 ms: long("segment.ms").unwrap_or(SegmentLimits::default().ms),
             },
+            flush: t
+                .partitions
+                .first()
+                .is_some_and(|p| p.log.files.is_some())
+                .then(|| crate::storage::FlushPolicy::of(long("flush.messages"), long("flush.ms"))),
         }
     }
 }

@@ -94,6 +94,18 @@ pub const DYNAMIC: &[DynamicDef] = &[
         Some("cleanup.policy"),
     ),
     dynamic(
+        "log.flush.interval.messages",
+        Long,
+        Some("9223372036854775807"),
+        Some("flush.messages"),
+    ),
+    dynamic(
+        "log.flush.interval.ms",
+        Long,
+        Some("9223372036854775807"),
+        Some("flush.ms"),
+    ),
+    dynamic(
         "log.message.timestamp.after.max.ms",
         Long,
         Some("3600000"),

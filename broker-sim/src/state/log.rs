@@ -55,6 +55,9 @@ pub struct PartitionLog {
     active_bytes: u64,
     /// The cleaner's checkpoint: everything below it has been compacted once.
     cleaned_to: i64,
+    /// The log's segment files in durable mode (`crate::storage`): every change below is
+    /// mirrored there.
+    pub(crate) files: Option<crate::storage::PartitionFiles>,
 }
 
 /// What one compaction did: records and whole batches removed, and the bytes of the
@@ -100,6 +103,7 @@ impl PartitionLog {
             active_since: now,
             active_bytes: 0,
             cleaned_to: cleaned_to.clamp(0, end),
+            files: None,
         };
         log.active_bytes = log.size_from(log.active_base);
         log
@@ -147,6 +151,10 @@ impl PartitionLog {
             self.active_since = now;
         }
         self.active_bytes += len;
+        if let Some(files) = &mut self.files {
+            let written = files.append(self.active_base, (base_offset, last_offset), &owned, now);
+            files.check("appending a batch", written);
+        }
         self.batches.push(StoredBatch {
             base_offset,
             last_offset,
@@ -191,6 +199,10 @@ impl PartitionLog {
         }
         let keep = self.batches.partition_point(|b| b.base_offset < offset);
         self.batches.truncate(keep);
+        if let Some(files) = &mut self.files {
+            let written = files.truncate_to(offset);
+            files.check("truncating the log", written);
+        }
         self.log_end_offset = offset.max(self.log_start_offset);
         if self.active_base > self.log_end_offset {
             self.active_base = self.log_end_offset;
@@ -366,6 +378,15 @@ impl PartitionLog {
             kept_batches.push(b);
         }
         self.batches = kept_batches;
+        let changed = done.records_removed > 0 || done.batches_removed > 0;
+        if let Some(files) = self.files.as_mut().filter(|_| changed) {
+            let batches = self
+                .batches
+                .iter()
+                .map(|b| (b.base_offset, b.last_offset, &b.bytes));
+            let written = files.rewrite(batches, self.active_base);
+            files.check("rewriting a compacted log", written);
+        }
         self.cleaned_to = self.cleaned_to.max(end.min(self.log_end_offset));
         self.active_bytes = self.size_from(self.active_base);
         done
@@ -490,6 +511,10 @@ impl PartitionLog {
         self.log_start_offset = offset;
         let keep_from = self.index_of(offset);
         self.batches.drain(..keep_from);
+        if let Some(files) = &mut self.files {
+            let written = files.delete_before(offset);
+            files.check("deleting old segments", written);
+        }
     }
 
     /// Every data record from the log start on, decoded.

@@ -12,6 +12,7 @@ pub mod cleaner;
 mod client_metrics;
 mod configs;
 pub mod counters;
+pub mod durable;
 pub mod epochs;
 pub mod groups;
 pub mod history;
@@ -144,6 +145,8 @@ pub struct State {
     quorum: quorum::Quorum,
     /// ACL bindings, judged when `config.authorizer` is enabled.
     pub acls: acls::Acls,
+    /// Durable mode's data directory, which logs and metadata write through (`durable.rs`).
+    storage: Option<crate::storage::Storage>,
 }
 
 impl State {
@@ -177,6 +180,7 @@ impl State {
             broker_configs,
             quorum: quorum::Quorum::default(),
             acls: acls::Acls::default(),
+            storage: None,
         }
     }
 
@@ -498,7 +502,7 @@ impl State {
         let replicas = self.plan_topic(spec)?;
         self.metadata_changed();
         let id = self.new_topic_id();
-        let topic = Topic {
+        let mut topic = Topic {
             name: spec.name.clone(),
             id,
             partitions: replicas
@@ -510,6 +514,7 @@ impl State {
             inherited: std::sync::Arc::new(self.broker_configs.topic_defaults()),
         };
         tracing::info!(topic = %spec.name, partitions = topic.partitions.len(), "created topic");
+        self.attach_files(&spec.name, &mut topic.partitions);
         self.topic_ids.insert(id, spec.name.clone());
         Ok(self.topics.entry(spec.name.clone()).or_insert(topic))
     }
@@ -553,6 +558,7 @@ impl State {
             .remove(name)
             .ok_or_else(|| Self::unknown_topic(name))?;
         self.metadata_changed();
+        self.remove_topic_files(&topic);
         self.topic_ids.remove(&topic.id);
         self.unkeyed_next.remove(name);
         self.groups.forget_topic(name);
@@ -643,11 +649,12 @@ impl State {
         if validate_only {
             return Ok(());
         }
-        let new: Vec<Partition> = new
+        let mut new: Vec<Partition> = new
             .into_iter()
             .enumerate()
             .map(|(i, replicas)| self.new_partition(current + i as i32, replicas))
             .collect();
+        self.attach_files(name, &mut new);
         self.topics
             .get_mut(name)
             .ok_or_else(|| Self::unknown_topic(name))?
@@ -669,14 +676,6 @@ impl State {
         let p = *next % count;
         *next = (p + 1) % count;
         Ok(p)
-    }
-
-    /// A new producer id with epoch 0, for an idempotent producer (InitProducerId without
-    /// a transactional id).
-    pub fn init_producer_id(&mut self) -> (i64, i16) {
-        let id = self.next_producer_id;
-        self.next_producer_id += 1;
-        (id, 0)
     }
 
     /// JoinGroup (see `groups::membership`); member ids come from the seeded generator.

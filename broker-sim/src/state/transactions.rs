@@ -220,6 +220,14 @@ pub struct Ended {
 }
 
 impl State {
+    /// A new producer id with epoch 0, for an idempotent producer (InitProducerId without
+    /// a transactional id).
+    pub fn init_producer_id(&mut self) -> (i64, i16) {
+        let id = self.next_producer_id;
+        self.next_producer_id += 1;
+        (id, 0)
+    }
+
     pub fn transactions(&self) -> &Transactions {
         &self.transactions
     }

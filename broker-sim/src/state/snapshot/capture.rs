@@ -14,6 +14,16 @@ use crate::state::topic::{Partition, Topic};
 impl State {
     /// The state's data at cluster time `now_ms` (`manual`: whether the clock is manual).
     pub fn snapshot(&self, now_ms: i64, manual: bool) -> Snapshot {
+        self.capture(now_ms, manual, true)
+    }
+
+    /// The snapshot without the logs' batches and producer state: what durable mode keeps
+    /// beside the segment files (`crate::state::durable`), cheap to take on every change.
+    pub(crate) fn metadata_snapshot(&self, now_ms: i64, manual: bool) -> Snapshot {
+        self.capture(now_ms, manual, false)
+    }
+
+    fn capture(&self, now_ms: i64, manual: bool, logs: bool) -> Snapshot {
         Snapshot {
             format: FORMAT.into(),
             version: VERSION,
@@ -28,7 +38,7 @@ impl State {
                 })
                 .collect(),
             next_producer_id: self.next_producer_id,
-            topics: self.topics.values().map(topic).collect(),
+            topics: self.topics.values().map(|t| topic(t, logs)).collect(),
             groups: self.groups.iter().filter_map(group).collect(),
             transactions: self.transactions.iter().cloned().collect(),
             broker_configs: self.broker_configs.by_resource.clone(),
@@ -76,16 +86,16 @@ impl State {
     }
 }
 
-fn topic(t: &Topic) -> SnapshotTopic {
+fn topic(t: &Topic, logs: bool) -> SnapshotTopic {
     SnapshotTopic {
         name: t.name.clone(),
         id: t.id.to_string(),
         configs: t.configs.clone(),
-        partitions: t.partitions.iter().map(partition).collect(),
+        partitions: t.partitions.iter().map(|p| partition(p, logs)).collect(),
     }
 }
 
-fn partition(p: &Partition) -> SnapshotPartition {
+fn partition(p: &Partition, logs: bool) -> SnapshotPartition {
     let log = &p.log;
     SnapshotPartition {
         index: p.index,
@@ -110,7 +120,7 @@ fn partition(p: &Partition) -> SnapshotPartition {
         active_segment_base: log.active_segment_base(),
         cleaned_to: log.cleaned_through(),
         batches: log
-            .batches_from(0)
+            .batches_from(if logs { 0 } else { i64::MAX })
             .iter()
             .map(|b| SnapshotBatch {
                 base_offset: b.base_offset,
@@ -121,7 +131,11 @@ fn partition(p: &Partition) -> SnapshotPartition {
                 bytes: b.bytes.clone(),
             })
             .collect(),
-        producers: p.producers.clone(),
+        producers: if logs {
+            p.producers.clone()
+        } else {
+            Default::default()
+        },
     }
 }
 
