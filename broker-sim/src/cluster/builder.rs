@@ -26,7 +26,7 @@ pub struct ClusterBuilder {
     seed: u64,
     config: BrokerConfig,
     replication_factor: Option<i16>,
-    worker_threads: usize,
+    worker_threads: Option<usize>,
     manual_clock: Option<i64>,
     replication_lag_ms: i64,
     /// `broker.rack` of broker id `i + 1`, where set.
@@ -57,7 +57,7 @@ impl Default for ClusterBuilder {
             seed: 0,
             config: BrokerConfig::default(),
             replication_factor: None,
-            worker_threads: 2,
+            worker_threads: None,
             manual_clock: None,
             replication_lag_ms: 0,
             racks: Vec::new(),
@@ -446,9 +446,11 @@ impl ClusterBuilder {
         self
     }
 
-    /// Worker threads of the cluster's runtime. Default 2.
+    /// Gives the cluster a tokio runtime of its own with `n` worker threads. By default
+    /// every cluster of the process shares one runtime (as many workers as cores, at least
+    /// two), which makes starting and dropping a cluster cost microseconds.
     pub fn worker_threads(mut self, n: usize) -> Self {
-        self.worker_threads = n.max(1);
+        self.worker_threads = Some(n.max(1));
         self
     }
 
