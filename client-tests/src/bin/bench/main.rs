@@ -24,6 +24,7 @@ mod fork;
 mod isolation;
 mod null_broker;
 mod peers;
+mod scale;
 mod workload;
 
 use std::collections::BTreeMap;
@@ -100,6 +101,8 @@ enum Mode {
     },
     /// Internal: hold librdkafka's mock cluster in this process (for `peers`).
     ServeMock,
+    /// Whether broker-sim stays flat as partitions, connections and groups grow (`scale.rs`).
+    Scale(scale::ScaleArgs),
 }
 
 fn main() {
@@ -107,6 +110,7 @@ fn main() {
     match args.mode {
         Some(Mode::ServeRss) => return serve_rss(),
         Some(Mode::ServeMock) => return peers::serve_mock(),
+        Some(Mode::Scale(ref scale)) => return scale::main(scale),
         Some(Mode::Peers { records, repeat }) => {
             let peer_args = peers::PeerArgs {
                 records,
