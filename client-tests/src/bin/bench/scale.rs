@@ -218,7 +218,7 @@ fn run(args: &ScaleArgs) -> Result<(), String> {
         "≤ 1.5".into(),
         met(ratio <= 1.5),
     ]));
-    let idle = curve.iter().filter(|c| c.1 == 0).last().expect("loads");
+    let idle = curve.iter().rfind(|c| c.1 == 0).expect("loads");
     rows.push(Row([
         "broker RSS per idle connection".into(),
         format!("{:.1} KB ({} connections)", idle.4 / 1e3, count(idle.0)),
