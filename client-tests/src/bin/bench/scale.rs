@@ -167,13 +167,11 @@ fn run(args: &ScaleArgs) -> Result<(), String> {
     };
     let mut curve = Vec::new();
     for &(connections, groups) in loads {
-        let (alone, loaded, per_connection) =
-            load_point(connections, groups, produce_samples, span, rounds)?;
+        let (alone, loaded) = load_point(connections, groups, produce_samples, span, rounds)?;
         eprintln!(
-            "load: {connections} idle connections, {groups} groups: produce p99 {alone:.3} → {loaded:.3} ms; \
-             broker RSS {per_connection:.0} B a connection"
+            "load: {connections} idle connections, {groups} groups: produce p99 {alone:.3} → {loaded:.3} ms"
         );
-        curve.push((connections, groups, alone, loaded, per_connection));
+        curve.push((connections, groups, alone, loaded));
     }
     for (what, pick) in [
         ("idle connections", 0usize),
@@ -189,7 +187,7 @@ fn run(args: &ScaleArgs) -> Result<(), String> {
                 .iter()
                 .map(|c| {
                     format!(
-                        "{}: {:.2} → {:.2}",
+                        "{}: {:.3} → {:.3}",
                         count(if pick == 0 { c.0 } else { c.1 }),
                         c.2,
                         c.3
@@ -213,18 +211,10 @@ fn run(args: &ScaleArgs) -> Result<(), String> {
             count(both.0),
             count(both.1)
         ),
-        format!("{:.2} → {:.2} ms", both.2, both.3),
+        format!("{:.3} → {:.3} ms", both.2, both.3),
         format!("{ratio:.2}"),
         "≤ 1.5".into(),
         met(ratio <= 1.5),
-    ]));
-    let idle = curve.iter().rfind(|c| c.1 == 0).expect("loads");
-    rows.push(Row([
-        "broker RSS per idle connection".into(),
-        format!("{:.1} KB ({} connections)", idle.4 / 1e3, count(idle.0)),
-        String::new(),
-        "(information)".into(),
-        String::new(),
     ]));
 
     // 3. Memory per idle partition.
@@ -406,17 +396,16 @@ fn victim_p99(cluster: &Cluster, samples: usize, span: Duration) -> Result<f64, 
 }
 
 /// The victim's p99 alone and beside `connections` idle connections and `groups` groups,
-/// in ms (the medians of `rounds`, each on a fresh cluster, since a dead child's members
-/// stay in their groups until their sessions expire), and the cluster's process's RSS
-/// growth per connection.
+/// in ms: the medians of `rounds`, each on a fresh cluster, since a dead child's members
+/// stay in their groups until their sessions expire.
 fn load_point(
     connections: usize,
     groups: usize,
     samples: usize,
     span: Duration,
     rounds: usize,
-) -> Result<(f64, f64, f64), String> {
-    let (mut alone, mut loaded, mut rss) = (Vec::new(), Vec::new(), Vec::new());
+) -> Result<(f64, f64), String> {
+    let (mut alone, mut loaded) = (Vec::new(), Vec::new());
     for _ in 0..rounds {
         let cluster = Cluster::builder()
             .brokers(BROKERS)
@@ -425,19 +414,12 @@ fn load_point(
             .start()
             .map_err(|e| e.to_string())?;
         alone.push(victim_p99(&cluster, samples, span)?);
-        let before = super::own_memory().0;
         let child = spawn_load(&cluster, connections, groups)?;
-        let after = super::own_memory().0;
         let under_load = victim_p99(&cluster, samples, span);
         stop(child);
         loaded.push(under_load?);
-        rss.push(after.saturating_sub(before) as f64 / (connections + groups).max(1) as f64);
     }
-    Ok((
-        super::median(&alone),
-        super::median(&loaded),
-        super::median(&rss),
-    ))
+    Ok((super::median(&alone), super::median(&loaded)))
 }
 
 /// A child holding `connections` idle connections and `groups` live groups against
