@@ -144,7 +144,9 @@ async fn run_timers(shared: Arc<Shared>, mut shutdown: watch::Receiver<bool>) {
             if state.tick(now) {
                 shared.wake_all();
             }
-            state.next_deadline().map(|d| (d - now).max(0))
+            let due = state.next_deadline();
+            shared.set_timer_due(due);
+            due.map(|d| (d - now).max(0))
         };
         shared.note_change();
         // Durable mode: what the pass changed (transactions timed out, retention), and

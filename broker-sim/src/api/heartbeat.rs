@@ -13,7 +13,7 @@ use crate::state::acls::Operation;
 use super::{Api, Ctx, Names, Reply, code, Access, LogDetails};
 
 fn serve(ctx: &Ctx<'_>, r: HeartbeatRequest) -> HeartbeatResponse {
-    let result = ctx.coordinated(&r.group_id, |state, now| {
+    let result = ctx.coordinated_group_op(&r.group_id, |state, now| {
         state.groups.heartbeat(
             &r.group_id,
             r.generation_id,

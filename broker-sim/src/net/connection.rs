@@ -71,6 +71,12 @@ impl Transport for tokio_rustls::server::TlsStream<TcpStream> {
     }
 }
 
+/// Each connection's read buffer. Small requests (and pipelined ones) are read through it
+/// in one call; a frame larger than it is read straight into its own buffer, so its size
+/// does not limit throughput, while every open connection holds it even when idle (at
+/// 64 KiB, 10,000 idle connections allocated 640 MB for nothing).
+const READ_BUFFER: usize = 8 * 1024;
+
 /// How long a client has to complete the TLS handshake.
 const TLS_HANDSHAKE_DEADLINE: std::time::Duration = std::time::Duration::from_secs(10);
 
@@ -175,7 +181,7 @@ async fn run<S: Transport>(
         ticket,
         connection,
     } = link;
-    let mut reader = BufReader::with_capacity(64 * 1024, stream);
+    let mut reader = BufReader::with_capacity(READ_BUFFER, stream);
     let (max_request_size, limits) = {
         let state = shared.lock();
         (state.config.max_request_size, state.config.security.limits)

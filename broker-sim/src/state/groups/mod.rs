@@ -11,6 +11,8 @@
 //!   machine Empty → PreparingRebalance → CompletingRebalance → Stable (and Dead);
 //! - `offsets`: OffsetCommit/OffsetFetch/OffsetDelete rules and the admin reset;
 //! - `expiration`: `offsets.retention.minutes`, expired offsets and empty groups removed;
+//! - `index`: the groups by id and by next deadline, so the timer task finds what is due
+//!   without asking every group;
 //! - `consumer_protocol`: decoding the consumer protocol's subscription and assignment
 //!   bytes, which the broker otherwise only relays.
 //!
@@ -24,6 +26,7 @@ pub mod assignors;
 pub mod consumer;
 pub(crate) mod consumer_protocol;
 mod expiration;
+mod index;
 mod join;
 mod leave;
 mod membership;
@@ -342,14 +345,14 @@ impl Group {
 /// Every group of the cluster, by id.
 #[derive(Debug, Default)]
 pub struct Groups {
-    groups: BTreeMap<String, Group>,
+    groups: index::GroupMap,
     pub config: GroupConfig,
 }
 
 impl Groups {
     pub fn new(config: GroupConfig) -> Self {
         Groups {
-            groups: BTreeMap::new(),
+            groups: index::GroupMap::default(),
             config,
         }
     }
@@ -395,9 +398,7 @@ impl Groups {
     }
 
     fn get_or_create(&mut self, id: &str, now: i64) -> &mut Group {
-        self.groups
-            .entry(id.to_string())
-            .or_insert_with(|| Group::new(id, now))
+        self.groups.get_or_insert_with(id, || Group::new(id, now))
     }
 
     /// Removes an Empty group and its offsets (DeleteGroups).
@@ -428,22 +429,23 @@ impl Groups {
     /// members, rebalances that stop waiting, members that never sent SyncGroup.
     pub fn tick(&mut self, now: i64) {
         let config = self.config;
-        for group in self.groups.values_mut() {
-            if group.next_deadline().is_some_and(|d| d <= now) {
-                if let Some(cg) = &group.consumer {
-                    for (id, why) in cg.expired(now) {
-                        group.remove_consumer_member(&id, why, now, &config);
-                    }
-                } else {
-                    group.fire_deadlines(now, &config);
+        for id in self.groups.due(now) {
+            let Some(group) = self.groups.get_mut(&id) else {
+                continue;
+            };
+            if let Some(cg) = &group.consumer {
+                for (id, why) in cg.expired(now) {
+                    group.remove_consumer_member(&id, why, now, &config);
                 }
+            } else {
+                group.fire_deadlines(now, &config);
             }
         }
     }
 
     /// When `tick` next has something to do.
     pub fn next_deadline(&self) -> Option<i64> {
-        self.groups.values().filter_map(Group::next_deadline).min()
+        self.groups.next_deadline()
     }
 }
 

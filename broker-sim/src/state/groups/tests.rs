@@ -453,3 +453,63 @@ fn an_offset_an_open_transaction_also_commits_stays_and_keeps_its_group() {
     assert_eq!(expired[0].offsets, [("t".to_string(), 0)]);
     assert!(expired[0].deleted && h.groups.get("g").is_none());
 }
+
+/// A group `group` whose one member joined and synced at `now`; the member's id.
+fn stable_in(h: &mut Harness, group: &str, now: i64) -> String {
+    let mut req = join_request("", &["range"]);
+    req.group_id = group.into();
+    let Pending::Ready(first) = h.join(req.clone(), now) else {
+        panic!("an unknown member is answered at once");
+    };
+    req.member_id = first.member_id;
+    let joined = answered(h.join(req, now));
+    let id = joined.member_id.clone();
+    let sync = SyncRequest {
+        group_id: group.into(),
+        generation: joined.generation,
+        member_id: id.clone(),
+        instance_id: None,
+        protocol_type: None,
+        protocol_name: None,
+        assignments: vec![(id.clone(), Bytes::from("a"))],
+    };
+    assert_eq!(answered(h.groups.sync(sync, now)).error, None);
+    id
+}
+
+#[test]
+fn a_heartbeat_moves_only_its_own_groups_deadline_among_many() {
+    let mut h = Harness::new(GroupConfig::default());
+    let group = |i: usize| format!("g{i:02}");
+    let members: Vec<String> = (0..50)
+        .map(|i| stable_in(&mut h, &group(i), i as i64))
+        .collect();
+    assert_eq!(h.groups.next_deadline(), Some(10_000), "g00's session");
+    for (i, id) in members.iter().enumerate().step_by(2) {
+        assert_eq!(h.groups.heartbeat(&group(i), 1, id, None, 5_000), Ok(()));
+    }
+    assert_eq!(
+        h.groups.next_deadline(),
+        Some(10_001),
+        "g00 renewed its session; g01 did not"
+    );
+    h.groups.tick(10_049);
+    for i in 0..50 {
+        let expected = if i % 2 == 0 {
+            GroupState::Stable
+        } else {
+            GroupState::Empty
+        };
+        assert_eq!(
+            h.groups.get(&group(i)).unwrap().state,
+            expected,
+            "{}",
+            group(i)
+        );
+    }
+    assert_eq!(
+        h.groups.next_deadline(),
+        Some(15_000),
+        "the renewed sessions"
+    );
+}

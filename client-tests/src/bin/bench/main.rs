@@ -24,6 +24,7 @@ mod fork;
 mod isolation;
 mod null_broker;
 mod peers;
+mod scale;
 mod workload;
 
 use std::collections::BTreeMap;
@@ -113,6 +114,8 @@ enum Mode {
         #[arg(long, default_value_t = 200_000)]
         records: usize,
     },
+    /// Whether broker-sim stays flat as partitions, connections and groups grow (`scale.rs`).
+    Scale(scale::ScaleArgs),
 }
 
 fn main() {
@@ -120,6 +123,7 @@ fn main() {
     match args.mode {
         Some(Mode::ServeRss) => return serve_rss(),
         Some(Mode::ServeMock) => return peers::serve_mock(),
+        Some(Mode::Scale(ref scale)) => return scale::main(scale),
         Some(Mode::Drive {
             ref bootstrap,
             ref phase,

@@ -1,0 +1,119 @@
+//! The groups by id, and an index of when each next has a deadline.
+//!
+//! The timer task asks after every group request (a heartbeat moves a session deadline)
+//! which groups are due and when it must wake next. Answering by asking every group made
+//! each heartbeat cost time in proportion to the number of groups, under the state lock:
+//! with 1,000 live groups that scan was what delayed other clients' requests. Here every
+//! mutable access marks its group as touched, and only touched groups' deadlines are
+//! computed again, so a heartbeat costs the same with one group or ten thousand.
+//!
+//! A group's next deadline is a function of the group alone (`Group::next_deadline`),
+//! which is what makes the index sound: nothing changes a group except through `&mut`
+//! access, and this type hands out none without marking the group.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::Group;
+
+#[derive(Debug, Default)]
+pub(super) struct GroupMap {
+    groups: BTreeMap<String, Group>,
+    /// Groups handed out mutably since the index was last brought up to date.
+    touched: BTreeSet<String>,
+    /// Each indexed group's deadline as last computed, and the same pairs by deadline.
+    deadline_of: BTreeMap<String, i64>,
+    by_deadline: BTreeSet<(i64, String)>,
+}
+
+impl GroupMap {
+    pub fn get(&self, id: &str) -> Option<&Group> {
+        self.groups.get(id)
+    }
+
+    pub fn get_mut(&mut self, id: &str) -> Option<&mut Group> {
+        let group = self.groups.get_mut(id)?;
+        if !self.touched.contains(id) {
+            self.touched.insert(id.to_string());
+        }
+        Some(group)
+    }
+
+    pub fn contains_key(&self, id: &str) -> bool {
+        self.groups.contains_key(id)
+    }
+
+    /// The group `id`, made by `make` if there is none.
+    pub fn get_or_insert_with(&mut self, id: &str, make: impl FnOnce() -> Group) -> &mut Group {
+        if !self.touched.contains(id) {
+            self.touched.insert(id.to_string());
+        }
+        self.groups.entry(id.to_string()).or_insert_with(make)
+    }
+
+    pub fn insert(&mut self, id: String, group: Group) {
+        self.touched.insert(id.clone());
+        self.groups.insert(id, group);
+    }
+
+    pub fn remove(&mut self, id: &str) -> Option<Group> {
+        self.touched.remove(id);
+        self.unindex(id);
+        self.groups.remove(id)
+    }
+
+    /// In id order.
+    pub fn values(&self) -> impl Iterator<Item = &Group> {
+        self.groups.values()
+    }
+
+    /// Every group, marked as touched: for the rare passes over all of them (offset
+    /// expiration, a deleted topic).
+    pub fn values_mut(&mut self) -> impl Iterator<Item = &mut Group> {
+        self.touched.extend(self.groups.keys().cloned());
+        self.groups.values_mut()
+    }
+
+    /// The groups whose deadline has passed by `now`, in id order.
+    pub fn due(&mut self, now: i64) -> Vec<String> {
+        self.refresh();
+        let mut due: Vec<String> = self
+            .by_deadline
+            .iter()
+            .take_while(|(at, _)| *at <= now)
+            .map(|(_, id)| id.clone())
+            .collect();
+        due.sort();
+        due
+    }
+
+    /// The earliest deadline of any group.
+    pub fn next_deadline(&self) -> Option<i64> {
+        let indexed = self
+            .by_deadline
+            .iter()
+            .find(|(_, id)| !self.touched.contains(id))
+            .map(|(at, _)| *at);
+        let touched = self
+            .touched
+            .iter()
+            .filter_map(|id| self.groups.get(id).and_then(Group::next_deadline));
+        indexed.into_iter().chain(touched).min()
+    }
+
+    /// Computes the touched groups' deadlines again.
+    fn refresh(&mut self) {
+        for id in std::mem::take(&mut self.touched) {
+            self.unindex(&id);
+            if let Some(at) = self.groups.get(&id).and_then(Group::next_deadline) {
+                self.by_deadline.insert((at, id.clone()));
+                self.deadline_of.insert(id, at);
+            }
+        }
+    }
+
+    fn unindex(&mut self, id: &str) {
+        if let Some(at) = self.deadline_of.remove(id) {
+            self.by_deadline.remove(&(at, id.to_string()));
+        }
+    }
+}
