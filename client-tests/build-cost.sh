@@ -19,7 +19,8 @@
 # dependency chain. The embedding build also runs with CC=/bin/false CXX=/bin/false and
 # fails if `cargo tree` finds `cc` among its normal or build dependencies: it must need no
 # C toolchain. With BUILD_COST_TIMINGS=1 the build also writes cargo's --timings report,
-# copied to target/build-cost/LABEL.html. A shell script rather than a `bench`
+# copied to target/build-cost/LABEL.html, and the ten longest units are printed (under
+# load every unit takes longer: compare their shares, not their seconds). A shell script rather than a `bench`
 # subcommand: it times cargo itself, and a subcommand would first have to build the bench
 # binary and its C-based clients.
 set -euo pipefail
@@ -91,9 +92,22 @@ EOF
   if [[ -n ${BUILD_COST_TIMINGS:-} ]]; then
     mkdir -p "$repo/target/build-cost"
     cp "$dir/target/cargo-timings/cargo-timing.html" "$repo/target/build-cost/$label.html"
+    top_units "$repo/target/build-cost/$label.html"
   fi
   printf '%-8s %6.1f s wall, %6.1f s CPU (cold debug build, -j2; load average after: %s)\n' \
     "$label" "$wall" "$(echo "$user + $sys" | bc)" "$load"
+}
+
+top_units() { # timings report: the ten longest units, and the unit-seconds they add to
+  python3 - "$1" <<'PY'
+import json, re, sys
+page = open(sys.argv[1]).read()
+units = json.loads(re.search(r"const UNIT_DATA = (\[.*?\]);\n", page, re.S).group(1))
+total = sum(u["duration"] for u in units)
+print(f"  {len(units)} units, {total:.1f} unit-seconds; the longest (seconds, started at):")
+for u in sorted(units, key=lambda u: -u["duration"])[:10]:
+    print(f"  {u['duration']:6.1f} {u['start']:6.1f}  {u['name']} {u['version']} {u['target'].strip()}")
+PY
 }
 
 dep_line() { # label -> the dev-dependency line
