@@ -7,13 +7,15 @@
 //! client's CRC stays valid. Decoding records ([`BatchView::records`]) is the exception,
 //! used where the simulator has to look inside (validation, test helpers, assertions).
 //!
-//! Compression comes from `kafka-protocol`; decompression from the same codec crates it
-//! uses (flate2, lz4, zstd, snap), read through a size limit, because every byte here comes
-//! from an untrusted client: any malformed input, decompression bombs included, must
-//! surface as a [`BatchError`], never as a panic or an unbounded allocation.
+//! The codecs are pure Rust, so that a crate embedding broker-sim builds without a C
+//! toolchain: gzip (flate2 on miniz_oxide) and snappy (snap) through `kafka-protocol`'s
+//! wrappers, LZ4 frames with `lz4_flex` and zstd frames with `ruzstd`. Decompression reads
+//! through a size limit, because every byte here comes from an untrusted client: any
+//! malformed input, decompression bombs included, must surface as a [`BatchError`], never
+//! as a panic or an unbounded allocation.
 
 use bytes::{BufMut, Bytes, BytesMut};
-use kafka_protocol::compression::{Compressor, Decompressor, Gzip, Lz4, Snappy, Zstd};
+use kafka_protocol::compression::{Compressor, Decompressor, Gzip, Snappy};
 
 /// Bytes from the start of a batch up to its first record.
 pub const BATCH_HEADER_LEN: usize = 61;
@@ -851,12 +853,15 @@ fn decompress_counted(codec: Codec, data: &[u8], limit: u64) -> (Result<Bytes, B
         // the limit instead of exhausting memory.
         Codec::Gzip => read_bounded(flate2::read::GzDecoder::new(data), limit, &mut produced)
             .map_err(|e| failed(&e)),
-        Codec::Lz4 => lz4::Decoder::new(data)
-            .and_then(|r| read_bounded(r, limit, &mut produced))
-            .map_err(|e| failed(&e)),
-        Codec::Zstd => zstd::stream::read::Decoder::new(data)
-            .and_then(|r| read_bounded(r, limit, &mut produced))
-            .map_err(|e| failed(&e)),
+        Codec::Lz4 => read_bounded(
+            lz4_flex::frame::FrameDecoder::new(data),
+            limit,
+            &mut produced,
+        )
+        .map_err(|e| failed(&e)),
+        Codec::Zstd => {
+            read_bounded(ZstdFrames::new(data), limit, &mut produced).map_err(|e| failed(&e))
+        }
     };
     if let Ok(bytes) = &result {
         produced = bytes.len() as u64;
@@ -884,26 +889,113 @@ fn read_bounded(
     Ok(Bytes::from(out))
 }
 
+/// The zstd frames of one payload, read one after the other as the reference decoder
+/// does (a producer writes one frame, but the format allows several, and skippable frames
+/// between them). Each frame's content checksum, when it has one, is verified: ruzstd
+/// reads it but leaves the check to the caller.
+struct ZstdFrames<'a> {
+    rest: &'a [u8],
+    frame: Option<ruzstd::decoding::StreamingDecoder<&'a [u8], ruzstd::decoding::FrameDecoder>>,
+}
+
+impl<'a> ZstdFrames<'a> {
+    fn new(data: &'a [u8]) -> Self {
+        ZstdFrames {
+            rest: data,
+            frame: None,
+        }
+    }
+}
+
+impl std::io::Read for ZstdFrames<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        use ruzstd::decoding::StreamingDecoder;
+        use ruzstd::decoding::errors::{FrameDecoderError, ReadFrameHeaderError};
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        loop {
+            if let Some(frame) = &mut self.frame {
+                let n = frame.read(buf)?;
+                if n > 0 {
+                    return Ok(n);
+                }
+                let decoder = &frame.decoder;
+                if let (Some(sent), Some(computed)) = (
+                    decoder.get_checksum_from_data(),
+                    decoder.get_calculated_checksum(),
+                ) && sent != computed
+                {
+                    return Err(std::io::Error::other(format!(
+                        "frame checksum {sent:#010x} does not match its content ({computed:#010x})"
+                    )));
+                }
+                self.rest = self.frame.take().map_or(&[][..], |f| f.into_inner());
+                continue;
+            }
+            if self.rest.is_empty() {
+                return Ok(0);
+            }
+            // The default window limit (128 MiB, as the reference decoder's) bounds what a
+            // frame header can make the decoder reserve.
+            match StreamingDecoder::new(self.rest) {
+                Ok(frame) => self.frame = Some(frame),
+                Err(FrameDecoderError::ReadFrameHeaderError(ReadFrameHeaderError::SkipFrame {
+                    length,
+                    ..
+                })) => {
+                    // Magic number and length, then `length` bytes of skipped content.
+                    let skipped = 8usize.saturating_add(length as usize);
+                    self.rest = self.rest.get(skipped..).ok_or_else(|| {
+                        std::io::Error::other("skippable frame runs past the end of the data")
+                    })?;
+                }
+                Err(e) => return Err(std::io::Error::other(e)),
+            }
+        }
+    }
+}
+
 fn compress(codec: Codec, body: &[u8]) -> Result<BytesMut, BatchError> {
     let mut out = BytesMut::new();
     let fill = |buf: &mut BytesMut| {
         buf.extend_from_slice(body);
         Ok(())
     };
-    let result = match codec {
-        Codec::None => {
-            out.extend_from_slice(body);
-            Ok(())
-        }
-        Codec::Gzip => Gzip::compress(&mut out, fill),
+    let failed = |e: &dyn std::fmt::Display| {
+        BatchError::Encode(format!("{codec:?} compression failed: {e:#}"))
+    };
+    match codec {
+        Codec::None => out.extend_from_slice(body),
+        Codec::Gzip => Gzip::compress(&mut out, fill).map_err(|e| failed(&e))?,
         // kafka-protocol writes xerial framing, which is what the Java client sends and
         // what every consumer (Java, librdkafka, kafka-protocol) accepts.
-        Codec::Snappy => Snappy::compress(&mut out, fill),
-        Codec::Lz4 => Lz4::compress(&mut out, fill),
-        Codec::Zstd => Zstd::compress(&mut out, fill),
-    };
-    result.map_err(|e| BatchError::Encode(format!("{codec:?} compression failed: {e:#}")))?;
+        Codec::Snappy => Snappy::compress(&mut out, fill).map_err(|e| failed(&e))?,
+        Codec::Lz4 => compress_lz4(&mut out, body).map_err(|e| failed(&e))?,
+        // ruzstd's fastest level (about zstd's level 1) is the best it implements; it
+        // cannot fail writing to memory.
+        Codec::Zstd => ruzstd::encoding::compress(
+            body,
+            (&mut out).writer(),
+            ruzstd::encoding::CompressionLevel::Fastest,
+        ),
+    }
     Ok(out)
+}
+
+/// One LZ4 frame as Kafka's producers write it: independent 64 KiB blocks with a content
+/// checksum (what kafka-protocol wrote with the C library, and what the Java client's LZ4
+/// reader and librdkafka both accept).
+fn compress_lz4(out: &mut BytesMut, body: &[u8]) -> std::io::Result<()> {
+    use lz4_flex::frame::{BlockMode, FrameEncoder, FrameInfo};
+    use std::io::Write;
+    let info = FrameInfo::new()
+        .block_mode(BlockMode::Independent)
+        .content_checksum(true);
+    let mut encoder = FrameEncoder::with_frame_info(info, out.writer());
+    encoder.write_all(body)?;
+    encoder.finish()?;
+    Ok(())
 }
 
 /// The 16-byte stream header of xerial snappy-java framing, compared in full because that
@@ -1073,5 +1165,7 @@ fn put_nullable_bytes(buf: &mut BytesMut, value: Option<&[u8]>) -> Result<(), Ba
     Ok(())
 }
 
+#[cfg(test)]
+mod reference_frames;
 #[cfg(test)]
 mod tests;

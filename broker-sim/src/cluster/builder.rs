@@ -574,7 +574,7 @@ impl ClusterBuilder {
             .zip(listeners)
             .map(|(b, l)| {
                 let protocols = listeners_config.iter().map(|l| l.protocol).collect();
-                let server = tls.as_ref().map(|t| t.server_config.clone());
+                let server = tls.as_ref().map(|t| t.acceptor());
                 Arc::new(BrokerNet::new(
                     b.id,
                     l,

@@ -65,6 +65,7 @@ impl Transport for TcpStream {
     }
 }
 
+#[cfg(feature = "tls")]
 impl Transport for tokio_rustls::server::TlsStream<TcpStream> {
     fn tcp(&self) -> &TcpStream {
         self.get_ref().0
@@ -78,6 +79,7 @@ impl Transport for tokio_rustls::server::TlsStream<TcpStream> {
 const READ_BUFFER: usize = 8 * 1024;
 
 /// How long a client has to complete the TLS handshake.
+#[cfg(feature = "tls")]
 const TLS_HANDSHAKE_DEADLINE: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// What the accept loop knows of a new connection.
@@ -87,7 +89,7 @@ pub(super) struct Accepted {
     pub listener: usize,
     pub protocol: SecurityProtocol,
     /// The TLS acceptor, for SSL and SASL_SSL listeners.
-    pub tls: Option<tokio_rustls::TlsAcceptor>,
+    pub tls: Option<crate::tls::Acceptor>,
     /// Counted against the connection limits until the connection ends.
     pub ticket: super::limits::Ticket,
 }
@@ -96,8 +98,8 @@ pub(super) async fn serve(
     shared: Arc<Shared>,
     broker_id: i32,
     accepted: Accepted,
-    mut shutdown: watch::Receiver<bool>,
-    mut mode: watch::Receiver<NetMode>,
+    shutdown: watch::Receiver<bool>,
+    mode: watch::Receiver<NetMode>,
 ) {
     let Accepted {
         stream,
@@ -120,13 +122,28 @@ pub(super) async fn serve(
         client_host,
         ticket: &ticket,
     };
-    let acceptor = match (protocol.tls(), tls) {
-        (true, Some(acceptor)) => acceptor,
+    match (protocol.tls(), tls) {
+        (true, Some(acceptor)) => {
+            serve_tls(link, stream, acceptor, (protocol, listener), shutdown, mode).await
+        }
         _ => {
             let session = Session::new(protocol, listener, None);
-            return run(link, stream, session, shutdown, mode).await;
+            run(link, stream, session, shutdown, mode).await
         }
-    };
+    }
+}
+
+/// The TLS handshake, then the connection over it; `(protocol, listener)` as in
+/// [`Accepted`].
+#[cfg(feature = "tls")]
+async fn serve_tls(
+    link: Link<'_>,
+    stream: TcpStream,
+    acceptor: crate::tls::Acceptor,
+    (protocol, listener): (SecurityProtocol, usize),
+    mut shutdown: watch::Receiver<bool>,
+    mut mode: watch::Receiver<NetMode>,
+) {
     let handshake = tokio::time::timeout(TLS_HANDSHAKE_DEADLINE, acceptor.accept(stream));
     let stream = tokio::select! {
         done = handshake => match done {
@@ -153,6 +170,20 @@ pub(super) async fn serve(
     tracing::debug!(?principal, "TLS handshake completed");
     let session = Session::new(protocol, listener, principal);
     run(link, stream, session, shutdown, mode).await
+}
+
+/// Without the `tls` feature a cluster with a TLS listener does not start, so there is
+/// never an acceptor to serve with.
+#[cfg(not(feature = "tls"))]
+async fn serve_tls(
+    _: Link<'_>,
+    _: TcpStream,
+    acceptor: crate::tls::Acceptor,
+    _: (SecurityProtocol, usize),
+    _: watch::Receiver<bool>,
+    _: watch::Receiver<NetMode>,
+) {
+    match acceptor {}
 }
 
 /// What a connection's requests are served with, whatever its stream.

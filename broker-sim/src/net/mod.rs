@@ -53,7 +53,7 @@ pub(crate) struct BrokerNet {
     /// Each listener's security protocol, in the same order.
     protocols: Vec<SecurityProtocol>,
     /// What SSL and SASL_SSL listeners serve TLS with.
-    tls: Option<tokio_rustls::TlsAcceptor>,
+    tls: Option<crate::tls::Acceptor>,
     /// The cluster's connection accounting (`limits`), shared by every broker.
     admission: Arc<limits::Admission>,
     /// Whether the broker's task holds an open listener, so that stopping a broker can
@@ -67,7 +67,7 @@ impl BrokerNet {
         id: i32,
         listeners: Vec<std::net::TcpListener>,
         protocols: Vec<SecurityProtocol>,
-        tls: Option<std::sync::Arc<rustls::ServerConfig>>,
+        tls: Option<crate::tls::Acceptor>,
         admission: Arc<limits::Admission>,
     ) -> Self {
         BrokerNet {
@@ -75,7 +75,7 @@ impl BrokerNet {
             mode: watch::channel(NetMode::Up).0,
             listener: std::sync::Mutex::new(Some(listeners)),
             protocols,
-            tls: tls.map(tokio_rustls::TlsAcceptor::from),
+            tls,
             admission,
             listening: std::sync::Mutex::new(false),
             listening_changed: std::sync::Condvar::new(),

@@ -165,10 +165,10 @@ impl Mode {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::registry::SchemaType;
 
+    #[cfg(feature = "registry")]
     fn avro(text: &str) -> ParsedSchema {
-        ParsedSchema::parse(SchemaType::Avro, text, &[]).unwrap()
+        ParsedSchema::parse(crate::registry::SchemaType::Avro, text, &[]).unwrap()
     }
 
     #[test]
@@ -186,6 +186,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "registry")]
     fn each_level_checks_its_direction() {
         let old = avro(r#"{"type":"record","name":"R","fields":[{"name":"a","type":"int"}]}"#);
         // Adding a field without a default: old data lacks it (not backward), the old

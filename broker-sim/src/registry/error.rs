@@ -47,6 +47,8 @@ impl RegistryError {
         Self::new(42201, format!("Invalid schema: {why}"))
     }
 
+    // Only the REST API reads a type from its name.
+    #[cfg_attr(not(feature = "control-api"), allow(dead_code))]
     pub(crate) fn invalid_schema_type(name: &str) -> Self {
         Self::new(
             42201,

@@ -10,7 +10,8 @@
 //!
 //! - `schema`: what every type must do (parse with its references, a canonical form for
 //!   lookups, compatibility, decoding a payload); `parsed`: a parsed schema of any type;
-//! - `avro`, `json_schema`, `protobuf`: those for each type;
+//! - `avro`, `json_schema`, `protobuf`: those for each type (with the `registry` cargo
+//!   feature; without it the registry refuses every schema, `parsed` says why);
 //! - `wire`: the Confluent wire format (magic byte, schema id, payload);
 //! - `store`: the state, registration, lookups; `subjects`: deletes, references,
 //!   compatibility and mode settings; `compatibility`: the levels, modes and the rule;
@@ -18,13 +19,16 @@
 //! - `model`: the public values; `error`: Confluent's error codes.
 
 mod audit;
+#[cfg(feature = "registry")]
 mod avro;
 mod compatibility;
 mod dump;
 mod error;
+#[cfg(feature = "registry")]
 mod json_schema;
 mod model;
 mod parsed;
+#[cfg(feature = "registry")]
 mod protobuf;
 mod schema;
 mod store;
@@ -42,5 +46,7 @@ pub use model::{
 pub use schema::SchemaType;
 pub use store::SchemaRegistry;
 
-#[cfg(test)]
+// They register Avro, JSON Schema and Protobuf schemas; tests/embedding.rs checks the
+// registry without the feature.
+#[cfg(all(test, feature = "registry"))]
 mod tests;

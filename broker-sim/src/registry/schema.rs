@@ -44,6 +44,8 @@ impl SchemaType {
 /// A schema that `references` names, resolved: the name it is referred to by (an Avro
 /// full name, a JSON Schema `$ref` URL, a Protobuf import path), and its text.
 #[derive(Debug, Clone, Copy)]
+// Read by the types' modules only, which come with the `registry` feature.
+#[cfg_attr(not(feature = "registry"), allow(dead_code))]
 pub(crate) struct Reference<'a> {
     pub name: &'a str,
     pub schema: &'a str,
@@ -52,7 +54,7 @@ pub(crate) struct Reference<'a> {
 /// For the types' tables of compatibility cases: why `found` (a `can_read` answer) is not
 /// what case `name` expects — compatible when `expected` is empty, else every expected
 /// difference named — or `None` when it is.
-#[cfg(test)]
+#[cfg(all(test, feature = "registry"))]
 pub(crate) fn unexpected_verdict(
     name: &str,
     expected: &[&str],

@@ -521,10 +521,6 @@ impl SchemaRegistry {
     /// A Protobuf schema as base64 of its FileDescriptorProto (`?format=serialized`);
     /// None for an unknown id or another type.
     pub fn serialized(&self, id: i32) -> Option<String> {
-        let store = self.lock();
-        match store.schemas.get(&id)?.parsed.as_ref() {
-            ParsedSchema::Protobuf(p) => Some(p.serialized()),
-            _ => None,
-        }
+        self.lock().schemas.get(&id)?.parsed.serialized()
     }
 }

@@ -64,7 +64,7 @@ fn expected(records: &[NewRecord], base_offset: i64) -> Vec<DecodedRecord> {
 }
 
 /// Same header, new attributes and records section, CRC recomputed.
-fn rebuild(batch: &[u8], attributes: i16, payload: &[u8]) -> Vec<u8> {
+pub(super) fn rebuild(batch: &[u8], attributes: i16, payload: &[u8]) -> Vec<u8> {
     let mut out = batch[..BATCH_HEADER_LEN].to_vec();
     out.extend_from_slice(payload);
     let batch_length = (out.len() - LOG_OVERHEAD) as i32;

@@ -1,84 +1,18 @@
-//! TLS for SSL and SASL_SSL listeners, with rustls: the certificates brokers present,
-//! whether they ask clients for one (Kafka's `ssl.client.auth`), and the principal a
-//! client certificate gives a connection.
-//!
-//! By default the cluster makes its own: at start it generates a CA and one broker
-//! certificate for the listen host (and `localhost`, `127.0.0.1`), so a test needs no
-//! openssl commands. A client trusts [`TlsMaterial::ca_pem`] (also `GET /v1/tls/ca.pem`)
-//! and, for mutual TLS, asks for a client certificate signed by the same CA
-//! ([`TlsMaterial::client_certificate`]). Certificates may instead come from PEM files.
-//! Keys are generated from the system's randomness, not the cluster seed: they never
-//! appear in a Kafka answer, and a predictable key would be a bad habit to teach.
-//!
-//! A client certificate's subject becomes the principal as Kafka's default
-//! `ssl.principal.mapping.rules` makes it: "User:" and the distinguished name in RFC
-//! 2253 form, last attribute first ("User:CN=alice,OU=eng,O=acme").
+//! The `tls` feature's half of TLS listeners: the rustls server configuration, the
+//! generated CA and certificates (rcgen), and the principal a client certificate gives
+//! (x509-parser). Keys are generated from the system's randomness, not the cluster seed:
+//! they never appear in a Kafka answer, and a predictable key would be a bad habit to
+//! teach.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
-/// Kafka's `ssl.client.auth`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum ClientAuth {
-    /// Clients are not asked for a certificate (Kafka's default).
-    #[default]
-    None,
-    /// Asked; a client without one connects as ANONYMOUS.
-    Requested,
-    /// A client without a certificate the CA signed cannot connect.
-    Required,
-}
+use super::{ClientAuth, TlsConfig};
 
-impl std::str::FromStr for ClientAuth {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s.to_ascii_lowercase().as_str() {
-            "none" => Ok(ClientAuth::None),
-            "requested" => Ok(ClientAuth::Requested),
-            "required" => Ok(ClientAuth::Required),
-            _ => Err(format!(
-                "ssl.client.auth {s:?}: expected none, requested or required"
-            )),
-        }
-    }
-}
-
-/// Where the brokers' certificate comes from, and how clients are checked.
-#[derive(Debug, Clone, Default)]
-pub struct TlsConfig {
-    /// PEM files of the brokers' certificate chain and private key; None: generated.
-    pub certificate: Option<(PathBuf, PathBuf)>,
-    /// PEM file of the CAs client certificates are checked against; by default the
-    /// generated CA.
-    pub client_ca: Option<PathBuf>,
-    pub client_auth: ClientAuth,
-}
-
-impl TlsConfig {
-    /// Brokers present the certificate chain and key in these PEM files.
-    pub fn from_pem_files(certificate: impl Into<PathBuf>, key: impl Into<PathBuf>) -> Self {
-        TlsConfig {
-            certificate: Some((certificate.into(), key.into())),
-            ..TlsConfig::default()
-        }
-    }
-
-    /// Kafka's `ssl.client.auth`.
-    pub fn client_auth(mut self, client_auth: ClientAuth) -> Self {
-        self.client_auth = client_auth;
-        self
-    }
-
-    /// Client certificates are checked against the CAs in this PEM file.
-    pub fn client_ca(mut self, path: impl Into<PathBuf>) -> Self {
-        self.client_ca = Some(path.into());
-        self
-    }
-}
+/// What accepts TLS connections on SSL and SASL_SSL listeners.
+pub type Acceptor = tokio_rustls::TlsAcceptor;
 
 /// The generated CA, kept to sign client certificates.
 struct Authority {
@@ -88,7 +22,7 @@ struct Authority {
 
 /// What TLS listeners serve with.
 pub struct TlsMaterial {
-    pub server_config: Arc<rustls::ServerConfig>,
+    server_config: Arc<rustls::ServerConfig>,
     authority: Option<Authority>,
 }
 
@@ -170,6 +104,11 @@ impl TlsMaterial {
             server_config: Arc::new(server_config),
             authority,
         })
+    }
+
+    /// What the brokers' TLS listeners accept connections with.
+    pub fn acceptor(&self) -> Acceptor {
+        Acceptor::from(self.server_config.clone())
     }
 
     /// The generated CA's certificate in PEM, for clients to trust (None when the
@@ -319,11 +258,5 @@ mod tests {
             principal_of(&der).as_deref(),
             Some(r"User:CN=alice\, the tester")
         );
-    }
-
-    #[test]
-    fn client_auth_parses_as_kafkas_setting() {
-        assert_eq!("REQUIRED".parse(), Ok(ClientAuth::Required));
-        assert!("maybe".parse::<ClientAuth>().is_err());
     }
 }
