@@ -39,19 +39,22 @@ enum Serving {
 }
 
 /// The runtime clusters share: as many workers as the machine has cores, at least two.
+/// Built once, under the `OnceLock` (clusters starting at once wait for the first), and
+/// never dropped: a runtime dropped inside an async context panics.
 fn shared_runtime() -> std::io::Result<&'static tokio::runtime::Runtime> {
-    static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
-    if let Some(runtime) = RUNTIME.get() {
-        return Ok(runtime);
-    }
-    let workers = std::thread::available_parallelism().map_or(2, |n| n.get().max(2));
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(workers)
-        .thread_name("broker-sim")
-        .enable_all()
-        .build()?;
-    // Two clusters starting at once may both build one; the loser's is dropped unused.
-    Ok(RUNTIME.get_or_init(|| runtime))
+    static RUNTIME: OnceLock<Result<tokio::runtime::Runtime, String>> = OnceLock::new();
+    RUNTIME
+        .get_or_init(|| {
+            let workers = std::thread::available_parallelism().map_or(2, |n| n.get().max(2));
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(workers)
+                .thread_name("broker-sim")
+                .enable_all()
+                .build()
+                .map_err(|e| format!("broker-sim's runtime could not start: {e}"))
+        })
+        .as_ref()
+        .map_err(|e| std::io::Error::other(e.clone()))
 }
 
 impl Runtime {

@@ -106,7 +106,7 @@ fn check(fork: &Cluster, records: usize) -> Result<(), String> {
 
 /// Medians of `runs` per-test cycles (start, produce one record, read it back, drop),
 /// fresh and from a snapshot, in µs.
-fn per_test(runs: usize) -> Result<(f64, f64), String> {
+pub fn per_test(runs: usize) -> Result<(f64, f64), String> {
     let builder = || Cluster::builder().brokers(3).topic("orders", 1);
     let cycle = |cluster: Cluster| -> Result<(), String> {
         cluster

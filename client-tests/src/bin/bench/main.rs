@@ -16,15 +16,19 @@
 //! `bench peers` puts broker-sim beside Apache Kafka 4.1, kfake and the mock, each in its
 //! own process, and reads the brokers' CPU time and memory per record (`peers.rs`).
 //!
+//! `bench targets` prints issue 21's targets (CPU per record beside the peers, aggregate
+//! produce, a cluster per test, scale, build cost, durable mode) in one run.
+//!
 //! `main.rs` runs the phases and the report, `workload.rs` is the client side,
 //! `null_broker.rs` the null broker, `peers.rs` the peers run, `isolation.rs` how much a
-//! hostile client delays another.
+//! hostile client delays another, `scale.rs` the growth curves, `targets.rs` the targets.
 
 mod fork;
 mod isolation;
 mod null_broker;
 mod peers;
 mod scale;
+mod targets;
 mod workload;
 
 use std::collections::BTreeMap;
@@ -116,6 +120,9 @@ enum Mode {
     },
     /// Whether broker-sim stays flat as partitions, connections and groups grow (`scale.rs`).
     Scale(scale::ScaleArgs),
+    /// Issue 21's targets in one run: CPU per record beside the peers, aggregate produce,
+    /// first record, a cluster per test, scale, build cost, durable mode (`targets.rs`).
+    Targets(targets::TargetArgs),
 }
 
 fn main() {
@@ -124,6 +131,7 @@ fn main() {
         Some(Mode::ServeRss) => return serve_rss(),
         Some(Mode::ServeMock) => return peers::serve_mock(),
         Some(Mode::Scale(ref scale)) => return scale::main(scale),
+        Some(Mode::Targets(ref targets)) => return targets::main(targets),
         Some(Mode::Drive {
             ref bootstrap,
             ref phase,
@@ -138,7 +146,10 @@ fn main() {
                     records,
                     workload::KEEP_FETCHING,
                 )
-                .map(|got| got.elapsed),
+                .map(|got| {
+                    println!("first record after {:?}", got.first);
+                    got.elapsed
+                }),
             };
             match took {
                 Ok(took) => println!("{phase} {records} records in {took:?}"),

@@ -1,6 +1,7 @@
-//! `bench peers`: broker-sim beside what a user would otherwise run in a test — Apache
-//! Kafka 4.1 (three KRaft JVMs, `fidelity/kafka/start.sh`), franz-go's kfake (a Go
-//! program, `client-tests/go/cmd/kfake`) and librdkafka's mock cluster — each in a process
+//! `bench peers`: broker-sim (in memory, and with `--data-dir`) beside what a user would
+//! otherwise run in a test — Apache Kafka 4.1 (three KRaft JVMs, `fidelity/kafka/start.sh`),
+//! franz-go's kfake (a Go program, `client-tests/go/cmd/kfake`) and librdkafka's mock
+//! cluster — each in a process
 //! of its own, so that the broker's own CPU time (`/proc/PID/task/*/schedstat`) and memory
 //! (`VmRSS`) can be read per record. The client-bound throughput figures hide what a
 //! broker costs; CPU per record shows it.
@@ -38,17 +39,27 @@ pub struct PeerArgs {
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug, clap::ValueEnum)]
 pub enum Peer {
     Sim,
+    /// The broker-sim binary with `--data-dir` (segment files, fsync off: the default
+    /// flush policy, as Kafka's).
+    SimDurable,
     Kfake,
     Kafka,
     Mock,
 }
 
 impl Peer {
-    const ALL: [Peer; 4] = [Peer::Sim, Peer::Kfake, Peer::Kafka, Peer::Mock];
+    pub const ALL: [Peer; 5] = [
+        Peer::Sim,
+        Peer::SimDurable,
+        Peer::Kfake,
+        Peer::Kafka,
+        Peer::Mock,
+    ];
 
-    fn name(self) -> &'static str {
+    pub fn name(self) -> &'static str {
         match self {
             Peer::Sim => "broker-sim (binary)",
+            Peer::SimDurable => "broker-sim --data-dir",
             Peer::Kfake => "kfake",
             Peer::Kafka => "Apache Kafka 4.1",
             Peer::Mock => "librdkafka mock",
@@ -57,14 +68,16 @@ impl Peer {
 }
 
 /// A peer running in its own process(es).
-struct Running {
+pub struct Running {
     child: Child,
     /// Closing it ends the peer (every peer but Kafka waits on its standard input).
     stdin: Option<ChildStdin>,
     /// The processes that are the brokers (Kafka's JVMs; otherwise the child).
-    pids: Vec<u32>,
-    bootstrap: String,
+    pub pids: Vec<u32>,
+    pub bootstrap: String,
     started: Duration,
+    /// A durable peer's data directory, removed when it stops.
+    data_dir: Option<PathBuf>,
 }
 
 impl Drop for Running {
@@ -75,11 +88,14 @@ impl Drop for Running {
             .arg(self.child.id().to_string())
             .status();
         let _ = self.child.wait();
+        if let Some(dir) = &self.data_dir {
+            let _ = std::fs::remove_dir_all(dir);
+        }
     }
 }
 
 /// The workspace root, where the peers' programs live.
-fn root() -> PathBuf {
+pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .expect("client-tests sits in the workspace")
@@ -88,7 +104,7 @@ fn root() -> PathBuf {
 
 /// Builds what the peers need that cargo does not: the kfake program and the broker-sim
 /// binary in the release profile.
-fn prepare() -> Result<(PathBuf, PathBuf), String> {
+pub fn prepare() -> Result<(PathBuf, PathBuf), String> {
     let root = root();
     let target = root.join("target");
     let kfake = target.join("kfake");
@@ -113,11 +129,20 @@ fn prepare() -> Result<(PathBuf, PathBuf), String> {
     Ok((kfake, target.join("release/broker-sim")))
 }
 
-fn start(peer: Peer, kfake: &Path, sim: &Path) -> Result<Running, String> {
+pub fn start(peer: Peer, kfake: &Path, sim: &Path) -> Result<Running, String> {
     let began = Instant::now();
+    let data_dir = (peer == Peer::SimDurable)
+        .then(|| std::env::temp_dir().join(format!("broker-sim-bench-{}", std::process::id())));
+    if let Some(dir) = &data_dir {
+        // A directory left by an earlier run that was killed.
+        let _ = std::fs::remove_dir_all(dir);
+    }
     let mut command = match peer {
-        Peer::Sim => {
+        Peer::Sim | Peer::SimDurable => {
             let mut c = Command::new(sim);
+            if let Some(dir) = &data_dir {
+                c.arg("--data-dir").arg(dir);
+            }
             c.args(["--brokers", "3", "--port", "0", "--no-control"]);
             c.args(["--topic", &format!("{TOPIC}:{PARTITIONS}")]);
             c.args(["--topic", &format!("{LATENCY_TOPIC}:1")]);
@@ -174,6 +199,7 @@ fn start(peer: Peer, kfake: &Path, sim: &Path) -> Result<Running, String> {
         pids,
         bootstrap,
         started,
+        data_dir,
     };
     if peer == Peer::Kafka {
         create_topics(&running.bootstrap)?;
@@ -263,7 +289,7 @@ fn create_topics(bootstrap: &str) -> Result<(), String> {
 }
 
 /// Nanoseconds the processes' threads have run (`/proc/PID/task/*/schedstat`, first field).
-fn cpu_ns(pids: &[u32]) -> u64 {
+pub fn cpu_ns(pids: &[u32]) -> u64 {
     let mut total = 0;
     for pid in pids {
         let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
@@ -297,10 +323,36 @@ fn rss(pids: &[u32]) -> u64 {
         .sum()
 }
 
+/// Consumer settings for the first-record figure with small answers.
+const SMALL_FETCHES: &[(&str, &str)] = &[
+    ("fetch.queue.backoff.ms", "10"),
+    ("max.partition.fetch.bytes", "65536"),
+];
+
 /// A row of the table: its label, the figure it shows and how to print a value.
 type Row = (&'static str, &'static str, fn(f64) -> String);
 
+/// Every measurement of a peers run, by figure and peer.
+pub struct Samples(BTreeMap<(&'static str, Peer), Vec<f64>>);
+
+impl Samples {
+    /// The median of a figure (NaN if it was not measured).
+    pub fn median(&self, figure: &'static str, peer: Peer) -> f64 {
+        self.0
+            .get(&(figure, peer))
+            .map_or(f64::NAN, |v| super::median(v))
+    }
+}
+
 pub fn run(args: &PeerArgs) -> Result<(), String> {
+    let (samples, peers) = measure(args)?;
+    table(args, &samples, &peers)
+}
+
+/// Runs the workload `args.repeat` times on every peer chosen, the peers taking turns.
+/// Figures: start, produce, consume (records/s), produce cpu, consume cpu (µs a record),
+/// rss (bytes a record), first (ms to the first record consumed), p50, p99 (ms).
+pub fn measure(args: &PeerArgs) -> Result<(Samples, Vec<Peer>), String> {
     let (kfake, sim) = prepare()?;
     let mut samples: BTreeMap<(&'static str, Peer), Vec<f64>> = BTreeMap::new();
     let mut add = |figure: &'static str, peer: Peer, value: f64| {
@@ -345,6 +397,19 @@ pub fn run(args: &PeerArgs) -> Result<(), String> {
             .map_err(|e| format!("{} consume: {e}", peer.name()))?;
             let cpu2 = cpu_ns(&running.pids);
             add("consume", peer, records as f64 / got.elapsed.as_secs_f64());
+            add("first", peer, super::ms(got.first));
+            // The first record waits for the client to take in the whole first answer,
+            // which a broker fills up to `max.partition.fetch.bytes` (1 MiB) a partition
+            // as Kafka does: the same read with 64 KiB a partition shows that share.
+            let small = workload::consume(
+                &running.bootstrap,
+                TOPIC,
+                PARTITIONS,
+                records,
+                SMALL_FETCHES,
+            )
+            .map_err(|e| format!("{} consume: {e}", peer.name()))?;
+            add("first small", peer, super::ms(small.first));
             add(
                 "consume cpu",
                 peer,
@@ -369,12 +434,13 @@ pub fn run(args: &PeerArgs) -> Result<(), String> {
             );
         }
     }
-    let median = |figure: &'static str, peer: Peer| {
-        samples
-            .get(&(figure, peer))
-            .map_or(f64::NAN, |v| super::median(v))
-    };
-    let rows: [Row; 8] = [
+    Ok((Samples(samples), peers))
+}
+
+fn table(args: &PeerArgs, samples: &Samples, peers: &[Peer]) -> Result<(), String> {
+    let records = args.records;
+    let median = |figure, peer| samples.median(figure, peer);
+    let rows: [Row; 10] = [
         ("3-broker start (to listening)", "start", |v| {
             format!("{v:.1} ms")
         }),
@@ -383,6 +449,14 @@ pub fn run(args: &PeerArgs) -> Result<(), String> {
             "consume (`fetch.queue.backoff.ms` 10)",
             "consume",
             super::msgs,
+        ),
+        ("time to the first record consumed", "first", |v| {
+            format!("{v:.1} ms")
+        }),
+        (
+            "time to the first record consumed, `max.partition.fetch.bytes` 64 KiB",
+            "first small",
+            |v| format!("{v:.1} ms"),
         ),
         ("produce→consume latency p50", "p50", |v| {
             format!("{v:.2} ms")
@@ -405,13 +479,13 @@ pub fn run(args: &PeerArgs) -> Result<(), String> {
         workload::payload_bytes(1),
         args.repeat
     );
-    for peer in &peers {
+    for peer in peers {
         table.push_str(&format!(" {} |", peer.name()));
     }
     table.push_str(&format!("\n|---|{}\n", "---|".repeat(peers.len())));
     for (label, figure, show) in rows {
         table.push_str(&format!("| {label} |"));
-        for &peer in &peers {
+        for &peer in peers {
             table.push_str(&format!(" {} |", show(median(figure, peer))));
         }
         table.push('\n');

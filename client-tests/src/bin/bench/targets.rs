@@ -1,0 +1,310 @@
+//! `bench targets`: issue 21's table in one run — what broker-sim costs beside its peers
+//! and whether it stays flat and cheap — each figure next to its target and whether the
+//! target is met.
+//!
+//! - **CPU per record**: the peers run (`peers.rs`: broker-sim in memory and with
+//!   `--data-dir`, kfake, Apache Kafka 4.1, librdkafka's mock, each in its own process),
+//!   the broker's CPU time for producing and consuming the same records, as ratios;
+//! - **time to the first record consumed** and **durable / in-memory produce rate**, from
+//!   the same run;
+//! - **aggregate produce**: four producer processes (this binary's `drive` mode) at once
+//!   against broker-sim's binary and the mock's process;
+//! - **a cluster per test**: start, one record produced and read back, drop, in this
+//!   process, fresh and from a snapshot (`fork.rs`);
+//! - **flat at scale**: one-topic Metadata at 100 and 100,000 partitions and the acks=all
+//!   p99 beside 10,000 idle connections and 1,000 groups (`scale.rs`, whose own run draws
+//!   the whole curves);
+//! - **build cost**: `client-tests/build-cost.sh embed`, the cold debug build of a crate
+//!   that embeds broker-sim without default features, with no C compiler.
+//!
+//! ```text
+//! cargo run --release -p client-tests --bin bench -- targets           # ~10 minutes
+//! cargo run --release -p client-tests --bin bench -- targets --quick   # proves it works
+//! ```
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use super::peers::{self, Peer, PeerArgs};
+use super::{fork, scale};
+
+#[derive(clap::Args, Debug)]
+pub struct TargetArgs {
+    /// Records produced and consumed per peers run, and by each aggregate producer.
+    #[arg(long, default_value_t = 200_000)]
+    records: usize,
+    /// Runs per peer and per aggregate figure; the median is reported.
+    #[arg(long, default_value_t = 3)]
+    repeat: usize,
+    /// A short run that only proves the benchmark works (no Kafka, no build): its figures
+    /// mean nothing.
+    #[arg(long)]
+    quick: bool,
+    /// Also write the result table (Markdown) to this file.
+    #[arg(long)]
+    markdown: Option<std::path::PathBuf>,
+}
+
+/// Producer processes in the aggregate figure.
+const PRODUCERS: usize = 4;
+
+/// One row: figure, measured, target, met.
+struct Row([String; 4]);
+
+pub fn main(args: &TargetArgs) {
+    if let Err(e) = run(args) {
+        eprintln!("bench targets failed: {e}");
+        std::process::exit(1);
+    }
+}
+
+fn run(args: &TargetArgs) -> Result<(), String> {
+    let (records, repeat) = match args.quick {
+        true => (10_000, 1),
+        false => (args.records, args.repeat.max(1)),
+    };
+    let met = |ok: bool| match (args.quick, ok) {
+        (true, _) => "(quick run)".to_string(),
+        (false, true) => "yes".into(),
+        (false, false) => "**no**".into(),
+    };
+    let mut rows = Vec::new();
+
+    // 1. The peers, each in its own process.
+    let only = match args.quick {
+        true => vec![Peer::Sim, Peer::SimDurable, Peer::Kfake, Peer::Mock],
+        false => Vec::new(),
+    };
+    let (samples, _) = peers::measure(&PeerArgs {
+        records,
+        repeat,
+        latency_samples: if args.quick { 100 } else { 2_000 },
+        latency_budget: std::time::Duration::from_secs(if args.quick { 1 } else { 5 }),
+        markdown: None,
+        only,
+    })?;
+    let cpu = |peer| samples.median("produce cpu", peer) + samples.median("consume cpu", peer);
+    let sim_cpu = cpu(Peer::Sim);
+    for (peer, target) in [(Peer::Mock, 0.5), (Peer::Kafka, 0.1), (Peer::Kfake, 0.5)] {
+        let ratio = sim_cpu / cpu(peer);
+        rows.push(Row([
+            format!(
+                "broker CPU per record, produce + consume, broker-sim / {}",
+                peer.name()
+            ),
+            match ratio.is_nan() {
+                true => "not measured (--quick)".into(),
+                false => format!(
+                    "{ratio:.2} ({:.3} / {:.3} µs: produce {:.3} / {:.3}, consume {:.3} / {:.3})",
+                    sim_cpu,
+                    cpu(peer),
+                    samples.median("produce cpu", Peer::Sim),
+                    samples.median("produce cpu", peer),
+                    samples.median("consume cpu", Peer::Sim),
+                    samples.median("consume cpu", peer),
+                ),
+            },
+            format!("≤ {target}"),
+            met(ratio <= target),
+        ]));
+    }
+
+    // 2. Aggregate produce with several producer processes.
+    let (kfake, sim) = peers::prepare()?;
+    let mut rates = [Vec::new(), Vec::new()];
+    let mut cpus = [Vec::new(), Vec::new()];
+    for rep in 0..repeat {
+        let order = match rep % 2 {
+            0 => [(0, Peer::Sim), (1, Peer::Mock)],
+            _ => [(1, Peer::Mock), (0, Peer::Sim)],
+        };
+        for (slot, peer) in order {
+            let (rate, cpu) = aggregate(peer, &kfake, &sim, records)?;
+            eprintln!(
+                "[targets {rep}] {}: {PRODUCERS} producers, {} in all, broker CPU {cpu:.3} µs a record",
+                peer.name(),
+                super::msgs(rate)
+            );
+            rates[slot].push(rate);
+            cpus[slot].push(cpu);
+        }
+    }
+    let [sim_rate, mock_rate] = [&rates[0], &rates[1]].map(|r| super::median(r));
+    let ratio = sim_rate / mock_rate;
+    rows.push(Row([
+        format!("aggregate produce rate, {PRODUCERS} producer processes, broker-sim / mock"),
+        format!(
+            "{ratio:.2} ({} / {}; broker CPU {:.3} / {:.3} µs a record)",
+            super::msgs(sim_rate),
+            super::msgs(mock_rate),
+            super::median(&cpus[0]),
+            super::median(&cpus[1])
+        ),
+        "≥ 1.3".into(),
+        met(ratio >= 1.3),
+    ]));
+
+    // 3. Time to the first record consumed, and durable mode, from the peers run.
+    let (first_sim, first_mock) = (
+        samples.median("first", Peer::Sim),
+        samples.median("first", Peer::Mock),
+    );
+    rows.push(Row([
+        "time to the first record consumed (consumer start to first record), broker-sim / mock"
+            .into(),
+        format!("{first_sim:.1} / {first_mock:.1} ms"),
+        "≤ the mock's".into(),
+        met(first_sim <= first_mock),
+    ]));
+
+    // 4. A cluster per test.
+    let (fresh, forked) = fork::per_test(if args.quick { 20 } else { 500 })?;
+    rows.push(Row([
+        "a cluster per test (3 brokers: start, 1 record produced and read, drop), fresh / from a snapshot".into(),
+        format!("{fresh:.0} / {forked:.0} µs"),
+        "≤ 100 µs".into(),
+        met(fresh <= 100.0 && forked <= 100.0),
+    ]));
+
+    // 5. Flat at scale.
+    let flat = scale::headline(args.quick)?;
+    let [(small, at_small), (large, at_large)] = flat.metadata;
+    let ratio = at_large / at_small;
+    rows.push(Row([
+        format!(
+            "one-topic Metadata p50 at {} / at {} partitions",
+            scale::count(large),
+            scale::count(small)
+        ),
+        format!("{ratio:.2} ({at_large:.0} / {at_small:.0} µs)"),
+        "≤ 2".into(),
+        met(ratio <= 2.0),
+    ]));
+    let ratio = flat.p99[1] / flat.p99[0];
+    rows.push(Row([
+        format!(
+            "acks=all produce p99 with {} idle connections and {} groups / without",
+            scale::count(flat.load.0),
+            scale::count(flat.load.1)
+        ),
+        format!("{ratio:.2} ({:.3} / {:.3} ms)", flat.p99[1], flat.p99[0]),
+        "≤ 1.5".into(),
+        met(ratio <= 1.5),
+    ]));
+
+    // 6. Build cost.
+    rows.push(match args.quick {
+        true => Row([
+            "cold debug build of a crate embedding broker-sim (2 cores), no C compiler".into(),
+            "not measured (--quick)".into(),
+            "≤ 40 s".into(),
+            met(true),
+        ]),
+        false => {
+            let (wall, cpu) = build_cost()?;
+            Row([
+                "cold debug build of a crate embedding broker-sim (`default-features = false`, -j2), no C compiler".into(),
+                format!("{wall:.1} s ({cpu:.0} CPU s), built with CC=/bin/false"),
+                "≤ 40 s".into(),
+                met(wall <= 40.0),
+            ])
+        }
+    });
+
+    // 7. Durable mode.
+    let (durable, memory) = (
+        samples.median("produce", Peer::SimDurable),
+        samples.median("produce", Peer::Sim),
+    );
+    let ratio = durable / memory;
+    rows.push(Row([
+        "produce rate, `--data-dir` (fsync off) / in memory".into(),
+        format!(
+            "{ratio:.2} ({} / {}; broker CPU {:.3} / {:.3} µs a record)",
+            super::msgs(durable),
+            super::msgs(memory),
+            samples.median("produce cpu", Peer::SimDurable),
+            samples.median("produce cpu", Peer::Sim)
+        ),
+        "≥ 0.8".into(),
+        met(ratio >= 0.8),
+    ]));
+
+    let mut out = format!("Machine: {}\n\n", super::machine());
+    out.push_str(&format!(
+        "{records} records of {} B per run, medians of {repeat} runs, every broker in its own \
+         process but the in-process rows (a cluster per test, scale); the peers' own table: \
+         `bench peers`, the scale curves: `bench scale`.\n\n",
+        super::workload::payload_bytes(1)
+    ));
+    out.push_str("| figure | measured | target | met |\n|---|---|---|---|\n");
+    for Row(cells) in rows {
+        out.push_str(&format!("| {} |\n", cells.join(" | ")));
+    }
+    println!("{out}");
+    if let Some(path) = &args.markdown {
+        std::fs::write(path, &out).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    Ok(())
+}
+
+/// [`PRODUCERS`] processes each producing `records` at once against `peer`: the records
+/// a second they took in all (from their spawn to the last one's exit), and the broker's
+/// CPU µs a record.
+fn aggregate(peer: Peer, kfake: &Path, sim: &Path, records: usize) -> Result<(f64, f64), String> {
+    let running = peers::start(peer, kfake, sim)?;
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let cpu0 = peers::cpu_ns(&running.pids);
+    let began = Instant::now();
+    let children = (0..PRODUCERS)
+        .map(|_| {
+            Command::new(&exe)
+                .args(["drive", "--phase", "produce", "--bootstrap"])
+                .arg(&running.bootstrap)
+                .arg("--records")
+                .arg(records.to_string())
+                .stdout(Stdio::null())
+                .spawn()
+                .map_err(|e| format!("producer process: {e}"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    for mut child in children {
+        let status = child.wait().map_err(|e| e.to_string())?;
+        if !status.success() {
+            return Err(format!("a producer process against {} failed", peer.name()));
+        }
+    }
+    let took = began.elapsed().as_secs_f64();
+    let all = (PRODUCERS * records) as f64;
+    let cpu = (peers::cpu_ns(&running.pids) - cpu0) as f64 / all / 1e3;
+    Ok((all / took, cpu))
+}
+
+/// `client-tests/build-cost.sh embed`: wall and CPU seconds.
+fn build_cost() -> Result<(f64, f64), String> {
+    let script = peers::root().join("client-tests/build-cost.sh");
+    let out = Command::new(script)
+        .arg("embed")
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| format!("build-cost.sh: {e}"))?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    eprint!("{text}");
+    if !out.status.success() {
+        return Err("build-cost.sh embed failed".into());
+    }
+    // "embed      35.2 s wall,   61.0 s CPU (...)"
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("embed"))
+        .ok_or("build-cost.sh printed no figure")?;
+    let numbers: Vec<f64> = line
+        .split_whitespace()
+        .filter_map(|w| w.parse().ok())
+        .collect();
+    match numbers[..] {
+        [wall, cpu, ..] => Ok((wall, cpu)),
+        _ => Err(format!("build-cost.sh printed {line:?}")),
+    }
+}
