@@ -142,13 +142,6 @@ fn consumer(bootstrap: &str, extra: &[(&str, &str)]) -> Result<BaseConsumer, Str
     for (key, value) in extra {
         config.set(*key, *value);
     }
-    // For finding out where a figure's time goes: librdkafka's debug contexts, on stderr.
-    if let Some(contexts) = std::env::var("BENCH_CONSUMER_DEBUG")
-        .ok()
-        .filter(|c| !c.is_empty())
-    {
-        config.set("debug", contexts);
-    }
     config.create().map_err(|e| format!("consumer: {e}"))
 }
 
