@@ -12,7 +12,7 @@
 //! measured in the same process one after the other. The bound the README states comes
 //! from these rows, not from a test.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::TcpStream;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -26,10 +26,12 @@ use broker_sim_protocol::kafka_protocol::messages::produce_request::{
     PartitionProduceData, TopicProduceData,
 };
 use broker_sim_protocol::kafka_protocol::messages::{
-    FetchRequest, MetadataRequest, ProduceRequest, RequestHeader, TopicName,
+    FetchRequest, MetadataRequest, ProduceRequest, TopicName,
 };
-use broker_sim_protocol::kafka_protocol::protocol::{Encodable, Request, StrBytes};
-use bytes::{BufMut, Bytes, BytesMut};
+use broker_sim_protocol::kafka_protocol::protocol::StrBytes;
+use bytes::{Bytes, BytesMut};
+
+use super::raw::{encode, read_frame};
 
 /// The delay broker-sim promises another client at most: its p99 under any of these
 /// attacks, on a 2-core machine.
@@ -151,31 +153,6 @@ fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64)
-}
-
-fn read_frame(conn: &mut TcpStream) -> Result<(), String> {
-    let mut size = [0u8; 4];
-    conn.read_exact(&mut size).map_err(|e| e.to_string())?;
-    let mut body = vec![0u8; u32::from_be_bytes(size) as usize];
-    conn.read_exact(&mut body).map_err(|e| e.to_string())
-}
-
-fn encode<R: Request + Encodable>(version: i16, request: &R) -> Vec<u8> {
-    let mut payload = BytesMut::new();
-    RequestHeader::default()
-        .with_request_api_key(R::KEY)
-        .with_request_api_version(version)
-        .with_correlation_id(1)
-        .with_client_id(Some(StrBytes::from_static_str("bench-isolation")))
-        .encode(&mut payload, R::header_version(version))
-        .expect("request header encodes");
-    request
-        .encode(&mut payload, version)
-        .expect("request encodes");
-    let mut frame = Vec::with_capacity(payload.len() + 4);
-    frame.put_u32(payload.len() as u32);
-    frame.extend_from_slice(&payload);
-    frame
 }
 
 fn produce_frame(topic: &str, partitions: Vec<(i32, Bytes)>, acks: i16) -> Vec<u8> {

@@ -27,6 +27,7 @@ mod fork;
 mod isolation;
 mod null_broker;
 mod peers;
+mod raw;
 mod scale;
 mod targets;
 mod workload;
@@ -853,6 +854,15 @@ fn report(args: &Args, f: &Figures) -> String {
 }
 
 /// CPU model, cores, memory, kernel and librdkafka version, for the table's caption.
+/// Prints a result table and, when asked, writes it to a Markdown file too.
+fn emit(table: &str, markdown: Option<&std::path::Path>) -> Result<(), String> {
+    println!("{table}");
+    if let Some(path) = markdown {
+        std::fs::write(path, table).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    Ok(())
+}
+
 fn machine() -> String {
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
     let model = cpuinfo

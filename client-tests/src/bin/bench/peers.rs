@@ -516,11 +516,7 @@ fn table(args: &PeerArgs, samples: &Samples, peers: &[Peer]) -> Result<(), Strin
         "\nIn-process 3-broker starts (median of 5, inside a running process): broker-sim's `Cluster` {:.2} ms; spring-kafka-test's `EmbeddedKafkaKraftBroker` (what `@EmbeddedKafka` starts) {embedded}.\n",
         super::median(&sim_starts)
     ));
-    println!("{table}");
-    if let Some(path) = &args.markdown {
-        std::fs::write(path, &table).map_err(|e| format!("{}: {e}", path.display()))?;
-    }
-    Ok(())
+    super::emit(&table, args.markdown.as_deref())
 }
 
 /// The mock cluster in a process of its own: 3 brokers and the benchmark's topics; prints

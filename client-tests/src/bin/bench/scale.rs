@@ -36,12 +36,14 @@ use broker_sim_protocol::kafka_protocol::messages::sync_group_request::SyncGroup
 use broker_sim_protocol::kafka_protocol::messages::{
     ApiVersionsRequest, ConsumerProtocolAssignment, ConsumerProtocolSubscription,
     FindCoordinatorRequest, GroupId, HeartbeatRequest, JoinGroupRequest, MetadataRequest,
-    ProduceRequest, RequestHeader, ResponseHeader, SyncGroupRequest, TopicName,
+    ProduceRequest, ResponseHeader, SyncGroupRequest, TopicName,
 };
 use broker_sim_protocol::kafka_protocol::protocol::{
     Decodable, Encodable, HeaderVersion, Request, StrBytes,
 };
 use bytes::{BufMut, Bytes, BytesMut};
+
+use super::raw::{encode, read_frame};
 
 const BROKERS: usize = 3;
 const WANTED: &str = "wanted";
@@ -260,11 +262,7 @@ fn run(args: &ScaleArgs) -> Result<(), String> {
     for Row(cells) in rows {
         out.push_str(&format!("| {} |\n", cells.join(" | ")));
     }
-    println!("{out}");
-    if let Some(path) = &args.markdown {
-        std::fs::write(path, &out).map_err(|e| format!("{}: {e}", path.display()))?;
-    }
-    Ok(())
+    super::emit(&out, args.markdown.as_deref())
 }
 
 /// The two scale figures issue 21 judges, taken at their end points only (for
@@ -696,29 +694,4 @@ async fn call<R: Request>(
     ResponseHeader::decode(&mut body, R::Response::header_version(version))
         .map_err(|e| e.to_string())?;
     R::Response::decode(&mut body, version).map_err(|e| e.to_string())
-}
-
-fn read_frame(conn: &mut TcpStream) -> Result<(), String> {
-    let mut size = [0u8; 4];
-    conn.read_exact(&mut size).map_err(|e| e.to_string())?;
-    let mut body = vec![0u8; u32::from_be_bytes(size) as usize];
-    conn.read_exact(&mut body).map_err(|e| e.to_string())
-}
-
-fn encode<R: Request + Encodable>(version: i16, request: &R) -> Vec<u8> {
-    let mut payload = BytesMut::new();
-    RequestHeader::default()
-        .with_request_api_key(R::KEY)
-        .with_request_api_version(version)
-        .with_correlation_id(1)
-        .with_client_id(Some(StrBytes::from_static_str("bench-scale")))
-        .encode(&mut payload, R::header_version(version))
-        .expect("request header encodes");
-    request
-        .encode(&mut payload, version)
-        .expect("request encodes");
-    let mut frame = Vec::with_capacity(payload.len() + 4);
-    frame.put_u32(payload.len() as u32);
-    frame.extend_from_slice(&payload);
-    frame
 }

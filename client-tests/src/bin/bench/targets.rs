@@ -242,11 +242,7 @@ fn run(args: &TargetArgs) -> Result<(), String> {
     for Row(cells) in rows {
         out.push_str(&format!("| {} |\n", cells.join(" | ")));
     }
-    println!("{out}");
-    if let Some(path) = &args.markdown {
-        std::fs::write(path, &out).map_err(|e| format!("{}: {e}", path.display()))?;
-    }
-    Ok(())
+    super::emit(&out, args.markdown.as_deref())
 }
 
 /// [`PRODUCERS`] processes each producing `records` at once against `peer`: the records
