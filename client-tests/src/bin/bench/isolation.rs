@@ -31,7 +31,7 @@ use broker_sim_protocol::kafka_protocol::messages::{
 use broker_sim_protocol::kafka_protocol::protocol::StrBytes;
 use bytes::{Bytes, BytesMut};
 
-use super::raw::{encode, read_frame};
+use super::raw::{encode, read_frame, round_trip};
 
 /// The delay broker-sim promises another client at most: its p99 under any of these
 /// attacks, on a 2-core machine.
@@ -141,10 +141,7 @@ fn victim(addr: &str, samples: usize) -> Result<Vec<Duration>, String> {
         };
         let batch = batch::encode_batch(&[record], Codec::None).map_err(|e| e.to_string())?;
         let frame = produce_frame(VICTIM_TOPIC, vec![(0, batch)], -1);
-        let started = Instant::now();
-        conn.write_all(&frame).map_err(|e| e.to_string())?;
-        read_frame(&mut conn)?;
-        out.push(started.elapsed());
+        out.push(round_trip(&mut conn, &frame)?);
     }
     Ok(out)
 }

@@ -1,8 +1,9 @@
 //! Requests written by hand to a raw socket, for the figures that need precise control of
 //! what is on the wire (`isolation.rs`, `scale.rs`): one frame out, one frame back.
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::net::TcpStream;
+use std::time::{Duration, Instant};
 
 use broker_sim_protocol::kafka_protocol::messages::RequestHeader;
 use broker_sim_protocol::kafka_protocol::protocol::{Encodable, Request, StrBytes};
@@ -14,6 +15,14 @@ pub fn read_frame(conn: &mut TcpStream) -> Result<(), String> {
     conn.read_exact(&mut size).map_err(|e| e.to_string())?;
     let mut body = vec![0u8; u32::from_be_bytes(size) as usize];
     conn.read_exact(&mut body).map_err(|e| e.to_string())
+}
+
+/// Sends `frame` and reads its answer: how long that took.
+pub fn round_trip(conn: &mut TcpStream, frame: &[u8]) -> Result<Duration, String> {
+    let begun = Instant::now();
+    conn.write_all(frame).map_err(|e| e.to_string())?;
+    read_frame(conn)?;
+    Ok(begun.elapsed())
 }
 
 /// `request` at `version` as a size-prefixed frame, client id "bench".

@@ -43,7 +43,7 @@ use broker_sim_protocol::kafka_protocol::protocol::{
 };
 use bytes::{BufMut, Bytes, BytesMut};
 
-use super::raw::{encode, read_frame};
+use super::raw::{encode, read_frame, round_trip};
 
 const BROKERS: usize = 3;
 const WANTED: &str = "wanted";
@@ -343,12 +343,10 @@ fn metadata_at(total: usize, samples: usize) -> Result<(Duration, f64, f64), Str
     let frame = encode(12, &request);
     let mut times = Vec::with_capacity(samples);
     for i in 0..samples + samples / 10 {
-        let begun = Instant::now();
-        conn.write_all(&frame).map_err(|e| e.to_string())?;
-        read_frame(&mut conn)?;
+        let took = round_trip(&mut conn, &frame)?;
         // The first tenth warms up.
         if i >= samples / 10 {
-            times.push(begun.elapsed());
+            times.push(took);
         }
     }
     times.sort();
@@ -411,12 +409,9 @@ fn victim_p99(cluster: &Cluster, samples: usize, span: Duration) -> Result<f64, 
                             .with_records(Some(batch)),
                     ]),
             ]);
-        let frame = encode(9, &request);
-        let begun = Instant::now();
-        conn.write_all(&frame).map_err(|e| e.to_string())?;
-        read_frame(&mut conn)?;
+        let took = round_trip(&mut conn, &encode(9, &request))?;
         if i >= samples / 10 {
-            times.push(begun.elapsed());
+            times.push(took);
         }
     }
     times.sort();
