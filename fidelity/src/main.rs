@@ -130,6 +130,14 @@ fn main() {
         .iter()
         .filter(|(_, v)| matches!(v, Verdict::Different(_)))
         .count();
+    // Named again beside the count: CI shows the end of the output, and the full
+    // differences printed as they came may be cut from what it keeps.
+    for (s, v) in &results {
+        if let Verdict::Different(d) = v {
+            let first = d.lines().next().unwrap_or_default();
+            println!("different: {} ({first})", s.id);
+        }
+    }
     let different = different + usize::from(client_failed);
     let total = results.len() + usize::from(client.is_some());
     println!("fidelity: {} passed, {different} failed", total - different);
