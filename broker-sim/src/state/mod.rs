@@ -245,7 +245,7 @@ impl State {
     }
 
     /// The earliest cluster time at which `tick` has something to do.
-    pub fn next_deadline(&self) -> Option<i64> {
+    pub fn next_deadline(&mut self) -> Option<i64> {
         [
             self.groups.next_deadline(),
             self.next_replication_deadline(),

@@ -444,7 +444,7 @@ impl Groups {
     }
 
     /// When `tick` next has something to do.
-    pub fn next_deadline(&self) -> Option<i64> {
+    pub fn next_deadline(&mut self) -> Option<i64> {
         self.groups.next_deadline()
     }
 }

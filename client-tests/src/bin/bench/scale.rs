@@ -101,17 +101,7 @@ fn run(args: &ScaleArgs) -> Result<(), String> {
         &[100, 1_000, 10_000, 100_000]
     };
     let samples = if args.quick { 300 } else { 3_000 };
-    let mut lat = Vec::new();
-    let mut create = Vec::new();
-    for &n in counts {
-        let (took, p50, p99) = metadata_at(n, samples)?;
-        eprintln!(
-            "metadata: {n} partitions created in {:.1} ms; one-topic Metadata p50 {p50:.1} µs, p99 {p99:.1} µs",
-            ms(took)
-        );
-        lat.push((n, p50, p99));
-        create.push((n, took));
-    }
+    let (lat, create) = metadata_curve(counts, samples)?;
     let ratio = lat.last().expect("counts").1 / lat[0].1;
     rows.push(Row([
         "one-topic Metadata (6 partitions) p50 / p99, µs, by the cluster's total partitions".into(),
@@ -277,10 +267,8 @@ pub struct Headline {
 pub fn headline(quick: bool) -> Result<Headline, String> {
     let samples = if quick { 300 } else { 3_000 };
     let sizes = if quick { [100, 10_000] } else { [100, 100_000] };
-    let mut metadata = [(0, 0.0); 2];
-    for (slot, n) in metadata.iter_mut().zip(sizes) {
-        *slot = (n, metadata_at(n, samples)?.1);
-    }
+    let (lat, _) = metadata_curve(&sizes, samples)?;
+    let metadata = [(lat[0].0, lat[0].1), (lat[1].0, lat[1].1)];
     let load = if quick { (1_000, 100) } else { (10_000, 1_000) };
     let (produce_samples, rounds, span) = if quick {
         (500, 1, Duration::from_millis(300))
@@ -318,22 +306,16 @@ fn fillers(total: usize) -> impl Iterator<Item = (String, i32)> {
     })
 }
 
-/// A cluster of `total` partitions: the time creating them took, and the one-topic
-/// Metadata round trip's p50 and p99 in µs.
-fn metadata_at(total: usize, samples: usize) -> Result<(Duration, f64, f64), String> {
-    let cluster = Cluster::builder()
-        .brokers(BROKERS)
-        .start()
-        .map_err(|e| e.to_string())?;
-    let started = Instant::now();
-    cluster
-        .create_topic(WANTED, WANTED_PARTITIONS)
-        .map_err(|e| e.to_string())?;
-    for (name, n) in fillers(total) {
-        cluster.create_topic(&name, n).map_err(|e| e.to_string())?;
-    }
-    let took = started.elapsed();
-    let mut conn = connect(&bootstrap(&cluster)[0])?;
+/// One cluster for each count of partitions: the time creating its partitions took, and
+/// its one-topic Metadata round trip's p50 and p99 in µs. The clusters are all built
+/// first, then sampled in turns of 100 round trips each, so that a stretch of a faster or
+/// slower machine (a 2-core VM's idle cores wake at varying speed: one point's p50 was
+/// 41 µs in one run, 106 in the next) falls on every count alike instead of on one.
+fn metadata_curve(
+    counts: &[usize],
+    samples: usize,
+) -> Result<(Vec<(usize, f64, f64)>, Vec<(usize, Duration)>), String> {
+    const TURN: usize = 100;
     let request = MetadataRequest::default()
         .with_topics(Some(vec![
             MetadataRequestTopic::default()
@@ -341,17 +323,52 @@ fn metadata_at(total: usize, samples: usize) -> Result<(Duration, f64, f64), Str
         ]))
         .with_allow_auto_topic_creation(false);
     let frame = encode(12, &request);
-    let mut times = Vec::with_capacity(samples);
-    for i in 0..samples + samples / 10 {
-        let took = round_trip(&mut conn, &frame)?;
-        // The first tenth warms up.
-        if i >= samples / 10 {
-            times.push(took);
+    let mut points = Vec::with_capacity(counts.len());
+    let mut create = Vec::with_capacity(counts.len());
+    for &n in counts {
+        let cluster = Cluster::builder()
+            .brokers(BROKERS)
+            .start()
+            .map_err(|e| e.to_string())?;
+        let started = Instant::now();
+        cluster
+            .create_topic(WANTED, WANTED_PARTITIONS)
+            .map_err(|e| e.to_string())?;
+        for (name, n) in fillers(n) {
+            cluster.create_topic(&name, n).map_err(|e| e.to_string())?;
+        }
+        let took = started.elapsed();
+        eprintln!("metadata: {n} partitions created in {:.1} ms", ms(took));
+        create.push((n, took));
+        let mut conn = connect(&bootstrap(&cluster)[0])?;
+        // Warm-up, not kept.
+        for _ in 0..TURN {
+            round_trip(&mut conn, &frame)?;
+        }
+        points.push((cluster, conn, Vec::with_capacity(samples)));
+    }
+    while points.iter().any(|(_, _, times)| times.len() < samples) {
+        for (_, conn, times) in &mut points {
+            for _ in 0..TURN.min(samples - times.len()) {
+                times.push(round_trip(conn, &frame)?);
+            }
         }
     }
-    times.sort();
-    let us = |q| super::percentile(&times, q).as_secs_f64() * 1e6;
-    Ok((took, us(0.5), us(0.99)))
+    let lat = counts
+        .iter()
+        .zip(&mut points)
+        .map(|(&n, (_, _, times))| {
+            times.sort();
+            let us = |q| super::percentile(times, q).as_secs_f64() * 1e6;
+            eprintln!(
+                "metadata: {n} partitions: one-topic Metadata p50 {:.1} µs, p99 {:.1} µs",
+                us(0.5),
+                us(0.99)
+            );
+            (n, us(0.5), us(0.99))
+        })
+        .collect();
+    Ok((lat, create))
 }
 
 fn bootstrap(cluster: &Cluster) -> Vec<String> {
