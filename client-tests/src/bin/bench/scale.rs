@@ -306,6 +306,11 @@ fn fillers(total: usize) -> impl Iterator<Item = (String, i32)> {
     })
 }
 
+/// A count of partitions and a one-topic Metadata round trip's p50 and p99 there, µs.
+type Latency = (usize, f64, f64);
+/// A count of partitions and how long creating them took.
+type Created = (usize, Duration);
+
 /// One cluster for each count of partitions: the time creating its partitions took, and
 /// its one-topic Metadata round trip's p50 and p99 in µs. The clusters are all built
 /// first, then sampled in turns of 100 round trips each, so that a stretch of a faster or
@@ -314,7 +319,7 @@ fn fillers(total: usize) -> impl Iterator<Item = (String, i32)> {
 fn metadata_curve(
     counts: &[usize],
     samples: usize,
-) -> Result<(Vec<(usize, f64, f64)>, Vec<(usize, Duration)>), String> {
+) -> Result<(Vec<Latency>, Vec<Created>), String> {
     const TURN: usize = 100;
     let request = MetadataRequest::default()
         .with_topics(Some(vec![
