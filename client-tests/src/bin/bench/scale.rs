@@ -241,7 +241,7 @@ fn run(args: &ScaleArgs) -> Result<(), String> {
     let mut out = format!("Machine: {}\n\n", super::machine());
     out.push_str(&format!(
         "{BROKERS} brokers; Metadata v12 and acks=all Produce v9 round trips one at a time on \
-         one connection ({samples} a point; produces: at least {produce_samples} and {:.1} s a point, \
+         one connection ({samples} a point, the Metadata points' clusters sampled in turns of 100; produces: at least {produce_samples} and {:.1} s a point, \
          the median p99 of {rounds} fresh clusters); idle connections each sent \
          one ApiVersions; groups are classic consumer groups of one member (JoinGroup v5, \
          SyncGroup v3, Heartbeat v3 every {} s).\n\n",
