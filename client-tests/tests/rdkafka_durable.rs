@@ -4,8 +4,6 @@
 //! continue after them. (The broker-side details — torn tails, `kill -9`, transactions —
 //! are `broker-sim/tests/durability.rs`.)
 
-use std::path::PathBuf;
-
 use broker_sim::Cluster;
 use client_tests::{
     DEADLINE, assign_from_beginning, consume, consumer_config, group_consumer_config, init_tracing,
@@ -18,15 +16,6 @@ use rdkafka::{Message, Offset, TopicPartitionList};
 const TOPIC: &str = "orders";
 const GROUP: &str = "order-workers";
 
-/// A data directory of this test's own, removed when dropped.
-struct DataDir(PathBuf);
-
-impl Drop for DataDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 fn idempotent_producer(cluster: &Cluster) -> FutureProducer {
     producer_config(&cluster.bootstrap_servers())
         .set("enable.idempotence", "true")
@@ -38,15 +27,12 @@ fn idempotent_producer(cluster: &Cluster) -> FutureProducer {
 #[tokio::test]
 async fn records_and_committed_offsets_survive_a_restart_on_the_same_data_dir() {
     init_tracing();
-    let dir = DataDir(
-        std::env::temp_dir().join(format!("broker-sim-rdkafka-durable-{}", std::process::id())),
-    );
-    let _ = std::fs::remove_dir_all(&dir.0);
+    let dir = tempfile::tempdir().expect("a data directory of the test's own");
     let start = || {
         Cluster::builder()
             .brokers(3)
             .topic(TOPIC, 3)
-            .data_dir(&dir.0)
+            .data_dir(dir.path())
             .start()
             .expect("cluster starts on the data directory")
     };

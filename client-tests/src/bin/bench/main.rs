@@ -853,7 +853,6 @@ fn report(args: &Args, f: &Figures) -> String {
     out
 }
 
-/// CPU model, cores, memory, kernel and librdkafka version, for the table's caption.
 /// Prints a result table and, when asked, writes it to a Markdown file too.
 fn emit(table: &str, markdown: Option<&std::path::Path>) -> Result<(), String> {
     println!("{table}");
@@ -863,6 +862,7 @@ fn emit(table: &str, markdown: Option<&std::path::Path>) -> Result<(), String> {
     Ok(())
 }
 
+/// CPU model, cores, memory, kernel and librdkafka version, for the table's caption.
 fn machine() -> String {
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
     let model = cpuinfo
