@@ -20,10 +20,11 @@
 //!
 //! Cargo features, all on by default: `tls` (SSL and SASL_SSL listeners), `control-api`
 //! (`broker_sim::control`, the HTTP API and web console), `registry` (the schema
-//! registry's Avro, JSON Schema and Protobuf support) and `cli` (the `broker-sim`
-//! binary). A test crate that only embeds clusters can take `default-features = false`:
-//! it builds in pure Rust, without a C compiler, and what it left out refuses clearly (a
-//! TLS listener fails the start, a schema is refused), naming the feature to add.
+//! registry's Avro, JSON Schema and Protobuf support), `telemetry` (decoding the metrics
+//! clients push, KIP-714) and `cli` (the `broker-sim` binary). A test crate that only
+//! embeds clusters can take `default-features = false`: it builds in pure Rust, without a
+//! C compiler, and what it left out refuses clearly (a TLS listener fails the start, a
+//! schema is refused, naming the feature to add) or is left unread (pushed metrics).
 //!
 //! Layout, bottom up (each module uses only those before it; `tests/layers.rs` checks):
 //! `error`, `clock`, `rng`, `config`; `storage`, durable mode's files (`--data-dir`); `state`, the cluster state (topics, partition logs,

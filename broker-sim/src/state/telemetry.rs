@@ -3,6 +3,8 @@
 //! the subscribed metric prefixes; PushTelemetry brings its OTLP metrics, decoded by
 //! `broker_sim_protocol::otlp` and kept per client instance, latest value per metric
 //! and attribute set, so a test can read a client's own producer and consumer metrics.
+//! Decoding is the `telemetry` feature (on by default); without it pushes are counted
+//! and their metrics left unread.
 //!
 //! With no subscription (the default) clients are told to push nothing, so they only
 //! ask again every five minutes. `Cluster::subscribe_client_metrics` (or
@@ -28,9 +30,11 @@ pub const DEFAULT_PUSH_INTERVAL_MS: i32 = 300_000;
 /// The largest payload accepted (Kafka's `telemetry.max.bytes`).
 pub const TELEMETRY_MAX_BYTES: i32 = 1024 * 1024;
 /// The most a compressed payload may expand to.
+#[cfg(feature = "telemetry")]
 pub const MAX_DECOMPRESSED: u64 = 16 * 1024 * 1024;
 /// The most bytes of metric names and attributes one push may decode to (each point
 /// carries its resource's attributes).
+#[cfg(feature = "telemetry")]
 pub const MAX_DECODED: usize = 32 * 1024 * 1024;
 /// Mixed into the cluster seed for the client instance ids: a stream of their own, so
 /// whether (and when) clients ask for telemetry never changes topic or member ids.
@@ -360,6 +364,7 @@ impl State {
 
 /// Decodes a PushTelemetry payload (empty: no points) within the decompression and
 /// decoded-size bounds; the error names Kafka's code for it.
+#[cfg(feature = "telemetry")]
 pub fn decode_push(
     client_instance_id: Uuid,
     compression_type: i8,
@@ -383,4 +388,20 @@ pub fn decode_push(
             format!("Error decoding the telemetry of {client_instance_id}: {e}"),
         )
     })
+}
+
+/// Without the `telemetry` feature a push is taken (and counted) but not read: like a
+/// Kafka broker whose telemetry receiver ignores metrics, it answers every well-formed
+/// push with no error.
+#[cfg(not(feature = "telemetry"))]
+pub fn decode_push(
+    client_instance_id: Uuid,
+    _compression_type: i8,
+    payload: &bytes::Bytes,
+) -> Result<Vec<MetricPoint>, KafkaError> {
+    tracing::trace!(
+        "{} bytes of telemetry from {client_instance_id} not decoded: the `telemetry` feature is off",
+        payload.len()
+    );
+    Ok(Vec::new())
 }

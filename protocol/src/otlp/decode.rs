@@ -1,5 +1,5 @@
-//! The OpenTelemetry metrics a client pushes with PushTelemetry (KIP-714): an OTLP
-//! `MetricsData` protobuf message, possibly compressed with a record-batch codec.
+//! Decoding of a PushTelemetry payload (the `otlp` feature): an OTLP `MetricsData`
+//! protobuf message, possibly compressed with a record-batch codec.
 //!
 //! Only the parts a test reads are declared — resources, scopes, metrics with their
 //! gauge or sum data points, and attributes — as `prost` messages with the tags of
@@ -8,6 +8,7 @@
 
 use bytes::Bytes;
 
+use super::MetricPoint;
 use crate::batch::{BatchError, Codec};
 
 /// `opentelemetry.proto.metrics.v1.MetricsData`.
@@ -134,16 +135,6 @@ impl AnyValue {
             None => String::new(),
         }
     }
-}
-
-/// One data point of a pushed metric, flattened: metric name, point attributes (the
-/// resource's first, then the point's), value.
-#[derive(Debug, Clone, PartialEq)]
-pub struct MetricPoint {
-    pub name: String,
-    pub attributes: Vec<(String, String)>,
-    pub value: f64,
-    pub time_unix_nano: u64,
 }
 
 /// Why a pushed payload could not be read.
