@@ -57,10 +57,21 @@ struct Source {
     code: String,
 }
 
+/// The sources of both crates: the lower layers live in `broker-sim-state` (`../state`),
+/// which broker-sim re-exports under the same paths (`crate::state`, `crate::error`, …),
+/// so the two directories make one module tree.
 fn sources() -> Vec<Source> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut out = Vec::new();
-    let mut dirs = vec![root.clone()];
+    for root in [here.join("src"), here.join("../state/src")] {
+        read_tree(&root, &mut out);
+    }
+    out.sort_by(|a, b| a.module.cmp(&b.module));
+    out
+}
+
+fn read_tree(root: &Path, out: &mut Vec<Source>) {
+    let mut dirs = vec![root.to_path_buf()];
     while let Some(dir) = dirs.pop() {
         for entry in std::fs::read_dir(&dir).unwrap() {
             let path = entry.unwrap().path();
@@ -71,7 +82,7 @@ fn sources() -> Vec<Source> {
             if path.extension().is_none_or(|e| e != "rs") {
                 continue;
             }
-            let rel = path.strip_prefix(&root).unwrap();
+            let rel = path.strip_prefix(root).unwrap();
             let mut module: ModPath = rel
                 .iter()
                 .map(|c| c.to_string_lossy().trim_end_matches(".rs").to_string())
@@ -89,8 +100,6 @@ fn sources() -> Vec<Source> {
             });
         }
     }
-    out.sort_by(|a, b| a.module.cmp(&b.module));
-    out
 }
 
 /// The source without `//` comments (doc comments included) and string literals' text,

@@ -1,0 +1,159 @@
+//! The cluster's flusher: one thread that fsyncs what the segment files hand it, so no
+//! request handler and no tokio worker ever waits in `fsync` while holding anything.
+//!
+//! A segment that must be on disk before an acknowledgement (its `flush.messages` or
+//! `flush.ms` came due) is queued with a *request*: the queue counts them, and an answer
+//! waits until the flusher has published a count at least as high as the one it saw after
+//! its append ([`Queue::target`], [`Queue::wait`]). The flusher takes everything queued
+//! and the count together, fsyncs each file and directory once, and publishes the count:
+//! the appends of many connections share one fsync (group commit). Files queued without a
+//! request (a closed segment, a new directory entry) ride along with the next pass.
+
+use std::fs::File;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::JoinHandle;
+
+/// Something to fsync.
+#[derive(Debug)]
+pub enum Item {
+    File(Arc<File>),
+    /// A directory whose entries changed (a file created, renamed or deleted).
+    Dir(PathBuf),
+}
+
+#[derive(Debug, Default)]
+struct Pending {
+    items: Vec<Item>,
+    requested: u64,
+    stop: bool,
+}
+
+/// What the segment files and the flusher share.
+#[derive(Debug)]
+pub struct Queue {
+    pending: Mutex<Pending>,
+    wake: Condvar,
+    synced: tokio::sync::watch::Sender<u64>,
+    /// Set when a write or an fsync failed: the data may not be on disk.
+    pub(super) failed: AtomicBool,
+}
+
+impl Queue {
+    pub(super) fn new() -> Arc<Queue> {
+        Arc::new(Queue {
+            pending: Mutex::new(Pending::default()),
+            wake: Condvar::new(),
+            synced: tokio::sync::watch::Sender::new(0),
+            failed: AtomicBool::new(false),
+        })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Pending> {
+        self.pending.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Queues `item`; with `request`, an acknowledgement will wait for it.
+    pub fn request(&self, item: Item, request: bool) {
+        let mut pending = self.lock();
+        pending.items.push(item);
+        if request {
+            pending.requested += 1;
+        }
+        drop(pending);
+        self.wake.notify_one();
+    }
+
+    /// The count an answer sent now must wait for.
+    pub(super) fn target(&self) -> u64 {
+        self.lock().requested
+    }
+
+    /// Resolves once every request up to `target` is fsynced.
+    pub(super) async fn wait(&self, target: u64) {
+        let mut synced = self.synced.subscribe();
+        // The sender lives as long as the queue, which the caller holds.
+        let _ = synced.wait_for(|s| *s >= target).await;
+    }
+
+    /// The flusher's loop: until stopped, and then once more for what is left.
+    fn run(&self) {
+        loop {
+            let (items, requested, stop) = {
+                let mut pending = self.lock();
+                while pending.items.is_empty() && !pending.stop {
+                    pending = self.wake.wait(pending).unwrap_or_else(|e| e.into_inner());
+                }
+                (
+                    std::mem::take(&mut pending.items),
+                    pending.requested,
+                    pending.stop,
+                )
+            };
+            self.sync(items);
+            self.synced.send_replace(requested);
+            if stop {
+                return;
+            }
+        }
+    }
+
+    fn sync(&self, items: Vec<Item>) {
+        let mut files: Vec<Arc<File>> = Vec::new();
+        let mut dirs: Vec<PathBuf> = Vec::new();
+        for item in items {
+            match item {
+                Item::File(f) if !files.iter().any(|g| Arc::ptr_eq(g, &f)) => files.push(f),
+                Item::Dir(d) if !dirs.contains(&d) => dirs.push(d),
+                _ => {}
+            }
+        }
+        for f in files {
+            if let Err(e) = f.sync_data() {
+                tracing::error!(error = %e, "fsync of a segment failed");
+                self.failed.store(true, Ordering::Release);
+            }
+        }
+        for d in dirs {
+            // A directory deleted since (a deleted topic) has nothing left to sync.
+            if let Ok(dir) = File::open(&d)
+                && let Err(e) = dir.sync_all()
+            {
+                tracing::error!(dir = %d.display(), error = %e, "fsync of a directory failed");
+                self.failed.store(true, Ordering::Release);
+            }
+        }
+    }
+}
+
+/// The flusher thread; stopping it (on drop) fsyncs what is still queued.
+#[derive(Debug)]
+pub(super) struct Flusher {
+    pub(super) queue: Arc<Queue>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Flusher {
+    pub(super) fn start() -> std::io::Result<Flusher> {
+        let queue = Queue::new();
+        let q = queue.clone();
+        let thread = std::thread::Builder::new()
+            .name("broker-sim-flush".into())
+            .spawn(move || q.run())?;
+        Ok(Flusher {
+            queue,
+            thread: Some(thread),
+        })
+    }
+}
+
+impl Drop for Flusher {
+    fn drop(&mut self) {
+        self.queue.lock().stop = true;
+        self.queue.wake.notify_one();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
