@@ -7,7 +7,7 @@
 //! read the answer.
 
 use bytes::{Buf, Bytes, BytesMut};
-use kafka_protocol::messages::{ApiKey, RequestHeader, ResponseHeader, ResponseKind};
+use kafka_protocol::messages::{ApiKey, RequestHeader, ResponseHeader};
 use kafka_protocol::protocol::{Decodable, Encodable};
 
 use crate::frame::{begin_frame, finish_frame};
@@ -66,11 +66,11 @@ pub fn decode_request(mut frame: Bytes) -> Result<RequestFrame, HeaderError> {
 }
 
 /// Encodes a whole response frame: size prefix, header, body.
-pub fn encode_response(
+pub fn encode_response<R: Encodable>(
     api_key: ApiKey,
     version: i16,
     correlation_id: i32,
-    body: &ResponseKind,
+    body: &R,
 ) -> Result<BytesMut, String> {
     let mut buf = BytesMut::new();
     let start = begin_frame(&mut buf);
@@ -142,7 +142,7 @@ mod tests {
 
     #[test]
     fn api_versions_response_uses_header_v0_even_when_flexible() {
-        let body = ResponseKind::ApiVersions(ApiVersionsResponse::default());
+        let body = ApiVersionsResponse::default();
         let frame = encode_response(ApiKey::ApiVersions, 3, 7, &body).unwrap();
         // size, correlation id, then straight into the body's error code: no tagged-field byte.
         assert_eq!(response_correlation_id(&frame[4..]), Some(7));

@@ -341,7 +341,7 @@ mod tests {
                 Some(c.clone()),
             ]);
             let expected =
-                crate::header::encode_response(ApiKey::Fetch, version, 9, &plain.into()).unwrap();
+                crate::header::encode_response(ApiKey::Fetch, version, 9, &plain).unwrap();
             let mut splices = Splices::default();
             let first = splices.add(vec![a.clone(), b.clone()]);
             let third = splices.add(vec![c.clone()]);
@@ -375,8 +375,7 @@ mod tests {
         let stray = other.add(vec![Bytes::from_static(b"abc"), Bytes::from_static(b"d")]);
         let body = fetch(vec![Some(stray.clone())]);
         let frame = encode_response_frame(ApiKey::Fetch, 12, 1, &body, Splices::default()).unwrap();
-        let expected =
-            crate::header::encode_response(ApiKey::Fetch, 12, 1, &body.clone().into()).unwrap();
+        let expected = crate::header::encode_response(ApiKey::Fetch, 12, 1, &body).unwrap();
         assert_eq!(flat(frame), expected.to_vec());
     }
 }

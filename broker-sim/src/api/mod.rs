@@ -27,7 +27,7 @@ use std::future::Future;
 
 use broker_sim_protocol::versions::ApiSupport;
 use kafka_protocol::ResponseError;
-use kafka_protocol::messages::{ApiKey, ResponseKind, TopicName};
+use kafka_protocol::messages::{ApiKey, TopicName};
 use kafka_protocol::protocol::{Decodable, StrBytes};
 use uuid::Uuid;
 
@@ -44,11 +44,7 @@ pub(crate) trait Api: 'static {
     /// The lowest version ApiVersions advertises, where Kafka advertises less than it serves.
     const ADVERTISED_MIN: i16 = Self::VERSIONS.0;
     type Request: Decodable + Default + Clone + Send + Sync + 'static;
-    type Response: Into<ResponseKind>
-        + kafka_protocol::protocol::Encodable
-        + Default
-        + Send
-        + 'static;
+    type Response: kafka_protocol::protocol::Encodable + Default + Send + 'static;
     /// What the requester must be allowed, as Kafka checks it (`KafkaApis`), when an
     /// authorizer is configured: the pipeline's authorization layer applies it.
     const ACCESS: Access;
@@ -710,7 +706,7 @@ mod tests {
                 let mut answer =
                     A::error_response(&A::Request::default(), v, ResponseError::NotCoordinator);
                 A::set_throttle(&mut answer, 5);
-                broker_sim_protocol::header::encode_response(A::KEY, v, 1, &answer.into())
+                broker_sim_protocol::header::encode_response(A::KEY, v, 1, &answer)
                     .map_err(|e| format!("{:?} v{v}: {e}", A::KEY))?;
             }
             Ok(())

@@ -25,8 +25,7 @@ use broker_sim_protocol::kafka_protocol::messages::produce_response::{
     PartitionProduceResponse, TopicProduceResponse,
 };
 use broker_sim_protocol::kafka_protocol::messages::{
-    ApiVersionsResponse, MetadataResponse, ProduceRequest, ProduceResponse, RequestKind,
-    ResponseKind, TopicName,
+    ApiVersionsResponse, MetadataResponse, ProduceRequest, ProduceResponse, RequestKind, TopicName,
 };
 use broker_sim_protocol::kafka_protocol::protocol::StrBytes;
 use tokio::io::{AsyncWriteExt, BufReader};
@@ -112,16 +111,22 @@ async fn serve(shape: Arc<Shape>, broker_id: i32, stream: TcpStream) {
         };
         let (api, version) = (request.api_key, request.version());
         let mut body = request.body;
-        let response = match RequestKind::decode(api, &mut body, version) {
-            Ok(RequestKind::ApiVersions(_)) => ResponseKind::ApiVersions(api_versions()),
-            Ok(RequestKind::Metadata(_)) => ResponseKind::Metadata(metadata(&shape, broker_id)),
+        let correlation_id = request.header.correlation_id;
+        let encoded = match RequestKind::decode(api, &mut body, version) {
+            Ok(RequestKind::ApiVersions(_)) => {
+                encode_response(api, version, correlation_id, &api_versions())
+            }
+            Ok(RequestKind::Metadata(_)) => {
+                encode_response(api, version, correlation_id, &metadata(&shape, broker_id))
+            }
             Ok(RequestKind::Produce(request)) if request.acks == 0 => continue,
-            Ok(RequestKind::Produce(request)) => ResponseKind::Produce(produce(&shape, request)),
+            Ok(RequestKind::Produce(request)) => {
+                encode_response(api, version, correlation_id, &produce(&shape, request))
+            }
             // Anything else is beyond the benchmark's producer: hang up.
             _ => return,
         };
-        let Ok(bytes) = encode_response(api, version, request.header.correlation_id, &response)
-        else {
+        let Ok(bytes) = encoded else {
             return;
         };
         if writer.write_all(&bytes).await.is_err() {
