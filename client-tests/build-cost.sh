@@ -7,6 +7,8 @@
 #
 #   default  broker-sim with its default features (what the binary and the repo's tests use)
 #   embed    `default-features = false`: what a crate that only embeds a cluster picks
+#   lean     embed, with the dev profile the README suggests (less debug info for
+#            broker-sim's crates and kafka-protocol)
 #   other    `default-features = false, features = [those given, comma-separated]`
 # With no argument it measures `default` then `embed`.
 #
@@ -45,6 +47,22 @@ publish = false
 [dev-dependencies]
 $dep
 EOF
+  # `lean`: the embedding build with the profile the README suggests for a test crate,
+  # line tables only (backtraces keep file:line) for broker-sim's own crates and none
+  # for kafka-protocol's generated code.
+  if [[ $label == lean ]]; then
+    cat >>"$dir/Cargo.toml" <<'EOF'
+
+[profile.dev.package.broker-sim]
+debug = "line-tables-only"
+[profile.dev.package.broker-sim-state]
+debug = "line-tables-only"
+[profile.dev.package.broker-sim-protocol]
+debug = "line-tables-only"
+[profile.dev.package.kafka-protocol]
+debug = false
+EOF
+  fi
   echo '//! Nothing: the test is the point.' >"$dir/src/lib.rs"
   cat >"$dir/tests/embed.rs" <<'EOF'
 #[test]
@@ -113,7 +131,7 @@ PY
 dep_line() { # label -> the dev-dependency line
   case $1 in
     default) echo "broker-sim = { path = \"$repo/broker-sim\" }" ;;
-    embed) echo "broker-sim = { path = \"$repo/broker-sim\", default-features = false }" ;;
+    embed | lean) echo "broker-sim = { path = \"$repo/broker-sim\", default-features = false }" ;;
     *)
       local features
       features=$(echo "$1" | tr ',' '\n' | sed 's/.*/"&"/' | paste -sd, -)
