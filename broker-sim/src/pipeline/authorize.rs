@@ -14,7 +14,7 @@ use std::collections::BTreeSet;
 
 use kafka_protocol::ResponseError;
 
-use crate::api::{Api, Ctx, Finish, Reply, Select};
+use crate::api::{Access, Api, Ctx, Finish, Names, Reply, Select};
 use crate::error::{CloseReason, KafkaError};
 use crate::state::acls::ResourceType;
 
@@ -42,7 +42,12 @@ impl<A: Api> Partial<'_, A> {
 
 /// Judges the request against the ACLs.
 pub(super) fn judge<A: Api>(ctx: &Ctx<'_>, request: &A::Request) -> Verdict {
-    let access = A::ACCESS;
+    judge_access(ctx, &A::ACCESS, &|| A::names(ctx, request))
+}
+
+/// [`judge`] once the API has said what it requires and how to name what the request is
+/// about: not generic, so that it is compiled once rather than once per API.
+fn judge_access(ctx: &Ctx<'_>, access: &Access, names: &dyn Fn() -> Names) -> Verdict {
     if !ctx.shared.lock().config.authorizer.enabled {
         return Verdict::default();
     }
@@ -50,9 +55,9 @@ pub(super) fn judge<A: Api>(ctx: &Ctx<'_>, request: &A::Request) -> Verdict {
     let needs_names =
         access.transactional_id.is_some() || access.group.is_some() || access.topic.is_some();
     let names = if needs_names {
-        A::names(ctx, request)
+        names()
     } else {
-        crate::api::Names::default()
+        Names::default()
     };
     let state = ctx.shared.lock();
     if let Some(op) = access.cluster

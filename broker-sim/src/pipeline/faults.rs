@@ -7,10 +7,12 @@
 
 use std::time::Duration;
 
-use crate::api::{Api, Ctx, Reply};
+use kafka_protocol::messages::ApiKey;
+
+use crate::api::{Api, Ctx, Names, Reply};
 use crate::error::CloseReason;
 use crate::faults::FaultAction;
-use crate::faults::rules::Target;
+use crate::faults::rules::{Fired, Target};
 
 /// What becomes of a request.
 pub(super) enum Served<R> {
@@ -25,12 +27,73 @@ pub(super) enum Served<R> {
 }
 
 pub(super) async fn serve<A: Api>(ctx: &Ctx<'_>, request: A::Request) -> Served<A::Response> {
-    if ctx.shared.faults.is_empty() {
-        return Served::Reply(A::handle(ctx, request).await);
+    let fired = fire(ctx, A::KEY, &|| A::names(ctx, &request));
+    let lost = Ctx {
+        answer_lost: true,
+        ..*ctx
+    };
+    // Before the handler: what of the request it serves, and in which context. The one
+    // call of the handler below keeps this function's code small: it is compiled once
+    // per API.
+    let mut refused = None;
+    let mut copy = None;
+    let (rest, by) = match &fired {
+        None => (Some(request), ctx),
+        Some(fired) => match fired.action {
+            FaultAction::CloseConnection => return closed(fired, "close_connection"),
+            FaultAction::NoResponse => return Served::Hang,
+            FaultAction::Error { code } => {
+                let refusal = A::refuse(ctx, request, fired, code);
+                refused = Some(refusal.finish);
+                (refusal.rest, ctx)
+            }
+            FaultAction::ApplyThenError { .. } => {
+                copy = Some(request.clone());
+                (Some(request), &lost)
+            }
+            FaultAction::ApplyThenNoResponse | FaultAction::ApplyThenClose => {
+                (Some(request), &lost)
+            }
+            FaultAction::Latency { .. } | FaultAction::Throttle { .. } => (Some(request), ctx),
+        },
+    };
+    let reply = match rest {
+        Some(rest) => A::handle(by, rest).await,
+        None => Reply::Response(A::Response::default()),
+    };
+    let Some(fired) = &fired else {
+        return Served::Reply(reply);
+    };
+    match fired.action {
+        FaultAction::Error { .. } => Served::Reply(match refused {
+            Some(finish) => finish(reply),
+            None => reply,
+        }),
+        FaultAction::Latency { ms } => {
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+            Served::Reply(reply)
+        }
+        FaultAction::Throttle { ms } => Served::Throttled(reply, ms),
+        FaultAction::ApplyThenError { code } => match &copy {
+            Some(copy) => Served::Reply(A::fail(ctx, copy, reply, fired, code)),
+            None => Served::Reply(reply),
+        },
+        FaultAction::ApplyThenClose => closed(fired, "applied, then closed"),
+        FaultAction::ApplyThenNoResponse
+        | FaultAction::CloseConnection
+        | FaultAction::NoResponse => Served::Hang,
     }
-    let names = A::names(ctx, &request);
+}
+
+/// The rule that fires for a request of `key`, if any, logged. Not generic: compiled once
+/// rather than once per API.
+fn fire(ctx: &Ctx<'_>, key: ApiKey, names: &dyn Fn() -> Names) -> Option<Fired> {
+    if ctx.shared.faults.is_empty() {
+        return None;
+    }
+    let names = names();
     let target = Target {
-        api: A::KEY,
+        api: key,
         broker: ctx.broker_id,
         client_id: ctx.client_id,
         principal: ctx.principal,
@@ -38,59 +101,23 @@ pub(super) async fn serve<A: Api>(ctx: &Ctx<'_>, request: A::Request) -> Served<
         groups: names.groups,
         transactional_ids: names.transactional_ids,
     };
-    let Some(fired) = ctx.shared.faults.fire(&target) else {
-        return Served::Reply(A::handle(ctx, request).await);
-    };
-    let rule = fired.id.0;
+    let fired = ctx.shared.faults.fire(&target)?;
     tracing::info!(
-        rule,
+        rule = fired.id.0,
         action = ?fired.action,
-        api = ?A::KEY,
+        api = ?key,
         version = ctx.version,
         broker = ctx.broker_id,
         client_id = ctx.client_id,
         principal = ctx.principal,
         "fault rule fired"
     );
-    let closed = |what: &str| {
-        Served::Close(CloseReason::Fault {
-            rule,
-            what: what.to_string(),
-        })
-    };
-    let lost = Ctx {
-        answer_lost: true,
-        ..*ctx
-    };
-    match fired.action.clone() {
-        FaultAction::CloseConnection => closed("close_connection"),
-        FaultAction::NoResponse => Served::Hang,
-        FaultAction::Error { code } => {
-            let refusal = A::refuse(ctx, request, &fired, code);
-            let reply = match refusal.rest {
-                Some(rest) => A::handle(ctx, rest).await,
-                None => Reply::Response(A::Response::default()),
-            };
-            Served::Reply((refusal.finish)(reply))
-        }
-        FaultAction::Latency { ms } => {
-            let reply = A::handle(ctx, request).await;
-            tokio::time::sleep(Duration::from_millis(ms)).await;
-            Served::Reply(reply)
-        }
-        FaultAction::Throttle { ms } => Served::Throttled(A::handle(ctx, request).await, ms),
-        FaultAction::ApplyThenError { code } => {
-            let copy = request.clone();
-            let reply = A::handle(&lost, request).await;
-            Served::Reply(A::fail(ctx, &copy, reply, &fired, code))
-        }
-        FaultAction::ApplyThenNoResponse => {
-            A::handle(&lost, request).await;
-            Served::Hang
-        }
-        FaultAction::ApplyThenClose => {
-            A::handle(&lost, request).await;
-            closed("applied, then closed")
-        }
-    }
+    Some(fired)
+}
+
+fn closed<R>(fired: &Fired, what: &str) -> Served<R> {
+    Served::Close(CloseReason::Fault {
+        rule: fired.id.0,
+        what: what.to_string(),
+    })
 }

@@ -14,6 +14,7 @@
 use std::time::Instant;
 
 use kafka_protocol::ResponseError;
+use kafka_protocol::messages::ApiKey;
 
 use crate::api::{self, Api, Ctx, LogDetails, Names, Reply};
 use crate::faults::kafka_name;
@@ -43,21 +44,35 @@ impl Pending {
             return None;
         }
         let decoded = Instant::now();
+        let names = A::log_names(ctx, request);
+        let mut details = LogDetails::default();
+        A::log_request(request, &mut details);
+        Some(Self::named(ctx, A::KEY, names, details, arrival, decoded))
+    }
+
+    /// The summary from what the API said of its request: not generic, so that it is
+    /// compiled once rather than once per API.
+    fn named(
+        ctx: &Ctx<'_>,
+        key: ApiKey,
+        names: Names,
+        details: LogDetails,
+        arrival: Arrival,
+        decoded: Instant,
+    ) -> Self {
         let Names {
             topics,
             groups,
             transactional_ids,
-        } = A::log_names(ctx, request);
-        let mut details = LogDetails::default();
-        A::log_request(request, &mut details);
+        } = names;
         let entry = RequestLogEntry {
             seq: 0,
             time_ms: ctx.shared.clock.now_ms(),
             broker: ctx.broker_id,
             connection: arrival.connection,
             client_id: ctx.client_id.to_string(),
-            api: api::name(A::KEY).to_string(),
-            api_key: A::KEY as i16,
+            api: api::name(key).to_string(),
+            api_key: key as i16,
             api_version: ctx.version,
             correlation_id: arrival.correlation_id,
             principal: ctx.principal.to_string(),
@@ -72,27 +87,32 @@ impl Pending {
             acks: None,
             max_wait_ms: None,
         };
-        Some(Pending {
+        Pending {
             entry,
             details,
             decoded,
-        })
+        }
     }
 
     /// Records the request with its answer.
     pub fn answered<A: Api>(mut self, ctx: &Ctx<'_>, reply: &Reply<A::Response>) {
         match reply {
             Reply::Response(answer) => {
-                // The answer's placeholders are read through its splices, lent and given back.
-                let lent = || ctx.splices.lock().unwrap_or_else(|e| e.into_inner());
-                self.details.splices = std::mem::take(&mut *lent());
-                A::log_answer(answer, &mut self.details);
-                *lent() = std::mem::take(&mut self.details.splices);
+                self.answer_read(ctx, &mut |details| A::log_answer(answer, details))
             }
             Reply::NoResponse => {}
             Reply::Close(_) => self.entry.dropped = true,
         }
         self.finish(ctx);
+    }
+
+    /// Reads an answer into the details with `log_answer`; its placeholders are read
+    /// through the request's splices, lent and given back.
+    fn answer_read(&mut self, ctx: &Ctx<'_>, log_answer: &mut dyn FnMut(&mut LogDetails)) {
+        let lent = || ctx.splices.lock().unwrap_or_else(|e| e.into_inner());
+        self.details.splices = std::mem::take(&mut *lent());
+        log_answer(&mut self.details);
+        *lent() = std::mem::take(&mut self.details.splices);
     }
 
     /// Records the request as left without an answer: its connection closed or hangs.
