@@ -79,6 +79,7 @@ pub(super) async fn serve<A: Api>(ctx: &Ctx<'_>, request: A::Request) -> Served<
             None => Served::Reply(reply),
         },
         FaultAction::ApplyThenClose => closed(fired, "applied, then closed"),
+        // CloseConnection and NoResponse returned before the handler.
         FaultAction::ApplyThenNoResponse
         | FaultAction::CloseConnection
         | FaultAction::NoResponse => Served::Hang,
