@@ -2,9 +2,15 @@
 //! embedding build (`default-features = false`) included: `.ci/run` also runs this file
 //! with `--no-default-features`. A part left out must refuse clearly, never fail to build
 //! or misbehave: a TLS listener stops the cluster from starting and a schema is refused,
-//! each naming the feature to add.
+//! each naming the feature to add; a client's telemetry push is taken and counted, its
+//! metrics left unread.
+
+mod support;
 
 use broker_sim::{Cluster, Listener, NewSchema, SecurityProtocol};
+use kafka_protocol::ResponseError;
+use kafka_protocol::messages::{GetTelemetrySubscriptionsRequest, PushTelemetryRequest};
+use support::Conn;
 
 #[test]
 fn a_seeded_record_reads_back_through_the_embedding_api() {
@@ -60,5 +66,36 @@ fn registering_a_schema_needs_the_registry_feature() {
             error.message.contains("`registry` cargo feature"),
             "{error}"
         );
+    }
+}
+
+#[test]
+fn pushed_telemetry_is_decoded_with_the_telemetry_feature_and_counted_without_it() {
+    let cluster = Cluster::builder()
+        .brokers(1)
+        .start()
+        .expect("cluster starts");
+    cluster
+        .subscribe_client_metrics("all", &["*"], 10_000)
+        .expect("subscription is added");
+    let mut conn = Conn::to_broker(&cluster, 1);
+    let subscription = conn.send(0, &GetTelemetrySubscriptionsRequest::default());
+    assert_eq!(subscription.error_code, 0);
+    // Not an OTLP message: only a broker that decodes the push can tell.
+    let pushed = conn.send(
+        0,
+        &PushTelemetryRequest::default()
+            .with_client_instance_id(subscription.client_instance_id)
+            .with_subscription_id(subscription.subscription_id)
+            .with_metrics(bytes::Bytes::from_static(b"\xff\xff")),
+    );
+    let clients = cluster.client_metrics();
+    if cfg!(feature = "telemetry") {
+        assert_eq!(pushed.error_code, ResponseError::InvalidRecord.code());
+    } else {
+        assert_eq!(pushed.error_code, 0, "taken without being read");
+        assert_eq!(clients.len(), 1);
+        assert_eq!(clients[0].pushes, 1);
+        assert!(clients[0].metrics.is_empty());
     }
 }

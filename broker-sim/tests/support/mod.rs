@@ -15,6 +15,9 @@
 
 #![allow(dead_code)] // each test binary uses its own subset
 
+// The binary and its HTTP client exist with the `cli` feature only (tests/embedding.rs
+// also builds without it).
+#[cfg(feature = "cli")]
 pub mod binary;
 
 use std::io::{self, Read, Write};
@@ -1094,7 +1097,9 @@ pub fn bombs_request(partitions: i32) -> ProduceRequest {
 }
 
 /// The control API of `cluster` on a free loopback port, served on a thread of its own
-/// (a current-thread runtime, as an embedding test would run it): its address.
+/// (a current-thread runtime, as an embedding test would run it): its address. With the
+/// `control-api` feature only.
+#[cfg(feature = "control-api")]
 pub fn serve_control(cluster: std::sync::Arc<Cluster>) -> SocketAddr {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.set_nonblocking(true).unwrap();
