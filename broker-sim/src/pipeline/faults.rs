@@ -28,10 +28,9 @@ pub(super) enum Served<R> {
 
 pub(super) async fn serve<A: Api>(ctx: &Ctx<'_>, request: A::Request) -> Served<A::Response> {
     let fired = fire(ctx, A::KEY, &|| A::names(ctx, &request));
-    let lost = Ctx {
-        answer_lost: true,
-        ..*ctx
-    };
+    // The context of a request applied for real whose answer the rule then loses; made
+    // only for those rules.
+    let lost;
     // Before the handler: what of the request it serves, and in which context. The one
     // call of the handler below keeps this function's code small: it is compiled once
     // per API.
@@ -47,11 +46,16 @@ pub(super) async fn serve<A: Api>(ctx: &Ctx<'_>, request: A::Request) -> Served<
                 refused = Some(refusal.finish);
                 (refusal.rest, ctx)
             }
-            FaultAction::ApplyThenError { .. } => {
-                copy = Some(request.clone());
-                (Some(request), &lost)
-            }
-            FaultAction::ApplyThenNoResponse | FaultAction::ApplyThenClose => {
+            FaultAction::ApplyThenError { .. }
+            | FaultAction::ApplyThenNoResponse
+            | FaultAction::ApplyThenClose => {
+                if matches!(fired.action, FaultAction::ApplyThenError { .. }) {
+                    copy = Some(request.clone());
+                }
+                lost = Ctx {
+                    answer_lost: true,
+                    ..*ctx
+                };
                 (Some(request), &lost)
             }
             FaultAction::Latency { .. } | FaultAction::Throttle { .. } => (Some(request), ctx),

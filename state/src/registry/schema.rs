@@ -44,8 +44,6 @@ impl SchemaType {
 /// A schema that `references` names, resolved: the name it is referred to by (an Avro
 /// full name, a JSON Schema `$ref` URL, a Protobuf import path), and its text.
 #[derive(Debug, Clone, Copy)]
-// Read by the types' modules only, which come with the `registry` feature.
-#[cfg_attr(not(feature = "registry"), allow(dead_code))]
 pub struct Reference<'a> {
     pub name: &'a str,
     pub schema: &'a str,
