@@ -206,14 +206,14 @@ fn a_long_poll_is_woken_by_its_own_partition_and_not_by_another() {
 }
 
 #[test]
-fn a_produced_batch_is_decompressed_and_walked_while_the_state_lock_is_free() {
+fn a_produced_batch_is_decompressed_walked_and_copied_while_the_state_lock_is_free() {
     let shared = Arc::new(shared());
     let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
     let probe = {
         let (shared, seen) = (shared.clone(), seen.clone());
-        move || seen.lock().unwrap().push(shared.is_locked())
+        move |copied| seen.lock().unwrap().push((shared.is_locked(), copied))
     };
-    crate::state::prepared::WALKED_PROBE.with(|p| *p.borrow_mut() = Some(Box::new(probe)));
+    crate::state::prepared::PREPARED_PROBE.with(|p| *p.borrow_mut() = Some(Box::new(probe)));
     let records: Vec<NewRecord> = (0..1_000)
         .map(|i| NewRecord {
             timestamp: 1_000,
@@ -230,7 +230,11 @@ fn a_produced_batch_is_decompressed_and_walked_while_the_state_lock_is_free() {
         panic!("acks=-1 is answered");
     };
     assert_eq!(answer.responses[0].partition_responses[0].error_code, 0);
-    assert_eq!(*seen.lock().unwrap(), [false], "walked once, unlocked");
+    assert_eq!(
+        *seen.lock().unwrap(),
+        [(false, true)],
+        "walked and copied once, unlocked"
+    );
     // The probe does see the lock: records seeded through `State::append` are walked
     // under the caller's lock.
     let options = crate::state::AppendOptions {
@@ -243,6 +247,6 @@ fn a_produced_batch_is_decompressed_and_walked_while_the_state_lock_is_free() {
     let batch = encode_batch(&records, Codec::Zstd).unwrap();
     let seeded = shared.lock().append("t", 1, None, &batch, options);
     assert!(seeded.is_ok());
-    assert_eq!(*seen.lock().unwrap(), [false, true]);
-    crate::state::prepared::WALKED_PROBE.with(|p| *p.borrow_mut() = None);
+    assert_eq!(*seen.lock().unwrap(), [(false, true), (true, true)]);
+    crate::state::prepared::PREPARED_PROBE.with(|p| *p.borrow_mut() = None);
 }

@@ -3,7 +3,7 @@
 //! Each partition's record set is checked in two steps: first without the state lock
 //! (`state/prepared.rs`: the batch's CRC and framing, every record walked and
 //! decompressed, the whole request within one decompression budget, on a thread that may
-//! block), then under the lock by `State::append_prepared` (see `state/append.rs` for
+//! block; then the copy the log keeps), then under the lock by `State::append_prepared` (see `state/append.rs` for
 //! Kafka's checks and their order, idempotent sequences included), which gives it its
 //! offsets; this handler only maps requests and answers. acks outside
 //! -1/0/1 is INVALID_REQUIRED_ACKS for every partition. Topics are named before v13 and
@@ -84,7 +84,7 @@ async fn serve(ctx: &Ctx<'_>, mut request: ProduceRequest) -> Reply<ProduceRespo
     };
     let timeout_ms = request.timeout_ms;
     let mut awaiting = Vec::new();
-    let prepared = prepare(&request.topic_data, options.allow_zstd);
+    let mut prepared = prepare(&request.topic_data, options.allow_zstd);
     // Record errors the lock left to build: (topic index, partition index, bounds).
     let mut record_errors_due = Vec::new();
     let (mut responses, node_endpoints, lagging) = {
@@ -98,7 +98,7 @@ async fn serve(ctx: &Ctx<'_>, mut request: ProduceRequest) -> Reply<ProduceRespo
             };
             let mut partition_responses = Vec::with_capacity(topic.partition_data.len());
             for (partition_index, data) in topic.partition_data.iter().enumerate() {
-                let result = match (&name, &prepared[topic_index][partition_index]) {
+                let result = match (&name, &mut prepared[topic_index][partition_index]) {
                     (None, _) => Err(AppendError::from(KafkaError::new(
                         ResponseError::UnknownTopicId,
                         "unknown topic id",

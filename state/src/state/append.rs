@@ -34,7 +34,7 @@
 use broker_sim_protocol::batch::{DecompressionBudget, MAX_DECOMPRESSED_BYTES};
 use kafka_protocol::ResponseError;
 
-use super::log::SegmentLimits;
+use super::log::{OwnedBatch, SegmentLimits};
 use super::prepared::{PreparedBatch, RecordLimits, Refused};
 use super::producers::{Check, ProducerBatch};
 use super::transactions::Caller;
@@ -136,8 +136,8 @@ impl State {
         options: AppendOptions<'_>,
     ) -> Result<Appended, AppendError> {
         let mut budget = DecompressionBudget::new(MAX_DECOMPRESSED_BYTES);
-        let prepared = PreparedBatch::prepare(records, options.allow_zstd, &mut budget);
-        self.append_prepared(topic, partition, broker, &prepared, options)
+        let mut prepared = PreparedBatch::prepare(records, options.allow_zstd, &mut budget);
+        self.append_prepared(topic, partition, broker, &mut prepared, options)
             .map_err(|mut e| {
                 if let Some((lowest, highest)) = e.timestamp_bounds {
                     e.record_errors = prepared.record_errors(lowest, highest);
@@ -154,10 +154,10 @@ impl State {
         topic: &str,
         partition: i32,
         broker: Option<i32>,
-        prepared: &PreparedBatch<'_>,
+        prepared: &mut PreparedBatch<'_>,
         options: AppendOptions<'_>,
     ) -> Result<Appended, AppendError> {
-        let checked = prepared.checked.as_ref().map_err(|e| e.clone())?;
+        let checked = prepared.checked.as_mut().map_err(|e| e.clone())?;
         let view = &checked.view;
         let records_len = view.total_len();
         let t = self
@@ -233,8 +233,13 @@ impl State {
         if let (Some(files), Some(flush)) = (&mut p.log.files, limits.flush) {
             files.set_policy(flush);
         }
+        // Every check passed, so `prepare` made the copy; made here only if it did not.
+        let owned = match checked.owned.take() {
+            Some(owned) => owned,
+            None => OwnedBatch::copy_of(view),
+        };
         let base_offset = p.log.append(
-            view,
+            owned,
             p.leader_epoch,
             stamp.unwrap_or(max_timestamp),
             stamp,

@@ -26,6 +26,31 @@ pub struct StoredBatch {
     pub delete_horizon: Option<i64>,
 }
 
+/// A validated batch copied out of its request, waiting for the offsets
+/// [`PartitionLog::append`] gives it.
+///
+/// Produce makes the copy before the state lock is taken (`prepared.rs`), so the copy and
+/// the fresh pages it fills (the larger part of a produced record's cost to the broker)
+/// are not paid while every other request waits. The batch is copied rather than kept in
+/// the request's buffer because that buffer holds the request's other batches too, for
+/// other partitions and topics with their own retention: keeping one would keep them all.
+#[derive(Debug)]
+pub struct OwnedBatch {
+    bytes: BytesMut,
+    last_offset_delta: i32,
+    is_control: bool,
+}
+
+impl OwnedBatch {
+    pub fn copy_of(view: &BatchView<'_>) -> Self {
+        OwnedBatch {
+            bytes: BytesMut::from(view.as_bytes()),
+            last_offset_delta: view.last_offset_delta(),
+            is_control: view.is_control(),
+        }
+    }
+}
+
 /// When the active segment rolls (Kafka's `segment.bytes` and `segment.ms`). Segments
 /// matter only to the log cleaner, which never touches the active one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -124,20 +149,24 @@ impl PartitionLog {
     /// cluster time of the append. Returns the base offset assigned.
     pub fn append(
         &mut self,
-        view: &BatchView<'_>,
+        batch: OwnedBatch,
         leader_epoch: i32,
         max_timestamp: i64,
         log_append_time: Option<i64>,
         now: i64,
     ) -> i64 {
         let base_offset = self.log_end_offset;
-        let mut owned = BytesMut::from(view.as_bytes());
+        let OwnedBatch {
+            bytes: mut owned,
+            last_offset_delta,
+            is_control,
+        } = batch;
         batch::set_base_offset(&mut owned, base_offset);
         batch::set_partition_leader_epoch(&mut owned, leader_epoch);
         if let Some(timestamp) = log_append_time {
             batch::set_log_append_time(&mut owned, timestamp);
         }
-        let last_offset = base_offset + view.last_offset_delta() as i64;
+        let last_offset = base_offset + i64::from(last_offset_delta);
         let len = owned.len() as u64;
         let limits = self.segment_limits;
         if self.active_bytes > 0
@@ -159,7 +188,7 @@ impl PartitionLog {
             base_offset,
             last_offset,
             max_timestamp,
-            is_control: view.is_control(),
+            is_control,
             // Kept in order even if the system clock steps back, so lagged copies advance
             // monotonically.
             appended_at: self.batches.last().map_or(now, |b| b.appended_at.max(now)),
@@ -578,7 +607,13 @@ mod tests {
     fn append(log: &mut PartitionLog, values: &[&str], ts: i64) -> i64 {
         let bytes = batch_of(values, ts);
         let view = BatchView::parse(&bytes).unwrap();
-        log.append(&view, 0, view.max_timestamp(), None, ts)
+        log.append(
+            OwnedBatch::copy_of(&view),
+            0,
+            view.max_timestamp(),
+            None,
+            ts,
+        )
     }
 
     #[test]
@@ -665,7 +700,13 @@ mod tests {
 
     fn append_bytes(log: &mut PartitionLog, bytes: &Bytes) -> i64 {
         let view = BatchView::parse(bytes).unwrap();
-        log.append(&view, 0, view.max_timestamp(), None, 100)
+        log.append(
+            OwnedBatch::copy_of(&view),
+            0,
+            view.max_timestamp(),
+            None,
+            100,
+        )
     }
 
     #[test]

@@ -8,7 +8,9 @@
 //! topic's `max.message.bytes`, a null key on a compacted topic, and the record
 //! timestamps against the topic's bounds, which the walk summarised as their minimum and
 //! maximum. One request with many decompression bombs therefore never stalls other
-//! clients, the control API or the timers, all of which need that lock.
+//! clients, the control API or the timers, all of which need that lock. The copy of the
+//! batch the log keeps is made here too, for the same reason: filling fresh pages is most
+//! of what a produced record costs the broker.
 //!
 //! The outcomes are kept, not acted on, so the answer is the one Kafka gives, in Kafka's
 //! order: a batch whose records cannot be decoded is still answered NOT_LEADER_OR_FOLLOWER
@@ -26,17 +28,22 @@ use broker_sim_protocol::batch::{
 };
 use kafka_protocol::ResponseError;
 
+use super::log::OwnedBatch;
 use crate::error::KafkaError;
 
 /// Kafka's "no timestamp": exempt from the timestamp bounds.
 pub(super) const NO_TIMESTAMP: i64 = -1;
 
+/// What [`PREPARED_PROBE`] calls: whether the batch was copied.
+#[cfg(feature = "probes")]
+pub type Probe = Box<dyn Fn(bool)>;
+
 #[cfg(feature = "probes")]
 thread_local! {
-    /// Unit tests' probe, called once a batch is decompressed and walked: it lets a test
-    /// look at the state lock at that moment (broker-sim's `api::handler_tests`, whose
-    /// dev-dependency turns the `probes` feature on).
-    pub static WALKED_PROBE: std::cell::RefCell<Option<Box<dyn Fn()>>> =
+    /// Unit tests' probe, called once a batch is checked, walked and, if it passed, copied
+    /// (the argument): it lets a test look at the state lock at that moment (broker-sim's
+    /// `api::handler_tests`, whose dev-dependency turns the `probes` feature on).
+    pub static PREPARED_PROBE: std::cell::RefCell<Option<Probe>> =
         const { std::cell::RefCell::new(None) };
 }
 
@@ -57,6 +64,9 @@ pub(super) struct Checked<'a> {
     /// What the walk of every record found; only walked when the checks before passed.
     pub records: Result<Walked, KafkaError>,
     section: Option<RecordsSection<'a>>,
+    /// The batch copied out of the request, made here, without the lock, when every
+    /// check so far passed: the append takes it (see [`OwnedBatch`]).
+    pub owned: Option<OwnedBatch>,
 }
 
 /// What the record walk found, summarised so the checks under the lock take constant
@@ -92,12 +102,21 @@ impl<'a> PreparedBatch<'a> {
             } else {
                 Ok(Walked::default())
             };
+            let owned = (base_offset.is_ok() && after_size.is_ok() && records.is_ok())
+                .then(|| OwnedBatch::copy_of(&view));
+            #[cfg(feature = "probes")]
+            PREPARED_PROBE.with(|probe| {
+                if let Some(probe) = &*probe.borrow() {
+                    probe(owned.is_some());
+                }
+            });
             Checked {
                 view,
                 base_offset,
                 after_size,
                 records,
                 section,
+                owned,
             }
         });
         PreparedBatch { checked }
@@ -274,11 +293,5 @@ fn walk<'a>(
     })
     .map_err(undecodable)?;
     *section = Some(records);
-    #[cfg(feature = "probes")]
-    WALKED_PROBE.with(|probe| {
-        if let Some(probe) = &*probe.borrow() {
-            probe();
-        }
-    });
     Ok(walked)
 }

@@ -36,6 +36,7 @@ use serde::{Deserialize, Serialize};
 
 use super::State;
 use super::history::{CommitSource, HistoryEvent};
+use super::log::OwnedBatch;
 use crate::error::KafkaError;
 
 /// The epoch of every coordinator (see the module doc).
@@ -672,7 +673,9 @@ impl State {
         let bytes =
             batch::encode_control_batch(control, producer_id, epoch, coordinator_epoch, now);
         let view = BatchView::parse(&bytes).expect("a marker we just encoded parses");
-        let offset = p.log.append(&view, p.leader_epoch, now, None, now);
+        let offset = p
+            .log
+            .append(OwnedBatch::copy_of(&view), p.leader_epoch, now, None, now);
         p.producers.record_marker(
             producer_id,
             epoch,
