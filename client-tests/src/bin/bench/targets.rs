@@ -8,7 +8,8 @@
 //! - **time to the first record consumed** and **durable / in-memory produce rate**, from
 //!   the same run;
 //! - **aggregate produce**: four producer processes (this binary's `drive` mode) at once
-//!   against broker-sim's binary and the mock's process;
+//!   against broker-sim's binary and the mock's process, and meanwhile the acks=all round
+//!   trips of a lone client in this process, one record at a time;
 //! - **a cluster per test**: start, one record produced and read back, drop, in this
 //!   process, fresh and from a snapshot (`fork.rs`);
 //! - **flat at scale**: one-topic Metadata at 100 and 100,000 partitions and the acks=all
@@ -115,26 +116,36 @@ fn run(args: &TargetArgs) -> Result<(), String> {
     let (kfake, sim) = peers::prepare()?;
     let mut rates = [Vec::new(), Vec::new()];
     let mut cpus = [Vec::new(), Vec::new()];
+    // Each run's acks=all p50 and p99 of the lone client, ms.
+    let mut p50s = [Vec::new(), Vec::new()];
+    let mut p99s = [Vec::new(), Vec::new()];
     for rep in 0..repeat {
         let order = match rep % 2 {
             0 => [(0, Peer::Sim), (1, Peer::Mock)],
             _ => [(1, Peer::Mock), (0, Peer::Sim)],
         };
         for (slot, peer) in order {
-            let (rate, cpu) = aggregate(peer, &kfake, &sim, records)?;
+            let run = aggregate(peer, &kfake, &sim, records)?;
+            let [p50, p99] = [0.5, 0.99].map(|q| super::ms(super::percentile(&run.latencies, q)));
             eprintln!(
-                "[targets {rep}] {}: {PRODUCERS} producers, {} in all, broker CPU {cpu:.3} µs a record",
+                "[targets {rep}] {}: {PRODUCERS} producers, {} in all, broker CPU {:.3} µs a record; a lone client's acks=all p50 {p50:.2} / p99 {p99:.2} ms over {} round trips",
                 peer.name(),
-                super::msgs(rate)
+                super::msgs(run.rate),
+                run.cpu,
+                run.latencies.len()
             );
-            rates[slot].push(rate);
-            cpus[slot].push(cpu);
+            rates[slot].push(run.rate);
+            cpus[slot].push(run.cpu);
+            p50s[slot].push(p50);
+            p99s[slot].push(p99);
         }
     }
     let [sim_rate, mock_rate] = [&rates[0], &rates[1]].map(|r| super::median(r));
     let ratio = sim_rate / mock_rate;
     rows.push(Row([
-        format!("aggregate produce rate, {PRODUCERS} producer processes, broker-sim / mock"),
+        format!(
+            "aggregate produce rate, {PRODUCERS} producer processes (and the lone client below), broker-sim / mock"
+        ),
         format!(
             "{ratio:.2} ({} / {}; broker CPU {:.3} / {:.3} µs a record)",
             super::msgs(sim_rate),
@@ -144,6 +155,16 @@ fn run(args: &TargetArgs) -> Result<(), String> {
         ),
         "≥ 1.3".into(),
         met(ratio >= 1.3),
+    ]));
+    let [sim_p50, mock_p50, sim_p99, mock_p99] =
+        [&p50s[0], &p50s[1], &p99s[0], &p99s[1]].map(|v| super::median(v));
+    rows.push(Row([
+        format!(
+            "a lone client's acks=all produce latency (one record at a time) while the {PRODUCERS} producers run, p50 / p99, broker-sim / mock"
+        ),
+        format!("{sim_p50:.2} / {sim_p99:.2} ms; mock {mock_p50:.2} / {mock_p99:.2} ms"),
+        "(information)".into(),
+        String::new(),
     ]));
 
     // 3. Time to the first record consumed, and durable mode, from the peers run.
@@ -248,12 +269,30 @@ fn run(args: &TargetArgs) -> Result<(), String> {
     super::emit(&out, args.markdown.as_deref())
 }
 
+/// What one aggregate run measured.
+struct Aggregate {
+    /// Records a second the producers took in all.
+    rate: f64,
+    /// The broker's CPU µs a record.
+    cpu: f64,
+    /// acks=all round trips of a lone client meanwhile, sorted.
+    latencies: Vec<std::time::Duration>,
+}
+
 /// [`PRODUCERS`] processes each producing `records` at once against `peer`: the records
-/// a second they took in all (from their spawn to the last one's exit), and the broker's
-/// CPU µs a record.
-fn aggregate(peer: Peer, kfake: &Path, sim: &Path, records: usize) -> Result<(f64, f64), String> {
+/// a second they took in all (from their spawn to the last one's exit), the broker's
+/// CPU µs a record, and the acks=all round trips a lone client in this process timed
+/// meanwhile, one record at a time.
+fn aggregate(peer: Peer, kfake: &Path, sim: &Path, records: usize) -> Result<Aggregate, String> {
     let running = peers::start(peer, kfake, sim)?;
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let probe = {
+        let (bootstrap, stop) = (running.bootstrap.clone(), stop.clone());
+        std::thread::spawn(move || {
+            super::workload::ack_latency(&bootstrap, super::LATENCY_TOPIC, &stop)
+        })
+    };
     let cpu0 = peers::cpu_ns(&running.pids);
     let began = Instant::now();
     let children = (0..PRODUCERS)
@@ -277,7 +316,16 @@ fn aggregate(peer: Peer, kfake: &Path, sim: &Path, records: usize) -> Result<(f6
     let took = began.elapsed().as_secs_f64();
     let all = (PRODUCERS * records) as f64;
     let cpu = (peers::cpu_ns(&running.pids) - cpu0) as f64 / all / 1e3;
-    Ok((all / took, cpu))
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut latencies = probe
+        .join()
+        .map_err(|_| "the latency probe panicked".to_string())??;
+    latencies.sort();
+    Ok(Aggregate {
+        rate: all / took,
+        cpu,
+        latencies,
+    })
 }
 
 /// `client-tests/build-cost.sh lean embed`: wall and CPU seconds of each, the lean

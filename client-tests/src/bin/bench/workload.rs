@@ -12,7 +12,9 @@ use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::Message;
-use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, ProducerContext};
+use rdkafka::producer::{
+    BaseProducer, BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer,
+};
 use rdkafka::{ClientContext, Offset, TopicPartitionList};
 
 /// Bytes in every value.
@@ -259,6 +261,59 @@ pub fn latency(
     let failed = producer.context().failed.load(Ordering::Relaxed);
     if failed != 0 {
         return Err(format!("{failed} latency records failed"));
+    }
+    Ok(latencies)
+}
+
+/// acks=all produce round trips of one record at a time (`linger.ms` 0) to partition 0 of
+/// `topic`, each sent once the previous one was acknowledged, until `stop` is set: what a
+/// service's lone write waits while other clients load the broker. Fails if a record is
+/// refused or a round trip does not end within [`PHASE_DEADLINE`].
+pub fn ack_latency(
+    bootstrap: &str,
+    topic: &str,
+    stop: &std::sync::atomic::AtomicBool,
+) -> Result<Vec<Duration>, String> {
+    // A threaded producer's own thread serves the delivery reports as they come and hands
+    // each to this one: `BaseProducer::poll` returns only at its timeout.
+    struct Acks(std::sync::mpsc::Sender<Result<(), String>>);
+    impl ClientContext for Acks {}
+    impl ProducerContext for Acks {
+        type DeliveryOpaque = ();
+        fn delivery(&self, result: &DeliveryResult<'_>, _: ()) {
+            let _ = self
+                .0
+                .send(result.as_ref().map(|_| ()).map_err(|(e, _)| e.to_string()));
+        }
+    }
+    let (acks, acked) = std::sync::mpsc::channel();
+    let producer: ThreadedProducer<Acks> = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("linger.ms", "0")
+        .set("acks", "all")
+        .create_with_context(Acks(acks))
+        .map_err(|e| format!("producer: {e}"))?;
+    producer
+        .client()
+        .fetch_metadata(Some(topic), Duration::from_secs(10))
+        .map_err(|e| format!("metadata: {e}"))?;
+    let value = [b'v'; VALUE_LEN];
+    let mut latencies = Vec::new();
+    while !stop.load(Ordering::Relaxed) {
+        let sent = Instant::now();
+        producer
+            .send(
+                BaseRecord::to(topic)
+                    .partition(0)
+                    .key("k")
+                    .payload(&value[..]),
+            )
+            .map_err(|(e, _)| format!("send: {e}"))?;
+        match acked.recv_timeout(PHASE_DEADLINE) {
+            Ok(Ok(())) => latencies.push(sent.elapsed()),
+            Ok(Err(e)) => return Err(format!("a latency record failed: {e}")),
+            Err(_) => return Err("an acks=all round trip ran out of time".into()),
+        }
     }
     Ok(latencies)
 }
