@@ -1,18 +1,18 @@
 //! Produce (key 0), v3–13.
 //!
 //! Each partition's record set is checked in two steps: first without the state lock
-//! (`state/prepared.rs`: the batch's CRC and framing, every record walked and
-//! decompressed, the whole request within one decompression budget, on a thread that may
-//! block; then the copy the log keeps), then under the lock by `State::append_prepared` (see `state/append.rs` for
-//! Kafka's checks and their order, idempotent sequences included), which gives it its
-//! offsets; this handler only maps requests and answers. acks outside
+//! (`state/prepared.rs`: the batch's CRC and framing, every record walked and decompressed,
+//! the whole request within one decompression budget, on a thread that may block; then the
+//! copy the log keeps), then under the lock by `State::append_prepared` (see
+//! `state/append.rs` for Kafka's checks and their order, idempotent sequences included),
+//! which gives it its offsets; this handler only maps requests and answers. acks outside
 //! -1/0/1 is INVALID_REQUIRED_ACKS for every partition. Topics are named before v13 and
 //! given by id from v13. acks=1 answers once the batch is in the leader's log; acks=all
 //! once the ISR has it too, which is at once unless followers lag (see
 //! `state/replication.rs`), and otherwise after a wait bounded by the request's timeout.
 //! With acks=0 nothing is answered, and a failed write closes the connection, as Kafka
-//! does, so the client notices. A NOT_LEADER_OR_FOLLOWER answer carries the current
-//! leader (v10+, KIP-951) so clients can redirect without a metadata round trip.
+//! does, so the client notices. A NOT_LEADER_OR_FOLLOWER answer carries the current leader
+//! (v10+, KIP-951) so clients can redirect without a metadata round trip.
 //!
 //! Transactional batches are checked against their transaction (`state/append.rs`); from
 //! v12 the partition joins the transaction implicitly (KIP-890, transaction version 2).

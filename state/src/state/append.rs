@@ -233,11 +233,12 @@ impl State {
         if let (Some(files), Some(flush)) = (&mut p.log.files, limits.flush) {
             files.set_policy(flush);
         }
-        // Every check passed, so `prepare` made the copy; made here only if it did not.
-        let owned = match checked.owned.take() {
-            Some(owned) => owned,
-            None => OwnedBatch::copy_of(view),
-        };
+        // Every check passed, so `prepare` made the copy (copying here instead would only
+        // cost the time under the lock, never the answer).
+        let owned = checked
+            .owned
+            .take()
+            .unwrap_or_else(|| OwnedBatch::copy_of(view));
         let base_offset = p.log.append(
             owned,
             p.leader_epoch,
