@@ -179,8 +179,7 @@ async fn run_timers(shared: Arc<Shared>, mut shutdown: watch::Receiver<bool>) {
             if state.tick(now) {
                 shared.wake_all();
             }
-            let due = state.next_deadline();
-            shared.set_timer_due(due);
+            let due = state.next_deadline_then(|due| shared.set_timer_due(due));
             due.map(|d| (d - now).max(0))
         };
         shared.note_change();

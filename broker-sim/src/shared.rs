@@ -1,6 +1,7 @@
 //! The runtime core: what every broker task, every handler and the embedding API share.
 //!
-//! It sits above `state` and `faults` and below the APIs: the state behind its one lock,
+//! It sits above `state` and `faults` and below the APIs: the state behind its lock, the
+//! groups behind theirs (taken after the state's, never before: `state::groups::lock`),
 //! the cluster clock, the signals that wake waiting requests and the timer task, and the
 //! fault rules. It knows nothing of sockets, so a handler can be run against a `Shared`
 //! built in a unit test (see [`Shared::new`]) without a listener.
@@ -29,6 +30,12 @@ pub(crate) use held::StateGuard;
 
 pub(crate) struct Shared {
     state: Mutex<State>,
+    /// The state's groups, whose lock group requests take without the state's
+    /// (`state::groups::GroupsCell`).
+    groups: crate::state::groups::GroupsCell,
+    /// `config.authorizer.enabled`, fixed at start: read on every request, so without the
+    /// state lock.
+    pub authorizer_enabled: bool,
     pub clock: Clock,
     /// Wakes every waiting fetch and acks=all produce: leadership moved, a broker stopped,
     /// a topic was deleted, the clock advanced or replication caught up.
@@ -67,6 +74,8 @@ struct Changes {
 impl Shared {
     pub fn new(state: State, clock: Clock, seed: u64) -> Self {
         Shared {
+            groups: state.groups_cell(),
+            authorizer_enabled: state.config.authorizer.enabled,
             state: Mutex::new(state),
             clock,
             everything_changed: Notify::new(),
@@ -128,10 +137,21 @@ impl Shared {
     /// Locks the cluster state. A panic while holding the lock would be a broker bug; the
     /// state is still the best information there is, so the poison is ignored.
     pub fn lock(&self) -> StateGuard<'_> {
+        debug_assert!(
+            !crate::state::groups::held_here(),
+            "lock order: the state lock is never taken while holding the groups lock"
+        );
         let guard = self.state.lock().unwrap_or_else(|e| e.into_inner());
         #[cfg(feature = "fuzzing")]
         let guard = held::StateGuard::new(guard);
         guard
+    }
+
+    /// Locks the groups without the state: for group requests that need nothing else of
+    /// the cluster (`state::groups::GroupsCell`). The state lock is never taken while
+    /// holding this one.
+    pub fn groups(&self) -> crate::state::groups::GroupsGuard<'_> {
+        self.groups.lock()
     }
 
     /// Whether someone holds the state lock (unit tests' probes).
@@ -171,7 +191,8 @@ impl Shared {
         }
     }
 
-    /// Records when the timer task will next run by itself (call under the state lock).
+    /// Records when the timer task will next run by itself (call under the groups lock,
+    /// `State::next_deadline_then`).
     pub fn set_timer_due(&self, due: Option<i64>) {
         let due = if self.clock.is_manual() {
             i64::MIN

@@ -421,6 +421,45 @@ fn a_group_coordinator_moves_off_a_stopped_broker_and_keeps_the_group() {
     assert_eq!(cluster.group(group).unwrap().members.len(), 1);
 }
 
+/// Joins and syncs `group`'s only member, with a session of 10 s.
+fn stable_member(cluster: &Cluster, group: &str) {
+    let mut conn = Conn::to_coordinator(cluster, group);
+    let mut request = join_request(group, "", &["range"]);
+    request.session_timeout_ms = 10_000;
+    let joined = conn.join(5, request);
+    assert_no_error(joined.error_code, "join");
+    let sync = conn.send(
+        3,
+        &sync_request(group, joined.generation_id, &joined.member_id, &[]),
+    );
+    assert_no_error(sync.error_code, "sync");
+}
+
+#[test]
+fn a_group_whose_coordinator_moves_gives_its_members_a_fresh_session() {
+    // Kafka's new coordinator loads the group and cannot know when members were last
+    // heard of, so each gets a whole session from the move.
+    let cluster = Cluster::builder()
+        .brokers(3)
+        .manual_clock(T0)
+        .topic("t", 1)
+        .start()
+        .unwrap();
+    let group = "moved-sessions";
+    stable_member(&cluster, group);
+
+    cluster.advance(Duration::from_millis(9_000));
+    cluster.stop_broker(coordinator(&cluster, group)).unwrap();
+    cluster.advance(Duration::from_millis(9_999));
+    assert_eq!(
+        cluster.group(group).unwrap().members.len(),
+        1,
+        "19 s after its last heartbeat, 10 s less 1 ms after the move"
+    );
+    cluster.advance(Duration::from_millis(1));
+    assert!(cluster.group(group).unwrap().members.is_empty());
+}
+
 #[test]
 fn with_every_broker_down_but_one_describe_cluster_lists_fenced_brokers_on_request() {
     let cluster = Cluster::builder().brokers(3).start().unwrap();
@@ -452,16 +491,7 @@ fn the_manual_clock_expires_a_session_only_when_advanced() {
         .start()
         .unwrap();
     let group = "clocked";
-    let mut conn = Conn::to_coordinator(&cluster, group);
-    let mut request = join_request(group, "", &["range"]);
-    request.session_timeout_ms = 10_000;
-    let joined = conn.join(5, request);
-    assert_no_error(joined.error_code, "join");
-    let sync = conn.send(
-        3,
-        &sync_request(group, joined.generation_id, &joined.member_id, &[]),
-    );
-    assert_no_error(sync.error_code, "sync");
+    stable_member(&cluster, group);
     assert_eq!(cluster.now_ms(), T0);
 
     cluster.advance(Duration::from_millis(9_999));

@@ -41,7 +41,8 @@ fn assignment(a: &assignors::Assignment, ids: &BTreeMap<&str, uuid::Uuid>) -> As
 
 fn describe(state: &State, version: i16, described: DescribedGroup) -> DescribedGroup {
     let id = described.group_id.to_string();
-    let group = state.groups.get(&id);
+    let groups = state.groups();
+    let group = groups.get(&id);
     let Some(cg) = group.and_then(|g| g.consumer.as_ref()) else {
         let message = if group.is_some() {
             format!("Group {id} is not a consumer group.")

@@ -14,12 +14,16 @@ use kafka_protocol::messages::{ConsumerGroupHeartbeatRequest, ConsumerGroupHeart
 
 use crate::state::acls::Operation;
 use super::{Api, Ctx, Names, Reply, str_bytes, Access, LogDetails};
-use crate::state::groups::assignors;
+use crate::error::KafkaError;
+use crate::state::State;
+use crate::state::groups::{Groups, assignors};
 use crate::state::groups::consumer::ConsumerHeartbeat;
 
 fn serve(ctx: &Ctx<'_>, r: ConsumerGroupHeartbeatRequest) -> ConsumerGroupHeartbeatResponse {
     let group_id = r.group_id.to_string();
-    let result = ctx.coordinated(&group_id, |state, now| {
+    // The topics are read under the state lock; the heartbeat and the assignment it may
+    // compute run under the groups lock alone.
+    let read = |state: &State, _: &Groups| {
         let owned = r.topic_partitions.as_ref().map(|tps| {
             let mut owned = assignors::Assignment::new();
             for tp in tps {
@@ -32,6 +36,12 @@ fn serve(ctx: &Ctx<'_>, r: ConsumerGroupHeartbeatRequest) -> ConsumerGroupHeartb
             }
             owned
         });
+        let ids: BTreeMap<String, uuid::Uuid> =
+            state.topics().map(|t| (t.name.clone(), t.id)).collect();
+        (owned, state.partition_counts(), ids)
+    };
+    let result = ctx.groups_after(read, |groups, (owned, existing, ids), now| {
+        groups.check_coordinator(&group_id, ctx.broker_id)?;
         let req = ConsumerHeartbeat {
             version: ctx.version,
             group_id: group_id.clone(),
@@ -54,10 +64,8 @@ fn serve(ctx: &Ctx<'_>, r: ConsumerGroupHeartbeatRequest) -> ConsumerGroupHeartb
             client_id: ctx.client_id.to_string(),
             client_host: ctx.client_host.to_string(),
         };
-        let answer = state.consumer_group_heartbeat(req, now)?;
-        let ids: BTreeMap<String, uuid::Uuid> =
-            state.topics().map(|t| (t.name.clone(), t.id)).collect();
-        Ok((answer, ids))
+        let answer = groups.consumer_group_heartbeat(req, &existing, now)?;
+        Ok::<_, KafkaError>((answer, ids))
     });
     match result {
         Ok((answer, ids)) => {

@@ -27,7 +27,7 @@ fn serve(ctx: &Ctx<'_>, r: DeleteGroupsRequest) -> DeleteGroupsResponse {
             let result = if id.is_empty() {
                 Err(ResponseError::InvalidGroupId.into())
             } else {
-                ctx.coordinated(&id, |state, now| state.delete_group(&id, now))
+                ctx.group(&id, |groups, now| groups.delete_group(&id, now))
             };
             DeletableGroupResult::default()
                 .with_group_id(id)

@@ -14,8 +14,7 @@ use kafka_protocol::messages::{DescribeGroupsRequest, DescribeGroupsResponse, Gr
 
 use crate::state::acls::Operation;
 use super::{Api, Ctx, Names, Reply, str_bytes, Access, LogDetails};
-use crate::state::State;
-use crate::state::groups::GroupState;
+use crate::state::groups::{GroupState, Groups};
 
 fn serve(ctx: &Ctx<'_>, r: DescribeGroupsRequest) -> DescribeGroupsResponse {
     // Groups the requester may not describe come first, as Kafka answers them.
@@ -33,8 +32,8 @@ fn serve(ctx: &Ctx<'_>, r: DescribeGroupsRequest) -> DescribeGroupsResponse {
                 .with_group_id(id.clone())
                 .with_authorized_operations(super::group_operations(ctx, &id, asked));
             let version = ctx.version;
-            let answer = ctx.coordinated(&id, |state, _| {
-                Ok(describe(state, version, id.clone(), described.clone()))
+            let answer = ctx.group(&id, |groups, _| {
+                Ok(describe(groups, version, id.clone(), described.clone()))
             });
             let mut answer = answer.unwrap_or_else(|e| described.with_error_code(e.code()));
             // Kafka reports the operations of a group it described without error only.
@@ -47,10 +46,10 @@ fn serve(ctx: &Ctx<'_>, r: DescribeGroupsRequest) -> DescribeGroupsResponse {
     DescribeGroupsResponse::default().with_groups(groups)
 }
 
-fn describe(state: &State, version: i16, id: GroupId, described: DescribedGroup) -> DescribedGroup {
+fn describe(groups: &Groups, version: i16, id: GroupId, described: DescribedGroup) -> DescribedGroup {
     // A consumer group (KIP-848) is described by ConsumerGroupDescribe; here it is
     // reported as a group that is not there.
-    let group = state.groups.get(&id);
+    let group = groups.get(&id);
     let Some(group) = group.filter(|g| g.consumer.is_none()) else {
         if version >= 6 {
             let message = if group.is_some() {

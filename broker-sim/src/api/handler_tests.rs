@@ -250,3 +250,93 @@ fn a_produced_batch_is_decompressed_walked_and_copied_while_the_state_lock_is_fr
     assert_eq!(*seen.lock().unwrap(), [(false, true), (true, true)]);
     crate::state::prepared::PREPARED_PROBE.with(|p| *p.borrow_mut() = None);
 }
+
+/// What `other` answers when run on another thread while this one holds `lock`'s guard;
+/// `None` if it waited for it (a generous deadline: only a lock shared between the two
+/// makes it wait).
+fn answered_while<G, T: Send>(lock: G, other: impl FnOnce() -> T + Send) -> Option<T> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::scope(|s| {
+        s.spawn(move || tx.send(other()).unwrap());
+        let answer = rx.recv_timeout(std::time::Duration::from_secs(60)).ok();
+        drop(lock);
+        answer
+    })
+}
+
+#[test]
+fn group_requests_are_answered_while_the_state_lock_is_held_and_produces_while_the_groups_lock_is()
+{
+    use kafka_protocol::messages::join_group_request::JoinGroupRequestProtocol;
+    use kafka_protocol::messages::leave_group_request::MemberIdentity;
+    use kafka_protocol::messages::{
+        DeleteGroupsRequest, DescribeGroupsRequest, GroupId, JoinGroupRequest, LeaveGroupRequest,
+    };
+
+    use super::delete_groups::DeleteGroups;
+    use super::describe_groups::DescribeGroups;
+    use super::join_group::JoinGroup;
+    use super::leave_group::LeaveGroup;
+
+    let shared = shared();
+    let coordinator = shared.lock().coordinator_for("g").unwrap().id;
+    let group = || GroupId(topic_name("g").0);
+    let answers = answered_while(shared.lock(), || {
+        let rt = runtime();
+        let run = |version| ctx(&shared, coordinator, version);
+        let join = JoinGroupRequest::default()
+            .with_group_id(group())
+            .with_session_timeout_ms(10_000)
+            .with_rebalance_timeout_ms(10_000)
+            .with_protocol_type(topic_name("consumer").0)
+            .with_protocols(vec![
+                JoinGroupRequestProtocol::default().with_name(topic_name("range").0),
+            ]);
+        let Reply::Response(joined) = rt.block_on(JoinGroup::handle(&run(9), join)) else {
+            panic!("answered");
+        };
+        let member = joined.member_id.clone();
+        let heartbeat = HeartbeatRequest::default()
+            .with_group_id(group())
+            .with_member_id(member.clone());
+        let Reply::Response(beat) = rt.block_on(Heartbeat::handle(&run(4), heartbeat)) else {
+            panic!("answered");
+        };
+        let describe = DescribeGroupsRequest::default().with_groups(vec![group()]);
+        let Reply::Response(described) = rt.block_on(DescribeGroups::handle(&run(5), describe))
+        else {
+            panic!("answered");
+        };
+        let leave = LeaveGroupRequest::default()
+            .with_group_id(group())
+            .with_members(vec![MemberIdentity::default().with_member_id(member)]);
+        let Reply::Response(left) = rt.block_on(LeaveGroup::handle(&run(5), leave)) else {
+            panic!("answered");
+        };
+        let delete = DeleteGroupsRequest::default().with_groups_names(vec![group()]);
+        let Reply::Response(deleted) = rt.block_on(DeleteGroups::handle(&run(2), delete)) else {
+            panic!("answered");
+        };
+        (
+            joined.error_code,
+            beat.error_code,
+            described.groups[0].group_state.to_string(),
+            left.members[0].error_code,
+            deleted.results[0].error_code,
+        )
+    });
+    assert_eq!(
+        answers,
+        Some((
+            ResponseError::MemberIdRequired.code(),
+            ResponseError::UnknownMemberId.code(),
+            "Empty".to_string(),
+            0,
+            0,
+        )),
+        "join (first step), heartbeat, describe, leave and delete answered under the groups lock alone"
+    );
+    let produced = answered_while(shared.groups(), || produce(&shared, 0, "v"));
+    let produced = produced.expect("a produce does not wait for the groups lock");
+    assert_eq!(produced.responses[0].partition_responses[0].error_code, 0);
+}

@@ -13,8 +13,8 @@ use crate::state::acls::Operation;
 use super::{Api, Ctx, Names, Reply, code, Access, LogDetails};
 
 fn serve(ctx: &Ctx<'_>, r: HeartbeatRequest) -> HeartbeatResponse {
-    let result = ctx.coordinated_group_op(&r.group_id, |state, now| {
-        state.groups.heartbeat(
+    let result = ctx.group_heartbeat(&r.group_id, |groups, now| {
+        groups.heartbeat(
             &r.group_id,
             r.generation_id,
             &r.member_id,

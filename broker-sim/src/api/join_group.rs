@@ -42,7 +42,33 @@ async fn serve(ctx: &Ctx<'_>, r: JoinGroupRequest) -> JoinGroupResponse {
         skip_assignment_supported: ctx.version >= 9,
     };
     let group_id = request.group_id.clone();
-    let pending = ctx.coordinated(&group_id, |state, now| Ok(state.join_group(request, now)));
+    // A join runs under the groups lock alone, unless it is a classic member's join of a
+    // consumer group, whose assignment needs the topics: those are read under the state
+    // lock first (and the need checked again there).
+    let alone = ctx.group(&group_id, |groups, now| {
+        Ok(if groups.join_needs_topics(&group_id) {
+            Err(request)
+        } else {
+            Ok(groups.join_group(request, &Default::default(), now))
+        })
+    });
+    let pending = match alone {
+        Err(e) => Err(e),
+        Ok(Ok(pending)) => Ok(pending),
+        Ok(Err(request)) => {
+            let read = |state: &crate::state::State, groups: &crate::state::groups::Groups| {
+                if groups.join_needs_topics(&group_id) {
+                    state.partition_counts()
+                } else {
+                    Default::default()
+                }
+            };
+            ctx.groups_after(read, |groups, existing, now| {
+                groups.check_coordinator(&group_id, ctx.broker_id)?;
+                Ok(groups.join_group(request, &existing, now))
+            })
+        }
+    };
     let result = match pending {
         Err(e) => JoinResult::error(e.code, &member_id),
         Ok(Pending::Ready(result)) => result,

@@ -26,8 +26,8 @@ fn serve(ctx: &Ctx<'_>, r: LeaveGroupRequest) -> LeaveGroupResponse {
     } else {
         vec![(r.member_id.to_string(), None)]
     };
-    let result = ctx.coordinated(&r.group_id, |state, now| {
-        state.groups.leave(&r.group_id, &leaving, now)
+    let result = ctx.group(&r.group_id, |groups, now| {
+        groups.leave(&r.group_id, &leaving, now)
     });
     let results = match result {
         Ok(results) => results,

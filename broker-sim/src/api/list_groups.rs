@@ -21,8 +21,8 @@ fn serve(ctx: &Ctx<'_>, r: ListGroupsRequest) -> ListGroupsResponse {
     };
     // Without DESCRIBE on the cluster, only the groups the requester may describe.
     let all = ctx.allowed_on_cluster(&state, Operation::Describe);
-    let groups = state
-        .groups
+    let coordinator = state.groups();
+    let groups = coordinator
         .iter()
         .filter(|g| state.is_coordinator(&g.id, ctx.broker_id))
         .filter(|g| all || ctx.allowed(&state, ResourceType::Group, &g.id, Operation::Describe))

@@ -19,6 +19,7 @@
 //! they need it and never across an await.
 
 mod access;
+mod coordination;
 pub(crate) mod partitioned;
 
 pub(crate) use access::{Access, Select, config_resource_refused, group_operations, split_groups};
@@ -302,54 +303,6 @@ impl Ctx<'_> {
                 .fetch_max(ms, std::sync::atomic::Ordering::Relaxed);
         }
         ms
-    }
-
-    /// Runs `op` on the state if this broker coordinates `group_id`, in the same lock
-    /// acquisition as the check, so the coordinator cannot move in between;
-    /// NOT_COORDINATOR otherwise (group requests must go where FindCoordinator sent the
-    /// client). Wakes the group timer task afterwards: the operation may have moved a
-    /// deadline.
-    pub fn coordinated<T>(
-        &self,
-        group_id: &str,
-        op: impl FnOnce(&mut State, i64) -> Result<T, KafkaError>,
-    ) -> Result<T, KafkaError> {
-        let result = self.coordinated_quietly(group_id, op);
-        self.shared.wake_timers();
-        result
-    }
-
-    /// [`Ctx::coordinated`] for an operation that changes no deadline but its group's
-    /// (a Heartbeat): the timer task is woken only if that group's deadline now comes
-    /// before the one the task sleeps until.
-    pub fn coordinated_group_op<T>(
-        &self,
-        group_id: &str,
-        op: impl FnOnce(&mut State, i64) -> Result<T, KafkaError>,
-    ) -> Result<T, KafkaError> {
-        self.coordinated_quietly(group_id, |state, now| {
-            let result = op(state, now);
-            self.shared
-                .wake_timers_if_earlier(state.groups.next_deadline());
-            result
-        })
-    }
-
-    fn coordinated_quietly<T>(
-        &self,
-        group_id: &str,
-        op: impl FnOnce(&mut State, i64) -> Result<T, KafkaError>,
-    ) -> Result<T, KafkaError> {
-        let now = self.shared.clock.now_ms();
-        let mut state = self.shared.lock();
-        if state.is_coordinator(group_id, self.broker_id) {
-            op(&mut state, now)
-        } else {
-            Err(KafkaError::new(
-                ResponseError::NotCoordinator,
-                format!("broker {} does not coordinate {group_id}", self.broker_id),
-            ))
-        }
     }
 
     /// The name of a topic a request gives by `name` or, when the name is empty, by `id`;

@@ -32,7 +32,7 @@ fn serve(ctx: &Ctx<'_>, r: OffsetCommitRequest) -> OffsetCommitResponse {
         version: ctx.version,
         transactional: false,
     };
-    let offsets = r
+    let offsets: Vec<(String, i32, CommittedOffset)> = r
         .topics
         .iter()
         .flat_map(|t| {
@@ -50,11 +50,15 @@ fn serve(ctx: &Ctx<'_>, r: OffsetCommitRequest) -> OffsetCommitResponse {
             })
         })
         .collect();
-    let results = ctx
-        .shared
-        .lock()
-        .commit_offsets(ctx.broker_id, &request, offsets, now);
-    ctx.shared.wake_timers();
+    // Which partitions exist is read under the state lock; the commit is made under the
+    // groups lock alone.
+    let read = |state: &crate::state::State, _: &crate::state::groups::Groups| {
+        let known = state.known_partitions(offsets.iter().map(|(t, p, _)| (t.as_str(), *p)));
+        (offsets, known)
+    };
+    let results = ctx.groups_after(read, |groups, (offsets, known), _| {
+        groups.commit_offsets(ctx.broker_id, &request, offsets, known, now)
+    });
     let mut codes = results.into_iter().map(|r| r.err().map_or(0, |e| e.code()));
     let topics = r
         .topics

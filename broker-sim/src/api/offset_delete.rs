@@ -18,7 +18,7 @@ use crate::state::acls::Operation;
 use super::{Api, Ctx, Names, Reply, code, Access, LogDetails};
 
 fn serve(ctx: &Ctx<'_>, r: OffsetDeleteRequest) -> OffsetDeleteResponse {
-    let partitions = r
+    let partitions: Vec<(String, i32)> = r
         .topics
         .iter()
         .flat_map(|t| {
@@ -27,8 +27,13 @@ fn serve(ctx: &Ctx<'_>, r: OffsetDeleteRequest) -> OffsetDeleteResponse {
                 .map(|p| (t.name.to_string(), p.partition_index))
         })
         .collect();
-    let result = ctx.coordinated(&r.group_id, |state, now| {
-        state.delete_offsets(&r.group_id, partitions, now)
+    let read = |state: &crate::state::State, _: &crate::state::groups::Groups| {
+        let known = state.known_partitions(partitions.iter().map(|(t, p)| (t.as_str(), *p)));
+        (partitions, known)
+    };
+    let result = ctx.groups_after(read, |groups, (partitions, known), now| {
+        groups.check_coordinator(&r.group_id, ctx.broker_id)?;
+        groups.delete_offsets(&r.group_id, partitions, known, now)
     });
     let results = match result {
         Ok(results) => results,

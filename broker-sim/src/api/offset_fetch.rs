@@ -122,11 +122,14 @@ fn fetch(
     require_stable: bool,
     member: Option<(String, i32)>,
 ) -> (i16, Vec<(String, Vec<Row>)>) {
+    // Under both locks: the ACLs, which decide what an all-topics fetch shows, are the
+    // state's.
     let result = ctx.coordinated(group_id, |state, _| {
+        let groups = state.groups();
         if let Some((member_id, epoch)) = &member {
-            state.groups.validate_consumer_fetch(group_id, member_id, *epoch)?;
+            groups.validate_consumer_fetch(group_id, member_id, *epoch)?;
         }
-        let found = state.fetch_offsets(group_id, topics.clone())?;
+        let found = groups.fetch_offsets(group_id, topics.clone())?;
         // Asked for every topic, the group's offsets of topics the requester may not
         // describe are left out, as Kafka does.
         let all = topics.is_none();
@@ -139,7 +142,7 @@ fn fetch(
                 let rows = offsets
                     .into_iter()
                     .map(|(p, c)| {
-                        if require_stable && state.has_pending_txn_offset(group_id, &topic, p) {
+                        if require_stable && groups.has_pending_txn_offset(group_id, &topic, p) {
                             (p, -1, -1, String::new(), ResponseError::UnstableOffsetCommit.code())
                         } else {
                             row(p, c)

@@ -28,9 +28,9 @@ async fn serve(ctx: &Ctx<'_>, r: SyncGroupRequest) -> SyncGroupResponse {
             .collect(),
     };
     let group_id = request.group_id.clone();
-    let pending = ctx.coordinated(&group_id, |state, now| {
-        let pending = state.groups.sync(request, now);
-        state.record_assignments(&group_id, now);
+    let pending = ctx.group(&group_id, |groups, now| {
+        let pending = groups.sync(request, now);
+        groups.record_assignments(&group_id, now);
         Ok(pending)
     });
     let result = match pending {

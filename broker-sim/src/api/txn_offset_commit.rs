@@ -114,7 +114,7 @@ fn commit(
     // Once the group holds offsets of this producer's open transaction, it is in the
     // transaction (Kafka's verification guard skips the coordinator then).
     let already = state
-        .groups
+        .groups()
         .get(group)
         .is_some_and(|g| g.pending_txn_offsets.contains_key(producer_id));
     if !already {

@@ -387,8 +387,7 @@ impl Cluster {
     /// Group ids, sorted.
     pub fn groups(&self) -> Vec<String> {
         self.shared()
-            .lock()
-            .groups
+            .groups()
             .iter()
             .map(|g| g.id.clone())
             .collect()
@@ -405,8 +404,7 @@ impl Cluster {
         let now = self.shared().clock.now_ms();
         let result = self
             .shared()
-            .lock()
-            .groups
+            .groups()
             .expire_member(group_id, member_id, now);
         self.shared().wake_timers();
         result.map_err(|e| {
@@ -455,7 +453,8 @@ impl Cluster {
 /// The inspection view of one group, read under the caller's lock (`Cluster::group` and
 /// the waits in `waits`).
 pub(super) fn group_info(state: &crate::state::State, group_id: &str) -> Option<GroupInfo> {
-    let g = state.groups.get(group_id)?;
+    let groups = state.groups();
+    let g = groups.get(group_id)?;
     let members: Vec<MemberInfo> = match &g.consumer {
         None => g
             .members
@@ -490,7 +489,7 @@ pub(super) fn group_info(state: &crate::state::State, group_id: &str) -> Option<
                     group_instance_id: m.instance_id.clone(),
                     client_id: m.client_id.clone(),
                     client_host: m.client_host.clone(),
-                    session_timeout_ms: state.groups.config.consumer_session_timeout_ms,
+                    session_timeout_ms: groups.config.consumer_session_timeout_ms,
                     rebalance_timeout_ms: m.rebalance_timeout_ms,
                     assignment: listed(&m.assigned),
                     member_epoch: Some(m.member_epoch),

@@ -48,7 +48,7 @@ pub(super) fn judge<A: Api>(ctx: &Ctx<'_>, request: &A::Request) -> Verdict {
 /// [`judge`] once the API has said what it requires and how to name what the request is
 /// about: not generic, so that it is compiled once rather than once per API.
 fn judge_access(ctx: &Ctx<'_>, access: &Access, names: &dyn Fn() -> Names) -> Verdict {
-    if !ctx.shared.lock().config.authorizer.enabled {
+    if !ctx.shared.authorizer_enabled {
         return Verdict::default();
     }
     // `names` may read the state (topic ids), so it runs before the lock is taken.

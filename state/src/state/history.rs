@@ -8,8 +8,13 @@
 //! are kept, recording stops and the history says it is truncated, so a checker can refuse
 //! to judge from a partial history rather than report false losses. The checkers
 //! themselves (`broker_sim::checks`) read this together with the logs.
+//!
+//! The state and the group coordinator each record under their own lock, so the history
+//! sits behind a third ([`Recorder`]): the last lock taken, held only to push one event,
+//! which keeps one order of events across the two.
 
 use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use broker_sim_protocol::batch::BatchView;
 use serde::{Deserialize, Serialize};
@@ -209,22 +214,74 @@ impl History {
     }
 }
 
+/// The history as the cluster records it: shared by the state and the group coordinator
+/// (`groups`), which record under their own locks. Its lock is always the last one taken
+/// and is held only to look at or push one event, so it never waits for anything else.
+#[derive(Debug, Clone)]
+pub struct Recorder(Arc<Mutex<History>>);
+
+impl Recorder {
+    pub fn new(history: History) -> Self {
+        Recorder(Arc::new(Mutex::new(history)))
+    }
+
+    fn lock(&self) -> MutexGuard<'_, History> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn record(&self, event: HistoryEvent) {
+        self.lock().record(event);
+    }
+
+    /// See [`History::first_assignment_of`].
+    pub fn first_assignment_of(&self, group: &str, generation: i32) -> bool {
+        self.lock().first_assignment_of(group, generation)
+    }
+
+    /// See [`History::is_on`].
+    pub fn is_on(&self) -> bool {
+        self.lock().is_on()
+    }
+
+    /// A copy of what is recorded so far.
+    pub fn get(&self) -> History {
+        self.lock().clone()
+    }
+
+    /// Records committed offsets that took effect (-1: deleted).
+    pub fn commits(
+        &self,
+        group: &str,
+        offsets: impl IntoIterator<Item = (String, i32, i64)>,
+        source: &CommitSource,
+        now: i64,
+    ) {
+        let mut history = self.lock();
+        if !history.is_on() {
+            return;
+        }
+        for (topic, partition, offset) in offsets {
+            history.record(HistoryEvent::Committed {
+                at_ms: now,
+                group: group.to_string(),
+                topic,
+                partition,
+                offset,
+                source: source.clone(),
+            });
+        }
+    }
+}
+
 impl super::State {
     /// The recorded history so far.
-    pub fn history(&self) -> &History {
-        &self.history
+    pub fn history(&self) -> History {
+        self.history.get()
     }
 
     /// Records an acknowledged write of `base_offset..=last_offset`, identified by the
     /// batch stored at `base_offset` now.
-    pub fn record_ack(
-        &mut self,
-        topic: &str,
-        partition: i32,
-        range: (i64, i64),
-        acks: i16,
-        now: i64,
-    ) {
+    pub fn record_ack(&self, topic: &str, partition: i32, range: (i64, i64), acks: i16, now: i64) {
         if !self.history.is_on() {
             return;
         }
@@ -261,7 +318,7 @@ impl super::State {
     /// Records what a fetch answer handed out: `(fetch_offset, first_offset, end_offset)`.
     #[allow(clippy::too_many_arguments)]
     pub fn record_fetch(
-        &mut self,
+        &self,
         broker: i32,
         client_id: &str,
         topic: &str,
@@ -289,29 +346,17 @@ impl super::State {
 
     /// Records committed offsets that took effect.
     pub fn record_commits(
-        &mut self,
+        &self,
         group: &str,
         offsets: impl IntoIterator<Item = (String, i32, i64)>,
         source: &CommitSource,
         now: i64,
     ) {
-        if !self.history.is_on() {
-            return;
-        }
-        for (topic, partition, offset) in offsets {
-            self.history.record(HistoryEvent::Committed {
-                at_ms: now,
-                group: group.to_string(),
-                topic,
-                partition,
-                offset,
-                source: source.clone(),
-            });
-        }
+        self.history.commits(group, offsets, source, now);
     }
 
     /// Records a transaction's decided outcome.
-    pub fn record_txn_end(&mut self, event: HistoryEvent) {
+    pub fn record_txn_end(&self, event: HistoryEvent) {
         if self.history.is_on() {
             self.history.record(event);
         }

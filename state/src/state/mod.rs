@@ -1,7 +1,9 @@
 //! The cluster state and its one owner.
 //!
-//! `State` holds brokers, topics, partition logs and producer ids. It sits behind one mutex
-//! in `broker_sim::shared::Shared`; request handlers and the embedding API both go through the
+//! `State` holds brokers, topics, partition logs, producer ids and transactions. It sits
+//! behind one mutex in `broker_sim::shared::Shared`, and holds the groups, which have a
+//! lock of their own (`groups/lock.rs`), and the history, a leaf lock (`history.rs`);
+//! request handlers and the embedding API both go through the
 //! methods here, so a rule (a topic-name check, a size limit) is written once and a test's
 //! direct call fails exactly as a client's request would.
 
@@ -11,6 +13,7 @@ pub mod broker_configs;
 pub mod cleaner;
 mod client_metrics;
 mod configs;
+pub mod coordinators;
 pub mod counters;
 pub mod durable;
 pub mod epochs;
@@ -39,6 +42,7 @@ use crate::config::{self, BrokerConfig};
 use crate::error::KafkaError;
 use crate::rng::SimRng;
 pub use append::{AppendError, AppendOptions};
+pub use coordinators::coordinator_partition;
 pub use prepared::PreparedBatch;
 pub use replication::Replication;
 pub use topic::{Partition, Topic};
@@ -118,7 +122,8 @@ pub struct State {
     next_producer_id: i64,
     transactions: transactions::Transactions,
     unkeyed_next: BTreeMap<String, i32>,
-    pub groups: groups::Groups,
+    /// The group coordinator, behind a lock of its own (`groups/lock.rs`).
+    groups: groups::GroupsCell,
     pub replication: Replication,
     /// When retention next runs (`log.retention.check.interval.ms`).
     next_retention_check: i64,
@@ -128,7 +133,7 @@ pub struct State {
     /// When the log cleaner next looks for work (`cleaner.rs`).
     next_cleaner_run: i64,
     /// What the checkers judge a run by (`history.rs`).
-    pub history: history::History,
+    pub history: history::Recorder,
     /// The finalized-features epoch ApiVersions reports: 1 at start, one more for each
     /// UpdateFeatures that changed a level.
     pub features_epoch: i64,
@@ -154,9 +159,9 @@ impl State {
         let mut rng = SimRng::new(seed);
         let group_config = config.group;
         let broker_configs = broker_configs::BrokerConfigs::new(config.min_insync_replicas);
-        let history = history::History::with_limit(config.history_limit);
-        State {
-            history,
+        let history = history::Recorder::new(history::History::with_limit(config.history_limit));
+        let state = State {
+            history: history.clone(),
             cluster_id: rng.cluster_id(),
             controller_id: brokers.first().map_or(-1, |b| b.id),
             brokers,
@@ -167,7 +172,11 @@ impl State {
             next_producer_id: 0,
             transactions: transactions::Transactions::default(),
             unkeyed_next: BTreeMap::new(),
-            groups: groups::Groups::new(group_config),
+            groups: groups::GroupsCell::new(groups::Groups::for_cluster(
+                group_config,
+                seed,
+                history.clone(),
+            )),
             replication: Replication::default(),
             next_retention_check: i64::MAX,
             next_offsets_check: i64::MAX,
@@ -181,14 +190,16 @@ impl State {
             quorum: quorum::Quorum::default(),
             acls: acls::Acls::default(),
             storage: None,
-        }
+        };
+        state.sync_coordinators();
+        state
     }
 
     /// Fires everything that came due by `now`: group timeouts and replication (lagging
     /// followers copying, stuck ones leaving the ISR). Returns whether logs may have
     /// changed, so long-polling requests should look again.
     pub fn tick(&mut self, now: i64) -> bool {
-        self.groups.tick(now);
+        self.groups().tick(now);
         let ended = self.tick_transactions(now);
         let retained = now >= self.next_retention_check && {
             self.next_retention_check = now + self.config.log_retention_check_interval_ms;
@@ -199,8 +210,8 @@ impl State {
             self.run_cleaner(now)
         };
         if now >= self.next_offsets_check {
-            self.next_offsets_check = now + self.groups.config.offsets_retention_check_interval_ms;
-            self.expire_group_offsets(now);
+            self.next_offsets_check = now + self.config.group.offsets_retention_check_interval_ms;
+            self.groups().expire_group_offsets(now);
         }
         self.tick_replication(now) || retained || ended || cleaned
     }
@@ -241,13 +252,21 @@ impl State {
         self.next_retention_check = now.saturating_add(self.config.log_retention_check_interval_ms);
         self.next_cleaner_run = now.saturating_add(cleaner::LOG_CLEANER_BACKOFF_MS);
         self.next_offsets_check =
-            now.saturating_add(self.groups.config.offsets_retention_check_interval_ms);
+            now.saturating_add(self.config.group.offsets_retention_check_interval_ms);
     }
 
     /// The earliest cluster time at which `tick` has something to do.
-    pub fn next_deadline(&mut self) -> Option<i64> {
-        [
-            self.groups.next_deadline(),
+    pub fn next_deadline(&self) -> Option<i64> {
+        self.next_deadline_then(|_| ())
+    }
+
+    /// [`State::next_deadline`], handed to `publish` while the groups lock is still held:
+    /// a group request that then moves its deadline sees what was published
+    /// (`Shared::wake_timers_if_earlier`), and one before it was counted.
+    pub fn next_deadline_then(&self, publish: impl FnOnce(Option<i64>)) -> Option<i64> {
+        let mut groups = self.groups();
+        let due = [
+            groups.next_deadline(),
             self.next_replication_deadline(),
             Some(self.next_retention_check),
             Some(self.next_cleaner_run),
@@ -256,7 +275,10 @@ impl State {
         ]
         .into_iter()
         .flatten()
-        .min()
+        .min();
+        publish(due);
+        drop(groups);
+        due
     }
 
     /// The brokers that are up, in id order.
@@ -561,7 +583,7 @@ impl State {
         self.remove_topic_files(&topic);
         self.topic_ids.remove(&topic.id);
         self.unkeyed_next.remove(name);
-        self.groups.forget_topic(name);
+        self.groups().forget_topic(name);
         self.history.record(history::HistoryEvent::TopicDeleted {
             at_ms: now,
             topic: name.to_string(),
@@ -677,72 +699,6 @@ impl State {
         *next = (p + 1) % count;
         Ok(p)
     }
-
-    /// JoinGroup (see `groups::membership`); member ids come from the seeded generator.
-    pub fn join_group(
-        &mut self,
-        request: groups::JoinRequest,
-        now: i64,
-    ) -> groups::Pending<groups::JoinResult> {
-        if self
-            .groups
-            .get(&request.group_id)
-            .is_some_and(|g| g.consumer.as_ref().is_some_and(|cg| !cg.members.is_empty()))
-        {
-            return groups::Pending::Ready(self.classic_join_to_consumer_group(request, now));
-        }
-        self.groups.join(request, now, &mut self.rng)
-    }
-
-    /// The coordinator of a group or transactional id. Kafka hashes the id (Java's
-    /// `String.hashCode`) onto one of 50 partitions of `__consumer_offsets` /
-    /// `__transaction_state` and picks that partition's leader; broker-sim hashes the same
-    /// way and spreads those 50 virtual partitions over the brokers round robin (there is
-    /// no internal topic to lead).
-    pub fn coordinator_for(&self, key: &str) -> Option<&BrokerInfo> {
-        let partition = coordinator_partition(key) as usize;
-        // The internal partition's replicas sit on consecutive brokers; its leader, and so
-        // the coordinator, is the first of them that is up.
-        let n = self.brokers.len();
-        (0..n.min(3))
-            .map(|r| &self.brokers[(partition + r) % n])
-            .find(|b| !self.is_fenced(b.id))
-    }
-
-    /// Whether `broker` coordinates the group or transactional id `key`.
-    pub fn is_coordinator(&self, key: &str, broker: i32) -> bool {
-        self.coordinator_for(key).is_some_and(|b| b.id == broker)
-    }
-
-    /// Every group's coordinator, to tell afterwards which groups moved.
-    fn coordinator_map(&self) -> BTreeMap<String, Option<i32>> {
-        self.groups
-            .iter()
-            .map(|g| (g.id.clone(), self.coordinator_for(&g.id).map(|b| b.id)))
-            .collect()
-    }
-
-    /// Groups whose coordinator changed are loaded by the new one, which gives every
-    /// member a fresh session, as Kafka's coordinator does when it loads a group.
-    fn coordinators_moved(&mut self, before: &BTreeMap<String, Option<i32>>, now: i64) {
-        let moved: Vec<String> = before
-            .iter()
-            .filter(|(g, was)| self.coordinator_for(g).map(|b| b.id) != **was)
-            .map(|(g, _)| g.clone())
-            .collect();
-        for g in moved {
-            tracing::info!(group = %g, coordinator = ?self.coordinator_for(&g).map(|b| b.id), "group coordinator moved");
-            self.groups.refresh_sessions(&g, now);
-        }
-    }
-}
-
-/// The `__consumer_offsets` / `__transaction_state` partition of a group or transactional
-/// id: Java's `String.hashCode`, made non-negative with Kafka's `Utils.abs` (which maps
-/// `i32::MIN` to 0), modulo 50.
-pub fn coordinator_partition(key: &str) -> i32 {
-    let hash = broker_sim_protocol::partitioner::java_string_hash(key);
-    (if hash == i32::MIN { 0 } else { hash.abs() }) % COORDINATOR_PARTITIONS
 }
 
 fn check_leader(p: &Partition, topic: &str, broker: i32) -> Result<(), KafkaError> {

@@ -361,13 +361,14 @@ impl State {
     /// already fenced broker.
     pub fn fence_broker(&mut self, broker: i32, now: i64) -> Result<(), KafkaError> {
         self.known_broker(broker)?;
+        // Read before the broker is fenced: which coordinator each group had.
+        let coordinators = self.coordinator_map();
         if !self.replication.fenced.insert(broker) {
             return Err(KafkaError::new(
                 ResponseError::BrokerNotAvailable,
                 format!("broker {broker} is already down"),
             ));
         }
-        let coordinators = self.coordinator_map();
         let max_lag = self.max_lag_ms();
         let names: Vec<String> = self.topics.keys().cloned().collect();
         for name in names {
@@ -425,6 +426,7 @@ impl State {
     /// partitions left leaderless with it as their last in-sync replica get it as leader.
     pub fn unfence_broker(&mut self, broker: i32, now: i64) -> Result<(), KafkaError> {
         self.known_broker(broker)?;
+        let coordinators = self.coordinator_map();
         if !self.replication.fenced.remove(&broker) {
             return Err(KafkaError::new(
                 ResponseError::InvalidRequest,
@@ -432,7 +434,6 @@ impl State {
             ));
         }
         self.replication.unregistered.remove(&broker);
-        let coordinators = self.coordinator_map();
         let max_lag = self.max_lag_ms();
         for (name, t) in &mut self.topics {
             for p in &mut t.partitions {

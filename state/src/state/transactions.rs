@@ -621,7 +621,9 @@ impl State {
             }
         }
         for group in groups {
-            let applied = self.groups.complete_transaction(&group, marker_pid, commit);
+            let applied = self
+                .groups()
+                .complete_transaction(&group, marker_pid, commit);
             let source = CommitSource::Transaction {
                 producer_id: marker_pid,
             };

@@ -23,7 +23,6 @@
 use std::collections::BTreeSet;
 
 use super::{Group, GroupState, Groups};
-use crate::state::State;
 use crate::state::history::CommitSource;
 
 /// What a check removed from one group.
@@ -116,17 +115,18 @@ impl Groups {
     }
 }
 
-impl State {
+impl Groups {
     /// Removes expired offsets and the empty groups left without any (see the module
     /// doc); the offsets are recorded as deleted in the cluster's history.
     pub fn expire_group_offsets(&mut self, now: i64) {
-        let removed = self.groups.expire(now);
+        let removed = self.expire(now);
         let (mut offsets, mut groups) = (0, 0);
         for e in removed {
             offsets += e.offsets.len();
             groups += usize::from(e.deleted);
             let gone = e.offsets.into_iter().map(|(t, p)| (t, p, -1));
-            self.record_commits(&e.group, gone, &CommitSource::Deleted, now);
+            self.history
+                .commits(&e.group, gone, &CommitSource::Deleted, now);
         }
         if offsets > 0 || groups > 0 {
             tracing::info!(offsets, groups, "expired offsets and removed empty groups");

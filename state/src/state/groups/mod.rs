@@ -1,8 +1,9 @@
 //! Consumer groups: Kafka 4.1's classic group protocol, as its group coordinator runs it.
 //!
-//! Every group lives here, owned by the cluster [`State`](super::State) like topics are, so
-//! the group handlers, the timer task and the embedding API's inspection and control calls
-//! all see one consistent picture. The module is split by concern:
+//! Every group lives here, in [`Groups`], which the cluster [`State`](super::State) holds
+//! behind a lock of its own (`lock`): the group handlers, the timer task and the embedding
+//! API's inspection and control calls all see one consistent picture, and none of them
+//! waits for the state lock unless it needs the topics. The module is split by concern:
 //!
 //! - this file: the data (groups, members, committed offsets), the timers (session,
 //!   rebalance, pending-member and pending-sync deadlines, all in cluster-clock
@@ -11,6 +12,8 @@
 //!   machine Empty → PreparingRebalance → CompletingRebalance → Stable (and Dead);
 //! - `offsets`: OffsetCommit/OffsetFetch/OffsetDelete rules and the admin reset;
 //! - `expiration`: `offsets.retention.minutes`, expired offsets and empty groups removed;
+//! - `lock`: the groups' own lock, its order with the state's, and what groups are told
+//!   (coordinators) or given (topics) so they need not take the state lock;
 //! - `index`: the groups by id and by next deadline, so the timer task finds what is due
 //!   without asking every group;
 //! - `consumer_protocol`: decoding the consumer protocol's subscription and assignment
@@ -18,7 +21,7 @@
 //!
 //! A JoinGroup or SyncGroup that must wait for other members does not block anything: the
 //! coordinator stores a one-shot sender and the handler awaits the receiver after the
-//! state lock is released, exactly like Kafka's delayed join/sync operations. Nothing here
+//! groups lock is released, exactly like Kafka's delayed join/sync operations. Nothing here
 //! sleeps; `tick(now)` fires whatever deadline has passed, and `next_deadline()` tells the
 //! timer task (in `server`) when to call it next.
 
@@ -29,6 +32,7 @@ mod expiration;
 mod index;
 mod join;
 mod leave;
+mod lock;
 mod membership;
 mod offsets;
 mod sync;
@@ -40,10 +44,13 @@ use kafka_protocol::ResponseError;
 use tokio::sync::oneshot;
 
 pub use consumer_protocol::{decode_assignment, decode_subscription};
+pub use lock::{GroupsCell, GroupsGuard, held_here};
 pub use offsets::{CommitRequest, OffsetReset};
 
 use crate::config::GroupConfig;
 pub use crate::error::KafkaError;
+use crate::rng::SimRng;
+use crate::state::history::Recorder;
 
 /// A decoded JoinGroup, version differences already resolved by the handler.
 #[derive(Debug, Clone)]
@@ -342,19 +349,86 @@ impl Group {
     }
 }
 
-/// Every group of the cluster, by id.
-#[derive(Debug, Default)]
+/// Every group of the cluster, by id, and what the coordinator needs besides them to run
+/// under its own lock (`lock.rs`).
+#[derive(Debug)]
 pub struct Groups {
     groups: index::GroupMap,
     pub config: GroupConfig,
+    /// Member ids: the groups' own seeded stream.
+    rng: SimRng,
+    history: Recorder,
+    /// The broker coordinating each coordinator partition (-1: none is up), as the state
+    /// last said (`set_coordinators`).
+    coordinators: Vec<i32>,
 }
 
 impl Groups {
+    /// Groups on their own (unit tests): member ids from seed 1, no history, and no broker
+    /// coordinates anything until `set_coordinators`.
     pub fn new(config: GroupConfig) -> Self {
+        Groups::for_cluster(config, 1, Recorder::new(Default::default()))
+    }
+
+    /// The cluster's groups: member ids drawn from a stream of the cluster `seed` that
+    /// nothing else draws from, events recorded into `history`.
+    pub fn for_cluster(config: GroupConfig, seed: u64, history: Recorder) -> Self {
+        const GROUPS_STREAM: u64 = 0x6772_6f75_7073; // "groups"
         Groups {
             groups: index::GroupMap::default(),
             config,
+            rng: SimRng::new(SimRng::new(seed ^ GROUPS_STREAM).next_u64()),
+            history,
+            coordinators: Vec::new(),
         }
+    }
+
+    /// Which broker coordinates each coordinator partition now (-1: none).
+    pub fn set_coordinators(&mut self, table: Vec<i32>) {
+        self.coordinators = table;
+    }
+
+    /// NOT_COORDINATOR unless `broker` coordinates `group_id`: group requests must go where
+    /// FindCoordinator sent the client.
+    pub fn check_coordinator(&self, group_id: &str, broker: i32) -> Result<(), KafkaError> {
+        let partition = crate::state::coordinator_partition(group_id) as usize;
+        if self.coordinators.get(partition) == Some(&broker) {
+            return Ok(());
+        }
+        Err(KafkaError::new(
+            ResponseError::NotCoordinator,
+            format!("broker {broker} does not coordinate {group_id}"),
+        ))
+    }
+
+    /// Whether a JoinGroup of `group_id` is a classic member joining a consumer group that
+    /// has members, whose assignment needs the topics ([`Groups::join_group`]).
+    pub fn join_needs_topics(&self, group_id: &str) -> bool {
+        self.get(group_id)
+            .is_some_and(|g| g.consumer.as_ref().is_some_and(|cg| !cg.members.is_empty()))
+    }
+
+    /// JoinGroup (see `membership`); member ids come from the groups' seeded stream.
+    /// `existing` (each topic's partition count) is read only when
+    /// [`Groups::join_needs_topics`] said so.
+    pub fn join_group(
+        &mut self,
+        request: JoinRequest,
+        existing: &BTreeMap<String, i32>,
+        now: i64,
+    ) -> Pending<JoinResult> {
+        if self.join_needs_topics(&request.group_id) {
+            return Pending::Ready(self.classic_join_to_consumer_group(request, existing, now));
+        }
+        self.with_rng(|groups, rng| groups.join(request, now, rng))
+    }
+
+    /// Runs `f` with the groups' member-id stream beside them.
+    fn with_rng<T>(&mut self, f: impl FnOnce(&mut Groups, &mut SimRng) -> T) -> T {
+        let mut rng = self.rng.clone();
+        let out = f(self, &mut rng);
+        self.rng = rng;
+        out
     }
 
     pub fn get(&self, id: &str) -> Option<&Group> {

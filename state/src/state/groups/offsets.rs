@@ -141,31 +141,80 @@ impl Groups {
 pub type FetchedOffset = (i32, Option<CommittedOffset>);
 
 impl State {
+    /// Which of `partitions` exist, in order: what a commit or an offset deletion asks of
+    /// the topics, read under the state lock before the groups lock is taken.
+    pub fn known_partitions<'a>(
+        &self,
+        partitions: impl IntoIterator<Item = (&'a str, i32)>,
+    ) -> Vec<bool> {
+        partitions
+            .into_iter()
+            .map(|(topic, partition)| self.has_partition(topic, partition))
+            .collect()
+    }
+
+    /// [`Groups::commit_offsets`] with the topics of this state.
+    pub fn commit_offsets(
+        &self,
+        broker_id: i32,
+        req: &CommitRequest,
+        offsets: Vec<(String, i32, CommittedOffset)>,
+        now: i64,
+    ) -> Vec<Result<(), KafkaError>> {
+        let known = self.known_partitions(offsets.iter().map(|(t, p, _)| (t.as_str(), *p)));
+        self.groups()
+            .commit_offsets(broker_id, req, offsets, known, now)
+    }
+
+    /// [`Groups::commit_transactional_offsets`] with the topics of this state.
+    pub fn commit_transactional_offsets(
+        &self,
+        req: &CommitRequest,
+        producer_id: i64,
+        offsets: Vec<(String, i32, CommittedOffset)>,
+        now: i64,
+    ) -> Vec<Result<(), KafkaError>> {
+        let known = self.known_partitions(offsets.iter().map(|(t, p, _)| (t.as_str(), *p)));
+        self.groups()
+            .commit_transactional_offsets(req, producer_id, offsets, known, now)
+    }
+
+    /// [`Groups::delete_offsets`] with the topics of this state.
+    pub fn delete_offsets(
+        &self,
+        group_id: &str,
+        partitions: Vec<(String, i32)>,
+        now: i64,
+    ) -> Result<Vec<Result<(), KafkaError>>, KafkaError> {
+        let known = self.known_partitions(partitions.iter().map(|(t, p)| (t.as_str(), *p)));
+        self.groups()
+            .delete_offsets(group_id, partitions, known, now)
+    }
+}
+
+impl Groups {
     /// OffsetCommit as asked of broker `broker_id`: one result per (topic, partition), in
     /// request order. As in Kafka, unknown topics and partitions are answered
     /// UNKNOWN_TOPIC_OR_PARTITION before the group coordinator is consulted, so a commit of
     /// nothing but unknown partitions neither creates a group nor fails on its members;
     /// a group-level refusal (NOT_COORDINATOR, ILLEGAL_GENERATION, …) goes on every known
     /// partition.
+    /// `known` says which of `offsets`' partitions exist.
     pub fn commit_offsets(
         &mut self,
         broker_id: i32,
         req: &CommitRequest,
         offsets: Vec<(String, i32, CommittedOffset)>,
+        known: Vec<bool>,
         now: i64,
     ) -> Vec<Result<(), KafkaError>> {
-        let known: Vec<bool> = offsets
-            .iter()
-            .map(|(topic, partition, _)| self.has_partition(topic, *partition))
-            .collect();
         let unknown = Err(ResponseError::UnknownTopicOrPartition.into());
         if !known.contains(&true) {
             return vec![unknown; offsets.len()];
         }
-        let group = if !self.is_coordinator(&req.group_id, broker_id) {
-            Err(ResponseError::NotCoordinator.into())
-        } else {
-            self.groups.group_for_commit(req, now)
+        let group = match self.check_coordinator(&req.group_id, broker_id) {
+            Err(_) => Err(ResponseError::NotCoordinator.into()),
+            Ok(()) => self.group_for_commit(req, now),
         };
         let group = match group {
             Ok(group) => group,
@@ -204,7 +253,8 @@ impl State {
         } else {
             CommitSource::Standalone
         };
-        self.record_commits(&req.group_id, took_effect, &source, now);
+        self.history
+            .commits(&req.group_id, took_effect, &source, now);
         results
     }
 
@@ -217,13 +267,10 @@ impl State {
         req: &CommitRequest,
         producer_id: i64,
         offsets: Vec<(String, i32, CommittedOffset)>,
+        known: Vec<bool>,
         now: i64,
     ) -> Vec<Result<(), KafkaError>> {
-        let known: Vec<bool> = offsets
-            .iter()
-            .map(|(topic, partition, _)| self.has_partition(topic, *partition))
-            .collect();
-        let group = match self.groups.group_for_commit(req, now) {
+        let group = match self.group_for_commit(req, now) {
             Ok(group) => group,
             Err(e) => return vec![Err(e); offsets.len()],
         };
@@ -254,7 +301,7 @@ impl State {
     /// Whether an open transaction holds offsets of `group` for the partition.
     pub fn has_pending_txn_offset(&self, group_id: &str, topic: &str, partition: i32) -> bool {
         let key = (topic.to_string(), partition);
-        self.groups.get(group_id).is_some_and(|g| {
+        self.get(group_id).is_some_and(|g| {
             g.pending_txn_offsets
                 .values()
                 .any(|offsets| offsets.contains_key(&key))
@@ -268,7 +315,7 @@ impl State {
         group_id: &str,
         topics: Option<Vec<(String, Vec<i32>)>>,
     ) -> Result<Vec<(String, Vec<FetchedOffset>)>, KafkaError> {
-        let group = self.groups.get(group_id);
+        let group = self.get(group_id);
         if group.is_some_and(|g| g.state == GroupState::Dead) {
             return Err(ResponseError::CoordinatorNotAvailable.into());
         }
@@ -307,14 +354,10 @@ impl State {
         &mut self,
         group_id: &str,
         partitions: Vec<(String, i32)>,
+        known: Vec<bool>,
         now: i64,
     ) -> Result<Vec<Result<(), KafkaError>>, KafkaError> {
-        let known: Vec<bool> = partitions
-            .iter()
-            .map(|(topic, partition)| self.has_partition(topic, *partition))
-            .collect();
         let group = self
-            .groups
             .groups
             .get_mut(group_id)
             .filter(|g| g.state != GroupState::Dead)
@@ -347,10 +390,13 @@ impl State {
                 Ok(())
             })
             .collect();
-        self.record_commits(group_id, deleted, &CommitSource::Deleted, now);
+        self.history
+            .commits(group_id, deleted, &CommitSource::Deleted, now);
         Ok(results)
     }
+}
 
+impl State {
     /// Moves a memberless group's committed offsets for every partition of `topic`
     /// (creating the group if needed), as `kafka-consumer-groups --reset-offsets` does.
     pub fn reset_group_offsets(
@@ -409,13 +455,25 @@ impl State {
                 format!("offset {offset} for {topic}-{partition} is negative"),
             ));
         }
+        self.groups().alter_offsets(group_id, offsets, now)
+    }
+}
+
+impl Groups {
+    /// [`State::alter_group_offsets`] once its partitions and offsets are checked.
+    fn alter_offsets(
+        &mut self,
+        group_id: &str,
+        offsets: Vec<(String, i32, i64)>,
+        now: i64,
+    ) -> Result<(), KafkaError> {
         if group_id.is_empty() {
             return Err(KafkaError::new(
                 ResponseError::InvalidGroupId,
                 "the group id is empty",
             ));
         }
-        let group = self.groups.get_or_create(group_id, now);
+        let group = self.get_or_create(group_id, now);
         if !group.is_empty() || !group.members.is_empty() {
             return Err(KafkaError::new(
                 ResponseError::NonEmptyGroup,
@@ -436,21 +494,22 @@ impl State {
                 },
             );
         }
-        self.record_commits(group_id, offsets, &CommitSource::Reset, now);
+        self.history
+            .commits(group_id, offsets, &CommitSource::Reset, now);
         Ok(())
     }
 }
 
-impl State {
+impl Groups {
     /// DeleteGroups: deletes an empty group and records its offsets as deleted.
     pub fn delete_group(&mut self, id: &str, now: i64) -> Result<(), crate::error::KafkaError> {
         let offsets: Vec<(String, i32, i64)> = self
-            .groups
             .get(id)
             .map(|g| g.offsets.keys().map(|(t, p)| (t.clone(), *p, -1)).collect())
             .unwrap_or_default();
-        self.groups.delete(id)?;
-        self.record_commits(id, offsets, &CommitSource::Deleted, now);
+        self.delete(id)?;
+        self.history
+            .commits(id, offsets, &CommitSource::Deleted, now);
         Ok(())
     }
 }

@@ -113,14 +113,14 @@ impl Group {
     }
 }
 
-impl crate::state::State {
+impl Groups {
     /// Records a group's assignment once per generation, when it is Stable (called after
     /// every SyncGroup; only the one that completed the rebalance records).
     pub fn record_assignments(&mut self, group_id: &str, now: i64) {
         if !self.history.is_on() {
             return;
         }
-        let Some(group) = self.groups.get(group_id) else {
+        let Some(group) = self.get(group_id) else {
             return;
         };
         if group.state != GroupState::Stable || group.protocol_type.as_deref() != Some("consumer") {

@@ -39,7 +39,7 @@ impl State {
                 .collect(),
             next_producer_id: self.next_producer_id,
             topics: self.topics.values().map(|t| topic(t, logs)).collect(),
-            groups: self.groups.iter().filter_map(group).collect(),
+            groups: self.groups().iter().filter_map(group).collect(),
             transactions: self.transactions.iter().cloned().collect(),
             broker_configs: self.broker_configs.by_resource.clone(),
             users: self.snapshot_users(),

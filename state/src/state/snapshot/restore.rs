@@ -100,7 +100,7 @@ impl State {
                 .iter()
                 .map(|o| ((o.topic.clone(), o.partition), o.committed()))
                 .collect();
-            self.groups
+            self.groups()
                 .insert_empty(&g.id, g.protocol_type, g.kind == "consumer", offsets, now);
         }
         for t in snapshot.transactions {
@@ -142,7 +142,7 @@ impl State {
         self.metadata_changed();
         tracing::info!(
             topics = self.topics.len(),
-            groups = self.groups.iter().count(),
+            groups = self.groups().iter().count(),
             "state restored from a snapshot"
         );
     }

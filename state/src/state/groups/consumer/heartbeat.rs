@@ -446,21 +446,28 @@ impl Groups {
 }
 
 impl crate::state::State {
-    /// ConsumerGroupHeartbeat against the cluster's topics.
+    /// Every topic and its partition count: what a consumer group's assignment is computed
+    /// from, read under the state lock before the groups lock is taken.
+    pub fn partition_counts(&self) -> BTreeMap<String, i32> {
+        self.topics()
+            .map(|t| (t.name.clone(), t.partitions.len() as i32))
+            .collect()
+    }
+}
+
+impl super::super::Groups {
+    /// ConsumerGroupHeartbeat against the cluster's topics (`existing`: each topic's
+    /// partition count).
     pub fn consumer_group_heartbeat(
         &mut self,
         req: ConsumerHeartbeat,
+        existing: &BTreeMap<String, i32>,
         now: i64,
     ) -> Result<ConsumerHeartbeatAnswer, KafkaError> {
-        let existing: BTreeMap<String, i32> = self
-            .topics()
-            .map(|t| (t.name.clone(), t.partitions.len() as i32))
-            .collect();
         let group_id = req.group_id.clone();
         let before = self.owners(&group_id);
-        let answer = self
-            .groups
-            .consumer_heartbeat(req, &existing, now, &mut self.rng)?;
+        let answer =
+            self.with_rng(|groups, rng| groups.consumer_heartbeat(req, existing, now, rng))?;
         self.record_owners(&group_id, before, now);
         Ok(answer)
     }
@@ -469,18 +476,17 @@ impl crate::state::State {
     pub fn classic_join_to_consumer_group(
         &mut self,
         req: super::super::JoinRequest,
+        existing: &BTreeMap<String, i32>,
         now: i64,
     ) -> super::super::JoinResult {
-        let existing: BTreeMap<String, i32> = self
-            .topics()
-            .map(|t| (t.name.clone(), t.partitions.len() as i32))
-            .collect();
         let group_id = req.group_id.clone();
         let before = self.owners(&group_id);
-        let Some(group) = self.groups.groups.get_mut(&group_id) else {
+        let mut rng = self.rng.clone();
+        let Some(group) = self.groups.get_mut(&group_id) else {
             return super::super::JoinResult::error(ResponseError::UnknownMemberId, &req.member_id);
         };
-        let result = group.classic_join_to_consumer(req, &existing, now, &mut self.rng);
+        let result = group.classic_join_to_consumer(req, existing, now, &mut rng);
+        self.rng = rng;
         self.record_owners(&group_id, before, now);
         result
     }
@@ -492,7 +498,6 @@ impl crate::state::State {
             // What the checks attribute fetches by: each member's partitions, those
             // still being revoked included (the member owns them until it says not).
             let epoch = self
-                .groups
                 .get(group_id)
                 .and_then(|g| g.consumer.as_ref())
                 .map_or(0, |cg| cg.epoch);
@@ -511,7 +516,7 @@ impl crate::state::State {
         if !self.history.is_on() {
             return Vec::new();
         }
-        let Some(cg) = self.groups.get(group_id).and_then(|g| g.consumer.as_ref()) else {
+        let Some(cg) = self.get(group_id).and_then(|g| g.consumer.as_ref()) else {
             return Vec::new();
         };
         cg.members
