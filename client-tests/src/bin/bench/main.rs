@@ -23,6 +23,7 @@
 //! `null_broker.rs` the null broker, `peers.rs` the peers run, `isolation.rs` how much a
 //! hostile client delays another, `scale.rs` the growth curves, `targets.rs` the targets.
 
+mod commit_load;
 mod fork;
 mod isolation;
 mod null_broker;

@@ -8,6 +8,8 @@
 //! - **load**: an acks=all produce's p99 while another process holds idle connections
 //!   (100 / 1,000 / 10,000) and consumer groups of one member that heartbeats every
 //!   second (10 / 100 / 1,000), against the same cluster without them;
+//! - **group work**: an acks=all produce's p99 while clients commit the offsets of 1,000
+//!   partitions back to back (`commit_load`), against the same cluster without them;
 //! - **memory**: what an idle partition costs, from the resident memory of a process that
 //!   holds only the cluster, before and after creating 1,000, 10,000 and 100,000.
 //!
@@ -16,7 +18,7 @@
 //! descriptors are counted against the cluster's process.
 //!
 //! ```text
-//! cargo run --release -p client-tests --bin bench -- scale            # ~2 minutes
+//! cargo run --release -p client-tests --bin bench -- scale            # ~3 minutes
 //! cargo run --release -p client-tests --bin bench -- scale --quick    # seconds
 //! ```
 
@@ -61,7 +63,8 @@ pub struct ScaleArgs {
     /// Also write the result table (Markdown) to this file.
     #[arg(long)]
     markdown: Option<std::path::PathBuf>,
-    /// Internal: hold `CONNECTIONS,GROUPS` against `--bootstrap` until stdin closes.
+    /// Internal: hold `CONNECTIONS,GROUPS[,COMMITTERS]` against `--bootstrap` until stdin
+    /// closes.
     #[arg(long, hide = true)]
     hold_load: Option<String>,
     #[arg(long, hide = true)]
@@ -159,7 +162,7 @@ fn run(args: &ScaleArgs) -> Result<(), String> {
     };
     let mut curve = Vec::new();
     for &(connections, groups) in loads {
-        let (alone, loaded) = load_point(connections, groups, produce_samples, span, rounds)?;
+        let (alone, loaded) = load_point((connections, groups, 0), produce_samples, span, rounds)?;
         eprintln!(
             "load: {connections} idle connections, {groups} groups: produce p99 {alone:.3} → {loaded:.3} ms"
         );
@@ -207,6 +210,32 @@ fn run(args: &ScaleArgs) -> Result<(), String> {
         format!("{ratio:.2}"),
         "≤ 1.5".into(),
         met(ratio <= 1.5),
+    ]));
+
+    // 2b. acks=all produce p99 beside clients committing 1,000 partitions back to back.
+    let committers: &[usize] = if args.quick { &[1] } else { &[1, 4] };
+    let mut points = Vec::new();
+    for &k in committers {
+        let (alone, loaded) = load_point((0, 0, k), produce_samples, span, rounds)?;
+        eprintln!("load: {k} committers: produce p99 {alone:.3} → {loaded:.3} ms");
+        points.push((k, alone, loaded));
+    }
+    rows.push(Row([
+        format!(
+            "acks=all produce p99 beside N clients committing {} partitions' offsets back to back: alone → loaded, ms",
+            count(super::commit_load::PARTITIONS as usize)
+        ),
+        points
+            .iter()
+            .map(|(k, a, l)| format!("{k}: {a:.3} → {l:.3}"))
+            .collect::<Vec<_>>()
+            .join("; "),
+        points
+            .last()
+            .map(|(_, a, l)| format!("{:.2}", l / a))
+            .unwrap_or_default(),
+        "(curve)".into(),
+        String::new(),
     ]));
 
     // 3. Memory per idle partition.
@@ -275,7 +304,7 @@ pub fn headline(quick: bool) -> Result<Headline, String> {
     } else {
         (5_000, 3, HEARTBEAT_EVERY * 3)
     };
-    let (alone, loaded) = load_point(load.0, load.1, produce_samples, span, rounds)?;
+    let (alone, loaded) = load_point((load.0, load.1, 0), produce_samples, span, rounds)?;
     Ok(Headline {
         metadata,
         load,
@@ -440,26 +469,27 @@ fn victim_p99(cluster: &Cluster, samples: usize, span: Duration) -> Result<f64, 
     Ok(super::percentile(&times, 0.99).as_secs_f64() * 1e3)
 }
 
-/// The victim's p99 alone and beside `connections` idle connections and `groups` groups,
-/// in ms: the medians of `rounds`, each on a fresh cluster, since a dead child's members
+/// The victim's p99 alone and beside `load` (idle connections, groups, committers), in
+/// ms: the medians of `rounds`, each on a fresh cluster, since a dead child's members
 /// stay in their groups until their sessions expire.
 fn load_point(
-    connections: usize,
-    groups: usize,
+    load: (usize, usize, usize),
     samples: usize,
     span: Duration,
     rounds: usize,
 ) -> Result<(f64, f64), String> {
     let (mut alone, mut loaded) = (Vec::new(), Vec::new());
     for _ in 0..rounds {
-        let cluster = Cluster::builder()
+        let mut builder = Cluster::builder()
             .brokers(BROKERS)
             .topic(VICTIM, 1)
-            .group_initial_rebalance_delay_ms(0)
-            .start()
-            .map_err(|e| e.to_string())?;
+            .group_initial_rebalance_delay_ms(0);
+        if load.2 > 0 {
+            builder = builder.topic(super::commit_load::TOPIC, super::commit_load::PARTITIONS);
+        }
+        let cluster = builder.start().map_err(|e| e.to_string())?;
         alone.push(victim_p99(&cluster, samples, span)?);
-        let child = spawn_load(&cluster, connections, groups)?;
+        let child = spawn_load(&cluster, load.0, load.1, load.2)?;
         let under_load = victim_p99(&cluster, samples, span);
         stop(child);
         loaded.push(under_load?);
@@ -469,13 +499,18 @@ fn load_point(
 
 /// A child holding `connections` idle connections and `groups` live groups against
 /// `cluster`, once it says it is ready.
-fn spawn_load(cluster: &Cluster, connections: usize, groups: usize) -> Result<Child, String> {
+fn spawn_load(
+    cluster: &Cluster,
+    connections: usize,
+    groups: usize,
+    committers: usize,
+) -> Result<Child, String> {
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     let mut child = Command::new(exe)
         .args([
             "scale",
             "--hold-load",
-            &format!("{connections},{groups}"),
+            &format!("{connections},{groups},{committers}"),
             "--bootstrap",
             &bootstrap(cluster).join(","),
         ])
@@ -538,10 +573,20 @@ fn hold_partitions(n: usize) -> Result<(), String> {
 /// The `--hold-load` child: `CONNECTIONS,GROUPS`; says "ready" once every connection is
 /// open and every group is stable, heartbeats until stdin closes.
 fn hold_load(load: &str, bootstrap: &str) -> Result<(), String> {
-    let (connections, groups) = load
-        .split_once(',')
-        .and_then(|(c, g)| Some((c.parse::<usize>().ok()?, g.parse::<usize>().ok()?)))
-        .ok_or_else(|| format!("--hold-load {load:?}: want CONNECTIONS,GROUPS"))?;
+    let counts: Vec<usize> = load
+        .split(',')
+        .map(|n| n.parse::<usize>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| format!("--hold-load {load:?}: want CONNECTIONS,GROUPS[,COMMITTERS]"))?;
+    let (connections, groups, committers) = match counts[..] {
+        [c, g] => (c, g, 0),
+        [c, g, k] => (c, g, k),
+        _ => {
+            return Err(format!(
+                "--hold-load {load:?}: want CONNECTIONS,GROUPS[,COMMITTERS]"
+            ));
+        }
+    };
     let brokers: Vec<String> = bootstrap.split(',').map(str::to_string).collect();
     let mut idle = Vec::with_capacity(connections);
     let versions = encode(3, &ApiVersionsRequest::default());
@@ -571,6 +616,13 @@ fn hold_load(load: &str, bootstrap: &str) -> Result<(), String> {
         for (i, m) in members.into_iter().enumerate() {
             let first = now + HEARTBEAT_EVERY.mul_f64(i as f64 / groups as f64);
             beats.spawn(m.heartbeat_forever(first));
+        }
+        for k in 0..committers {
+            let first = brokers[k % brokers.len()].clone();
+            beats.spawn(super::commit_load::commit_forever(
+                first,
+                format!("scale-committer-{k:03}"),
+            ));
         }
         println!("ready");
         std::io::stdout().flush().map_err(|e| e.to_string())?;
@@ -690,7 +742,7 @@ fn consumer_bytes(body: &impl Encodable) -> Bytes {
 }
 
 /// One request and its answer on an async connection.
-async fn call<R: Request>(
+pub async fn call<R: Request>(
     conn: &mut tokio::net::TcpStream,
     version: i16,
     request: &R,
