@@ -179,8 +179,8 @@ impl Shared {
         self.timers_changed.notify_one();
     }
 
-    /// Wakes the timer task only if `deadline` (a new earliest deadline, computed under
-    /// the state lock) comes before the one it sleeps until. A heartbeat only moves its
+    /// Wakes the timer task only if `deadline` (a group's new earliest deadline, computed
+    /// under the groups lock) comes before the one it sleeps until. A heartbeat only moves its
     /// member's session later, so the timer task, which would wake early at worst, need
     /// not run after every one: with 1,000 live groups those wake-ups, each a thread woken
     /// on another core, were what delayed other clients' requests (`bench scale`).

@@ -16,14 +16,14 @@ use crate::state::acls::Operation;
 use super::{Api, Ctx, Names, Reply, str_bytes, Access, LogDetails};
 use crate::error::KafkaError;
 use crate::state::State;
-use crate::state::groups::{Groups, assignors};
+use crate::state::groups::assignors;
 use crate::state::groups::consumer::ConsumerHeartbeat;
 
 fn serve(ctx: &Ctx<'_>, r: ConsumerGroupHeartbeatRequest) -> ConsumerGroupHeartbeatResponse {
     let group_id = r.group_id.to_string();
     // The topics are read under the state lock; the heartbeat and the assignment it may
     // compute run under the groups lock alone.
-    let read = |state: &State, _: &Groups| {
+    let read = |state: &State| {
         let owned = r.topic_partitions.as_ref().map(|tps| {
             let mut owned = assignors::Assignment::new();
             for tp in tps {

@@ -73,20 +73,21 @@ impl Ctx<'_> {
     }
 
     /// Runs `op` on the groups with what it needs of the rest of the cluster, which `read`
-    /// takes from the state: the state lock is held only while `read` runs (the groups
-    /// lock is taken before it is released, the lock order), so `op`'s work, an
+    /// takes from the state: the state lock is held only while `read` runs and the groups
+    /// lock is taken (before the state's is released: the lock order, and a topic deleted
+    /// meanwhile has its offsets forgotten after `op`, not before), so `op`'s work, an
     /// assignment or a commit, runs beside produces and fetches. Wakes the timer task
     /// afterwards. `op` checks the coordinator itself, where its API says it must.
     pub fn groups_after<P, T>(
         &self,
-        read: impl FnOnce(&State, &Groups) -> P,
+        read: impl FnOnce(&State) -> P,
         op: impl FnOnce(&mut Groups, P, i64) -> T,
     ) -> T {
         let now = self.shared.clock.now_ms();
         let result = {
             let state = self.shared.lock();
+            let input = read(&state);
             let mut groups = self.shared.groups();
-            let input = read(&state, &groups);
             drop(state);
             op(&mut groups, input, now)
         };

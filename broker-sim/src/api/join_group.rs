@@ -44,7 +44,7 @@ async fn serve(ctx: &Ctx<'_>, r: JoinGroupRequest) -> JoinGroupResponse {
     let group_id = request.group_id.clone();
     // A join runs under the groups lock alone, unless it is a classic member's join of a
     // consumer group, whose assignment needs the topics: those are read under the state
-    // lock first (and the need checked again there).
+    // lock first (and `join_group` asks again whether it needs them).
     let alone = ctx.group(&group_id, |groups, now| {
         Ok(if groups.join_needs_topics(&group_id) {
             Err(request)
@@ -56,13 +56,7 @@ async fn serve(ctx: &Ctx<'_>, r: JoinGroupRequest) -> JoinGroupResponse {
         Err(e) => Err(e),
         Ok(Ok(pending)) => Ok(pending),
         Ok(Err(request)) => {
-            let read = |state: &crate::state::State, groups: &crate::state::groups::Groups| {
-                if groups.join_needs_topics(&group_id) {
-                    state.partition_counts()
-                } else {
-                    Default::default()
-                }
-            };
+            let read = |state: &crate::state::State| state.partition_counts();
             ctx.groups_after(read, |groups, existing, now| {
                 groups.check_coordinator(&group_id, ctx.broker_id)?;
                 Ok(groups.join_group(request, &existing, now))

@@ -52,7 +52,7 @@ fn serve(ctx: &Ctx<'_>, r: OffsetCommitRequest) -> OffsetCommitResponse {
         .collect();
     // Which partitions exist is read under the state lock; the commit is made under the
     // groups lock alone.
-    let read = |state: &crate::state::State, _: &crate::state::groups::Groups| {
+    let read = |state: &crate::state::State| {
         let known = state.known_partitions(offsets.iter().map(|(t, p, _)| (t.as_str(), *p)));
         (offsets, known)
     };

@@ -27,7 +27,7 @@ fn serve(ctx: &Ctx<'_>, r: OffsetDeleteRequest) -> OffsetDeleteResponse {
                 .map(|p| (t.name.to_string(), p.partition_index))
         })
         .collect();
-    let read = |state: &crate::state::State, _: &crate::state::groups::Groups| {
+    let read = |state: &crate::state::State| {
         let known = state.known_partitions(partitions.iter().map(|(t, p)| (t.as_str(), *p)));
         (partitions, known)
     };

@@ -24,11 +24,9 @@ impl State {
         self.groups.clone()
     }
 
-    /// Tells the group coordinator which broker now coordinates each coordinator partition.
+    /// Tells the group coordinator which broker coordinates each coordinator partition.
     pub(super) fn sync_coordinators(&self) {
-        let table = (0..COORDINATOR_PARTITIONS)
-            .map(|p| self.coordinator_of_partition(p).map_or(-1, |b| b.id))
-            .collect();
+        let table = self.coordinator_table();
         self.groups().set_coordinators(table);
     }
 
@@ -72,27 +70,21 @@ impl State {
         self.coordinator_for(key).is_some_and(|b| b.id == broker)
     }
 
-    /// Every group's coordinator, to tell afterwards which groups moved.
-    pub(super) fn coordinator_map(&self) -> BTreeMap<String, Option<i32>> {
-        self.groups()
-            .iter()
-            .map(|g| (g.id.clone(), self.coordinator_for(&g.id).map(|b| b.id)))
-            .collect()
+    /// Tells the groups which broker now coordinates each coordinator partition (call
+    /// after fencing or unfencing a broker): groups whose coordinator changed are loaded
+    /// by the new one, which gives every member a fresh session, as Kafka's coordinator
+    /// does when it loads a group. One acquisition of the groups lock, so a group request
+    /// sees either the old table or the new one with its sessions refreshed.
+    pub(super) fn coordinators_moved(&mut self, now: i64) {
+        let table = self.coordinator_table();
+        self.groups().move_coordinators(table, now);
     }
 
-    /// Groups whose coordinator changed are loaded by the new one, which gives every
-    /// member a fresh session, as Kafka's coordinator does when it loads a group.
-    pub(super) fn coordinators_moved(&mut self, before: &BTreeMap<String, Option<i32>>, now: i64) {
-        self.sync_coordinators();
-        let moved: Vec<String> = before
-            .iter()
-            .filter(|(g, was)| self.coordinator_for(g).map(|b| b.id) != **was)
-            .map(|(g, _)| g.clone())
-            .collect();
-        for g in moved {
-            tracing::info!(group = %g, coordinator = ?self.coordinator_for(&g).map(|b| b.id), "group coordinator moved");
-            self.groups().refresh_sessions(&g, now);
-        }
+    /// The broker leading each coordinator partition (-1: none is up).
+    fn coordinator_table(&self) -> Vec<i32> {
+        (0..COORDINATOR_PARTITIONS)
+            .map(|p| self.coordinator_of_partition(p).map_or(-1, |b| b.id))
+            .collect()
     }
 }
 

@@ -361,8 +361,6 @@ impl State {
     /// already fenced broker.
     pub fn fence_broker(&mut self, broker: i32, now: i64) -> Result<(), KafkaError> {
         self.known_broker(broker)?;
-        // Read before the broker is fenced: which coordinator each group had.
-        let coordinators = self.coordinator_map();
         if !self.replication.fenced.insert(broker) {
             return Err(KafkaError::new(
                 ResponseError::BrokerNotAvailable,
@@ -416,7 +414,7 @@ impl State {
         let old_controller = self.controller_id;
         self.controller_id = self.first_live_broker();
         self.quorum_member_changed(broker, true, old_controller, now);
-        self.coordinators_moved(&coordinators, now);
+        self.coordinators_moved(now);
         self.retry_markers(now);
         tracing::info!(broker, "broker fenced");
         Ok(())
@@ -426,7 +424,6 @@ impl State {
     /// partitions left leaderless with it as their last in-sync replica get it as leader.
     pub fn unfence_broker(&mut self, broker: i32, now: i64) -> Result<(), KafkaError> {
         self.known_broker(broker)?;
-        let coordinators = self.coordinator_map();
         if !self.replication.fenced.remove(&broker) {
             return Err(KafkaError::new(
                 ResponseError::InvalidRequest,
@@ -449,7 +446,7 @@ impl State {
         let old_controller = self.controller_id;
         self.controller_id = self.first_live_broker();
         self.quorum_member_changed(broker, false, old_controller, now);
-        self.coordinators_moved(&coordinators, now);
+        self.coordinators_moved(now);
         // Transactions waiting for a leader to take their markers may finish now.
         self.retry_markers(now);
         tracing::info!(broker, "broker unfenced");

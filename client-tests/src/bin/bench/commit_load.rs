@@ -6,9 +6,7 @@
 use broker_sim_protocol::kafka_protocol::messages::offset_commit_request::{
     OffsetCommitRequestPartition, OffsetCommitRequestTopic,
 };
-use broker_sim_protocol::kafka_protocol::messages::{
-    FindCoordinatorRequest, GroupId, OffsetCommitRequest, TopicName,
-};
+use broker_sim_protocol::kafka_protocol::messages::{GroupId, OffsetCommitRequest, TopicName};
 use broker_sim_protocol::kafka_protocol::protocol::StrBytes;
 
 /// The topic the committers commit, and its partition count.
@@ -19,26 +17,7 @@ pub const PARTITIONS: i32 = 1_000;
 /// generation -1) until the connection fails or the task is dropped; each round commits
 /// one more than the last.
 pub async fn commit_forever(bootstrap: String, group: String) -> Result<(), String> {
-    let mut any = tokio::net::TcpStream::connect(&bootstrap)
-        .await
-        .map_err(|e| e.to_string())?;
-    let found = super::scale::call(
-        &mut any,
-        3,
-        &FindCoordinatorRequest::default().with_key(StrBytes::from_string(group.clone())),
-    )
-    .await?;
-    if found.error_code != 0 {
-        return Err(format!(
-            "FindCoordinator {group}: error {}",
-            found.error_code
-        ));
-    }
-    let mut conn =
-        tokio::net::TcpStream::connect(format!("{}:{}", found.host.as_str(), found.port))
-            .await
-            .map_err(|e| e.to_string())?;
-    conn.set_nodelay(true).map_err(|e| e.to_string())?;
+    let mut conn = super::scale::coordinator_conn(&bootstrap, &group).await?;
     let mut request = OffsetCommitRequest::default()
         .with_group_id(GroupId(StrBytes::from_string(group.clone())))
         .with_generation_id_or_member_epoch(-1);

@@ -647,28 +647,36 @@ struct Member {
     generation: i32,
 }
 
+/// A connection to `group`'s coordinator, found through `bootstrap`.
+pub async fn coordinator_conn(
+    bootstrap: &str,
+    group: &str,
+) -> Result<tokio::net::TcpStream, String> {
+    let mut any = tokio::net::TcpStream::connect(bootstrap)
+        .await
+        .map_err(|e| e.to_string())?;
+    let found = call(
+        &mut any,
+        3,
+        &FindCoordinatorRequest::default().with_key(StrBytes::from_string(group.into())),
+    )
+    .await?;
+    if found.error_code != 0 {
+        return Err(format!(
+            "FindCoordinator {group}: error {}",
+            found.error_code
+        ));
+    }
+    let conn = tokio::net::TcpStream::connect(format!("{}:{}", found.host.as_str(), found.port))
+        .await
+        .map_err(|e| e.to_string())?;
+    conn.set_nodelay(true).map_err(|e| e.to_string())?;
+    Ok(conn)
+}
+
 impl Member {
     async fn join(bootstrap: &str, group: &str) -> Result<Member, String> {
-        let mut any = tokio::net::TcpStream::connect(bootstrap)
-            .await
-            .map_err(|e| e.to_string())?;
-        let found = call(
-            &mut any,
-            3,
-            &FindCoordinatorRequest::default().with_key(StrBytes::from_string(group.into())),
-        )
-        .await?;
-        if found.error_code != 0 {
-            return Err(format!(
-                "FindCoordinator {group}: error {}",
-                found.error_code
-            ));
-        }
-        let mut conn =
-            tokio::net::TcpStream::connect(format!("{}:{}", found.host.as_str(), found.port))
-                .await
-                .map_err(|e| e.to_string())?;
-        conn.set_nodelay(true).map_err(|e| e.to_string())?;
+        let mut conn = coordinator_conn(bootstrap, group).await?;
         let group_id = GroupId(StrBytes::from_string(group.into()));
         let mut request = JoinGroupRequest::default()
             .with_group_id(group_id.clone())

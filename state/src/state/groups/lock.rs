@@ -5,7 +5,7 @@
 //! a topic's creation, and those never wait behind a rebalance. What a group operation
 //! needs of the rest of the cluster it has of its own or is handed:
 //! - which broker coordinates each of the 50 coordinator partitions, a table the state
-//!   refreshes whenever a broker is fenced or unfenced (`State::coordinators_moved`);
+//!   refreshes whenever a broker is fenced or unfenced (`Groups::move_coordinators`);
 //! - member ids from a seeded stream of its own, so they stay reproducible under a seed
 //!   whatever the topics' and producers' requests drew from the state's stream;
 //! - the history ([`Recorder`](crate::state::history::Recorder)), whose lock is a leaf;

@@ -388,6 +388,27 @@ impl Groups {
         self.coordinators = table;
     }
 
+    /// Takes a new coordinator table (see `set_coordinators`); every member of a group
+    /// whose coordinator changed gets a fresh session ([`Groups::refresh_sessions`]).
+    pub fn move_coordinators(&mut self, table: Vec<i32>, now: i64) {
+        let coordinator = |table: &[i32], group: &str| {
+            table
+                .get(crate::state::coordinator_partition(group) as usize)
+                .copied()
+        };
+        let moved: Vec<String> = self
+            .groups
+            .values()
+            .filter(|g| coordinator(&self.coordinators, &g.id) != coordinator(&table, &g.id))
+            .map(|g| g.id.clone())
+            .collect();
+        for g in moved {
+            tracing::info!(group = %g, coordinator = ?coordinator(&table, &g), "group coordinator moved");
+            self.refresh_sessions(&g, now);
+        }
+        self.coordinators = table;
+    }
+
     /// NOT_COORDINATOR unless `broker` coordinates `group_id`: group requests must go where
     /// FindCoordinator sent the client.
     pub fn check_coordinator(&self, group_id: &str, broker: i32) -> Result<(), KafkaError> {

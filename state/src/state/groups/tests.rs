@@ -514,11 +514,11 @@ fn a_heartbeat_moves_only_its_own_groups_deadline_among_many() {
     );
 }
 
-/// What every group request does (`Ctx::coordinated_group_op`): the operation, then the
+/// What every group request does (`Ctx::group_heartbeat`): the operation, then the
 /// next deadline. The index must then hold no group still to recompute, or each heartbeat
 /// recomputes every group that heartbeated since the timer task last ran (it is not woken
-/// by heartbeats): with 1,000 groups, a scan of all of them under the state lock per
-/// request, which raised other clients' p99 threefold (`bench scale`).
+/// by heartbeats): with 1,000 groups, a scan of all of them per request, which raised
+/// other clients' p99 threefold when groups were under the state lock (`bench scale`).
 #[test]
 fn each_heartbeat_leaves_only_its_own_group_to_recompute() {
     let mut h = Harness::new(GroupConfig::default());
