@@ -8,7 +8,7 @@
 //! the broker's CPU time per record.
 //!
 //! Instead, a partition's `records` field holds a *placeholder* ([`Splices::add`]): a
-//! slice, of the right length, of one static region that is never written, whose position
+//! slice, of the right length, of one region that is never written, whose position
 //! in that region names the batches it stands for. `kafka-protocol` still encodes the
 //! whole message — every field, every length prefix — into a [`SplicingBuf`], which
 //! copies what the encoder writes except a placeholder: there it cuts the buffer and puts
@@ -22,6 +22,7 @@
 use std::collections::VecDeque;
 use std::io::IoSlice;
 use std::ops::Range;
+use std::sync::OnceLock;
 
 use bytes::buf::UninitSlice;
 use bytes::{Buf, BufMut, Bytes, BytesMut};
@@ -29,10 +30,18 @@ use kafka_protocol::messages::{ApiKey, ResponseHeader};
 use kafka_protocol::protocol::Encodable;
 use kafka_protocol::protocol::buf::ByteBufMut;
 
-/// The region placeholders are cut from. It lives in `.bss` and is never written, so it
+/// The region placeholders are cut from, reserved on first use and never written, so it
 /// costs address space, not memory. A partition's records larger than it (beyond any
 /// fetch size a client may ask for) are joined and copied instead.
-static REGION: [u8; REGION_LEN] = [0; REGION_LEN];
+///
+/// It is a zeroed allocation rather than a `static [u8; N]`: an immutable static lands in
+/// `.rodata`, so every binary linking this crate (each test binary of a crate that embeds
+/// broker-sim) grew by the region's 128 MiB on disk. An allocation this large is mapped
+/// fresh by the allocator and its zero pages are never touched, so it is never resident.
+fn region() -> &'static [u8] {
+    static REGION: OnceLock<&'static [u8]> = OnceLock::new();
+    REGION.get_or_init(|| vec![0; REGION_LEN].leak())
+}
 const REGION_LEN: usize = 128 << 20;
 
 /// The stored batches standing behind a response's placeholders, by placeholder number.
@@ -52,7 +61,7 @@ impl Splices {
             return join(&batches);
         }
         self.batches.push(batches);
-        Bytes::from_static(&REGION[number..number + len])
+        Bytes::from_static(&region()[number..number + len])
     }
 
     /// The batches a `records` field stands for: those behind it if it is one of these
@@ -67,7 +76,7 @@ impl Splices {
 
     /// Which of these placeholders `slice` is, if any.
     fn number(&self, slice: &[u8]) -> Option<usize> {
-        let region = REGION.as_ptr_range();
+        let region = region().as_ptr_range();
         let start = slice.as_ptr();
         if slice.is_empty() || !region.contains(&start) {
             return None;

@@ -24,6 +24,15 @@ impl KafkaError {
     }
 
     /// The wire value of the code.
+    /// NOT_COORDINATOR: a group or transaction request must go where FindCoordinator sent
+    /// the client, and `broker` does not coordinate `key`.
+    pub fn not_coordinator(key: &str, broker: i32) -> Self {
+        KafkaError::new(
+            ResponseError::NotCoordinator,
+            format!("broker {broker} does not coordinate {key}"),
+        )
+    }
+
     pub fn code(&self) -> i16 {
         self.code.code()
     }

@@ -7,8 +7,6 @@
 //! topics reads them under the state lock first and lets go of it before its work
 //! ([`Ctx::groups_after`]). The lock order is the state's, then the groups'.
 
-use kafka_protocol::ResponseError;
-
 use super::Ctx;
 use crate::error::KafkaError;
 use crate::state::State;
@@ -102,13 +100,7 @@ impl Ctx<'_> {
     ) -> Result<T, KafkaError> {
         let now = self.shared.clock.now_ms();
         let mut state = self.shared.lock();
-        if state.is_coordinator(group_id, self.broker_id) {
-            op(&mut state, now)
-        } else {
-            Err(KafkaError::new(
-                ResponseError::NotCoordinator,
-                format!("broker {} does not coordinate {group_id}", self.broker_id),
-            ))
-        }
+        state.check_coordinator(group_id, self.broker_id)?;
+        op(&mut state, now)
     }
 }

@@ -103,10 +103,7 @@ fn commit(
     offsets: Vec<(String, i32, CommittedOffset)>,
     now: i64,
 ) -> Result<Vec<i16>, KafkaError> {
-    let known: Vec<bool> = offsets
-        .iter()
-        .map(|(t, p, _)| state.has_partition(t, *p))
-        .collect();
+    let known = state.known_partitions(offsets.iter().map(|(t, p, _)| (t.as_str(), *p)));
     if !known.contains(&true) {
         return Ok(vec![ResponseError::UnknownTopicOrPartition.code(); offsets.len()]);
     }
@@ -140,7 +137,8 @@ fn commit(
         }
     }
     Ok(state
-        .commit_transactional_offsets(request, *producer_id, offsets, now)
+        .groups()
+        .commit_transactional_offsets(request, *producer_id, offsets, known, now)
         .into_iter()
         .map(|r| r.err().map_or(0, |e| e.code()))
         .collect())

@@ -7,9 +7,8 @@
 //! leader out from which brokers are up, and tells the groups whenever that changes, so
 //! group requests can check their coordinator under the groups lock alone.
 
-use std::collections::BTreeMap;
-
 use super::{BrokerInfo, COORDINATOR_PARTITIONS, State, groups};
+use crate::error::KafkaError;
 
 impl State {
     /// Locks the group coordinator's groups: the state lock, which the caller holds, comes
@@ -28,21 +27,6 @@ impl State {
     pub(super) fn sync_coordinators(&self) {
         let table = self.coordinator_table();
         self.groups().set_coordinators(table);
-    }
-
-    /// [`groups::Groups::join_group`] with the topics of this state.
-    pub fn join_group(
-        &self,
-        request: groups::JoinRequest,
-        now: i64,
-    ) -> groups::Pending<groups::JoinResult> {
-        let mut groups = self.groups();
-        let existing = if groups.join_needs_topics(&request.group_id) {
-            self.partition_counts()
-        } else {
-            BTreeMap::new()
-        };
-        groups.join_group(request, &existing, now)
     }
 
     /// The coordinator of a group or transactional id. Kafka hashes the id (Java's
@@ -68,6 +52,14 @@ impl State {
     /// Whether `broker` coordinates the group or transactional id `key`.
     pub fn is_coordinator(&self, key: &str, broker: i32) -> bool {
         self.coordinator_for(key).is_some_and(|b| b.id == broker)
+    }
+
+    /// [`KafkaError::not_coordinator`] unless `broker` coordinates `key`.
+    pub fn check_coordinator(&self, key: &str, broker: i32) -> Result<(), KafkaError> {
+        if self.is_coordinator(key, broker) {
+            return Ok(());
+        }
+        Err(KafkaError::not_coordinator(key, broker))
     }
 
     /// Tells the groups which broker now coordinates each coordinator partition (call

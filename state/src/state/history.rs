@@ -344,17 +344,6 @@ impl super::State {
         });
     }
 
-    /// Records committed offsets that took effect.
-    pub fn record_commits(
-        &self,
-        group: &str,
-        offsets: impl IntoIterator<Item = (String, i32, i64)>,
-        source: &CommitSource,
-        now: i64,
-    ) {
-        self.history.commits(group, offsets, source, now);
-    }
-
     /// Records a transaction's decided outcome.
     pub fn record_txn_end(&self, event: HistoryEvent) {
         if self.history.is_on() {

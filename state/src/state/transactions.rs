@@ -627,7 +627,7 @@ impl State {
             let source = CommitSource::Transaction {
                 producer_id: marker_pid,
             };
-            self.record_commits(&group, applied, &source, now);
+            self.history.commits(&group, applied, &source, now);
         }
         let t = self.transactions.txns.get_mut(id).expect("present above");
         for p in written {

@@ -416,10 +416,7 @@ impl Groups {
         if self.coordinators.get(partition) == Some(&broker) {
             return Ok(());
         }
-        Err(KafkaError::new(
-            ResponseError::NotCoordinator,
-            format!("broker {broker} does not coordinate {group_id}"),
-        ))
+        Err(KafkaError::not_coordinator(group_id, broker))
     }
 
     /// Whether a JoinGroup of `group_id` is a classic member joining a consumer group that

@@ -152,44 +152,6 @@ impl State {
             .map(|(topic, partition)| self.has_partition(topic, partition))
             .collect()
     }
-
-    /// [`Groups::commit_offsets`] with the topics of this state.
-    pub fn commit_offsets(
-        &self,
-        broker_id: i32,
-        req: &CommitRequest,
-        offsets: Vec<(String, i32, CommittedOffset)>,
-        now: i64,
-    ) -> Vec<Result<(), KafkaError>> {
-        let known = self.known_partitions(offsets.iter().map(|(t, p, _)| (t.as_str(), *p)));
-        self.groups()
-            .commit_offsets(broker_id, req, offsets, known, now)
-    }
-
-    /// [`Groups::commit_transactional_offsets`] with the topics of this state.
-    pub fn commit_transactional_offsets(
-        &self,
-        req: &CommitRequest,
-        producer_id: i64,
-        offsets: Vec<(String, i32, CommittedOffset)>,
-        now: i64,
-    ) -> Vec<Result<(), KafkaError>> {
-        let known = self.known_partitions(offsets.iter().map(|(t, p, _)| (t.as_str(), *p)));
-        self.groups()
-            .commit_transactional_offsets(req, producer_id, offsets, known, now)
-    }
-
-    /// [`Groups::delete_offsets`] with the topics of this state.
-    pub fn delete_offsets(
-        &self,
-        group_id: &str,
-        partitions: Vec<(String, i32)>,
-        now: i64,
-    ) -> Result<Vec<Result<(), KafkaError>>, KafkaError> {
-        let known = self.known_partitions(partitions.iter().map(|(t, p)| (t.as_str(), *p)));
-        self.groups()
-            .delete_offsets(group_id, partitions, known, now)
-    }
 }
 
 impl Groups {
@@ -212,10 +174,9 @@ impl Groups {
         if !known.contains(&true) {
             return vec![unknown; offsets.len()];
         }
-        let group = match self.check_coordinator(&req.group_id, broker_id) {
-            Err(_) => Err(ResponseError::NotCoordinator.into()),
-            Ok(()) => self.group_for_commit(req, now),
-        };
+        let group = self
+            .check_coordinator(&req.group_id, broker_id)
+            .and_then(|()| self.group_for_commit(req, now));
         let group = match group {
             Ok(group) => group,
             Err(e) => {
