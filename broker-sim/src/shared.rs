@@ -2,6 +2,7 @@
 //!
 //! It sits above `state` and `faults` and below the APIs: the state behind its lock, the
 //! groups behind theirs (taken after the state's, never before: `state::groups::lock`),
+//! the client quotas behind a leaf lock (`state::quotas::QuotasCell`),
 //! the cluster clock, the signals that wake waiting requests and the timer task, and the
 //! fault rules. It knows nothing of sockets, so a handler can be run against a `Shared`
 //! built in a unit test (see [`Shared::new`]) without a listener.
@@ -33,6 +34,9 @@ pub(crate) struct Shared {
     /// The state's groups, whose lock group requests take without the state's
     /// (`state::groups::GroupsCell`).
     groups: crate::state::groups::GroupsCell,
+    /// The state's client quotas, counted on every produce and fetch without the state
+    /// lock (`state::quotas::QuotasCell`, a leaf lock).
+    pub quotas: crate::state::quotas::QuotasCell,
     /// `config.authorizer.enabled`, fixed at start: read on every request, so without the
     /// state lock.
     pub authorizer_enabled: bool,
@@ -59,6 +63,9 @@ pub(crate) struct Shared {
     /// Durable mode's data directory (`crate::storage`), set once at start; answers wait
     /// for its fsyncs.
     pub storage: std::sync::OnceLock<crate::storage::Storage>,
+    /// How often the state lock was taken (unit tests count a request's acquisitions).
+    #[cfg(test)]
+    acquisitions: std::sync::atomic::AtomicUsize,
 }
 
 /// A generation counter and the condition variable its waiters block on. Bumping costs one
@@ -75,6 +82,7 @@ impl Shared {
     pub fn new(state: State, clock: Clock, seed: u64) -> Self {
         Shared {
             groups: state.groups_cell(),
+            quotas: state.quotas.clone(),
             authorizer_enabled: state.config.authorizer.enabled,
             state: Mutex::new(state),
             clock,
@@ -86,6 +94,8 @@ impl Shared {
             requests: RequestLog::default(),
             registry: SchemaRegistry::new(),
             storage: std::sync::OnceLock::new(),
+            #[cfg(test)]
+            acquisitions: Default::default(),
         }
     }
 
@@ -142,6 +152,9 @@ impl Shared {
             "lock order: the state lock is never taken while holding the groups lock"
         );
         let guard = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        #[cfg(test)]
+        self.acquisitions
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         #[cfg(feature = "fuzzing")]
         let guard = held::StateGuard::new(guard);
         guard
@@ -152,6 +165,12 @@ impl Shared {
     /// holding this one.
     pub fn groups(&self) -> crate::state::groups::GroupsGuard<'_> {
         self.groups.lock()
+    }
+
+    /// How often the state lock has been taken so far (unit tests).
+    #[cfg(test)]
+    pub fn acquisitions(&self) -> usize {
+        self.acquisitions.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Whether someone holds the state lock (unit tests' probes).

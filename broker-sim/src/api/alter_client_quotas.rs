@@ -52,7 +52,6 @@ fn serve(ctx: &Ctx<'_>, request: AlterClientQuotasRequest) -> AlterClientQuotasR
         .collect();
     let results = ctx
         .shared
-        .lock()
         .quotas
         .alter(&alterations, request.validate_only);
     AlterClientQuotasResponse::default().with_entries(

@@ -37,7 +37,7 @@ fn serve(ctx: &Ctx<'_>, request: DescribeClientQuotasRequest) -> DescribeClientQ
         };
         components.push((kind, m));
     }
-    let described = ctx.shared.lock().quotas.describe(&components, request.strict);
+    let described = ctx.shared.quotas.lock().describe(&components, request.strict);
     match described {
         // Kafka leaves the message of a success empty rather than null.
         Ok(entries) => DescribeClientQuotasResponse::default().with_entries(Some(

@@ -74,7 +74,6 @@ async fn serve(ctx: &Ctx<'_>, mut request: FetchRequest) -> FetchResponse {
     // the broker's, and what the client's byte-rate quota allows in its window.
     let quota_cap = ctx
         .shared
-        .lock()
         .quotas
         .max_in_window(QuotaKind::Fetch, ctx.client_id)
         .unwrap_or(usize::MAX);
@@ -97,9 +96,9 @@ async fn serve(ctx: &Ctx<'_>, mut request: FetchRequest) -> FetchResponse {
             if pass.any_error || pass.bytes >= min_bytes || waited {
                 // As Kafka: the answer counts against `consumer_byte_rate`; one that takes
                 // the client over it is taken back and answered empty, with the throttle.
-                if ctx.quota(&mut state, QuotaKind::Fetch, pass.bytes) > 0 {
+                if ctx.quota(QuotaKind::Fetch, pass.bytes) > 0 {
                     let now = clock.now_ms();
-                    state.quotas.unrecord(
+                    ctx.shared.quotas.lock().unrecord(
                         ctx.broker_id,
                         QuotaKind::Fetch,
                         ctx.client_id,
@@ -140,7 +139,7 @@ fn read(ctx: &Ctx<'_>, state: &State, request: &FetchRequest) -> Pass {
     // A consumer under a byte-rate quota gets at most what the quota allows in its
     // window (Kafka's `getMaxValueInQuotaWindow`), so an answer can stay within it.
     let mut remaining = (request.max_bytes.clamp(0, FETCH_MAX_BYTES) as usize).min(
-        state
+        ctx.shared
             .quotas
             .max_in_window(QuotaKind::Fetch, ctx.client_id)
             .unwrap_or(usize::MAX),

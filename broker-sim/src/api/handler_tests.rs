@@ -340,3 +340,46 @@ fn group_requests_are_answered_while_the_state_lock_is_held_and_produces_while_t
     let produced = produced.expect("a produce does not wait for the groups lock");
     assert_eq!(produced.responses[0].partition_responses[0].error_code, 0);
 }
+
+#[test]
+fn a_produce_and_a_fetch_take_the_state_lock_once_each_and_count_quotas_beside_it() {
+    use crate::state::quotas::{QuotaAlteration, QuotaKind};
+    let shared = shared();
+    // Quotas for this client, so its usage is counted (under the quotas' own lock).
+    let quotas = QuotaAlteration {
+        entity: [("client-id".to_string(), Some("unit-test".to_string()))].into(),
+        ops: ["producer_byte_rate", "consumer_byte_rate"]
+            .map(|key| (key.to_string(), Some(1e9)))
+            .into(),
+    };
+    let set = shared.quotas.alter(&[quotas], false);
+    assert!(set.iter().all(|(_, r)| r.is_ok()), "{set:?}");
+    let leader = leader(&shared, 0);
+    let before = shared.acquisitions();
+    let request = produce_request(0, "v");
+    let Reply::Response(produced) =
+        runtime().block_on(Produce::handle(&ctx(&shared, leader, 9), request))
+    else {
+        panic!("acks=-1 is answered");
+    };
+    assert_eq!(produced.responses[0].partition_responses[0].error_code, 0);
+    let by_produce = shared.acquisitions() - before;
+    let ctx = ctx(&shared, leader, 12);
+    let before = shared.acquisitions();
+    let Reply::Response(fetched) = runtime().block_on(Fetch::handle(&ctx, fetch_request(0, 0)))
+    else {
+        panic!("fetch is answered");
+    };
+    assert_eq!(fetched.responses[0].partitions[0].high_watermark, 1);
+    let by_fetch = shared.acquisitions() - before;
+    assert_eq!(
+        (by_produce, by_fetch),
+        (1, 1),
+        "an in-sync acks=all produce and a fetch with data each take the state lock once"
+    );
+    let counted = shared
+        .quotas
+        .lock()
+        .max_in_window(QuotaKind::Fetch, "unit-test");
+    assert!(counted.is_some(), "the fetch quota applies to this client");
+}

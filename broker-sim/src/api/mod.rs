@@ -282,14 +282,10 @@ pub(crate) struct Ctx<'a> {
 impl Ctx<'_> {
     /// Counts `value` against this client's quota of `kind` (`state/quotas.rs`) and asks
     /// for the throttle time it earns; returns it (0 within the quota).
-    pub fn quota(
-        &self,
-        state: &mut State,
-        kind: crate::state::quotas::QuotaKind,
-        value: usize,
-    ) -> i32 {
+    pub fn quota(&self, kind: crate::state::quotas::QuotaKind, value: usize) -> i32 {
         let now = self.shared.clock.now_ms();
-        let ms = state
+        let ms = self
+            .shared
             .quotas
             .record(self.broker_id, kind, self.client_id, value as f64, now);
         if ms > 0 {

@@ -395,8 +395,7 @@ impl Api for Produce {
         let reply = serve(ctx, request).await;
         // Kafka counts the whole request against `producer_byte_rate` once it is handled,
         // whatever became of it, acks=0 included (whose channel is muted all the same).
-        let mut state = ctx.shared.lock();
-        ctx.quota(&mut state, crate::state::quotas::QuotaKind::Produce, ctx.request_bytes);
+        ctx.quota(crate::state::quotas::QuotaKind::Produce, ctx.request_bytes);
         reply
     }
 

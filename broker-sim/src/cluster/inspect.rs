@@ -157,7 +157,7 @@ impl Cluster {
                 .collect(),
             ops: vec![(key.to_string(), value)],
         };
-        let mut results = self.shared().lock().quotas.alter(&[alteration], false);
+        let mut results = self.shared().quotas.alter(&[alteration], false);
         results.pop().map_or(Ok(()), |(_, result)| result)
     }
 

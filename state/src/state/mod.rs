@@ -2,10 +2,10 @@
 //!
 //! `State` holds brokers, topics, partition logs, producer ids and transactions. It sits
 //! behind one mutex in `broker_sim::shared::Shared`, and holds the groups, which have a
-//! lock of their own (`groups/lock.rs`), and the history, a leaf lock (`history.rs`);
-//! request handlers and the embedding API both go through the
-//! methods here, so a rule (a topic-name check, a size limit) is written once and a test's
-//! direct call fails exactly as a client's request would.
+//! lock of their own (`groups/lock.rs`), and the client quotas and the history, each
+//! behind a leaf lock (`quotas.rs`, `history.rs`); request handlers and the embedding API
+//! both go through the methods here, so a rule (a topic-name check, a size limit) is
+//! written once and a test's direct call fails exactly as a client's request would.
 
 pub mod acls;
 mod append;
@@ -140,8 +140,9 @@ pub struct State {
     scram: scram::ScramCredentials,
     /// SASL/PLAIN passwords (`users.rs`).
     plain_users: users::PlainUsers,
-    /// Client quotas and the usage they are measured against.
-    pub quotas: quotas::ClientQuotas,
+    /// Client quotas and the usage they are measured against, behind a leaf lock of their
+    /// own (`quotas.rs`).
+    pub quotas: quotas::QuotasCell,
     /// Client metrics subscriptions and what clients pushed (KIP-714).
     pub telemetry: telemetry::Telemetry,
     /// Dynamic broker configs, per broker and cluster-wide (`broker_configs.rs`).
@@ -184,7 +185,7 @@ impl State {
             features_epoch: 1,
             scram: scram::ScramCredentials::default(),
             plain_users: users::PlainUsers::default(),
-            quotas: quotas::ClientQuotas::default(),
+            quotas: quotas::QuotasCell::default(),
             telemetry: telemetry::Telemetry::new(seed),
             broker_configs,
             quorum: quorum::Quorum::default(),

@@ -20,8 +20,15 @@
 //! whose window is at least ten seconds plus the current sample. A request that takes the rate over
 //! the bound is throttled for `(rate - bound) / bound × window`, the time after which
 //! the rate would be back at the bound.
+//!
+//! The quotas have a lock of their own ([`QuotasCell`]), a leaf: every produce and every
+//! fetch answer is counted against its client's quota, and that bookkeeping has nothing to
+//! do with the partitions written or read, so it takes neither the state lock nor, while
+//! no quota is set, any lock at all.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use kafka_protocol::ResponseError;
 
@@ -177,6 +184,62 @@ pub struct ClientQuotas {
     meters: HashMap<(i32, QuotaKind, String, String), Rate>,
 }
 
+/// The quotas and their lock; clones share them. The lock is a leaf (held only for one
+/// call of [`ClientQuotas`], taking no other), so it may be taken with or without the
+/// state's.
+#[derive(Debug, Clone, Default)]
+pub struct QuotasCell(Arc<Cell>);
+
+#[derive(Debug, Default)]
+struct Cell {
+    quotas: Mutex<ClientQuotas>,
+    /// Whether any quota is set, as of the last alteration: while none is, recording
+    /// usage is a no-op and needs no lock.
+    any: AtomicBool,
+}
+
+impl QuotasCell {
+    /// Locks the quotas (a panic under the lock leaves them usable: the poison is ignored).
+    pub fn lock(&self) -> MutexGuard<'_, ClientQuotas> {
+        self.0.quotas.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// [`ClientQuotas::alter`], keeping the no-quota shortcut up to date.
+    pub fn alter(
+        &self,
+        alterations: &[QuotaAlteration],
+        validate_only: bool,
+    ) -> Vec<(QuotaEntity, Result<(), KafkaError>)> {
+        let mut quotas = self.lock();
+        let results = quotas.alter(alterations, validate_only);
+        self.0.any.store(quotas.any(), Ordering::Release);
+        results
+    }
+
+    /// [`ClientQuotas::record`], without a lock while no quota is set.
+    pub fn record(
+        &self,
+        broker: i32,
+        kind: QuotaKind,
+        client_id: &str,
+        value: f64,
+        now: i64,
+    ) -> i32 {
+        if !self.0.any.load(Ordering::Acquire) {
+            return 0;
+        }
+        self.lock().record(broker, kind, client_id, value, now)
+    }
+
+    /// [`ClientQuotas::max_in_window`], without a lock while no quota is set.
+    pub fn max_in_window(&self, kind: QuotaKind, client_id: &str) -> Option<usize> {
+        if !self.0.any.load(Ordering::Acquire) {
+            return None;
+        }
+        self.lock().max_in_window(kind, client_id)
+    }
+}
+
 fn invalid(message: impl Into<String>) -> KafkaError {
     KafkaError::new(ResponseError::InvalidRequest, message)
 }
@@ -269,7 +332,7 @@ impl ClientQuotas {
     /// AlterClientQuotas: validates and applies each entry, as Kafka's controller does;
     /// one result per entry, in request order. An entity named a second time is answered
     /// "Ignoring duplicate entity" (its first entry stands).
-    pub fn alter(
+    fn alter(
         &mut self,
         alterations: &[QuotaAlteration],
         validate_only: bool,
@@ -487,5 +550,58 @@ impl ClientQuotas {
             (bound * (SAMPLES as f64 - 1.0) * (SAMPLE_MS as f64 / 1000.0)).min(i32::MAX as f64)
                 as usize
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client_quota(client: &str, key: &str, value: f64) -> QuotaAlteration {
+        QuotaAlteration {
+            entity: [(CLIENT_ID.to_string(), Some(client.to_string()))].into(),
+            ops: vec![(key.to_string(), Some(value))],
+        }
+    }
+
+    /// Runs `op` on another thread while this one holds the quotas lock; whether it
+    /// finished within a deadline far beyond its cost.
+    fn finishes_while_locked(
+        cell: &QuotasCell,
+        op: impl FnOnce(QuotasCell) + Send + 'static,
+    ) -> bool {
+        let held = cell.lock();
+        let (done, finished) = std::sync::mpsc::channel();
+        let other = cell.clone();
+        let worker = std::thread::spawn(move || {
+            op(other);
+            let _ = done.send(());
+        });
+        let answered = finished
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .is_ok();
+        drop(held);
+        worker.join().expect("the operation does not panic");
+        answered
+    }
+
+    #[test]
+    fn usage_is_counted_without_the_lock_while_no_quota_is_set_and_under_it_once_one_is() {
+        let cell = QuotasCell::default();
+        assert!(finishes_while_locked(&cell, |q| {
+            assert_eq!(q.record(0, QuotaKind::Produce, "app", 1e9, 0), 0);
+            assert_eq!(q.max_in_window(QuotaKind::Fetch, "app"), None);
+        }));
+        let results = cell.alter(&[client_quota("app", "producer_byte_rate", 1000.0)], false);
+        assert!(results.iter().all(|(_, r)| r.is_ok()), "{results:?}");
+        // Now counted: well over 1,000 B/s earns a throttle.
+        assert!(cell.record(0, QuotaKind::Produce, "app", 1e6, 0) > 0);
+        // Removed again: back to no lock.
+        let mut removal = client_quota("app", "producer_byte_rate", 0.0);
+        removal.ops[0].1 = None;
+        cell.alter(&[removal], false);
+        assert!(finishes_while_locked(&cell, |q| {
+            assert_eq!(q.record(0, QuotaKind::Produce, "app", 1e9, 0), 0);
+        }));
     }
 }
