@@ -347,6 +347,48 @@ fn a_corrupt_batch_is_cut_with_everything_after_it() {
     assert_eq!(produce(&cluster, "t", 0, batch_of(&["next"])), 2);
 }
 
+/// The entries of the data directory's `logs/`, sorted.
+fn log_dirs(dir: &DataDir) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir.path().join("logs"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn a_deleted_topics_files_go_and_a_topic_recreated_under_its_name_keeps_its_own() {
+    let dir = DataDir::new("recreate");
+    // Left by a process killed while its flusher was deleting a topic's files.
+    std::fs::create_dir_all(dir.path().join("logs").join("old-0.7-delete")).unwrap();
+    let cluster = cluster_on(&dir);
+    assert_eq!(
+        log_dirs(&dir),
+        Vec::<String>::new(),
+        "set-aside files are deleted at start"
+    );
+    cluster.create_topic("t", 2).unwrap();
+    produce(&cluster, "t", 0, batch_of(&["old"]));
+    cluster.create_topic("gone", 1).unwrap();
+    produce(&cluster, "gone", 0, batch_of(&["x"]));
+    cluster.delete_topic("gone").unwrap();
+    cluster.delete_topic("t").unwrap();
+    // At once, whether or not the flusher has deleted the old files yet: the new
+    // partitions start empty and are never deleted in their place.
+    cluster.create_topic("t", 2).unwrap();
+    assert_eq!(produce(&cluster, "t", 0, batch_of(&["new"])), 0);
+    wait_until("the deleted topic's files to go", || {
+        log_dirs(&dir) == ["t-0", "t-1"]
+    });
+    drop(cluster);
+    assert_eq!(log_dirs(&dir), ["t-0", "t-1"]);
+
+    let cluster = cluster_on(&dir);
+    assert_eq!(cluster.topics(), vec!["t"]);
+    assert_eq!(records(&cluster, "t"), vec![(0, 0, "new".to_string())]);
+}
+
 #[test]
 fn a_second_process_on_the_same_directory_is_refused() {
     let dir = DataDir::new("locked");

@@ -8,10 +8,17 @@
 //! and the count together, fsyncs each file and directory once, and publishes the count:
 //! the appends of many connections share one fsync (group commit). Files queued without a
 //! request (a closed segment, a new directory entry) ride along with the next pass.
+//!
+//! The flusher also deletes the directories of deleted partitions ([`Queue::remove`]):
+//! a topic of 10,000 partitions took a second to delete in place, under the state lock,
+//! while every other client's request waited. As Kafka does, the directory is first
+//! renamed aside (`<topic>-<partition>.<n>-delete`), then deleted; a directory left by a
+//! killed process is deleted at the next start, as one no partition owns.
 
+use std::collections::BTreeSet;
 use std::fs::File;
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 
@@ -21,6 +28,9 @@ pub enum Item {
     File(Arc<File>),
     /// A directory whose entries changed (a file created, renamed or deleted).
     Dir(PathBuf),
+    /// A deleted partition's directory to delete, unless its removal was taken back
+    /// ([`Queue::remove`]).
+    Remove(PathBuf),
 }
 
 #[derive(Debug, Default)]
@@ -38,6 +48,11 @@ pub struct Queue {
     synced: tokio::sync::watch::Sender<u64>,
     /// Set when a write or an fsync failed: the data may not be on disk.
     pub(super) failed: AtomicBool,
+    /// Directories queued for removal and not yet renamed aside; a partition created
+    /// under the same name takes its directory back from here ([`Queue::take_back`]).
+    removing: Mutex<BTreeSet<PathBuf>>,
+    /// Numbers the renamed-aside directories.
+    set_aside: AtomicU64,
 }
 
 impl Queue {
@@ -47,6 +62,8 @@ impl Queue {
             wake: Condvar::new(),
             synced: tokio::sync::watch::Sender::new(0),
             failed: AtomicBool::new(false),
+            removing: Mutex::new(BTreeSet::new()),
+            set_aside: AtomicU64::new(0),
         })
     }
 
@@ -63,6 +80,54 @@ impl Queue {
         }
         drop(pending);
         self.wake.notify_one();
+    }
+
+    /// Queues `dir`, a deleted partition's directory, for deletion by the flusher: the
+    /// caller (holding the state lock) spends one set insertion, not the file system's
+    /// time.
+    pub fn remove(&self, dir: PathBuf) {
+        self.removing().insert(dir.clone());
+        self.request(Item::Remove(dir), false);
+    }
+
+    /// Takes back the queued removal of `dir`, if it has not begun: a partition is being
+    /// created under that name, and its caller deletes what is there itself. Once this
+    /// returns, the flusher leaves the path alone.
+    pub fn take_back(&self, dir: &Path) {
+        self.removing().remove(dir);
+    }
+
+    fn removing(&self) -> std::sync::MutexGuard<'_, BTreeSet<PathBuf>> {
+        self.removing.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Deletes `dir` if its removal is still queued: renamed aside while `removing` is
+    /// held (so a partition created under the name meanwhile is never touched), then
+    /// deleted without it.
+    fn remove_now(&self, dir: &Path) {
+        let aside = {
+            let mut removing = self.removing();
+            if !removing.remove(dir) {
+                return;
+            }
+            let n = self.set_aside.fetch_add(1, Ordering::Relaxed);
+            let mut name = dir.file_name().unwrap_or_default().to_os_string();
+            name.push(format!(".{n}-delete"));
+            let aside = dir.with_file_name(name);
+            match std::fs::rename(dir, &aside) {
+                Ok(()) => aside,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return,
+                Err(e) => {
+                    tracing::warn!(dir = %dir.display(), error = %e, "cannot rename a deleted partition's files aside: deleting them in place");
+                    dir.to_path_buf()
+                }
+            }
+        };
+        if let Err(e) = std::fs::remove_dir_all(&aside)
+            && e.kind() != std::io::ErrorKind::NotFound
+        {
+            tracing::error!(dir = %aside.display(), error = %e, "cannot delete a deleted partition's files");
+        }
     }
 
     /// The count an answer sent now must wait for.
@@ -106,6 +171,8 @@ impl Queue {
             match item {
                 Item::File(f) if !files.iter().any(|g| Arc::ptr_eq(g, &f)) => files.push(f),
                 Item::Dir(d) if !dirs.contains(&d) => dirs.push(d),
+                // Before the directories' fsyncs, which then cover the rename and removal.
+                Item::Remove(d) => self.remove_now(&d),
                 _ => {}
             }
         }

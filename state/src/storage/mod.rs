@@ -103,6 +103,7 @@ impl Storage {
     /// New, empty files for `topic`-`partition`, replacing any left over.
     pub fn create_partition(&self, topic: &str, partition: i32) -> std::io::Result<PartitionFiles> {
         let dir = self.partition_dir(topic, partition);
+        self.queue().take_back(&dir);
         if dir.exists() {
             fs::remove_dir_all(&dir)?;
         }
@@ -117,14 +118,10 @@ impl Storage {
         PartitionFiles::scan(dir, self.queue().clone())
     }
 
-    /// Deletes `topic`-`partition`'s files (the topic was deleted).
+    /// Deletes `topic`-`partition`'s files (the topic was deleted), on the flusher's
+    /// thread (`flush.rs`): the caller holds the state lock.
     pub fn remove_partition(&self, topic: &str, partition: i32) {
-        let dir = self.partition_dir(topic, partition);
-        if let Err(e) = fs::remove_dir_all(&dir)
-            && e.kind() != std::io::ErrorKind::NotFound
-        {
-            tracing::error!(dir = %dir.display(), error = %e, "cannot delete a partition's files");
-        }
+        self.queue().remove(self.partition_dir(topic, partition));
         self.queue()
             .request(flush::Item::Dir(self.inner.root.join(LOGS_DIR)), false);
     }

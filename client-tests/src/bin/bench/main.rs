@@ -31,6 +31,7 @@ mod peers;
 mod raw;
 mod scale;
 mod targets;
+mod topic_churn;
 mod workload;
 
 use std::collections::BTreeMap;

@@ -267,6 +267,25 @@ fn run(args: &ScaleArgs) -> Result<(), String> {
         met(largest <= 2048.0 && ratio <= 1.5),
     ]));
 
+    // 4. How long one durable topic's creation and deletion hold the state lock.
+    let sizes: &[i32] = if args.quick {
+        &[1_000]
+    } else {
+        &[1_000, 10_000]
+    };
+    let churn = super::topic_churn::curve(sizes)?;
+    rows.push(Row([
+        "durable mode: creating / deleting one topic of N partitions, ms (the state lock is held throughout)".into(),
+        churn
+            .iter()
+            .map(|(n, c, d)| format!("{}: {:.1} / {:.1}", count(*n as usize), ms(*c), ms(*d)))
+            .collect::<Vec<_>>()
+            .join("; "),
+        String::new(),
+        "(information)".into(),
+        String::new(),
+    ]));
+
     let mut out = format!("Machine: {}\n\n", super::machine());
     out.push_str(&format!(
         "{BROKERS} brokers; Metadata v12 and acks=all Produce v9 round trips one at a time on \
