@@ -50,20 +50,21 @@ impl State {
     /// Makes the state write through `storage`: each partition takes the files recovery
     /// found for it, or new ones holding what its log already has (a snapshot's batches).
     /// Directories no partition owns are deleted: they belong to a topic whose creation or
-    /// deletion was not acknowledged before the process stopped.
+    /// deletion was not acknowledged before the process stopped, or were set aside by a
+    /// deletion the flusher had not finished (`storage/flush.rs`).
     pub fn attach_storage(
         &mut self,
         storage: Storage,
         mut found: BTreeMap<(String, i32), PartitionFiles>,
     ) -> std::io::Result<()> {
-        let mut owned = Vec::new();
+        let mut owned = std::collections::BTreeSet::new();
         for t in self.topics.values_mut() {
             for p in &mut t.partitions {
                 let files = match found.remove(&(t.name.clone(), p.index)) {
                     Some(files) => files,
                     None => fresh_files(&storage, &t.name, p)?,
                 };
-                owned.push(
+                owned.insert(
                     files
                         .dir()
                         .file_name()

@@ -107,14 +107,13 @@ impl Storage {
         if dir.exists() {
             fs::remove_dir_all(&dir)?;
         }
-        PartitionFiles::create(dir, self.queue().clone())
+        Ok(PartitionFiles::create(dir, self.queue().clone()))
     }
 
     /// Reads `topic`-`partition` back (see [`PartitionFiles`]); empty if it has no
     /// directory.
     pub fn scan_partition(&self, topic: &str, partition: i32) -> std::io::Result<Scanned> {
         let dir = self.partition_dir(topic, partition);
-        fs::create_dir_all(&dir)?;
         PartitionFiles::scan(dir, self.queue().clone())
     }
 
