@@ -7,9 +7,11 @@
 //! ```text
 //! DIR/.lock                          held (flock) while a process serves DIR
 //! DIR/metadata.json                  the snapshot document without batches (below)
-//! DIR/logs/<topic>-<partition>/
+//! DIR/logs/<topic>-<partition>/     made by the partition's first write
 //!     <base offset, 20 digits>.log   segments: stored batches back to back
 //!     log-start-offset               after DeleteRecords or retention moved it
+//! DIR/logs/<topic>-<partition>.<n>-delete/   a deleted partition's, until the flusher
+//!                                    deletes it (`flush.rs`)
 //! ```
 //!
 //! Logs (`segments.rs`) are the partition leader's log: broker-sim keeps one log per
