@@ -187,8 +187,10 @@ async fn run_timers(shared: Arc<Shared>, mut shutdown: watch::Receiver<bool>) {
         // what the embedding and control APIs changed since the last pass, which no
         // request wrote, goes to the metadata document; passes come at least every second.
         let durable = shared.storage.get();
-        if let (Some(storage), Err(e)) = (durable, crate::pipeline::persist_metadata(&shared).await)
-        {
+        if let (Some(storage), Err(e)) = (
+            durable,
+            crate::pipeline::persist_metadata(&shared, crate::pipeline::Documents::All).await,
+        ) {
             storage.fail("writing the metadata document", &e);
         }
         // With nothing due, an hour is as good as forever: any change notifies.

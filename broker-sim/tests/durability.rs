@@ -390,6 +390,60 @@ fn a_deleted_topics_files_go_and_a_topic_recreated_under_its_name_keeps_its_own(
     assert_eq!(records(&cluster, "t"), vec![(0, 0, "new".to_string())]);
 }
 
+fn json(dir: &DataDir, file: &str) -> serde_json::Value {
+    let text = std::fs::read_to_string(dir.path().join(file)).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+#[test]
+fn a_commit_is_in_the_groups_document_when_answered_and_older_directories_keep_theirs() {
+    let dir = DataDir::new("groups-doc");
+    // Left beside no metadata document: belongs to no cluster.
+    std::fs::create_dir_all(dir.path()).unwrap();
+    std::fs::write(
+        dir.path().join("groups.json"),
+        r#"{"groups":[{"id":"stale","offsets":[]}]}"#,
+    )
+    .unwrap();
+    let cluster = cluster_on(&dir);
+    assert!(cluster.group("stale").is_none());
+    cluster.create_topic("orders", 2).unwrap();
+    let commit = commit_request("g", -1, "", &[("orders", 1, 7)], None, -1);
+    let answer = Conn::to_coordinator(&cluster, "g").send(8, &commit);
+    assert_no_error(answer.topics[0].partitions[0].error_code, "OffsetCommit");
+    // Written before the answer, into the groups' document only.
+    let groups = json(&dir, "groups.json");
+    let offsets = &groups["groups"][0]["offsets"][0];
+    assert_eq!(
+        (
+            groups["groups"][0]["id"].as_str(),
+            offsets["partition"].as_i64(),
+            offsets["offset"].as_i64()
+        ),
+        (Some("g"), Some(1), Some(7)),
+        "{groups}"
+    );
+    assert_eq!(json(&dir, "metadata.json")["groups"], serde_json::json!([]));
+    drop(cluster);
+
+    // A directory from before the groups' document: its groups in the metadata document.
+    let mut metadata = json(&dir, "metadata.json");
+    metadata["groups"] = json(&dir, "groups.json")["groups"].clone();
+    std::fs::write(dir.path().join("metadata.json"), metadata.to_string()).unwrap();
+    std::fs::remove_file(dir.path().join("groups.json")).unwrap();
+    let cluster = cluster_on(&dir);
+    assert_eq!(
+        cluster.group("g").expect("kept").offset("orders", 1),
+        Some(7)
+    );
+    drop(cluster);
+    let cluster = cluster_on(&dir);
+    assert_eq!(
+        cluster.group("g").expect("kept").offset("orders", 1),
+        Some(7)
+    );
+}
+
 #[test]
 fn a_second_process_on_the_same_directory_is_refused() {
     let dir = DataDir::new("locked");

@@ -5,7 +5,9 @@
 //! state lock, so a killed process keeps them); here the answer waits for the fsyncs the
 //! topics' `flush.messages` / `flush.ms` asked for, and, after a request that may have
 //! changed topics, configs, committed offsets, producer ids, transactions, users or ACLs,
-//! for the metadata document to be rewritten. Both happen off the async workers (the
+//! for the documents to be rewritten: a group request's change (a commit, a join) only
+//! the groups' document, captured under the groups lock alone, so a commit never holds
+//! the state lock for a capture of every topic. Both happen off the async workers (the
 //! flusher thread, `spawn_blocking`), so other connections never wait for a disk. If the
 //! storage failed, the connection is closed instead of answered: a client retries
 //! rather than believing a write is kept.
@@ -15,10 +17,20 @@ use kafka_protocol::messages::ApiKey;
 use crate::api::{Api, Ctx};
 use crate::error::CloseReason;
 use crate::shared::Shared;
+use crate::state::durable::MetadataCapture;
 
 /// What a request needs before its answer, decided before the handler consumes it.
 pub(super) struct Durable {
-    metadata: bool,
+    documents: Option<Documents>,
+}
+
+/// Which documents a request may have changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Documents {
+    /// The groups' alone (group requests).
+    Groups,
+    /// The metadata document and the groups'.
+    All,
 }
 
 impl Durable {
@@ -26,11 +38,13 @@ impl Durable {
     pub(super) fn of<A: Api>(ctx: &Ctx<'_>, request: &A::Request) -> Option<Durable> {
         ctx.shared.storage.get()?;
         // A transactional produce may add its partitions to the transaction (KIP-890).
-        let metadata = match A::KEY {
-            ApiKey::Produce => !A::names(ctx, request).transactional_ids.is_empty(),
-            key => changes_metadata(key),
+        let documents = match A::KEY {
+            ApiKey::Produce => {
+                (!A::names(ctx, request).transactional_ids.is_empty()).then_some(Documents::All)
+            }
+            key => documents_changed(key),
         };
-        Some(Durable { metadata })
+        Some(Durable { documents })
     }
 
     /// Waits until what the request changed is kept.
@@ -39,8 +53,8 @@ impl Durable {
             return Ok(());
         };
         let target = storage.sync_target();
-        if self.metadata
-            && let Err(e) = persist_metadata(shared).await
+        if let Some(documents) = self.documents
+            && let Err(e) = persist_metadata(shared, documents).await
         {
             storage.fail("writing the metadata document", &e);
         }
@@ -55,11 +69,18 @@ impl Durable {
     }
 }
 
-/// Whether a request of `key` may change what the metadata document holds: every API but
-/// the reads, the hot paths that change only logs, and group liveness.
-fn changes_metadata(key: ApiKey) -> bool {
+/// Which documents a request of `key` may change: only the groups' for group requests;
+/// both for every other API but the reads, the hot paths that change only logs, and
+/// group liveness.
+fn documents_changed(key: ApiKey) -> Option<Documents> {
     use ApiKey::*;
-    !matches!(
+    if matches!(
+        key,
+        JoinGroup | SyncGroup | LeaveGroup | OffsetCommit | OffsetDelete | DeleteGroups
+    ) {
+        return Some(Documents::Groups);
+    }
+    (!matches!(
         key,
         Fetch
             | ListOffsets
@@ -90,18 +111,22 @@ fn changes_metadata(key: ApiKey) -> bool {
             | GetTelemetrySubscriptions
             | PushTelemetry
             | DescribeDelegationToken
-    )
+    ))
+    .then_some(Documents::All)
 }
 
-/// Captures the metadata document under the state lock and writes it on a blocking
-/// thread; a no-op in memory.
-pub(crate) async fn persist_metadata(shared: &Shared) -> std::io::Result<()> {
-    if shared.storage.get().is_none() {
+/// Captures `documents` (the groups' under the groups lock alone, all of them under the
+/// state lock) and writes them on a blocking thread; a no-op in memory.
+pub(crate) async fn persist_metadata(shared: &Shared, documents: Documents) -> std::io::Result<()> {
+    let Some(storage) = shared.storage.get() else {
         return Ok(());
-    }
-    let capture = {
-        let state = shared.lock();
-        state.capture_metadata(shared.clock.now_ms(), shared.clock.is_manual())
+    };
+    let capture = match documents {
+        Documents::Groups => Some(MetadataCapture::groups(storage, &shared.groups())),
+        Documents::All => {
+            let state = shared.lock();
+            state.capture_metadata(shared.clock.now_ms(), shared.clock.is_manual())
+        }
     };
     let Some(capture) = capture else {
         return Ok(());

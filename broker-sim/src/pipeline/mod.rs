@@ -40,7 +40,7 @@ use kafka_protocol::protocol::Decodable;
 use crate::api::{self, Api, Ctx, Reply, Visitor};
 use crate::error::CloseReason;
 use crate::shared::Shared;
-pub(crate) use durable::persist_metadata;
+pub(crate) use durable::{Documents, persist_metadata};
 
 /// What the connection does with a request once the pipeline is through with it.
 pub(crate) enum Outcome {

@@ -17,10 +17,11 @@ use std::collections::BTreeMap;
 use broker_sim_protocol::batch::{BatchView, ControlType, control_type};
 
 use super::State;
+use super::groups::Groups;
 use super::producers::{ProducerBatch, ProducerStates};
-use super::snapshot::{Snapshot, SnapshotBatch, SnapshotPartition};
+use super::snapshot::{Snapshot, SnapshotBatch, SnapshotGroup, SnapshotPartition, groups_snapshot};
 use super::topic::{Partition, Topic};
-use crate::storage::{PartitionFiles, ScannedBatch, Storage};
+use crate::storage::{Document, PartitionFiles, ScannedBatch, Storage};
 
 /// A data directory read back: the state's snapshot, and the files each partition found.
 pub struct Recovered {
@@ -28,21 +29,54 @@ pub struct Recovered {
     pub files: BTreeMap<(String, i32), PartitionFiles>,
 }
 
-/// The metadata document to write, captured under the state lock and written after it.
+/// The groups' document: every group's committed offsets (and type), which a group
+/// request rewrites under the groups lock alone, without the state lock or the topics.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct GroupsDocument {
+    groups: Vec<SnapshotGroup>,
+}
+
+/// The documents to write, captured under the locks of what they hold and written after
+/// them: the metadata document (state lock), the groups' (groups lock), or both.
 pub struct MetadataCapture {
-    pub storage: Storage,
-    pub capture: u64,
-    pub snapshot: Snapshot,
-    /// Whether to fsync it: the cluster-wide `log.flush.interval.messages` is 1.
-    pub sync: bool,
+    storage: Storage,
+    metadata: Option<(u64, Snapshot)>,
+    groups: Option<(u64, Vec<SnapshotGroup>)>,
+    /// Whether to fsync them: the cluster-wide `log.flush.interval.messages` is 1.
+    sync: bool,
 }
 
 impl MetadataCapture {
-    /// Writes the document (blocking file I/O: call it off the async workers).
+    /// The groups' document alone, as `groups` stand (call it holding their lock). A group
+    /// request's change (a commit, a join) is in no other document, so it needs no
+    /// state lock: at 10,000 partitions the whole metadata capture held the state lock for
+    /// milliseconds on every commit.
+    pub fn groups(storage: &Storage, groups: &Groups) -> MetadataCapture {
+        MetadataCapture {
+            storage: storage.clone(),
+            metadata: None,
+            groups: Some((
+                storage.next_capture(Document::Groups),
+                groups_snapshot(groups),
+            )),
+            sync: storage.sync_documents(),
+        }
+    }
+
+    /// Writes the documents (blocking file I/O: call it off the async workers).
     pub fn write(self) -> std::io::Result<()> {
-        let document = self.snapshot.to_json().into_bytes();
-        self.storage
-            .write_metadata(self.capture, document, self.sync)
+        if let Some((capture, snapshot)) = self.metadata {
+            let text = snapshot.to_json().into_bytes();
+            self.storage
+                .write_document(Document::Metadata, capture, text, self.sync)?;
+        }
+        if let Some((capture, groups)) = self.groups {
+            let text =
+                serde_json::to_vec(&GroupsDocument { groups }).map_err(std::io::Error::other)?;
+            self.storage
+                .write_document(Document::Groups, capture, text, self.sync)?;
+        }
+        Ok(())
     }
 }
 
@@ -109,18 +143,21 @@ impl State {
     /// `Storage::next_capture`), in durable mode.
     pub fn capture_metadata(&self, now: i64, manual: bool) -> Option<MetadataCapture> {
         let storage = self.storage.clone()?;
-        let capture = storage.next_capture();
         let sync = self
             .broker_configs
             .topic_defaults()
             .get("flush.messages")
             .is_some_and(|v| v.trim() == "1");
+        storage.set_sync_documents(sync);
+        // A system clock's time is not kept (a restart runs on the system clock): the
+        // document then changes only when the data does, and is rewritten only then.
+        let snapshot = self.metadata_snapshot(if manual { now } else { 0 }, manual);
+        let metadata = Some((storage.next_capture(Document::Metadata), snapshot));
+        let groups = MetadataCapture::groups(&storage, &self.groups()).groups;
         Some(MetadataCapture {
             storage,
-            capture,
-            // A system clock's time is not kept (a restart runs on the system clock): the
-            // document then changes only when the data does, and is rewritten only then.
-            snapshot: self.metadata_snapshot(if manual { now } else { 0 }, manual),
+            metadata,
+            groups,
             sync,
         })
     }
@@ -163,10 +200,27 @@ pub fn recover(storage: &Storage, now: i64) -> Result<Option<Recovered>, String>
         .read_metadata()
         .map_err(|e| format!("cannot read {at}/metadata.json: {e}"))?
     else {
+        // A groups' document without a metadata document belongs to no cluster.
+        storage
+            .remove(Document::Groups)
+            .map_err(|e| format!("cannot delete {at}/groups.json: {e}"))?;
         return Ok(None);
     };
     let mut snapshot =
         Snapshot::from_json(&text).map_err(|e| format!("{at}/metadata.json: {e}"))?;
+    // The groups' own document, where there is one (a directory written before it existed
+    // keeps its groups in the metadata document).
+    if let Some(text) = storage
+        .read(Document::Groups)
+        .map_err(|e| format!("cannot read {at}/groups.json: {e}"))?
+    {
+        let document: GroupsDocument =
+            serde_json::from_str(&text).map_err(|e| format!("{at}/groups.json: {e}"))?;
+        snapshot.groups = document.groups;
+        snapshot
+            .validate()
+            .map_err(|e| format!("{at}/groups.json: {e}"))?;
+    }
     let mut files = BTreeMap::new();
     for t in &mut snapshot.topics {
         for p in &mut t.partitions {

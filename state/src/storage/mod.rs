@@ -6,7 +6,8 @@
 //!
 //! ```text
 //! DIR/.lock                          held (flock) while a process serves DIR
-//! DIR/metadata.json                  the snapshot document without batches (below)
+//! DIR/metadata.json                  the snapshot document without batches or groups (below)
+//! DIR/groups.json                    the groups' committed offsets
 //! DIR/logs/<topic>-<partition>/     made by the partition's first write
 //!     <base offset, 20 digits>.log   segments: stored batches back to back
 //!     log-start-offset               after DeleteRecords or retention moved it
@@ -20,7 +21,10 @@
 //! transaction coordinator's transactional ids, producer ids handed out, users, ACLs — is
 //! the snapshot document of `crate::state::snapshot` with its batches and producer state
 //! left out, rewritten whole (temporary file, rename) after each request that may have
-//! changed it. Idempotent producers' sequences and open or aborted transactions are
+//! changed it, in two documents: the groups' (committed offsets), which a group request
+//! rewrites under the groups lock alone, and the rest, written with it by every other
+//! change ([`Document`]). A directory written before the split keeps its groups in the
+//! metadata document, which recovery reads when there is no groups' document. Idempotent producers' sequences and open or aborted transactions are
 //! rebuilt from the batches' producer fields and markers at start, as Kafka does.
 //!
 //! The layer sits below `state`: it knows files and batch bytes, not topics. The state
@@ -37,6 +41,33 @@ use std::sync::{Arc, Mutex};
 pub use segments::{FlushPolicy, PartitionFiles, Scanned, ScannedBatch};
 
 const METADATA_FILE: &str = "metadata.json";
+const GROUPS_FILE: &str = "groups.json";
+
+/// The two documents beside the logs: the metadata document (the snapshot without batches
+/// or groups) and the groups' (committed offsets), which group requests rewrite under the
+/// groups lock alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Document {
+    Metadata,
+    Groups,
+}
+
+impl Document {
+    fn file(self) -> &'static str {
+        match self {
+            Document::Metadata => METADATA_FILE,
+            Document::Groups => GROUPS_FILE,
+        }
+    }
+}
+
+/// One document's order: each capture is numbered when taken (under the lock of what it
+/// captures), and a document older than the last one written is not written.
+#[derive(Debug, Default)]
+struct Written {
+    captured: AtomicU64,
+    last: Mutex<(u64, Vec<u8>)>,
+}
 const LOGS_DIR: &str = "logs";
 
 /// A cluster's data directory, shared by the state (which writes through it) and the
@@ -52,10 +83,11 @@ struct Inner {
     /// Held for the process's life: a second process on the same directory is refused.
     _lock: File,
     flusher: flush::Flusher,
-    /// Orders metadata documents: each is numbered under the state lock when captured,
-    /// and a document older than the last one written is not written.
-    captured: AtomicU64,
-    written: Mutex<(u64, Vec<u8>)>,
+    /// The metadata document's order and the groups'.
+    documents: [Written; 2],
+    /// Whether documents are fsynced (the cluster-wide `flush.messages` is 1), as the
+    /// last metadata capture read it: the groups' capture has no state lock to read it.
+    sync_documents: std::sync::atomic::AtomicBool,
 }
 
 impl Storage {
@@ -79,8 +111,8 @@ impl Storage {
                 root,
                 _lock: lock,
                 flusher: flush::Flusher::start()?,
-                captured: AtomicU64::new(0),
-                written: Mutex::new((0, Vec::new())),
+                documents: Default::default(),
+                sync_documents: Default::default(),
             }),
         })
     }
@@ -147,35 +179,70 @@ impl Storage {
 
     /// The metadata document, if one was written.
     pub fn read_metadata(&self) -> std::io::Result<Option<String>> {
-        match fs::read_to_string(self.inner.root.join(METADATA_FILE)) {
+        self.read(Document::Metadata)
+    }
+
+    /// `document`'s text, if one was written.
+    pub fn read(&self, document: Document) -> std::io::Result<Option<String>> {
+        match fs::read_to_string(self.inner.root.join(document.file())) {
             Ok(text) => Ok(Some(text)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(e),
         }
     }
 
-    /// A number for a metadata document captured now (call it under the state lock).
-    pub fn next_capture(&self) -> u64 {
-        self.inner.captured.fetch_add(1, Ordering::AcqRel) + 1
+    /// Deletes `document` (one left beside no metadata document: a cluster that never
+    /// wrote its first one starts afresh).
+    pub fn remove(&self, document: Document) -> std::io::Result<()> {
+        match fs::remove_file(self.inner.root.join(document.file())) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+            _ => Ok(()),
+        }
     }
 
-    /// Writes metadata document number `capture`, unless a later one was written or it
+    fn written(&self, document: Document) -> &Written {
+        &self.inner.documents[document as usize]
+    }
+
+    /// A number for `document` captured now (call it under the lock of what it holds).
+    pub fn next_capture(&self, document: Document) -> u64 {
+        self.written(document)
+            .captured
+            .fetch_add(1, Ordering::AcqRel)
+            + 1
+    }
+
+    /// Whether documents are fsynced; the metadata capture sets it.
+    pub fn sync_documents(&self) -> bool {
+        self.inner.sync_documents.load(Ordering::Acquire)
+    }
+
+    pub fn set_sync_documents(&self, sync: bool) {
+        self.inner.sync_documents.store(sync, Ordering::Release);
+    }
+
+    /// Writes `document`'s capture number `capture`, unless a later one was written or it
     /// is unchanged; with `sync`, fsynced (file and directory) before it returns.
-    pub fn write_metadata(
+    pub fn write_document(
         &self,
+        document: Document,
         capture: u64,
-        document: Vec<u8>,
+        text: Vec<u8>,
         sync: bool,
     ) -> std::io::Result<()> {
-        let mut written = self.inner.written.lock().unwrap_or_else(|e| e.into_inner());
-        if capture <= written.0 {
+        let mut last = self
+            .written(document)
+            .last
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if capture <= last.0 {
             return Ok(());
         }
-        if written.1 != document {
-            segments::write_atomically(&self.inner.root.join(METADATA_FILE), &document, sync)?;
-            written.1 = document;
+        if last.1 != text {
+            segments::write_atomically(&self.inner.root.join(document.file()), &text, sync)?;
+            last.1 = text;
         }
-        written.0 = capture;
+        last.0 = capture;
         Ok(())
     }
 

@@ -1,7 +1,8 @@
 //! `bench scale`'s committing clients: each commits the offsets of every partition of one
 //! topic for its own group, back to back, as a Kafka Streams task or a consumer of many
 //! partitions commits them all at once. Group work of this size is what the groups' own
-//! lock keeps away from produces (`state::groups::lock`).
+//! lock keeps away from produces (`state::groups::lock`); in durable mode each commit
+//! also rewrites the groups' document (`state::durable`), under that lock alone.
 
 use broker_sim_protocol::kafka_protocol::messages::offset_commit_request::{
     OffsetCommitRequestPartition, OffsetCommitRequestTopic,
@@ -45,4 +46,73 @@ pub async fn commit_forever(bootstrap: String, group: String) -> Result<(), Stri
         }
     }
     Ok(())
+}
+
+/// `bench scale`'s rows for the committers: an acks=all producer's p99 beside N of them in
+/// memory, and beside one in durable mode as the cluster's other partitions grow.
+pub fn rows(
+    quick: bool,
+    produce_samples: usize,
+    span: std::time::Duration,
+    rounds: usize,
+) -> Result<Vec<[String; 5]>, String> {
+    let mut rows = Vec::new();
+    // 2b. acks=all produce p99 beside clients committing 1,000 partitions back to back.
+    let committers: &[usize] = if quick { &[1] } else { &[1, 4] };
+    let mut points = Vec::new();
+    for &k in committers {
+        let (alone, loaded) =
+            super::scale::load_point((0, 0, k), None, produce_samples, span, rounds)?;
+        eprintln!("load: {k} committers: produce p99 {alone:.3} → {loaded:.3} ms");
+        points.push((k, alone, loaded));
+    }
+    rows.push([
+        format!(
+            "acks=all produce p99 beside N clients committing {} partitions' offsets back to back: alone → loaded, ms",
+            super::scale::count(PARTITIONS as usize)
+        ),
+        points
+            .iter()
+            .map(|(k, a, l)| format!("{k}: {a:.3} → {l:.3}"))
+            .collect::<Vec<_>>()
+            .join("; "),
+        points
+            .last()
+            .map(|(_, a, l)| format!("{:.2}", l / a))
+            .unwrap_or_default(),
+        "(curve)".into(),
+        String::new(),
+    ]);
+
+    // 2c. The same beside one committer in durable mode, as the cluster's partitions grow:
+    // every commit rewrites the groups' document before it is answered.
+    let others: &[i32] = if quick { &[1_000] } else { &[1_000, 10_000] };
+    let mut points = Vec::new();
+    for &n in others {
+        let (alone, loaded) =
+            super::scale::load_point((0, 0, 1), Some(n), produce_samples, span, rounds)?;
+        eprintln!(
+            "durable, {n} other partitions: produce p99 beside a committer {alone:.3} → {loaded:.3} ms"
+        );
+        points.push((n, alone, loaded));
+    }
+    rows.push([
+        format!(
+            "durable mode: acks=all produce p99 beside one client committing {} partitions' offsets back to back, by the cluster's other partitions: alone → loaded, ms",
+            super::scale::count(PARTITIONS as usize)
+        ),
+        points
+            .iter()
+            .map(|(n, a, l)| format!("{}: {a:.3} → {l:.3}", super::scale::count(*n as usize)))
+            .collect::<Vec<_>>()
+            .join("; "),
+        points
+            .last()
+            .map(|(_, a, l)| format!("{:.2}", l / a))
+            .unwrap_or_default(),
+        "(curve)".into(),
+        String::new(),
+    ]);
+
+    Ok(rows)
 }

@@ -162,7 +162,13 @@ fn run(args: &ScaleArgs) -> Result<(), String> {
     };
     let mut curve = Vec::new();
     for &(connections, groups) in loads {
-        let (alone, loaded) = load_point((connections, groups, 0), produce_samples, span, rounds)?;
+        let (alone, loaded) = load_point(
+            (connections, groups, 0),
+            None,
+            produce_samples,
+            span,
+            rounds,
+        )?;
         eprintln!(
             "load: {connections} idle connections, {groups} groups: produce p99 {alone:.3} → {loaded:.3} ms"
         );
@@ -212,31 +218,10 @@ fn run(args: &ScaleArgs) -> Result<(), String> {
         met(ratio <= 1.5),
     ]));
 
-    // 2b. acks=all produce p99 beside clients committing 1,000 partitions back to back.
-    let committers: &[usize] = if args.quick { &[1] } else { &[1, 4] };
-    let mut points = Vec::new();
-    for &k in committers {
-        let (alone, loaded) = load_point((0, 0, k), produce_samples, span, rounds)?;
-        eprintln!("load: {k} committers: produce p99 {alone:.3} → {loaded:.3} ms");
-        points.push((k, alone, loaded));
+    // 2b, 2c. Beside committing clients, in memory and in durable mode.
+    for cells in super::commit_load::rows(args.quick, produce_samples, span, rounds)? {
+        rows.push(Row(cells));
     }
-    rows.push(Row([
-        format!(
-            "acks=all produce p99 beside N clients committing {} partitions' offsets back to back: alone → loaded, ms",
-            count(super::commit_load::PARTITIONS as usize)
-        ),
-        points
-            .iter()
-            .map(|(k, a, l)| format!("{k}: {a:.3} → {l:.3}"))
-            .collect::<Vec<_>>()
-            .join("; "),
-        points
-            .last()
-            .map(|(_, a, l)| format!("{:.2}", l / a))
-            .unwrap_or_default(),
-        "(curve)".into(),
-        String::new(),
-    ]));
 
     // 3. Memory per idle partition.
     let counts: &[usize] = if args.quick {
@@ -323,7 +308,7 @@ pub fn headline(quick: bool) -> Result<Headline, String> {
     } else {
         (5_000, 3, HEARTBEAT_EVERY * 3)
     };
-    let (alone, loaded) = load_point((load.0, load.1, 0), produce_samples, span, rounds)?;
+    let (alone, loaded) = load_point((load.0, load.1, 0), None, produce_samples, span, rounds)?;
     Ok(Headline {
         metadata,
         load,
@@ -490,9 +475,11 @@ fn victim_p99(cluster: &Cluster, samples: usize, span: Duration) -> Result<f64, 
 
 /// The victim's p99 alone and beside `load` (idle connections, groups, committers), in
 /// ms: the medians of `rounds`, each on a fresh cluster, since a dead child's members
-/// stay in their groups until their sessions expire.
-fn load_point(
+/// stay in their groups until their sessions expire. With `durable`, the cluster keeps
+/// its data in a temporary directory and holds a topic of that many more partitions.
+pub(super) fn load_point(
     load: (usize, usize, usize),
+    durable: Option<i32>,
     samples: usize,
     span: Duration,
     rounds: usize,
@@ -506,11 +493,19 @@ fn load_point(
         if load.2 > 0 {
             builder = builder.topic(super::commit_load::TOPIC, super::commit_load::PARTITIONS);
         }
+        let dir =
+            std::env::temp_dir().join(format!("broker-sim-bench-load-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        if let Some(others) = durable {
+            builder = builder.data_dir(&dir).topic("others", others);
+        }
         let cluster = builder.start().map_err(|e| e.to_string())?;
         alone.push(victim_p99(&cluster, samples, span)?);
         let child = spawn_load(&cluster, load.0, load.1, load.2)?;
         let under_load = victim_p99(&cluster, samples, span);
         stop(child);
+        drop(cluster);
+        let _ = std::fs::remove_dir_all(&dir);
         loaded.push(under_load?);
     }
     Ok((super::median(&alone), super::median(&loaded)))

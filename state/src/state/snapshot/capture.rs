@@ -17,12 +17,14 @@ impl State {
         self.capture(now_ms, manual, true)
     }
 
-    /// The snapshot without the logs' batches and producer state: what durable mode keeps
-    /// beside the segment files (`crate::state::durable`), cheap to take on every change.
+    /// The snapshot without the logs' batches and producer state, nor the groups: what
+    /// durable mode keeps beside the segment files and the groups' own document
+    /// (`crate::state::durable`).
     pub fn metadata_snapshot(&self, now_ms: i64, manual: bool) -> Snapshot {
         self.capture(now_ms, manual, false)
     }
 
+    /// `logs`: with the batches, producer state and groups (a whole snapshot), or without.
     fn capture(&self, now_ms: i64, manual: bool, logs: bool) -> Snapshot {
         Snapshot {
             format: FORMAT.into(),
@@ -39,7 +41,11 @@ impl State {
                 .collect(),
             next_producer_id: self.next_producer_id,
             topics: self.topics.values().map(|t| topic(t, logs)).collect(),
-            groups: self.groups().iter().filter_map(group).collect(),
+            groups: if logs {
+                groups_snapshot(&self.groups())
+            } else {
+                Vec::new()
+            },
             transactions: self.transactions.iter().cloned().collect(),
             broker_configs: self.broker_configs.by_resource.clone(),
             users: self.snapshot_users(),
@@ -137,6 +143,11 @@ fn partition(p: &Partition, logs: bool) -> SnapshotPartition {
             Default::default()
         },
     }
+}
+
+/// Every group with committed offsets (or a KIP-848 group's type), without members.
+pub fn groups_snapshot(groups: &crate::state::groups::Groups) -> Vec<SnapshotGroup> {
+    groups.iter().filter_map(group).collect()
 }
 
 /// A group with committed offsets (or a KIP-848 group's type), without its members.

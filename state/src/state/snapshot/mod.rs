@@ -28,6 +28,7 @@
 //! batch bytes are shared, not copied); `restore` fills a new state from one.
 
 mod capture;
+pub use capture::groups_snapshot;
 mod restore;
 mod validate;
 

@@ -17,7 +17,7 @@ fn inconsistent(message: String) -> SnapshotError {
 
 impl Snapshot {
     /// Checks everything `restore` relies on.
-    pub(super) fn validate(&self) -> Result<(), SnapshotError> {
+    pub(crate) fn validate(&self) -> Result<(), SnapshotError> {
         if self.brokers.is_empty() {
             return Err(inconsistent("no brokers".into()));
         }
