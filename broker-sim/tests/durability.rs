@@ -361,7 +361,7 @@ fn log_dirs(dir: &DataDir) -> Vec<String> {
 fn a_deleted_topics_files_go_and_a_topic_recreated_under_its_name_keeps_its_own() {
     let dir = DataDir::new("recreate");
     // Left by a process killed while its flusher was deleting a topic's files.
-    std::fs::create_dir_all(dir.path().join("logs").join("old-0.7-delete")).unwrap();
+    std::fs::create_dir_all(dir.path().join("logs").join("~delete-7")).unwrap();
     let cluster = cluster_on(&dir);
     assert_eq!(
         log_dirs(&dir),
@@ -441,6 +441,25 @@ fn a_commit_is_in_the_groups_document_when_answered_and_older_directories_keep_t
     assert_eq!(
         cluster.group("g").expect("kept").offset("orders", 1),
         Some(7)
+    );
+    drop(cluster);
+
+    // Offsets of a topic the metadata does not have (a process stopped between a topic's
+    // deletion reaching one document and the other) are dropped, as Kafka drops a
+    // deleted topic's.
+    let mut groups = json(&dir, "groups.json");
+    let mut ghost = groups["groups"][0]["offsets"][0].clone();
+    ghost["topic"] = "ghost".into();
+    groups["groups"][0]["offsets"]
+        .as_array_mut()
+        .unwrap()
+        .push(ghost);
+    std::fs::write(dir.path().join("groups.json"), groups.to_string()).unwrap();
+    let cluster = cluster_on(&dir);
+    let group = cluster.group("g").expect("kept");
+    assert_eq!(
+        (group.offset("orders", 1), group.offset("ghost", 1)),
+        (Some(7), None)
     );
 }
 

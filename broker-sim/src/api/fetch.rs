@@ -97,14 +97,6 @@ async fn serve(ctx: &Ctx<'_>, mut request: FetchRequest) -> FetchResponse {
                 // As Kafka: the answer counts against `consumer_byte_rate`; one that takes
                 // the client over it is taken back and answered empty, with the throttle.
                 if ctx.quota(QuotaKind::Fetch, pass.bytes) > 0 {
-                    let now = clock.now_ms();
-                    ctx.shared.quotas.lock().unrecord(
-                        ctx.broker_id,
-                        QuotaKind::Fetch,
-                        ctx.client_id,
-                        pass.bytes as f64,
-                        now,
-                    );
                     return FetchResponse::default().with_error_code(pass.response.error_code);
                 }
                 count_handed_out(ctx, &mut state, pass.handed_out);

@@ -282,12 +282,19 @@ pub(crate) struct Ctx<'a> {
 impl Ctx<'_> {
     /// Counts `value` against this client's quota of `kind` (`state/quotas.rs`) and asks
     /// for the throttle time it earns; returns it (0 within the quota).
+    /// A fetch answer that takes the client over its quota is taken back (the fetch is
+    /// answered empty, as Kafka's is), in the same hold of the quotas' lock.
     pub fn quota(&self, kind: crate::state::quotas::QuotaKind, value: usize) -> i32 {
         let now = self.shared.clock.now_ms();
-        let ms = self
-            .shared
-            .quotas
-            .record(self.broker_id, kind, self.client_id, value as f64, now);
+        let take_back = kind == crate::state::quotas::QuotaKind::Fetch;
+        let ms = self.shared.quotas.record(
+            self.broker_id,
+            kind,
+            self.client_id,
+            value as f64,
+            now,
+            take_back,
+        );
         if ms > 0 {
             tracing::debug!(
                 client_id = self.client_id,

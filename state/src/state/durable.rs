@@ -63,18 +63,22 @@ impl MetadataCapture {
         }
     }
 
-    /// Writes the documents (blocking file I/O: call it off the async workers).
+    /// Writes the documents (blocking file I/O: call it off the async workers), the
+    /// groups' first: a process stopped between the two then leaves groups at least as new
+    /// as the metadata (a directory from before the groups' document never loses the
+    /// groups its metadata document held, and offsets of a topic deleted meanwhile are
+    /// dropped at recovery).
     pub fn write(self) -> std::io::Result<()> {
-        if let Some((capture, snapshot)) = self.metadata {
-            let text = snapshot.to_json().into_bytes();
-            self.storage
-                .write_document(Document::Metadata, capture, text, self.sync)?;
-        }
         if let Some((capture, groups)) = self.groups {
             let text =
                 serde_json::to_vec(&GroupsDocument { groups }).map_err(std::io::Error::other)?;
             self.storage
                 .write_document(Document::Groups, capture, text, self.sync)?;
+        }
+        if let Some((capture, snapshot)) = self.metadata {
+            let text = snapshot.to_json().into_bytes();
+            self.storage
+                .write_document(Document::Metadata, capture, text, self.sync)?;
         }
         Ok(())
     }
@@ -220,6 +224,14 @@ pub fn recover(storage: &Storage, now: i64) -> Result<Option<Recovered>, String>
         snapshot
             .validate()
             .map_err(|e| format!("{at}/groups.json: {e}"))?;
+    }
+    // Offsets of topics the metadata does not have: a process stopped between writing a
+    // topic's deletion to one document and to the other. Kafka drops a deleted topic's
+    // offsets; so does recovery.
+    let topics: std::collections::BTreeSet<String> =
+        snapshot.topics.iter().map(|t| t.name.clone()).collect();
+    for g in &mut snapshot.groups {
+        g.offsets.retain(|o| topics.contains(&o.topic));
     }
     let mut files = BTreeMap::new();
     for t in &mut snapshot.topics {

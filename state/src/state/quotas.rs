@@ -216,7 +216,9 @@ impl QuotasCell {
         results
     }
 
-    /// [`ClientQuotas::record`], without a lock while no quota is set.
+    /// [`ClientQuotas::record`], without a lock while no quota is set. With
+    /// `take_back_if_over`, a value that earns a throttle is taken back in the same hold of
+    /// the lock (a fetch answered empty), so a concurrent request never sees it.
     pub fn record(
         &self,
         broker: i32,
@@ -224,11 +226,17 @@ impl QuotasCell {
         client_id: &str,
         value: f64,
         now: i64,
+        take_back_if_over: bool,
     ) -> i32 {
         if !self.0.any.load(Ordering::Acquire) {
             return 0;
         }
-        self.lock().record(broker, kind, client_id, value, now)
+        let mut quotas = self.lock();
+        let ms = quotas.record(broker, kind, client_id, value, now);
+        if ms > 0 && take_back_if_over {
+            quotas.unrecord(broker, kind, client_id, value, now);
+        }
+        ms
     }
 
     /// [`ClientQuotas::max_in_window`], without a lock while no quota is set.
@@ -589,19 +597,19 @@ mod tests {
     fn usage_is_counted_without_the_lock_while_no_quota_is_set_and_under_it_once_one_is() {
         let cell = QuotasCell::default();
         assert!(finishes_while_locked(&cell, |q| {
-            assert_eq!(q.record(0, QuotaKind::Produce, "app", 1e9, 0), 0);
+            assert_eq!(q.record(0, QuotaKind::Produce, "app", 1e9, 0, false), 0);
             assert_eq!(q.max_in_window(QuotaKind::Fetch, "app"), None);
         }));
         let results = cell.alter(&[client_quota("app", "producer_byte_rate", 1000.0)], false);
         assert!(results.iter().all(|(_, r)| r.is_ok()), "{results:?}");
         // Now counted: well over 1,000 B/s earns a throttle.
-        assert!(cell.record(0, QuotaKind::Produce, "app", 1e6, 0) > 0);
+        assert!(cell.record(0, QuotaKind::Produce, "app", 1e6, 0, false) > 0);
         // Removed again: back to no lock.
         let mut removal = client_quota("app", "producer_byte_rate", 0.0);
         removal.ops[0].1 = None;
         cell.alter(&[removal], false);
         assert!(finishes_while_locked(&cell, |q| {
-            assert_eq!(q.record(0, QuotaKind::Produce, "app", 1e9, 0), 0);
+            assert_eq!(q.record(0, QuotaKind::Produce, "app", 1e9, 0, false), 0);
         }));
     }
 }

@@ -12,8 +12,9 @@
 //! The flusher also deletes the directories of deleted partitions ([`Queue::remove`]):
 //! a topic of 10,000 partitions took a second to delete in place, under the state lock,
 //! while every other client's request waited. As Kafka does, the directory is first
-//! renamed aside (`<topic>-<partition>.<n>-delete`), then deleted; a directory left by a
-//! killed process is deleted at the next start, as one no partition owns.
+//! renamed aside (`~delete-<n>`), then deleted after the pass's answers are released; a
+//! directory left by a killed process is deleted at the next start, as one no partition
+//! owns.
 
 use std::collections::BTreeSet;
 use std::fs::File;
@@ -101,32 +102,27 @@ impl Queue {
         self.removing.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Deletes `dir` if its removal is still queued: renamed aside while `removing` is
-    /// held (so a partition created under the name meanwhile is never touched), then
-    /// deleted without it.
-    fn remove_now(&self, dir: &Path) {
-        let aside = {
-            let mut removing = self.removing();
-            if !removing.remove(dir) {
-                return;
+    /// Renames `dir` aside if its removal is still queued, while `removing` is held (so a
+    /// partition created under the name meanwhile is never touched); the name it now has,
+    /// for [`delete_aside`] after the pass's answers are released. The name is short and
+    /// holds a `~`, which no topic name does, so it fits any file system's limit and is
+    /// never a partition's. If the rename fails, the directory is left where it is: a
+    /// partition created under its name deletes it first, and a start deletes it as one no
+    /// partition owns.
+    fn set_aside(&self, dir: &Path) -> Option<PathBuf> {
+        let mut removing = self.removing();
+        if !removing.remove(dir) {
+            return None;
+        }
+        let n = self.set_aside.fetch_add(1, Ordering::Relaxed);
+        let aside = dir.with_file_name(format!("~delete-{n}"));
+        match std::fs::rename(dir, &aside) {
+            Ok(()) => Some(aside),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => {
+                tracing::warn!(dir = %dir.display(), error = %e, "cannot rename a deleted partition's files aside: left for the next start");
+                None
             }
-            let n = self.set_aside.fetch_add(1, Ordering::Relaxed);
-            let mut name = dir.file_name().unwrap_or_default().to_os_string();
-            name.push(format!(".{n}-delete"));
-            let aside = dir.with_file_name(name);
-            match std::fs::rename(dir, &aside) {
-                Ok(()) => aside,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return,
-                Err(e) => {
-                    tracing::warn!(dir = %dir.display(), error = %e, "cannot rename a deleted partition's files aside: deleting them in place");
-                    dir.to_path_buf()
-                }
-            }
-        };
-        if let Err(e) = std::fs::remove_dir_all(&aside)
-            && e.kind() != std::io::ErrorKind::NotFound
-        {
-            tracing::error!(dir = %aside.display(), error = %e, "cannot delete a deleted partition's files");
         }
     }
 
@@ -156,23 +152,29 @@ impl Queue {
                     pending.stop,
                 )
             };
-            self.sync(items);
+            let aside = self.sync(items);
             self.synced.send_replace(requested);
+            // After the answers waiting on this pass are released: a large topic's files
+            // take a while to delete.
+            aside.iter().for_each(|d| delete_aside(d));
             if stop {
                 return;
             }
         }
     }
 
-    fn sync(&self, items: Vec<Item>) {
+    /// Fsyncs `items` and renames aside the directories queued for removal; returns those,
+    /// to delete.
+    fn sync(&self, items: Vec<Item>) -> Vec<PathBuf> {
         let mut files: Vec<Arc<File>> = Vec::new();
         let mut dirs: Vec<PathBuf> = Vec::new();
+        let mut aside = Vec::new();
         for item in items {
             match item {
                 Item::File(f) if !files.iter().any(|g| Arc::ptr_eq(g, &f)) => files.push(f),
                 Item::Dir(d) if !dirs.contains(&d) => dirs.push(d),
-                // Before the directories' fsyncs, which then cover the rename and removal.
-                Item::Remove(d) => self.remove_now(&d),
+                // Before the directories' fsyncs, which then cover the rename.
+                Item::Remove(d) => aside.extend(self.set_aside(&d)),
                 _ => {}
             }
         }
@@ -191,6 +193,16 @@ impl Queue {
                 self.failed.store(true, Ordering::Release);
             }
         }
+        aside
+    }
+}
+
+/// Deletes a directory [`Queue::set_aside`] renamed.
+fn delete_aside(dir: &Path) {
+    if let Err(e) = std::fs::remove_dir_all(dir)
+        && e.kind() != std::io::ErrorKind::NotFound
+    {
+        tracing::error!(dir = %dir.display(), error = %e, "cannot delete a deleted partition's files");
     }
 }
 

@@ -11,8 +11,8 @@
 //! DIR/logs/<topic>-<partition>/     made by the partition's first write
 //!     <base offset, 20 digits>.log   segments: stored batches back to back
 //!     log-start-offset               after DeleteRecords or retention moved it
-//! DIR/logs/<topic>-<partition>.<n>-delete/   a deleted partition's, until the flusher
-//!                                    deletes it (`flush.rs`)
+//! DIR/logs/~delete-<n>/              a deleted partition's, until the flusher deletes it
+//!                                    (`flush.rs`)
 //! ```
 //!
 //! Logs (`segments.rs`) are the partition leader's log: broker-sim keeps one log per
