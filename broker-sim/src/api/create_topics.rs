@@ -99,8 +99,7 @@ fn serve(
                 state.create_topic(&spec).map(|topic| {
                     (
                         topic
-                            .partitions
-                            .iter()
+                            .partitions()
                             .map(|p| p.replicas.clone())
                             .collect(),
                         Some(topic.id),

@@ -38,8 +38,7 @@ fn serve(ctx: &Ctx<'_>, request: DescribeLogDirsRequest) -> DescribeLogDirsRespo
             continue;
         };
         let described: Vec<DescribeLogDirsPartition> = t
-            .partitions
-            .iter()
+            .partitions()
             .filter(|p| p.replicas.contains(&broker))
             .filter(|p| partitions.as_ref().is_none_or(|asked| asked.contains(&p.index)))
             .map(|p| {

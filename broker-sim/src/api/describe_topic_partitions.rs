@@ -98,13 +98,13 @@ fn partitions(
     budget: &mut i32,
 ) -> (Vec<DescribeTopicPartitionsResponsePartition>, Option<i32>) {
     let mut out = Vec::new();
-    for p in topic.partitions.iter().filter(|p| p.index >= from) {
+    for p in topic.partitions().skip(from.max(0) as usize) {
         if *budget == 0 {
             return (out, Some(p.index));
         }
         *budget -= 1;
         let offline = state
-            .offline_replicas(p)
+            .offline_replicas(&p)
             .into_iter()
             .map(Into::into)
             .collect();

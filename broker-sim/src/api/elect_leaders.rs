@@ -27,7 +27,7 @@ fn serve(ctx: &Ctx<'_>, request: ElectLeadersRequest) -> ElectLeadersResponse {
             .collect(),
         None => state
             .topics()
-            .map(|t| (t.name.clone(), t.partitions.iter().map(|p| p.index).collect()))
+            .map(|t| (t.name.clone(), (0..t.partition_count() as i32).collect()))
             .collect(),
     };
     let mut results = Vec::new();

@@ -172,7 +172,7 @@ fn read(ctx: &Ctx<'_>, state: &State, request: &FetchRequest) -> Pass {
                 Some(name) => state.readable_partition(name, fp.partition, ctx.broker_id, v >= 11 && consumer),
             };
             let result = found.and_then(|(p, as_follower)| {
-                check_position(p, fp.current_leader_epoch, fp.fetch_offset)?;
+                check_position(&p, fp.current_leader_epoch, fp.fetch_offset)?;
                 Ok((p, as_follower))
             });
             match result {
@@ -180,7 +180,7 @@ fn read(ctx: &Ctx<'_>, state: &State, request: &FetchRequest) -> Pass {
                     if v >= 11
                         && consumer
                         && let Some(replica) = state.preferred_read_replica(
-                            p,
+                            &p,
                             &request.rack_id,
                             fp.fetch_offset,
                         ) =>
@@ -206,7 +206,7 @@ fn read(ctx: &Ctx<'_>, state: &State, request: &FetchRequest) -> Pass {
                     let until = if committed { lso } else { hw };
                     let read = p.log.read(fp.fetch_offset, until, limit, total == 0);
                     if committed {
-                        data.aborted_transactions = Some(aborted(p, fp.fetch_offset, read.end));
+                        data.aborted_transactions = Some(aborted(&p, fp.fetch_offset, read.end));
                     }
                     if read.records > 0 {
                         handed_out.push(HandedOut {

@@ -75,7 +75,7 @@ fn serve(ctx: &Ctx<'_>, mut request: ListOffsetsRequest) -> ListOffsetsResponse 
                             } else {
                                 p.high_watermark()
                             };
-                            lookup(p, lp.current_leader_epoch, lp.timestamp, end)
+                            lookup(&p, lp.current_leader_epoch, lp.timestamp, end)
                                 .map(|r| (r, p.leader_epoch))
                         });
                     match found {

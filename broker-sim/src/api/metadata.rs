@@ -139,11 +139,10 @@ fn named_topic(
 /// LEADER_NOT_AVAILABLE, and replicas on stopped brokers are listed as offline (v5+).
 fn describe(ctx: &Ctx<'_>, state: &State, topic: &Topic, with_ops: bool) -> MetadataResponseTopic {
     let partitions = topic
-        .partitions
-        .iter()
+        .partitions()
         .map(|p| {
             let offline = state
-                .offline_replicas(p)
+                .offline_replicas(&p)
                 .into_iter()
                 .map(Into::into)
                 .collect();
@@ -194,7 +193,7 @@ impl Api for Metadata {
         let describe = |name: String| {
             let partitions = state
                 .topic(&name)
-                .map(|t| t.partitions.iter().map(|p| p.index).collect());
+                .map(|t| (0..t.partition_count() as i32).collect());
             TopicRef {
                 group: None,
                 name,

@@ -80,6 +80,7 @@ fn end_offset(
     if p.replicas.contains(&broker) {
         p.check_leader_epoch(rq.current_leader_epoch)?;
     }
+    drop(p);
     let p = state.led_partition(topic, rq.partition, broker)?;
     Ok(p.epochs
         .end_offset_for(rq.leader_epoch, p.log.log_end_offset()))

@@ -350,7 +350,7 @@ fn replicated(
     if p.high_watermark() <= w.range.1 {
         return None;
     }
-    let min_isr = state.min_insync_replicas(&w.topic, w.partition);
+    let min_isr = state.min_insync_replicas(&w.topic, p.replicas.len());
     if p.isr.len() < min_isr {
         return Some(Err(KafkaError::new(
             ResponseError::NotEnoughReplicasAfterAppend,

@@ -188,8 +188,7 @@ impl Cluster {
         let state = self.shared().lock();
         let t = state.topic(topic)?;
         Some(
-            t.partitions
-                .iter()
+            t.partitions()
                 .map(|p| PartitionInfo {
                     partition: p.index,
                     leader: p.leader,
@@ -219,8 +218,7 @@ impl Cluster {
         let state = self.shared().lock();
         let t = state.topic(topic)?;
         let partitions = t
-            .partitions
-            .iter()
+            .partitions()
             .map(|p| p.counters.snapshot(p.index))
             .collect();
         Some(TopicStats::new(topic, partitions))
@@ -295,7 +293,7 @@ impl Cluster {
 
     /// The partition the Java client's default partitioner picks for `key` in `topic`.
     pub fn partition_for_key(&self, topic: &str, key: &[u8]) -> Option<i32> {
-        let count = self.shared().lock().topic(topic)?.partitions.len() as i32;
+        let count = self.shared().lock().topic(topic)?.partition_count() as i32;
         Some(partitioner::partition_for_key(key, count))
     }
 

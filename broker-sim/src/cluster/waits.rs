@@ -201,8 +201,8 @@ fn record_count(state: &State, topic: &str, partition: Option<i32>) -> Option<us
             .sum()
     };
     match partition {
-        Some(p) => t.partition(p).map(count),
-        None => Some(t.partitions.iter().map(count).sum()),
+        Some(p) => t.partition(p).map(|p| count(&p)),
+        None => Some(t.partitions().map(|p| count(&p)).sum()),
     }
 }
 
@@ -212,7 +212,7 @@ fn lag(state: &State, group: &str, topic: Option<&str>) -> Option<Vec<PartitionL
     // committed to or owns.
     let partitions: std::collections::BTreeSet<(String, i32)> = match topic {
         Some(name) => {
-            let count = state.topic(name).map_or(0, |t| t.partitions.len() as i32);
+            let count = state.topic(name).map_or(0, |t| t.partition_count() as i32);
             (0..count).map(|p| (name.to_string(), p)).collect()
         }
         None => info

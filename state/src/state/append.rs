@@ -164,7 +164,7 @@ impl State {
             .topics
             .get_mut(topic)
             .ok_or_else(|| State::unknown_topic(topic))?;
-        let limits = TopicLimits::of(t, &self.config);
+        let limits = TopicLimits::of(t, &self.config, self.storage.is_some());
         let p = t
             .partition_mut(partition)
             .ok_or_else(|| State::unknown_topic(&format!("{topic}-{partition}")))?;
@@ -331,12 +331,11 @@ impl State {
     }
 
     /// The `min.insync.replicas` an acks=all write to `topic` needs, capped at the
-    /// replication factor as Kafka 3.7+ does.
-    pub fn min_insync_replicas(&self, topic: &str, partition: i32) -> usize {
+    /// replication factor (the partition's replica count) as Kafka 3.7+ does.
+    pub fn min_insync_replicas(&self, topic: &str, replication_factor: usize) -> usize {
         self.topics.get(topic).map_or(1, |t| {
-            let limits = TopicLimits::of(t, &self.config);
-            let rf = t.partition(partition).map_or(1, |p| p.replicas.len());
-            limits.min_insync_replicas.min(rf)
+            let limits = TopicLimits::of(t, &self.config, self.storage.is_some());
+            limits.min_insync_replicas.min(replication_factor)
         })
     }
 }
@@ -352,7 +351,7 @@ struct TopicLimits {
 }
 
 impl TopicLimits {
-    fn of(t: &Topic, broker: &BrokerConfig) -> Self {
+    fn of(t: &Topic, broker: &BrokerConfig, durable: bool) -> Self {
         let long = |name: &str| t.config(name).and_then(|v| v.trim().parse::<i64>().ok());
         let min_isr = t
             .configs
@@ -378,10 +377,7 @@ impl TopicLimits {
                     .map_or(SegmentLimits::default().bytes, |b| b.max(1) as u64),
                 ms: long("segment.ms").unwrap_or(SegmentLimits::default().ms),
             },
-            flush: t
-                .partitions
-                .first()
-                .is_some_and(|p| p.log.files.is_some())
+            flush: durable
                 .then(|| crate::storage::FlushPolicy::of(long("flush.messages"), long("flush.ms"))),
         }
     }

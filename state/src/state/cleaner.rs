@@ -70,7 +70,7 @@ impl State {
                 continue;
             }
             let config = CleanerConfig::of(t);
-            for index in 0..t.partitions.len() {
+            for index in 0..t.partition_count() {
                 let done = clean_partition(t, index, &config, now, false);
                 changed |=
                     done.is_some_and(|d| d.batches_removed > 0 || d.bytes_after != d.bytes_before);
@@ -98,8 +98,10 @@ impl State {
         }
         let config = CleanerConfig::of(t);
         let mut total = Compaction::default();
-        for index in 0..t.partitions.len() {
-            t.partitions[index].log.roll(now);
+        for index in 0..t.partition_count() {
+            if let Some(p) = t.partition_mut(index as i32) {
+                p.log.roll(now);
+            }
             if let Some(done) = clean_partition(t, index, &config, now, true) {
                 total.records_removed += done.records_removed;
                 total.batches_removed += done.batches_removed;
@@ -121,7 +123,7 @@ fn clean_partition(
     forced: bool,
 ) -> Option<Compaction> {
     let name = t.name.clone();
-    let p = &mut t.partitions[index];
+    let p = t.partition_mut(index as i32)?;
     let log = &p.log;
     let mut end = log
         .active_segment_base()

@@ -97,10 +97,11 @@ impl State {
     ) -> std::io::Result<()> {
         let mut owned = std::collections::BTreeSet::new();
         for t in self.topics.values_mut() {
-            for p in &mut t.partitions {
-                let files = match found.remove(&(t.name.clone(), p.index)) {
+            let name = t.name.clone();
+            for p in t.partitions_mut() {
+                let files = match found.remove(&(name.clone(), p.index)) {
                     Some(files) => files,
-                    None => fresh_files(&storage, &t.name, p)?,
+                    None => fresh_files(&storage, &name, p)?,
                 };
                 owned.insert(
                     files
@@ -137,8 +138,8 @@ impl State {
     /// Deletes a deleted topic's files.
     pub(super) fn remove_topic_files(&self, t: &Topic) {
         if let Some(storage) = &self.storage {
-            for p in &t.partitions {
-                storage.remove_partition(&t.name, p.index);
+            for index in 0..t.partition_count() {
+                storage.remove_partition(&t.name, index as i32);
             }
         }
     }
@@ -169,7 +170,7 @@ impl State {
     /// Hands every segment to the flusher (a clean stop keeps everything, even from a
     /// machine crash).
     pub fn flush_logs(&self) {
-        for p in self.topics.values().flat_map(|t| &t.partitions) {
+        for p in self.topics.values().flat_map(Topic::partitions) {
             if let Some(files) = &p.log.files {
                 files.flush_all();
             }

@@ -20,6 +20,7 @@ pub mod epochs;
 pub mod groups;
 pub mod history;
 pub mod log;
+pub mod partition_lock;
 pub mod prepared;
 pub mod producers;
 pub mod quorum;
@@ -45,7 +46,7 @@ pub use append::{AppendError, AppendOptions};
 pub use coordinators::coordinator_partition;
 pub use prepared::PreparedBatch;
 pub use replication::Replication;
-pub use topic::{Partition, Topic};
+pub use topic::{Partition, PartitionGuard, Topic};
 
 /// Kafka's controller refuses one operation that would write more than this many records
 /// (one per new partition) as an "excessively large batch operation".
@@ -222,7 +223,7 @@ impl State {
     /// any log start moved.
     pub fn apply_retention(&mut self, now: i64) -> bool {
         let mut moved = false;
-        for t in self.topics.values_mut() {
+        for (topic, t) in &mut self.topics {
             let long = |name: &str| t.config(name).and_then(|v| v.trim().parse::<i64>().ok());
             let deletes = t
                 .config("cleanup.policy")
@@ -235,10 +236,10 @@ impl State {
                 continue;
             }
             let cutoff = max_age.map(|ms| now.saturating_sub(ms));
-            for p in &mut t.partitions {
+            for p in t.partitions_mut() {
                 let start = p.log.retention_point(cutoff, max_bytes, p.high_watermark());
                 if start > p.log.log_start_offset() {
-                    tracing::info!(topic = %t.name, partition = p.index, log_start = start, "retention deleted records");
+                    tracing::info!(topic = %topic, partition = p.index, log_start = start, "retention deleted records");
                     p.delete_before(start);
                     moved = true;
                 }
@@ -384,13 +385,13 @@ impl State {
         topic: &str,
         partition: i32,
         broker: i32,
-    ) -> Result<&Partition, KafkaError> {
+    ) -> Result<PartitionGuard<'_>, KafkaError> {
         let p = self
             .topics
             .get(topic)
             .and_then(|t| t.partition(partition))
             .ok_or_else(|| Self::unknown_topic(&format!("{topic}-{partition}")))?;
-        check_leader(p, topic, broker)?;
+        check_leader(&p, topic, broker)?;
         Ok(p)
     }
 
@@ -403,7 +404,7 @@ impl State {
         partition: i32,
         broker: i32,
         followers_serve: bool,
-    ) -> Result<(&Partition, bool), KafkaError> {
+    ) -> Result<(PartitionGuard<'_>, bool), KafkaError> {
         let p = self
             .topics
             .get(topic)
@@ -417,7 +418,7 @@ impl State {
         {
             return Ok((p, true));
         }
-        check_leader(p, topic, broker)?;
+        check_leader(&p, topic, broker)?;
         Ok((p, false))
     }
 
@@ -525,19 +526,20 @@ impl State {
         let replicas = self.plan_topic(spec)?;
         self.metadata_changed();
         let id = self.new_topic_id();
-        let mut topic = Topic {
-            name: spec.name.clone(),
+        let mut partitions: Vec<Partition> = replicas
+            .into_iter()
+            .enumerate()
+            .map(|(i, r)| self.new_partition(i as i32, r))
+            .collect();
+        tracing::info!(topic = %spec.name, partitions = partitions.len(), "created topic");
+        self.attach_files(&spec.name, &mut partitions);
+        let topic = Topic::new(
+            spec.name.clone(),
             id,
-            partitions: replicas
-                .into_iter()
-                .enumerate()
-                .map(|(i, r)| self.new_partition(i as i32, r))
-                .collect(),
-            configs: spec.configs.clone(),
-            inherited: std::sync::Arc::new(self.broker_configs.topic_defaults()),
-        };
-        tracing::info!(topic = %spec.name, partitions = topic.partitions.len(), "created topic");
-        self.attach_files(&spec.name, &mut topic.partitions);
+            partitions,
+            spec.configs.clone(),
+            std::sync::Arc::new(self.broker_configs.topic_defaults()),
+        );
         self.topic_ids.insert(id, spec.name.clone());
         Ok(self.topics.entry(spec.name.clone()).or_insert(topic))
     }
@@ -606,7 +608,7 @@ impl State {
             .topics
             .get(name)
             .ok_or_else(|| Self::unknown_topic(name))?;
-        let current = topic.partitions.len() as i32;
+        let current = topic.partition_count() as i32;
         // Kafka 4.1's controller's words.
         if count == current {
             return Err(KafkaError::new(
@@ -623,7 +625,7 @@ impl State {
             ));
         }
         too_many_partitions((count - current) as usize)?;
-        let rf = topic.partitions.first().map_or(1, |p| p.replicas.len());
+        let rf = topic.partition(0).map_or(1, |p| p.replicas.len());
         let new = match assignments {
             Some(a) => {
                 if a.len() as i32 != count - current {
@@ -681,8 +683,7 @@ impl State {
         self.topics
             .get_mut(name)
             .ok_or_else(|| Self::unknown_topic(name))?
-            .partitions
-            .extend(new);
+            .extend_partitions(new);
         Ok(())
     }
 
@@ -693,8 +694,7 @@ impl State {
             .topics
             .get(topic)
             .ok_or_else(|| Self::unknown_topic(topic))?
-            .partitions
-            .len() as i32;
+            .partition_count() as i32;
         let next = self.unkeyed_next.entry(topic.to_string()).or_insert(0);
         let p = *next % count;
         *next = (p + 1) % count;
@@ -749,6 +749,6 @@ mod tests {
         state.fence_broker(2, 0).unwrap();
         let e = state.create_partitions("t", 2, None, false).unwrap_err();
         assert_eq!(e.code, ResponseError::InvalidReplicationFactor);
-        assert_eq!(state.topic("t").unwrap().partitions.len(), 1);
+        assert_eq!(state.topic("t").unwrap().partition_count(), 1);
     }
 }

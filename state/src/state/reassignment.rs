@@ -102,7 +102,7 @@ impl State {
     pub fn reassignments(&self) -> Vec<(String, i32, Reassignment)> {
         self.topics()
             .flat_map(|t| {
-                t.partitions.iter().filter_map(|p| {
+                t.partitions().filter_map(|p| {
                     p.reassignment
                         .clone()
                         .map(|re| (t.name.clone(), p.index, re))

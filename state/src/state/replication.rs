@@ -286,8 +286,8 @@ impl State {
         let max_lag = self.max_lag_ms();
         self.topics
             .values()
-            .flat_map(|t| &t.partitions)
-            .filter_map(|p| next_sync(p, &self.replication, max_lag))
+            .flat_map(super::Topic::partitions)
+            .filter_map(|p| next_sync(&p, &self.replication, max_lag))
             .min()
     }
 
@@ -317,7 +317,7 @@ impl State {
     fn sync_all(&mut self, now: i64) {
         let max_lag = self.max_lag_ms();
         for (name, t) in &mut self.topics {
-            for p in &mut t.partitions {
+            for p in t.partitions_mut() {
                 sync_followers(p, name, &self.replication, max_lag, now);
             }
         }
@@ -374,7 +374,7 @@ impl State {
             let Some(t) = self.topics.get_mut(&name) else {
                 continue;
             };
-            for p in &mut t.partitions {
+            for p in t.partitions_mut() {
                 if !p.replicas.contains(&broker) {
                     continue;
                 }
@@ -433,7 +433,7 @@ impl State {
         self.replication.unregistered.remove(&broker);
         let max_lag = self.max_lag_ms();
         for (name, t) in &mut self.topics {
-            for p in &mut t.partitions {
+            for p in t.partitions_mut() {
                 if !p.replicas.contains(&broker) {
                     continue;
                 }
@@ -576,7 +576,7 @@ impl State {
         let max_lag = self.max_lag_ms();
         let mut moved = Vec::new();
         for (name, t) in &mut self.topics {
-            for p in &mut t.partitions {
+            for p in t.partitions_mut() {
                 let preferred = p.replicas[0];
                 if p.leader != preferred
                     && p.isr.contains(&preferred)

@@ -13,6 +13,10 @@ use kafka_protocol::ResponseError;
 use super::counters::Counters;
 use super::epochs::LeaderEpochCache;
 use super::log::PartitionLog;
+use super::partition_lock::PartitionCell;
+
+/// A partition, locked (`partition_lock.rs`).
+pub type PartitionGuard<'a> = super::partition_lock::PartitionGuard<'a, Partition>;
 use super::producers::ProducerStates;
 use super::waiters::Waiters;
 use crate::config::{self, MAX_MESSAGE_BYTES};
@@ -194,7 +198,8 @@ impl Partition {
 pub struct Topic {
     pub name: String,
     pub id: uuid::Uuid,
-    pub partitions: Vec<Partition>,
+    /// Each behind its own lock (`partition_lock.rs`).
+    partitions: Vec<PartitionCell<Partition>>,
     /// Only the configs set on this topic; defaults come from [`config::TOPIC_CONFIGS`].
     pub configs: BTreeMap<String, String>,
     /// The topic configs the cluster-wide dynamic broker configs set (`log.retention.ms`
@@ -204,16 +209,58 @@ pub struct Topic {
 }
 
 impl Topic {
-    pub fn partition(&self, index: i32) -> Option<&Partition> {
+    pub fn new(
+        name: String,
+        id: uuid::Uuid,
+        partitions: Vec<Partition>,
+        configs: BTreeMap<String, String>,
+        inherited: std::sync::Arc<BTreeMap<String, String>>,
+    ) -> Self {
+        Topic {
+            name,
+            id,
+            partitions: partitions.into_iter().map(PartitionCell::new).collect(),
+            configs,
+            inherited,
+        }
+    }
+
+    pub fn partition_count(&self) -> usize {
+        self.partitions.len()
+    }
+
+    /// Partition `index`, locked: hold it no longer than needed, and no other partition
+    /// meanwhile (`partition_lock.rs`).
+    pub fn partition(&self, index: i32) -> Option<PartitionGuard<'_>> {
         usize::try_from(index)
             .ok()
             .and_then(|i| self.partitions.get(i))
+            .map(PartitionCell::lock)
     }
 
+    /// Partition `index`, to a holder of the state's write lock.
     pub fn partition_mut(&mut self, index: i32) -> Option<&mut Partition> {
         usize::try_from(index)
             .ok()
             .and_then(|i| self.partitions.get_mut(i))
+            .map(PartitionCell::get_mut)
+    }
+
+    /// Every partition in index order, each locked while the caller looks at it: the
+    /// guard must go before the next one is taken.
+    pub fn partitions(&self) -> impl Iterator<Item = PartitionGuard<'_>> {
+        self.partitions.iter().map(PartitionCell::lock)
+    }
+
+    /// Every partition in index order, to a holder of the state's write lock.
+    pub fn partitions_mut(&mut self) -> impl Iterator<Item = &mut Partition> {
+        self.partitions.iter_mut().map(PartitionCell::get_mut)
+    }
+
+    /// Adds partitions after the last (CreatePartitions).
+    pub fn extend_partitions(&mut self, added: impl IntoIterator<Item = Partition>) {
+        self.partitions
+            .extend(added.into_iter().map(PartitionCell::new));
     }
 
     /// The effective `max.message.bytes`: the topic's own, else the broker's

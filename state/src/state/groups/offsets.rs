@@ -372,8 +372,7 @@ impl State {
             .get(topic)
             .ok_or_else(|| Self::unknown_topic(topic))?;
         let targets: Vec<(i32, i64)> = t
-            .partitions
-            .iter()
+            .partitions()
             .map(|p| {
                 let (start, end) = (p.log.log_start_offset(), p.high_watermark());
                 let offset = match to {

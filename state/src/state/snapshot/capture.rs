@@ -97,7 +97,7 @@ fn topic(t: &Topic, logs: bool) -> SnapshotTopic {
         name: t.name.clone(),
         id: t.id.to_string(),
         configs: t.configs.clone(),
-        partitions: t.partitions.iter().map(|p| partition(p, logs)).collect(),
+        partitions: t.partitions().map(|p| partition(&p, logs)).collect(),
     }
 }
 

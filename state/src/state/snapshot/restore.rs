@@ -85,13 +85,7 @@ impl State {
             self.topic_ids.insert(id, t.name.clone());
             self.topics.insert(
                 t.name.clone(),
-                Topic {
-                    name: t.name,
-                    id,
-                    partitions,
-                    configs: t.configs,
-                    inherited: Arc::clone(&inherited),
-                },
+                Topic::new(t.name, id, partitions, t.configs, Arc::clone(&inherited)),
             );
         }
         for g in snapshot.groups {

@@ -450,7 +450,7 @@ impl crate::state::State {
     /// from, read under the state lock before the groups lock is taken.
     pub fn partition_counts(&self) -> BTreeMap<String, i32> {
         self.topics()
-            .map(|t| (t.name.clone(), t.partitions.len() as i32))
+            .map(|t| (t.name.clone(), t.partition_count() as i32))
             .collect()
     }
 }
