@@ -10,11 +10,16 @@
 //! Waiting requests are woken per partition by the state itself (`state::waiters`); the
 //! cluster-wide [`Shared::wake_all`] is for events that touch many partitions at once.
 //!
-//! With the `fuzzing` feature the lock's guard also times how long it is held (`held`),
-//! so the fuzz targets can fail on a request that keeps every other client waiting; in
-//! other builds the guard is the mutex's own and costs nothing.
+//! The state's lock is a read-write lock: a produce's appends and a fetch's reads take it
+//! for reading ([`Shared::read`]) and lock only the partitions they touch, one at a time
+//! (`state::partition_lock`), so they run beside each other; everything else takes it for
+//! writing ([`Shared::lock`]) and then needs no partition's lock.
+//!
+//! With the `fuzzing` feature the lock's guards also time how long they are held
+//! (`held`), so the fuzz targets can fail on a request that keeps every other client
+//! waiting; in other builds the guards are the lock's own and cost nothing.
 
-use std::sync::Mutex;
+use std::sync::{Mutex, RwLock};
 
 use tokio::sync::Notify;
 
@@ -25,12 +30,14 @@ use crate::request_log::RequestLog;
 use crate::state::State;
 
 #[cfg(not(feature = "fuzzing"))]
-pub(crate) type StateGuard<'a> = std::sync::MutexGuard<'a, State>;
+pub(crate) type StateGuard<'a> = std::sync::RwLockWriteGuard<'a, State>;
+#[cfg(not(feature = "fuzzing"))]
+pub(crate) type StateReadGuard<'a> = std::sync::RwLockReadGuard<'a, State>;
 #[cfg(feature = "fuzzing")]
-pub(crate) use held::StateGuard;
+pub(crate) use held::{StateGuard, StateReadGuard};
 
 pub(crate) struct Shared {
-    state: Mutex<State>,
+    state: RwLock<State>,
     /// The state's groups, whose lock group requests take without the state's
     /// (`state::groups::GroupsCell`).
     groups: crate::state::groups::GroupsCell,
@@ -63,9 +70,12 @@ pub(crate) struct Shared {
     /// Durable mode's data directory (`crate::storage`), set once at start; answers wait
     /// for its fsyncs.
     pub storage: std::sync::OnceLock<crate::storage::Storage>,
-    /// How often the state lock was taken (unit tests count a request's acquisitions).
+    /// How often the state lock was taken, and how often of those for writing (unit tests
+    /// count a request's acquisitions).
     #[cfg(test)]
     acquisitions: std::sync::atomic::AtomicUsize,
+    #[cfg(test)]
+    exclusive: std::sync::atomic::AtomicUsize,
 }
 
 /// A generation counter and the condition variable its waiters block on. Bumping costs one
@@ -84,7 +94,7 @@ impl Shared {
             groups: state.groups_cell(),
             quotas: state.quotas.clone(),
             authorizer_enabled: state.config.authorizer.enabled,
-            state: Mutex::new(state),
+            state: RwLock::new(state),
             clock,
             everything_changed: Notify::new(),
             timers_changed: Notify::new(),
@@ -96,6 +106,8 @@ impl Shared {
             storage: std::sync::OnceLock::new(),
             #[cfg(test)]
             acquisitions: Default::default(),
+            #[cfg(test)]
+            exclusive: Default::default(),
         }
     }
 
@@ -127,12 +139,12 @@ impl Shared {
         changes.waiting.fetch_add(1, Ordering::AcqRel);
         let outcome = loop {
             let seen = changes.generation.load(Ordering::Acquire);
-            if let Some(found) = check(&self.lock()) {
+            if let Some(found) = check(&self.read()) {
                 break Ok(found);
             }
             let left = deadline.saturating_duration_since(std::time::Instant::now());
             if left.is_zero() {
-                break Err(last(&self.lock()));
+                break Err(last(&self.read()));
             }
             let guard = changes.lock.lock().unwrap_or_else(|e| e.into_inner());
             if changes.generation.load(Ordering::Acquire) == seen {
@@ -144,20 +156,45 @@ impl Shared {
         outcome
     }
 
-    /// Locks the cluster state. A panic while holding the lock would be a broker bug; the
-    /// state is still the best information there is, so the poison is ignored.
+    /// Locks the cluster state for writing: nothing else reads or writes it meanwhile. A
+    /// panic while holding the lock would be a broker bug; the state is still the best
+    /// information there is, so the poison is ignored.
     pub fn lock(&self) -> StateGuard<'_> {
+        self.check_order();
+        #[cfg(test)]
+        self.exclusive
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let guard = self.state.write().unwrap_or_else(|e| e.into_inner());
+        #[cfg(feature = "fuzzing")]
+        let guard = held::Held::new(guard);
+        guard
+    }
+
+    /// Locks the cluster state for reading, beside other readers: for a produce's appends
+    /// and a fetch's reads, which lock each partition they touch
+    /// (`state::partition_lock`).
+    pub fn read(&self) -> StateReadGuard<'_> {
+        self.check_order();
+        let guard = self.state.read().unwrap_or_else(|e| e.into_inner());
+        #[cfg(feature = "fuzzing")]
+        let guard = held::Held::new(guard);
+        guard
+    }
+
+    /// The lock order: the state's lock is taken first (a thread waiting for it while
+    /// holding the groups' or a partition's could wait for a holder that waits for those).
+    fn check_order(&self) {
         debug_assert!(
             !crate::state::groups::held_here(),
             "lock order: the state lock is never taken while holding the groups lock"
         );
-        let guard = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        debug_assert!(
+            !crate::state::partition_lock::held_here(),
+            "lock order: the state lock is never taken while holding a partition's lock"
+        );
         #[cfg(test)]
         self.acquisitions
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        #[cfg(feature = "fuzzing")]
-        let guard = held::StateGuard::new(guard);
-        guard
     }
 
     /// Locks the groups without the state: for group requests that need nothing else of
@@ -167,17 +204,22 @@ impl Shared {
         self.groups.lock()
     }
 
-    /// How often the state lock has been taken so far (unit tests).
+    /// How often the state lock has been taken so far (unit tests): (for reading or
+    /// writing, for writing).
     #[cfg(test)]
-    pub fn acquisitions(&self) -> usize {
-        self.acquisitions.load(std::sync::atomic::Ordering::Relaxed)
+    pub fn acquisitions(&self) -> (usize, usize) {
+        use std::sync::atomic::Ordering::Relaxed;
+        (
+            self.acquisitions.load(Relaxed),
+            self.exclusive.load(Relaxed),
+        )
     }
 
     /// Whether someone holds the state lock (unit tests' probes).
     #[cfg(test)]
     pub fn is_locked(&self) -> bool {
         matches!(
-            self.state.try_lock(),
+            self.state.try_write(),
             Err(std::sync::TryLockError::WouldBlock)
         )
     }
@@ -227,14 +269,14 @@ impl Shared {
     }
 }
 
-/// The state lock's guard in fuzzing builds: the mutex's guard plus the instant it was
+/// The state lock's guards in fuzzing builds: the lock's guard plus the instant it was
 /// taken. On release it records the longest hold so far on this thread (a fuzz target runs
 /// every request on one thread), which `crate::fuzzing` reads and resets per input.
 #[cfg(feature = "fuzzing")]
 pub(crate) mod held {
     use std::cell::Cell;
     use std::ops::{Deref, DerefMut};
-    use std::sync::MutexGuard;
+    use std::sync::{RwLockReadGuard, RwLockWriteGuard};
     use std::time::{Duration, Instant};
 
     use crate::state::State;
@@ -248,34 +290,37 @@ pub(crate) mod held {
         LONGEST.with(|l| l.replace(Duration::ZERO))
     }
 
-    pub struct StateGuard<'a> {
-        guard: MutexGuard<'a, State>,
+    pub type StateGuard<'a> = Held<RwLockWriteGuard<'a, State>>;
+    pub type StateReadGuard<'a> = Held<RwLockReadGuard<'a, State>>;
+
+    pub struct Held<G> {
+        guard: G,
         since: Instant,
     }
 
-    impl<'a> StateGuard<'a> {
-        pub fn new(guard: MutexGuard<'a, State>) -> Self {
-            StateGuard {
+    impl<G> Held<G> {
+        pub fn new(guard: G) -> Self {
+            Held {
                 guard,
                 since: Instant::now(),
             }
         }
     }
 
-    impl Deref for StateGuard<'_> {
+    impl<G: Deref<Target = State>> Deref for Held<G> {
         type Target = State;
         fn deref(&self) -> &State {
             &self.guard
         }
     }
 
-    impl DerefMut for StateGuard<'_> {
+    impl<G: DerefMut<Target = State>> DerefMut for Held<G> {
         fn deref_mut(&mut self) -> &mut State {
             &mut self.guard
         }
     }
 
-    impl Drop for StateGuard<'_> {
+    impl<G> Drop for Held<G> {
         fn drop(&mut self) {
             let held = self.since.elapsed();
             LONGEST.with(|l| l.set(l.get().max(held)));

@@ -229,7 +229,7 @@ pub(crate) fn group_operations(ctx: &Ctx<'_>, group: &str, asked: bool) -> i32 {
     if asked && !ctx.shared.authorizer_enabled {
         ALL_GROUP_OPERATIONS
     } else if asked {
-        let state = ctx.shared.lock();
+        let state = ctx.shared.read();
         ctx.authorized_operations(&state, ResourceType::Group, group, ALL_GROUP_OPERATIONS)
     } else {
         i32::MIN
@@ -247,7 +247,7 @@ pub(crate) fn split_groups<T: std::ops::Deref<Target = StrBytes>>(
     if !ctx.shared.authorizer_enabled {
         return (groups, Vec::new());
     }
-    let state = ctx.shared.lock();
+    let state = ctx.shared.read();
     groups
         .into_iter()
         .partition(|g| ctx.allowed(&state, ResourceType::Group, g, op))

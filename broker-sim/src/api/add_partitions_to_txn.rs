@@ -60,7 +60,7 @@ fn add(ctx: &Ctx<'_>, txn: &AddPartitionsToTxnTransaction) -> AddPartitionsToTxn
         vec![ResponseError::InvalidRequest.code(); partitions.len()]
     } else {
         let known: Vec<bool> = {
-            let state = ctx.shared.lock();
+            let state = ctx.shared.read();
             partitions
                 .iter()
                 .map(|(t, p)| state.has_partition(t, *p))
@@ -215,7 +215,7 @@ impl Api for AddPartitionsToTxn {
 /// TOPIC_AUTHORIZATION_FAILED, the others OPERATION_NOT_ATTEMPTED, and nothing is added.
 fn refused(ctx: &Ctx<'_>, request: &AddPartitionsToTxnRequest) -> Option<AddPartitionsToTxnResponse> {
     let v = ctx.version;
-    let state = ctx.shared.lock();
+    let state = ctx.shared.read();
     if v >= 4 {
         return (!ctx.allowed_on_cluster(&state, Operation::ClusterAction)).then(|| {
             AddPartitionsToTxn::error_response(request, v, ResponseError::ClusterAuthorizationFailed)

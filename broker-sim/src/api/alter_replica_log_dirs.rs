@@ -65,7 +65,7 @@ fn answer(results: Vec<(String, i32, i16)>) -> AlterReplicaLogDirsResponse {
 }
 
 fn serve(ctx: &Ctx<'_>, request: AlterReplicaLogDirsRequest) -> AlterReplicaLogDirsResponse {
-    let state = ctx.shared.lock();
+    let state = ctx.shared.read();
     let own = log_dir(ctx.broker_id);
     let results = moves(&request)
         .into_iter()

@@ -30,7 +30,7 @@ pub(crate) const TRANSACTION_VERSION: &str = "transaction.version";
 
 fn serve(ctx: &Ctx<'_>, _request: ApiVersionsRequest) -> ApiVersionsResponse {
     let (level, epoch) = {
-        let state = ctx.shared.lock();
+        let state = ctx.shared.read();
         (state.config.transactions.version, state.features_epoch)
     };
     let supported = if ctx.version >= 4 {

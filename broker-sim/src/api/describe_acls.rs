@@ -68,7 +68,7 @@ impl Api for DescribeAcls {
     const ACCESS: Access = Access::cluster(Operation::Describe);
 
     async fn handle(ctx: &Ctx<'_>, request: DescribeAclsRequest) -> Reply<DescribeAclsResponse> {
-        let state = ctx.shared.lock();
+        let state = ctx.shared.read();
         if !state.config.authorizer.enabled {
             return Reply::Response(
                 DescribeAclsResponse::default()

@@ -20,7 +20,7 @@ fn serve(
     ctx: &Ctx<'_>,
     request: DescribeClusterRequest,
 ) -> DescribeClusterResponse {
-    let state = ctx.shared.lock();
+    let state = ctx.shared.read();
     let mut response = DescribeClusterResponse::default()
         .with_cluster_id(str_bytes(state.cluster_id.clone()))
         .with_controller_id(state.controller_id.into());

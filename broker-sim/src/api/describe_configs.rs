@@ -32,7 +32,7 @@ fn serve(
     request: DescribeConfigsRequest,
 ) -> DescribeConfigsResponse {
     let v = ctx.version;
-    let state = ctx.shared.lock();
+    let state = ctx.shared.read();
     let results = request
         .resources
         .into_iter()

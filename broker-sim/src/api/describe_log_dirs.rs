@@ -21,7 +21,7 @@ pub(crate) fn log_dir(broker_id: i32) -> String {
 }
 
 fn serve(ctx: &Ctx<'_>, request: DescribeLogDirsRequest) -> DescribeLogDirsResponse {
-    let state = ctx.shared.lock();
+    let state = ctx.shared.read();
     let broker = ctx.broker_id;
     // (topic, partitions asked), None: every partition of every topic.
     let asked: Vec<(String, Option<Vec<i32>>)> = match &request.topics {

@@ -23,7 +23,7 @@ use crate::error::KafkaError;
 use crate::state::State;
 
 fn serve(ctx: &Ctx<'_>, request: DescribeProducersRequest) -> DescribeProducersResponse {
-    let state = ctx.shared.lock();
+    let state = ctx.shared.read();
     let topics = request
         .topics
         .iter()

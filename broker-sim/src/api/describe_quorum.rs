@@ -29,7 +29,7 @@ fn serve(ctx: &Ctx<'_>, request: DescribeQuorumRequest) -> DescribeQuorumRespons
         return DescribeQuorum::error_response(&request, ctx.version, ResponseError::UnknownTopicOrPartition);
     }
     let now = ctx.shared.clock.now_ms();
-    let state = ctx.shared.lock();
+    let state = ctx.shared.read();
     let (leader, epoch, high_watermark, voters) = state.describe_quorum(now);
     let replica = |v: &crate::state::quorum::Voter| {
         let mut r = ReplicaState::default()

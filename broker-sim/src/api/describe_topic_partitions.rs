@@ -23,7 +23,7 @@ use crate::state::{State, Topic};
 const MAX_PARTITIONS: i32 = 2000;
 
 fn serve(ctx: &Ctx<'_>, request: DescribeTopicPartitionsRequest) -> DescribeTopicPartitionsResponse {
-    let state = ctx.shared.lock();
+    let state = ctx.shared.read();
     let mut names: Vec<String> = if request.topics.is_empty() {
         state.topics().map(|t| t.name.clone()).collect()
     } else {

@@ -25,7 +25,7 @@ pub(crate) const CONSUMER_OFFSETS: &str = "__consumer_offsets";
 
 /// The transaction's topics the requester may describe (Kafka drops the others).
 fn describable(ctx: &Ctx<'_>, topics: Vec<TopicData>) -> Vec<TopicData> {
-    let state = ctx.shared.lock();
+    let state = ctx.shared.read();
     topics
         .into_iter()
         .filter(|t| ctx.allowed(&state, ResourceType::Topic, &t.topic, Operation::Describe))
@@ -41,7 +41,7 @@ fn serve(ctx: &Ctx<'_>, request: DescribeTransactionsRequest) -> DescribeTransac
             // as in Kafka.
             let answer = TransactionState::default().with_transactional_id(id.clone());
             let allowed = {
-                let state = ctx.shared.lock();
+                let state = ctx.shared.read();
                 ctx.allowed(&state, ResourceType::TransactionalId, &id, Operation::Describe)
             };
             if !allowed {

@@ -89,8 +89,8 @@ async fn serve(ctx: &Ctx<'_>, mut request: FetchRequest) -> FetchResponse {
         let mut everything = pin!(ctx.shared.everything_changed());
         everything.as_mut().enable();
         {
-            let mut state = ctx.shared.lock();
-            let pass = read(ctx, &state, &request);
+            let state = ctx.shared.read();
+            let pass = read(ctx, &state, &request, &waker);
             let waited = tokio::time::Instant::now() >= deadline
                 || (clock.is_manual() && clock.now_ms() >= cluster_deadline);
             if pass.any_error || pass.bytes >= min_bytes || waited {
@@ -99,10 +99,9 @@ async fn serve(ctx: &Ctx<'_>, mut request: FetchRequest) -> FetchResponse {
                 if ctx.quota(QuotaKind::Fetch, pass.bytes) > 0 {
                     return FetchResponse::default().with_error_code(pass.response.error_code);
                 }
-                count_handed_out(ctx, &mut state, pass.handed_out);
+                count_handed_out(ctx, &state, pass.handed_out);
                 return pass.response;
             }
-            wait_on(ctx, &mut state, &request, &waker);
         }
         tokio::select! {
             _ = waker.notified() => {}
@@ -123,7 +122,9 @@ struct Pass {
     handed_out: Vec<HandedOut>,
 }
 
-fn read(ctx: &Ctx<'_>, state: &State, request: &FetchRequest) -> Pass {
+/// Registers `waker` with every partition it reads, under that partition's lock: a pass
+/// that finds too little waits for them, and an append after the read wakes it.
+fn read(ctx: &Ctx<'_>, state: &State, request: &FetchRequest, waker: &Arc<Notify>) -> Pass {
     let v = ctx.version;
     // An earlier pass's placeholders went with its answer, unsent.
     let mut splices = ctx.splices.lock().unwrap_or_else(|e| e.into_inner());
@@ -171,10 +172,13 @@ fn read(ctx: &Ctx<'_>, state: &State, request: &FetchRequest) -> Pass {
                 // A consumer (Fetch v11+) may read from a follower (KIP-392).
                 Some(name) => state.readable_partition(name, fp.partition, ctx.broker_id, v >= 11 && consumer),
             };
-            let result = found.and_then(|(p, as_follower)| {
+            let mut result = found.and_then(|(p, as_follower)| {
                 check_position(&p, fp.current_leader_epoch, fp.fetch_offset)?;
                 Ok((p, as_follower))
             });
+            if let Ok((p, _)) = &mut result {
+                p.waiters.register(waker);
+            }
             match result {
                 Ok((p, false))
                     if v >= 11
@@ -281,24 +285,6 @@ fn aborted(p: &Partition, from: i64, end: i64) -> Vec<AbortedTransaction> {
         .collect()
 }
 
-/// Registers `waker` with every partition the request reads: only a pass without errors
-/// waits, so each is one this broker leads.
-fn wait_on(ctx: &Ctx<'_>, state: &mut State, request: &FetchRequest, waker: &Arc<Notify>) {
-    for topic in &request.topics {
-        let name = if ctx.version >= 13 {
-            state.topic_name_by_id(&topic.topic_id).map(str::to_string)
-        } else {
-            Some(topic.topic.to_string())
-        };
-        let Some(name) = name else { continue };
-        for fp in &topic.partitions {
-            if let Some(p) = state.partition_mut(&name, fp.partition) {
-                p.waiters.register(waker);
-            }
-        }
-    }
-}
-
 /// What an answer hands out of one partition.
 struct HandedOut {
     topic: String,
@@ -313,10 +299,10 @@ struct HandedOut {
 /// Adds what an answer carries to its partitions' traffic counters and to the cluster's
 /// history (for the checkers), in the lock the answer was read under. Counted once the
 /// pass is the answer, because a pass that finds too little is thrown away and read again.
-fn count_handed_out(ctx: &Ctx<'_>, state: &mut State, handed_out: Vec<HandedOut>) {
+fn count_handed_out(ctx: &Ctx<'_>, state: &State, handed_out: Vec<HandedOut>) {
     let now = ctx.shared.clock.now_ms();
     for h in handed_out {
-        if let Some(p) = state.partition_mut(&h.topic, h.partition) {
+        if let Some(mut p) = state.topic(&h.topic).and_then(|t| t.partition(h.partition)) {
             p.counters.fetched(h.records, h.bytes);
         }
         if !ctx.answer_lost {

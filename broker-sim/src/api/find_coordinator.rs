@@ -24,7 +24,7 @@ fn serve(
     ctx: &Ctx<'_>,
     request: FindCoordinatorRequest,
 ) -> FindCoordinatorResponse {
-    let state = ctx.shared.lock();
+    let state = ctx.shared.read();
     let find = |key: &StrBytes| -> Result<(i32, String, i32), KafkaError> {
         if !matches!(request.key_type, GROUP | TRANSACTION) {
             return Err(KafkaError::new(

@@ -65,7 +65,7 @@ fn ctx(shared: &Shared, broker_id: i32, version: i16) -> Ctx<'_> {
 
 fn leader(shared: &Shared, partition: i32) -> i32 {
     shared
-        .lock()
+        .read()
         .topic("t")
         .unwrap()
         .partition(partition)
@@ -341,6 +341,47 @@ fn group_requests_are_answered_while_the_state_lock_is_held_and_produces_while_t
     assert_eq!(produced.responses[0].partition_responses[0].error_code, 0);
 }
 
+fn difference(after: (usize, usize), before: (usize, usize)) -> (usize, usize) {
+    (after.0 - before.0, after.1 - before.1)
+}
+
+#[test]
+fn produces_and_fetches_of_one_partition_are_answered_while_another_partition_is_locked() {
+    let shared = shared();
+    assert_eq!(
+        produce(&shared, 1, "before").responses[0].partition_responses[0].error_code,
+        0
+    );
+    // What another client's append to partition 0 holds: the state for reading, and the
+    // partition's own lock.
+    let state = shared.read();
+    let held = state.topic("t").unwrap().partition(0).unwrap();
+    let answers = answered_while(held, || {
+        let produced = produce(&shared, 1, "beside");
+        let ctx = ctx(&shared, leader(&shared, 1), 12);
+        let Reply::Response(fetched) = runtime().block_on(Fetch::handle(&ctx, fetch_request(1, 0)))
+        else {
+            panic!("fetch is answered");
+        };
+        let produced = &produced.responses[0].partition_responses[0];
+        let fetched = &fetched.responses[0].partitions[0];
+        (
+            produced.error_code,
+            produced.base_offset,
+            fetched.error_code,
+            fetched.high_watermark,
+        )
+    });
+    drop(state);
+    assert_eq!(
+        answers,
+        Some((0, 1, 0, 2)),
+        "partition 1's produce and fetch do not wait for partition 0's lock"
+    );
+    let produced = produce(&shared, 0, "after");
+    assert_eq!(produced.responses[0].partition_responses[0].base_offset, 0);
+}
+
 #[test]
 fn a_produce_and_a_fetch_take_the_state_lock_once_each_and_count_quotas_beside_it() {
     use crate::state::quotas::{QuotaAlteration, QuotaKind};
@@ -363,7 +404,7 @@ fn a_produce_and_a_fetch_take_the_state_lock_once_each_and_count_quotas_beside_i
         panic!("acks=-1 is answered");
     };
     assert_eq!(produced.responses[0].partition_responses[0].error_code, 0);
-    let by_produce = shared.acquisitions() - before;
+    let by_produce = difference(shared.acquisitions(), before);
     let ctx = ctx(&shared, leader, 12);
     let before = shared.acquisitions();
     let Reply::Response(fetched) = runtime().block_on(Fetch::handle(&ctx, fetch_request(0, 0)))
@@ -371,11 +412,11 @@ fn a_produce_and_a_fetch_take_the_state_lock_once_each_and_count_quotas_beside_i
         panic!("fetch is answered");
     };
     assert_eq!(fetched.responses[0].partitions[0].high_watermark, 1);
-    let by_fetch = shared.acquisitions() - before;
+    let by_fetch = difference(shared.acquisitions(), before);
     assert_eq!(
         (by_produce, by_fetch),
-        (1, 1),
-        "an in-sync acks=all produce and a fetch with data each take the state lock once"
+        ((1, 0), (1, 0)),
+        "an in-sync acks=all produce and a fetch with data each take the state lock once, for reading"
     );
     let counted = shared
         .quotas

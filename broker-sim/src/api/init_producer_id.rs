@@ -78,7 +78,7 @@ pub(crate) fn fenced_before(version: i16, first: i16, code: ResponseError) -> Re
 /// Kafka's authorization: WRITE on the transactional id, or for an idempotent producer
 /// IDEMPOTENT_WRITE on the cluster or WRITE on some topic (KIP-679).
 fn refused(ctx: &Ctx<'_>, request: &InitProducerIdRequest) -> Option<ResponseError> {
-    let state = ctx.shared.lock();
+    let state = ctx.shared.read();
     match request.transactional_id.as_deref() {
         Some(id) => (!ctx.allowed(&state, ResourceType::TransactionalId, id, Operation::Write))
             .then_some(ResponseError::TransactionalIdAuthorizationFailed),

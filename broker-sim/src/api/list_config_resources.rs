@@ -39,7 +39,7 @@ fn serve(ctx: &Ctx<'_>, request: ListConfigResourcesRequest) -> ListConfigResour
         tracing::info!(resource_type = other, "ListConfigResources: unsupported resource type");
         return ListConfigResources::error_response(&request, ctx.version, ResponseError::UnsupportedVersion);
     }
-    let state = ctx.shared.lock();
+    let state = ctx.shared.read();
     let resource = |kind: i8, name: String| {
         ConfigResource::default()
             .with_resource_name(str_bytes(name))

@@ -15,7 +15,7 @@ use crate::state::acls::{Operation, ResourceType};
 use super::{Api, Ctx, Names, Reply, str_bytes, Access, LogDetails};
 
 fn serve(ctx: &Ctx<'_>, r: ListGroupsRequest) -> ListGroupsResponse {
-    let state = ctx.shared.lock();
+    let state = ctx.shared.read();
     let wanted = |filter: &[kafka_protocol::protocol::StrBytes], value: &str| {
         filter.is_empty() || filter.iter().any(|f| f.eq_ignore_ascii_case(value))
     };

@@ -49,7 +49,7 @@ fn serve(ctx: &Ctx<'_>, mut request: ListOffsetsRequest) -> ListOffsetsResponse 
             t
         })
         .collect();
-    let state = ctx.shared.lock();
+    let state = ctx.shared.read();
     let topics = request
         .topics
         .into_iter()

@@ -14,7 +14,7 @@ use crate::state::acls::Operation;
 use super::{Api, Ctx, Names, Reply, topic_name, Access, LogDetails};
 
 fn serve(ctx: &Ctx<'_>, request: ListPartitionReassignmentsRequest) -> ListPartitionReassignmentsResponse {
-    let state = ctx.shared.lock();
+    let state = ctx.shared.read();
     let asked = |topic: &str, partition: i32| match &request.topics {
         None => true,
         Some(topics) => topics

@@ -37,7 +37,7 @@ fn serve(ctx: &Ctx<'_>, request: ListTransactionsRequest) -> ListTransactionsRes
         }
     }
     let now = ctx.shared.clock.now_ms();
-    let state = ctx.shared.lock();
+    let state = ctx.shared.read();
     let listed = state
         .transactions()
         .iter()

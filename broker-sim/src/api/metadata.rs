@@ -7,6 +7,8 @@
 //! LEADER_NOT_AVAILABLE until the new topic's metadata has propagated, the topic is usable
 //! at once and reported without error: creation here is instant.
 
+use std::collections::BTreeMap;
+
 use kafka_protocol::ResponseError;
 use kafka_protocol::messages::ApiKey;
 use kafka_protocol::messages::metadata_request::MetadataRequestTopic;
@@ -23,18 +25,49 @@ use crate::faults::rules::TopicRef;
 use super::Select;
 use crate::state::{State, Topic, topic::validate_topic_name};
 
+/// Answered under the state's read lock, beside produces and fetches; a request that
+/// auto-creates a topic takes the write lock, creates it, and is answered under that.
 fn serve(ctx: &Ctx<'_>, request: MetadataRequest) -> MetadataResponse {
-    let v = ctx.version;
+    let missing = match answer(ctx, &ctx.shared.read(), &request, &BTreeMap::new()) {
+        Ok(response) => return response,
+        Err(missing) => missing,
+    };
     let mut state = ctx.shared.lock();
+    let mut failed = BTreeMap::new();
+    for name in missing {
+        if state.topic(&name).is_none()
+            && let Err(e) = state.auto_create_topic(&name)
+        {
+            failed.insert(name, e);
+        }
+    }
+    // Every topic the first answer found missing now exists or failed to be created.
+    answer(ctx, &state, &request, &failed).unwrap_or_else(|_| MetadataResponse::default())
+}
+
+/// The answer from `state`, or the topics it would auto-create (`Err`), whose creation
+/// `failed` lists if it failed.
+fn answer(
+    ctx: &Ctx<'_>,
+    state: &State,
+    request: &MetadataRequest,
+    failed: &BTreeMap<String, KafkaError>,
+) -> Result<MetadataResponse, Vec<String>> {
+    let v = ctx.version;
+    let mut missing = Vec::new();
     let allow_auto_create =
         state.config.auto_create_topics && (v < 4 || request.allow_auto_topic_creation);
     let with_ops = v >= 8 && request.include_topic_authorized_operations;
-    let topics = match request.topics {
-        Some(list) if !(v == 0 && list.is_empty()) => super::dedup_by(list, |t| (t.name.clone(), t.topic_id), false)
+    let topics = match &request.topics {
+        Some(list) if !(v == 0 && list.is_empty()) => super::dedup_by(list.clone(), |t| (t.name.clone(), t.topic_id), false)
             .into_iter()
             .map(|t| match t.name {
                 Some(name) if !name.is_empty() => {
-                    named_topic(ctx, &mut state, &name, allow_auto_create, with_ops)
+                    let auto_create = allow_auto_create.then_some(failed);
+                    named_topic(ctx, state, &name, auto_create, with_ops).unwrap_or_else(|()| {
+                        missing.push(name.to_string());
+                        MetadataResponseTopic::default()
+                    })
                 }
                 // Ids are in the schema from v10 but Kafka resolves them only from v12.
                 _ if v < 12 => MetadataResponseTopic::default()
@@ -43,7 +76,7 @@ fn serve(ctx: &Ctx<'_>, request: MetadataRequest) -> MetadataResponse {
                 _ => match state.topic_name_by_id(&t.topic_id).map(str::to_string) {
                     // Ids are not secret: an undescribable topic asked by id is refused
                     // with its id.
-                    Some(name) if !ctx.allowed(&state, ResourceType::Topic, &name, Operation::Describe) => {
+                    Some(name) if !ctx.allowed(state, ResourceType::Topic, &name, Operation::Describe) => {
                         MetadataResponseTopic::default()
                             .with_name(None)
                             .with_topic_id(t.topic_id)
@@ -51,7 +84,7 @@ fn serve(ctx: &Ctx<'_>, request: MetadataRequest) -> MetadataResponse {
                     }
                     Some(name) => describe(
                         ctx,
-                        &state,
+                        state,
                         state.topic(&name).expect("id index is in step"),
                         with_ops,
                     ),
@@ -65,10 +98,13 @@ fn serve(ctx: &Ctx<'_>, request: MetadataRequest) -> MetadataResponse {
         // Every topic: those the requester may not describe are left out.
         _ => state
             .topics()
-            .filter(|t| ctx.allowed(&state, ResourceType::Topic, &t.name, Operation::Describe))
-            .map(|t| describe(ctx, &state, t, with_ops))
+            .filter(|t| ctx.allowed(state, ResourceType::Topic, &t.name, Operation::Describe))
+            .map(|t| describe(ctx, state, t, with_ops))
             .collect(),
     };
+    if !missing.is_empty() {
+        return Err(missing);
+    }
     let brokers = state
         .live_brokers()
         .map(|b| {
@@ -83,56 +119,58 @@ fn serve(ctx: &Ctx<'_>, request: MetadataRequest) -> MetadataResponse {
     // The cluster's operations are in the schema only in v8–10; none without DESCRIBE.
     if (8..=10).contains(&v) && request.include_cluster_authorized_operations {
         response.cluster_authorized_operations =
-            ctx.cluster_authorized_operations(&state);
+            ctx.cluster_authorized_operations(state);
     }
-    response
+    Ok(response
         .with_brokers(brokers)
         .with_cluster_id((v >= 2).then(|| str_bytes(state.cluster_id.clone())))
         .with_controller_id(if v >= 1 { state.controller_id } else { -1 }.into())
-        .with_topics(topics)
+        .with_topics(topics))
 }
 
 /// A topic asked for by name. As in Kafka, a topic the requester may not describe is
 /// TOPIC_AUTHORIZATION_FAILED whether or not it exists (or its name is valid), and one
-/// that would be auto-created needs CREATE on the cluster or on the topic.
+/// that would be auto-created needs CREATE on the cluster or on the topic. With
+/// `auto_create` (the creations that failed), a missing topic not among those is `Err`:
+/// the caller creates it and asks again.
 fn named_topic(
     ctx: &Ctx<'_>,
-    state: &mut State,
+    state: &State,
     name: &str,
-    auto_create: bool,
+    auto_create: Option<&BTreeMap<String, KafkaError>>,
     with_ops: bool,
-) -> MetadataResponseTopic {
+) -> Result<MetadataResponseTopic, ()> {
     let unauthorized = || {
         MetadataResponseTopic::default()
             .with_name(Some(topic_name(name)))
             .with_error_code(ResponseError::TopicAuthorizationFailed.code())
     };
     if !ctx.allowed(state, ResourceType::Topic, name, Operation::Describe) {
-        return unauthorized();
+        return Ok(unauthorized());
     }
-    let exists = state.topic(name).is_some();
-    if !exists
-        && auto_create
+    let topic = state.topic(name);
+    if topic.is_none()
+        && auto_create.is_some()
         && !ctx.allowed_on_cluster(state, Operation::Create)
         && !ctx.allowed(state, ResourceType::Topic, name, Operation::Create)
     {
-        return unauthorized();
+        return Ok(unauthorized());
     }
-    let result: Result<(), KafkaError> = match validate_topic_name(name) {
-        Err(e) => Err(e),
-        Ok(()) if exists => Ok(()),
-        Ok(()) if auto_create => state.auto_create_topic(name).map(|_| ()),
-        Ok(()) => Err(KafkaError::new(
-            ResponseError::UnknownTopicOrPartition,
-            name,
-        )),
+    let result: Result<&Topic, KafkaError> = match (validate_topic_name(name), topic) {
+        (Err(e), _) => Err(e),
+        (Ok(()), Some(topic)) => Ok(topic),
+        (Ok(()), None) => match auto_create.map(|failed| failed.get(name)) {
+            Some(Some(e)) => Err(e.clone()),
+            Some(None) => return Err(()),
+            None => Err(KafkaError::new(ResponseError::UnknownTopicOrPartition, name)),
+        },
     };
-    match result {
-        Ok(()) => describe(ctx, state, state.topic(name).expect("exists"), with_ops),
+    Ok(match result {
+        Ok(topic) => describe(ctx, state, topic, with_ops),
         Err(e) => MetadataResponseTopic::default()
             .with_name(Some(topic_name(name)))
             .with_error_code(e.code()),
-    }
+    })
 }
 
 /// A topic's partitions as the brokers see them now: a partition without a leader says
@@ -189,7 +227,7 @@ impl Api for Metadata {
     /// topic that does not exist): the named ones, or every topic when it asks for all,
     /// so a rule on one topic's metadata applies however the client asks.
     fn names(ctx: &Ctx<'_>, request: &MetadataRequest) -> Names {
-        let state = ctx.shared.lock();
+        let state = ctx.shared.read();
         let describe = |name: String| {
             let partitions = state
                 .topic(&name)

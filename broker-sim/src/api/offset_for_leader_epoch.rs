@@ -38,7 +38,7 @@ fn serve(
     ctx: &Ctx<'_>,
     request: OffsetForLeaderEpochRequest,
 ) -> OffsetForLeaderEpochResponse {
-    let state = ctx.shared.lock();
+    let state = ctx.shared.read();
     let topics = request
         .topics
         .into_iter()

@@ -36,7 +36,7 @@ use super::partitioned::{self, indexed, topic};
 use super::{Api, Ctx, Names, Refusal, Reply, str_bytes, Access, LogDetails};
 use crate::error::{CloseReason, KafkaError};
 use super::Select;
-use crate::state::{AppendError, AppendOptions, PreparedBatch};
+use crate::state::{AppendError, AppendOptions, Appended, PreparedBatch, State};
 use broker_sim_protocol::batch::{DecompressionBudget, MAX_DECOMPRESSED_BYTES};
 
 async fn serve(ctx: &Ctx<'_>, mut request: ProduceRequest) -> Reply<ProduceResponse> {
@@ -73,8 +73,6 @@ async fn serve(ctx: &Ctx<'_>, mut request: ProduceRequest) -> Reply<ProduceRespo
         ));
     }
     let acks = request.acks;
-    let mut failures = Vec::new();
-    let mut leaders = Vec::new();
     let options = AppendOptions {
         acks,
         now_ms: ctx.shared.clock.now_ms(),
@@ -83,104 +81,71 @@ async fn serve(ctx: &Ctx<'_>, mut request: ProduceRequest) -> Reply<ProduceRespo
         version: v,
     };
     let timeout_ms = request.timeout_ms;
-    let mut awaiting = Vec::new();
     let mut prepared = prepare(&request.topic_data, options.allow_zstd);
-    // Record errors the lock left to build: (topic index, partition index, bounds).
-    let mut record_errors_due = Vec::new();
-    let (mut responses, node_endpoints, lagging) = {
-        let mut state = ctx.shared.lock();
-        let mut responses = Vec::with_capacity(request.topic_data.len());
-        for (topic_index, topic) in request.topic_data.iter().enumerate() {
-            let name = if v >= 13 {
-                state.topic_name_by_id(&topic.topic_id).map(str::to_string)
-            } else {
-                Some(topic.name.to_string())
-            };
-            let mut partition_responses = Vec::with_capacity(topic.partition_data.len());
-            for (partition_index, data) in topic.partition_data.iter().enumerate() {
-                let result = match (&name, &mut prepared[topic_index][partition_index]) {
-                    (None, _) => Err(AppendError::from(KafkaError::new(
-                        ResponseError::UnknownTopicId,
-                        "unknown topic id",
-                    ))),
-                    (Some(_), _) if !matches!(acks, -1..=1) => {
-                        Err(AppendError::from(KafkaError::new(
-                            ResponseError::InvalidRequiredAcks,
-                            format!("acks must be -1, 0 or 1, not {acks}"),
-                        )))
-                    }
-                    (Some(name), batch) => {
-                        state.append_prepared(name, data.index, Some(ctx.broker_id), batch, options)
-                    }
-                };
-                let mut response = PartitionProduceResponse::default().with_index(data.index);
-                match result {
-                    Ok(appended) => {
-                        let range = (appended.base_offset, appended.last_offset);
-                        // Only a write the ISR does not have yet waits; the others are
-                        // acknowledged now (acks=0 never is).
-                        if acks == -1 && !appended.replicated {
-                            awaiting.push(Awaiting {
-                                topic: name.clone().unwrap_or_default(),
-                                partition: data.index,
-                                range,
-                                at: (topic_index, partition_index),
-                            });
-                        } else if acks != 0 && !ctx.answer_lost {
-                            let topic = name.as_deref().unwrap_or_default();
-                            state.record_ack(topic, data.index, range, acks, options.now_ms);
-                        }
-                        response.base_offset = appended.base_offset;
-                        response.log_start_offset = appended.log_start_offset;
-                        response.log_append_time_ms = appended.log_append_time;
-                    }
-                    Err(refused) => {
-                        let e = refused.error;
-                        response.base_offset = -1;
-                        response.log_start_offset = refused.log_start_offset;
-                        tracing::debug!(topic = ?name, partition = data.index, error = %e, "produce refused");
-                        response.error_code = e.code();
-                        if v >= 8 && refused.send_message {
-                            response.error_message = Some(str_bytes(e.message.clone()));
-                            if let Some(bounds) = refused.timestamp_bounds {
-                                record_errors_due.push((topic_index, partition_index, bounds));
-                            }
-                            response.record_errors = refused
-                                .record_errors
-                                .iter()
-                                .map(|(index, why)| {
-                                    BatchIndexAndErrorMessage::default()
-                                        .with_batch_index(*index)
-                                        .with_batch_index_error_message(Some(str_bytes(why.clone())))
-                                })
-                                .collect();
-                        }
-                        let leader = super::current_leader(&state, name.as_deref(), data.index)
-                            .filter(|_| v >= 10 && e.code == ResponseError::NotLeaderOrFollower);
-                        if let Some((leader, epoch)) = leader {
-                            response.current_leader = LeaderIdAndEpoch::default()
-                                .with_leader_id(leader.into())
-                                .with_leader_epoch(epoch);
-                            leaders.push(leader);
-                        }
-                        failures.push(e);
+    // Each partition is appended under the state's read lock and its own lock, beside other
+    // clients' appends; an append that needs the transaction coordinator too (a
+    // transaction's first batch on the partition) is made after, under the write lock.
+    let answered = {
+        let state = ctx.shared.read();
+        let names = topic_names(&state, &request.topic_data, v);
+        let mut results: Vec<Vec<Option<Appending>>> = request
+            .topic_data
+            .iter()
+            .zip(&mut prepared)
+            .zip(&names)
+            .map(|((topic, batches), name)| {
+                topic
+                    .partition_data
+                    .iter()
+                    .zip(batches)
+                    .map(|(data, batch)| match refused_first(name.as_deref(), acks) {
+                        Some(refused) => Some(Err(refused)),
+                        None => state.try_append_shared(
+                            name.as_deref().unwrap_or_default(),
+                            data.index,
+                            ctx.broker_id,
+                            batch,
+                            options,
+                        ),
+                    })
+                    .collect()
+            })
+            .collect();
+        if results.iter().flatten().any(Option::is_none) {
+            drop(state);
+            let mut state = ctx.shared.lock();
+            // Looked up again: the topic may have gone since.
+            let names_now = topic_names(&state, &request.topic_data, v);
+            for (t, topic) in request.topic_data.iter().enumerate() {
+                for (i, data) in topic.partition_data.iter().enumerate() {
+                    if results[t][i].is_none() {
+                        let name = names_now[t].as_deref().filter(|n| Some(*n) == names[t].as_deref());
+                        results[t][i] = Some(match refused_first(name, acks) {
+                            Some(refused) => Err(refused),
+                            None => state.append_prepared(
+                                name.unwrap_or_default(),
+                                data.index,
+                                Some(ctx.broker_id),
+                                &mut prepared[t][i],
+                                options,
+                            ),
+                        });
                     }
                 }
-                partition_responses.push(response);
             }
-            let mut response =
-                TopicProduceResponse::default().with_partition_responses(partition_responses);
-            if v >= 13 {
-                response.topic_id = topic.topic_id;
-            } else {
-                response.name = topic.name.clone();
-            }
-            responses.push(response);
+            answer(ctx, &state, &request, &names, results, options)
+        } else {
+            answer(ctx, &state, &request, &names, results, options)
         }
-        let node_endpoints = node_endpoints(&state, leaders, ctx.session.listener);
-        let lagging = state.replication.can_lag();
-        (responses, node_endpoints, lagging)
     };
+    let Answered {
+        mut responses,
+        node_endpoints,
+        lagging,
+        awaiting,
+        failures,
+        record_errors_due,
+    } = answered;
     // Listed now the lock is released: the list is as long as the batch.
     for (t, p, (lowest, highest)) in record_errors_due {
         responses[t].partition_responses[p].record_errors = prepared[t][p]
@@ -211,6 +176,145 @@ async fn serve(ctx: &Ctx<'_>, mut request: ProduceRequest) -> Reply<ProduceRespo
             .with_responses(responses)
             .with_node_endpoints(node_endpoints),
     )
+}
+
+/// One partition's append: `None` until it is made.
+type Appending = Result<Appended, AppendError>;
+
+/// Each topic's name: given before v13, looked up by id from v13 (`None`: unknown id).
+fn topic_names(state: &State, topics: &[TopicProduceData], v: i16) -> Vec<Option<String>> {
+    topics
+        .iter()
+        .map(|topic| {
+            if v >= 13 {
+                state.topic_name_by_id(&topic.topic_id).map(str::to_string)
+            } else {
+                Some(topic.name.to_string())
+            }
+        })
+        .collect()
+}
+
+/// What refuses a partition's batch before its partition is looked at: an unknown topic
+/// id, acks outside -1/0/1.
+fn refused_first(name: Option<&str>, acks: i16) -> Option<AppendError> {
+    if name.is_none() {
+        return Some(KafkaError::new(ResponseError::UnknownTopicId, "unknown topic id").into());
+    }
+    (!matches!(acks, -1..=1)).then(|| {
+        KafkaError::new(
+            ResponseError::InvalidRequiredAcks,
+            format!("acks must be -1, 0 or 1, not {acks}"),
+        )
+        .into()
+    })
+}
+
+/// The answer the appends make, before any acks=all wait.
+struct Answered {
+    responses: Vec<TopicProduceResponse>,
+    node_endpoints: Vec<NodeEndpoint>,
+    /// Whether followers may lag (the timer task must learn of the new deadlines).
+    lagging: bool,
+    awaiting: Vec<Awaiting>,
+    failures: Vec<KafkaError>,
+    /// Record errors the lock left to build: (topic index, partition index, bounds).
+    record_errors_due: Vec<(usize, usize, (i64, i64))>,
+}
+
+/// Builds the answer from the appends' outcomes, under the lock the last of them was
+/// made in: acknowledgements go to the history, refusals name the current leader.
+fn answer(
+    ctx: &Ctx<'_>,
+    state: &State,
+    request: &ProduceRequest,
+    names: &[Option<String>],
+    results: Vec<Vec<Option<Appending>>>,
+    options: AppendOptions<'_>,
+) -> Answered {
+    let (v, acks) = (ctx.version, options.acks);
+    let mut out = Answered {
+        responses: Vec::with_capacity(request.topic_data.len()),
+        node_endpoints: Vec::new(),
+        lagging: state.replication.can_lag(),
+        awaiting: Vec::new(),
+        failures: Vec::new(),
+        record_errors_due: Vec::new(),
+    };
+    let mut leaders = Vec::new();
+    for (topic_index, (topic, results)) in request.topic_data.iter().zip(results).enumerate() {
+        let name = &names[topic_index];
+        let mut partition_responses = Vec::with_capacity(topic.partition_data.len());
+        for (partition_index, (data, result)) in topic.partition_data.iter().zip(results).enumerate() {
+            let result = result.unwrap_or_else(|| {
+                Err(KafkaError::new(ResponseError::UnknownServerError, "not appended").into())
+            });
+            let mut response = PartitionProduceResponse::default().with_index(data.index);
+            match result {
+                Ok(appended) => {
+                    let range = (appended.base_offset, appended.last_offset);
+                    // Only a write the ISR does not have yet waits; the others are
+                    // acknowledged now (acks=0 never is).
+                    if acks == -1 && !appended.replicated {
+                        out.awaiting.push(Awaiting {
+                            topic: name.clone().unwrap_or_default(),
+                            partition: data.index,
+                            range,
+                            at: (topic_index, partition_index),
+                        });
+                    } else if acks != 0 && !ctx.answer_lost {
+                        let topic = name.as_deref().unwrap_or_default();
+                        state.record_ack(topic, data.index, range, acks, options.now_ms);
+                    }
+                    response.base_offset = appended.base_offset;
+                    response.log_start_offset = appended.log_start_offset;
+                    response.log_append_time_ms = appended.log_append_time;
+                }
+                Err(refused) => {
+                    let e = refused.error;
+                    response.base_offset = -1;
+                    response.log_start_offset = refused.log_start_offset;
+                    tracing::debug!(topic = ?name, partition = data.index, error = %e, "produce refused");
+                    response.error_code = e.code();
+                    if v >= 8 && refused.send_message {
+                        response.error_message = Some(str_bytes(e.message.clone()));
+                        if let Some(bounds) = refused.timestamp_bounds {
+                            out.record_errors_due.push((topic_index, partition_index, bounds));
+                        }
+                        response.record_errors = refused
+                            .record_errors
+                            .iter()
+                            .map(|(index, why)| {
+                                BatchIndexAndErrorMessage::default()
+                                    .with_batch_index(*index)
+                                    .with_batch_index_error_message(Some(str_bytes(why.clone())))
+                            })
+                            .collect();
+                    }
+                    let leader = super::current_leader(state, name.as_deref(), data.index)
+                        .filter(|_| v >= 10 && e.code == ResponseError::NotLeaderOrFollower);
+                    if let Some((leader, epoch)) = leader {
+                        response.current_leader = LeaderIdAndEpoch::default()
+                            .with_leader_id(leader.into())
+                            .with_leader_epoch(epoch);
+                        leaders.push(leader);
+                    }
+                    out.failures.push(e);
+                }
+            }
+            partition_responses.push(response);
+        }
+        let mut response =
+            TopicProduceResponse::default().with_partition_responses(partition_responses);
+        if v >= 13 {
+            response.topic_id = topic.topic_id;
+        } else {
+            response.name = topic.name.clone();
+        }
+        out.responses.push(response);
+    }
+    out.node_endpoints = node_endpoints(state, leaders, ctx.session.listener);
+    out
 }
 
 /// Checks every partition's record set before the state lock is taken (see
@@ -287,9 +391,9 @@ async fn wait_for_replicas(
         let mut everything = pin!(ctx.shared.everything_changed());
         everything.as_mut().enable();
         {
-            let mut state = ctx.shared.lock();
+            let state = ctx.shared.read();
             let now = ctx.shared.clock.now_ms();
-            awaiting.retain(|w| match replicated(&state, ctx.broker_id, w) {
+            awaiting.retain(|w| match replicated(&state, ctx.broker_id, w, &waker) {
                 None => true,
                 Some(Ok(())) => {
                     if !ctx.answer_lost {
@@ -302,11 +406,6 @@ async fn wait_for_replicas(
                     false
                 }
             });
-            for w in &awaiting {
-                if let Some(p) = state.partition_mut(&w.topic, w.partition) {
-                    p.waiters.register(&waker);
-                }
-            }
         }
         if awaiting.is_empty() {
             return;
@@ -331,13 +430,16 @@ async fn wait_for_replicas(
     }
 }
 
-/// Whether a waiting write is settled: `None` while the ISR is still copying it.
+/// Whether a waiting write is settled: `None` while the ISR is still copying it, and then
+/// `waker` is registered with its partition, under the partition's lock the answer was
+/// read under, so a move of the high watermark after it cannot go unnoticed.
 fn replicated(
-    state: &crate::state::State,
+    state: &State,
     broker: i32,
     w: &Awaiting,
+    waker: &Arc<Notify>,
 ) -> Option<Result<(), KafkaError>> {
-    let p = state.topic(&w.topic)?.partition(w.partition)?;
+    let mut p = state.topic(&w.topic)?.partition(w.partition)?;
     if p.leader != broker || p.log.log_end_offset() <= w.range.1 {
         return Some(Err(KafkaError::new(
             ResponseError::NotLeaderOrFollower,
@@ -348,6 +450,7 @@ fn replicated(
         )));
     }
     if p.high_watermark() <= w.range.1 {
+        p.waiters.register(waker);
         return None;
     }
     let min_isr = state.min_insync_replicas(&w.topic, p.replicas.len());

@@ -18,7 +18,7 @@ impl Cluster {
     /// The batches of one partition's log, in offset order, with the header fields the
     /// checkers compare. Empty if the partition does not exist.
     pub fn batches(&self, topic: &str, partition: i32) -> Vec<BatchInfo> {
-        let state = self.shared().lock();
+        let state = self.shared().read();
         let Some(p) = state.topic(topic).and_then(|t| t.partition(partition)) else {
             return Vec::new();
         };

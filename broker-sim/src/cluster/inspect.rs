@@ -185,7 +185,7 @@ impl Cluster {
 
     /// The partitions of `topic` with leaders and offsets; `None` if it does not exist.
     pub fn partitions(&self, topic: &str) -> Option<Vec<PartitionInfo>> {
-        let state = self.shared().lock();
+        let state = self.shared().read();
         let t = state.topic(topic)?;
         Some(
             t.partitions()
@@ -215,7 +215,7 @@ impl Cluster {
     /// in all, since it was created: Kafka's per-topic broker metrics as totals. `None` if
     /// the topic does not exist.
     pub fn topic_stats(&self, topic: &str) -> Option<TopicStats> {
-        let state = self.shared().lock();
+        let state = self.shared().read();
         let t = state.topic(topic)?;
         let partitions = t
             .partitions()
@@ -235,7 +235,7 @@ impl Cluster {
     /// The records of one partition, in offset order.
     pub fn partition_records(&self, topic: &str, partition: i32) -> Vec<Record> {
         let decoded: Vec<_> = {
-            let state = self.shared().lock();
+            let state = self.shared().read();
             let Some(p) = state.topic(topic).and_then(|t| t.partition(partition)) else {
                 return Vec::new();
             };
@@ -276,7 +276,7 @@ impl Cluster {
         (0..count)
             .flat_map(|p| {
                 let stable = {
-                    let state = self.shared().lock();
+                    let state = self.shared().read();
                     state
                         .topic(topic)
                         .and_then(|t| t.partition(p))

@@ -11,7 +11,7 @@ use crate::state::transactions::Transaction;
 impl Cluster {
     /// Every transactional id the cluster knows, in id order.
     pub fn transactions(&self) -> Vec<TransactionInfo> {
-        let state = self.shared().lock();
+        let state = self.shared().read();
         state
             .transactions()
             .iter()
@@ -21,7 +21,7 @@ impl Cluster {
 
     /// One transactional id, if the coordinator knows it.
     pub fn transaction(&self, transactional_id: &str) -> Option<TransactionInfo> {
-        let state = self.shared().lock();
+        let state = self.shared().read();
         state
             .transactions()
             .get(transactional_id)
@@ -44,7 +44,7 @@ impl Cluster {
     /// The producers `topic`-`partition` knows (idempotent and transactional), in id
     /// order; `None` for an unknown partition.
     pub fn producers(&self, topic: &str, partition: i32) -> Option<Vec<ProducerInfo>> {
-        let state = self.shared().lock();
+        let state = self.shared().read();
         let p = state.topic(topic)?.partition(partition)?;
         Some(
             p.producers
@@ -69,7 +69,7 @@ impl Cluster {
     /// The last stable offset of `topic`-`partition`: read_committed consumers read up to
     /// it. `None` for an unknown partition.
     pub fn last_stable_offset(&self, topic: &str, partition: i32) -> Option<i64> {
-        let state = self.shared().lock();
+        let state = self.shared().read();
         Some(
             state
                 .topic(topic)?

@@ -59,7 +59,7 @@ fn judge_access(ctx: &Ctx<'_>, access: &Access, names: &dyn Fn() -> Names) -> Ve
     } else {
         Names::default()
     };
-    let state = ctx.shared.lock();
+    let state = ctx.shared.read();
     if let Some(op) = access.cluster
         && !ctx.allowed_on_cluster(&state, op)
     {

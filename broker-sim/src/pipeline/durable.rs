@@ -2,7 +2,7 @@
 //! policy says (`crate::storage`).
 //!
 //! The handler's changes to the logs are already in the segment files (written under the
-//! state lock, so a killed process keeps them); here the answer waits for the fsyncs the
+//! partition's lock, so a killed process keeps them); here the answer waits for the fsyncs the
 //! topics' `flush.messages` / `flush.ms` asked for, and, after a request that may have
 //! changed topics, configs, committed offsets, producer ids, transactions, users or ACLs,
 //! for the documents to be rewritten: a group request's change (a commit, a join) only

@@ -31,12 +31,13 @@
 //! (AddPartitionsToTxn), unless the producer's transaction is already open here — else
 //! INVALID_TXN_STATE, so a zombie or a confused client cannot write outside a transaction.
 
-use broker_sim_protocol::batch::{DecompressionBudget, MAX_DECOMPRESSED_BYTES};
+use broker_sim_protocol::batch::{BatchView, DecompressionBudget, MAX_DECOMPRESSED_BYTES};
 use kafka_protocol::ResponseError;
 
 use super::log::{OwnedBatch, SegmentLimits};
-use super::prepared::{PreparedBatch, RecordLimits, Refused};
+use super::prepared::{Checked, PreparedBatch, RecordLimits, Refused};
 use super::producers::{Check, ProducerBatch};
+use super::replication::Replication;
 use super::transactions::Caller;
 use super::{Partition, State, Topic};
 use crate::config::BrokerConfig;
@@ -158,8 +159,6 @@ impl State {
         options: AppendOptions<'_>,
     ) -> Result<Appended, AppendError> {
         let checked = prepared.checked.as_mut().map_err(|e| e.clone())?;
-        let view = &checked.view;
-        let records_len = view.total_len();
         let t = self
             .topics
             .get_mut(topic)
@@ -169,101 +168,51 @@ impl State {
             .partition_mut(partition)
             .ok_or_else(|| State::unknown_topic(&format!("{topic}-{partition}")))?;
         // A seeded record (no broker) goes to whoever leads, if anyone does.
-        super::check_leader(p, topic, broker.unwrap_or(p.leader))?;
-        check_in_sync_replicas(p, &limits, options.acks)?;
-        let producer = ProducerBatch::of(view);
-        if view.is_transactional() && !p.producers.in_transaction(producer.producer_id) {
-            if let Some(current) = p.producers.epoch_of(producer.producer_id)
-                && current > producer.epoch
-            {
-                return Err(KafkaError::new(
-                    ResponseError::InvalidProducerEpoch,
-                    format!(
-                        "producer {} wrote with epoch {}, but its current epoch here is {current}",
-                        producer.producer_id, producer.epoch
-                    ),
-                )
-                .into());
-            }
+        let broker = broker.unwrap_or(p.leader);
+        if check_before_batch(p, topic, broker, &limits, &checked.view, options)? {
+            let producer = ProducerBatch::of(&checked.view);
             self.check_transaction(topic, partition, &producer, options)?;
         }
+        let max_lag = self.max_lag_ms();
         let p = self
-            .partition_mut(topic, partition)
+            .topics
+            .get_mut(topic)
+            .and_then(|t| t.partition_mut(partition))
             .ok_or_else(|| State::unknown_topic(&format!("{topic}-{partition}")))?;
-        let log_start = p.log.log_start_offset();
-        // Kafka reports the log start offset with refusals from the log itself, except
-        // the ones it raises before validating records (size, CRC).
-        let max_timestamp =
-            checked
-                .validate(&limits.records, options.now_ms)
-                .map_err(|refused| match refused {
-                    Refused::Batch(e) => AppendError::from(e),
-                    Refused::Records(e) => AppendError::in_log(e, log_start),
-                    Refused::Timestamps { lowest, highest } => AppendError {
-                        timestamp_bounds: Some((lowest, highest)),
-                        ..AppendError::in_log(
-                            KafkaError::new(
-                                ResponseError::InvalidTimestamp,
-                                "One or more records have been rejected due to invalid timestamp",
-                            ),
-                            log_start,
-                        )
-                    },
-                })?;
-        let stamp = limits.log_append_time.then_some(options.now_ms);
-        // -- Idempotent producers (state/producers.rs): Kafka checks sequences and epochs
-        // last, once the batch itself is valid. A retried batch is acknowledged with its
-        // original offsets (and, as Kafka does, its timestamp as log append time) and is
-        // not written again.
-        let check = p
-            .producers
-            .check(&producer)
-            .map_err(|e| AppendError::in_log(e, log_start))?;
-        if let Check::Duplicate(original) = check {
-            return Ok(Appended {
-                base_offset: original.base_offset,
-                last_offset: original.last_offset,
-                replicated: p.high_watermark() > original.last_offset,
-                log_start_offset: p.log.log_start_offset(),
-                log_append_time: original.timestamp,
-            });
-        }
-        // -- end idempotent producers
-        p.log.segment_limits = limits.segments;
-        if let (Some(files), Some(flush)) = (&mut p.log.files, limits.flush) {
-            files.set_policy(flush);
-        }
-        // Every check passed, so `prepare` made the copy (copying here instead would only
-        // cost the time under the lock, never the answer).
-        let owned = checked
-            .owned
-            .take()
-            .unwrap_or_else(|| OwnedBatch::copy_of(view));
-        let base_offset = p.log.append(
-            owned,
-            p.leader_epoch,
-            stamp.unwrap_or(max_timestamp),
-            stamp,
-            options.now_ms,
-        );
-        let last_offset = p.log.log_end_offset() - 1;
-        p.counters
-            .appended((last_offset - base_offset + 1) as u64, records_len as u64);
-        // -- Idempotent producers: remember the batch for duplicate and sequence checks.
-        let timestamp = stamp.unwrap_or(max_timestamp);
-        p.producers
-            .record(&producer, base_offset, last_offset, timestamp);
-        // -- end idempotent producers
-        let mut appended = Appended {
-            base_offset,
-            last_offset: p.log.log_end_offset() - 1,
-            replicated: false,
-            log_start_offset: p.log.log_start_offset(),
-            log_append_time: stamp.unwrap_or(-1),
+        let replication = (&self.replication, max_lag);
+        append_checked(p, topic, checked, &limits, options, replication)
+    }
+
+    /// [`State::append_prepared`] for a reader of the state (`partition_lock.rs`): the
+    /// partition alone is locked, so appends to other partitions go on meanwhile. `None`
+    /// when the append needs more than its partition — a transactional batch's check
+    /// against its transaction (the first on this partition in the transaction) — and so
+    /// the state's exclusive access: the caller calls [`State::append_prepared`] then.
+    pub fn try_append_shared(
+        &self,
+        topic: &str,
+        partition: i32,
+        broker: i32,
+        prepared: &mut PreparedBatch<'_>,
+        options: AppendOptions<'_>,
+    ) -> Option<Result<Appended, AppendError>> {
+        let mut attempt = || {
+            let checked = prepared.checked.as_mut().map_err(|e| e.clone())?;
+            let t = self
+                .topics
+                .get(topic)
+                .ok_or_else(|| State::unknown_topic(topic))?;
+            let limits = TopicLimits::of(t, &self.config, self.storage.is_some());
+            let mut p = t
+                .partition(partition)
+                .ok_or_else(|| State::unknown_topic(&format!("{topic}-{partition}")))?;
+            if check_before_batch(&p, topic, broker, &limits, &checked.view, options)? {
+                return Ok(None);
+            }
+            let replication = (&self.replication, self.max_lag_ms());
+            append_checked(&mut p, topic, checked, &limits, options, replication).map(Some)
         };
-        appended.replicated =
-            self.replicate(topic, partition, options.now_ms) > appended.last_offset;
-        Ok(appended)
+        attempt().transpose()
     }
 
     /// The transaction check of a producer's first transactional batch on a partition
@@ -338,6 +287,128 @@ impl State {
             limits.min_insync_replicas.min(replication_factor)
         })
     }
+}
+
+/// The checks Kafka makes before the batch's own (leadership, the ISR, a transactional
+/// producer's epoch). Returns whether the batch opens the producer's transaction on this
+/// partition, which the transaction coordinator must then allow (`check_transaction`).
+fn check_before_batch(
+    p: &Partition,
+    topic: &str,
+    broker: i32,
+    limits: &TopicLimits,
+    view: &BatchView<'_>,
+    options: AppendOptions<'_>,
+) -> Result<bool, AppendError> {
+    super::check_leader(p, topic, broker)?;
+    check_in_sync_replicas(p, limits, options.acks)?;
+    let producer = ProducerBatch::of(view);
+    if !view.is_transactional() || p.producers.in_transaction(producer.producer_id) {
+        return Ok(false);
+    }
+    if let Some(current) = p.producers.epoch_of(producer.producer_id)
+        && current > producer.epoch
+    {
+        return Err(KafkaError::new(
+            ResponseError::InvalidProducerEpoch,
+            format!(
+                "producer {} wrote with epoch {}, but its current epoch here is {current}",
+                producer.producer_id, producer.epoch
+            ),
+        )
+        .into());
+    }
+    Ok(true)
+}
+
+/// The batch's own checks and the append, once leadership, the ISR and the transaction
+/// allow it: all of it the partition's alone, so a reader of the state may do it under the
+/// partition's lock. `replication` is the cluster's followers and `replica.lag.time.max.ms`.
+fn append_checked(
+    p: &mut Partition,
+    topic: &str,
+    checked: &mut Checked<'_>,
+    limits: &TopicLimits,
+    options: AppendOptions<'_>,
+    replication: (&Replication, i64),
+) -> Result<Appended, AppendError> {
+    let view = &checked.view;
+    let records_len = view.total_len();
+    let producer = ProducerBatch::of(view);
+    let log_start = p.log.log_start_offset();
+    // Kafka reports the log start offset with refusals from the log itself, except
+    // the ones it raises before validating records (size, CRC).
+    let max_timestamp = checked
+        .validate(&limits.records, options.now_ms)
+        .map_err(|refused| match refused {
+            Refused::Batch(e) => AppendError::from(e),
+            Refused::Records(e) => AppendError::in_log(e, log_start),
+            Refused::Timestamps { lowest, highest } => AppendError {
+                timestamp_bounds: Some((lowest, highest)),
+                ..AppendError::in_log(
+                    KafkaError::new(
+                        ResponseError::InvalidTimestamp,
+                        "One or more records have been rejected due to invalid timestamp",
+                    ),
+                    log_start,
+                )
+            },
+        })?;
+    let stamp = limits.log_append_time.then_some(options.now_ms);
+    // -- Idempotent producers (state/producers.rs): Kafka checks sequences and epochs
+    // last, once the batch itself is valid. A retried batch is acknowledged with its
+    // original offsets (and, as Kafka does, its timestamp as log append time) and is
+    // not written again.
+    let check = p
+        .producers
+        .check(&producer)
+        .map_err(|e| AppendError::in_log(e, log_start))?;
+    if let Check::Duplicate(original) = check {
+        return Ok(Appended {
+            base_offset: original.base_offset,
+            last_offset: original.last_offset,
+            replicated: p.high_watermark() > original.last_offset,
+            log_start_offset: p.log.log_start_offset(),
+            log_append_time: original.timestamp,
+        });
+    }
+    // -- end idempotent producers
+    p.log.segment_limits = limits.segments;
+    if let (Some(files), Some(flush)) = (&mut p.log.files, limits.flush) {
+        files.set_policy(flush);
+    }
+    // Every check passed, so `prepare` made the copy (copying here instead would only
+    // cost the time under the lock, never the answer).
+    let owned = checked
+        .owned
+        .take()
+        .unwrap_or_else(|| OwnedBatch::copy_of(view));
+    let base_offset = p.log.append(
+        owned,
+        p.leader_epoch,
+        stamp.unwrap_or(max_timestamp),
+        stamp,
+        options.now_ms,
+    );
+    let last_offset = p.log.log_end_offset() - 1;
+    p.counters
+        .appended((last_offset - base_offset + 1) as u64, records_len as u64);
+    // -- Idempotent producers: remember the batch for duplicate and sequence checks.
+    let timestamp = stamp.unwrap_or(max_timestamp);
+    p.producers
+        .record(&producer, base_offset, last_offset, timestamp);
+    // -- end idempotent producers
+    let mut appended = Appended {
+        base_offset,
+        last_offset: p.log.log_end_offset() - 1,
+        replicated: false,
+        log_start_offset: p.log.log_start_offset(),
+        log_append_time: stamp.unwrap_or(-1),
+    };
+    let (r, max_lag) = replication;
+    super::replication::sync_followers(p, topic, r, max_lag, options.now_ms);
+    appended.replicated = p.high_watermark() > appended.last_offset;
+    Ok(appended)
 }
 
 /// The topic configs a produce is checked against, read once per append.

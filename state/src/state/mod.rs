@@ -1,11 +1,13 @@
 //! The cluster state and its one owner.
 //!
 //! `State` holds brokers, topics, partition logs, producer ids and transactions. It sits
-//! behind one mutex in `broker_sim::shared::Shared`, and holds the groups, which have a
-//! lock of their own (`groups/lock.rs`), and the client quotas and the history, each
-//! behind a leaf lock (`quotas.rs`, `history.rs`); request handlers and the embedding API
-//! both go through the methods here, so a rule (a topic-name check, a size limit) is
-//! written once and a test's direct call fails exactly as a client's request would.
+//! behind a read-write lock in `broker_sim::shared::Shared`, each of its partitions behind
+//! a lock of its own for readers of the state (`partition_lock.rs`), and holds the groups,
+//! which have a lock of their own (`groups/lock.rs`), and the client quotas and the
+//! history, each behind a leaf lock (`quotas.rs`, `history.rs`); request handlers and the
+//! embedding API both go through the methods here, so a rule (a topic-name check, a size
+//! limit) is written once and a test's direct call fails exactly as a client's request
+//! would.
 
 pub mod acls;
 mod append;
@@ -42,7 +44,7 @@ use kafka_protocol::ResponseError;
 use crate::config::{self, BrokerConfig};
 use crate::error::KafkaError;
 use crate::rng::SimRng;
-pub use append::{AppendError, AppendOptions};
+pub use append::{AppendError, AppendOptions, Appended};
 pub use coordinators::coordinator_partition;
 pub use prepared::PreparedBatch;
 pub use replication::Replication;

@@ -2,7 +2,8 @@
 //! look again when its log or high watermark moves.
 //!
 //! Each waiting request owns one `Notify` and registers it with every partition it reads,
-//! under the state lock, before it releases the lock to wait. An append or a high-watermark
+//! under that partition's lock, in the same hold as it reads the partition, so an append
+//! after the read finds it registered. An append or a high-watermark
 //! move wakes exactly the registered waiters of that partition (and forgets them: a woken
 //! request registers again if it still waits), so a write to one partition never wakes a
 //! fetch on another. `notify_one` keeps a permit when the waiter is not parked yet, so a

@@ -1,8 +1,12 @@
-//! `bench scale`'s committing clients: each commits the offsets of every partition of one
-//! topic for its own group, back to back, as a Kafka Streams task or a consumer of many
-//! partitions commits them all at once. Group work of this size is what the groups' own
-//! lock keeps away from produces (`state::groups::lock`); in durable mode each commit
+//! `bench scale`'s busy clients. Committers: each commits the offsets of every partition
+//! of one topic for its own group, back to back, as a Kafka Streams task or a consumer of
+//! many partitions commits them all at once. Group work of this size is what the groups'
+//! own lock keeps away from produces (`state::groups::lock`); in durable mode each commit
 //! also rewrites the groups' document (`state::durable`), under that lock alone.
+//! Describers: each asks the Metadata of every topic back to back, as an admin tool or a
+//! client refreshing all its metadata does, in a cluster of [`DESCRIBED_PARTITIONS`]: a
+//! read of the whole state, which takes the state lock for reading beside produces
+//! (`state::partition_lock`).
 
 use broker_sim_protocol::kafka_protocol::messages::offset_commit_request::{
     OffsetCommitRequestPartition, OffsetCommitRequestTopic,
@@ -13,6 +17,29 @@ use broker_sim_protocol::kafka_protocol::protocol::StrBytes;
 /// The topic the committers commit, and its partition count.
 pub const TOPIC: &str = "committed";
 pub const PARTITIONS: i32 = 1_000;
+
+/// The topic the describers' cluster holds besides the producer's, and its partitions.
+pub const DESCRIBED: &str = "described";
+pub const DESCRIBED_PARTITIONS: i32 = 10_000;
+
+/// Asks the Metadata of every topic (v12) until the connection fails or the task is
+/// dropped.
+pub async fn describe_forever(bootstrap: String) -> Result<(), String> {
+    use broker_sim_protocol::kafka_protocol::messages::MetadataRequest;
+    let mut conn = tokio::net::TcpStream::connect(&bootstrap)
+        .await
+        .map_err(|e| format!("describer: {e}"))?;
+    conn.set_nodelay(true).map_err(|e| e.to_string())?;
+    let request = MetadataRequest::default()
+        .with_topics(None)
+        .with_allow_auto_topic_creation(false);
+    loop {
+        let answer = super::scale::call(&mut conn, 12, &request).await?;
+        if answer.topics.iter().any(|t| t.error_code != 0) {
+            return Err("Metadata of every topic: a topic failed".into());
+        }
+    }
+}
 
 /// Commits every partition of [`TOPIC`] for `group` (a standalone committer: no member,
 /// generation -1) until the connection fails or the task is dropped; each round commits
@@ -62,7 +89,7 @@ pub fn rows(
     let mut points = Vec::new();
     for &k in committers {
         let (alone, loaded) =
-            super::scale::load_point((0, 0, k), None, produce_samples, span, rounds)?;
+            super::scale::load_point((0, 0, k, 0), None, produce_samples, span, rounds)?;
         eprintln!("load: {k} committers: produce p99 {alone:.3} → {loaded:.3} ms");
         points.push((k, alone, loaded));
     }
@@ -90,7 +117,7 @@ pub fn rows(
     let mut points = Vec::new();
     for &n in others {
         let (alone, loaded) =
-            super::scale::load_point((0, 0, 1), Some(n), produce_samples, span, rounds)?;
+            super::scale::load_point((0, 0, 1, 0), Some(n), produce_samples, span, rounds)?;
         eprintln!(
             "durable, {n} other partitions: produce p99 beside a committer {alone:.3} → {loaded:.3} ms"
         );
@@ -104,6 +131,33 @@ pub fn rows(
         points
             .iter()
             .map(|(n, a, l)| format!("{}: {a:.3} → {l:.3}", super::scale::count(*n as usize)))
+            .collect::<Vec<_>>()
+            .join("; "),
+        points
+            .last()
+            .map(|(_, a, l)| format!("{:.2}", l / a))
+            .unwrap_or_default(),
+        "(curve)".into(),
+        String::new(),
+    ]);
+
+    // 2d. acks=all produce p99 beside clients asking every topic's Metadata back to back.
+    let describers: &[usize] = if quick { &[1] } else { &[1, 4] };
+    let mut points = Vec::new();
+    for &k in describers {
+        let (alone, loaded) =
+            super::scale::load_point((0, 0, 0, k), None, produce_samples, span, rounds)?;
+        eprintln!("load: {k} describers: produce p99 {alone:.3} → {loaded:.3} ms");
+        points.push((k, alone, loaded));
+    }
+    rows.push([
+        format!(
+            "acks=all produce p99 beside N clients asking the Metadata of every topic ({} partitions) back to back: alone → loaded, ms",
+            super::scale::count(DESCRIBED_PARTITIONS as usize)
+        ),
+        points
+            .iter()
+            .map(|(k, a, l)| format!("{k}: {a:.3} → {l:.3}"))
             .collect::<Vec<_>>()
             .join("; "),
         points

@@ -63,7 +63,11 @@ pub struct ScaleArgs {
     /// Also write the result table (Markdown) to this file.
     #[arg(long)]
     markdown: Option<std::path::PathBuf>,
-    /// Internal: hold `CONNECTIONS,GROUPS[,COMMITTERS]` against `--bootstrap` until stdin
+    /// Only the rows beside busy clients (committers, describers: `commit_load.rs`), for
+    /// comparing two builds of the broker.
+    #[arg(long)]
+    busy_only: bool,
+    /// Internal: hold `CONNECTIONS,GROUPS[,COMMITTERS[,DESCRIBERS]]` against `--bootstrap` until stdin
     /// closes.
     #[arg(long, hide = true)]
     hold_load: Option<String>,
@@ -96,6 +100,19 @@ fn run(args: &ScaleArgs) -> Result<(), String> {
         (false, false) => "**no**".into(),
     };
     let mut rows = Vec::new();
+    if args.busy_only {
+        let (samples, rounds, span) = if args.quick {
+            (500, 1, Duration::from_millis(300))
+        } else {
+            (5_000, 3, HEARTBEAT_EVERY * 3)
+        };
+        let mut out = format!("Machine: {}\n\n", super::machine());
+        out.push_str("| figure | by count | ratio | target | met |\n|---|---|---|---|---|\n");
+        for cells in super::commit_load::rows(args.quick, samples, span, rounds)? {
+            out.push_str(&format!("| {} |\n", cells.join(" | ")));
+        }
+        return super::emit(&out, args.markdown.as_deref());
+    }
 
     // 1. Metadata latency against the cluster's total partition count.
     let counts: &[usize] = if args.quick {
@@ -163,7 +180,7 @@ fn run(args: &ScaleArgs) -> Result<(), String> {
     let mut curve = Vec::new();
     for &(connections, groups) in loads {
         let (alone, loaded) = load_point(
-            (connections, groups, 0),
+            (connections, groups, 0, 0),
             None,
             produce_samples,
             span,
@@ -308,7 +325,7 @@ pub fn headline(quick: bool) -> Result<Headline, String> {
     } else {
         (5_000, 3, HEARTBEAT_EVERY * 3)
     };
-    let (alone, loaded) = load_point((load.0, load.1, 0), None, produce_samples, span, rounds)?;
+    let (alone, loaded) = load_point((load.0, load.1, 0, 0), None, produce_samples, span, rounds)?;
     Ok(Headline {
         metadata,
         load,
@@ -477,8 +494,10 @@ fn victim_p99(cluster: &Cluster, samples: usize, span: Duration) -> Result<f64, 
 /// ms: the medians of `rounds`, each on a fresh cluster, since a dead child's members
 /// stay in their groups until their sessions expire. With `durable`, the cluster keeps
 /// its data in a temporary directory and holds a topic of that many more partitions.
+/// `load`: idle connections, groups, committers (`commit_load.rs`) and describers of
+/// every topic (`commit_load::describe_forever`).
 pub(super) fn load_point(
-    load: (usize, usize, usize),
+    load: (usize, usize, usize, usize),
     durable: Option<i32>,
     samples: usize,
     span: Duration,
@@ -493,6 +512,12 @@ pub(super) fn load_point(
         if load.2 > 0 {
             builder = builder.topic(super::commit_load::TOPIC, super::commit_load::PARTITIONS);
         }
+        if load.3 > 0 {
+            builder = builder.topic(
+                super::commit_load::DESCRIBED,
+                super::commit_load::DESCRIBED_PARTITIONS,
+            );
+        }
         let dir =
             std::env::temp_dir().join(format!("broker-sim-bench-load-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
@@ -501,7 +526,7 @@ pub(super) fn load_point(
         }
         let cluster = builder.start().map_err(|e| e.to_string())?;
         alone.push(victim_p99(&cluster, samples, span)?);
-        let child = spawn_load(&cluster, load.0, load.1, load.2)?;
+        let child = spawn_load(&cluster, load)?;
         let under_load = victim_p99(&cluster, samples, span);
         stop(child);
         drop(cluster);
@@ -513,18 +538,14 @@ pub(super) fn load_point(
 
 /// A child holding `connections` idle connections and `groups` live groups against
 /// `cluster`, once it says it is ready.
-fn spawn_load(
-    cluster: &Cluster,
-    connections: usize,
-    groups: usize,
-    committers: usize,
-) -> Result<Child, String> {
+fn spawn_load(cluster: &Cluster, load: (usize, usize, usize, usize)) -> Result<Child, String> {
+    let (connections, groups, committers, describers) = load;
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     let mut child = Command::new(exe)
         .args([
             "scale",
             "--hold-load",
-            &format!("{connections},{groups},{committers}"),
+            &format!("{connections},{groups},{committers},{describers}"),
             "--bootstrap",
             &bootstrap(cluster).join(","),
         ])
@@ -591,13 +612,16 @@ fn hold_load(load: &str, bootstrap: &str) -> Result<(), String> {
         .split(',')
         .map(|n| n.parse::<usize>())
         .collect::<Result<_, _>>()
-        .map_err(|_| format!("--hold-load {load:?}: want CONNECTIONS,GROUPS[,COMMITTERS]"))?;
-    let (connections, groups, committers) = match counts[..] {
-        [c, g] => (c, g, 0),
-        [c, g, k] => (c, g, k),
+        .map_err(|_| {
+            format!("--hold-load {load:?}: want CONNECTIONS,GROUPS[,COMMITTERS[,DESCRIBERS]]")
+        })?;
+    let (connections, groups, committers, describers) = match counts[..] {
+        [c, g] => (c, g, 0, 0),
+        [c, g, k] => (c, g, k, 0),
+        [c, g, k, d] => (c, g, k, d),
         _ => {
             return Err(format!(
-                "--hold-load {load:?}: want CONNECTIONS,GROUPS[,COMMITTERS]"
+                "--hold-load {load:?}: want CONNECTIONS,GROUPS[,COMMITTERS[,DESCRIBERS]]"
             ));
         }
     };
@@ -637,6 +661,10 @@ fn hold_load(load: &str, bootstrap: &str) -> Result<(), String> {
                 first,
                 format!("scale-committer-{k:03}"),
             ));
+        }
+        for d in 0..describers {
+            let first = brokers[d % brokers.len()].clone();
+            beats.spawn(super::commit_load::describe_forever(first));
         }
         println!("ready");
         std::io::stdout().flush().map_err(|e| e.to_string())?;
