@@ -12,8 +12,10 @@
 //!
 //! The state's lock is a read-write lock: a produce's appends and a fetch's reads take it
 //! for reading ([`Shared::read`]) and lock only the partitions they touch, one at a time
-//! (`state::partition_lock`), so they run beside each other; everything else takes it for
-//! writing ([`Shared::lock`]) and then needs no partition's lock.
+//! (`state::partition_lock`), so they run beside each other, as does every request and
+//! embedding call that only reads (Metadata, the Describe and List requests, OffsetFetch,
+//! an offset commit's look at the topics); whatever changes the state beyond one
+//! partition takes it for writing ([`Shared::lock`]) and then needs no partition's lock.
 //!
 //! With the `fuzzing` feature the lock's guards also time how long they are held
 //! (`held`), so the fuzz targets can fail on a request that keeps every other client

@@ -119,7 +119,7 @@ fn run(
     };
     let code = |e: &KafkaError| fenced_before(ctx.version, 2, e.code).code();
     if txn.verify_only {
-        let result = ctx.coordinated(id, |state, _| {
+        let result = ctx.coordinated_read(id, |state, _| {
             Ok(partitions
                 .iter()
                 .map(|p| match state.verify_in_transaction(caller, p) {

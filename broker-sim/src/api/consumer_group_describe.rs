@@ -116,7 +116,7 @@ fn serve(ctx: &Ctx<'_>, r: ConsumerGroupDescribeRequest) -> ConsumerGroupDescrib
                 .with_authorized_operations(super::group_operations(ctx, &id, asked));
             let version = ctx.version;
             let mut answer = ctx
-                .coordinated(&id, |state, _| Ok(describe(state, version, described.clone())))
+                .coordinated_read(&id, |state, _| Ok(describe(state, version, described.clone())))
                 .unwrap_or_else(|e| {
                     described
                         .with_error_code(e.code())

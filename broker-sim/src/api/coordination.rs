@@ -1,7 +1,8 @@
 //! How a handler reaches a coordinator, and under which lock.
 //!
-//! Transaction coordinators live in the cluster state and run under the state lock
-//! ([`Ctx::coordinated`]). Groups sit behind a lock of their own
+//! Transaction coordinators live in the cluster state and run under the state's write lock
+//! ([`Ctx::coordinated`]; a group request that only reads the state, its read lock:
+//! [`Ctx::coordinated_read`]). Groups sit behind a lock of their own
 //! (`state::groups::GroupsCell`): a group request that needs nothing else of the cluster
 //! runs under it alone ([`Ctx::group`], [`Ctx::group_heartbeat`]), and one that needs the
 //! topics reads them under the state lock first and lets go of it before its work
@@ -71,10 +72,11 @@ impl Ctx<'_> {
     }
 
     /// Runs `op` on the groups with what it needs of the rest of the cluster, which `read`
-    /// takes from the state: the state lock is held only while `read` runs and the groups
-    /// lock is taken (before the state's is released: the lock order, and a topic deleted
-    /// meanwhile has its offsets forgotten after `op`, not before), so `op`'s work, an
-    /// assignment or a commit, runs beside produces and fetches. Wakes the timer task
+    /// takes from the state: the state's read lock is held only while `read` runs and the
+    /// groups lock is taken (before the state's is released: the lock order, and a topic
+    /// deleted meanwhile has its offsets forgotten after `op`, not before), so `op`'s work,
+    /// an assignment or a commit, runs beside produces and fetches, and `read` beside them
+    /// too. Wakes the timer task
     /// afterwards. `op` checks the coordinator itself, where its API says it must.
     pub fn groups_after<P, T>(
         &self,
@@ -83,7 +85,7 @@ impl Ctx<'_> {
     ) -> T {
         let now = self.shared.clock.now_ms();
         let result = {
-            let state = self.shared.lock();
+            let state = self.shared.read();
             let input = read(&state);
             let mut groups = self.shared.groups();
             drop(state);
@@ -91,6 +93,21 @@ impl Ctx<'_> {
         };
         self.shared.wake_timers();
         result
+    }
+
+    /// [`Ctx::coordinated`] for an operation that only reads: the state's read lock, so
+    /// it runs beside produces, fetches and other readers (OffsetFetch and
+    /// ConsumerGroupDescribe, which read the ACLs and the topics' ids; DescribeTransactions
+    /// and AddPartitionsToTxn's verify-only form, which read a transaction).
+    pub fn coordinated_read<T>(
+        &self,
+        group_id: &str,
+        op: impl FnOnce(&State, i64) -> Result<T, KafkaError>,
+    ) -> Result<T, KafkaError> {
+        let now = self.shared.clock.now_ms();
+        let state = self.shared.read();
+        state.check_coordinator(group_id, self.broker_id)?;
+        op(&state, now)
     }
 
     fn coordinated_quietly<T>(

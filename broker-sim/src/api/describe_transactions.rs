@@ -51,7 +51,7 @@ fn serve(ctx: &Ctx<'_>, request: DescribeTransactionsRequest) -> DescribeTransac
             if id.is_empty() {
                 return answer.with_error_code(ResponseError::InvalidRequest.code());
             }
-            let found = ctx.coordinated(&id, |state, _| {
+            let found = ctx.coordinated_read(&id, |state, _| {
                 state.transactions().get(&id).cloned().ok_or_else(|| {
                     KafkaError::from(ResponseError::TransactionalIdNotFound)
                 })

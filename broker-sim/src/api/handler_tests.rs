@@ -424,3 +424,44 @@ fn a_produce_and_a_fetch_take_the_state_lock_once_each_and_count_quotas_beside_i
         .max_in_window(QuotaKind::Fetch, "unit-test");
     assert!(counted.is_some(), "the fetch quota applies to this client");
 }
+
+#[test]
+fn an_offset_commit_reads_the_topics_under_the_state_read_lock_beside_a_reader() {
+    use kafka_protocol::messages::offset_commit_request::{
+        OffsetCommitRequestPartition, OffsetCommitRequestTopic,
+    };
+    use kafka_protocol::messages::{GroupId, OffsetCommitRequest};
+
+    use super::offset_commit::OffsetCommit;
+
+    let shared = shared();
+    let coordinator = shared.read().coordinator_for("g").unwrap().id;
+    let commit = OffsetCommitRequest::default()
+        .with_group_id(GroupId(topic_name("g").0))
+        .with_generation_id_or_member_epoch(-1)
+        .with_topics(vec![
+            OffsetCommitRequestTopic::default()
+                .with_name(topic_name("t"))
+                .with_partitions(vec![
+                    OffsetCommitRequestPartition::default()
+                        .with_partition_index(1)
+                        .with_committed_offset(5),
+                ]),
+        ]);
+    let before = shared.acquisitions();
+    // Another request reading the state (a fetch, a Metadata) holds it for reading.
+    let answer = answered_while(shared.read(), || {
+        let Reply::Response(committed) =
+            runtime().block_on(OffsetCommit::handle(&ctx(&shared, coordinator, 8), commit))
+        else {
+            panic!("a commit is answered");
+        };
+        committed.topics[0].partitions[0].error_code
+    });
+    assert_eq!(answer, Some(0), "the commit is answered beside a reader");
+    assert_eq!(
+        difference(shared.acquisitions(), before),
+        (2, 0),
+        "the holder's read and the commit's: neither exclusive"
+    );
+}

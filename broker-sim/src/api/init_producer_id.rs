@@ -50,7 +50,7 @@ fn serve(ctx: &Ctx<'_>, request: InitProducerIdRequest) -> InitProducerIdRespons
     if tid.is_empty() {
         return refuse(ResponseError::InvalidRequest);
     }
-    let max_timeout = ctx.shared.lock().config.transactions.max_timeout_ms;
+    let max_timeout = ctx.shared.read().config.transactions.max_timeout_ms;
     if request.transaction_timeout_ms <= 0 || request.transaction_timeout_ms > max_timeout {
         return refuse(ResponseError::InvalidTransactionTimeout);
     }

@@ -122,9 +122,9 @@ fn fetch(
     require_stable: bool,
     member: Option<(String, i32)>,
 ) -> (i16, Vec<(String, Vec<Row>)>) {
-    // Under both locks: the ACLs, which decide what an all-topics fetch shows, are the
-    // state's.
-    let result = ctx.coordinated(group_id, |state, _| {
+    // Under the state's read lock and the groups': the ACLs, which decide what an
+    // all-topics fetch shows, are the state's.
+    let result = ctx.coordinated_read(group_id, |state, _| {
         let groups = state.groups();
         if let Some((member_id, epoch)) = &member {
             groups.validate_consumer_fetch(group_id, member_id, *epoch)?;

@@ -214,7 +214,7 @@ async fn run<S: Transport>(
     } = link;
     let mut reader = BufReader::with_capacity(READ_BUFFER, stream);
     let (max_request_size, limits) = {
-        let state = shared.lock();
+        let state = shared.read();
         (state.config.max_request_size, state.config.security.limits)
     };
     let idle = Duration::from_millis(limits.max_idle_ms);
