@@ -98,7 +98,9 @@ fn partitions(
     budget: &mut i32,
 ) -> (Vec<DescribeTopicPartitionsResponsePartition>, Option<i32>) {
     let mut out = Vec::new();
-    for p in topic.partitions().skip(from.max(0) as usize) {
+    // By index: skipping guards would lock every partition skipped.
+    let from = from.max(0) as usize;
+    for p in (from..topic.partition_count()).filter_map(|i| topic.partition(i as i32)) {
         if *budget == 0 {
             return (out, Some(p.index));
         }

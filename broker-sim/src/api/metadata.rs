@@ -26,23 +26,32 @@ use super::Select;
 use crate::state::{State, Topic, topic::validate_topic_name};
 
 /// Answered under the state's read lock, beside produces and fetches; a request that
-/// auto-creates a topic takes the write lock, creates it, and is answered under that.
+/// would auto-create a topic takes the write lock and is answered afresh under it: the
+/// topics, ACLs and configs the read pass saw may have changed once it let go (a topic it
+/// found may since have been deleted, and must then be created too, or not, as the
+/// current ACLs say).
 fn serve(ctx: &Ctx<'_>, request: MetadataRequest) -> MetadataResponse {
-    let missing = match answer(ctx, &ctx.shared.read(), &request, &BTreeMap::new()) {
+    let no_failures = BTreeMap::new();
+    if let Ok(response) = answer(ctx, &ctx.shared.read(), &request, &no_failures) {
+        return response;
+    }
+    let mut state = ctx.shared.lock();
+    let missing = match answer(ctx, &state, &request, &no_failures) {
         Ok(response) => return response,
         Err(missing) => missing,
     };
-    let mut state = ctx.shared.lock();
     let mut failed = BTreeMap::new();
     for name in missing {
-        if state.topic(&name).is_none()
-            && let Err(e) = state.auto_create_topic(&name)
-        {
+        if let Err(e) = state.auto_create_topic(&name) {
             failed.insert(name, e);
         }
     }
-    // Every topic the first answer found missing now exists or failed to be created.
-    answer(ctx, &state, &request, &failed).unwrap_or_else(|_| MetadataResponse::default())
+    // Under the same write lock every topic found missing now exists or failed to be
+    // created, so this answer cannot ask for another creation.
+    answer(ctx, &state, &request, &failed).unwrap_or_else(|missing| {
+        tracing::error!(?missing, "metadata: topics still missing after auto-creation");
+        MetadataResponse::default()
+    })
 }
 
 /// The answer from `state`, or the topics it would auto-create (`Err`), whose creation

@@ -80,8 +80,9 @@ fn end_offset(
     if p.replicas.contains(&broker) {
         p.check_leader_epoch(rq.current_leader_epoch)?;
     }
-    drop(p);
-    let p = state.led_partition(topic, rq.partition, broker)?;
+    // On the same guard: a reassignment finished by a produce in between could otherwise
+    // pass the epoch check under one leader and the leadership check under another.
+    crate::state::check_leader(&p, topic, broker)?;
     Ok(p.epochs
         .end_offset_for(rq.leader_epoch, p.log.log_end_offset()))
 }

@@ -12,7 +12,7 @@ impl Cluster {
     /// records, group assignments, committed offsets and transaction outcomes, oldest
     /// first (see [`ClusterBuilder::history_limit`](super::ClusterBuilder::history_limit)).
     pub fn history(&self) -> History {
-        self.shared().lock().history()
+        self.shared().read().history()
     }
 
     /// The batches of one partition's log, in offset order, with the header fields the

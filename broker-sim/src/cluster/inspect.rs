@@ -64,7 +64,7 @@ impl Cluster {
 
     /// The listeners every broker has, in order.
     pub fn listeners(&self) -> Vec<crate::security::Listener> {
-        self.shared().lock().config.security.listeners.clone()
+        self.shared().read().config.security.listeners.clone()
     }
 
     /// Adds (or changes) a SASL user, who may then authenticate with PLAIN, SCRAM-SHA-256
@@ -81,7 +81,7 @@ impl Cluster {
 
     /// Users with a PLAIN password or a SCRAM credential, in name order.
     pub fn sasl_users(&self) -> Vec<String> {
-        self.shared().lock().users()
+        self.shared().read().users()
     }
 
     pub fn brokers(&self) -> Vec<BrokerInfo> {
@@ -89,7 +89,7 @@ impl Cluster {
     }
 
     pub fn cluster_id(&self) -> String {
-        self.shared().lock().cluster_id.clone()
+        self.shared().read().cluster_id.clone()
     }
 
     pub fn create_topic(&self, name: &str, partitions: i32) -> Result<(), KafkaError> {
@@ -163,7 +163,7 @@ impl Cluster {
 
     /// Topic `topic`'s config overrides (what differs from the defaults), by name.
     pub fn topic_configs(&self, topic: &str) -> Option<std::collections::BTreeMap<String, String>> {
-        self.shared().lock().topic(topic).map(|t| t.configs.clone())
+        self.shared().read().topic(topic).map(|t| t.configs.clone())
     }
 
     pub fn delete_topic(&self, name: &str) -> Result<(), KafkaError> {
@@ -293,7 +293,7 @@ impl Cluster {
 
     /// The partition the Java client's default partitioner picks for `key` in `topic`.
     pub fn partition_for_key(&self, topic: &str, key: &[u8]) -> Option<i32> {
-        let count = self.shared().lock().topic(topic)?.partition_count() as i32;
+        let count = self.shared().read().topic(topic)?.partition_count() as i32;
         Some(partitioner::partition_for_key(key, count))
     }
 

@@ -118,7 +118,7 @@ impl Cluster {
     /// `topic`, on every partition of that topic instead; by topic then partition. `None`
     /// if there is no such group.
     pub fn group_lag(&self, group: &str, topic: Option<&str>) -> Option<Vec<PartitionLag>> {
-        lag(&self.shared().lock(), group, topic)
+        lag(&self.shared().read(), group, topic)
     }
 
     /// Blocks until the group's total lag ([`Cluster::group_lag`], with `topic` if given)

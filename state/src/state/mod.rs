@@ -704,7 +704,10 @@ impl State {
     }
 }
 
-fn check_leader(p: &Partition, topic: &str, broker: i32) -> Result<(), KafkaError> {
+/// Whether `broker` leads `p` (of `topic`): NOT_LEADER_OR_FOLLOWER, or
+/// LEADER_NOT_AVAILABLE while no replica can lead. Public so a caller holding a partition's
+/// guard for another check can make this one on the same guard.
+pub fn check_leader(p: &Partition, topic: &str, broker: i32) -> Result<(), KafkaError> {
     if p.leader == broker {
         return Ok(());
     }
