@@ -91,25 +91,15 @@ pub fn rows(
         let (alone, loaded) =
             super::scale::load_point((0, 0, k, 0), None, produce_samples, span, rounds)?;
         eprintln!("load: {k} committers: produce p99 {alone:.3} → {loaded:.3} ms");
-        points.push((k, alone, loaded));
+        points.push((k.to_string(), alone, loaded));
     }
-    rows.push([
+    rows.push(curve_row(
         format!(
             "acks=all produce p99 beside N clients committing {} partitions' offsets back to back: alone → loaded, ms",
             super::scale::count(PARTITIONS as usize)
         ),
-        points
-            .iter()
-            .map(|(k, a, l)| format!("{k}: {a:.3} → {l:.3}"))
-            .collect::<Vec<_>>()
-            .join("; "),
-        points
-            .last()
-            .map(|(_, a, l)| format!("{:.2}", l / a))
-            .unwrap_or_default(),
-        "(curve)".into(),
-        String::new(),
-    ]);
+        &points,
+    ));
 
     // 2c. The same beside one committer in durable mode, as the cluster's partitions grow:
     // every commit rewrites the groups' document before it is answered.
@@ -121,25 +111,15 @@ pub fn rows(
         eprintln!(
             "durable, {n} other partitions: produce p99 beside a committer {alone:.3} → {loaded:.3} ms"
         );
-        points.push((n, alone, loaded));
+        points.push((super::scale::count(n as usize), alone, loaded));
     }
-    rows.push([
+    rows.push(curve_row(
         format!(
             "durable mode: acks=all produce p99 beside one client committing {} partitions' offsets back to back, by the cluster's other partitions: alone → loaded, ms",
             super::scale::count(PARTITIONS as usize)
         ),
-        points
-            .iter()
-            .map(|(n, a, l)| format!("{}: {a:.3} → {l:.3}", super::scale::count(*n as usize)))
-            .collect::<Vec<_>>()
-            .join("; "),
-        points
-            .last()
-            .map(|(_, a, l)| format!("{:.2}", l / a))
-            .unwrap_or_default(),
-        "(curve)".into(),
-        String::new(),
-    ]);
+        &points,
+    ));
 
     // 2d. acks=all produce p99 beside clients asking every topic's Metadata back to back.
     let describers: &[usize] = if quick { &[1] } else { &[1, 4] };
@@ -148,16 +128,27 @@ pub fn rows(
         let (alone, loaded) =
             super::scale::load_point((0, 0, 0, k), None, produce_samples, span, rounds)?;
         eprintln!("load: {k} describers: produce p99 {alone:.3} → {loaded:.3} ms");
-        points.push((k, alone, loaded));
+        points.push((k.to_string(), alone, loaded));
     }
-    rows.push([
+    rows.push(curve_row(
         format!(
             "acks=all produce p99 beside N clients asking the Metadata of every topic ({} partitions) back to back: alone → loaded, ms",
             super::scale::count(DESCRIBED_PARTITIONS as usize)
         ),
+        &points,
+    ));
+
+    Ok(rows)
+}
+
+/// A curve's row: each point's label with its p99 alone → loaded, and the last point's
+/// ratio.
+fn curve_row(figure: String, points: &[(String, f64, f64)]) -> [String; 5] {
+    [
+        figure,
         points
             .iter()
-            .map(|(k, a, l)| format!("{k}: {a:.3} → {l:.3}"))
+            .map(|(label, a, l)| format!("{label}: {a:.3} → {l:.3}"))
             .collect::<Vec<_>>()
             .join("; "),
         points
@@ -166,7 +157,5 @@ pub fn rows(
             .unwrap_or_default(),
         "(curve)".into(),
         String::new(),
-    ]);
-
-    Ok(rows)
+    ]
 }
