@@ -113,12 +113,12 @@ async fn serve(ctx: &Ctx<'_>, mut request: ProduceRequest) -> Reply<ProduceRespo
             .collect();
         // Acknowledged to the history under the lock the appends were made under: once
         // it is released the topic may be deleted and made again.
-        record_acks(ctx, &state, &request, &names, &results, options);
+        for (t, results) in results.iter().enumerate() {
+            for (i, result) in results.iter().enumerate() {
+                record_ack(ctx, &state, &request, &names, (t, i), result.as_ref(), options);
+            }
+        }
         if results.iter().flatten().any(Option::is_none) {
-            let pending: Vec<Vec<bool>> = results
-                .iter()
-                .map(|r| r.iter().map(Option::is_none).collect())
-                .collect();
             drop(state);
             let mut state = ctx.shared.lock();
             // Looked up again: the topic may have gone since.
@@ -127,7 +127,7 @@ async fn serve(ctx: &Ctx<'_>, mut request: ProduceRequest) -> Reply<ProduceRespo
                 for (i, data) in topic.partition_data.iter().enumerate() {
                     if results[t][i].is_none() {
                         let name = names_now[t].as_deref().filter(|n| Some(*n) == names[t].as_deref());
-                        results[t][i] = Some(match refused_first(name, acks) {
+                        let result = match refused_first(name, acks) {
                             Some(refused) => Err(refused),
                             None => state.append_prepared(
                                 name.unwrap_or_default(),
@@ -136,24 +136,12 @@ async fn serve(ctx: &Ctx<'_>, mut request: ProduceRequest) -> Reply<ProduceRespo
                                 &mut prepared[t][i],
                                 options,
                             ),
-                        });
+                        };
+                        record_ack(ctx, &state, &request, &names, (t, i), Some(&result), options);
+                        results[t][i] = Some(result);
                     }
                 }
             }
-            let made_now = results
-                .iter()
-                .zip(&pending)
-                .map(|(r, p)| {
-                    r.iter()
-                        .zip(p)
-                        .map(|(r, p)| match r {
-                            Some(Ok(appended)) if *p => Some(Ok(*appended)),
-                            _ => None,
-                        })
-                        .collect()
-                })
-                .collect::<Vec<Vec<_>>>();
-            record_acks(ctx, &state, &request, &names, &made_now, options);
             answer(ctx, &state, &request, &names, results, options)
         } else {
             answer(ctx, &state, &request, &names, results, options)
@@ -243,31 +231,29 @@ struct Answered {
     record_errors_due: Vec<(usize, usize, (i64, i64))>,
 }
 
-/// Tells the history of the appends in `results` acknowledged now (acks=1, and acks=all
-/// already in the ISR; a write that waits for replicas is told of when they have it, and
-/// acks=0 never is), under the lock they were made under.
-fn record_acks(
+/// Tells the history of an append acknowledged now (acks=1, and acks=all already in the
+/// ISR; a write that waits for replicas is told of when they have it, and acks=0 never
+/// is), under the lock it was made under. `at` is (topic index, partition index) in the
+/// request.
+fn record_ack(
     ctx: &Ctx<'_>,
     state: &State,
     request: &ProduceRequest,
     names: &[Option<String>],
-    results: &[Vec<Option<Appending>>],
+    (t, i): (usize, usize),
+    result: Option<&Appending>,
     options: AppendOptions<'_>,
 ) {
     let acks = options.acks;
-    if acks == 0 || ctx.answer_lost {
-        return;
-    }
-    for ((topic, results), name) in request.topic_data.iter().zip(results).zip(names) {
-        for (data, result) in topic.partition_data.iter().zip(results) {
-            if let Some(Ok(appended)) = result
-                && (acks != -1 || appended.replicated)
-            {
-                let range = (appended.base_offset, appended.last_offset);
-                let topic = name.as_deref().unwrap_or_default();
-                state.record_ack(topic, data.index, range, acks, options.now_ms);
-            }
-        }
+    if let Some(Ok(appended)) = result
+        && acks != 0
+        && !ctx.answer_lost
+        && (acks != -1 || appended.replicated)
+    {
+        let range = (appended.base_offset, appended.last_offset);
+        let topic = names[t].as_deref().unwrap_or_default();
+        let partition = request.topic_data[t].partition_data[i].index;
+        state.record_ack(topic, partition, range, acks, options.now_ms);
     }
 }
 
